@@ -1,0 +1,3 @@
+from istvhub.cli import main
+
+main()

@@ -1,0 +1,72 @@
+"""The ``istvhub`` command line: a thin door onto the stage functions.
+
+Each stage registers its own commands from ``<stage>/commands.py`` (``register(app)``), so that the
+CLI and the API call the same functions and this file stays a table of contents.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from istvhub._errors import IstvhubError
+
+app = typer.Typer(
+    name="istvhub",
+    help="Hub for emergency-department assault data: ingest, geocode, hot blocks, compliance.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register_all() -> None:
+    from istvhub.compliance import commands as compliance_cmds
+    from istvhub.gazetteer import commands as gazetteer_cmds
+    from istvhub.geocode import commands as geocode_cmds
+    from istvhub.hotblocks import commands as hotblocks_cmds
+    from istvhub.ingest import commands as ingest_cmds
+    from istvhub.pipeline import commands as pipeline_cmds
+
+    for mod in (ingest_cmds, gazetteer_cmds, geocode_cmds, hotblocks_cmds, compliance_cmds,
+                pipeline_cmds):
+        mod.register(app)
+
+    try:  # the service is optional at import time (issue 7)
+        from istvhub.api import commands as api_cmds
+    except ImportError:  # pragma: no cover
+        return
+    api_cmds.register(app)
+
+
+@app.command()
+def version() -> None:
+    """Print the istvhub version."""
+    from istvhub import __version__
+
+    typer.echo(__version__)
+
+
+_register_all()
+
+
+def main() -> None:
+    """Entry point: map our own errors to exit code 2 with the reason on stderr (no traceback)."""
+    try:
+        app(standalone_mode=False)
+    except IstvhubError as exc:
+        typer.echo(f"istvhub: error: {exc}", err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("istvhub: aborted", err=True)
+        sys.exit(1)
+    except Exception as exc:  # click usage errors arrive as ClickException subclasses
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

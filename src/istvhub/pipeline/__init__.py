@@ -1,0 +1,1 @@
+"""The main job: build, ingest, geocode, publish, in one command."""
