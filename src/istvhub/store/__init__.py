@@ -1,1 +1,33 @@
-"""istvhub.store"""
+"""istvhub.store: the database behind one interface (SQLite embedded default, PostgreSQL by URL).
+
+``open_store(url)`` creates missing tables and loads the department registry; the returned
+:class:`Store` offers the reads and writes the other stages need (see ``base.Store``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from istvhub.store.backends import PostgresStore, SQLiteStore
+from istvhub.store.base import Store, StoreResult, read_registry, registry_path
+
+__all__ = [
+    "PostgresStore", "SQLiteStore", "Store", "StoreResult", "open_store", "read_registry",
+    "registry_path",
+]
+
+
+def open_store(url: str | None = None, *, registry: Path | None = None) -> Store:
+    """Open (and create if needed) the store at ``url``; default from settings (ISTVHUB_DB /
+    a SQLite file under ISTVHUB_HOME)."""
+    if url is None:
+        from istvhub.core.config import get_settings
+
+        url = get_settings().db_url
+    if url.startswith("sqlite"):
+        return SQLiteStore(url, registry)
+    if url.startswith("postgres"):
+        return PostgresStore(url, registry)
+    from istvhub._errors import StoreError
+
+    raise StoreError("unsupported database URL scheme (use sqlite:/// or postgresql+psycopg://)")

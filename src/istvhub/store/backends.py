@@ -1,0 +1,123 @@
+"""SQLite (embedded default) and PostgreSQL (multi-user) implementations of :class:`Store`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from istvhub._errors import StoreError
+from istvhub.store import schema
+from istvhub.store.base import Store
+
+_SCHEMA_LOCK_KEY = 0x157B_0B00  # advisory lock id for concurrent create_all on PostgreSQL
+
+
+class SQLiteStore(Store):
+    """One file, WAL journal, foreign keys on, a busy timeout; writers take BEGIN IMMEDIATE so two
+    uploads of the same month queue instead of interleaving."""
+
+    def __init__(self, url: str, registry: Path | None = None, *, busy_timeout_ms: int = 30_000):
+        dbfile = sa.engine.make_url(url).database
+        if dbfile and dbfile != ":memory:":
+            Path(dbfile).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _rec: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _on_begin)
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            if conn.get_execution_options().get("sqlite_immediate"):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
+
+        super().__init__(url, engine, registry)
+
+    def _init_schema(self) -> None:
+        try:
+            with self._write_txn() as conn:
+                schema.metadata.create_all(conn)
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"cannot open SQLite store: {type(exc).__name__}") from exc
+
+    @contextmanager
+    def _write_txn(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                yield conn
+
+    def _lock_department_period(self, conn: Connection, department: str, period: str) -> None:
+        """BEGIN IMMEDIATE already holds the database write lock."""
+
+    def _insert_ignore(self, table: sa.Table) -> Any:
+        return sqlite.insert(table).on_conflict_do_nothing()
+
+    def _bulk_insert_records(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Plain DB-API executemany: the fastest path on sqlite3 (no RETURNING needed)."""
+        if rows:
+            conn.execute(schema.records.insert(), rows)
+
+
+def _lock_key(department: str, period: str) -> int:
+    h = hashlib.sha256(f"istvhub\x1f{department}\x1f{period}".encode()).digest()
+    return int.from_bytes(h[:8], "big", signed=True)
+
+
+class PostgresStore(Store):
+    """PostgreSQL: writers of one department-month serialise on a transaction advisory lock."""
+
+    def __init__(self, url: str, registry: Path | None = None) -> None:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+        super().__init__(url, engine, registry)
+
+    def _init_schema(self) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(sa.text("select pg_advisory_xact_lock(:k)"),
+                             {"k": _SCHEMA_LOCK_KEY})
+                schema.metadata.create_all(conn)
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"cannot reach PostgreSQL store: {type(exc).__name__}") from exc
+
+    @contextmanager
+    def _write_txn(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def _lock_department_period(self, conn: Connection, department: str, period: str) -> None:
+        conn.execute(sa.text("select pg_advisory_xact_lock(:k)"),
+                     {"k": _lock_key(department, period)})
+
+    def _insert_ignore(self, table: sa.Table) -> Any:
+        return postgresql.insert(table).on_conflict_do_nothing()
+
+    def _bulk_insert_records(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """COPY into ``records``: an order of magnitude faster than INSERT batches."""
+        if not rows:
+            return
+        cols = list(rows[0])
+        table = schema.records.name
+        raw = conn.connection.driver_connection
+        if raw is None or not hasattr(raw, "cursor"):  # pragma: no cover - other drivers
+            conn.execute(schema.records.insert(), rows)
+            return
+        ident = ", ".join(f'"{c}"' for c in cols)
+        with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({ident}) FROM STDIN') as cp:
+            for r in rows:
+                cp.write_row([r[c] for c in cols])
