@@ -1,0 +1,80 @@
+"""The FastAPI application: a thin door onto the same stage functions as the CLI.
+
+``create_app(settings)`` builds an app bound to one data directory and database; ``app_from_env``
+is the factory uvicorn workers call (settings from ``ISTVHUB_*`` environment variables).
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from istvhub import __version__
+from istvhub._errors import FileRejected, GazetteerNotBuilt, IstvhubError, StoreError
+from istvhub.core.config import Settings
+
+API_DIR = Path(__file__).resolve().parent
+
+
+def _error_body(exc: IstvhubError) -> dict:
+    body: dict = {"detail": str(exc), "error": type(exc).__name__}
+    if isinstance(exc, FileRejected):
+        body.update(file=exc.file, row=exc.row, field=exc.field)
+    return body
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """An app serving one hub (``settings.home`` / ``settings.db_url``)."""
+    if settings is None:
+        settings = Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        store = getattr(app.state, "store", None)
+        if store is not None and hasattr(store, "engine"):
+            store.engine.dispose()
+
+    app = FastAPI(
+        title="istvhub",
+        version=__version__,
+        description="ISTV hub: ED uploads, geocoding, disclosure-controlled hot-block layers, "
+                    "compliance. Every endpoint but /health needs `Authorization: Bearer <token>`.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = None
+
+    @app.exception_handler(FileRejected)
+    async def _rejected(request: Request, exc: FileRejected) -> JSONResponse:
+        return JSONResponse(_error_body(exc), status_code=422)
+
+    @app.exception_handler(GazetteerNotBuilt)
+    async def _no_gaz(request: Request, exc: GazetteerNotBuilt) -> JSONResponse:
+        return JSONResponse(_error_body(exc), status_code=503)
+
+    @app.exception_handler(StoreError)
+    async def _store(request: Request, exc: StoreError) -> JSONResponse:
+        return JSONResponse(_error_body(exc), status_code=503)
+
+    @app.exception_handler(IstvhubError)
+    async def _other(request: Request, exc: IstvhubError) -> JSONResponse:
+        return JSONResponse(_error_body(exc), status_code=400)
+
+    from istvhub.api.routes import ROUTERS
+
+    for router in ROUTERS:
+        app.include_router(router)
+    static = API_DIR / "static"
+    if static.is_dir():
+        app.mount("/static", StaticFiles(directory=static), name="static")
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory (``--workers`` needs an import string): settings from the environment."""
+    return create_app(Settings())

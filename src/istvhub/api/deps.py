@@ -1,0 +1,93 @@
+"""Typed FastAPI dependencies: settings, store, the calling user, and role guards.
+
+Every route declares who may call it with ``Depends(require(...))`` so the rules live in one
+place and the tests can try to break each one.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from istvhub.api import tables as _tables  # noqa: F401  (registers the users tables first)
+from istvhub.api.users import User, authenticate
+from istvhub.core.config import Settings
+
+COOKIE_NAME = "istvhub_token"
+_bearer = HTTPBearer(auto_error=False, description="API token from `istvhub users add`")
+_store_lock = threading.Lock()
+
+
+def open_app_store(settings: Settings) -> Any:
+    """Open the store (creates tables, loads the registry) and make sure our tables exist."""
+    from istvhub.api.tables import ensure_tables
+    from istvhub.store import open_store
+
+    store = open_store(settings.db_url)
+    ensure_tables(store.engine)  # no-op when the store's create_all already made them
+    return store
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_store(request: Request) -> Any:
+    """One store (one engine, one pool) per process, opened on first use."""
+    app = request.app
+    if getattr(app.state, "store", None) is None:
+        with _store_lock:
+            if getattr(app.state, "store", None) is None:
+                app.state.store = open_app_store(app.state.settings)
+    return app.state.store
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[Any, Depends(get_store)]
+
+
+def current_user(
+    request: Request,
+    store: StoreDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """The user behind ``Authorization: Bearer <token>`` (or the sign-in cookie of the pages)."""
+    token = creds.credentials if creds is not None else request.cookies.get(COOKIE_NAME)
+    user = authenticate(store.engine, token) if token else None
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "missing, invalid, expired or revoked token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+UserDep = Annotated[User, Depends(current_user)]
+
+
+def require(*roles: str):
+    """A dependency that lets only ``roles`` through (403 for everyone else)."""
+
+    def guard(user: UserDep) -> User:
+        if user.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"role {user.role!r} may not use this endpoint")
+        return user
+
+    guard.__name__ = f"require_{'_'.join(roles)}"
+    return guard
+
+
+AdminDep = Annotated[User, Depends(require("admin"))]
+
+
+def client_of(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def audit(store: Any, user: User, action: str, detail: str, request: Request | None = None) -> None:
+    """Write an audit row through the store (who, what, from where)."""
+    store.audit(user.name, action, detail, client=client_of(request) if request else None)

@@ -1,0 +1,60 @@
+"""/users: admin-only user management (the same functions as `istvhub users`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from istvhub.api import users as users_mod
+from istvhub.api.deps import AdminDep, StoreDep, UserDep, audit
+
+router = APIRouter(tags=["users"])
+
+
+class NewUser(BaseModel):
+    name: str = Field(min_length=1, max_length=80)
+    role: str
+    departments: list[str] = []
+    boroughs: list[str] = []
+    expires_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class NewUserOut(BaseModel):
+    name: str
+    role: str
+    departments: list[str]
+    boroughs: list[str]
+    token: str = Field(description="shown once; only its SHA-256 is stored")
+
+
+@router.get("/me")
+def me(user: UserDep) -> dict:
+    """Who the token belongs to and what it may see."""
+    return user.as_dict()
+
+
+@router.get("/users")
+def list_users(_: AdminDep, store: StoreDep) -> list[dict]:
+    return users_mod.list_users(store.engine)
+
+
+@router.post("/users", status_code=201)
+def add_user(body: NewUser, admin: AdminDep, store: StoreDep, request: Request) -> NewUserOut:
+    try:
+        user, token = users_mod.add_user(
+            store.engine, body.name, body.role, departments=body.departments,
+            boroughs=body.boroughs, expires_days=body.expires_days)
+    except users_mod.UserError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    audit(store, admin, "users.add", f"user={user.name} role={user.role}", request)
+    return NewUserOut(token=token, **user.as_dict())
+
+
+@router.delete("/users/{name}")
+def revoke_user(name: str, admin: AdminDep, store: StoreDep, request: Request) -> dict:
+    try:
+        n = users_mod.revoke_user(store.engine, name)
+    except users_mod.UserError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    audit(store, admin, "users.revoke", f"user={name}", request)
+    return {"name": name, "revoked_tokens": n}
