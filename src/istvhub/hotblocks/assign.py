@@ -1,0 +1,347 @@
+"""Assign located records to street blocks, H3 cells and LSOAs, vectorised.
+
+Rules (docs/DISCLOSURE.md, "Assignment"):
+
+* A *point* match (postcode, venue, station, junction) snaps to the nearest block within
+  ``SNAP_M[match_type]`` metres (Hot Routes: snap to the nearest segment) if its precision is good
+  enough (``precision_m <= MAX_SNAP_PRECISION_M``); otherwise it is not snapped.
+* If the record's ``matched_name`` names a street of the network (a junction "A / B", a street),
+  the record only ever snaps to a block carrying one of those names: it never crosses to the
+  parallel street just because that one is nearer.
+* A *street* match (the text named a street but no point on it) is spread in equal fractional
+  weights over the blocks carrying that name within ``STREET_RADIUS_M`` of the street's point
+  (same-name streets elsewhere in London are never touched); without such blocks it is not snapped.
+* H3: the res-10 cell of the point (``h3.latlng_to_cell`` on each distinct point) and its H3
+  parents at res 9 and 8 (bit arithmetic on the int64 index, so counts add up across
+  resolutions). A cell is only given where the point's precision is finer than the cell
+  (``HEX_MAX_PRECISION_M``). Stored as hex strings, the ``hex_id`` kepler.gl reads.
+* LSOA: the record's own ``lsoa_code`` when the geocoder gave one, else point-in-polygon when an
+  LSOA layer is supplied and the point is precise enough.
+
+Everything works on whole arrays (shapely STRtree, numpy, pandas); the only Python loops run over
+distinct names and distinct points, never over rows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from istvhub.gazetteer.normalise import normalise_name
+
+#: Max snap distance (m) by match type of the geocoder; absent types are never snapped to a block.
+SNAP_M: dict[str, float] = {"postcode": 50.0, "venue": 50.0, "station": 50.0, "junction": 50.0}
+#: Points whose stated precision is coarser than this are not snapped (a postcode sector centroid).
+MAX_SNAP_PRECISION_M = 150.0
+#: Whole-street matches: blocks of that name within this radius of the street's point (clipped
+#: between the two bounds by the record's precision).
+STREET_RADIUS_M = (250.0, 2500.0)
+STREET_MATCHES = frozenset({"street"})
+#: A record gets an H3 cell at a resolution only if its precision is finer than this (m).
+HEX_MAX_PRECISION_M: dict[int, float] = {8: 600.0, 9: 250.0, 10: 100.0}
+HEX_RESOLUTIONS = (8, 9, 10)
+#: Point-in-polygon LSOA only for points at least this precise (m).
+LSOA_MAX_PRECISION_M = 250.0
+
+#: Why a record did or did not reach a block (``snap_status``).
+SNAP_STATUSES = (
+    "snapped", "spread", "too_far", "imprecise", "street_not_in_network", "not_snappable",
+    "not_located",
+)
+
+_SPLIT = re.compile(r"\s*(?:/|&|\+|;|\||,|\bjunction with\b|\bj/w\b|\bjw\b|\band\b)\s*",
+                    re.IGNORECASE)
+_TO_WGS84 = Transformer.from_crs(27700, 4326, always_xy=True)
+_TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
+
+
+@dataclass
+class Assignment:
+    """Result of :func:`assign`.
+
+    ``records``: one row per input record (same index) with ``snap_status``, ``hex_8``,
+    ``hex_9``, ``hex_10`` (str or missing) and ``lsoa_code``.
+    ``blocks``: long table ``record`` (input index label), ``block_id``, ``weight`` (weights of a
+    record sum to 1; a point record has one row of weight 1).
+    """
+
+    records: pd.DataFrame
+    blocks: pd.DataFrame
+
+
+def _block_name_lists(blocks: pd.DataFrame) -> list[list[str]]:
+    """Normalised street names of each block, from ``names_key`` (``|``/``;`` separated string or a
+    list) or, failing that, ``name``."""
+    col = "names_key" if "names_key" in blocks.columns else "name"
+    out: list[list[str]] = []
+    cache: dict[str, list[str]] = {}
+    for v in blocks[col].tolist():
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            out.append([])
+            continue
+        if isinstance(v, str):
+            hit = cache.get(v)
+            if hit is None:
+                parts = [p for p in re.split(r"[|;]", v) if p.strip()]
+                hit = [normalise_name(p) for p in parts] if col == "name" else [
+                    p.strip() for p in parts]
+                cache[v] = hit
+            out.append(hit)
+        else:
+            out.append([normalise_name(str(p)) if col == "name" else str(p).strip() for p in v])
+    return out
+
+
+class BlockIndex:
+    """The street blocks with an STRtree and a name vocabulary, built once and reused."""
+
+    def __init__(self, blocks: gpd.GeoDataFrame) -> None:
+        if blocks.crs is not None and blocks.crs.to_epsg() != 27700:
+            blocks = blocks.to_crs(27700)
+        self.blocks = blocks.reset_index(drop=True)
+        self.block_ids = self.blocks["block_id"].astype(str).to_numpy()
+        self.geoms = np.asarray(self.blocks.geometry.values, dtype=object)
+        self.tree = shapely.STRtree(self.geoms)
+        names = _block_name_lists(self.blocks)
+        vocab: dict[str, int] = {}
+        b_idx: list[int] = []
+        n_ids: list[int] = []
+        for i, lst in enumerate(names):
+            for nm in lst:
+                if nm:
+                    b_idx.append(i)
+                    n_ids.append(vocab.setdefault(nm, len(vocab)))
+        self.vocab = vocab
+        self.block_names = pd.DataFrame({"block": np.asarray(b_idx, dtype=np.int64),
+                                         "name_id": np.asarray(n_ids, dtype=np.int64)})
+
+    def name_ids_of(self, matched: pd.Series) -> pd.DataFrame:
+        """Long table (``pos``, ``name_id``) of the network street names each matched_name names.
+
+        The whole name is tried first ("Elephant and Castle"), then its parts ("A / B")."""
+        vals = matched.astype("string").fillna("").to_numpy(dtype=object)
+        uniq, inv = np.unique(vals, return_inverse=True)
+        per_uniq: list[list[int]] = []
+        for text in uniq:
+            ids: list[int] = []
+            if text:
+                whole = normalise_name(text)
+                if whole in self.vocab:
+                    ids = [self.vocab[whole]]
+                else:
+                    for part in _SPLIT.split(text):
+                        key = normalise_name(part)
+                        if key in self.vocab and self.vocab[key] not in ids:
+                            ids.append(self.vocab[key])
+            per_uniq.append(ids)
+        lens = np.array([len(x) for x in per_uniq], dtype=np.int64)
+        flat = np.array([i for x in per_uniq for i in x], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(lens)[:-1]]) if len(lens) else np.array([], int)
+        rec_lens = lens[inv] if len(vals) else np.array([], dtype=np.int64)
+        pos = np.repeat(np.arange(len(vals)), rec_lens)
+        if len(pos) == 0:
+            return pd.DataFrame({"pos": pos, "name_id": np.array([], dtype=np.int64)})
+        # offsets within each record's list
+        offs = np.arange(len(pos)) - np.repeat(np.cumsum(rec_lens) - rec_lens, rec_lens)
+        name_id = flat[np.repeat(starts[inv], rec_lens) + offs]
+        return pd.DataFrame({"pos": pos, "name_id": name_id})
+
+
+def _points_xy(records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    x = pd.to_numeric(records.get("easting"), errors="coerce").to_numpy(dtype="float64")
+    y = pd.to_numeric(records.get("northing"), errors="coerce").to_numpy(dtype="float64")
+    return x, y
+
+
+def _named_candidates(index: BlockIndex, pts: np.ndarray, radius: np.ndarray,
+                      names: pd.DataFrame) -> pd.DataFrame:
+    """All (pos, block, dist) with the block within ``radius`` of point ``pos`` and carrying one of
+    the names in ``names`` (pos -> name_id). ``pos`` indexes ``pts``."""
+    if len(pts) == 0 or names.empty:
+        return pd.DataFrame({"pos": [], "block": [], "dist": []})
+    want = np.unique(names["pos"].to_numpy())
+    q_pos, q_blk = index.tree.query(pts[want], predicate="dwithin", distance=radius[want])
+    pairs = pd.DataFrame({"pos": want[q_pos], "block": q_blk.astype(np.int64)})
+    pairs = pairs.merge(index.block_names, on="block").merge(names, on=["pos", "name_id"])
+    pairs = pairs.drop_duplicates(["pos", "block"])
+    pairs["dist"] = shapely.distance(pts[pairs["pos"].to_numpy()],
+                                     index.geoms[pairs["block"].to_numpy()])
+    return pairs[["pos", "block", "dist"]]
+
+
+def h3_parent(cells: np.ndarray, res: int) -> np.ndarray:
+    """H3 parents of uint64 cells at ``res`` by bit arithmetic (= ``h3.cell_to_parent``)."""
+    c = cells.astype(np.uint64)
+    res_mask = np.uint64(0xF) << np.uint64(52)
+    low = np.uint64((1 << ((15 - res) * 3)) - 1)
+    return (c & ~res_mask) | (np.uint64(res) << np.uint64(52)) | low
+
+
+def h3_cells(lat: np.ndarray, lon: np.ndarray, res: int = 10) -> np.ndarray:
+    """uint64 H3 cells (0 where lat/lon is missing), one ``latlng_to_cell`` per distinct point."""
+    out = np.zeros(len(lat), dtype=np.uint64)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    if not ok.any():
+        return out
+    pts = np.column_stack([lat[ok], lon[ok]])
+    uniq, inv = np.unique(pts, axis=0, return_inverse=True)
+    f = h3.api.basic_int.latlng_to_cell
+    cells = np.fromiter((f(a, b, res) for a, b in uniq.tolist()), dtype=np.uint64,
+                        count=len(uniq))
+    out[ok] = cells[inv.ravel()]
+    return out
+
+
+def cells_to_str(cells: np.ndarray) -> pd.Series:
+    """uint64 cells -> hex strings (``<NA>`` for 0), formatted once per distinct cell."""
+    uniq, inv = np.unique(cells, return_inverse=True)
+    strs = np.array([format(int(c), "x") if c else None for c in uniq], dtype=object)
+    return pd.Series(strs[inv.ravel()], dtype="string")
+
+
+def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
+           lsoas: gpd.GeoDataFrame | None = None) -> Assignment:
+    """Assign each record (geocode columns as in ``records.GEOCODE_COLUMNS``) to blocks, H3
+    cells and an LSOA; see the module docstring for the rules."""
+    if not isinstance(index, BlockIndex):
+        index = BlockIndex(index)
+    n = len(records)
+    x, y = _points_xy(records)
+    status = records.get("geo_status", pd.Series(["located"] * n, index=records.index))
+    located = (status.astype("string").fillna("") == "located").to_numpy() & np.isfinite(x) & \
+        np.isfinite(y)
+    mtype = records.get("match_type", pd.Series([None] * n, index=records.index)) \
+        .astype("string").fillna("").to_numpy(dtype=object)
+    prec = pd.to_numeric(records.get("precision_m", pd.Series(np.nan, index=records.index)),
+                         errors="coerce").to_numpy(dtype="float64")
+    prec_f = np.where(np.isfinite(prec), prec, 0.0)
+
+    snap_status = np.full(n, "not_located", dtype=object)
+    pts = shapely.points(np.where(located, x, 0.0), np.where(located, y, 0.0))
+
+    snap_d = np.array([SNAP_M.get(t, np.nan) for t in mtype], dtype="float64") if n else \
+        np.array([], dtype="float64")
+    is_point = located & np.isfinite(snap_d)
+    is_street = located & np.isin(mtype, list(STREET_MATCHES))
+    snap_status[located] = "not_snappable"
+    imprecise = is_point & (prec_f > MAX_SNAP_PRECISION_M)
+    snap_status[imprecise] = "imprecise"
+    is_point &= ~imprecise
+
+    matched = records.get("matched_name", pd.Series([None] * n, index=records.index))
+    cand = np.flatnonzero(is_point | is_street)
+    names = index.name_ids_of(matched.iloc[cand].reset_index(drop=True))
+    names["pos"] = cand[names["pos"].to_numpy()]
+    has_name = np.zeros(n, dtype=bool)
+    has_name[names["pos"].to_numpy()] = True
+
+    rec_pos: list[np.ndarray] = []
+    blk_pos: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+
+    # 1. unconstrained point matches: nearest block within the snap distance
+    free = is_point & ~has_name
+    for d in np.unique(snap_d[free]):
+        sel = np.flatnonzero(free & (snap_d == d))
+        qi, qb = index.tree.query_nearest(pts[sel], max_distance=float(d), all_matches=False)
+        rec_pos.append(sel[qi])
+        blk_pos.append(qb.astype(np.int64))
+        weights.append(np.ones(len(qi)))
+        hit = np.zeros(len(sel), dtype=bool)
+        hit[qi] = True
+        snap_status[sel[hit]] = "snapped"
+        snap_status[sel[~hit]] = "too_far"
+
+    # 2. point matches that named a street: nearest block of that name within the snap distance
+    named_pt = np.flatnonzero(is_point & has_name)
+    if len(named_pt):
+        radius = np.where(is_point, snap_d, 0.0)
+        pairs = _named_candidates(index, pts, radius,
+                                  names[np.isin(names["pos"].to_numpy(), named_pt)])
+        pairs["bid"] = index.block_ids[pairs["block"].to_numpy()]
+        best = pairs.sort_values(["pos", "dist", "bid"], kind="stable").drop_duplicates("pos")
+        rec_pos.append(best["pos"].to_numpy())
+        blk_pos.append(best["block"].to_numpy())
+        weights.append(np.ones(len(best)))
+        snap_status[named_pt] = "too_far"
+        snap_status[best["pos"].to_numpy()] = "snapped"
+
+    # 3. whole-street matches: spread over that street's nearby blocks
+    street = np.flatnonzero(is_street)
+    if len(street):
+        snap_status[street] = "street_not_in_network"
+        radius = np.clip(prec_f, *STREET_RADIUS_M)
+        pairs = _named_candidates(index, pts, radius,
+                                  names[np.isin(names["pos"].to_numpy(), street)])
+        if len(pairs):
+            pairs = pairs.sort_values(["pos", "block"], kind="stable")
+            cnt = pairs.groupby("pos")["block"].transform("size").to_numpy()
+            rec_pos.append(pairs["pos"].to_numpy())
+            blk_pos.append(pairs["block"].to_numpy())
+            weights.append(1.0 / cnt)
+            snap_status[np.unique(pairs["pos"].to_numpy())] = "spread"
+
+    if rec_pos:
+        rp = np.concatenate(rec_pos).astype(np.int64)
+        bp = np.concatenate(blk_pos).astype(np.int64)
+        w = np.concatenate(weights)
+    else:
+        rp = bp = np.array([], dtype=np.int64)
+        w = np.array([], dtype="float64")
+    order = np.lexsort((bp, rp))
+    blocks_long = pd.DataFrame({
+        "record": records.index.to_numpy()[rp[order]],
+        "block_id": pd.Series(index.block_ids[bp[order]], dtype="string").to_numpy(),
+        "weight": w[order],
+    })
+
+    # H3
+    lat = pd.to_numeric(records.get("lat", pd.Series(np.nan, index=records.index)),
+                        errors="coerce").to_numpy(dtype="float64")
+    lon = pd.to_numeric(records.get("lon", pd.Series(np.nan, index=records.index)),
+                        errors="coerce").to_numpy(dtype="float64")
+    need = located & ~(np.isfinite(lat) & np.isfinite(lon))
+    if need.any():
+        lon_t, lat_t = _TO_WGS84.transform(x[need], y[need])
+        lat = lat.copy()
+        lon = lon.copy()
+        lat[need], lon[need] = lat_t, lon_t
+    lat = np.where(located, lat, np.nan)
+    lon = np.where(located, lon, np.nan)
+    top = max(HEX_RESOLUTIONS)
+    cells = h3_cells(lat, lon, top)
+    out = pd.DataFrame(index=records.index)
+    out["snap_status"] = pd.Series(snap_status, index=records.index, dtype="string")
+    for res in HEX_RESOLUTIONS:
+        c = cells if res == top else h3_parent(cells, res)
+        ok = located & (prec_f <= HEX_MAX_PRECISION_M[res]) & (cells != 0)
+        c = np.where(ok, c, np.uint64(0))
+        out[f"hex_{res}"] = cells_to_str(c).to_numpy()
+
+    # LSOA
+    lsoa = records.get("lsoa_code", pd.Series([None] * n, index=records.index)).astype("string")
+    lsoa = lsoa.where(located, pd.NA)
+    if lsoas is not None and len(lsoas):
+        missing = np.flatnonzero(located & lsoa.isna().to_numpy()
+                                 & (prec_f <= LSOA_MAX_PRECISION_M))
+        if len(missing):
+            poly = lsoas.to_crs(27700) if lsoas.crs and lsoas.crs.to_epsg() != 27700 else lsoas
+            ptree = shapely.STRtree(np.asarray(poly.geometry.values, dtype=object))
+            pi, li = ptree.query(pts[missing], predicate="within")
+            first = pd.DataFrame({"p": pi, "l": li}).sort_values(["p", "l"]).drop_duplicates("p")
+            codes = poly["lsoa_code"].astype("string").to_numpy()[first["l"].to_numpy()]
+            lsoa.iloc[missing[first["p"].to_numpy()]] = codes
+    out["lsoa_code"] = lsoa.to_numpy()
+    return Assignment(records=out, blocks=blocks_long)
+
+
+def to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 lon/lat -> British National Grid easting/northing (vectorised)."""
+    return _TO_BNG.transform(lon, lat)
