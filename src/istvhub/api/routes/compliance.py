@@ -1,0 +1,49 @@
+"""/compliance: the department x month sharing grid for MOPAC (and admin), as the CLI renders it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from istvhub.api.deps import StoreDep, require
+from istvhub.api.users import User
+
+router = APIRouter(tags=["compliance"])
+
+ComplianceReader = Annotated[User, Depends(require("mopac", "admin"))]
+Period = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+
+def compliance_report_for(store, start: str | None, end: str | None,
+                          departments: list[str] | None = None):
+    """The compliance stage's report computed on the store's engine (its pool is reused)."""
+    from istvhub.compliance.core import compliance_report, load_rules
+    from istvhub.compliance.read import read_inputs
+
+    inputs = read_inputs(store.engine)
+    return compliance_report(inputs.departments, inputs.submissions, inputs.record_stats,
+                             start=start, end=end, only=departments or None, rules=load_rules())
+
+
+@router.get("/compliance", response_model=None)
+def compliance(
+    _: ComplianceReader,
+    store: StoreDep,
+    from_: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    to: Period = None,
+    department: Annotated[list[str] | None, Query()] = None,
+    format: Annotated[str, Query(pattern="^(json|csv|html)$")] = "json",
+) -> Response:
+    """Sharing compliance per department and month (RAG), London summary line; json|csv|html."""
+    from istvhub.compliance.render import render
+
+    report = compliance_report_for(store, from_, to, department)
+    if format == "json":
+        return JSONResponse(report.to_dict())
+    if format == "html":
+        return HTMLResponse(render(report, "html"))
+    name = f"compliance-{report.start}-{report.end}.csv"
+    return Response(render(report, "csv"), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

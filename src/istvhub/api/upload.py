@@ -1,0 +1,130 @@
+"""Streaming multipart upload: the file goes to disk chunk by chunk and the size limit is enforced
+while it streams (413 as soon as it is passed), so a huge upload never sits in memory or on disk.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import HTTPException, Request
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+ALLOWED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".tsv")
+MAX_TEXT_FIELD = 1024
+
+
+def sanitize_filename(name: str | None) -> str:
+    """A safe base name: no directories, no control or shell characters, bounded length."""
+    name = (name or "").replace("\\", "/").split("/")[-1]
+    name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    name = _SAFE.sub("_", name).strip("._")
+    if not name:
+        name = "upload.csv"
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    stem = stem[:80] or "upload"
+    return f"{stem}.{suffix[:8]}" if suffix else stem
+
+
+@dataclass
+class UploadForm:
+    """What the form carried: one file saved at ``path`` and small text fields."""
+
+    path: Path | None = None
+    filename: str | None = None
+    size: int = 0
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+async def receive_upload(request: Request, dest_dir: Path, max_bytes: int,
+                         file_field: str = "file") -> UploadForm:
+    """Parse a multipart/form-data request body, streaming ``file_field`` into ``dest_dir``."""
+    ctype = request.headers.get("content-type", "")
+    mime, params = parse_options_header(ctype)
+    if mime != b"multipart/form-data" or b"boundary" not in params:
+        raise HTTPException(415, "expected multipart/form-data with a file field")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes + 64 * 1024:
+        raise HTTPException(413, f"upload larger than the {max_bytes} byte limit")
+
+    form = UploadForm()
+    state: dict = {"headers": {}, "hname": b"", "hval": b"", "name": None, "fh": None,
+                   "text": bytearray(), "too_big": False, "bad_field": False}
+
+    def on_part_begin() -> None:
+        state.update(headers={}, hname=b"", hval=b"", name=None, fh=None, text=bytearray())
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        state["hname"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        state["hval"] += data[start:end]
+
+    def on_header_end() -> None:
+        state["headers"][state["hname"].decode("latin-1").lower()] = state["hval"]
+        state["hname"], state["hval"] = b"", b""
+
+    def on_headers_finished() -> None:
+        _, p = parse_options_header(state["headers"].get("content-disposition", b""))
+        name = p.get(b"name", b"").decode("utf-8", "replace")
+        state["name"] = name
+        if name == file_field and b"filename" in p:
+            if form.path is not None:
+                state["bad_field"] = True
+                return
+            fname = sanitize_filename(p[b"filename"].decode("utf-8", "replace"))
+            form.filename = fname
+            form.path = dest_dir / fname
+            state["fh"] = open(form.path, "wb")  # noqa: SIM115 (closed in on_part_end/finally)
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if state["fh"] is not None:
+            form.size += end - start
+            if form.size > max_bytes:
+                state["too_big"] = True
+                return
+            state["fh"].write(data[start:end])
+        elif state["name"]:
+            state["text"] += data[start:end]
+            if len(state["text"]) > MAX_TEXT_FIELD:
+                state["bad_field"] = True
+
+    def on_part_end() -> None:
+        if state["fh"] is not None:
+            state["fh"].close()
+            state["fh"] = None
+        elif state["name"] and state["name"] != file_field:
+            form.fields[state["name"]] = state["text"].decode("utf-8", "replace").strip()
+
+    parser = MultipartParser(params[b"boundary"], {
+        "on_part_begin": on_part_begin, "on_header_field": on_header_field,
+        "on_header_value": on_header_value, "on_header_end": on_header_end,
+        "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
+        "on_part_end": on_part_end,
+    })
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+            if state["too_big"]:
+                raise HTTPException(413, f"upload larger than the {max_bytes} byte limit")
+            if state["bad_field"]:
+                raise HTTPException(422, "form field too long or more than one file")
+        parser.finalize()
+    finally:
+        if state["fh"] is not None:
+            state["fh"].close()
+    if state["too_big"] or (form.path is not None and form.size > max_bytes):
+        raise HTTPException(413, f"upload larger than the {max_bytes} byte limit")
+    if form.path is None:
+        raise HTTPException(422, f"form field {file_field!r}: no file uploaded")
+    if form.size == 0:
+        raise HTTPException(422, f"file {form.filename!r}: empty upload")
+    if not form.filename.lower().endswith(ALLOWED_SUFFIXES):
+        raise HTTPException(415, f"file {form.filename!r}: expected one of "
+                                 + ", ".join(ALLOWED_SUFFIXES))
+    return form
