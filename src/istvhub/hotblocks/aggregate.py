@@ -1,0 +1,394 @@
+"""Filters, aggregation to blocks / hexes / LSOAs, disclosure control and the summary table.
+
+Pure core: takes frames (records from the store, blocks and LSOAs from the gazetteer), returns
+:class:`Layers`. Nothing record-level survives: layers carry counts per area only, never free
+text, record ids, exact times or single-record points.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+
+from istvhub._errors import IstvhubError
+from istvhub.hotblocks.assign import BlockIndex, assign, to_bng
+from istvhub.hotblocks.concentration import Concentration, concentration
+from istvhub.hotblocks.disclosure import DisclosureRule, protect, protect_total
+from istvhub.records import GEO_STATUSES, LOCATION_TYPES, WEAPONS
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: The only record columns aggregation reads; free text (location_text, weapon_text,
+#: matched_name beyond assignment, reason) and ids are dropped before anything is built.
+ATTRIBUTION = (
+    "Contains OS data (c) Crown copyright and database right 2025; Contains Royal Mail data "
+    "(c) Royal Mail copyright and database right 2025; Contains ONS data, OGL v3; Contains HM "
+    "Land Registry data (c) Crown copyright and database right, OGL v3; Street network "
+    "(c) OpenStreetMap contributors, ODbL; Source: ISTV emergency department data, "
+    "disclosure-controlled."
+)
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class BadFilter(IstvhubError):
+    """A hot-blocks filter option is malformed (names the option, never data)."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user asked for; ``describe()`` goes verbatim into the summary layer."""
+
+    period_from: str
+    period_to: str
+    boroughs: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    weapons: tuple[str, ...] = ()
+    location_types: tuple[str, ...] = ()
+    hours: tuple[int, int] | None = None
+    days: tuple[int, ...] = ()
+    h3_res: int = 9
+
+    def __post_init__(self) -> None:
+        for name, v in (("--from", self.period_from), ("--to", self.period_to)):
+            if not _PERIOD.match(v or ""):
+                raise BadFilter(f"option {name}: expected YYYY-MM")
+        if self.period_from > self.period_to:
+            raise BadFilter("option --from: after --to")
+        if self.h3_res not in (8, 9, 10):
+            raise BadFilter("option --h3-res: must be 8, 9 or 10")
+        for name, vals, allowed in (("--weapon", self.weapons, WEAPONS),
+                                    ("--location-type", self.location_types, LOCATION_TYPES)):
+            bad = [v for v in vals if v not in allowed]
+            if bad:
+                raise BadFilter(f"option {name}: unknown code; allowed: {', '.join(allowed)}")
+
+    def describe(self) -> dict[str, str]:
+        hours = f"{self.hours[0]:02d}:00-{self.hours[1]:02d}:00" if self.hours else "all"
+        return {
+            "period_from": self.period_from,
+            "period_to": self.period_to,
+            "boroughs": ", ".join(self.boroughs) or "all",
+            "departments": ", ".join(self.departments) or "all",
+            "weapons": ", ".join(self.weapons) or "all",
+            "location_types": ", ".join(self.location_types) or "all",
+            "hours": hours,
+            "days": ", ".join(DAYS[d] for d in self.days) or "all",
+            "h3_res": str(self.h3_res),
+        }
+
+
+def parse_hours(text: str | None) -> tuple[int, int] | None:
+    """``"22-04"`` -> (22, 4): from 22:00 up to (not including) 04:00, wrapping midnight."""
+    if not text:
+        return None
+    m = re.fullmatch(r"\s*(\d{1,2})\s*-\s*(\d{1,2})\s*", text)
+    if not m:
+        raise BadFilter("option --hours: expected HH-HH, e.g. 22-04")
+    a, b = int(m.group(1)), int(m.group(2))
+    if not (0 <= a <= 23 and 0 <= b <= 24) or a == b:
+        raise BadFilter("option --hours: hours must be 0-24 and differ")
+    return a, b % 24 if b != 24 else 24
+
+
+def parse_days(text: str | None) -> tuple[int, ...]:
+    """``"fri,sat"`` -> (4, 5) (Monday = 0)."""
+    if not text:
+        return ()
+    out = []
+    for tok in re.split(r"[,\s]+", text.strip().lower()):
+        if not tok:
+            continue
+        if tok[:3] not in DAYS:
+            raise BadFilter("option --days: use mon,tue,wed,thu,fri,sat,sun")
+        out.append(DAYS.index(tok[:3]))
+    return tuple(sorted(set(out)))
+
+
+def _hour_of(t: object) -> int | None:
+    """Hour of a stored incident time (a ``time``, or ``HH:MM[:SS]`` text from some drivers)."""
+    if t is None or (not isinstance(t, str) and pd.isna(t)):
+        return None
+    if isinstance(t, str):
+        m = re.match(r"\s*(\d{1,2}):", t)
+        return int(m.group(1)) if m else None
+    return getattr(t, "hour", None)
+
+
+def _time_basis(df: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(hour, weekday, used_incident) per record: incident date/time, else arrival."""
+    arrival = pd.to_datetime(df["arrival_at"], errors="coerce")
+    it = df["incident_time"] if "incident_time" in df else pd.Series(None, index=df.index)
+    idate = df["incident_date"] if "incident_date" in df else pd.Series(None, index=df.index)
+    inc_hour = pd.to_numeric(
+        pd.Series([_hour_of(t) for t in it.tolist()], index=df.index, dtype="object"),
+        errors="coerce")
+    inc_date = pd.to_datetime(idate, errors="coerce")
+    used = inc_hour.notna()
+    hour = inc_hour.where(used, arrival.dt.hour)
+    # the weekday of the incident date when the incident time is known, else of the arrival
+    wd = inc_date.dt.weekday.where(used & inc_date.notna(), arrival.dt.weekday)
+    return hour, wd, used
+
+
+def filter_records(df: pd.DataFrame, f: Filters) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Apply the filters; returns the kept records and how many used incident vs arrival time."""
+    m = (df["period"] >= f.period_from) & (df["period"] <= f.period_to)
+    if f.departments:
+        m &= df["department"].astype("string").str.upper().isin([d.upper() for d in
+                                                                 f.departments])
+    if f.weapons:
+        m &= df["weapon"].isin(list(f.weapons))
+    if f.location_types:
+        m &= df["location_type"].isin(list(f.location_types))
+    if f.boroughs:
+        want = [b.lower() for b in f.boroughs]
+        m &= df["borough"].astype("string").str.lower().isin(want).fillna(False)
+    out = df[m.fillna(False).to_numpy(dtype=bool)]
+    basis = {"incident_time": 0.0, "arrival_time": 0.0}
+    if f.hours or f.days:
+        hour, wd, used = _time_basis(out)
+        keep = pd.Series(True, index=out.index)
+        if f.hours:
+            a, b = f.hours
+            keep &= (hour >= a) & (hour < b) if a < b else (hour >= a) | (hour < b)
+        if f.days:
+            keep &= wd.isin(list(f.days))
+        keep = keep.fillna(False).to_numpy(dtype=bool)
+        basis = {"incident_time": float(used[keep].sum()),
+                 "arrival_time": float((~used[keep]).sum())}
+        out = out[keep]
+    return out, basis
+
+
+@dataclass
+class Layers:
+    """Everything an export or report needs; all counts already disclosure-controlled."""
+
+    blocks: gpd.GeoDataFrame
+    hexes: gpd.GeoDataFrame
+    lsoas: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    concentration: pd.DataFrame
+    rule: DisclosureRule
+    stats: dict[str, object] = field(default_factory=dict)
+
+
+def _hex_polygons(hex_ids: pd.Series) -> np.ndarray:
+    polys = []
+    for hid in hex_ids.tolist():
+        ring = h3.cell_to_boundary(hid)  # ((lat, lng), ...)
+        lat = np.array([p[0] for p in ring])
+        lng = np.array([p[1] for p in ring])
+        x, y = to_bng(lng, lat)
+        polys.append(shapely.polygons(np.column_stack([x, y])))
+    return np.array(polys, dtype=object)
+
+
+def _published(raw: pd.Series, rule: DisclosureRule, total_pub: float | None) -> pd.DataFrame:
+    """count / suppressed / rank / share columns for raw counts (nonzero units only)."""
+    p = protect(raw, rule)
+    cnt = p["count"]
+    out = pd.DataFrame(index=raw.index)
+    out["count"] = cnt.round(2) if rule.raw else cnt.astype("Int64")
+    out["suppressed"] = p["suppressed"].astype(bool)
+    out["rank"] = cnt.rank(ascending=False, method="min").astype("Int64")
+    share = (cnt / total_pub * 100.0).round(1) if total_pub else pd.Series(np.nan, index=raw.index)
+    out["share"] = share
+    return out
+
+
+def _protected_table(counts: dict[str, float], rule: DisclosureRule) -> dict[str, float | None]:
+    if not counts:
+        return {}
+    s = pd.Series(counts, dtype="float64")
+    p = protect(s, rule)
+    return {k: (None if p.at[k, "suppressed"] else float(p.at[k, "count"])) for k in s.index}
+
+
+def build_layers(records: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
+                 filters: Filters, rule: DisclosureRule, *,
+                 lsoas: gpd.GeoDataFrame | None = None, gazetteer_version: str = "unknown",
+                 ) -> Layers:
+    """Filter, assign, aggregate and protect: the whole hot-blocks core on frames."""
+    started = datetime.now(UTC)
+    index = blocks if isinstance(blocks, BlockIndex) else BlockIndex(blocks)
+    bl = index.blocks
+    kept, basis = filter_records(records, filters)
+    a = assign(kept, index, lsoas)
+
+    # blocks in scope: every block of the chosen boroughs (all blocks without a borough filter)
+    in_scope = np.ones(len(bl), dtype=bool)
+    if filters.boroughs and "borough" in bl.columns:
+        in_scope = bl["borough"].astype("string").str.lower().isin(
+            [b.lower() for b in filters.boroughs]).fillna(False).to_numpy(dtype=bool)
+    scope_ids = pd.Index(bl["block_id"].astype(str).to_numpy()[in_scope])
+    blk_raw = a.blocks.groupby("block_id", sort=True)["weight"].sum()
+    blk_raw.index = blk_raw.index.astype(str)
+    blk_raw = blk_raw[blk_raw.index.isin(scope_ids)]
+    all_blk = pd.Series(0.0, index=scope_ids).add(blk_raw, fill_value=0.0)
+    conc_b = concentration(all_blk.to_numpy())
+
+    res = filters.h3_res
+    hcol = f"hex_{res}"
+    hex_raw = a.records[hcol].dropna().value_counts().sort_index().astype("float64")
+    # hex universe for concentration: cells holding an incident or a block midpoint in scope
+    mids = shapely.line_interpolate_point(index.geoms[in_scope], 0.5, normalized=True)
+    from istvhub.hotblocks.assign import _TO_WGS84, cells_to_str, h3_cells
+
+    if len(mids):
+        mlon, mlat = _TO_WGS84.transform(shapely.get_x(mids), shapely.get_y(mids))
+        mid_cells = h3_cells(np.asarray(mlat), np.asarray(mlon), res)
+        mid_hex = cells_to_str(mid_cells)
+    else:
+        mid_hex = pd.Series([], dtype="string")
+    hex_universe = pd.Index(sorted(set(mid_hex.dropna().tolist()) | set(hex_raw.index)))
+    conc_h = concentration(pd.Series(0.0, index=hex_universe).add(hex_raw, fill_value=0.0))
+
+    lsoa_raw = a.records["lsoa_code"].dropna().value_counts().sort_index().astype("float64")
+
+    # totals, from the unsuppressed data, then protected
+    located = (kept.get("geo_status", pd.Series(dtype="string")).astype("string") == "located")
+    totals_raw = {
+        "records_in_filter": float(len(kept)),
+        "located": float(located.sum()),
+        "on_blocks": float(blk_raw.sum()),
+        "in_hexes": float(hex_raw.sum()),
+        "in_lsoas": float(lsoa_raw.sum()),
+    }
+    totals = {k: protect_total(v, rule) for k, v in totals_raw.items()}
+
+    # block layer (non-zero blocks only)
+    meta = bl.set_index(bl["block_id"].astype(str))
+    pub = _published(blk_raw, rule, totals["on_blocks"])
+    g = meta.loc[pub.index]
+    length = pd.to_numeric(g["length_m"], errors="coerce").to_numpy()
+    cnt = pub["count"].astype("float64").to_numpy()
+    bmid = shapely.line_interpolate_point(np.asarray(g.geometry.values, dtype=object), 0.5,
+                                          normalized=True)
+    if len(bmid):
+        blon, blat = _TO_WGS84.transform(shapely.get_x(bmid), shapely.get_y(bmid))
+        bhex = cells_to_str(h3_cells(np.asarray(blat), np.asarray(blon), res)).to_numpy()
+    else:
+        bhex = np.array([], dtype=object)
+    blocks_layer = gpd.GeoDataFrame({
+        "block_id": pub.index.to_numpy(dtype=object),
+        "name": g["name"].astype("string").to_numpy() if "name" in g else None,
+        "borough": g["borough"].astype("string").to_numpy() if "borough" in g else None,
+        "length_m": np.round(length, 1),
+        "count": pub["count"].array,
+        "rate_per_100m": np.round(np.where(length > 0, cnt / length * 100.0, np.nan), 2),
+        "rank": pub["rank"].array,
+        "share": pub["share"].to_numpy(),
+        "suppressed": pub["suppressed"].to_numpy(),
+        "hex_id": bhex,
+    }, geometry=np.asarray(g.geometry.values, dtype=object), crs=27700)
+    blocks_layer = blocks_layer.sort_values(["rank", "block_id"], na_position="last",
+                                            kind="stable").reset_index(drop=True)
+
+    hpub = _published(hex_raw, rule, totals["in_hexes"])
+    hexes_layer = gpd.GeoDataFrame({
+        "hex_id": hpub.index.to_numpy(dtype=object),
+        "h3_res": np.full(len(hpub), res, dtype=np.int32),
+        "count": hpub["count"].array,
+        "rank": hpub["rank"].array,
+        "share": hpub["share"].to_numpy(),
+        "suppressed": hpub["suppressed"].to_numpy(),
+    }, geometry=_hex_polygons(pd.Series(hpub.index)), crs=27700)
+
+    lpub = _published(lsoa_raw, rule, totals["in_lsoas"])
+    lgeom = np.array([None] * len(lpub), dtype=object)
+    lname = None
+    if lsoas is not None and len(lsoas):
+        lg = lsoas.to_crs(27700) if lsoas.crs and lsoas.crs.to_epsg() != 27700 else lsoas
+        lg = lg.drop_duplicates("lsoa_code").set_index(lg["lsoa_code"].astype(str)
+                                                       .drop_duplicates().to_numpy())
+        hit = lpub.index.isin(lg.index)
+        lgeom[hit] = np.asarray(lg.loc[lpub.index[hit]].geometry.values, dtype=object)
+        for c in ("lsoa_name", "name", "lsoa11nm"):
+            if c in lg.columns:
+                lname = lg[c].reindex(lpub.index).astype("string").to_numpy()
+                break
+    lsoas_layer = gpd.GeoDataFrame({
+        "lsoa_code": lpub.index.to_numpy(dtype=object),
+        "lsoa_name": lname,
+        "count": lpub["count"].array,
+        "rank": lpub["rank"].array,
+        "share": lpub["share"].to_numpy(),
+        "suppressed": lpub["suppressed"].to_numpy(),
+    }, geometry=lgeom, crs=27700)
+
+    # why records were not located / not on a block (protected as a table with a total)
+    gs = kept.get("geo_status", pd.Series(None, index=kept.index)).astype("string") \
+        .fillna("not_geocoded")
+    why_not = {f"not_located_{s}": float((gs == s).sum())
+               for s in (*[x for x in GEO_STATUSES if x != "located"], "not_geocoded")}
+    snap = a.records["snap_status"]
+    why_not_block = {f"located_not_on_block_{s}": float((snap == s).sum())
+                     for s in ("too_far", "imprecise", "street_not_in_network", "not_snappable")}
+    spread = float((snap == "spread").sum())
+
+    rows: list[tuple[str, str, str]] = []
+
+    def add(section: str, key: str, value: object) -> None:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            value = "*"
+        elif isinstance(value, float) and value.is_integer():
+            value = str(int(value))
+        rows.append((section, key, str(value)))
+
+    if rule.raw:
+        add("disclosure", "WARNING", "UNSUPPRESSED RAW COUNTS: NOT FOR PUBLICATION OR SHARING. "
+            "Record-level disclosure risk; administrators only.")
+    add("disclosure", "rule", rule.name)
+    add("disclosure", "rule_label", rule.label)
+    add("disclosure", "suppressed_cells_shown_as", "null count with suppressed = true ('*')")
+    for k, v in filters.describe().items():
+        add("filter", k, v)
+    if filters.hours or filters.days:
+        ptb = _protected_table(basis, rule)
+        add("filter", "time_basis", "incident date/time where recorded, else arrival date/time")
+        add("filter", "records_by_incident_time", ptb["incident_time"])
+        add("filter", "records_by_arrival_time_fallback", ptb["arrival_time"])
+    for k, v in totals.items():
+        add("total", k, v)
+    for k, v in _protected_table(why_not, rule).items():
+        add("not_located", k, v)
+    for k, v in _protected_table(why_not_block, rule).items():
+        add("not_on_block", k, v)
+    add("not_on_block", "street_matches_spread_over_blocks", protect_total(spread, rule))
+    for scope, c in (("blocks", conc_b), ("hexes", conc_h)):
+        pubc = c.published()
+        add("concentration", f"{scope}_units_in_scope", c.units)
+        add("concentration", f"{scope}_gini", pubc["gini"])
+        add("concentration", f"{scope}_pct_holding_25pct", pubc["pct_units_for_25"])
+        add("concentration", f"{scope}_pct_holding_50pct", pubc["pct_units_for_50"])
+    add("layers", "zero_count_units", "omitted (concentration figures include them)")
+    add("layers", "crs", "EPSG:27700 (GeoPackage/Parquet); EPSG:4326 (GeoJSON, CSV WKT)")
+    add("layers", "h3_note", "coarser H3 cells are parents of the res-10 cell of each point")
+    add("build", "built_at", started.replace(microsecond=0).isoformat())
+    add("build", "gazetteer_version", gazetteer_version)
+    from istvhub import __version__
+
+    add("build", "istvhub_version", __version__)
+    add("attribution", "attribution", ATTRIBUTION)
+    summary = pd.DataFrame(rows, columns=["section", "key", "value"])
+
+    conc = pd.concat([
+        c.lorenz.assign(scope=scope) for scope, c in (("blocks", conc_b), ("hexes", conc_h))
+    ], ignore_index=True)[["scope", "pct_units", "pct_incidents"]]
+    return Layers(
+        blocks=blocks_layer, hexes=hexes_layer, lsoas=lsoas_layer, summary=summary,
+        concentration=conc, rule=rule,
+        stats={"blocks": conc_b, "hexes": conc_h, "totals": totals, "filters": filters},
+    )
+
+
+def concentration_of(layers: Layers, scope: str) -> Concentration:
+    """The (internal, unrounded) concentration figures of a scope, for the report."""
+    return layers.stats[scope]  # type: ignore[return-value]
