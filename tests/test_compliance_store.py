@@ -66,8 +66,8 @@ def _ingest(store, dep: str, period: str, n: int, seed: int, received: datetime)
             submissions.c.submission_id == res.submission_id).values(received_at=received))
 
 
-@pytest.fixture
-def store_url(db_url):
+def _build_store(db_url: str) -> str:
+    """Five months of one ED (one missing, one late, one re-uploaded) and a UCC that joined."""
     store = open_store(db_url)
     seed = 1
     for p in ["2025-01", "2025-02", "2025-04", "2025-05", "2025-06"]:  # 2025-03 missing
@@ -83,6 +83,11 @@ def store_url(db_url):
         seed += 1
     store.engine.dispose()
     return db_url
+
+
+@pytest.fixture
+def store_url(db_url):
+    return _build_store(db_url)
 
 
 def test_sql_counts_equal_counts_from_records(store_url):
