@@ -84,3 +84,45 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     get_settings.cache_clear()
     yield h
     get_settings.cache_clear()
+
+
+# --------------------------------------------------------------------------- gazetteer (issue 3)
+
+def _gazetteer_cache_key(src: Path) -> str:
+    """Hash of the source manifest (path, size, mtime), istvhub version, BUILD_SCHEMA and the
+    gazetteer code + tables, so any change that alters the output rebuilds the cache."""
+    import hashlib
+
+    from istvhub import __version__
+    from istvhub.core.config import GAZETTEER_TABLES_DIR
+    from istvhub.gazetteer.build import BUILD_SCHEMA
+
+    h = hashlib.sha256(f"{__version__}|{BUILD_SCHEMA}".encode())
+    for p in sorted(q for q in src.rglob("*") if q.is_file()):
+        st = p.stat()
+        h.update(f"{p.relative_to(src)}|{st.st_size}|{st.st_mtime_ns}".encode())
+    code = Path(__file__).resolve().parents[1] / "src" / "istvhub" / "gazetteer"
+    for p in sorted([*code.glob("*.py"), *GAZETTEER_TABLES_DIR.glob("*.csv")]):
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def gazetteer_home(sources_dir: Path) -> Path:
+    """A real gazetteer built once (per source/code state) under tests/.cache and shared by
+    xdist workers through a file lock; returns the home dir whose gazetteer/CURRENT is set."""
+    import fcntl
+
+    cache = REPO / "tests" / ".cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    home_dir = cache / f"gazetteer-{_gazetteer_cache_key(sources_dir)}"
+    with open(cache / "gazetteer.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (home_dir / "gazetteer" / "CURRENT").is_file():
+                from istvhub.gazetteer.build import build
+
+                build(sources=sources_dir, out=home_dir / "gazetteer")
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return home_dir

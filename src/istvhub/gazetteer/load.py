@@ -1,0 +1,113 @@
+"""Load a built gazetteer read-only: ``load(home) -> Gazetteer``.
+
+The point tables load eagerly (they are what the geocoder searches); the polygon and line
+layers (blocks, LSOAs, boroughs) and their STRtrees load on first use, so a load stays well
+under 2 seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from istvhub._errors import GazetteerNotBuilt
+from istvhub.gazetteer import network as net
+
+
+def resolve_version_dir(home_or_dir: Path | str | None = None) -> Path:
+    """Accepts ISTVHUB_HOME (has gazetteer/CURRENT), the gazetteer dir (has CURRENT) or a
+    version dir (has manifest.json); None means the configured home."""
+    if home_or_dir is None:
+        from istvhub.core.config import get_settings
+
+        home_or_dir = get_settings().home
+    p = Path(home_or_dir)
+    if (p / "manifest.json").is_file():
+        return p
+    for gdir in (p / "gazetteer", p):
+        cur = gdir / "CURRENT"
+        if cur.is_file():
+            version = cur.read_text(encoding="utf-8").strip()
+            vdir = gdir / version
+            if version and (vdir / "manifest.json").is_file():
+                return vdir
+            raise GazetteerNotBuilt(f"gazetteer CURRENT names missing version {version!r}")
+    raise GazetteerNotBuilt(
+        f"no gazetteer under {str(p)!r}: run 'istvhub gazetteer build' first")
+
+
+@dataclass
+class Gazetteer:
+    """A loaded gazetteer version (see docs/DEVELOPING.md for the columns)."""
+
+    path: Path
+    version: str
+    manifest: dict
+    entries: pd.DataFrame
+    keys: pd.DataFrame
+    street_points: pd.DataFrame
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def blocks(self) -> gpd.GeoDataFrame:
+        return gpd.read_parquet(self.path / "blocks.parquet")
+
+    @cached_property
+    def lsoas(self) -> gpd.GeoDataFrame:
+        return gpd.read_parquet(self.path / "lsoas.parquet")
+
+    @cached_property
+    def boroughs(self) -> gpd.GeoDataFrame:
+        return gpd.read_parquet(self.path / "boroughs.parquet")
+
+    @cached_property
+    def blocks_tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self.blocks.geometry.values)
+
+    @cached_property
+    def lsoas_tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self.lsoas.geometry.values)
+
+    @property
+    def coverage(self) -> dict:
+        """Which boroughs the street network covers (blocks exist only there)."""
+        return self.manifest.get("network_coverage", {})
+
+    def snap_to_blocks(self, easting, northing, max_distance_m: float = 50.0,
+                       street_keys=None) -> np.ndarray:
+        """Block id of the nearest block within ``max_distance_m`` (None if none); with
+        ``street_keys``, only blocks carrying that street name (see network.snap_to_blocks)."""
+        return net.snap_to_blocks(self.blocks, self.blocks_tree, easting, northing,
+                                  max_distance_m, street_keys)
+
+    def lsoa_of(self, easting, northing) -> np.ndarray:
+        """LSOA 2011 code of each point (None outside London)."""
+        return net.lsoa_of(self.lsoas, self.lsoas_tree, easting, northing)
+
+    def borough_of(self, easting, northing) -> np.ndarray:
+        """Borough name of each point (None outside London)."""
+        pts = shapely.points(np.asarray(easting, float), np.asarray(northing, float))
+        return net._borough_of_points(pts, self.boroughs)
+
+
+def load(home_or_dir: Path | str | None = None) -> Gazetteer:
+    """Load the CURRENT gazetteer under ``home_or_dir`` (raise GazetteerNotBuilt if none)."""
+    vdir = resolve_version_dir(home_or_dir)
+    manifest = json.loads((vdir / "manifest.json").read_text(encoding="utf-8"))
+    for f in ("entries.parquet", "keys.parquet", "street_points.parquet", "blocks.parquet",
+              "lsoas.parquet", "boroughs.parquet"):
+        if not (vdir / f).is_file():
+            raise GazetteerNotBuilt(f"gazetteer version {vdir.name!r} lacks {f}")
+    return Gazetteer(
+        path=vdir, version=manifest.get("version", vdir.name), manifest=manifest,
+        entries=pd.read_parquet(vdir / "entries.parquet"),
+        keys=pd.read_parquet(vdir / "keys.parquet"),
+        street_points=pd.read_parquet(vdir / "street_points.parquet"),
+    )
