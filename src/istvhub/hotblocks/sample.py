@@ -95,3 +95,28 @@ def synthetic_records(blocks: gpd.GeoDataFrame, n: int, *, seed: int = 7,
         "borough": blocks["borough"].to_numpy()[pick],
         "block_id": None,
     })
+
+
+def westminster_lsoas(sources: Path) -> gpd.GeoDataFrame:
+    """Westminster's real LSOA 2011 polygons (lsoa_code, lsoa_name, EPSG:27700)."""
+    g = gpd.read_file(Path(sources) / "boundaries" / "lsoa2011" / "E09000033.json").to_crs(27700)
+    return g.rename(columns={"LSOA11CD": "lsoa_code", "LSOA11NM": "lsoa_name"})[
+        ["lsoa_code", "lsoa_name", "geometry"]]
+
+
+def write_mini_gazetteer(sources: Path, home: Path, version: str = "test-westminster") -> Path:
+    """A gazetteer version holding only what hot blocks reads (Westminster blocks, LSOAs, all
+    borough outlines; empty point tables), for tests that must not wait for a full build."""
+    import json
+
+    vdir = Path(home) / "gazetteer" / version
+    vdir.mkdir(parents=True, exist_ok=True)
+    blocks_from_osm_edges(sources).to_parquet(vdir / "blocks.parquet")
+    westminster_lsoas(sources).to_parquet(vdir / "lsoas.parquet")
+    bor = gpd.read_file(Path(sources) / "boundaries" / "london_boroughs.gpkg")
+    bor[["name", "gss_code", "geometry"]].to_crs(27700).to_parquet(vdir / "boroughs.parquet")
+    for f in ("entries", "keys", "street_points"):
+        pd.DataFrame({"key": pd.Series([], dtype="string")}).to_parquet(vdir / f"{f}.parquet")
+    (vdir / "manifest.json").write_text(json.dumps({"version": version}), encoding="utf-8")
+    (Path(home) / "gazetteer" / "CURRENT").write_text(version, encoding="utf-8")
+    return vdir

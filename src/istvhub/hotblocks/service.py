@@ -1,0 +1,78 @@
+"""IO edge of the hot-blocks stage: read the store and the gazetteer, build, write.
+
+The CLI (``istvhub hotblocks``) and the API call :func:`hotblocks_from_store` and
+:func:`write_outputs`; everything in between is the pure core in ``aggregate``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from istvhub.hotblocks.aggregate import Filters, Layers, build_layers
+from istvhub.hotblocks.disclosure import DisclosureRule
+from istvhub.hotblocks.export import write_layers
+from istvhub.hotblocks.report import write_report
+
+#: The only record columns the stage reads: no free text (location_text, weapon_text, reason),
+#: no ids, nothing about the patient. ``matched_name`` is the gazetteer's name of the match,
+#: used to keep a snap on the named street, and never written out.
+RECORD_INPUT_COLUMNS = (
+    "department", "period", "arrival_at", "incident_date", "incident_time", "weapon",
+    "location_type", "geo_status", "match_type", "lat", "lon", "easting", "northing",
+    "precision_m", "matched_name", "lsoa_code", "borough",
+)
+
+
+@dataclass
+class NetworkInputs:
+    """What the stage needs from the gazetteer."""
+
+    blocks: gpd.GeoDataFrame
+    lsoas: gpd.GeoDataFrame | None
+    boroughs: gpd.GeoDataFrame | None
+    version: str
+
+
+def load_network(home: Path | str | None = None) -> NetworkInputs:
+    """Blocks, LSOAs and boroughs of the CURRENT gazetteer under ``home``."""
+    from istvhub.gazetteer import load
+
+    gz = load(home)
+    return NetworkInputs(blocks=gz.blocks, lsoas=gz.lsoas, boroughs=gz.boroughs,
+                         version=str(gz.version))
+
+
+def read_records(db_url: str, period_from: str, period_to: str) -> pd.DataFrame:
+    """Current records of the period range, reduced to :data:`RECORD_INPUT_COLUMNS`."""
+    from istvhub.store import open_store
+
+    store = open_store(db_url)
+    try:
+        df = store.current_records(period_from=period_from, period_to=period_to)
+    finally:
+        store.dispose()
+    for c in RECORD_INPUT_COLUMNS:
+        if c not in df.columns:
+            df[c] = None
+    return df[list(RECORD_INPUT_COLUMNS)].reset_index(drop=True)
+
+
+def hotblocks_from_store(db_url: str, filters: Filters, rule: DisclosureRule, *,
+                         network: NetworkInputs) -> Layers:
+    """Build the disclosure-controlled layers for ``filters`` from the store."""
+    records = read_records(db_url, filters.period_from, filters.period_to)
+    return build_layers(records, network.blocks, filters, rule, lsoas=network.lsoas,
+                        gazetteer_version=network.version)
+
+
+def write_outputs(layers: Layers, output: Path, fmt: str, report: Path | None = None,
+                  boroughs: gpd.GeoDataFrame | None = None) -> list[Path]:
+    """Write the layers (and the HTML report when asked); returns the files written."""
+    files = write_layers(layers, output, fmt)
+    if report is not None:
+        files.append(write_report(layers, report, boroughs))
+    return files
