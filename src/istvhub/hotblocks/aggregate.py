@@ -132,7 +132,7 @@ def _time_basis(df: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
     used = inc_hour.notna()
     hour = inc_hour.where(used, arrival.dt.hour)
     # the weekday of the incident date when the incident time is known, else of the arrival
-    wd = inc_date.dt.dayofweek.where(used & inc_date.notna(), arrival.dt.dayofweek)
+    wd = inc_date.dt.day_of_week.where(used & inc_date.notna(), arrival.dt.day_of_week)
     return hour, wd, used
 
 
