@@ -1,5 +1,6 @@
 """One router per resource; ``ROUTERS`` is the order they are mounted in."""
 
-from istvhub.api.routes import compliance, health, submissions, users
+from istvhub.api.routes import compliance, health, layers, ogc, pages, submissions, users
 
-ROUTERS = [health.router, users.router, submissions.router, compliance.router]
+ROUTERS = [health.router, users.router, submissions.router, layers.router, ogc.router,
+           compliance.router, pages.router]

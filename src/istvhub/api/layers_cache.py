@@ -1,0 +1,117 @@
+"""Hot-block layers for the API: one network index per process, exports cached on disk.
+
+The layers are built by the hot-blocks stage's own core (``build_layers``) and written by its own
+exporter (``write_layers``), exactly as `istvhub hotblocks` does. A download is cached under
+``<home>/cache/layers/`` keyed by the filters, the disclosure rule, the gazetteer version and the
+state of the store (current submissions, last geocode), so 50 analysts asking for the same month
+cost one build, and any new upload or re-geocode makes a fresh one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from istvhub.store.schema import records as records_t
+from istvhub.store.schema import submissions as submissions_t
+
+_lock = threading.Lock()
+_build_locks: dict[str, threading.Lock] = {}
+_network: dict[str, Any] = {}
+
+
+@dataclass
+class Network:
+    version: str
+    index: Any  # hotblocks.assign.BlockIndex
+    lsoas: Any
+    boroughs: Any
+
+
+def network_for(home: Path) -> Network:
+    """The current gazetteer's block index, built once per process per gazetteer version."""
+    from istvhub.hotblocks.assign import BlockIndex
+    from istvhub.hotblocks.service import load_network
+
+    current = Path(home) / "gazetteer" / "CURRENT"
+    version = current.read_text().strip() if current.is_file() else ""
+    key = f"{home}|{version}"
+    with _lock:
+        net = _network.get(key)
+        if net is None:
+            n = load_network(home)
+            net = Network(n.version, BlockIndex(n.blocks), n.lsoas, n.boroughs)
+            _network.clear()
+            _network[key] = net
+        return net
+
+
+def data_state(engine) -> str:
+    """A cheap fingerprint of what the layers depend on in the store."""
+    with engine.connect() as conn:
+        s = conn.execute(sa.select(sa.func.max(submissions_t.c.submission_id),
+                                   sa.func.count()).where(
+            submissions_t.c.status == "current")).first()
+        g = conn.execute(sa.select(sa.func.max(records_t.c.geocoded_at))).scalar()
+    return f"{s[0]}|{s[1]}|{g}"
+
+
+def build_cached(store, home: Path, filters, rule, fmt: str) -> Path:
+    """Directory holding the export of ``filters`` in ``fmt`` (built at most once per state)."""
+    from istvhub.hotblocks.aggregate import build_layers
+    from istvhub.hotblocks.export import write_layers
+    from istvhub.hotblocks.service import RECORD_INPUT_COLUMNS
+
+    net = network_for(home)
+    key_src = json.dumps({"f": filters.describe(), "rule": rule.name, "raw": bool(rule.raw),
+                          "fmt": fmt, "gaz": net.version, "state": data_state(store.engine)},
+                         sort_keys=True)
+    key = hashlib.sha256(key_src.encode()).hexdigest()[:32]
+    root = Path(home) / "cache" / "layers"
+    out = root / key
+    if (out / "DONE").is_file():
+        return out
+    with _lock:
+        lk = _build_locks.setdefault(key, threading.Lock())
+    with lk:
+        if (out / "DONE").is_file():
+            return out
+        records = store.current_records(period_from=filters.period_from,
+                                        period_to=filters.period_to)
+        for c in RECORD_INPUT_COLUMNS:
+            if c not in records.columns:
+                records[c] = None
+        records = records[list(RECORD_INPUT_COLUMNS)].reset_index(drop=True)
+        layers = build_layers(records, net.index, filters, rule, lsoas=net.lsoas,
+                              gazetteer_version=net.version)
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=root, prefix=".build-"))
+        try:
+            write_layers(layers, tmp / f"hotblocks.{fmt}", fmt)
+            (tmp / "DONE").write_text(key_src)
+            try:
+                os.replace(tmp, out)
+            except OSError:  # another worker finished the same build first
+                shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return out
+
+
+def layer_file(export_dir: Path, fmt: str, layer: str) -> Path:
+    """The file of one layer inside an export (GeoPackage: the one file)."""
+    if fmt == "gpkg":
+        return export_dir / "hotblocks.gpkg"
+    from istvhub.hotblocks.export import layer_paths
+
+    return layer_paths(export_dir / f"hotblocks.{fmt}", fmt)[layer]

@@ -1,0 +1,138 @@
+"""Server-rendered pages: sign-in, upload + validation report, hot-block map, compliance grid.
+
+The sign-in form checks the token and keeps it in an HttpOnly, SameSite=Strict cookie; the pages'
+small scripts then call the same JSON API as everyone else (the API accepts the cookie or
+``Authorization: Bearer``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from istvhub.api.deps import COOKIE_NAME, StoreDep, UserDep
+from istvhub.api.geo import borough_outlines_geojson
+from istvhub.api.users import User, authenticate
+from istvhub.records import WEAPONS
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
+SESSION_SECONDS = 8 * 3600
+
+
+def page_user(request: Request, store: StoreDep) -> User | None:
+    token = request.cookies.get(COOKIE_NAME)
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        token = auth[7:].strip()
+    return authenticate(store.engine, token) if token else None
+
+
+PageUser = Annotated[User | None, Depends(page_user)]
+
+
+def _page(request: Request, name: str, user: User | None, status_code: int = 200, **ctx):
+    return templates.TemplateResponse(request, name, {"user": user, **ctx},
+                                      status_code=status_code)
+
+
+def _gate(request: Request, user: User | None, roles: tuple[str, ...]) -> Response | None:
+    if user is None:
+        return RedirectResponse("/signin", status_code=303)
+    if user.role not in roles:
+        return HTMLResponse(f"<p>Your role ({user.role}) cannot use this page.</p>",
+                            status_code=403)
+    return None
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, user: PageUser) -> Response:
+    if user is None:
+        return RedirectResponse("/signin", status_code=303)
+    return _page(request, "home.html", user, base_url=str(request.base_url))
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_form(request: Request) -> Response:
+    return _page(request, "signin.html", None)
+
+
+@router.post("/signin", response_class=HTMLResponse)
+def signin(request: Request, store: StoreDep, token: Annotated[str, Form()]) -> Response:
+    token = token.strip()
+    user = authenticate(store.engine, token)
+    if user is None:
+        return _page(request, "signin.html", None, status_code=401,
+                     error="That token is not valid (wrong, expired or revoked).")
+    resp = RedirectResponse("/", status_code=303)
+    resp.set_cookie(COOKIE_NAME, token, max_age=SESSION_SECONDS, httponly=True,
+                    samesite="strict", secure=request.url.scheme == "https", path="/")
+    return resp
+
+
+@router.post("/signout")
+def signout() -> Response:
+    resp = RedirectResponse("/signin", status_code=303)
+    resp.delete_cookie(COOKIE_NAME, path="/")
+    return resp
+
+
+@router.get("/upload", response_class=HTMLResponse)
+def upload_page(request: Request, user: PageUser, store: StoreDep) -> Response:
+    if (r := _gate(request, user, ("ed_analyst", "admin"))) is not None:
+        return r
+    deps = store.departments()
+    if user.role != "admin":
+        deps = deps[deps["ods_code"].isin(list(user.departments))]
+    subs = store.submissions()
+    if user.role != "admin":
+        subs = subs[subs["department"].isin(list(user.departments))]
+    subs = subs.sort_values("submission_id", ascending=False).head(50)
+    return _page(request, "upload.html", user, departments=deps.to_dict("records"),
+                 submissions=subs.to_dict("records"))
+
+
+def _borough_names(request: Request) -> list[str]:
+    import json
+
+    fc = json.loads(borough_outlines_geojson(request.app.state.settings))
+    return sorted(f["properties"]["name"] for f in fc["features"])
+
+
+@router.get("/map", response_class=HTMLResponse)
+def map_page(request: Request, user: PageUser, store: StoreDep) -> Response:
+    if (r := _gate(request, user, ("csp_analyst", "mopac", "admin"))) is not None:
+        return r
+    boroughs = list(user.boroughs) if user.role == "csp_analyst" else _borough_names(request)
+    subs = store.submissions(current_only=True)
+    last = str(subs["period"].max()) if len(subs) else ""
+    first = str(subs["period"].min()) if len(subs) else ""
+    return _page(request, "map.html", user, boroughs=boroughs, weapons=WEAPONS,
+                 period_from=first, period_to=last)
+
+
+@router.get("/boundaries/boroughs.geojson")
+def boroughs_geojson(request: Request, user: UserDep) -> Response:
+    """Borough outlines (our own open boundaries, simplified) for the map page."""
+    return Response(borough_outlines_geojson(request.app.state.settings),
+                    media_type="application/geo+json",
+                    headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/compliance-grid", response_class=HTMLResponse)
+def compliance_page(request: Request, user: PageUser, store: StoreDep) -> Response:
+    if (r := _gate(request, user, ("mopac", "admin"))) is not None:
+        return r
+    from istvhub.api.routes.compliance import compliance_report_for
+    from istvhub.compliance.render import render
+
+    period_from = request.query_params.get("from") or None
+    period_to = request.query_params.get("to") or None
+    report = compliance_report_for(store, period_from, period_to)
+    return _page(request, "compliance.html", user, period_from=report.start,
+                 period_to=report.end, summary_line=report.summary.get("line", ""),
+                 grid_html=render(report, "html"))
