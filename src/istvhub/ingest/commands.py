@@ -1,9 +1,117 @@
-"""CLI commands of this stage (registered by ``istvhub.cli``)."""
+"""CLI commands of this stage (registered by ``istvhub.cli``): ``ingest`` and ``submissions``."""
 
 from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the top-level app."""
+
+    @app.command("ingest")
+    def ingest_cmd(
+        files: list[Path] = typer.Argument(..., help="CSV or XLSX extracts to ingest."),
+        department: str | None = typer.Option(None, "--department", help="ODS site code."),
+        period: str | None = typer.Option(None, "--period", help="Submission month YYYY-MM."),
+        adapter: str | None = typer.Option(
+            None, "--adapter", help="Force a layout: istv_mds, ecds, ucc_xlsx, legacy_pas, "
+            "generic, mapping:<name> or mapping:<file.toml>. Default: detect from the header."),
+        db: str | None = typer.Option(None, "--db", help="Database URL (default ISTVHUB_DB or "
+                                      "SQLite under ISTVHUB_HOME)."),
+        report: Path | None = typer.Option(None, "--report",
+                                           help="Write the row-level report CSV here."),
+        as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
+        no_geocode: bool = typer.Option(False, "--no-geocode",
+                                        help="Store without geocoding (geocode later)."),
+        uploaded_by: str | None = typer.Option(None, "--uploaded-by", hidden=True),
+    ) -> None:
+        """Ingest ED extracts: exit 0 when stored (even with quarantined rows), 2 if rejected."""
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from istvhub.core.config import get_settings
+        from istvhub.ingest.core import ingest_file
+        from istvhub.store import open_store
+
+        settings = get_settings()
+        store = open_store(db or settings.db_url)
+        err = Console(stderr=True)
+        results = []
+        big = sum(f.stat().st_size for f in files if f.is_file()) > 2_000_000 or len(files) > 3
+        with Progress(TextColumn("{task.description}"), BarColumn(),
+                      TextColumn("{task.fields[step]}"), TimeElapsedColumn(), console=err,
+                      transient=True,
+                      disable=not big or as_json) as prog:
+            task = prog.add_task("ingest", total=len(files) * 4, step="")
+            for f in files:
+                prog.update(task, description=f.name)
+
+                def step(name: str) -> None:
+                    prog.update(task, advance=1, step=name)  # noqa: B023
+
+                res = ingest_file(f, store, department=department, period=period,
+                                  adapter=adapter, geocode=not no_geocode, home=settings.home,
+                                  uploaded_by=uploaded_by, progress=step)
+                results.append(res)
+        store.dispose()
+        if report is not None:
+            report.parent.mkdir(parents=True, exist_ok=True)
+            with open(report, "w", newline="", encoding="utf-8") as fh:
+                w = csv.DictWriter(fh, fieldnames=["file", "row", "field", "reason"])
+                w.writeheader()
+                for r in results:
+                    w.writerows(r.report_rows())
+        if as_json:
+            typer.echo(json.dumps([r.as_dict() for r in results], indent=2, default=str))
+        for r in results:
+            if r.status == "rejected":
+                typer.echo(f"istvhub: rejected: {r.message}", err=True)
+            elif not as_json:
+                typer.echo(
+                    f"{r.status}: {r.file} -> {r.department} {r.period} v{r.version} "
+                    f"[{r.adapter}] accepted {r.rows_accepted}, quarantined "
+                    f"{r.rows_quarantined}, skipped {r.rows_skipped}, PII scrubbed "
+                    f"{r.pii_scrubbed}" + (f", geocoded {r.geocoded}" if r.geocoded else "")
+                    + (f" ({r.message})" if r.status == "unchanged" else ""))
+        rejected = [r for r in results if r.status == "rejected"]
+        if rejected:
+            # an IstvhubError: the CLI entry point maps it to exit code 2 (typer.Exit codes are
+            # swallowed under standalone_mode=False)
+            from istvhub._errors import FileRejected
+
+            raise FileRejected(f"{len(rejected)} of {len(results)} file(s) rejected; "
+                               "nothing from them was stored")
+
+    @app.command("submissions")
+    def submissions_cmd(
+        department: str | None = typer.Option(None, "--department", help="ODS site code."),
+        db: str | None = typer.Option(None, "--db", help="Database URL."),
+        as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+    ) -> None:
+        """List stored submissions (every version; status current or superseded)."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from istvhub.core.config import get_settings
+        from istvhub.store import open_store
+
+        store = open_store(db or get_settings().db_url)
+        df = store.submissions(department)
+        store.dispose()
+        if as_json:
+            typer.echo(df.to_json(orient="records", date_format="iso", indent=2))
+            return
+        cols = ["department", "period", "version", "status", "received_at", "adapter",
+                "rows_accepted", "rows_quarantined", "rows_skipped", "pii_scrubbed",
+                "source_filename"]
+        t = Table(title=f"{len(df)} submissions")
+        for c in cols:
+            t.add_column(c)
+        for row in df[cols].itertuples(index=False):
+            t.add_row(*[str(v) for v in row])
+        Console(file=sys.stdout, width=200).print(t)

@@ -1,0 +1,368 @@
+"""One adapter engine for every layout: raw table + layout -> canonical records + row report.
+
+Vectorised pandas throughout (the IstvRecord pydantic model is the contract, not the hot loop).
+Row-level problems quarantine the row with a reason naming the field; file-level problems
+(department or period missing or contradicting) reject the whole file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from istvhub._errors import FileRejected
+from istvhub.ingest import parsing as P
+from istvhub.ingest.layouts import Layout
+from istvhub.ingest.pii import scrub_text
+from istvhub.ingest.readers import RawTable
+from istvhub.records import RECORD_COLUMNS, make_record_id
+
+PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+DEPT_RE = re.compile(r"^[A-Z0-9]{3,12}$")
+MAX_TEXT = 255
+
+
+@dataclass
+class Issue:
+    row: int
+    field: str
+    reason: str
+    quarantined: bool = True
+
+
+@dataclass
+class Adapted:
+    """The outcome of adapting one file (before storage)."""
+
+    records: pd.DataFrame  # RECORD_COLUMNS + source_row
+    issues: list[Issue]
+    department: str
+    period: str
+    rows_total: int
+    rows_skipped: int
+    pii_scrubbed: int
+    columns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def quarantine(self) -> pd.DataFrame:
+        q = [i for i in self.issues if i.quarantined]
+        return pd.DataFrame({"source_row": [i.row for i in q], "field": [i.field for i in q],
+                             "reason": [i.reason for i in q]})
+
+
+def _col(raw: pd.DataFrame, cols: dict[str, str], name: str) -> pd.Series | None:
+    c = cols.get(name)
+    return raw[c] if c is not None else None
+
+
+def _period_of(value: str) -> str | None:
+    """YYYY-MM from a period cell: 2025-01, 2025-01-01, 01/2025, Jan 2025, January-2025..."""
+    v = str(value).strip()
+    if not v:
+        return None
+    if PERIOD_RE.match(v):
+        return v
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{4})", v)
+    if m and 1 <= int(m.group(1)) <= 12:
+        return f"{m.group(2)}-{int(m.group(1)):02d}"
+    m = re.fullmatch(r"(\d{4})[/.]?(\d{2})", v)
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"{m.group(1)}-{m.group(2)}"
+    for fmt in ("%b %Y", "%B %Y", "%b-%Y", "%B-%Y", "%b-%y", "%b %y", "%Y %b", "%Y %B"):
+        ts = pd.to_datetime(v, format=fmt, errors="coerce")
+        if pd.notna(ts):
+            return ts.strftime("%Y-%m")
+    dt, inv = P.parse_dates(pd.Series([v]), dayfirst=True)
+    if not inv.iloc[0] and pd.notna(dt.iloc[0]):
+        return dt.iloc[0].strftime("%Y-%m")
+    return None
+
+
+def _resolve_department(raw: pd.DataFrame, cols: dict[str, str], layout: Layout,
+                        option: str | None, file: str) -> str:
+    opt = option.strip().upper() if option else None
+    const = layout.constants.get("department")
+    const = const.strip().upper() if const else None
+    col_val = None
+    c = cols.get("department")
+    if c is not None:
+        vals = raw[c].str.strip().str.upper()
+        uniq = sorted(set(vals[vals != ""].tolist()))
+        if len(uniq) > 1:
+            raise FileRejected("more than one department code in one file: upload one "
+                               "department per file", file=file, field=c)
+        col_val = uniq[0] if uniq else None
+    found = [v for v in (col_val, const) if v]
+    if opt and any(v != opt for v in found):
+        raise FileRejected("department in the file contradicts --department",
+                           file=file, field=c or "department")
+    if col_val and const and col_val != const:
+        raise FileRejected("department in the file contradicts the layout's department",
+                           file=file, field=c)
+    dept = opt or col_val or const
+    if not dept:
+        raise FileRejected("department missing: the file has no site code column; give "
+                           "--department ODS", file=file, field="department")
+    if not DEPT_RE.match(dept):
+        raise FileRejected("department code is not an ODS site code (3-12 letters/digits)",
+                           file=file, field=c or "department")
+    return dept
+
+
+def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None = None,
+          period: str | None = None) -> Adapted:
+    """Map a raw table to canonical records with the given layout."""
+    raw = table.frame
+    cols = layout.map_columns(table.headers)
+    n_total = len(raw)
+    rows = pd.Series(np.asarray(raw.index) + 1, index=raw.index)  # 1-based data row numbers
+    issues: list[Issue] = []
+    fmts = tuple(layout.date_formats)
+    mu = layout.midnight_unknown
+
+    if period is not None and not PERIOD_RE.match(period.strip()):
+        raise FileRejected("--period must be YYYY-MM", file=file, field="--period")
+    dept = _resolve_department(raw, cols, layout, department, file)
+
+    # --- which rows are ISTV records (ECDS: intent = assault) --------------------------------
+    keep = pd.Series(True, index=raw.index)
+    skipped = 0
+    filt = layout.filter_field or ("intent" if "intent" in cols else None)
+    if filt and filt in cols:
+        intent, _miss, _unrec = P.map_codes(raw[cols[filt]], "intent", layout.codes.get(filt),
+                                            layout.code_maps.get(filt))
+        wanted = set(layout.filter_keep or ["assault"])
+        keep = intent.isin(wanted).fillna(False).astype(bool)
+        skipped = int((~keep).sum())
+    df = raw[keep]
+    rows = rows[keep]
+    bad = pd.Series(False, index=df.index)
+
+    def flag(mask: pd.Series, fieldname: str, reason: str, quarantine: bool = True) -> None:
+        nonlocal bad
+        mask = mask.reindex(df.index, fill_value=False).astype(bool)
+        if quarantine:
+            mask = mask & ~bad  # one reason per row: the first problem found
+        if not mask.any():
+            return
+        issues.extend(Issue(int(r), fieldname, reason, quarantine) for r in rows[mask])
+        if quarantine:
+            bad = bad | mask
+
+    # --- arrival -----------------------------------------------------------------------------
+    has_dt_text = pd.Series(False, index=df.index)
+    if "arrival_datetime" in cols:
+        c = cols["arrival_datetime"]
+        arr, inv = P.parse_dates(df[c], dayfirst=layout.dayfirst, formats=fmts)
+        flag(inv, c, "arrival date/time is not a valid date")
+        flag(arr.isna() & ~inv, c, "arrival date missing")
+        has_dt_text = df[c].str.contains(r"\d[:.]\d\d", regex=True).fillna(False)
+        arr_time = P.times_from_datetimes(arr, has_dt_text, midnight_unknown=False)
+        arr_date = arr.dt.normalize()
+    elif "arrival_date" in cols:
+        c = cols["arrival_date"]
+        arr_date, inv = P.parse_dates(df[c], dayfirst=layout.dayfirst, formats=fmts)
+        flag(inv, c, "arrival date is not a valid date")
+        flag(arr_date.isna() & ~inv, c, "arrival date missing")
+        has_dt_text = df[c].str.contains(r"\d[:.]\d\d", regex=True).fillna(False)
+        arr_time = P.times_from_datetimes(arr_date, has_dt_text, midnight_unknown=False)
+        arr_date = arr_date.dt.normalize()
+    else:
+        raise FileRejected("no arrival date column found (e.g. Arrival_Date, Date seen, "
+                           "Der_EC_Arrival_Date_Time)", file=file, field="arrival_date")
+    if "arrival_time" in cols:
+        c = cols["arrival_time"]
+        t, inv = P.parse_times(df[c], midnight_unknown=False)
+        flag(inv, c, "arrival time is not a valid time")
+        arr_time = t.fillna(arr_time)
+    tdelta = pd.to_timedelta(arr_time.fillna("00:00:00").astype(str), errors="coerce")
+    arrival_at = arr_date + tdelta.fillna(pd.Timedelta(0))
+
+    # --- incident date/time ------------------------------------------------------------------
+    inc_date = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+    inc_time = pd.Series(pd.NA, index=df.index, dtype="string")
+    if "incident_datetime" in cols:
+        c = cols["incident_datetime"]
+        idt, inv = P.parse_dates(df[c], dayfirst=layout.dayfirst, formats=fmts)
+        flag(inv, c, "incident date/time is not a valid date")
+        txt = df[c].str.contains(r"\d[:.]\d\d", regex=True).fillna(False)
+        inc_time = P.times_from_datetimes(idt, txt, midnight_unknown=mu)
+        inc_date = idt.dt.normalize()
+    if "incident_date" in cols:
+        c = cols["incident_date"]
+        d, inv = P.parse_dates(df[c], dayfirst=layout.dayfirst, formats=fmts)
+        flag(inv, c, "incident date is not a valid date")
+        txt = df[c].str.contains(r"\d[:.]\d\d", regex=True).fillna(False)
+        inc_time = inc_time.fillna(P.times_from_datetimes(d, txt, midnight_unknown=mu))
+        inc_date = inc_date.fillna(d.dt.normalize())
+    if "incident_time" in cols:
+        c = cols["incident_time"]
+        t, inv = P.parse_times(df[c], midnight_unknown=mu)
+        flag(inv, c, "incident time is not a valid time")
+        inc_time = t.fillna(inc_time) if "incident_datetime" not in cols else inc_time.fillna(t)
+    inc_col = cols.get("incident_date") or cols.get("incident_datetime") or "incident_date"
+    after = inc_date.notna() & arr_date.notna() & (inc_date > arr_date)
+    flag(after, inc_col, "incident date is after the arrival date")
+    old = inc_date.notna() & arr_date.notna() & ((arr_date - inc_date).dt.days > 366)
+    flag(old, inc_col, "incident date is more than a year before arrival")
+
+    # --- period ------------------------------------------------------------------------------
+    per = _resolve_period(df, cols, layout, period, arr_date, bad, file)
+    arr_month = arr_date.dt.strftime("%Y-%m")
+    outside = arr_date.notna() & (arr_month != per)
+    arr_col = cols.get("arrival_date") or cols.get("arrival_datetime") or "arrival_date"
+    valid_arr = arr_date.notna() & ~bad
+    if valid_arr.any() and (outside & valid_arr).sum() > 0.5 * valid_arr.sum():
+        raise FileRejected("the period contradicts the arrival dates (most rows fall in another "
+                           "month)", file=file, field=arr_col)
+    flag(outside, arr_col, "arrival date outside the submission period")
+
+    # --- codes -------------------------------------------------------------------------------
+    weapon, weapon_text = _weapon(df, cols, layout, flag)
+    location_type = _location_type(df, cols, layout, flag)
+    loc_text = df[cols["location_text"]].astype("string").str.strip() \
+        if "location_text" in cols else pd.Series(pd.NA, index=df.index, dtype="string")
+    if "age_band" in cols:
+        age_band, unrec = P.age_bands_from_text(df[cols["age_band"]])
+        if "age" in cols:
+            ab2, _ = P.age_bands_from_years(df[cols["age"]])
+            age_band = age_band.where(age_band != "unknown", ab2)
+        flag(unrec, cols["age_band"], "age band not recognised; recorded as unknown", False)
+    elif "age" in cols:
+        age_band, unrec = P.age_bands_from_years(df[cols["age"]])
+        flag(unrec, cols["age"], "age not a number of years 0-120; recorded as unknown", False)
+    else:
+        age_band = pd.Series("unknown", index=df.index, dtype="string")
+    if "sex" in cols:
+        sex, _m, unrec = P.map_codes(df[cols["sex"]], "sex", layout.codes.get("sex"),
+                                     layout.code_maps.get("sex"))
+        flag(unrec, cols["sex"], "sex code not recognised; recorded as unknown", False)
+    else:
+        sex = pd.Series("unknown", index=df.index, dtype="string")
+
+    # --- PII scrub of free text --------------------------------------------------------------
+    loc_text = _blank_to_na(loc_text)
+    weapon_text = _blank_to_na(weapon_text)
+    loc_text, n1 = scrub_text(loc_text)
+    weapon_text, n2 = scrub_text(weapon_text)
+    loc_text = loc_text.str.slice(0, MAX_TEXT)
+    weapon_text = weapon_text.str.slice(0, MAX_TEXT)
+
+    # --- row keys and record ids -------------------------------------------------------------
+    if "source_key" in cols:
+        key = df[cols["source_key"]].astype("string").str.strip()
+        missing_key = key.isna() | (key == "")
+    else:
+        key = pd.Series(pd.NA, index=df.index, dtype="string")
+        missing_key = pd.Series(True, index=df.index)
+    if missing_key.any():
+        sub = df[missing_key]
+        joined = sub.astype(str).agg("\x1f".join, axis=1)
+        key.loc[missing_key] = [
+            "h:" + hashlib.sha256(j.encode()).hexdigest()[:32] for j in joined]
+    key_col = cols.get("source_key", "row")
+    dup = key.duplicated(keep="first") & ~bad
+    flag(dup, key_col, "duplicate row key (same attendance twice in the file)")
+
+    out = pd.DataFrame({
+        "record_id": [make_record_id(dept, k) for k in key.astype(str)],
+        "department": dept,
+        "period": per,
+        "arrival_at": arrival_at,
+        "incident_date": inc_date.dt.date.where(inc_date.notna(), None),
+        "incident_time": inc_time,
+        "location_text": loc_text,
+        "location_type": location_type,
+        "weapon": weapon,
+        "weapon_text": weapon_text,
+        "age_band": age_band,
+        "sex": sex,
+        "source_row": rows,
+    }, index=df.index)
+    out = out[~bad].reset_index(drop=True)
+    out = out[[*RECORD_COLUMNS, "source_row"]]
+    issues.sort(key=lambda i: (i.row, i.field))
+    return Adapted(out, issues, dept, per, n_total, skipped, n1 + n2, cols)
+
+
+def _blank_to_na(s: pd.Series) -> pd.Series:
+    s = s.astype("string").str.strip()
+    return s.where(s.notna() & (s != ""), pd.NA)
+
+
+def _resolve_period(df: pd.DataFrame, cols: dict[str, str], layout: Layout, option: str | None,
+                    arr_date: pd.Series, bad: pd.Series, file: str) -> str:
+    opt = option.strip() if option else None
+    col_period = None
+    col_name = None
+    for fname in ("period_start", "period"):
+        c = cols.get(fname)
+        if c is None:
+            continue
+        vals = df[c].str.strip()
+        uniq = sorted(set(vals[vals != ""].tolist()))
+        if not uniq:
+            continue
+        months = {_period_of(u) for u in uniq}
+        if None in months:
+            raise FileRejected("reporting period is not a valid date", file=file, field=c)
+        if len(months) > 1:
+            raise FileRejected("more than one reporting period in one file", file=file, field=c)
+        col_period, col_name = months.pop(), c
+        break
+    if col_period and opt and col_period != opt:
+        raise FileRejected("reporting period in the file contradicts --period",
+                           file=file, field=col_name)
+    if col_period:
+        return col_period
+    if opt:
+        return opt
+    months = arr_date[arr_date.notna() & ~bad].dt.strftime("%Y-%m")
+    if "arrival" in layout.period_from and len(months):
+        return str(months.value_counts().idxmax())
+    raise FileRejected("period missing: the file has no reporting period and no valid arrival "
+                       "dates; give --period YYYY-MM", file=file, field="period")
+
+
+def _weapon(df: pd.DataFrame, cols: dict[str, str], layout: Layout, flag) -> tuple[pd.Series,
+                                                                                   pd.Series]:
+    text = df[cols["weapon_text"]].astype("string") if "weapon_text" in cols else \
+        pd.Series(pd.NA, index=df.index, dtype="string")
+    weapon = pd.Series("unknown", index=df.index, dtype="string")
+    src = None
+    for fname in ("weapon_code", "mechanism"):
+        if fname in cols:
+            src = fname
+            w, missing, unrec = P.map_codes(df[cols[fname]], "weapon", layout.codes.get(fname),
+                                            layout.code_maps.get(fname))
+            weapon = w
+            flag(unrec, cols[fname], "weapon code not recognised; recorded as unknown", False)
+            # plain-English weapon columns are the weapon text when there is no other
+            if "weapon_text" not in cols and not layout.codes.get(fname):
+                txt = df[cols[fname]].astype("string")
+                is_code = txt.str.fullmatch(r"\s*\d{1,18}\s*").fillna(False)
+                text = txt.where(~is_code & ~missing, pd.NA)
+            break
+    if src is None and "weapon_text" not in cols:
+        return weapon, text
+    from_text = P.derive_from_text(text, "weapon") if "weapon_text" in cols else None
+    if from_text is not None:
+        weak = weapon.isin(["unknown", "other"])
+        better = from_text.notna() & (from_text != "unknown") & weak
+        weapon = weapon.where(~better, from_text)
+    return weapon, text
+
+
+def _location_type(df: pd.DataFrame, cols: dict[str, str], layout: Layout, flag) -> pd.Series:
+    for fname in ("location_type_code", "place"):
+        if fname in cols:
+            lt, _missing, unrec = P.map_codes(df[cols[fname]], "location_type",
+                                              layout.codes.get(fname),
+                                              layout.code_maps.get(fname))
+            flag(unrec, cols[fname], "location type not recognised; recorded as unknown", False)
+            return lt
+    return pd.Series("unknown", index=df.index, dtype="string")

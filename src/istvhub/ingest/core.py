@@ -1,0 +1,187 @@
+"""Ingest one upload: read -> PII guard -> adapt -> (geocode) -> store in one transaction.
+
+The CLI and the API both call :func:`ingest_file` / :func:`ingest_bytes`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from istvhub._errors import FileRejected, GazetteerNotBuilt, IstvhubError, UnknownDepartment
+from istvhub.ingest.adapters import Adapted, Issue, adapt
+from istvhub.ingest.layouts import Layout, detect_layout, get_layout, vocabulary
+from istvhub.ingest.pii import check_headers
+from istvhub.ingest.readers import read_table
+from istvhub.records import GEOCODE_COLUMNS
+from istvhub.store import Store
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+
+@dataclass
+class IngestResult:
+    file: str
+    status: str  # stored | unchanged | rejected
+    adapter: str | None = None
+    department: str | None = None
+    period: str | None = None
+    version: int | None = None
+    submission_id: int | None = None
+    superseded_version: int | None = None
+    rows_total: int = 0
+    rows_accepted: int = 0
+    rows_quarantined: int = 0
+    rows_skipped: int = 0
+    pii_scrubbed: int = 0
+    geocoded: int = 0
+    message: str = ""
+    file_sha256: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+
+    def as_dict(self, with_issues: bool = False) -> dict[str, Any]:
+        d = asdict(self)
+        if with_issues:
+            d["issues"] = [asdict(i) for i in self.issues]
+        else:
+            d.pop("issues")
+        return d
+
+    def report_rows(self) -> list[dict[str, Any]]:
+        """Row-level report (file,row,field,reason): never a cell value."""
+        if self.status == "rejected":
+            return [{"file": self.file, "row": "", "field": "", "reason": self.message}]
+        return [{"file": self.file, "row": i.row, "field": i.field,
+                 "reason": i.reason if i.quarantined else f"warning: {i.reason}"}
+                for i in self.issues]
+
+
+def choose_layout(headers: list[str], adapter: str | None) -> Layout:
+    if adapter:
+        return get_layout(adapter)
+    layout, _score = detect_layout(headers)
+    return layout
+
+
+def _geocode_if_available(df: pd.DataFrame, home: Path | None, db_url: str | None
+                          ) -> tuple[pd.DataFrame, int, str | None]:
+    """Geocode records when a gazetteer is built; ingest works without one.
+
+    Returns (frame with geocode columns added, number geocoded, warning or None).
+    """
+    if df.empty:
+        return df, 0, None
+    try:
+        from istvhub.geocode import Geocoder  # type: ignore[attr-defined]
+    except ImportError:
+        return df, 0, None
+    try:
+        geocoder = Geocoder.load(home, db_url)
+    except GazetteerNotBuilt:
+        return df, 0, None
+    except (AttributeError, NotImplementedError, TypeError) as exc:
+        log.info("geocoder unavailable: %s", type(exc).__name__)
+        return df, 0, None
+    try:
+        res = geocoder.geocode_frame(df, text_col="location_text", department_col="department")
+    except IstvhubError as exc:
+        return df, 0, f"geocoding skipped: {exc}"
+    except Exception as exc:  # the record is stored ungeocoded; `istvhub geocode --stored` redoes
+        log.warning("geocoding failed: %s", type(exc).__name__)
+        return df, 0, f"geocoding skipped ({type(exc).__name__}); run istvhub geocode --stored"
+    out = df.copy()
+    for c in GEOCODE_COLUMNS:
+        if c in res.columns:
+            out[c] = res[c].values
+    version = (getattr(geocoder, "gazetteer_version", None) or getattr(geocoder, "version", None)
+               or getattr(getattr(geocoder, "gazetteer", None), "version", None))
+    out["gazetteer_version"] = str(version) if version is not None else None
+    out["geocoded_at"] = datetime.now(UTC)
+    return out, len(out), None
+
+
+def ingest_bytes(
+    data: bytes,
+    filename: str,
+    store: Store,
+    *,
+    department: str | None = None,
+    period: str | None = None,
+    adapter: str | None = None,
+    geocode: bool = True,
+    home: Path | None = None,
+    uploaded_by: str | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Ingest one file's bytes. Rejections raise :class:`FileRejected` (nothing stored)."""
+    step = progress or (lambda _s: None)
+    sha = hashlib.sha256(data).hexdigest()
+    step("read")
+    layout_hint = get_layout(adapter) if adapter else None
+    table = read_table(data, filename, vocabulary(),
+                       encoding=layout_hint.encoding if layout_hint else None)
+    check_headers(table.headers, filename)
+    layout = layout_hint or choose_layout(table.headers, None)
+    step("map")
+    adapted: Adapted = adapt(table, layout, file=filename, department=department, period=period)
+    if adapted.department not in store.department_codes():
+        raise UnknownDepartment("department is not in the registry of ISTV departments",
+                                file=filename, field="department")
+    result = IngestResult(
+        file=filename, status="stored", adapter=layout.name, department=adapted.department,
+        period=adapted.period, rows_total=adapted.rows_total,
+        rows_accepted=len(adapted.records), rows_quarantined=int(len(adapted.quarantine)),
+        rows_skipped=adapted.rows_skipped, pii_scrubbed=adapted.pii_scrubbed,
+        file_sha256=sha, issues=adapted.issues,
+    )
+    if store.current_sha256(adapted.department, adapted.period) == sha:
+        sub = store.submissions(adapted.department, current_only=True)
+        sub = sub[sub["period"] == adapted.period]
+        result.status = "unchanged"
+        result.version = int(sub["version"].iloc[0]) if len(sub) else None
+        result.message = (f"{filename}: identical to the current version of "
+                          f"{adapted.department} {adapted.period}; nothing changed")
+        return result
+    records = adapted.records
+    warn = None
+    if geocode:
+        step("geocode")
+        records, result.geocoded, warn = _geocode_if_available(records, home, store.url)
+    step("store")
+    sr = store.store_submission(
+        department=adapted.department, period=adapted.period, file_sha256=sha,
+        source_filename=filename, adapter=layout.name, records=records,
+        quarantine=adapted.quarantine, rows_total=adapted.rows_total,
+        rows_skipped=adapted.rows_skipped, pii_scrubbed=adapted.pii_scrubbed,
+        uploaded_by=uploaded_by,
+    )
+    result.status = sr.status
+    result.version = sr.version
+    result.submission_id = sr.submission_id
+    result.superseded_version = sr.superseded_version
+    result.message = sr.message + (f"; {warn}" if warn else "")
+    return result
+
+
+def ingest_file(path: Path, store: Store, **kw: Any) -> IngestResult:
+    """Ingest a file from disk; a rejection comes back as a ``rejected`` result, not a raise."""
+    name = Path(path).name
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return IngestResult(file=name, status="rejected",
+                            message=str(FileRejected(f"cannot read file ({type(exc).__name__})",
+                                                     file=name)))
+    try:
+        return ingest_bytes(data, name, store, **kw)
+    except FileRejected as exc:
+        return IngestResult(file=name, status="rejected", message=str(exc),
+                            file_sha256=hashlib.sha256(data).hexdigest())

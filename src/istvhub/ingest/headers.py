@@ -1,0 +1,104 @@
+"""Tolerant header matching: case, spaces, underscores, punctuation, camelCase, word order, BOMs,
+common abbreviations and small typos are all ignored, so "Assault_Date", "assault date",
+"AssaultDate", "Date of assault" and "Asault Date" mean the same field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+_CAMEL1 = re.compile(r"([a-z0-9])([A-Z])")
+_CAMEL2 = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_ALNUM = re.compile(r"[a-z0-9]+")
+#: Abbreviations seen in extract headers -> the word they stand for.
+TOKEN_SYNONYMS = {
+    "dt": "date", "dte": "date", "tm": "time", "hrs": "time", "desc": "description",
+    "descr": "description", "loc": "location", "locn": "location", "no": "number",
+    "num": "number", "nbr": "number", "nr": "number", "ident": "identifier", "id": "identifier",
+    "addr": "address", "yrs": "years", "arr": "arrival", "attend": "attendance",
+    "att": "attendance", "inc": "incident", "dept": "department", "org": "organisation",
+    "organization": "organisation", "grp": "group", "cd": "code", "ref": "reference",
+    "refno": "reference", "datetime": "date time", "timestamp": "date time", "typ": "type",
+    "snomedct": "snomed ct", "dob": "dob",
+}
+STOPWORDS = frozenset({"of", "the", "a", "an", "at", "did", "it", "to", "and", "by", "s", "was",
+                       "is", "in", "on", "for"})
+
+
+def tokens(header: str) -> list[str]:
+    """Lower-case word tokens of a header (camelCase split, punctuation and BOM dropped)."""
+    h = str(header).replace("\ufeff", "").strip()
+    h = _CAMEL2.sub(r"\1 \2", _CAMEL1.sub(r"\1 \2", h))
+    out: list[str] = []
+    for t in _ALNUM.findall(h.lower()):
+        t = TOKEN_SYNONYMS.get(t, t)
+        out.extend(t.split())
+    return out
+
+
+@dataclass(frozen=True)
+class HeaderKey:
+    concat: str  # all tokens joined: "assaultdate"
+    bag: str  # sorted content tokens: "assault date"
+
+    @classmethod
+    def of(cls, header: str) -> HeaderKey:
+        t = tokens(header)
+        content = [x for x in t if x not in STOPWORDS] or t
+        return cls("".join(t), " ".join(sorted(set(content))))
+
+
+def match_score(a: HeaderKey, b: HeaderKey) -> float:
+    """100 exact, 98 same words in any order, else a typo-tolerant ratio (0 when too short)."""
+    if not a.concat or not b.concat:
+        return 0.0
+    if a.concat == b.concat:
+        return 100.0
+    if a.bag == b.bag:
+        return 98.0
+    if min(len(a.concat), len(b.concat)) < 6:
+        return 0.0
+    r = fuzz.ratio(a.concat, b.concat)
+    return r if r >= 90 else 0.0
+
+
+def best_assignment(headers: list[str], wanted: dict[str, list[tuple[str, int]]]
+                    ) -> dict[str, str]:
+    """Assign each field at most one header and each header at most one field.
+
+    ``wanted`` maps field -> [(spelling, priority)], priority 0 for a layout's own names and 1
+    for the shared synonyms. Best scores win first; ties go to the layout's own names.
+    """
+    hkeys = [(h, HeaderKey.of(h)) for h in headers]
+    cands: list[tuple[float, int, int, str, str]] = []
+    for fieldname, spellings in wanted.items():
+        for order, (sp, prio) in enumerate(spellings):
+            k = HeaderKey.of(sp)
+            for col_idx, (h, hk) in enumerate(hkeys):
+                sc = match_score(hk, k)
+                if sc > 0:
+                    cands.append((-sc, prio, order * 1000 + col_idx, fieldname, h))
+    cands.sort()
+    used_h: set[str] = set()
+    out: dict[str, str] = {}
+    for _sc, _prio, _order, fieldname, h in cands:
+        if fieldname in out or h in used_h:
+            continue
+        out[fieldname] = h
+        used_h.add(h)
+    return out
+
+
+def count_known(cells: list[str], vocabulary: list[HeaderKey]) -> int:
+    """How many cells of a candidate header row look like known headers."""
+    n = 0
+    for c in cells:
+        if not c or not str(c).strip():
+            continue
+        k = HeaderKey.of(str(c))
+        if any(match_score(k, v) > 0 for v in vocabulary):
+            n += 1
+    return n

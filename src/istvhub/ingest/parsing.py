@@ -1,0 +1,367 @@
+"""Vectorised value parsers for ED extracts: dates, times, code lists, age bands, sex.
+
+Every parser takes a pandas Series of strings and returns parsed values plus an ``invalid`` mask
+(non-blank but unparseable), so that validation can quarantine rows by field without ever
+touching a cell value in a message. Blank and "unknown"-like tokens are *missing*, not invalid.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from istvhub.records import AGE_BANDS
+
+CODES_DIR = Path(__file__).resolve().parent / "codes"
+
+MISSING_TOKENS = frozenset({
+    "", "unknown", "unk", "n/k", "nk", "u/k", "uk", "not known", "null", "none", "na", "n/a", "-",
+    "--", "- -", "nan", "nat", "?", "not recorded", "not stated", "blank", "99:99", "--:--",
+})
+
+ISO_FORMATS = (
+    "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M", "%Y%m%d", "%Y%m%d %H:%M", "%Y%m%d%H%M",
+)
+DAYFIRST_FORMATS = (
+    "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y", "%d-%m-%Y %H:%M",
+    "%d-%m-%Y %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d/%m/%y", "%d/%m/%y %H:%M", "%d-%m-%y",
+    "%d-%b-%Y", "%d %b %Y", "%d %B %Y", "%d-%b-%y", "%d %b %y", "%d-%B-%Y", "%d/%b/%Y",
+    "%d-%b-%Y %H:%M", "%d-%b-%Y %H:%M:%S", "%d %b %Y %H:%M",
+)
+MONTHFIRST_FORMATS = (
+    "%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%y", "%m-%d-%Y", "%b %d %Y",
+    "%B %d %Y", "%b %d, %Y", "%B %d, %Y",
+)
+_EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_MIN_DATE = pd.Timestamp("1900-01-01")
+_MAX_DATE = pd.Timestamp("2100-01-01")
+
+
+def _clean(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Stripped string values and the mask of missing ones."""
+    raw = s.astype("string").str.strip()
+    low = raw.str.lower()
+    missing = (raw.isna() | low.isin(MISSING_TOKENS)).fillna(True).astype(bool)
+    return raw, missing
+
+
+def parse_dates(s: pd.Series, *, dayfirst: bool = True, formats: tuple[str, ...] = ()
+                ) -> tuple[pd.Series, pd.Series]:
+    """Datetimes (``datetime64[ns]``, NaT when missing) and the invalid mask.
+
+    Tries the layout's own formats, then ISO, then day-first (UK) or month-first as the layout
+    says, then the other order, then Excel serial numbers (days since 1899-12-30).
+    """
+    raw, missing = _clean(s)
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    todo = ~missing
+    order = (DAYFIRST_FORMATS, MONTHFIRST_FORMATS) if dayfirst else (MONTHFIRST_FORMATS,
+                                                                      DAYFIRST_FORMATS)
+    fmts = tuple(formats) + ISO_FORMATS + order[0] + order[1]
+    for fmt in fmts:
+        if not todo.any():
+            break
+        vals = raw[todo]
+        parsed = pd.to_datetime(vals, format=fmt, errors="coerce")
+        ok = parsed.notna()
+        if ok.any():
+            idx = ok[ok].index
+            out.loc[idx] = parsed[ok].astype("datetime64[ns]")
+            todo.loc[idx] = False
+    if todo.any():
+        vals = raw[todo]
+        serial = vals.str.match(_EXCEL_SERIAL).fillna(False).astype(bool)
+        if serial.any():
+            num = pd.to_numeric(vals[serial], errors="coerce")
+            good = num.between(20000, 80000)
+            days = num[good]
+            ts = _EXCEL_EPOCH + pd.to_timedelta(days.astype("float64"), unit="D")
+            ts = ts.dt.round("s")
+            out.loc[ts.index] = ts.astype("datetime64[ns]")
+            todo.loc[ts.index] = False
+    bad_range = out.notna() & ((out < _MIN_DATE) | (out >= _MAX_DATE))
+    out[bad_range] = pd.NaT
+    invalid = (~missing & out.isna()).astype(bool)
+    return out, invalid
+
+
+_TIME_RE = re.compile(
+    r"^(?:\d{4}[-/]\d{1,2}[-/]\d{1,2}[ t]|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4} )?"
+    r"(?P<h>\d{1,2})[:.](?P<m>\d{2})(?:[:.](?P<s>\d{2})(?:\.\d+)?)?\s*(?P<ap>[ap]\.?m\.?)?$"
+)
+_HHMM_RE = re.compile(r"^(?P<h>\d{1,2})(?P<m>\d{2})$")
+_AMPM_RE = re.compile(r"^(?P<h>\d{1,2})\s*(?P<ap>[ap])\.?m\.?$")
+_FRACTION_RE = re.compile(r"^0?\.\d+$|^0$")
+
+
+def parse_times(s: pd.Series, *, midnight_unknown: bool = True) -> tuple[pd.Series, pd.Series]:
+    """``HH:MM:SS`` strings (NA when missing) and the invalid mask.
+
+    Accepts ``HH:MM``, ``H:MM``, ``HH:MM:SS``, ``HH.MM``, ``HHMM``, am/pm, a datetime whose time is
+    wanted, and Excel day fractions. ``00:00`` means "time not known" in ISTV practice when
+    ``midnight_unknown`` is set.
+    """
+    raw, missing = _clean(s)
+    low = raw.str.lower()
+    h = pd.Series(np.nan, index=s.index)
+    m = pd.Series(np.nan, index=s.index)
+    sec = pd.Series(np.nan, index=s.index)
+    todo = ~missing
+    if todo.any():
+        ex = low[todo].str.extract(_TIME_RE)
+        ok = ex["h"].notna()
+        hh = pd.to_numeric(ex["h"], errors="coerce")
+        pm = ex["ap"].fillna("").str.startswith("p")
+        am = ex["ap"].fillna("").str.startswith("a")
+        hh = hh.where(~(pm & (hh < 12)), hh + 12).where(~(am & (hh == 12)), 0)
+        idx = ok[ok].index
+        h.loc[idx] = hh[ok]
+        m.loc[idx] = pd.to_numeric(ex["m"], errors="coerce")[ok]
+        sec.loc[idx] = pd.to_numeric(ex["s"], errors="coerce").fillna(0)[ok]
+        todo.loc[idx] = False
+    if todo.any():
+        ex = low[todo].str.extract(_HHMM_RE)
+        ok = ex["h"].notna()
+        idx = ok[ok].index
+        h.loc[idx] = pd.to_numeric(ex["h"], errors="coerce")[ok]
+        m.loc[idx] = pd.to_numeric(ex["m"], errors="coerce")[ok]
+        sec.loc[idx] = 0
+        todo.loc[idx] = False
+    if todo.any():
+        ex = low[todo].str.extract(_AMPM_RE)
+        ok = ex["h"].notna()
+        hh = pd.to_numeric(ex["h"], errors="coerce")
+        pm = ex["ap"] == "p"
+        hh = hh.where(~(pm & (hh < 12)), hh + 12).where(~(~pm & (hh == 12)), 0)
+        idx = ok[ok].index
+        h.loc[idx] = hh[ok]
+        m.loc[idx] = 0
+        sec.loc[idx] = 0
+        todo.loc[idx] = False
+    if todo.any():
+        vals = low[todo]
+        frac = vals.str.match(_FRACTION_RE).fillna(False).astype(bool)
+        if frac.any():
+            secs = (pd.to_numeric(vals[frac], errors="coerce") * 86400).round()
+            idx = secs.index
+            h.loc[idx] = secs // 3600
+            m.loc[idx] = (secs % 3600) // 60
+            sec.loc[idx] = secs % 60
+            todo.loc[idx] = False
+    valid = h.notna() & m.notna() & (h < 24) & (m < 60) & (sec < 60) & (h >= 0)
+    invalid = (~missing & ~valid).astype(bool)
+    out = pd.Series(pd.NA, index=s.index, dtype="string")
+    if valid.any():
+        hv = h[valid].astype(int).astype(str).str.zfill(2)
+        mv = m[valid].astype(int).astype(str).str.zfill(2)
+        sv = sec[valid].astype(int).astype(str).str.zfill(2)
+        out.loc[valid[valid].index] = hv + ":" + mv + ":" + sv
+    if midnight_unknown:
+        out[out == "00:00:00"] = pd.NA
+    return out, invalid
+
+
+def times_from_datetimes(dt: pd.Series, has_time_text: pd.Series, *, midnight_unknown: bool = True
+                         ) -> pd.Series:
+    """Time part of parsed datetimes as ``HH:MM:SS`` where the text carried a time."""
+    out = pd.Series(pd.NA, index=dt.index, dtype="string")
+    ok = dt.notna() & has_time_text
+    if ok.any():
+        out.loc[ok[ok].index] = dt[ok].dt.strftime("%H:%M:%S")
+    if midnight_unknown:
+        out[out == "00:00:00"] = pd.NA
+    return out
+
+
+# --- code lists --------------------------------------------------------------------------------
+
+def norm_code(v: str) -> str:
+    """Code key: lower case, no spaces/punctuation, numbers without leading zeros; a SNOMED id
+    followed by its term (``52684005 |Assault|``) keeps the id."""
+    t = v.strip().lower()
+    m = re.match(r"^(\d{6,18})\b", t)
+    if m:
+        return m.group(1)
+    t = re.sub(r"[^a-z0-9+]+", "", t)
+    if t.isdigit():
+        t = t.lstrip("0") or "0"
+    return t
+
+
+def norm_text(v: str) -> str:
+    return re.sub(r"[^a-z0-9+]+", " ", v.lower()).strip()
+
+
+@dataclass
+class CodeList:
+    """A code list CSV: ``code,description,<target>,source``; codes and descriptions both map."""
+
+    name: str
+    target: str
+    mapping: dict[str, str] = field(default_factory=dict)
+
+    def lookup(self, value: str) -> str | None:
+        return self.mapping.get(norm_code(value)) or self.mapping.get("d:" + norm_text(value))
+
+
+@lru_cache(maxsize=64)
+def load_code_list(name: str, codes_dir: str | None = None) -> CodeList:
+    path = Path(codes_dir or CODES_DIR) / f"{name}.csv"
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        cols = reader.fieldnames or []
+        target = cols[2]
+        cl = CodeList(name, target)
+        for row in reader:
+            val = (row.get(target) or "").strip()
+            if not val:
+                continue
+            code = (row.get("code") or "").strip()
+            if code:
+                cl.mapping.setdefault(norm_code(code), val)
+            desc = (row.get("description") or "").strip()
+            if desc:
+                cl.mapping.setdefault("d:" + norm_text(desc), val)
+    return cl
+
+
+@lru_cache(maxsize=8)
+def load_keywords(name: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    path = CODES_DIR / f"{name}.csv"
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        cols = reader.fieldnames or []
+        return tuple((re.compile(r["pattern"], re.I), r[cols[1]]) for r in reader if r["pattern"])
+
+
+def keyword_lookup(value: str, keywords: tuple[tuple[re.Pattern[str], str], ...]) -> str | None:
+    for pat, target in keywords:
+        if pat.search(value):
+            return target
+    return None
+
+
+#: Code lists by the canonical target they produce, tried after the layout's own list.
+FAMILY_LISTS = {
+    "weapon": ("istv_mds_weapon", "pas_method", "snomed_mechanism"),
+    "location_type": ("istv_mds_location", "pas_location", "snomed_place"),
+    "sex": ("sex",),
+    "intent": ("snomed_intent",),
+}
+FAMILY_KEYWORDS = {"weapon": "weapon_keywords", "location_type": "location_keywords"}
+_INTENT_WORDS = (
+    (re.compile(r"assault|violence|fight|attack|alleged|intentional(?! self)", re.I), "assault"),
+    (re.compile(r"self", re.I), "self_harm"),
+    (re.compile(r"accident|unintentional", re.I), "accident"),
+)
+
+
+def map_codes(s: pd.Series, family: str, primary: str | None = None,
+              inline: dict[str, str] | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Map raw values to canonical codes of ``family``.
+
+    Order: inline map from a mapping TOML, the layout's code list, the other code lists of the
+    family, then keyword rules on free text. Returns (mapped, missing mask, unrecognised mask);
+    missing and unrecognised values map to "unknown". Works on unique values only.
+    """
+    raw, missing = _clean(s)
+    lists = []
+    if primary:
+        lists.append(load_code_list(primary))
+    lists += [load_code_list(n) for n in FAMILY_LISTS.get(family, ()) if n != primary]
+    kw = load_keywords(FAMILY_KEYWORDS[family]) if family in FAMILY_KEYWORDS else ()
+    inl = {norm_code(k): v for k, v in (inline or {}).items()}
+    inl.update({"d:" + norm_text(k): v for k, v in (inline or {}).items()})
+    table: dict[str, str | None] = {}
+    for u in raw[~missing].unique():
+        if u is pd.NA:
+            continue
+        val = inl.get(norm_code(u)) or inl.get("d:" + norm_text(u))
+        for cl in lists:
+            if val:
+                break
+            val = cl.lookup(u)
+        if not val and family == "intent":
+            val = next((t for p, t in _INTENT_WORDS if p.search(u)), None)
+        if not val and kw:
+            val = keyword_lookup(u, kw)
+        table[u] = val
+    mapped = raw.map(table)
+    unrecognised = (~missing & mapped.isna()).astype(bool)
+    out = mapped.fillna("unknown").astype("string")
+    return out, missing, unrecognised
+
+
+def derive_from_text(s: pd.Series, family: str) -> pd.Series:
+    """Keyword-derived codes from free text (NA where nothing matched)."""
+    raw, missing = _clean(s)
+    kw = load_keywords(FAMILY_KEYWORDS[family])
+    table = {u: keyword_lookup(u, kw) for u in raw[~missing].unique() if u is not pd.NA}
+    return raw.map(table).astype("string").where(~missing, pd.NA)
+
+
+# --- age and sex -------------------------------------------------------------------------------
+
+_BANDS = [(0, 15), (16, 17), (18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200)]
+_BAND_LABELS = [b for b in AGE_BANDS if b != "unknown"]
+
+
+def band_for_range(lo: float, hi: float) -> str | None:
+    for (a, b), label in zip(_BANDS, _BAND_LABELS, strict=True):
+        if a <= lo and hi <= b:
+            return label
+    return None
+
+
+def _band_from_text(v: str) -> str | None:
+    t = v.strip().lower().replace("–", "-").replace("—", "-")
+    t = re.sub(r"\s*(to|-)\s*", "-", t)
+    t = re.sub(r"\s*(years?|yrs?|y/o|yo)\b", "", t).strip()
+    if re.fullmatch(r"(under|<|u|less than|below)\s*-?(\d+)", t):
+        n = int(re.findall(r"\d+", t)[0])
+        return band_for_range(0, n - 1)
+    m = re.fullmatch(r"(\d+)\s*(\+|plus|and over|or over|and above|\+ years)", t) or \
+        re.fullmatch(r"(?:over|>=|>|aged)\s*(\d+)\+?", t)
+    if m:
+        n = int(m.group(1))
+        return band_for_range(n + (1 if t.startswith(">") and not t.startswith(">=") else 0), 200) \
+            if n >= 65 else None
+    m = re.fullmatch(r"(\d+)-(\d+)", t)
+    if m:
+        lo, hi = int(m.group(1)), int(m.group(2))
+        return band_for_range(lo, hi) if lo <= hi else None
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)", t)
+    if m:
+        age = float(m.group(1))
+        return band_for_range(int(age), int(age)) if 0 <= age <= 120 else None
+    return None
+
+
+def age_bands_from_text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Age band column (any common spelling) -> canonical band; returns (bands, unrecognised)."""
+    raw, missing = _clean(s)
+    table = {u: _band_from_text(u) for u in raw[~missing].unique() if u is not pd.NA}
+    mapped = raw.map(table)
+    unrecognised = (~missing & mapped.isna()).astype(bool)
+    return mapped.fillna("unknown").astype("string"), unrecognised
+
+
+def age_bands_from_years(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Exact age in years -> band; the exact age is never kept. Returns (bands, unrecognised)."""
+    raw, missing = _clean(s)
+    age = pd.to_numeric(raw, errors="coerce")
+    ok = age.notna() & (age >= 0) & (age <= 120)
+    bins = [-0.5, 15.999, 17.999, 24.999, 34.999, 44.999, 54.999, 64.999, 200]
+    cut = pd.cut(age.where(ok), bins=bins, labels=_BAND_LABELS)
+    bands = cut.astype("string").fillna("unknown")
+    unrecognised = (~missing & ~ok).astype(bool)
+    return bands, unrecognised

@@ -1,0 +1,191 @@
+"""Read an upload into a frame of strings: CSV (any of , ; tab |, UTF-8 with or without BOM,
+else cp1252) or XLSX (first sheet), with title rows above the header and blank rows dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import pandas as pd
+
+from istvhub._errors import FileRejected
+from istvhub.ingest.headers import HeaderKey, count_known
+
+DELIMITERS = (",", ";", "\t", "|")
+HEADER_SCAN_ROWS = 30
+
+
+@dataclass
+class RawTable:
+    frame: pd.DataFrame  # all cells as strings ("" when blank); columns = header cells
+    headers: list[str]
+    header_line: int  # 1-based line/row of the header in the file
+    fmt: str  # csv | xlsx
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+def decode(data: bytes, file: str, encoding: str | None = None) -> tuple[str, str]:
+    if encoding:
+        try:
+            return data.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise FileRejected(f"file is not valid {encoding}", file=file) from exc
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _header_row(rows: list[list[str]], vocab: list[HeaderKey]) -> tuple[int, int]:
+    """(index, score) of the row that looks most like a header among the first rows."""
+    best = (-1, 0)
+    for i, r in enumerate(rows[:HEADER_SCAN_ROWS]):
+        nonblank = [c for c in r if c and str(c).strip()]
+        if len(nonblank) < 2:
+            continue
+        sc = count_known(nonblank, vocab)
+        if sc > best[1]:
+            best = (i, sc)
+    return best
+
+
+def _dedupe(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, h in enumerate(headers):
+        h = (h or "").replace("\ufeff", "").strip() or f"column_{i + 1}"
+        if h in seen:
+            seen[h] += 1
+            h = f"{h}.{seen[h]}"
+        else:
+            seen[h] = 0
+        out.append(h)
+    return out
+
+
+def _drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
+    if df.empty:
+        return df
+    blank = (df.apply(lambda c: c.str.strip().eq("")) if len(df.columns) < 64 else
+             df.map(lambda v: not str(v).strip())).all(axis=1)
+    return df[~blank]
+
+
+def read_csv_text(text: str, file: str, vocab: list[HeaderKey]) -> RawTable:
+    lines = text.splitlines()[:HEADER_SCAN_ROWS + 5]
+    best: tuple[int, int, int, str] | None = None  # (score, ncols, -idx, delim)
+    for d in DELIMITERS:
+        try:
+            rows = list(csv.reader(lines, delimiter=d))
+        except csv.Error:
+            continue
+        idx, sc = _header_row(rows, vocab)
+        if idx < 0:
+            continue
+        key = (sc, len(rows[idx]), -idx, d)
+        if best is None or key[:3] > best[:3]:
+            best = key
+    if best is None or best[0] < 2:
+        raise FileRejected("no header row with known column names found in the first "
+                           f"{HEADER_SCAN_ROWS} rows", file=file)
+    _sc, _n, neg_idx, delim = best
+    idx = -neg_idx
+    try:
+        df = pd.read_csv(
+            io.StringIO(text), sep=delim, dtype=str, keep_default_na=False, na_filter=False,
+            skiprows=idx, header=0, skip_blank_lines=True, engine="c", quotechar='"',
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        msg = str(exc)
+        where = ""
+        if "line" in msg:
+            import re
+
+            m = re.search(r"line (\d+)", msg)
+            if m:
+                where = f" (line {int(m.group(1)) + idx})"
+        raise FileRejected(f"CSV cannot be parsed{where}: rows do not match the header",
+                           file=file) from exc
+    headers = _dedupe([str(c) for c in df.columns])
+    df.columns = headers
+    df = df.astype("string").fillna("")
+    df = _drop_blank_rows(df)
+    return RawTable(df, headers, idx + 1, "csv", delimiter=delim)
+
+
+def _cell_str(v: object) -> str:
+    """An Excel cell as text the value parsers understand."""
+    if v is None:
+        return ""
+    if isinstance(v, datetime):
+        if v.hour == 0 and v.minute == 0 and v.second == 0 and v.microsecond == 0:
+            return v.strftime("%Y-%m-%d")
+        if v.year < 1901:  # a time-only cell stored against Excel's epoch
+            return v.strftime("%H:%M:%S")
+        return v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, time):
+        return v.strftime("%H:%M:%S")
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    return str(v).strip()
+
+
+def read_xlsx(data: bytes, file: str, vocab: list[HeaderKey]) -> RawTable:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for corrupt files
+        raise FileRejected(f"XLSX cannot be opened ({type(exc).__name__})", file=file) from exc
+    try:
+        ws = wb.worksheets[0]
+        rows = [[_cell_str(v) for v in r] for r in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    idx, sc = _header_row(rows, vocab)
+    if idx < 0 or sc < 2:
+        raise FileRejected("no header row with known column names found in the first "
+                           f"{HEADER_SCAN_ROWS} rows of the first sheet", file=file)
+    header_cells = rows[idx]
+    while header_cells and not header_cells[-1]:
+        header_cells = header_cells[:-1]
+    headers = _dedupe(header_cells)
+    width = len(headers)
+    body = [(r + [""] * width)[:width] for r in rows[idx + 1:]]
+    df = pd.DataFrame(body, columns=headers, dtype="string").fillna("")
+    df.index = pd.RangeIndex(len(df))
+    df = _drop_blank_rows(df)
+    return RawTable(df, headers, idx + 1, "xlsx")
+
+
+def read_table(data: bytes, file: str, vocab: list[HeaderKey], encoding: str | None = None
+               ) -> RawTable:
+    """Parse an upload; raises :class:`FileRejected` when it cannot be read."""
+    if not data.strip():
+        raise FileRejected("file is empty", file=file)
+    if data[:4] == b"PK\x03\x04":
+        if zipfile.is_zipfile(io.BytesIO(data)):
+            return read_xlsx(data, file, vocab)
+        raise FileRejected("file looks like a damaged XLSX", file=file)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise FileRejected("old binary .xls is not supported: save as .xlsx or CSV", file=file)
+    text, enc = decode(data, file, encoding)
+    if "\x00" in text[:4096]:
+        raise FileRejected("file is binary, not CSV text", file=file)
+    t = read_csv_text(text, file, vocab)
+    t.encoding = enc
+    return t
