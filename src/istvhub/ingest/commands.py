@@ -29,6 +29,9 @@ def register(app: typer.Typer) -> None:
         no_geocode: bool = typer.Option(False, "--no-geocode",
                                         help="Store without geocoding (geocode later)."),
         uploaded_by: str | None = typer.Option(None, "--uploaded-by", hidden=True),
+        received_at: str | None = typer.Option(
+            None, "--received-at", help="When the file arrived, ISO date-time (default now; "
+            "naive = Europe/London), for back-filling history."),
     ) -> None:
         """Ingest ED extracts: exit 0 when stored (even with quarantined rows), 2 if rejected."""
         from rich.console import Console
@@ -39,6 +42,19 @@ def register(app: typer.Typer) -> None:
         from istvhub.store import open_store
 
         settings = get_settings()
+        arrived = None
+        if received_at:
+            from datetime import datetime
+            from zoneinfo import ZoneInfo
+
+            from istvhub._errors import IstvhubError
+
+            try:
+                arrived = datetime.fromisoformat(received_at)
+            except ValueError:
+                raise IstvhubError("field 'received-at': expected an ISO date-time") from None
+            if arrived.tzinfo is None:
+                arrived = arrived.replace(tzinfo=ZoneInfo("Europe/London"))
         store = open_store(db or settings.db_url)
         err = Console(stderr=True)
         results = []
@@ -56,7 +72,8 @@ def register(app: typer.Typer) -> None:
 
                 res = ingest_file(f, store, department=department, period=period,
                                   adapter=adapter, geocode=not no_geocode, home=settings.home,
-                                  uploaded_by=uploaded_by, progress=step)
+                                  uploaded_by=uploaded_by, progress=step,
+                                  received_at=arrived)
                 results.append(res)
         store.dispose()
         if report is not None:

@@ -120,6 +120,7 @@ def ingest_bytes(
     home: Path | None = None,
     uploaded_by: str | None = None,
     progress: Progress | None = None,
+    received_at: datetime | None = None,
 ) -> IngestResult:
     """Ingest one file's bytes. Rejections raise :class:`FileRejected` (nothing stored)."""
     step = progress or (lambda _s: None)
@@ -161,7 +162,7 @@ def ingest_bytes(
         source_filename=filename, adapter=layout.name, records=records,
         quarantine=adapted.quarantine, rows_total=adapted.rows_total,
         rows_skipped=adapted.rows_skipped, pii_scrubbed=adapted.pii_scrubbed,
-        uploaded_by=uploaded_by,
+        uploaded_by=uploaded_by, received_at=received_at,
     )
     result.status = sr.status
     result.version = sr.version

@@ -291,11 +291,13 @@ class Store(ABC):
         rows_skipped: int = 0,
         pii_scrubbed: int = 0,
         uploaded_by: str | None = None,
+        received_at: datetime | None = None,
     ) -> StoreResult:
         """Store one department-month upload as a new version, in ONE transaction.
 
         The previous current version becomes ``superseded`` (kept). A file byte-identical to the
-        current version changes nothing. Any error rolls everything back.
+        current version changes nothing. Any error rolls everything back. ``received_at``
+        (aware; default now) records when the file arrived, e.g. when back-filling history.
         """
         department = department.upper()
         qdf = quarantine if quarantine is not None else pd.DataFrame(
@@ -330,7 +332,8 @@ class Store(ABC):
                 sid = conn.execute(
                     s.insert().values(
                         department=department, period=period, version=version,
-                        status="current", received_at=datetime.now(UTC),
+                        status="current",
+                        received_at=(received_at or datetime.now(UTC)).astimezone(UTC),
                         file_sha256=file_sha256, source_filename=source_filename,
                         adapter=adapter,
                         rows_total=int(rows_total if rows_total is not None
