@@ -20,7 +20,7 @@ SEPARATORS = ("/", ",")
 #: words after which 'st' means street, not saint ("high st and church rd", "church st near...")
 _ST_STREET_BEFORE = frozenset(
     "and or near outside opposite by in on at junction corner between off behind next / , "
-    "north south east west".split()
+    "north south east west station tube market estate shops bus".split()
 )
 _SLASH_WORD = re.compile(r"\b([a-z])\s*/\s*([a-z])\b")
 _PUNCT = re.compile(r"[^a-z0-9/, ]+")

@@ -1,0 +1,232 @@
+"""Candidate generation by blocking: exact key and core-key dictionaries over the gazetteer, a
+postcode index, and typo tolerance through a character 3-gram index over the key vocabulary.
+
+Brute-force fuzzy scoring of every text against ~300k names runs at a few texts per second
+(ANCHORS.md); here a text is split into spans, each span is looked up in hash maps, and only
+tokens missing from the vocabulary are fuzzy-matched (rapidfuzz ``process.extract`` with a
+``score_cutoff``) against the few hundred vocabulary tokens that share 3-grams with them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+#: entry types the geocoder treats as named points of interest
+POI_TYPES = ("station", "venue", "hospital", "school", "bus_stop", "cycle_dock")
+POSTCODE_TYPES = ("postcode", "postcode_sector", "postcode_district")
+STREET_TYPE_WORDS = frozenset(
+    "road street lane avenue gardens place square crescent close court drive grove hill parade "
+    "park terrace walk broadway highway estate market common green way row mews rise vale "
+    "yard gate wharf embankment circus approach passage alley view mount".split()
+)
+#: words that never start a correction (connectors, fillers, shorthand expansions)
+STOPWORDS = frozenset(
+    "outside opposite near adjacent by at in on of the a an to from junction with corner and or "
+    "between behind next front rear top bottom end entrance inside off patient patients was were "
+    "is his her their my own someone friends friend assaulted assault attacked hit punched "
+    "stabbed fight fighting happened incident area nearby around just back side along "
+    "london uk".split()
+)
+
+#: words that name a kind of place, never a place on their own
+GENERIC = STREET_TYPE_WORDS | frozenset(
+    "station pub bar club nightclub cafe restaurant shop shops park north south east west "
+    "central upper lower new old great little saint bus stop tube railway school hospital "
+    "house hall church centre shopping mcdonalds kfc tesco sainsburys costa".split()
+)
+
+
+#: words the typo corrector must leave alone (ED vocabulary that is not a place name)
+PROTECTED = frozenset(
+    "home house flat address unknown known refused intoxicated custody holiday prison "
+    "assault assaulted fight party domestic violence mcdonalds wetherspoons sainsburys tesco "
+    "outside opposite near adjacent between junction corner behind".split()
+)
+
+
+@dataclass(frozen=True)
+class SpanHit:
+    """A run of tokens [start, end) that names gazetteer entries."""
+
+    start: int
+    end: int
+    key: str
+    ids: tuple[int, ...]
+    quality: float  # 1.0 exact; < 1 for typo-corrected or street-type-mismatched spans
+    how: str  # exact | core | fuzzy
+
+
+def _grams(tok: str) -> set[str]:
+    t = f"^{tok}$"
+    return {t[i:i + 3] for i in range(len(t) - 2)}
+
+
+class PlaceIndex:
+    """Hash indexes over the gazetteer entries (row positions, not entry_ids)."""
+
+    def __init__(self, entries: pd.DataFrame, keys: pd.DataFrame | None = None,
+                 street_points: pd.DataFrame | None = None) -> None:
+        e = entries.reset_index(drop=True)
+        self.entries = e
+        self.etype = e["entry_type"].astype(str).to_numpy()
+        self.x = e["easting"].astype(float).to_numpy()
+        self.y = e["northing"].astype(float).to_numpy()
+        self.prec = pd.to_numeric(e.get("precision_m"), errors="coerce").fillna(100).to_numpy()
+        self.name = e["name"].astype(str).to_numpy()
+        self.borough = e["borough"].astype("object").where(e["borough"].notna(), None).to_numpy() \
+            if "borough" in e else np.full(len(e), None, dtype=object)
+        self.district = self._col(e, "district")
+        self.lsoa = self._col(e, "lsoa_code")
+        self.category = self._col(e, "category")
+        self.key = e["key"].astype(str).to_numpy()
+        pos_of_id = pd.Series(np.arange(len(e)), index=e["entry_id"].to_numpy())
+        self.pos_of_id = pos_of_id
+
+        # postcode indexes: compact key (no spaces) -> row
+        self.postcode: dict[str, int] = {}
+        pc_mask = np.isin(self.etype, POSTCODE_TYPES)
+        for i in np.flatnonzero(pc_mask):
+            self.postcode[self.name[i].replace(" ", "").lower()] = int(i)
+
+        # name keys (entries.key plus keys.parquet aliases) -> rows
+        by_key: dict[str, list[int]] = defaultdict(list)
+        for i in np.flatnonzero(~pc_mask):
+            k = self.key[i]
+            if k:
+                by_key[k].append(int(i))
+        if keys is not None and len(keys):
+            kk = keys[["entry_id", "key"]].dropna()
+            kk = kk[kk["entry_id"].isin(pos_of_id.index)]
+            rows = pos_of_id.loc[kk["entry_id"].to_numpy()].to_numpy()
+            for k, i in zip(kk["key"].astype(str).to_numpy(), rows, strict=True):
+                if not pc_mask[i] and k and int(i) not in by_key[k]:
+                    by_key[k].append(int(i))
+        # derived keys: stations also as "<name> station", venues without a leading "the",
+        # streets by their core (name without the street type) for "coldharbour" / "acre rd"
+        core: dict[str, list[int]] = defaultdict(list)
+        for k, rows_ in list(by_key.items()):
+            for i in rows_:
+                t = self.etype[i]
+                toks = k.split()
+                if t == "station":
+                    base = k[: -len(" station")] if k.endswith(" station") else k
+                    for alias in (base, base + " station", base + " underground station",
+                                  base + " rail station", base + " overground station"):
+                        if i not in by_key.get(alias, ()):
+                            by_key.setdefault(alias, []).append(i)
+                elif t in ("venue", "hospital", "school") and len(toks) > 1 and toks[0] == "the":
+                    core[" ".join(toks[1:])].append(i)
+                elif t == "street" and len(toks) > 1 and toks[-1] in STREET_TYPE_WORDS:
+                    core[" ".join(toks[:-1])].append(i)
+        self.by_key = {k: np.asarray(v, dtype=np.int64) for k, v in by_key.items()}
+        self.by_core = {k: np.asarray(v, dtype=np.int64) for k, v in core.items()}
+        self.max_len = max((len(k.split()) for k in self.by_key), default=1)
+
+        # vocabulary + char 3-gram index for typo correction
+        freq: dict[str, int] = defaultdict(int)
+        for k in list(self.by_key) + list(self.by_core):
+            for tok in k.split():
+                freq[tok] += 1
+        self.vocab_freq = dict(freq)
+        self.vocab = np.array(sorted(freq), dtype=object)
+        gram_idx: dict[str, list[int]] = defaultdict(list)
+        for j, tok in enumerate(self.vocab):
+            if len(tok) >= 3:
+                for g in _grams(tok):
+                    gram_idx[g].append(j)
+        self.gram_idx = {g: np.asarray(v, dtype=np.int32) for g, v in gram_idx.items()}
+
+        # street points by row
+        self.street_pts: dict[int, np.ndarray] = {}
+        self.street_pt_pc: dict[int, np.ndarray] = {}
+        if street_points is not None and len(street_points):
+            sp = street_points[street_points["entry_id"].isin(pos_of_id.index)]
+            rows = pos_of_id.loc[sp["entry_id"].to_numpy()].to_numpy()
+            xy = sp[["easting", "northing"]].astype(float).to_numpy()
+            pcs = (sp["postcode"].astype(str).str.replace(" ", "").str.lower().to_numpy()
+                   if "postcode" in sp else np.full(len(sp), "", dtype=object))
+            order = np.argsort(rows, kind="stable")
+            rows, xy, pcs = rows[order], xy[order], pcs[order]
+            bounds = np.flatnonzero(np.diff(rows)) + 1
+            for chunk_r, chunk_xy, chunk_pc in zip(np.split(rows, bounds), np.split(xy, bounds),
+                                                   np.split(pcs, bounds), strict=True):
+                if len(chunk_r):
+                    self.street_pts[int(chunk_r[0])] = chunk_xy
+                    self.street_pt_pc[int(chunk_r[0])] = chunk_pc
+        self.districts = {k for k, i in self.postcode.items()
+                          if self.etype[i] == "postcode_district"}
+        self._correct = lru_cache(maxsize=200_000)(self._correct_uncached)
+
+    @staticmethod
+    def _col(e: pd.DataFrame, col: str) -> np.ndarray:
+        if col not in e:
+            return np.full(len(e), None, dtype=object)
+        s = e[col].astype("object")
+        return s.where(s.notna(), None).to_numpy()
+
+    # ---- typo tolerance -------------------------------------------------------------------
+    def correct_token(self, tok: str) -> tuple[str, float]:
+        """(vocabulary token, similarity 0-1) for a token missing from the vocabulary."""
+        return self._correct(tok)
+
+    def _correct_uncached(self, tok: str) -> tuple[str, float]:
+        if tok in self.vocab_freq or len(tok) < 4 or tok.isdigit() or tok in STOPWORDS \
+                or tok in GENERIC or tok in PROTECTED:
+            return tok, 1.0
+        grams = _grams(tok)
+        hits = [self.gram_idx[g] for g in grams if g in self.gram_idx]
+        if not hits:
+            return tok, 1.0
+        ids, counts = np.unique(np.concatenate(hits), return_counts=True)
+        keep = ids[counts >= max(1, min(len(grams) // 3, counts.max()))]
+        if len(keep) > 400:
+            keep = ids[np.argsort(-counts, kind="stable")[:400]]
+        choices = self.vocab[keep].tolist()
+        cutoff = 84.0 if len(tok) >= 6 else 80.0
+        res = process.extract(tok, choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=5)
+        if not res:
+            return tok, 1.0
+        best = max(res, key=lambda r: (round(r[1], 6), self.vocab_freq.get(r[0], 0)))
+        if best[0][0] != tok[0] and best[1] < 90:  # first letters are rarely mistyped
+            return tok, 1.0
+        return best[0], best[1] / 100.0
+
+    # ---- span lookup ----------------------------------------------------------------------
+    def find_spans(self, tokens: list[str], quality: list[float]) -> list[SpanHit]:
+        """All spans (not crossing separators) naming a gazetteer entry, longest first."""
+        hits: list[SpanHit] = []
+        n = len(tokens)
+        for i in range(n):
+            if tokens[i] in ("/", ","):
+                continue
+            for j in range(min(n, i + self.max_len), i, -1):
+                span = tokens[i:j]
+                if "/" in span or "," in span:
+                    continue
+                if all(t in STOPWORDS or t in GENERIC or t.isdigit() for t in span):
+                    continue
+                key = " ".join(span)
+                q = float(np.prod(quality[i:j]))
+                how = "exact" if q >= 0.999 else "fuzzy"
+                ids = self.by_key.get(key)
+                if ids is not None:
+                    hits.append(SpanHit(i, j, key, tuple(ids.tolist()), q, how))
+                    continue
+                ids = self.by_core.get(key)
+                if ids is not None:
+                    hits.append(SpanHit(i, j, key, tuple(ids.tolist()), q * 0.9, "core"))
+                    continue
+                # a wrong street type ("acre road" for "acre lane"): core + any type
+                if j - i >= 2 and span[-1] in STREET_TYPE_WORDS:
+                    ids = self.by_core.get(" ".join(span[:-1]))
+                    if ids is not None:
+                        st = [k for k in ids.tolist() if self.etype[k] == "street"]
+                        if st:
+                            hits.append(SpanHit(i, j, key, tuple(st), q * 0.8, "core"))
+        return hits

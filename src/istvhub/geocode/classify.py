@@ -1,0 +1,120 @@
+"""Classify ED location text as home, unknown, outside_area or locatable, from phrase tables.
+
+Home is never located, by design (DOMAIN.md): the patient's or anyone's home, flat, address,
+"friends house", "pt's flat", "his mum's". A postcode next to a home word does not make the text
+locatable: it is the home's postcode. Unknown covers refusals and non-answers (u/k, n/k, nfa,
+intoxicated, refused, "?") and bare location types that name no place ("in the street").
+Outside area covers abroad, other cities and unnamed custody/prison; a *named* London prison is a
+place in London and is located (see ``gazetteer/geocode_places.csv``). City names inside London
+street or station names ("manchester road", "liverpool street") are not outside area: the caller
+passes the gazetteer spans it found, and phrases covered by a longer place name are ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import lru_cache
+from pathlib import Path
+
+from istvhub.core.config import GAZETTEER_TABLES_DIR
+
+#: people whose house/place is someone's home ("friends house", "his mums")
+PERSON_WORDS = frozenset(
+    "friend friends mate mates mum mums mother mothers mom moms dad dads father fathers "
+    "parent parents partner partners girlfriend girlfriends boyfriend boyfriends gf gfs bf bfs "
+    "wife wifes husband husbands son sons daughter daughters sister sisters brother brothers "
+    "aunt aunts aunties auntie uncle uncles nan nans nana nanas gran grans grandma grandmas "
+    "grandad grandads cousin cousins neighbour neighbours neighbor neighbors relative relatives "
+    "family families ex exs his her their my our own someone someones somebody somebodys "
+    "patient patients person persons mans womans acquaintance acquaintances carer carers "
+    "stepdad stepdads stepmum stepmums fiance fiances a an".split()
+)
+DWELLING_WORDS = frozenset("house home flat place address residence room bedroom".split())
+_FILLERS = frozenset(
+    "patient patients pt says said states stated reports reported was were is at in on the a "
+    "of location place assault assaulted where happened not sure by unknown".split()
+)
+
+
+@lru_cache(maxsize=4)
+def load_phrases(path: str | None = None) -> dict[str, str]:
+    """phrase -> category from the home/unknown and outside-area tables."""
+    out: dict[str, str] = {}
+    files = [Path(path)] if path else [GAZETTEER_TABLES_DIR / "home_unknown_phrases.csv",
+                                       GAZETTEER_TABLES_DIR / "outside_area_phrases.csv"]
+    for p in files:
+        with p.open(encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                out[r["phrase"].strip().lower()] = r["category"].strip()
+    return out
+
+
+def _phrase_hits(tokens: list[str]) -> list[tuple[int, int, str]]:
+    table = load_phrases()
+    hits = []
+    n = len(tokens)
+    for i in range(n):
+        for j in range(min(n, i + 4), i, -1):
+            cat = table.get(" ".join(tokens[i:j]))
+            if cat:
+                hits.append((i, j, cat))
+                break
+    return hits
+
+
+def is_home(tokens: list[str], covered: set[int] | None = None) -> bool:
+    """Someone's dwelling: 'home', 'flat', 'address'...; 'house'/'place' only after a person.
+    Home words inside a gazetteer name ("the kitchen" bar, "home park") do not count unless a
+    person word comes before them ("his flat")."""
+    covered = covered or set()
+    for i, t in enumerate(tokens):
+        if t in ("house", "place", "room", "houses"):
+            prev = tokens[i - 1] if i else None
+            if prev is None and len(tokens) <= 2:
+                return True
+            if prev in PERSON_WORDS or (prev in ("the", "a") and i <= 2 and len(tokens) <= 4):
+                return True
+            if i + 1 < len(tokens) and tokens[i + 1] == "party":
+                return True
+        elif t.endswith("s") and t[:-1] in ("friend", "mum", "mate", "dad", "nan", "partner") \
+                and i == len(tokens) - 1:
+            return True  # "at his mums"
+    for i, j, cat in _phrase_hits(tokens):
+        if cat != "home":
+            continue
+        inside = all(k in covered for k in range(i, j))
+        if not inside or (i > 0 and tokens[i - 1] in PERSON_WORDS - {"a", "an"}):
+            return True
+    return False
+
+
+def classify_tokens(tokens: list[str], covered: set[int] | None = None) -> str:
+    """'home' | 'unknown' | 'outside_area' | 'locatable' for normalised tokens.
+
+    ``covered`` holds token positions inside gazetteer place names (London streets, stations,
+    areas): unknown and outside-area phrases there are part of a name, not a verdict.
+    """
+    words = [t for t in tokens if t not in ("/", ",")]
+    if not words or all(not any(c.isalnum() for c in t) for t in words):
+        return "unknown"
+    covered = covered or set()
+    if is_home(tokens, covered):
+        return "home"
+    table = load_phrases()
+    whole = " ".join(words)
+    if table.get(whole) == "unknown":
+        return "unknown"
+    hits = [(i, j, c) for i, j, c in _phrase_hits(tokens)
+            if not any(k in covered for k in range(i, j))]
+    if any(c == "outside_area" for _, _, c in hits):
+        return "outside_area"
+    # unknown if nothing but unknown phrases and fillers remain
+    rest = set(range(len(tokens)))
+    for i, j, c in hits:
+        if c == "unknown":
+            rest -= set(range(i, j))
+    if any(c == "unknown" for _, _, c in hits) and all(
+        tokens[k] in _FILLERS or tokens[k] in ("/", ",") for k in rest
+    ):
+        return "unknown"
+    return "locatable"

@@ -1,0 +1,650 @@
+"""The Geocoder: ED free text -> point, block, LSOA, confidence and a readable reason.
+
+Pipeline per distinct (normalised text, department): scrub PII -> normalise -> typo-correct tokens
+-> find gazetteer spans and postcodes -> classify (home / unknown / outside_area / locatable) ->
+interpret (postcode, junction, venue/station with context, street with context, area) -> rank
+with priors -> calibrate confidence. Reasons are composed only from gazetteer names and fixed
+words, never from the input text, so personal data cannot leak through them.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from istvhub.core.config import DATA_DIR, GAZETTEER_TABLES_DIR
+from istvhub.gazetteer.normalise import normalise_name
+from istvhub.geocode.calibrate import Calibrator
+from istvhub.geocode.candidates import POI_TYPES, STOPWORDS, PlaceIndex, SpanHit
+from istvhub.geocode.classify import classify_tokens
+from istvhub.geocode.normalise import SEPARATORS, normalise_text
+from istvhub.geocode.pii import scrub_text
+from istvhub.geocode.postcodes import find_postcodes
+from istvhub.geocode.rank import Choice, Context, choose
+from istvhub.records import GEOCODE_COLUMNS
+
+log = logging.getLogger(__name__)
+
+JUNCTION_WORDS = frozenset("junction corner with and / x crossing meets".split())
+AREA_TYPES = ("area", "borough")
+MATCH_TYPE_OF = {
+    "postcode": "postcode", "postcode_sector": "postcode_sector",
+    "postcode_district": "postcode_district", "street": "street", "station": "station",
+    "venue": "venue", "hospital": "venue", "school": "venue", "bus_stop": "street",
+    "cycle_dock": "street", "area": "area", "borough": "borough", "junction": "junction",
+}
+PC_RADIUS = {"postcode_sector": 800.0, "postcode_district": 2000.0}
+MAX_JUNCTION_GAP_M = 250.0
+FAR_GUARD_KM = 25.0
+
+
+@dataclass
+class _Loc:
+    """An interpreted location before calibration and output formatting."""
+
+    match_type: str
+    x: float
+    y: float
+    precision: float
+    raw: float  # uncalibrated confidence 0-1
+    name: str
+    row: int | None  # gazetteer row when the point is an entry's own point
+    reason: str
+    street_keys: tuple[str, ...] = ()
+
+
+def _empty_result(status: str, reason: str, confidence: float | None = None) -> dict[str, Any]:
+    r: dict[str, Any] = dict.fromkeys(GEOCODE_COLUMNS)
+    r["geo_status"] = status
+    r["reason"] = reason
+    r["confidence"] = confidence
+    return r
+
+
+REASONS = {
+    "home": "home: the text names a residence, which is never located (by design)",
+    "unknown": "unknown: the text gives no place (non-answer, refusal or bare place type)",
+    "outside_area": "outside area: the text names a place outside London or unnamed custody",
+    "unmatched": "unmatched: no gazetteer place, street or postcode found in the text",
+}
+
+
+def load_departments(path: Path | None = None) -> dict[str, tuple[float, float, str | None]]:
+    """ODS code -> (easting, northing, borough) from the department registry."""
+    p = path or DATA_DIR / "departments.csv"
+    if not p.exists():
+        return {}
+    d = pd.read_csv(p, dtype={"ods_code": str})
+    out = {}
+    for r in d.itertuples():
+        e, n = getattr(r, "easting", None), getattr(r, "northing", None)
+        if e is not None and n is not None and not (pd.isna(e) or pd.isna(n)):
+            out[str(r.ods_code).upper()] = (float(e), float(n), getattr(r, "borough", None))
+    return out
+
+
+def _extra_places(entries: pd.DataFrame) -> pd.DataFrame:
+    """Named places missing from the open sources (London prisons, landmarks), placed at their
+    postcode's point in the gazetteer: gazetteer/geocode_places.csv."""
+    p = GAZETTEER_TABLES_DIR / "geocode_places.csv"
+    if not p.exists():
+        return entries.iloc[0:0]
+    t = pd.read_csv(p, dtype=str)
+    pcs = entries[entries["entry_type"] == "postcode"]
+    pcs = pcs.assign(_pc=pcs["name"].astype(str).str.replace(" ", "").str.upper())
+    t["_pc"] = t["postcode"].str.replace(" ", "").str.upper()
+    m = t.merge(pcs.drop(columns=["name", "key", "entry_type"]), on="_pc", how="inner")
+    if m.empty:
+        return entries.iloc[0:0]
+    m["key"] = m["name"].map(normalise_name)
+    m["name"] = m["name"].str.title()
+    m["entry_type"] = m["entry_type"].fillna("venue")
+    m["precision_m"] = 100.0
+    base = int(pd.to_numeric(entries["entry_id"], errors="coerce").max() or 0) + 1 \
+        if pd.api.types.is_numeric_dtype(entries["entry_id"]) else None
+    m["entry_id"] = (np.arange(len(m)) + base) if base is not None else \
+        [f"geocode_places:{i}" for i in range(len(m))]
+    return m[[c for c in entries.columns if c in m.columns]]
+
+
+class Geocoder:
+    """Load once, geocode many. ``version`` is the gazetteer version results came from."""
+
+    def __init__(self, entries: pd.DataFrame, keys: pd.DataFrame | None = None,
+                 street_points: pd.DataFrame | None = None, *, gazetteer: Any = None,
+                 departments: dict[str, tuple[float, float, str | None]] | None = None,
+                 corrections: dict[tuple[str, str | None], tuple[float, float]] | None = None,
+                 version: str = "", calibrator: Calibrator | None = None) -> None:
+        extra = _extra_places(entries)
+        if len(extra):
+            entries = pd.concat([entries, extra], ignore_index=True)
+        self.index = PlaceIndex(entries, keys, street_points)
+        self.gazetteer = gazetteer
+        self.departments = departments if departments is not None else load_departments()
+        self.corrections = corrections or {}
+        self.version = version
+        self.calibrator = calibrator or Calibrator.load()
+        self._cache: dict[tuple[str, str | None], dict[str, Any]] = {}
+        self._junctions = self._junction_index()
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, home: Path | None = None, db_url: str | None = None) -> Geocoder:
+        """The current gazetteer under ``home`` (raises GazetteerNotBuilt), the department
+        registry, and active analyst corrections from the store when ``db_url`` is given."""
+        from istvhub.gazetteer import load as load_gazetteer  # type: ignore[attr-defined]
+
+        gaz = load_gazetteer(home)
+        entries, keys, points = _tables_of(gaz)
+        corrections = {}
+        if db_url:
+            from istvhub.geocode.corrections import active_corrections
+
+            corrections = active_corrections(db_url)
+        return cls(entries, keys, points, gazetteer=gaz, corrections=corrections,
+                   version=str(getattr(gaz, "version", "") or ""))
+
+    @classmethod
+    def from_dir(cls, gazetteer_dir: Path, **kw: Any) -> Geocoder:
+        """Straight from a gazetteer version directory's parquet files (no network helpers)."""
+        d = Path(gazetteer_dir)
+        pts = d / "street_points.parquet"
+        keys = d / "keys.parquet"
+        return cls(pd.read_parquet(d / "entries.parquet"),
+                   pd.read_parquet(keys) if keys.exists() else None,
+                   pd.read_parquet(pts) if pts.exists() else None,
+                   version=d.name, **kw)
+
+    def _junction_index(self) -> dict[frozenset[str], list[int]]:
+        ix = self.index
+        out: dict[frozenset[str], list[int]] = {}
+        e = ix.entries
+        if "street_a" not in e or "street_b" not in e:
+            return out
+        rows = np.flatnonzero(ix.etype == "junction")
+        for i in rows:
+            a, b = e.at[i, "street_a"], e.at[i, "street_b"]
+            if isinstance(a, str) and isinstance(b, str):
+                out.setdefault(frozenset((normalise_name(a), normalise_name(b))), []).append(int(i))
+        return out
+
+    # ------------------------------------------------------------------ public API
+    def geocode(self, text: object, department: str | None = None) -> dict[str, Any]:
+        """One text -> a dict with exactly GEOCODE_COLUMNS. Never raises on odd input."""
+        res = self.geocode_frame(pd.DataFrame({"location_text": [text],
+                                               "department": [department]}))
+        return {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                for k, v in res.iloc[0].to_dict().items()}
+
+    def geocode_frame(self, df: pd.DataFrame, text_col: str = "location_text",
+                      department_col: str | None = "department",
+                      progress: Any = None) -> pd.DataFrame:
+        """Geocode a frame: exactly GEOCODE_COLUMNS, same index. Identical (normalised text,
+        department) pairs are resolved once (cache kept for the Geocoder's lifetime)."""
+        n = len(df)
+        texts = df[text_col] if text_col in df else pd.Series([None] * n, index=df.index)
+        if department_col and department_col in df:
+            depts = df[department_col].astype("object").where(df[department_col].notna(), None)
+            depts = depts.map(lambda v: str(v).strip().upper() if v is not None else None)
+        else:
+            depts = pd.Series([None] * n, index=df.index, dtype=object)
+        raw = texts.astype("object").where(texts.notna(), None)
+        # normalise each distinct raw text once
+        uniq_raw = pd.unique(raw.map(lambda v: "" if v is None else str(v)).to_numpy())
+        norm_of = {u: normalise_text(scrub_text(u)[0]) for u in uniq_raw}
+        norm = raw.map(lambda v: norm_of["" if v is None else str(v)])
+        # the department only matters through its coordinates
+        dept_key = depts.map(lambda d: d if d in self.departments else None)
+        pairs = pd.MultiIndex.from_arrays([norm.to_numpy(), dept_key.to_numpy()])
+        codes, uniques = pd.factorize(pairs)
+        results = []
+        for k, (t, d) in enumerate(uniques):
+            key = (t, d)
+            r = self._cache.get(key)
+            if r is None:
+                try:
+                    r = self._geocode_norm(t, d)
+                except Exception:  # noqa: BLE001 - one odd text must not stop an ingest
+                    log.exception("geocoder failed on one distinct text (index %d)", k)
+                    r = _empty_result("unmatched", "unmatched: internal error while matching")
+                self._cache[key] = r
+            results.append(r)
+            if progress is not None:
+                progress(k + 1, len(uniques))
+        out = pd.DataFrame(results, columns=list(GEOCODE_COLUMNS)) if results else \
+            pd.DataFrame(columns=list(GEOCODE_COLUMNS))
+        out = self._finish(out)
+        res = out.iloc[codes].reset_index(drop=True) if n else out.iloc[0:0]
+        res.index = df.index
+        return res
+
+    # ------------------------------------------------------------------ finishing
+    def _finish(self, out: pd.DataFrame) -> pd.DataFrame:
+        """lat/lon from easting/northing, LSOA and block for located rows (vectorised)."""
+        for c in ("lat", "lon", "easting", "northing", "precision_m", "confidence"):
+            out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+        for c in ("geo_status", "match_type", "matched_name", "lsoa_code", "borough",
+                  "block_id", "reason"):
+            out[c] = out[c].astype("object")
+        loc = out["geo_status"].eq("located") & out["easting"].notna()
+        need = loc & out["lat"].isna()
+        if need.any():
+            from pyproj import Transformer
+
+            tr = _to_wgs84()
+            lon, lat = tr.transform(out.loc[need, "easting"].to_numpy(),
+                                    out.loc[need, "northing"].to_numpy())
+            out.loc[need, "lat"] = np.round(lat, 6)
+            out.loc[need, "lon"] = np.round(lon, 6)
+            del Transformer
+        gaz = self.gazetteer
+        need_lsoa = loc & out["lsoa_code"].isna()
+        if gaz is not None and need_lsoa.any() and hasattr(gaz, "lsoa_of"):
+            try:
+                codes = gaz.lsoa_of(out.loc[need_lsoa, "easting"].to_numpy(),
+                                    out.loc[need_lsoa, "northing"].to_numpy())
+                out.loc[need_lsoa, "lsoa_code"] = list(np.asarray(codes, dtype=object))
+            except Exception:  # noqa: BLE001 - LSOA is an enrichment, not a failure
+                log.warning("lsoa_of failed; LSOA left empty")
+        need_block = loc & out["block_id"].isna() & out["precision_m"].le(250)
+        if gaz is not None and need_block.any() and hasattr(gaz, "snap_to_blocks"):
+            try:
+                ids = gaz.snap_to_blocks(out.loc[need_block, "easting"].to_numpy(),
+                                         out.loc[need_block, "northing"].to_numpy(), 60.0)
+                ids = np.asarray(ids, dtype=object)
+                out.loc[need_block, "block_id"] = [None if (v is None or v != v or v == "")
+                                                   else str(v) for v in ids]
+            except Exception:  # noqa: BLE001
+                log.warning("snap_to_blocks failed; block_id left empty")
+        return out
+
+    # ------------------------------------------------------------------ the matcher
+    def _geocode_norm(self, norm: str, dept: str | None) -> dict[str, Any]:
+        tokens = norm.split()
+        if not tokens:
+            return _empty_result("unknown", REASONS["unknown"], 0.99)
+        ed = self.departments.get(dept) if dept else None
+        ed_xy = (ed[0], ed[1]) if ed else None
+        corr = self.corrections.get((norm, dept)) or self.corrections.get((norm, None))
+        ix = self.index
+        corrected, quality = [], []
+        for t in tokens:
+            if t in SEPARATORS:
+                c, q = t, 1.0
+            else:
+                c, q = ix.correct_token(t)
+            corrected.append(c)
+            quality.append(q)
+        spans = ix.find_spans(corrected, quality)
+        covered = {k for s in spans for k in range(s.start, s.end)
+                   if (s.end - s.start) >= 2 and any(ix.etype[i] != "bus_stop" for i in s.ids)}
+        cls = classify_tokens(tokens, covered)
+        if cls != "locatable":
+            return _empty_result(cls, REASONS[cls], 0.95)
+        if corr is not None:
+            return self._correction_result(corr, norm)
+        pcs = [p for p in find_postcodes(tokens) if p.key in ix.postcode]
+        loc = self._interpret(tokens, corrected, spans, pcs, ed_xy)
+        if loc is None:
+            return _empty_result("unmatched", REASONS["unmatched"], 0.0)
+        if isinstance(loc, dict):
+            return loc
+        conf = self.calibrator.calibrate(loc.match_type, loc.raw)
+        r = _empty_result("located", loc.reason, round(float(conf), 3))
+        r.update(match_type=loc.match_type, easting=round(loc.x, 1), northing=round(loc.y, 1),
+                 precision_m=round(float(loc.precision), 0), matched_name=loc.name)
+        if loc.row is not None:
+            r["lsoa_code"] = ix.lsoa[loc.row] if loc.match_type == "postcode" else None
+            if loc.match_type in ("postcode",) or ix.borough[loc.row]:
+                r["borough"] = ix.borough[loc.row]
+        if r["borough"] is None:
+            r["borough"] = self._borough_near(loc.x, loc.y)
+        return r
+
+    def _borough_near(self, x: float, y: float) -> str | None:
+        ix = self.index
+        if not hasattr(self, "_pc_rows"):
+            rows = np.flatnonzero(ix.etype == "postcode_district")
+            rows = rows[[ix.borough[i] is not None for i in rows]]
+            self._pc_rows = rows
+        if len(self._pc_rows) == 0:
+            return None
+        d = np.hypot(ix.x[self._pc_rows] - x, ix.y[self._pc_rows] - y)
+        return ix.borough[self._pc_rows[int(np.argmin(d))]]
+
+    def _correction_result(self, corr: tuple[float, float], norm: str) -> dict[str, Any]:
+        lat, lon = corr
+        x, y = _to_bng().transform(lon, lat)
+        # nearest sensible kind: the nearest gazetteer entry's type
+        ix = self.index
+        d = np.hypot(ix.x - x, ix.y - y)
+        mask = ~np.isin(ix.etype, ("postcode_sector", "postcode_district", "borough", "area"))
+        i = int(np.flatnonzero(mask)[np.argmin(d[mask])]) if mask.any() else int(np.argmin(d))
+        mt = MATCH_TYPE_OF.get(str(ix.etype[i]), "street")
+        r = _empty_result("located", f"analyst correction (nearest gazetteer place: {ix.name[i]})",
+                          0.99)
+        r.update(match_type=mt, lat=lat, lon=lon, easting=round(x, 1), northing=round(y, 1),
+                 precision_m=25.0, matched_name=ix.name[i], borough=self._borough_near(x, y))
+        return r
+
+    def _interpret(self, tokens: list[str], corrected: list[str], spans: list[SpanHit],
+                   pcs: list, ed_xy: tuple[float, float] | None) -> _Loc | dict | None:
+        ix = self.index
+        # 1. a full postcode is the most precise thing a receptionist can give
+        units = [p for p in pcs if p.kind == "postcode"]
+        if units:
+            i = ix.postcode[units[0].key]
+            return _Loc("postcode", ix.x[i], ix.y[i], ix.prec[i], 0.97, ix.name[i], i,
+                        f"postcode {ix.name[i]}")
+        pc_tok = {k for p in pcs for k in range(p.start, p.end)}
+        chosen = _tile(spans, pc_tok)
+        contexts_pc = [Context(p.kind, ix.name[ix.postcode[p.key]],
+                               np.array([ix.x[ix.postcode[p.key]]]),
+                               np.array([ix.y[ix.postcode[p.key]]]),
+                               PC_RADIUS.get(p.kind, 1500.0)) for p in pcs]
+        street_spans = [s for s in chosen if any(ix.etype[i] == "street" for i in s.ids)]
+        poi_spans = [s for s in chosen if any(ix.etype[i] in POI_TYPES and ix.etype[i] != "bus_stop"
+                                              for i in s.ids)]
+        area_spans = [s for s in chosen if any(ix.etype[i] in AREA_TYPES for i in s.ids)]
+
+        # 2. junction of two streets
+        if len(street_spans) >= 2:
+            a, b = street_spans[0], street_spans[1]
+            between = corrected[a.end:b.start]
+            cue = any(t in JUNCTION_WORDS for t in between) or \
+                any(t in ("junction", "corner", "/") for t in corrected)
+            if cue or not poi_spans:
+                other = [s for s in chosen if s not in (a, b)]
+                ctx = contexts_pc + self._contexts(other)
+                j = self._junction(a, b, ctx, ed_xy, cue)
+                if j is not None:
+                    return j
+        # 3. a venue/station/landmark, with any street/area/district as context
+        if poi_spans:
+            p = max(poi_spans, key=lambda s: (s.end - s.start, s.quality))
+            other = [s for s in chosen if s is not p]
+            rows = [i for i in p.ids if ix.etype[i] in POI_TYPES]
+            # "brixton" alone names the area and its station: the area is what the
+            # receptionist means, and its station is a better point than a district centroid
+            area_named = any(ix.etype[i] in AREA_TYPES for i in p.ids) \
+                and "station" not in corrected
+            if area_named:
+                rows = [i for i in rows if ix.etype[i] == "station"]
+            if rows:
+                ctx = contexts_pc + self._contexts(other)
+                loc = self._pick(rows, p, ctx, ed_xy, "poi")
+                if area_named and isinstance(loc, _Loc):
+                    loc.match_type = "area"
+                    loc.precision = max(loc.precision, 800.0)
+                    loc.raw *= 0.85
+                    loc.reason = f"area named by its station: {loc.reason}"
+                    return loc
+                if loc is not None and (not isinstance(loc, _Loc) or
+                                        ix.etype[loc.row] != "venue" or ctx or
+                                        len(p.key.split()) >= 2 or loc.raw >= 0.6):
+                    if not (isinstance(loc, dict) and (street_spans or area_spans)):
+                        return loc
+        # 4. a street, with context
+        if street_spans:
+            s = max(street_spans, key=lambda s: (s.quality, s.end - s.start))
+            other = [t for t in chosen if t is not s]
+            rows = [i for i in s.ids if ix.etype[i] == "street"]
+            ctx = contexts_pc + self._contexts(other)
+            return self._pick(rows, s, ctx, ed_xy, "street")
+        # 5. area / borough, else a postcode sector/district
+        if area_spans:
+            s = max(area_spans, key=lambda s: (s.end - s.start, s.quality))
+            rows = [i for i in s.ids if ix.etype[i] in AREA_TYPES]
+            other = [t for t in chosen if t is not s]
+            return self._pick(rows, s, contexts_pc + self._contexts(other), ed_xy, "area")
+        sect = [p for p in pcs if p.kind == "postcode_sector"] or \
+            [p for p in pcs if p.kind == "postcode_district"]
+        if sect:
+            i = ix.postcode[sect[0].key]
+            raw = 0.85 if sect[0].kind == "postcode_sector" else 0.75
+            return _Loc(sect[0].kind, ix.x[i], ix.y[i], ix.prec[i], raw, ix.name[i], i,
+                        f"{sect[0].kind.replace('_', ' ')} {ix.name[i]}")
+        # 6. anything else a span named (bus stops)
+        rest = [s for s in chosen]
+        if rest:
+            s = max(rest, key=lambda s: (s.end - s.start, s.quality))
+            return self._pick(list(s.ids), s, contexts_pc, ed_xy, "other")
+        return None
+
+    def _contexts(self, spans: list[SpanHit]) -> list[Context]:
+        ix = self.index
+        out = []
+        for s in spans:
+            rows = np.array(s.ids)
+            t = ix.etype[rows]
+            bor = rows[t == "borough"]
+            area = rows[t == "area"]
+            if len(area):
+                out.append(Context("area", ix.name[area[0]], ix.x[area], ix.y[area], 1500.0))
+            if len(bor):
+                out.append(Context("borough", ix.name[bor[0]] + " (borough)", ix.x[bor],
+                                   ix.y[bor], 5000.0, borough=ix.name[bor[0]]))
+            if len(area) or len(bor):
+                continue
+            st = rows[t == "street"]
+            if len(st):
+                pts = [ix.street_pts.get(int(r)) for r in st]
+                pts = [p for p in pts if p is not None]
+                xy = np.vstack(pts) if pts else np.c_[ix.x[st], ix.y[st]]
+                out.append(Context("street", ix.name[st[0]], xy[:, 0], xy[:, 1], 250.0))
+                continue
+            poi = rows[np.isin(t, ("station", "hospital"))]
+            if len(poi):
+                out.append(Context("station", ix.name[poi[0]], ix.x[poi], ix.y[poi], 600.0))
+        return out
+
+    def _pick(self, rows: list[int], span: SpanHit, ctx: list[Context],
+              ed_xy: tuple[float, float] | None, role: str) -> _Loc | dict | None:
+        ix = self.index
+        if not rows:
+            return None
+        r = np.asarray(rows, dtype=np.int64)
+        q = np.full(len(r), span.quality)
+        ch = choose(ix.x[r], ix.y[r], q, ix.etype[r], ix.borough[r], ctx, ed_xy, ix.prec[r])
+        best = int(r[ch.best])
+        et = str(ix.etype[best])
+        mt = MATCH_TYPE_OF.get(et, "street")
+        if ch.ambiguous:
+            return self._ambiguous(ix.name[best], mt, ch)
+        x, y, prec = ix.x[best], ix.y[best], float(ix.prec[best])
+        # a street named with a district/area: use the street's points in that context
+        if et == "street" and best in ix.street_pts:
+            pts = ix.street_pts[best]
+            prec = max(prec, _spread(pts))
+            for c in ctx:
+                if c.kind in ("postcode_sector", "postcode_district", "area", "station",
+                              "street") and len(pts) > 1:
+                    d = np.min(np.hypot(pts[:, 0, None] - c.xs[None, :],
+                                        pts[:, 1, None] - c.ys[None, :]), axis=1)
+                    near = pts[d <= max(c.radius, 300.0)]
+                    if len(near):
+                        x, y = float(np.median(near[:, 0])), float(np.median(near[:, 1]))
+                        prec = max(float(ix.prec[best]) * 0.5, min(prec, _spread(near) + 50))
+                        break
+        raw = self._raw_conf(span, ch, mt, len(r))
+        if ch.ed_km is not None and ch.ed_km > FAR_GUARD_KM and not ch.context_hits:
+            raw *= 0.6  # guardrail: implausibly far from the treating ED with nothing to back it
+            if span.how != "exact":
+                return None
+        reason = f"{mt.replace('_', ' ')} {ix.name[best]}"
+        if ix.borough[best]:
+            reason += f", {ix.borough[best]}"
+        if span.how == "fuzzy":
+            reason += " (spelling corrected)"
+        elif span.how == "core":
+            reason += " (name matched without its type word)"
+        if ch.context_hits:
+            reason += "; agrees with " + ", ".join(ch.context_hits)
+        if ch.context_misses:
+            reason += "; far from " + ", ".join(ch.context_misses)
+        if len(r) > 1:
+            reason += f"; chosen among {len(r)} same-name places"
+            if ch.ed_km is not None and not ch.context_hits:
+                reason += f", nearest the department ({ch.ed_km:.1f} km)"
+        return _Loc(mt, float(x), float(y), prec, raw, ix.name[best], best, reason,
+                    (ix.key[best],) if et == "street" else ())
+
+    def _raw_conf(self, span: SpanHit, ch: Choice, mt: str, n: int) -> float:
+        base = {"postcode": 0.97, "junction": 0.85, "station": 0.9, "venue": 0.8,
+                "street": 0.85, "area": 0.7, "borough": 0.6, "postcode_sector": 0.85,
+                "postcode_district": 0.75}.get(mt, 0.6)
+        raw = base * min(1.0, span.quality + 0.05)
+        if ch.context_hits:
+            raw = min(1.0, raw + 0.08 * len(ch.context_hits))
+        if ch.context_misses:
+            raw *= 0.75
+        if math.isfinite(ch.margin):
+            raw *= min(1.0, 0.7 + ch.margin)
+        return float(min(max(raw, 0.0), 1.0))
+
+    def _ambiguous(self, name: str, mt: str, ch: Choice) -> dict[str, Any]:
+        r = _empty_result(
+            "ambiguous",
+            f"ambiguous: {mt.replace('_', ' ')} '{name}' exists in {ch.n_rivals + 1}+ places "
+            "far apart and nothing in the text or the department's location tells them apart",
+            0.0)
+        r["matched_name"] = name
+        r["match_type"] = mt
+        return r
+
+    def _junction(self, a: SpanHit, b: SpanHit, ctx: list[Context],
+                  ed_xy: tuple[float, float] | None, cue: bool) -> _Loc | dict | None:
+        ix = self.index
+        ra = [i for i in a.ids if ix.etype[i] == "street"]
+        rb = [i for i in b.ids if ix.etype[i] == "street"]
+        names = (ix.name[ra[0]], ix.name[rb[0]])
+        # a junction entry in the gazetteer wins
+        jrows = self._junctions.get(frozenset((ix.key[ra[0]], ix.key[rb[0]])))
+        if jrows:
+            r = np.asarray(jrows)
+            ch = choose(ix.x[r], ix.y[r], np.full(len(r), a.quality * b.quality),
+                        ix.etype[r], ix.borough[r], ctx, ed_xy)
+            if ch.ambiguous:
+                return self._ambiguous(f"{names[0]} / {names[1]}", "junction", ch)
+            best = int(r[ch.best])
+            return _Loc("junction", ix.x[best], ix.y[best], max(ix.prec[best], 30.0),
+                        self._raw_conf(_q(a, b), ch, "junction", len(r)), ix.name[best], best,
+                        f"junction {ix.name[best]}", (ix.key[ra[0]], ix.key[rb[0]]))
+        # else the closest approach of the two streets' points
+        ea = np.asarray(ra)
+        eb = np.asarray(rb)
+        dx = ix.x[ea][:, None] - ix.x[eb][None, :]
+        dy = ix.y[ea][:, None] - ix.y[eb][None, :]
+        pairs = np.argwhere(np.hypot(dx, dy) < 4000)
+        cands = []
+        for pa, pb in pairs[:400]:
+            ia, ib = int(ea[pa]), int(eb[pb])
+            pa_xy = ix.street_pts.get(ia, np.array([[ix.x[ia], ix.y[ia]]]))
+            pb_xy = ix.street_pts.get(ib, np.array([[ix.x[ib], ix.y[ib]]]))
+            d = np.hypot(pa_xy[:, 0, None] - pb_xy[None, :, 0],
+                         pa_xy[:, 1, None] - pb_xy[None, :, 1])
+            k = int(np.argmin(d))
+            ka, kb = divmod(k, d.shape[1])
+            gap = float(d.flat[k])
+            if gap <= MAX_JUNCTION_GAP_M:
+                mx = (pa_xy[ka, 0] + pb_xy[kb, 0]) / 2
+                my = (pa_xy[ka, 1] + pb_xy[kb, 1]) / 2
+                cands.append((mx, my, gap, ia, ib))
+        if not cands:
+            return None
+        c = np.array([(m[0], m[1], m[2]) for m in cands])
+        # one place per cluster: keep the smallest gap within 300 m
+        q = a.quality * b.quality - c[:, 2] / 2000.0
+        bor = np.array([ix.borough[m[3]] for m in cands], dtype=object)
+        ch = choose(c[:, 0], c[:, 1], q, np.array(["junction"] * len(c)), bor, ctx, ed_xy)
+        if ch.ambiguous:
+            return self._ambiguous(f"{names[0]} / {names[1]}", "junction", ch)
+        mx, my, gap, ia, ib = cands[ch.best]
+        raw = self._raw_conf(_q(a, b), ch, "junction", len(cands))
+        if not cue:
+            raw *= 0.9
+        reason = (f"junction of {ix.name[ia]} and {ix.name[ib]}"
+                  + (f", {ix.borough[ia]}" if ix.borough[ia] else "")
+                  + f" (closest approach of the two streets, {gap:.0f} m)")
+        if ch.context_hits:
+            reason += "; agrees with " + ", ".join(ch.context_hits)
+        if len({(round(m[0], -3), round(m[1], -3)) for m in cands}) > 1 and ch.ed_km is not None \
+                and not ch.context_hits:
+            reason += f"; nearest the department of several ({ch.ed_km:.1f} km)"
+        return _Loc("junction", float(mx), float(my), max(50.0, gap / 2 + 40.0), raw,
+                    f"{ix.name[ia]} / {ix.name[ib]}", None, reason,
+                    (ix.key[ia], ix.key[ib]))
+
+
+def _q(a: SpanHit, b: SpanHit) -> SpanHit:
+    how = "exact" if a.how == b.how == "exact" else ("fuzzy" if "fuzzy" in (a.how, b.how)
+                                                     else "core")
+    return SpanHit(a.start, b.end, a.key + " / " + b.key, (), a.quality * b.quality, how)
+
+
+def _spread(pts: np.ndarray) -> float:
+    """Half the diagonal of the points' extent: a street's expected error radius."""
+    if len(pts) < 2:
+        return 50.0
+    return float(np.hypot(np.ptp(pts[:, 0]), np.ptp(pts[:, 1])) / 2)
+
+
+def _tile(spans: list[SpanHit], taken_tokens: set[int]) -> list[SpanHit]:
+    """Non-overlapping spans, longest and best first, in text order."""
+    chosen: list[SpanHit] = []
+    used = set(taken_tokens)
+    for s in sorted(spans, key=lambda s: (-(s.end - s.start), -s.quality, s.start)):
+        rng = set(range(s.start, s.end))
+        if rng & used:
+            continue
+        # single stopword-led spans ("at") never stand alone
+        if s.end - s.start == 1 and s.key in STOPWORDS:
+            continue
+        chosen.append(s)
+        used |= rng
+    return sorted(chosen, key=lambda s: s.start)
+
+
+_TR: dict[str, Any] = {}
+
+
+def _to_wgs84():
+    if "wgs" not in _TR:
+        from pyproj import Transformer
+
+        _TR["wgs"] = Transformer.from_crs(27700, 4326, always_xy=True)
+    return _TR["wgs"]
+
+
+def _to_bng():
+    if "bng" not in _TR:
+        from pyproj import Transformer
+
+        _TR["bng"] = Transformer.from_crs(4326, 27700, always_xy=True)
+    return _TR["bng"]
+
+
+def _tables_of(gaz: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+    """entries, keys, street_points from a loaded Gazetteer (attributes or its directory)."""
+    def get(name: str) -> pd.DataFrame | None:
+        v = getattr(gaz, name, None)
+        if isinstance(v, pd.DataFrame):
+            return v
+        for attr in ("path", "dir", "directory", "root", "version_dir"):
+            d = getattr(gaz, attr, None)
+            if d is not None and (Path(d) / f"{name}.parquet").exists():
+                return pd.read_parquet(Path(d) / f"{name}.parquet")
+        return None
+
+    entries = get("entries")
+    if entries is None:
+        from istvhub._errors import GazetteerNotBuilt
+
+        raise GazetteerNotBuilt("the gazetteer has no entries table")
+    return entries, get("keys"), get("street_points")

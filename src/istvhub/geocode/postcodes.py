@@ -1,0 +1,44 @@
+"""Postcode extraction from normalised tokens: full unit, sector, district.
+
+Only the shape is checked here; the geocoder validates what it finds against the gazetteer's
+postcode index (so "a23" or "m25" never pass as districts).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+OUTWARD = re.compile(r"^[a-z]{1,2}\d[a-z\d]?$")
+INWARD = re.compile(r"^\d[a-z]{2}$")
+SECTOR_DIGIT = re.compile(r"^\d[a-z]?$")
+
+
+@dataclass(frozen=True)
+class PostcodeHit:
+    kind: str  # postcode | postcode_sector | postcode_district
+    key: str  # compact lower case, e.g. "sw21aa", "sw21", "sw2"
+    start: int
+    end: int
+
+
+def find_postcodes(tokens: list[str]) -> list[PostcodeHit]:
+    """Every postcode-shaped run: 'sw2 1aa' (unit), 'sw2 1' (sector), 'sw2' (district)."""
+    out: list[PostcodeHit] = []
+    n = len(tokens)
+    i = 0
+    while i < n:
+        t = tokens[i]
+        if OUTWARD.match(t):
+            nxt = tokens[i + 1] if i + 1 < n else ""
+            if INWARD.match(nxt):
+                out.append(PostcodeHit("postcode", t + nxt, i, i + 2))
+                i += 2
+                continue
+            if SECTOR_DIGIT.match(nxt):
+                out.append(PostcodeHit("postcode_sector", t + nxt[0], i, i + 2))
+                i += 2
+                continue
+            out.append(PostcodeHit("postcode_district", t, i, i + 1))
+        i += 1
+    return out
