@@ -38,7 +38,7 @@ def test_protected_endpoints_refuse_missing_and_wrong_tokens(hub, method, path):
 def test_me_reports_role_and_scope(hub):
     assert hub.client.get("/me", headers=hub.h("ed")).json() == {
         "name": "ed-own", "role": "ed_analyst", "departments": ["RJ122"], "boroughs": []}
-    assert hub.client.get("/me", headers=hub.h("csp")).json()["boroughs"] == ["Lambeth"]
+    assert hub.client.get("/me", headers=hub.h("csp")).json()["boroughs"] == ["Westminster"]
 
 
 def test_token_is_stored_only_as_its_hash(hub):
