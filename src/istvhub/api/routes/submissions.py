@@ -61,14 +61,18 @@ def _submission(store: Any, submission_id: int, user: User) -> dict[str, Any]:
     return hit.iloc[0].to_dict()
 
 
-def run_ingest(store: Any, path, *, department: str | None, period: str | None,
-               adapter: str | None, uploaded_by: str) -> dict[str, Any]:
-    """Call the ingest stage exactly as the CLI does; returns its summary as a dict."""
-    from istvhub.ingest import ingest_file
+def run_ingest(store: Any, path, *, filename: str, department: str | None, period: str | None,
+               adapter: str | None, uploaded_by: str, home) -> dict[str, Any]:
+    """Call the ingest stage exactly as the CLI does (read, adapt, PII guard, validate, geocode
+    when a gazetteer is built, store in one transaction). A rejection raises FileRejected (422)."""
+    from istvhub.ingest.core import ingest_bytes
 
-    result = ingest_file(path, store=store, department=department, period=period,
-                         adapter=adapter, uploaded_by=uploaded_by)
-    return result.as_dict() if hasattr(result, "as_dict") else dict(result)
+    result = ingest_bytes(path.read_bytes(), filename, store, department=department,
+                          period=period, adapter=adapter, geocode=True, home=home,
+                          uploaded_by=uploaded_by)
+    out = result.as_dict()
+    out["issues"] = result.report_rows()
+    return out
 
 
 @router.post("/submissions", status_code=201)
@@ -99,8 +103,8 @@ async def upload(request: Request, user: UploaderDep, store: StoreDep) -> dict:
             elif department not in user.departments:
                 raise HTTPException(403, "field 'department': not one of your departments")
         summary = await run_in_threadpool(
-            run_ingest, store, form.path, department=department, period=period,
-            adapter=adapter, uploaded_by=user.name)
+            run_ingest, store, form.path, filename=form.filename, department=department,
+            period=period, adapter=adapter, uploaded_by=user.name, home=settings.home)
     if user.role == "ed_analyst" and str(summary.get("department", "")).upper() \
             not in user.departments:  # pragma: no cover - ingest enforces --department
         raise HTTPException(500, "ingest stored a department outside the uploader's scope")
