@@ -180,14 +180,16 @@ class Layers:
 
 
 def _hex_polygons(hex_ids: pd.Series) -> np.ndarray:
-    polys = []
-    for hid in hex_ids.tolist():
-        ring = h3.cell_to_boundary(hid)  # ((lat, lng), ...)
-        lat = np.array([p[0] for p in ring])
-        lng = np.array([p[1] for p in ring])
-        x, y = to_bng(lng, lat)
-        polys.append(shapely.polygons(np.column_stack([x, y])))
-    return np.array(polys, dtype=object)
+    """H3 cell outlines in EPSG:27700: one transform and one polygons call for all cells."""
+    if len(hex_ids) == 0:
+        return np.array([], dtype=object)
+    rings = [h3.cell_to_boundary(h) for h in hex_ids.tolist()]  # ((lat, lng), ...) each
+    sizes = np.array([len(r) for r in rings])
+    flat = np.array([p for r in rings for p in r], dtype="float64")
+    x, y = to_bng(flat[:, 1], flat[:, 0])
+    ring_idx = np.repeat(np.arange(len(rings)), sizes)
+    lr = shapely.linearrings(np.column_stack([x, y]), indices=ring_idx)
+    return np.asarray(shapely.polygons(lr), dtype=object)
 
 
 def _published(raw: pd.Series, rule: DisclosureRule, total_pub: float | None) -> pd.DataFrame:
@@ -236,7 +238,10 @@ def build_layers(records: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
 
     res = filters.h3_res
     hcol = f"hex_{res}"
-    hex_raw = a.records[hcol].dropna().value_counts().sort_index().astype("float64")
+    hex_raw = a.records[hcol].dropna().value_counts()
+    hex_raw = hex_raw[hex_raw > 0]
+    hex_raw.index = hex_raw.index.astype(str)
+    hex_raw = hex_raw.sort_index().astype("float64")
     # hex universe for concentration: cells holding an incident or a block midpoint in scope
     mids = shapely.line_interpolate_point(index.geoms[in_scope], 0.5, normalized=True)
     from istvhub.hotblocks.assign import _TO_WGS84, cells_to_str, h3_cells
@@ -244,7 +249,7 @@ def build_layers(records: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
     if len(mids):
         mlon, mlat = _TO_WGS84.transform(shapely.get_x(mids), shapely.get_y(mids))
         mid_cells = h3_cells(np.asarray(mlat), np.asarray(mlon), res)
-        mid_hex = cells_to_str(mid_cells)
+        mid_hex = pd.Series(cells_to_str(mid_cells))
     else:
         mid_hex = pd.Series([], dtype="string")
     hex_universe = pd.Index(sorted(set(mid_hex.dropna().tolist()) | set(hex_raw.index)))
@@ -273,7 +278,8 @@ def build_layers(records: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
                                           normalized=True)
     if len(bmid):
         blon, blat = _TO_WGS84.transform(shapely.get_x(bmid), shapely.get_y(bmid))
-        bhex = cells_to_str(h3_cells(np.asarray(blat), np.asarray(blon), res)).to_numpy()
+        bhex = np.asarray(cells_to_str(h3_cells(np.asarray(blat), np.asarray(blon), res)),
+                          dtype=object)
     else:
         bhex = np.array([], dtype=object)
     blocks_layer = gpd.GeoDataFrame({

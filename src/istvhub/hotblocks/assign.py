@@ -126,12 +126,12 @@ class BlockIndex:
         """Long table (``pos``, ``name_id``) of the network street names each matched_name names.
 
         The whole name is tried first ("Elephant and Castle"), then its parts ("A / B")."""
-        vals = matched.astype("string").fillna("").to_numpy(dtype=object)
-        uniq, inv = np.unique(vals, return_inverse=True)
+        vals = matched.to_numpy(dtype=object)
+        inv, uniq = pd.factorize(vals, use_na_sentinel=False)
         per_uniq: list[list[int]] = []
         for text in uniq:
             ids: list[int] = []
-            if text:
+            if isinstance(text, str) and text:
                 whole = normalise_name(text)
                 if whole in self.vocab:
                     ids = [self.vocab[whole]]
@@ -190,20 +190,24 @@ def h3_cells(lat: np.ndarray, lon: np.ndarray, res: int = 10) -> np.ndarray:
     ok = np.isfinite(lat) & np.isfinite(lon)
     if not ok.any():
         return out
-    pts = np.column_stack([lat[ok], lon[ok]])
-    uniq, inv = np.unique(pts, axis=0, return_inverse=True)
+    # distinct points by hashing (lat, lon) as one complex number: geocoded records share
+    # postcode / venue points, so this often saves most of the per-point H3 calls
+    inv, uniq = pd.factorize(lat[ok] + 1j * lon[ok])
     f = h3.api.basic_int.latlng_to_cell
-    cells = np.fromiter((f(a, b, res) for a, b in uniq.tolist()), dtype=np.uint64,
+    cells = np.fromiter((f(z.real, z.imag, res) for z in uniq.tolist()), dtype=np.uint64,
                         count=len(uniq))
-    out[ok] = cells[inv.ravel()]
+    out[ok] = cells[inv]
     return out
 
 
-def cells_to_str(cells: np.ndarray) -> pd.Series:
-    """uint64 cells -> hex strings (``<NA>`` for 0), formatted once per distinct cell."""
-    uniq, inv = np.unique(cells, return_inverse=True)
-    strs = np.array([format(int(c), "x") if c else None for c in uniq], dtype=object)
-    return pd.Series(strs[inv.ravel()], dtype="string")
+def cells_to_str(cells: np.ndarray) -> pd.Categorical:
+    """uint64 cells -> hex strings (missing for 0) as a Categorical, formatted once per distinct
+    cell (categories sorted, so results do not depend on record order)."""
+    uniq = np.unique(cells[cells != 0]) if len(cells) else np.array([], dtype=np.uint64)
+    codes = np.searchsorted(uniq, cells).astype(np.int64)
+    codes[cells == 0] = -1
+    strs = [format(int(c), "x") for c in uniq]
+    return pd.Categorical.from_codes(codes, categories=pd.Index(strs, dtype=object))
 
 
 def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
@@ -215,24 +219,23 @@ def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
     n = len(records)
     x, y = _points_xy(records)
     status = records.get("geo_status", pd.Series(["located"] * n, index=records.index))
-    located = (status.astype("string").fillna("") == "located").to_numpy() & np.isfinite(x) & \
+    located = (status == "located").fillna(False).to_numpy(dtype=bool) & np.isfinite(x) & \
         np.isfinite(y)
-    mtype = records.get("match_type", pd.Series([None] * n, index=records.index)) \
-        .astype("string").fillna("").to_numpy(dtype=object)
+    mtype = records.get("match_type", pd.Series([None] * n, index=records.index))
     prec = pd.to_numeric(records.get("precision_m", pd.Series(np.nan, index=records.index)),
                          errors="coerce").to_numpy(dtype="float64")
     prec_f = np.where(np.isfinite(prec), prec, 0.0)
 
-    snap_status = np.full(n, "not_located", dtype=object)
+    code = {s: i for i, s in enumerate(SNAP_STATUSES)}
+    snap_status = np.full(n, code["not_located"], dtype=np.int8)
     pts = shapely.points(np.where(located, x, 0.0), np.where(located, y, 0.0))
 
-    snap_d = np.array([SNAP_M.get(t, np.nan) for t in mtype], dtype="float64") if n else \
-        np.array([], dtype="float64")
+    snap_d = pd.to_numeric(mtype.map(SNAP_M), errors="coerce").to_numpy(dtype="float64")
     is_point = located & np.isfinite(snap_d)
-    is_street = located & np.isin(mtype, list(STREET_MATCHES))
-    snap_status[located] = "not_snappable"
+    is_street = located & mtype.isin(list(STREET_MATCHES)).fillna(False).to_numpy(dtype=bool)
+    snap_status[located] = code["not_snappable"]
     imprecise = is_point & (prec_f > MAX_SNAP_PRECISION_M)
-    snap_status[imprecise] = "imprecise"
+    snap_status[imprecise] = code["imprecise"]
     is_point &= ~imprecise
 
     matched = records.get("matched_name", pd.Series([None] * n, index=records.index))
@@ -256,8 +259,8 @@ def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
         weights.append(np.ones(len(qi)))
         hit = np.zeros(len(sel), dtype=bool)
         hit[qi] = True
-        snap_status[sel[hit]] = "snapped"
-        snap_status[sel[~hit]] = "too_far"
+        snap_status[sel[hit]] = code["snapped"]
+        snap_status[sel[~hit]] = code["too_far"]
 
     # 2. point matches that named a street: nearest block of that name within the snap distance
     named_pt = np.flatnonzero(is_point & has_name)
@@ -270,13 +273,13 @@ def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
         rec_pos.append(best["pos"].to_numpy())
         blk_pos.append(best["block"].to_numpy())
         weights.append(np.ones(len(best)))
-        snap_status[named_pt] = "too_far"
-        snap_status[best["pos"].to_numpy()] = "snapped"
+        snap_status[named_pt] = code["too_far"]
+        snap_status[best["pos"].to_numpy()] = code["snapped"]
 
     # 3. whole-street matches: spread over that street's nearby blocks
     street = np.flatnonzero(is_street)
     if len(street):
-        snap_status[street] = "street_not_in_network"
+        snap_status[street] = code["street_not_in_network"]
         radius = np.clip(prec_f, *STREET_RADIUS_M)
         pairs = _named_candidates(index, pts, radius,
                                   names[np.isin(names["pos"].to_numpy(), street)])
@@ -286,7 +289,7 @@ def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
             rec_pos.append(pairs["pos"].to_numpy())
             blk_pos.append(pairs["block"].to_numpy())
             weights.append(1.0 / cnt)
-            snap_status[np.unique(pairs["pos"].to_numpy())] = "spread"
+            snap_status[np.unique(pairs["pos"].to_numpy())] = code["spread"]
 
     if rec_pos:
         rp = np.concatenate(rec_pos).astype(np.int64)
@@ -298,7 +301,7 @@ def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
     order = np.lexsort((bp, rp))
     blocks_long = pd.DataFrame({
         "record": records.index.to_numpy()[rp[order]],
-        "block_id": pd.Series(index.block_ids[bp[order]], dtype="string").to_numpy(),
+        "block_id": index.block_ids[bp[order]],
         "weight": w[order],
     })
 
@@ -318,16 +321,16 @@ def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
     top = max(HEX_RESOLUTIONS)
     cells = h3_cells(lat, lon, top)
     out = pd.DataFrame(index=records.index)
-    out["snap_status"] = pd.Series(snap_status, index=records.index, dtype="string")
+    out["snap_status"] = pd.Categorical.from_codes(snap_status, categories=list(SNAP_STATUSES))
     for res in HEX_RESOLUTIONS:
         c = cells if res == top else h3_parent(cells, res)
         ok = located & (prec_f <= HEX_MAX_PRECISION_M[res]) & (cells != 0)
         c = np.where(ok, c, np.uint64(0))
-        out[f"hex_{res}"] = cells_to_str(c).to_numpy()
+        out[f"hex_{res}"] = cells_to_str(c)
 
     # LSOA
-    lsoa = records.get("lsoa_code", pd.Series([None] * n, index=records.index)).astype("string")
-    lsoa = lsoa.where(located, pd.NA)
+    lsoa = records.get("lsoa_code", pd.Series([None] * n, index=records.index))
+    lsoa = lsoa.astype(object).where(located, None)
     if lsoas is not None and len(lsoas):
         missing = np.flatnonzero(located & lsoa.isna().to_numpy()
                                  & (prec_f <= LSOA_MAX_PRECISION_M))
