@@ -1,6 +1,6 @@
 """One router per resource; ``ROUTERS`` is the order they are mounted in."""
 
-from istvhub.api.routes import compliance, health, layers, ogc, pages, submissions, users
+from istvhub.api.routes import compliance, geocode, health, layers, ogc, pages, submissions, users
 
-ROUTERS = [health.router, users.router, submissions.router, layers.router, ogc.router,
-           compliance.router, pages.router]
+ROUTERS = [health.router, users.router, submissions.router, geocode.router, layers.router,
+           ogc.router, compliance.router, pages.router]

@@ -1,0 +1,43 @@
+"""One Geocoder per process for the API, reloaded when the gazetteer or the corrections change."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from istvhub.store.schema import geocode_corrections as corr_t
+
+_lock = threading.Lock()
+_state: dict[str, Any] = {}
+
+
+def corrections_state(engine) -> str:
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(sa.func.max(corr_t.c.id), sa.func.count(),
+                                     sa.func.sum(corr_t.c.active))).first()
+    return f"{row[0]}|{row[1]}|{row[2]}"
+
+
+def geocoder_for(home: Path, store) -> Any:
+    """The current gazetteer's Geocoder with the store's active corrections (cached)."""
+    from istvhub.geocode import Geocoder
+
+    current = Path(home) / "gazetteer" / "CURRENT"
+    version = current.read_text().strip() if current.is_file() else ""
+    key = f"{home}|{version}|{store.url}|{corrections_state(store.engine)}"
+    with _lock:
+        if _state.get("key") != key:
+            _state["geocoder"] = Geocoder.load(home, store.url)
+            _state["key"] = key
+        return _state["geocoder"]
+
+
+def normalised_key(text: str) -> str:
+    """The key the geocoder looks corrections up by: its own scrub + normalise."""
+    from istvhub.geocode.normalise import normalise_text
+    from istvhub.geocode.pii import scrub_text
+
+    return normalise_text(scrub_text(text)[0])

@@ -1,0 +1,152 @@
+"""/geocode (analysts testing text, single or batch) and /corrections (analysts fixing a place).
+
+Corrections: an ED analyst corrects for their own department only; London-wide corrections
+(no department) are for admin. CSP analysts and MOPAC may test text but not correct.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field, model_validator
+
+from istvhub.api.deps import StoreDep, UserDep, audit, require
+from istvhub.api.geocoding import geocoder_for, normalised_key
+from istvhub.api.users import User
+from istvhub.records import GEOCODE_COLUMNS
+from istvhub.store.schema import geocode_corrections as corr_t
+
+router = APIRouter(tags=["geocode"])
+
+Corrector = Annotated[User, Depends(require("ed_analyst", "admin"))]
+MAX_BATCH = 1000
+# a generous box around Greater London: corrections outside it are typos
+LAT_RANGE, LON_RANGE = (51.2, 51.8), (-0.6, 0.4)
+
+
+class GeocodeIn(BaseModel):
+    text: str | None = Field(default=None, max_length=255)
+    texts: list[str] | None = Field(default=None, max_length=MAX_BATCH)
+    department: str | None = Field(default=None, max_length=12)
+
+    @model_validator(mode="after")
+    def one_of(self) -> GeocodeIn:
+        if (self.text is None) == (self.texts is None):
+            raise ValueError("give exactly one of 'text' or 'texts'")
+        if self.texts is not None and any(len(t) > 255 for t in self.texts):
+            raise ValueError("field 'texts': each text at most 255 characters")
+        return self
+
+
+def _clean(d: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k in GEOCODE_COLUMNS:
+        v = d.get(k)
+        if v is not None and hasattr(v, "item"):
+            v = v.item()
+        if isinstance(v, float) and math.isnan(v):
+            v = None
+        out[k] = v
+    return out
+
+
+@router.post("/geocode")
+async def geocode(body: GeocodeIn, request: Request, user: UserDep, store: StoreDep) -> dict:
+    """Geocode one text or a batch, as ingest would (department = the ED, used as a prior)."""
+    import pandas as pd
+
+    dept = body.department.strip().upper() if body.department else None
+    texts = [body.text] if body.text is not None else list(body.texts or [])
+    home = request.app.state.settings.home
+
+    def run() -> list[dict]:
+        g = geocoder_for(home, store)
+        res = g.geocode_frame(pd.DataFrame({"location_text": texts,
+                                            "department": [dept] * len(texts)}))
+        return [_clean(r) for r in res.to_dict("records")]
+
+    results = await run_in_threadpool(run)
+    if body.text is not None:
+        return {"department": dept, "result": results[0]}
+    return {"department": dept, "results": results}
+
+
+class CorrectionIn(BaseModel):
+    text: str = Field(min_length=1, max_length=255)
+    lat: float
+    lon: float
+    department: str | None = Field(default=None, max_length=12)
+
+
+def _may_correct(user: User, department: str | None) -> None:
+    if department is None and user.role != "admin":
+        raise HTTPException(403, "field 'department': London-wide corrections are for admin")
+    if department is not None and user.role == "ed_analyst" \
+            and department not in user.departments:
+        raise HTTPException(403, "field 'department': not one of your departments")
+
+
+@router.post("/corrections", status_code=201)
+async def add_correction(body: CorrectionIn, request: Request, user: Corrector,
+                         store: StoreDep) -> dict:
+    """Pin a text to a point; later geocoding (and `istvhub geocode --stored`) uses it."""
+    dept = body.department.strip().upper() if body.department else None
+    if user.role == "ed_analyst" and dept is None and len(user.departments) == 1:
+        dept = user.departments[0]
+    _may_correct(user, dept)
+    if not (LAT_RANGE[0] <= body.lat <= LAT_RANGE[1] and LON_RANGE[0] <= body.lon <= LON_RANGE[1]):
+        raise HTTPException(422, "field 'lat'/'lon': outside Greater London")
+    if dept is not None and dept not in store.department_codes():
+        raise HTTPException(422, "field 'department': not in the registry")
+    key = normalised_key(body.text)
+    if not key:
+        raise HTTPException(422, "field 'text': nothing left to match after normalising")
+    with store.engine.begin() as conn:
+        # one active correction per (text, department): the newest wins
+        cond = [corr_t.c.normalised_text == key, corr_t.c.active == 1]
+        cond.append(corr_t.c.department.is_(None) if dept is None else corr_t.c.department == dept)
+        conn.execute(corr_t.update().where(*cond).values(active=0))
+        cid = conn.execute(corr_t.insert().values(
+            normalised_text=key, department=dept, lat=body.lat, lon=body.lon,
+            created_by=user.name, created_at=datetime.now(UTC), active=1,
+        ).returning(corr_t.c.id)).scalar_one()
+    audit(store, user, "corrections.add", f"id={cid} department={dept or 'London-wide'}", request)
+    home = request.app.state.settings.home
+
+    def check() -> dict:
+        return _clean(geocoder_for(home, store).geocode(body.text, dept))
+
+    result = await run_in_threadpool(check)
+    return {"id": cid, "normalised_text": key, "department": dept, "lat": body.lat,
+            "lon": body.lon, "result": result}
+
+
+@router.get("/corrections")
+def list_corrections(user: Corrector, store: StoreDep) -> list[dict]:
+    """Active corrections: an ED analyst sees their departments' and the London-wide ones."""
+    q = sa.select(corr_t).where(corr_t.c.active == 1).order_by(corr_t.c.id)
+    if user.role != "admin":
+        q = q.where(sa.or_(corr_t.c.department.is_(None),
+                           corr_t.c.department.in_(list(user.departments))))
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+            for r in rows]
+
+
+@router.delete("/corrections/{correction_id}")
+def retire_correction(correction_id: int, request: Request, user: Corrector,
+                      store: StoreDep) -> dict:
+    with store.engine.begin() as conn:
+        row = conn.execute(sa.select(corr_t.c.department, corr_t.c.active)
+                           .where(corr_t.c.id == correction_id)).first()
+        if row is None or (user.role != "admin" and row.department not in user.departments):
+            raise HTTPException(404, "no such correction")
+        conn.execute(corr_t.update().where(corr_t.c.id == correction_id).values(active=0))
+    audit(store, user, "corrections.retire", f"id={correction_id}", request)
+    return {"id": correction_id, "active": False}
