@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from istvhub.compliance.core import (
@@ -64,6 +64,7 @@ def test_due_day_clamps_to_month_length(period, day, expected):
     assert (d.year, d.month, d.day) == expected
 
 
+@settings(deadline=None)
 @given(periods, st.integers(1, 31))
 def test_deadline_always_in_following_month_after_period_end(period, day):
     d = due_at(period, day)
@@ -74,6 +75,7 @@ def test_deadline_always_in_following_month_after_period_end(period, day):
     assert d - last >= timedelta(days=1) - timedelta(hours=1)
 
 
+@settings(deadline=None)
 @given(periods, st.integers(-300, 300))
 def test_month_add_round_trip_and_range_length(period, n):
     q = month_add(period, n)
@@ -340,3 +342,39 @@ def test_shipped_rules_file_matches_documented_defaults(tmp_path):
                       'metric = "complete_weapon"\nmin = 0.8\nlabel = "weapon"\n')
     c = load_rules(custom)
     assert c.due_day == 5 and c.thresholds == (Threshold("complete_weapon", 0.8, "weapon"),)
+
+
+month_cells = st.lists(
+    st.tuples(st.integers(0, 11), st.booleans(), st.integers(0, 100), st.integers(0, 100)),
+    max_size=12, unique_by=lambda t: t[0])
+
+
+@settings(max_examples=60, deadline=None)  # the grid is built per example; no timing here
+@given(month_cells, st.integers(0, 12))
+def test_rag_follows_the_rules_for_any_month_pattern(cells_in, join_at):
+    """For any pattern of received/late months and shares, each cell's colour is the rule's."""
+    months = month_range("2025-01", "2025-12")
+    since = months[join_at] if join_at < 12 else None
+    deps = _deps(AAA01=since)
+    subs, stats = [], []
+    for i, late, text, located in cells_in:
+        subs.append(_sub("AAA01", months[i], late_days=2 if late else 0))
+        stats.append(_stats("AAA01", months[i], 100, text=text, located=located))
+    g = _grid(subs, stats, deps=deps)
+    g = g[g["department"] == "AAA01"].set_index("period")
+    got = {months[i]: (late, text, located) for i, late, text, located in cells_in}
+    for p, c in g.iterrows():
+        if p in got:
+            late, text, located = got[p]
+            breaches = (text < 90) + (located < 60)
+            want = ("red" if breaches >= 2 else "amber" if late or breaches else "green")
+            assert (c["status"], c["rag"], c["versions"]) == ("received", want, 1)
+            assert c["complete_location_text"] == pytest.approx(text / 100)
+        elif since is not None and p < since:
+            assert (c["status"], c["rag"]) == ("not_expected", "grey")
+        else:
+            assert (c["status"], c["rag"]) == ("missing", "red")
+    cons = consistency(g.reset_index(), "2025-12").iloc[0]
+    expected = g[g["expected"]]
+    assert cons["expected_months"] == len(expected)
+    assert cons["ok_months"] == int(expected["rag"].isin(["green", "amber"]).sum())
