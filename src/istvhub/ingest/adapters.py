@@ -351,7 +351,7 @@ def _weapon(df: pd.DataFrame, cols: dict[str, str], layout: Layout, flag) -> tup
         return weapon, text
     from_text = P.derive_from_text(text, "weapon") if "weapon_text" in cols else None
     if from_text is not None:
-        weak = weapon.isin(["unknown", "other"])
+        weak = weapon.eq("unknown")  # a coded "other" keeps its code; the text describes it
         better = from_text.notna() & (from_text != "unknown") & weak
         weapon = weapon.where(~better, from_text)
     return weapon, text

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -62,6 +63,14 @@ class IngestResult:
         return [{"file": self.file, "row": i.row, "field": i.field,
                  "reason": i.reason if i.quarantined else f"warning: {i.reason}"}
                 for i in self.issues]
+
+
+def department_from_filename(filename: str, known: set[str]) -> str | None:
+    """A registered ODS code named in the file name (``RQXM1_2025-01.csv``), when exactly one
+    is: extracts without a site column are usually named after their site."""
+    toks = {t.upper() for t in re.split(r"[^A-Za-z0-9]+", Path(filename).stem) if t}
+    hits = toks & known
+    return hits.pop() if len(hits) == 1 else None
 
 
 def choose_layout(headers: list[str], adapter: str | None) -> Layout:
@@ -132,8 +141,12 @@ def ingest_bytes(
     check_headers(table.headers, filename)
     layout = layout_hint or choose_layout(table.headers, None)
     step("map")
+    known = store.department_codes()
+    if department is None and "department" not in layout.map_columns(table.headers) \
+            and "department" not in layout.constants:
+        department = department_from_filename(filename, known)
     adapted: Adapted = adapt(table, layout, file=filename, department=department, period=period)
-    if adapted.department not in store.department_codes():
+    if adapted.department not in known:
         raise UnknownDepartment("department is not in the registry of ISTV departments",
                                 file=filename, field="department")
     result = IngestResult(
