@@ -131,20 +131,37 @@ def _ingest_all(url: str) -> pd.DataFrame:
     return m
 
 
-@pytest.fixture(scope="module")
-def sample_store(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('samples') / 'istvhub.db'}"
-    manifest = _ingest_all(url)
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def sample_store(request, tmp_path_factory):
+    """The sample feeds in a fresh store on each backend (built once per module and backend)."""
     import sqlalchemy as sa
 
-    eng = sa.create_engine(url)
+    import conftest
+
+    schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('samples') / 'istvhub.db'}"
+    elif not conftest._PG_OK:
+        pytest.skip("PostgreSQL not reachable")
+    else:
+        url, schema = conftest._pg_url_with_fresh_schema()
     try:
-        inputs = read_inputs(eng)
-    finally:
-        eng.dispose()
+        manifest = _ingest_all(url)
+        eng = sa.create_engine(url)
+        try:
+            inputs = read_inputs(eng)
+        finally:
+            eng.dispose()
+    except BaseException:
+        if schema:
+            conftest._drop_pg_schema(schema)
+        raise
     rep = compliance_report(inputs.departments, inputs.submissions, inputs.record_stats,
                             start="2025-01", end="2025-12", rules=load_rules(), now=AS_OF)
-    return manifest, inputs, rep
+    yield manifest, inputs, rep
+    if schema:
+        conftest._drop_pg_schema(schema)
 
 
 def _cells(rep):
