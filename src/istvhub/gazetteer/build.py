@@ -179,7 +179,8 @@ def _area_units(cp: pd.DataFrame, col: str, etype: str) -> pd.DataFrame:
     g = cp.groupby(col, sort=True)
     cen = g[["easting", "northing"]].mean()
     boro = g["borough"].agg(_mode)
-    tmp = cp[[col, "easting", "northing"]].join(cen, on=col, rsuffix="_c")
+    tmp = cp[[col, "easting", "northing"]].merge(
+        cen.add_suffix("_c"), left_on=col, right_index=True, how="left")
     d = np.hypot(tmp["easting"] - tmp["easting_c"], tmp["northing"] - tmp["northing_c"])
     spread = d.groupby(tmp[col]).quantile(0.9)
     out = pd.DataFrame({
@@ -382,6 +383,7 @@ def build(sources: Path | None = None, out: Path | None = None,
     cp = S.read_codepoint(found["codepoint"], found["codepoint_headers"], boroughs)
     ons = S.read_ons_lookup(found["ons_lookup"])
     cp = cp.merge(ons, on="postcode", how="left")
+    cp["lsoa_code"] = cp["lsoa_code"].astype(object)
     miss = cp["lsoa_code"].isna()
     if miss.any():
         cp.loc[miss, "lsoa_code"] = net.lsoa_of(lsoas, lsoa_tree, cp.loc[miss, "easting"],
@@ -524,7 +526,7 @@ def build(sources: Path | None = None, out: Path | None = None,
             "network_coverage": coverage,
             "unresolved_aliases": keys.attrs.get("unresolved", []),
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        _write_json(tmp / "manifest.json", manifest)
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -550,6 +552,10 @@ def _fill_lsoa_district(entries: pd.DataFrame, lsoas, lsoa_tree, cp: pd.DataFram
         vals = np.full(int(miss.sum()), None, dtype=object)
         vals[pi] = cp["district"].to_numpy()[ci]
         entries.loc[miss, "district"] = vals
+
+
+def _write_json(path: Path, obj: dict) -> None:
+    path.write_text(json.dumps(obj, indent=2), encoding="utf-8")
 
 
 def set_current(out: Path, version: str) -> None:

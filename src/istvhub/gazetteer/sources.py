@@ -189,7 +189,8 @@ def read_codepoint(files: list[Path], header_file: list[Path],
 def read_ons_lookup(files: list[Path]) -> pd.DataFrame:
     """postcode -> lsoa11cd from the ONS lookup (live and terminated postcodes)."""
     if not files:
-        return pd.DataFrame({"postcode": [], "lsoa_code": []})
+        return pd.DataFrame({"postcode": pd.Series(dtype="string"),
+                             "lsoa_code": pd.Series(dtype="string")})
     frames = []
     for f in files:
         head = pd.read_csv(f, nrows=0, encoding="latin-1").columns

@@ -1,0 +1,67 @@
+"""Property tests for the gazetteer's small parsers (no data needed)."""
+
+from __future__ import annotations
+
+import json
+import string
+
+import numpy as np
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from istvhub.gazetteer.normalise import normalise_name
+from istvhub.gazetteer.sources import _as_list, bus_stop_parts, canon_postcode, display_case
+
+AREA = st.text(alphabet=string.ascii_uppercase, min_size=1, max_size=2)
+OUTWARD = st.builds(lambda a, d, x: a + d + x, AREA,
+                    st.integers(0, 99).map(str), st.sampled_from(["", "A", "W"]))
+INWARD = st.builds(lambda d, x: str(d) + x, st.integers(0, 9),
+                   st.text(alphabet="ABDEFGHJLNPQRSTUWXYZ", min_size=2, max_size=2))
+
+
+@given(OUTWARD, INWARD, st.sampled_from(["", " ", "  ", "\t"]), st.booleans())
+def test_canon_postcode_any_spacing_and_case(out, inw, sep, lower):
+    raw = out + sep + inw
+    raw = raw.lower() if lower else raw
+    got = canon_postcode(pd.Series([raw]))[0]
+    assert got == f"{out} {inw}"
+    assert canon_postcode(pd.Series([got]))[0] == got  # idempotent
+
+
+WORDS = st.lists(st.text(alphabet=string.ascii_letters + "'-", min_size=1, max_size=8),
+                 min_size=1, max_size=5).map(" ".join)
+
+
+@given(WORDS)
+def test_display_case_keeps_the_key(name):
+    assert normalise_name(display_case(name)) == normalise_name(name)
+    assert normalise_name(display_case(name.upper())) == normalise_name(name)
+
+
+@given(st.lists(WORDS, min_size=1, max_size=3),
+       st.sampled_from(["", " <>", " #", " ->", " [A]"]))
+def test_bus_stop_parts(parts, junk):
+    name = " / ".join(p + junk for p in parts)
+    got = bus_stop_parts(name.upper())
+    assert all(g and "<>" not in g and "#" not in g and "/" not in g for g in got)
+    assert len(got) <= len(parts)
+
+
+def test_bus_stop_parts_real_names():
+    assert bus_stop_parts("BRIXTON STN <> / BRIXTON ROAD") == ["BRIXTON STN", "BRIXTON ROAD"]
+    assert [normalise_name(p) for p in bus_stop_parts("BRIXTON STN <> / BRIXTON ROAD")] == \
+        ["brixton station", "brixton road"]
+    assert bus_stop_parts("WESTMINSTER STN <> / PARLIAMENT SQUARE") == \
+        ["WESTMINSTER STN", "PARLIAMENT SQUARE"]
+
+
+@given(st.lists(st.text(alphabet=string.ascii_letters + " '", min_size=1, max_size=10)
+                .map(str.strip).filter(bool), max_size=4))
+def test_as_list_accepts_osmnx_list_forms(names):
+    assert _as_list(names) == names
+    assert _as_list(np.array(names, dtype=object)) == names
+    assert _as_list(json.dumps(names)) == names
+    if len(names) == 1:
+        assert _as_list(names[0]) == names
+    assert _as_list(None) == []
