@@ -357,8 +357,13 @@ class Store(ABC):
                     "file": source_filename, "accepted": len(rows),
                     "quarantined": len(qdf), "skipped": int(rows_skipped),
                 }))
-        except sa.exc.SQLAlchemyError as exc:
+        except (sa.exc.SQLAlchemyError, OSError, ValueError, TypeError) as exc:
             raise StoreError(f"storing {source_filename!r} failed: {type(exc).__name__}") from exc
+        except Exception as exc:  # driver errors raised outside SQLAlchemy (PostgreSQL COPY)
+            if type(exc).__module__.startswith(("psycopg", "sqlite3")):
+                raise StoreError(
+                    f"storing {source_filename!r} failed: {type(exc).__name__}") from exc
+            raise
         return StoreResult(
             "stored", department, period, sid, version,
             superseded_version=cur.version if cur is not None else None,
