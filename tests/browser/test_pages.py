@@ -1,0 +1,189 @@
+"""The web pages in a real headless Chromium (Debian `chromium` + `chromium-driver`, driven by
+selenium): sign in with a token, upload a sample file, see the validation report, see the map
+drawn (SVG paths), download a GeoPackage. The server is `istvhub serve` on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BAD_DATES = REPO / "sample_feeds" / "RJ122" / "RJ122_2025-07.csv"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+if not (CHROMIUM and CHROMEDRIVER):
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must run the browser test: install chromium and chromium-driver")
+    pytest.skip("chromium / chromedriver not installed (apt-get install chromium chromium-driver)",
+                allow_module_level=True)
+
+pytest.importorskip("selenium")
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path, gazetteer_home):
+    """`istvhub serve` with the real gazetteer, an ED analyst, a CSP analyst and seeded records."""
+    from istvhub.api import users
+    from istvhub.api.deps import open_app_store
+    from istvhub.core.config import Settings
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "gazetteer").symlink_to(gazetteer_home / "gazetteer", target_is_directory=True)
+    db = f"sqlite:///{tmp_path / 'hub.db'}"
+    settings = Settings(home=home, db=db)
+    store = open_app_store(settings)
+    tokens = {
+        "ed": users.add_user(store.engine, "ed", "ed_analyst", departments=["RJ122"])[1],
+        "csp": users.add_user(store.engine, "csp", "csp_analyst", boroughs=["Westminster"])[1],
+    }
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("api_conftest",
+                                                  REPO / "tests" / "api" / "conftest.py")
+    api_conf = importlib.util.module_from_spec(spec)
+    sys.modules["api_conftest"] = api_conf
+    spec.loader.exec_module(api_conf)  # the API tests' seeding helper
+    api_conf.seed_located(api_conf.Hub(client=None, store=store, settings=settings),
+                          gazetteer_home)
+    store.dispose()
+    port = _free_port()
+    env = {**os.environ, "ISTVHUB_HOME": str(home), "ISTVHUB_DB": db}
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "-m", "istvhub", "serve", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError((tmp_path / "server.log").read_text())
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("server did not start")
+        yield base, tokens
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-dev-shm-usage", "--window-size=1280,1000"):
+        opts.add_argument(flag)
+    opts.add_experimental_option("prefs", {
+        "download.default_directory": str(downloads), "download.prompt_for_download": False,
+        "safebrowsing.enabled": False})
+    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    drv.execute_cdp_cmd("Page.setDownloadBehavior",
+                        {"behavior": "allow", "downloadPath": str(downloads)})
+    drv.downloads = downloads  # type: ignore[attr-defined]
+    try:
+        yield drv
+    finally:
+        drv.quit()
+
+
+def _sign_in(drv, base: str, token: str) -> None:
+    drv.get(base + "/signin")
+    drv.find_element(By.ID, "token").send_keys(token)
+    drv.find_element(By.ID, "signin-button").click()
+    WebDriverWait(drv, 20).until(EC.presence_of_element_located((By.ID, "who")))
+
+
+def test_sign_in_upload_report_map_and_download(server, browser):
+    base, tokens = server
+    drv = browser
+    wait = WebDriverWait(drv, 60)
+
+    # a wrong token is refused
+    drv.get(base + "/signin")
+    drv.find_element(By.ID, "token").send_keys("istv_" + "x" * 43)
+    drv.find_element(By.ID, "signin-button").click()
+    assert drv.find_element(By.ID, "signin-error").is_displayed()
+
+    # ED analyst: upload a sample file, see its validation report
+    _sign_in(drv, base, tokens["ed"])
+    assert "ed_analyst" in drv.find_element(By.ID, "who").text
+    drv.get(base + "/upload")
+    drv.find_element(By.ID, "file").send_keys(str(BAD_DATES))
+    drv.find_element(By.ID, "upload-button").click()
+    wait.until(lambda d: d.find_element(By.ID, "report").is_displayed())
+    issues = drv.find_elements(By.CSS_SELECTOR, "#issues-table tbody tr")
+    assert len(issues) == 6  # the six impossible arrival dates
+    summary = {tr.get_attribute("data-key"): tr.find_elements(By.TAG_NAME, "td")[1].text
+               for tr in drv.find_elements(By.CSS_SELECTOR, "#summary-table tr")}
+    assert summary["department"] == "RJ122" and summary["rows_quarantined"] == "6"
+    # the ED analyst has no map
+    drv.get(base + "/map")
+    assert "cannot use this page" in drv.page_source
+    drv.find_element(By.CSS_SELECTOR, "form.who button").click()
+
+    # CSP analyst: the map draws borough outlines and hot blocks as SVG paths
+    _sign_in(drv, base, tokens["csp"])
+    drv.get(base + "/map")
+    sel = drv.find_element(By.ID, "from")
+    drv.execute_script("arguments[0].value='2025-06'", sel)
+    drv.execute_script("document.getElementById('to').value='2025-07'")
+    drv.find_element(By.ID, "apply").click()
+    wait.until(lambda d: int(d.find_element(By.ID, "map").get_attribute("data-features")
+                             or 0) > 0)
+    assert len(drv.find_elements(By.CSS_SELECTOR, "#boroughs path")) == 33
+    hot = drv.find_elements(By.CSS_SELECTOR, "#hot path")
+    assert len(hot) > 0 and all(p.get_attribute("d").startswith("M") for p in hot[:20])
+    top = drv.find_elements(By.CSS_SELECTOR, "#top-table tbody tr")
+    assert top and top[0].find_elements(By.TAG_NAME, "td")[3].text == "20"
+
+    # download the GeoPackage
+    drv.find_element(By.ID, "dl-gpkg").click()
+    deadline = time.time() + 60
+    files: list[Path] = []
+    while time.time() < deadline:
+        files = [p for p in drv.downloads.iterdir() if p.suffix == ".gpkg"]
+        if files:
+            break
+        time.sleep(0.2)
+    assert files, "no GeoPackage downloaded"
+    import pyogrio
+
+    layers = {n for n, _ in pyogrio.list_layers(files[0])}
+    assert {"blocks", "hexes", "lsoas", "summary"} <= layers
+    blocks = pyogrio.read_dataframe(files[0], layer="blocks")
+    assert set(blocks["borough"]) == {"Westminster"}
