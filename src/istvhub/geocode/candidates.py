@@ -9,6 +9,7 @@ tokens missing from the vocabulary are fuzzy-matched (rapidfuzz ``process.extrac
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 #: entry types the geocoder treats as named points of interest
 POI_TYPES = ("station", "venue", "hospital", "school", "bus_stop", "cycle_dock")
@@ -31,14 +33,15 @@ STOPWORDS = frozenset(
     "between behind next front rear top bottom end entrance inside off patient patients was were "
     "is his her their my own someone friends friend assaulted assault attacked hit punched "
     "stabbed fight fighting happened incident area nearby around just back side along "
-    "london uk".split()
+    "uk".split()
 )
 
 #: words that name a kind of place, never a place on their own
 GENERIC = STREET_TYPE_WORDS | frozenset(
     "station pub bar club nightclub cafe restaurant shop shops park north south east west "
     "central upper lower new old great little saint bus stop tube railway school hospital "
-    "house hall church centre shopping mcdonalds kfc tesco sainsburys costa".split()
+    "house hall church centre center town city shopping mcdonalds kfc tesco sainsburys costa "
+    "overground underground dlr tube".split()
 )
 
 
@@ -62,6 +65,13 @@ class SpanHit:
     how: str  # exact | core | fuzzy
 
 
+_OUTWARD = re.compile(r"^[a-z]{1,2}\d[a-z\d]?$")
+
+
+def _strip_the(k: str) -> str:
+    return k[4:] if k.startswith("the ") else k
+
+
 def _grams(tok: str) -> set[str]:
     t = f"^{tok}$"
     return {t[i:i + 3] for i in range(len(t) - 2)}
@@ -74,25 +84,33 @@ class PlaceIndex:
                  street_points: pd.DataFrame | None = None) -> None:
         e = entries.reset_index(drop=True)
         self.entries = e
-        self.etype = e["entry_type"].astype(str).to_numpy()
+        self.etype = e["entry_type"].astype(str).to_numpy(dtype=object)
         self.x = e["easting"].astype(float).to_numpy()
         self.y = e["northing"].astype(float).to_numpy()
         self.prec = pd.to_numeric(e.get("precision_m"), errors="coerce").fillna(100).to_numpy()
-        self.name = e["name"].astype(str).to_numpy()
-        self.borough = e["borough"].astype("object").where(e["borough"].notna(), None).to_numpy() \
-            if "borough" in e else np.full(len(e), None, dtype=object)
+        self.name = e["name"].astype(str).to_numpy(dtype=object)
+        self.borough = self._col(e, "borough")
         self.district = self._col(e, "district")
         self.lsoa = self._col(e, "lsoa_code")
         self.category = self._col(e, "category")
-        self.key = e["key"].astype(str).to_numpy()
-        pos_of_id = pd.Series(np.arange(len(e)), index=e["entry_id"].to_numpy())
-        self.pos_of_id = pos_of_id
+        self.key = e["key"].fillna("").astype(str).to_numpy(dtype=object)
+        ids = e["entry_id"].astype(str).to_numpy(dtype=object)
+        self.entry_ids = ids
+        self._id_index = pd.Index(ids)
 
-        # postcode indexes: compact key (no spaces) -> row
+        # postcode indexes: units and districts by compact key ("sw21aa", "sw2"), sectors with
+        # their space ("sw2 1") so that sector SE1 7 and district SE17 never collide
         self.postcode: dict[str, int] = {}
         pc_mask = np.isin(self.etype, POSTCODE_TYPES)
         for i in np.flatnonzero(pc_mask):
-            self.postcode[self.name[i].replace(" ", "").lower()] = int(i)
+            nm = self.name[i].lower()
+            k = nm if self.etype[i] == "postcode_sector" else nm.replace(" ", "")
+            self.postcode[k] = int(i)
+
+        units = [k for k, i in self.postcode.items() if self.etype[i] == "postcode"]
+        self.sector_units: dict[str, int] = defaultdict(int)
+        for k in units:
+            self.sector_units[f"{k[:-3]} {k[-3]}"] += 1
 
         # name keys (entries.key plus keys.parquet aliases) -> rows
         by_key: dict[str, list[int]] = defaultdict(list)
@@ -102,11 +120,14 @@ class PlaceIndex:
                 by_key[k].append(int(i))
         if keys is not None and len(keys):
             kk = keys[["entry_id", "key"]].dropna()
-            kk = kk[kk["entry_id"].isin(pos_of_id.index)]
-            rows = pos_of_id.loc[kk["entry_id"].to_numpy()].to_numpy()
-            for k, i in zip(kk["key"].astype(str).to_numpy(), rows, strict=True):
-                if not pc_mask[i] and k and int(i) not in by_key[k]:
-                    by_key[k].append(int(i))
+            rows = self.rows_of(kk["entry_id"].astype(str).to_numpy(dtype=object))
+            kv = kk["key"].astype(str).to_numpy(dtype=object)
+            ok = rows >= 0
+            ok[ok] = ~pc_mask[rows[ok]]
+            for k, i in zip(kv[ok], rows[ok], strict=True):
+                lst = by_key[k]
+                if int(i) not in lst:
+                    lst.append(int(i))
         # derived keys: stations also as "<name> station", venues without a leading "the",
         # streets by their core (name without the street type) for "coldharbour" / "acre rd"
         core: dict[str, list[int]] = defaultdict(list)
@@ -141,15 +162,23 @@ class PlaceIndex:
                 for g in _grams(tok):
                     gram_idx[g].append(j)
         self.gram_idx = {g: np.asarray(v, dtype=np.int32) for g, v in gram_idx.items()}
+        # (first letter, length) buckets catch transpositions 3-grams miss ("wlaes" -> "wales")
+        bucket: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for j, tok in enumerate(self.vocab):
+            bucket[(tok[0], len(tok))].append(j)
+        self.len_bucket = {k: np.asarray(v, dtype=np.int32) for k, v in bucket.items()}
 
         # street points by row
         self.street_pts: dict[int, np.ndarray] = {}
         self.street_pt_pc: dict[int, np.ndarray] = {}
         if street_points is not None and len(street_points):
-            sp = street_points[street_points["entry_id"].isin(pos_of_id.index)]
-            rows = pos_of_id.loc[sp["entry_id"].to_numpy()].to_numpy()
+            rows = self.rows_of(street_points["entry_id"].astype(str).to_numpy(dtype=object))
+            ok = rows >= 0
+            sp = street_points[ok]
+            rows = rows[ok]
             xy = sp[["easting", "northing"]].astype(float).to_numpy()
-            pcs = (sp["postcode"].astype(str).str.replace(" ", "").str.lower().to_numpy()
+            pcs = (sp["postcode"].astype(str).str.replace(" ", "").str.lower()
+                   .to_numpy(dtype=object)
                    if "postcode" in sp else np.full(len(sp), "", dtype=object))
             order = np.argsort(rows, kind="stable")
             rows, xy, pcs = rows[order], xy[order], pcs[order]
@@ -161,14 +190,41 @@ class PlaceIndex:
                     self.street_pt_pc[int(chunk_r[0])] = chunk_pc
         self.districts = {k for k, i in self.postcode.items()
                           if self.etype[i] == "postcode_district"}
+        self.protected: frozenset[str] | set[str] = PROTECTED
         self._correct = lru_cache(maxsize=200_000)(self._correct_uncached)
+        # points of interest and streets for context-blocked fuzzy matching of residual text
+        fz = np.flatnonzero(np.isin(self.etype, POI_TYPES + ("street",)))
+        self.fuzzy_rows = fz
+        self.fuzzy_keys = np.array([_strip_the(k) for k in self.key[fz]], dtype=object)
+
+    def fuzzy_near(self, text: str, xs: np.ndarray, ys: np.ndarray, radius: float,
+                   types: tuple[str, ...], cutoff: float = 84.0, limit: int = 5
+                   ) -> list[tuple[int, float]]:
+        """Rows of the given types within ``radius`` of any of the points whose name matches
+        ``text`` fuzzily: (row, score 0-1). Blocking by place keeps this to a few hundred names."""
+        fx, fy = self.x[self.fuzzy_rows], self.y[self.fuzzy_rows]
+        near = np.zeros(len(fx), dtype=bool)
+        for px, py in zip(xs[:50], ys[:50], strict=False):
+            near |= (np.abs(fx - px) <= radius) & (np.abs(fy - py) <= radius)
+        near &= np.isin(self.etype[self.fuzzy_rows], types)
+        idx = np.flatnonzero(near)
+        if not len(idx):
+            return []
+        q = _strip_the(text)
+        res = process.extract(q, self.fuzzy_keys[idx].tolist(), scorer=fuzz.token_sort_ratio,
+                              score_cutoff=cutoff, limit=limit)
+        return [(int(self.fuzzy_rows[idx[j]]), sc / 100.0) for _, sc, j in res]
+
+    def rows_of(self, entry_ids: np.ndarray) -> np.ndarray:
+        """Row positions of entry ids (-1 when unknown)."""
+        return self._id_index.get_indexer(entry_ids)
 
     @staticmethod
     def _col(e: pd.DataFrame, col: str) -> np.ndarray:
         if col not in e:
             return np.full(len(e), None, dtype=object)
         s = e[col].astype("object")
-        return s.where(s.notna(), None).to_numpy()
+        return s.where(s.notna(), None).to_numpy(dtype=object)
 
     # ---- typo tolerance -------------------------------------------------------------------
     def correct_token(self, tok: str) -> tuple[str, float]:
@@ -177,7 +233,8 @@ class PlaceIndex:
 
     def _correct_uncached(self, tok: str) -> tuple[str, float]:
         if tok in self.vocab_freq or len(tok) < 4 or tok.isdigit() or tok in STOPWORDS \
-                or tok in GENERIC or tok in PROTECTED:
+                or _OUTWARD.match(tok) \
+                or tok in GENERIC or tok in self.protected:
             return tok, 1.0
         grams = _grams(tok)
         hits = [self.gram_idx[g] for g in grams if g in self.gram_idx]
@@ -187,15 +244,22 @@ class PlaceIndex:
         keep = ids[counts >= max(1, min(len(grams) // 3, counts.max()))]
         if len(keep) > 400:
             keep = ids[np.argsort(-counts, kind="stable")[:400]]
+        if len(tok) <= 8:
+            extra = [self.len_bucket.get((tok[0], n)) for n in (len(tok) - 1, len(tok),
+                                                                len(tok) + 1)]
+            extra = [e for e in extra if e is not None]
+            if extra:
+                keep = np.union1d(keep, np.concatenate(extra))
         choices = self.vocab[keep].tolist()
-        cutoff = 84.0 if len(tok) >= 6 else 80.0
-        res = process.extract(tok, choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=5)
+        max_d = 1 if len(tok) <= 5 else (2 if len(tok) <= 10 else 3)
+        res = process.extract(tok, choices, scorer=OSA.distance, score_cutoff=max_d, limit=8)
         if not res:
             return tok, 1.0
-        best = max(res, key=lambda r: (round(r[1], 6), self.vocab_freq.get(r[0], 0)))
-        if best[0][0] != tok[0] and best[1] < 90:  # first letters are rarely mistyped
+        # fewest edits, then same first letter, then the commoner word
+        best = min(res, key=lambda r: (r[1], r[0][0] != tok[0], -self.vocab_freq.get(r[0], 0)))
+        if best[0][0] != tok[0] and best[1] > 1:  # first letters are rarely mistyped
             return tok, 1.0
-        return best[0], best[1] / 100.0
+        return best[0], round(1.0 - 0.06 * best[1] - 0.02 * (best[0][0] != tok[0]), 3)
 
     # ---- span lookup ----------------------------------------------------------------------
     def find_spans(self, tokens: list[str], quality: list[float]) -> list[SpanHit]:
@@ -209,9 +273,12 @@ class PlaceIndex:
                 span = tokens[i:j]
                 if "/" in span or "," in span:
                     continue
-                if all(t in STOPWORDS or t in GENERIC or t.isdigit() for t in span):
-                    continue
                 key = " ".join(span)
+                if all(t in STOPWORDS or t in GENERIC or t.isdigit() for t in span) and (
+                        key not in self.by_key or (len(span) == 1 and not any(
+                            self.etype[k] in ("station", "area")
+                            for k in self.by_key[key].tolist()))):
+                    continue
                 q = float(np.prod(quality[i:j]))
                 how = "exact" if q >= 0.999 else "fuzzy"
                 ids = self.by_key.get(key)

@@ -29,6 +29,7 @@ PERSON_WORDS = frozenset(
     "patient patients person persons mans womans acquaintance acquaintances carer carers "
     "stepdad stepdads stepmum stepmums fiance fiances a an".split()
 )
+POSSESSIVE = frozenset("his her their my our own at a pts patients someones".split())
 DWELLING_WORDS = frozenset("house home flat place address residence room bedroom".split())
 _FILLERS = frozenset(
     "patient patients pt says said states stated reports reported was were is at in on the a "
@@ -46,6 +47,35 @@ def load_phrases(path: str | None = None) -> dict[str, str]:
         with p.open(encoding="utf-8") as fh:
             for r in csv.DictReader(fh):
                 out[r["phrase"].strip().lower()] = r["category"].strip()
+    return out
+
+
+@lru_cache(maxsize=1)
+def _phrase_vocab() -> tuple[str, ...]:
+    return tuple(sorted({t for p in load_phrases() for t in p.split() if len(t) >= 4}))
+
+
+@lru_cache(maxsize=50_000)
+def _phrase_correct(tok: str) -> str:
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    max_d = 1 if len(tok) <= 5 else 2
+    hit = process.extractOne(tok, _phrase_vocab(), scorer=OSA.distance, score_cutoff=max_d)
+    return hit[0] if hit else tok
+
+
+def correct_phrase_tokens(tokens: list[str], known: set[str] | dict | None = None) -> list[str]:
+    """Typo tolerance for the phrase tables ("unkown", "readong festival", "essx"): tokens that
+    are neither a phrase word nor a known place word are matched to the phrase vocabulary."""
+    vocab = set(_phrase_vocab())
+    known = known if known is not None else set()
+    out = []
+    for t in tokens:
+        if len(t) < 4 or t in vocab or t in known or not t.isalpha():
+            out.append(t)
+        else:
+            out.append(_phrase_correct(t))
     return out
 
 
@@ -77,7 +107,7 @@ def is_home(tokens: list[str], covered: set[int] | None = None) -> bool:
             if i + 1 < len(tokens) and tokens[i + 1] == "party":
                 return True
         elif t.endswith("s") and t[:-1] in ("friend", "mum", "mate", "dad", "nan", "partner") \
-                and i == len(tokens) - 1:
+                and i == len(tokens) - 1 and i > 0 and tokens[i - 1] in POSSESSIVE:
             return True  # "at his mums"
     for i, j, cat in _phrase_hits(tokens):
         if cat != "home":

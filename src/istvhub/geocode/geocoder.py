@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,10 @@ from istvhub.core.config import DATA_DIR, GAZETTEER_TABLES_DIR
 from istvhub.gazetteer.normalise import normalise_name
 from istvhub.geocode.calibrate import Calibrator
 from istvhub.geocode.candidates import POI_TYPES, STOPWORDS, PlaceIndex, SpanHit
-from istvhub.geocode.classify import classify_tokens
+from istvhub.geocode.classify import classify_tokens, correct_phrase_tokens, load_phrases
 from istvhub.geocode.normalise import SEPARATORS, normalise_text
 from istvhub.geocode.pii import scrub_text
-from istvhub.geocode.postcodes import find_postcodes
+from istvhub.geocode.postcodes import PostcodeHit, find_postcodes
 from istvhub.geocode.rank import Choice, Context, choose
 from istvhub.records import GEOCODE_COLUMNS
 
@@ -33,12 +34,23 @@ log = logging.getLogger(__name__)
 
 JUNCTION_WORDS = frozenset("junction corner with and / x crossing meets".split())
 AREA_TYPES = ("area", "borough")
+MAIN_POI = ("station", "venue", "hospital", "school")
+#: words that say the text names an establishment (so unexplained words are its name)
+STATION_CUES = frozenset("station tube overground underground dlr rail railway".split())
+VENUE_CUES = frozenset(
+    "pub bar club nightclub cafe coffee restaurant takeaway shop hotel inn tavern arms "
+    "lounge kitchen grill chicken station tube theatre cinema gym church mosque school "
+    "college hospital market arena stadium hall centre".split()
+)
 MATCH_TYPE_OF = {
     "postcode": "postcode", "postcode_sector": "postcode_sector",
     "postcode_district": "postcode_district", "street": "street", "station": "station",
     "venue": "venue", "hospital": "venue", "school": "venue", "bus_stop": "street",
     "cycle_dock": "street", "area": "area", "borough": "borough", "junction": "junction",
 }
+#: an unknown full postcode in a sector with fewer London units than this is outside London
+#: (fringe sectors such as CM13 3 or TW19 7 hold a handful of London postcodes)
+MIN_LONDON_SECTOR_UNITS = 40
 PC_RADIUS = {"postcode_sector": 800.0, "postcode_district": 2000.0}
 MAX_JUNCTION_GAP_M = 250.0
 FAR_GUARD_KM = 25.0
@@ -57,6 +69,8 @@ class _Loc:
     row: int | None  # gazetteer row when the point is an entry's own point
     reason: str
     street_keys: tuple[str, ...] = ()
+    ctx_hits: tuple[str, ...] = ()
+    ctx_misses: tuple[str, ...] = ()
 
 
 def _empty_result(status: str, reason: str, confidence: float | None = None) -> dict[str, Any]:
@@ -106,10 +120,7 @@ def _extra_places(entries: pd.DataFrame) -> pd.DataFrame:
     m["name"] = m["name"].str.title()
     m["entry_type"] = m["entry_type"].fillna("venue")
     m["precision_m"] = 100.0
-    base = int(pd.to_numeric(entries["entry_id"], errors="coerce").max() or 0) + 1 \
-        if pd.api.types.is_numeric_dtype(entries["entry_id"]) else None
-    m["entry_id"] = (np.arange(len(m)) + base) if base is not None else \
-        [f"geocode_places:{i}" for i in range(len(m))]
+    m["entry_id"] = [f"geocode_places:{i}" for i in range(len(m))]
     return m[[c for c in entries.columns if c in m.columns]]
 
 
@@ -123,7 +134,8 @@ class Geocoder:
                  version: str = "", calibrator: Calibrator | None = None) -> None:
         extra = _extra_places(entries)
         if len(extra):
-            entries = pd.concat([entries, extra], ignore_index=True)
+            entries = pd.concat([entries, extra.astype(entries.dtypes.to_dict(), errors="ignore")],
+                                ignore_index=True)
         self.index = PlaceIndex(entries, keys, street_points)
         self.gazetteer = gazetteer
         self.departments = departments if departments is not None else load_departments()
@@ -132,6 +144,8 @@ class Geocoder:
         self.calibrator = calibrator or Calibrator.load()
         self._cache: dict[tuple[str, str | None], dict[str, Any]] = {}
         self._junctions = self._junction_index()
+        self._phrase_words = {t for p in load_phrases() for t in p.split()}
+        self.index.protected = self.index.protected | self._phrase_words
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -168,10 +182,14 @@ class Geocoder:
         if "street_a" not in e or "street_b" not in e:
             return out
         rows = np.flatnonzero(ix.etype == "junction")
-        for i in rows:
-            a, b = e.at[i, "street_a"], e.at[i, "street_b"]
+        sa = e["street_a"].astype("object").to_numpy(dtype=object)[rows]
+        sb = e["street_b"].astype("object").to_numpy(dtype=object)[rows]
+        norm: dict[str, str] = {}
+        for i, a, b in zip(rows, sa, sb, strict=True):
             if isinstance(a, str) and isinstance(b, str):
-                out.setdefault(frozenset((normalise_name(a), normalise_name(b))), []).append(int(i))
+                ka = norm.get(a) or norm.setdefault(a, normalise_name(a))
+                kb = norm.get(b) or norm.setdefault(b, normalise_name(b))
+                out.setdefault(frozenset((ka, kb)), []).append(int(i))
         return out
 
     # ------------------------------------------------------------------ public API
@@ -284,12 +302,26 @@ class Geocoder:
         spans = ix.find_spans(corrected, quality)
         covered = {k for s in spans for k in range(s.start, s.end)
                    if (s.end - s.start) >= 2 and any(ix.etype[i] != "bus_stop" for i in s.ids)}
-        cls = classify_tokens(tokens, covered)
+        phrase_fixed = correct_phrase_tokens(tokens, ix.vocab_freq)
+        cls_tokens = [c if (c != t and t not in self._phrase_words) else f
+                      for t, c, f in zip(tokens, corrected, phrase_fixed, strict=True)]
+        cls = classify_tokens(cls_tokens, covered)
         if cls != "locatable":
             return _empty_result(cls, REASONS[cls], 0.95)
         if corr is not None:
             return self._correction_result(corr, norm)
-        pcs = [p for p in find_postcodes(tokens) if p.key in ix.postcode]
+        found = find_postcodes(tokens)
+        pcs = []
+        for p in found:
+            if p.key in ix.postcode:
+                pcs.append(p)
+            elif p.kind == "postcode":  # unknown unit: a typo, a new postcode, or not London
+                sector = f"{p.key[:-3]} {p.key[-3]}"
+                if ix.sector_units.get(sector, 0) >= MIN_LONDON_SECTOR_UNITS:
+                    pcs.append(PostcodeHit("postcode_sector", sector, p.start, p.end))
+                elif _POSTCODE_AREA.match(p.key) and len(found) == 1 and not spans:
+                    return _empty_result("outside_area", "outside area: a full postcode whose "
+                                         "sector is not in London", 0.95)
         loc = self._interpret(tokens, corrected, spans, pcs, ed_xy)
         if loc is None:
             return _empty_result("unmatched", REASONS["unmatched"], 0.0)
@@ -344,14 +376,20 @@ class Geocoder:
                         f"postcode {ix.name[i]}")
         pc_tok = {k for p in pcs for k in range(p.start, p.end)}
         chosen = _tile(spans, pc_tok)
+        if len(chosen) > 1:  # "london" adds nothing beside a real place
+            chosen = [c for c in chosen if c.key != "london"] or chosen
         contexts_pc = [Context(p.kind, ix.name[ix.postcode[p.key]],
                                np.array([ix.x[ix.postcode[p.key]]]),
                                np.array([ix.y[ix.postcode[p.key]]]),
-                               PC_RADIUS.get(p.kind, 1500.0)) for p in pcs]
+                               max(PC_RADIUS.get(p.kind, 1500.0),
+                                   float(ix.prec[ix.postcode[p.key]])))
+                       for p in pcs]
+        words = set(corrected)
         street_spans = [s for s in chosen if any(ix.etype[i] == "street" for i in s.ids)]
-        poi_spans = [s for s in chosen if any(ix.etype[i] in POI_TYPES and ix.etype[i] != "bus_stop"
-                                              for i in s.ids)]
+        poi_ok = POI_TYPES if ({"bus", "stop", "dock", "bike"} & words) else MAIN_POI
+        poi_spans = [s for s in chosen if any(ix.etype[i] in poi_ok for i in s.ids)]
         area_spans = [s for s in chosen if any(ix.etype[i] in AREA_TYPES for i in s.ids)]
+        residual = _residual(corrected, chosen, pc_tok)
 
         # 2. junction of two streets
         if len(street_spans) >= 2:
@@ -359,7 +397,7 @@ class Geocoder:
             between = corrected[a.end:b.start]
             cue = any(t in JUNCTION_WORDS for t in between) or \
                 any(t in ("junction", "corner", "/") for t in corrected)
-            if cue or not poi_spans:
+            if (cue or not poi_spans) and a.key != b.key:
                 other = [s for s in chosen if s not in (a, b)]
                 ctx = contexts_pc + self._contexts(other)
                 j = self._junction(a, b, ctx, ed_xy, cue)
@@ -369,38 +407,55 @@ class Geocoder:
         if poi_spans:
             p = max(poi_spans, key=lambda s: (s.end - s.start, s.quality))
             other = [s for s in chosen if s is not p]
-            rows = [i for i in p.ids if ix.etype[i] in POI_TYPES]
+            rows = [i for i in p.ids if ix.etype[i] in poi_ok]
+            if STATION_CUES & words and any(ix.etype[i] == "station" for i in rows):
+                rows = [i for i in rows if ix.etype[i] == "station"]
+            ctx = contexts_pc + self._contexts(other)
+            loc = self._pick(rows, p, ctx, ed_xy, "poi")
+            agrees = isinstance(loc, _Loc) and loc.ctx_hits
             # "brixton" alone names the area and its station: the area is what the
             # receptionist means, and its station is a better point than a district centroid
             area_named = any(ix.etype[i] in AREA_TYPES for i in p.ids) \
-                and "station" not in corrected
+                and not (STATION_CUES & words) and not agrees
             if area_named:
-                rows = [i for i in rows if ix.etype[i] == "station"]
-            if rows:
-                ctx = contexts_pc + self._contexts(other)
-                loc = self._pick(rows, p, ctx, ed_xy, "poi")
-                if area_named and isinstance(loc, _Loc):
+                st = [i for i in rows if ix.etype[i] == "station"]
+                loc = self._pick(st, p, ctx, ed_xy, "poi") if st else None
+                if isinstance(loc, _Loc):
                     loc.match_type = "area"
                     loc.precision = max(loc.precision, 800.0)
                     loc.raw *= 0.85
                     loc.reason = f"area named by its station: {loc.reason}"
                     return loc
-                if loc is not None and (not isinstance(loc, _Loc) or
-                                        ix.etype[loc.row] != "venue" or ctx or
-                                        len(p.key.split()) >= 2 or loc.raw >= 0.6):
-                    if not (isinstance(loc, dict) and (street_spans or area_spans)):
-                        return loc
+            elif isinstance(loc, _Loc) and (agrees or not loc.ctx_misses):
+                return loc
+            elif isinstance(loc, dict) and not (street_spans or area_spans):
+                if residual:
+                    alt = self._residual_match(residual, chosen, contexts_pc, ed_xy, words)
+                    if alt is not None:
+                        return alt
+                return loc
+        # 3b. words the gazetteer spans did not explain: a venue fuzzy-matched near the context
+        if residual:
+            loc = self._residual_match(residual, chosen, contexts_pc, ed_xy, words)
+            if loc is not None:
+                return loc
         # 4. a street, with context
         if street_spans:
             s = max(street_spans, key=lambda s: (s.quality, s.end - s.start))
             other = [t for t in chosen if t is not s]
             rows = [i for i in s.ids if ix.etype[i] == "street"]
             ctx = contexts_pc + self._contexts(other)
-            return self._pick(rows, s, ctx, ed_xy, "street")
+            loc = self._pick(rows, s, ctx, ed_xy, "street")
+            # a street that contradicts the postcode district given: trust the postcode
+            if not (isinstance(loc, _Loc) and contexts_pc and not loc.ctx_hits
+                    and any(c.name in loc.ctx_misses for c in contexts_pc)):
+                return loc
         # 5. area / borough, else a postcode sector/district
         if area_spans:
             s = max(area_spans, key=lambda s: (s.end - s.start, s.quality))
             rows = [i for i in s.ids if ix.etype[i] in AREA_TYPES]
+            areas = [i for i in rows if ix.etype[i] == "area"]
+            rows = areas or rows  # an area point beats a borough centroid of the same name
             other = [t for t in chosen if t is not s]
             return self._pick(rows, s, contexts_pc + self._contexts(other), ed_xy, "area")
         sect = [p for p in pcs if p.kind == "postcode_sector"] or \
@@ -410,12 +465,43 @@ class Geocoder:
             raw = 0.85 if sect[0].kind == "postcode_sector" else 0.75
             return _Loc(sect[0].kind, ix.x[i], ix.y[i], ix.prec[i], raw, ix.name[i], i,
                         f"{sect[0].kind.replace('_', ' ')} {ix.name[i]}")
-        # 6. anything else a span named (bus stops)
-        rest = [s for s in chosen]
-        if rest:
-            s = max(rest, key=lambda s: (s.end - s.start, s.quality))
+        # 6. anything else a span named (bus stops, cycle docks)
+        if chosen:
+            s = max(chosen, key=lambda s: (s.end - s.start, s.quality))
             return self._pick(list(s.ids), s, contexts_pc, ed_xy, "other")
         return None
+
+    def _residual_match(self, residual: str, chosen: list[SpanHit], contexts_pc: list[Context],
+                        ed_xy: tuple[float, float] | None, words: set[str]) -> _Loc | None:
+        """Fuzzy-match the unexplained words against places near what the text did name
+        (district, street, area), or near the department when a venue word says it is a place."""
+        ix = self.index
+        ctx = contexts_pc + self._contexts(chosen)
+        types = POI_TYPES if ({"bus", "stop"} & words) else MAIN_POI
+        if not ctx:
+            if not (VENUE_CUES & words) or ed_xy is None:
+                return None
+            ctx_pts = (np.array([ed_xy[0]]), np.array([ed_xy[1]]), 6000.0)
+        else:
+            c = min(ctx, key=lambda c: c.radius)
+            ctx_pts = (c.xs, c.ys, min(max(c.radius * 1.2, 400.0), 3000.0))
+        hits = ix.fuzzy_near(residual, *ctx_pts, types=types, cutoff=84.0, limit=8)
+        if not hits:
+            return None
+        rows = [h[0] for h in hits]
+        q = np.array([h[1] for h in hits])
+        r = np.asarray(rows)
+        ch = choose(ix.x[r], ix.y[r], q, ix.etype[r], ix.borough[r], ctx, ed_xy, ix.prec[r])
+        best = int(r[ch.best])
+        if ch.ambiguous:
+            return None
+        mt = MATCH_TYPE_OF.get(str(ix.etype[best]), "venue")
+        raw = self._raw_conf(SpanHit(0, 0, "", (), float(q[ch.best]), "fuzzy"), ch, mt, len(r))
+        reason = f"{mt} {ix.name[best]}" + (f", {ix.borough[best]}" if ix.borough[best] else "")
+        reason += " (name matched approximately among places near " + (
+            ", ".join(c.name for c in ctx[:2]) if ctx else "the department") + ")"
+        return _Loc(mt, float(ix.x[best]), float(ix.y[best]), float(ix.prec[best]), raw,
+                    ix.name[best], best, reason)
 
     def _contexts(self, spans: list[SpanHit]) -> list[Context]:
         ix = self.index
@@ -493,7 +579,8 @@ class Geocoder:
             if ch.ed_km is not None and not ch.context_hits:
                 reason += f", nearest the department ({ch.ed_km:.1f} km)"
         return _Loc(mt, float(x), float(y), prec, raw, ix.name[best], best, reason,
-                    (ix.key[best],) if et == "street" else ())
+                    (ix.key[best],) if et == "street" else (), tuple(ch.context_hits),
+                    tuple(ch.context_misses))
 
     def _raw_conf(self, span: SpanHit, ch: Choice, mt: str, n: int) -> float:
         base = {"postcode": 0.97, "junction": 0.85, "station": 0.9, "venue": 0.8,
@@ -595,6 +682,32 @@ def _spread(pts: np.ndarray) -> float:
     return float(np.hypot(np.ptp(pts[:, 0]), np.ptp(pts[:, 1])) / 2)
 
 
+def _residual(tokens: list[str], chosen: list[SpanHit], taken: set[int]) -> str:
+    """The longest run of words no span or postcode explained, trimmed of connector words."""
+    used = set(taken)
+    for c in chosen:
+        used |= set(range(c.start, c.end))
+    runs: list[list[str]] = [[]]
+    for k, t in enumerate(tokens):
+        if k in used or t in SEPARATORS:
+            runs.append([])
+        else:
+            runs[-1].append(t)
+    best = ""
+    for run in runs:
+        while run and (run[0] in STOPWORDS or run[0] in LEAD_WORDS):
+            run = run[1:]
+        while run and run[-1] in STOPWORDS:
+            run = run[:-1]
+        text = " ".join(run)
+        if sum(len(t) for t in run if t not in STOPWORDS) >= 4 and len(text) > len(best):
+            best = text
+    return best
+
+
+LEAD_WORDS = frozenset("bus stop shops shop outside".split())
+
+
 def _tile(spans: list[SpanHit], taken_tokens: set[int]) -> list[SpanHit]:
     """Non-overlapping spans, longest and best first, in text order."""
     chosen: list[SpanHit] = []
@@ -612,6 +725,8 @@ def _tile(spans: list[SpanHit], taken_tokens: set[int]) -> list[SpanHit]:
 
 
 _TR: dict[str, Any] = {}
+#: a real UK postcode area letter pair (not a road number like "a406")
+_POSTCODE_AREA = re.compile(r"^(?!a\d|m\d)[a-z]{1,2}\d")
 
 
 def _to_wgs84():

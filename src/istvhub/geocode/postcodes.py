@@ -17,7 +17,7 @@ SECTOR_DIGIT = re.compile(r"^\d[a-z]?$")
 @dataclass(frozen=True)
 class PostcodeHit:
     kind: str  # postcode | postcode_sector | postcode_district
-    key: str  # compact lower case, e.g. "sw21aa", "sw21", "sw2"
+    key: str  # lower case: unit "sw21aa", sector "sw2 1", district "sw2"
     start: int
     end: int
 
@@ -36,7 +36,7 @@ def find_postcodes(tokens: list[str]) -> list[PostcodeHit]:
                 i += 2
                 continue
             if SECTOR_DIGIT.match(nxt):
-                out.append(PostcodeHit("postcode_sector", t + nxt[0], i, i + 2))
+                out.append(PostcodeHit("postcode_sector", f"{t} {nxt[0]}", i, i + 2))
                 i += 2
                 continue
             out.append(PostcodeHit("postcode_district", t, i, i + 1))

@@ -15,14 +15,14 @@ import numpy as np
 
 #: prior by entry type when one name hits several kinds of place
 TYPE_PRIOR = {
-    "junction": 0.05, "station": 0.04, "hospital": 0.04, "venue": 0.02, "school": 0.0,
+    "junction": 0.05, "station": 0.1, "hospital": 0.04, "venue": 0.02, "school": 0.0,
     "street": 0.03, "area": 0.0, "borough": -0.02, "bus_stop": -0.06, "cycle_dock": -0.06,
     "postcode": 0.1, "postcode_sector": 0.0, "postcode_district": 0.0,
 }
-ED_PRIOR_WEIGHT = 0.08  # score lost per e-fold of (1 + km from the department)
+ED_PRIOR_WEIGHT = 0.12  # score lost per e-fold of (1 + km from the department)
 CONTEXT_BONUS = 0.35
 CONTEXT_PENALTY = 0.2
-AMBIGUITY_MARGIN = 0.08
+AMBIGUITY_MARGIN = 0.06
 SAME_PLACE_M = 1500.0  # candidates closer than this are the same place for ambiguity
 
 
