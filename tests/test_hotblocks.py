@@ -309,3 +309,14 @@ def test_other_formats(records, blocks, lsoas, tmp_path, fmt):
         _assert_safe(pd.DataFrame(g))
     for name in ("summary", "concentration"):
         assert paths[name].is_file()
+
+
+def test_concentration_is_not_published_for_few_incidents(records, blocks):
+    few = build_layers(records.head(30), blocks, Filters("2024-01", "2024-03"), NHS)
+    kv = dict(zip(few.summary["key"], few.summary["value"], strict=True))
+    assert kv["blocks_gini"] == "*" and "not published" in kv["blocks_note"]
+    assert few.concentration.empty
+    many = build_layers(records, blocks, Filters("2024-01", "2024-03"), NHS)
+    kv = dict(zip(many.summary["key"], many.summary["value"], strict=True))
+    assert 0 < float(kv["blocks_gini"]) < 1
+    assert set(many.concentration["scope"]) == {"blocks", "hexes"}

@@ -33,6 +33,9 @@ ATTRIBUTION = (
     "(c) OpenStreetMap contributors, ODbL; Source: ISTV emergency department data, "
     "disclosure-controlled."
 )
+#: Below this many incidents in scope, concentration figures are not published: with few
+#: incidents a share to 0.1% would give away exact (small) counts.
+CONCENTRATION_MIN_TOTAL = 50
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -368,9 +371,15 @@ def build_layers(records: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
     for k, v in _protected_table(why_not_block, rule).items():
         add("not_on_block", k, v)
     add("not_on_block", "street_matches_spread_over_blocks", protect_total(spread, rule))
+    publish_conc = {scope: rule.raw or c.incidents >= CONCENTRATION_MIN_TOTAL
+                    for scope, c in (("blocks", conc_b), ("hexes", conc_h))}
     for scope, c in (("blocks", conc_b), ("hexes", conc_h)):
-        pubc = c.published()
+        pubc = c.published() if publish_conc[scope] else dict.fromkeys(
+            ("gini", "pct_units_for_25", "pct_units_for_50"))
         add("concentration", f"{scope}_units_in_scope", c.units)
+        if not publish_conc[scope]:
+            add("concentration", f"{scope}_note",
+                f"not published: fewer than {CONCENTRATION_MIN_TOTAL} incidents")
         add("concentration", f"{scope}_gini", pubc["gini"])
         add("concentration", f"{scope}_pct_holding_25pct", pubc["pct_units_for_25"])
         add("concentration", f"{scope}_pct_holding_50pct", pubc["pct_units_for_50"])
@@ -387,7 +396,10 @@ def build_layers(records: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
 
     conc = pd.concat([
         c.lorenz.assign(scope=scope) for scope, c in (("blocks", conc_b), ("hexes", conc_h))
-    ], ignore_index=True)[["scope", "pct_units", "pct_incidents"]]
+        if publish_conc[scope]
+    ] or [pd.DataFrame({"scope": pd.Series([], dtype=object), "pct_units": [],
+                        "pct_incidents": []})], ignore_index=True)[
+        ["scope", "pct_units", "pct_incidents"]]
     return Layers(
         blocks=blocks_layer, hexes=hexes_layer, lsoas=lsoas_layer, summary=summary,
         concentration=conc, rule=rule,
