@@ -344,3 +344,22 @@ def test_network_blocks_are_stable_when_rebuilt(sources_dir, gaz):
     lines = net.read_all_lines(files)
     blocks = net.build_blocks(lines, gaz.boroughs)
     assert blocks["block_id"].tolist() == gaz.blocks["block_id"].tolist()
+
+
+def test_cli_build_with_network_file(mini_sources, sources_dir, tmp_path):
+    """`--network` replaces the default line files: here the Bloomsbury OSM PBF extract."""
+    from istvhub.cli import app
+
+    pbf = sources_dir / "streets/osm/bloomsbury.osm.pbf"
+    res = CliRunner().invoke(app, ["gazetteer", "build", "--sources", str(mini_sources),
+                                   "--out", str(tmp_path / "gazetteer"), "--network", str(pbf)])
+    assert res.exit_code == 0, res.output
+    assert "street network covers" in res.output
+    g = load(tmp_path)
+    assert [s["path"] for s in g.manifest["sources"] if s["source"] == "osm"] == [str(pbf)]
+    assert g.blocks["borough"].value_counts().idxmax() == "Camden"
+    assert g.blocks["highway"].isin(["footway", "path", "steps", "cycleway"]).sum() == \
+        (g.blocks["highway"].isin(["footway", "path", "steps", "cycleway"])
+         & (g.blocks["names_key"] != "")).sum()  # paths only when named
+    assert "Westminster" not in g.manifest["network_coverage"]["boroughs_with_blocks"] or \
+        g.manifest["network_coverage"]["boroughs_with_blocks"]["Westminster"]["blocks"] < 400

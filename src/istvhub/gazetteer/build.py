@@ -156,6 +156,14 @@ def _nearest_spread(e: np.ndarray, n: np.ndarray, gid: np.ndarray, ngroups: int)
     return rep, spread.to_numpy()
 
 
+def _group_mode(gid: np.ndarray, values: pd.Series) -> pd.Series:
+    """Most common value per group (ties: the smallest value), vectorised."""
+    df = pd.DataFrame({"g": gid, "v": values.to_numpy()})
+    c = df.groupby(["g", "v"], sort=True).size().rename("n").reset_index()
+    c = c.sort_values(["g", "n", "v"], ascending=[True, False, True], kind="stable")
+    return c.drop_duplicates("g").set_index("g")["v"]
+
+
 def _mode(s: pd.Series):
     m = s.mode()
     return m.iloc[0] if len(m) else None
@@ -205,8 +213,8 @@ def _street_entries(ps: pd.DataFrame, cp: pd.DataFrame):
     ng = int(gid_s.max()) + 1 if len(gid_s) else 0
     rep, spread = _nearest_spread(sp["easting"].to_numpy(), sp["northing"].to_numpy(), gid_s, ng)
     first = sp.groupby(gid_s).first()
-    display = sp.groupby(gid_s)["street"].agg(_mode).map(S.display_case)
-    district = sp.groupby(gid_s)["district"].agg(_mode)
+    display = _group_mode(gid_s, sp["street"]).map(S.display_case)
+    district = _group_mode(gid_s, sp["district"])
     ids = ["street:" + _hash(k, b) for k, b in zip(first["key"], first["borough"], strict=True)]
     streets = pd.DataFrame({
         "entry_id": ids, "entry_type": "street", "name": display.to_numpy(),

@@ -1,0 +1,74 @@
+"""Gazetteer build and load times on the real sources (prints figures; no assertions).
+
+Run: ``.venv/bin/python benchmarks/gazetteer.py [--sources DIR] [--loads 5]``. Builds into a
+temporary directory, then loads it a few times (cold entries/keys/points, then the lazily loaded
+blocks and LSOAs), snaps 10,000 points to blocks and finds 10,000 LSOAs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from istvhub.core.config import default_sources
+from istvhub.gazetteer import load
+from istvhub.gazetteer.build import build
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sources", type=Path, default=default_sources())
+    ap.add_argument("--loads", type=int, default=5)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        steps: list[tuple[str, float]] = []
+        t0 = time.perf_counter()
+
+        def step(name: str) -> None:
+            steps.append((name, time.perf_counter() - t0))
+
+        build(sources=args.sources, out=Path(tmp) / "gazetteer", progress=step)
+        total = time.perf_counter() - t0
+        print(f"build: {total:.1f} s")
+        for (name, t), (_, t_next) in zip(steps, [*steps[1:], ("end", total)], strict=True):
+            print(f"  {name:<11} {t_next - t:6.1f} s")
+        loads = []
+        for _ in range(args.loads):
+            t = time.perf_counter()
+            g = load(tmp)
+            loads.append(time.perf_counter() - t)
+        print(f"load (entries, keys, street points): median {np.median(loads):.2f} s "
+              f"over {args.loads} loads, first {loads[0]:.2f} s")
+        t = time.perf_counter()
+        _ = g.blocks, g.lsoas, g.boroughs, g.blocks_tree, g.lsoas_tree
+        print(f"lazy layers (blocks, LSOAs, boroughs + trees): {time.perf_counter() - t:.2f} s")
+        print(f"entries: {len(g.entries)}; keys: {len(g.keys)}; street points: "
+              f"{len(g.street_points)}; blocks: {len(g.blocks)}")
+        for k, v in g.entries["entry_type"].value_counts().items():
+            print(f"  {k:<18} {v}")
+        cov = g.manifest["network_coverage"]
+        print(f"network: blocks in {len(cov['boroughs_with_blocks'])} boroughs: "
+              + ", ".join(f"{b} {d['blocks']}" for b, d in
+                          sorted(cov["boroughs_with_blocks"].items())))
+        rng = np.random.default_rng(0)
+        pts = g.entries[g.entries["entry_type"] == "postcode"].sample(10000, random_state=0)
+        e = pts["easting"].to_numpy() + rng.normal(0, 20, len(pts))
+        n = pts["northing"].to_numpy() + rng.normal(0, 20, len(pts))
+        t = time.perf_counter()
+        snapped = g.snap_to_blocks(e, n, 50.0)
+        ts = time.perf_counter() - t
+        t = time.perf_counter()
+        lsoa = g.lsoa_of(e, n)
+        tl = time.perf_counter() - t
+        print(f"snap_to_blocks 10,000 points (50 m): {ts * 1000:.0f} ms, "
+              f"{np.mean([x is not None for x in snapped]):.0%} snapped (network is central only)")
+        print(f"lsoa_of 10,000 points: {tl * 1000:.0f} ms, "
+              f"{np.mean([x is not None for x in lsoa]):.1%} inside an LSOA")
+
+
+if __name__ == "__main__":
+    main()
