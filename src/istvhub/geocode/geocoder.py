@@ -356,7 +356,7 @@ class Geocoder:
         # nearest sensible kind: the nearest gazetteer entry's type
         ix = self.index
         d = np.hypot(ix.x - x, ix.y - y)
-        mask = ~np.isin(ix.etype, ("postcode_sector", "postcode_district", "borough", "area"))
+        mask = np.isin(ix.etype, ("street", "junction", "venue", "station", "hospital", "school"))
         i = int(np.flatnonzero(mask)[np.argmin(d[mask])]) if mask.any() else int(np.argmin(d))
         mt = MATCH_TYPE_OF.get(str(ix.etype[i]), "street")
         r = _empty_result("located", f"analyst correction (nearest gazetteer place: {ix.name[i]})",

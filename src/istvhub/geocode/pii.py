@@ -50,15 +50,12 @@ def scrub_text(text: str | None) -> tuple[str, int]:
     before = s
     s = _HOUSENO.sub(_house_number, s)
     n += int(s != before)
-    try:  # the ingest stage's guard, when it has landed, adds its own rules
-        from istvhub.ingest.pii import scrub_text as ingest_scrub  # type: ignore
+    try:  # the ingest stage's guard (valid NHS numbers, phones, dates) adds its own rules
+        from istvhub.ingest.pii import REMOVED, _scrub_one
 
-        res = ingest_scrub(s)
-        if isinstance(res, tuple):
-            s, k2 = res[0], int(res[1])
-            n += k2
-        elif isinstance(res, str):
-            s = res
+        s, k2 = _scrub_one(s)
+        s = s.replace(REMOVED, " ")
+        n += int(k2)
     except Exception:  # noqa: BLE001 - optional; our own rules already ran
         pass
     return re.sub(r"\s+", " ", s).strip(), n
