@@ -510,7 +510,7 @@ WEAPON_TEXT = {
     "blunt": ("bat", "hammer", "metal pole", "brick", "stick", "chair"),
     "glass": ("bottle", "glass", "glassed", "pint glass", "broken bottle"),
     "firearm": ("gun", "shot", "air rifle"),
-    "other": ("dog", "pushed", "car", "scalded", "acid"),
+    "other": ("dog", "fire extinguisher", "car", "scalded", "acid"),
     "unknown": ("", "n/k", "unknown"),
 }
 
