@@ -136,7 +136,7 @@ def ingest_bytes(
     sha = hashlib.sha256(data).hexdigest()
     step("read")
     layout_hint = get_layout(adapter) if adapter else None
-    table = read_table(data, filename, vocabulary(),
+    table = read_table(data, filename, vocabulary(layout_hint),
                        encoding=layout_hint.encoding if layout_hint else None)
     check_headers(table.headers, filename)
     layout = layout_hint or choose_layout(table.headers, None)

@@ -169,12 +169,12 @@ def get_layout(name: str) -> Layout:
     raise FileRejected(f"unknown adapter (known: {names}, generic)", field="--adapter")
 
 
-def vocabulary() -> list[HeaderKey]:
+def vocabulary(extra: Layout | None = None) -> list[HeaderKey]:
     """Every spelling any layout or synonym knows: used to find the header row."""
     words: set[str] = set()
     for v in synonyms().values():
         words.update(v)
-    for lay in all_layouts():
+    for lay in [*all_layouts(), *([extra] if extra else [])]:
         for cols in lay.columns.values():
             words.update(cols)
     return [HeaderKey.of(w) for w in sorted(words)]

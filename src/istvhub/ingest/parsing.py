@@ -72,7 +72,7 @@ def parse_dates(s: pd.Series, *, dayfirst: bool = True, formats: tuple[str, ...]
             break
         vals = raw[todo]
         parsed = pd.to_datetime(vals, format=fmt, errors="coerce")
-        ok = parsed.notna()
+        ok = parsed.notna() & (parsed >= _MIN_DATE) & (parsed < _MAX_DATE)
         if ok.any():
             idx = ok[ok].index
             out.loc[idx] = parsed[ok].astype("datetime64[ns]")
@@ -96,7 +96,8 @@ def parse_dates(s: pd.Series, *, dayfirst: bool = True, formats: tuple[str, ...]
 
 _TIME_RE = re.compile(
     r"^(?:\d{4}[-/]\d{1,2}[-/]\d{1,2}[ t]|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4} )?"
-    r"(?P<h>\d{1,2})[:.](?P<m>\d{2})(?:[:.](?P<s>\d{2})(?:\.\d+)?)?\s*(?P<ap>[ap]\.?m\.?)?$"
+    r"(?P<h>\d{1,2})(?::(?P<m>\d{2})|\.(?P<m2>\d{2})(?!\d))(?:[:.](?P<s>\d{2})(?:\.\d+)?)?"
+    r"\s*(?P<ap>[ap]\.?m\.?)?$"
 )
 _HHMM_RE = re.compile(r"^(?P<h>\d{1,2})(?P<m>\d{2})$")
 _AMPM_RE = re.compile(r"^(?P<h>\d{1,2})\s*(?P<ap>[ap])\.?m\.?$")
@@ -125,7 +126,7 @@ def parse_times(s: pd.Series, *, midnight_unknown: bool = True) -> tuple[pd.Seri
         hh = hh.where(~(pm & (hh < 12)), hh + 12).where(~(am & (hh == 12)), 0)
         idx = ok[ok].index
         h.loc[idx] = hh[ok]
-        m.loc[idx] = pd.to_numeric(ex["m"], errors="coerce")[ok]
+        m.loc[idx] = pd.to_numeric(ex["m"].fillna(ex["m2"]), errors="coerce")[ok]
         sec.loc[idx] = pd.to_numeric(ex["s"], errors="coerce").fillna(0)[ok]
         todo.loc[idx] = False
     if todo.any():
@@ -295,10 +296,16 @@ def map_codes(s: pd.Series, family: str, primary: str | None = None,
         if not val and kw:
             val = keyword_lookup(u, kw)
         table[u] = val
-    mapped = raw.map(table)
+    mapped = _lookup(raw, table)
     unrecognised = (~missing & mapped.isna()).astype(bool)
     out = mapped.fillna("unknown").astype("string")
     return out, missing, unrecognised
+
+
+def _lookup(raw: pd.Series, table: dict) -> pd.Series:
+    """Per-value dict lookup as an object Series (None where absent)."""
+    return pd.Series([None if v is pd.NA else table.get(v) for v in raw], index=raw.index,
+                     dtype=object)
 
 
 def derive_from_text(s: pd.Series, family: str) -> pd.Series:
@@ -306,7 +313,7 @@ def derive_from_text(s: pd.Series, family: str) -> pd.Series:
     raw, missing = _clean(s)
     kw = load_keywords(FAMILY_KEYWORDS[family])
     table = {u: keyword_lookup(u, kw) for u in raw[~missing].unique() if u is not pd.NA}
-    return raw.map(table).astype("string").where(~missing, pd.NA)
+    return _lookup(raw, table).astype("string").where(~missing, pd.NA)
 
 
 # --- age and sex -------------------------------------------------------------------------------
@@ -350,7 +357,7 @@ def age_bands_from_text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Age band column (any common spelling) -> canonical band; returns (bands, unrecognised)."""
     raw, missing = _clean(s)
     table = {u: _band_from_text(u) for u in raw[~missing].unique() if u is not pd.NA}
-    mapped = raw.map(table)
+    mapped = _lookup(raw, table)
     unrecognised = (~missing & mapped.isna()).astype(bool)
     return mapped.fillna("unknown").astype("string"), unrecognised
 

@@ -140,7 +140,12 @@ def _cell_str(v: object) -> str:
     if isinstance(v, time):
         return v.strftime("%H:%M:%S")
     if isinstance(v, float):
-        return str(int(v)) if v.is_integer() else repr(v)
+        if v.is_integer():
+            return str(int(v))
+        if 0 < v < 1:  # an Excel time stored as a fraction of a day
+            secs = round(v * 86400)
+            return f"{secs // 3600 % 24:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
+        return repr(v)
     return str(v).strip()
 
 

@@ -1,0 +1,216 @@
+"""Adapters: each built-in layout on a realistic fixture, layout detection, tolerant header
+matching on layouts no adapter was written for, and the declarative mapping file."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from istvhub.ingest.adapters import adapt
+from istvhub.ingest.layouts import all_layouts, detect_layout, get_layout, vocabulary
+from istvhub.ingest.readers import read_table
+from istvhub.records import IstvRecord
+
+FIX = Path(__file__).resolve().parent / "fixtures" / "ingest"
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_feeds"
+
+
+def _adapt(path: Path, data: bytes | None = None, **kw):
+    data = data if data is not None else path.read_bytes()
+    table = read_table(data, path.name, vocabulary())
+    layout, _ = detect_layout(table.headers)
+    if "adapter" in kw:
+        layout = get_layout(kw.pop("adapter"))
+    return layout, adapt(table, layout, file=path.name, **kw)
+
+
+def _valid_records(df: pd.DataFrame) -> None:
+    """Every output row satisfies the canonical pydantic contract."""
+    for row in df.drop(columns=["source_row"]).to_dict("records"):
+        clean = {k: (None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)
+                              or v is pd.NaT) else v) for k, v in row.items()}
+        if clean["incident_time"] is not None:
+            clean["incident_time"] = time.fromisoformat(clean["incident_time"])
+        clean["arrival_at"] = pd.Timestamp(clean["arrival_at"]).to_pydatetime()
+        IstvRecord(**clean)
+
+
+def test_istv_mds_fixture():
+    layout, a = _adapt(FIX / "RJ122_mds_2025-03.csv")
+    assert layout.name == "istv_mds"
+    assert (a.department, a.period, a.rows_total) == ("RJ122", "2025-03", 4)
+    r = a.records.set_index("source_row")
+    assert list(r.index) == [1, 2, 4]  # row 3 has an impossible date; blank rows dropped
+    assert r.loc[1, "arrival_at"] == pd.Timestamp("2025-03-02 23:10")
+    assert r.loc[1, "incident_time"] == "22:45:00"
+    assert pd.isna(r.loc[2, "incident_time"])  # 00:00 = time not known
+    assert r.loc[2, "weapon"] == "sharp"  # description given in place of the code, any case
+    assert r.loc[2, "location_type"] == "licensed_premises"
+    assert (r.loc[4, "weapon"], r.loc[4, "weapon_text"]) == ("other", "bottle")
+    assert r.loc[4, "location_type"] == "home"
+    assert list(r["sex"]) == ["male", "female", "female"]
+    _valid_records(a.records)
+
+
+def test_ecds_fixture_skips_non_assault():
+    layout, a = _adapt(FIX / "RJZ01_ecds_2025-04.csv")
+    assert layout.name == "ecds"
+    assert (a.rows_total, len(a.records), a.rows_skipped) == (4, 2, 2)
+    r = a.records.set_index("source_row")
+    assert r.loc[1, "weapon"] == "sharp" and r.loc[1, "location_type"] == "street"
+    assert r.loc[1, "age_band"] == "16-17"  # exact age 17 -> band; the age is not kept
+    assert r.loc[3, "weapon"] == "firearm" and r.loc[3, "location_type"] == "home"
+    assert (r.loc[3, "age_band"], r.loc[3, "sex"]) == ("65+", "unknown")
+    assert "age" not in a.records.columns
+    _valid_records(a.records)
+
+
+def test_legacy_pas_fixture_cp1252_semicolon_lowercase_codes():
+    path = FIX / "RQXM1_pas_2025-05.csv"
+    layout, a = _adapt(path, department="RQXM1")
+    assert layout.name == "legacy_pas"
+    assert (a.department, a.period, len(a.records)) == ("RQXM1", "2025-05", 2)
+    r = a.records.set_index("source_row")
+    assert r.loc[1, "location_text"] == "Café Nero, Upper Street – outside"
+    assert r.loc[1, "incident_date"] == date(2025, 5, 1)  # dd/mm/yyyy
+    assert (r.loc[1, "weapon"], r.loc[1, "location_type"]) == ("sharp", "licensed_premises")
+    assert (r.loc[2, "weapon"], r.loc[2, "location_type"]) == ("body_part", "home")
+    assert r.loc[2, "age_band"] == "unknown"
+
+
+def test_ucc_xlsx_title_rows_and_excel_dates():
+    layout, a = _adapt(FIX / "R1K12_ucc_2025-06.xlsx", department="R1K12")
+    assert layout.name == "ucc_xlsx"
+    r = a.records.set_index("source_row")
+    assert r.loc[1, "arrival_at"] == pd.Timestamp("2025-06-07 18:40")  # Excel serial date
+    assert r.loc[1, "incident_date"] == date(2025, 6, 6)
+    assert r.loc[2, "arrival_at"] == pd.Timestamp("2025-06-20 07:05")  # real Excel date
+    assert (r.loc[1, "weapon"], r.loc[1, "location_type"]) == ("body_part", "street")
+    assert (r.loc[2, "weapon"], r.loc[2, "location_type"]) == ("glass", "transport")
+    assert r.loc[2, "weapon_text"] == "Bottle / glass"
+    _valid_records(a.records)
+
+
+def test_unseen_layout_maps_by_synonyms():
+    """Headers no adapter names ("Hospital Code", "Incident Dt", "Weapon Used", ...)."""
+    layout, a = _adapt(FIX / "RJ701_unseen_2025-07.csv")
+    assert layout.name == "generic"
+    assert a.columns["arrival_date"] == "Date of Arrival"
+    assert a.columns["arrival_time"] == "Arrival Tm"
+    assert a.columns["incident_date"] == "Incident Dt"
+    assert a.columns["location_text"] == "Location of incident"
+    assert a.columns["source_key"] == "Case Number"
+    assert "Triage Category" not in a.columns.values()
+    assert (a.department, a.period) == ("RJ701", "2025-07")
+    r = a.records.set_index("source_row")
+    assert r.loc[1, "arrival_at"] == pd.Timestamp("2025-07-03 16:05")
+    assert (r.loc[1, "weapon"], r.loc[1, "location_type"], r.loc[1, "age_band"]) == (
+        "sharp", "street", "25-34")
+    assert (r.loc[2, "weapon"], r.loc[2, "location_type"]) == ("body_part", "licensed_premises")
+    assert pd.isna(r.loc[2, "incident_time"])
+    assert (r.loc[3, "weapon"], r.loc[3, "location_type"]) == ("unknown", "unknown")
+    _valid_records(a.records)
+
+
+def _respell(header: str, style: int) -> str:
+    words = header.replace("_", " ").split()
+    if style == 0:
+        return " ".join(w.lower() for w in words)
+    if style == 1:
+        return "".join(w.capitalize() for w in words)
+    if style == 2:
+        return "_".join(w.upper() for w in words)
+    return "  " + "-".join(words) + " "
+
+
+@pytest.mark.parametrize("style", [0, 1, 2, 3])
+@pytest.mark.parametrize("fixture, expected", [
+    ("RJ122_mds_2025-03.csv", "istv_mds"), ("RJZ01_ecds_2025-04.csv", "ecds"),
+])
+def test_detection_survives_respelled_headers(fixture, expected, style):
+    text = (FIX / fixture).read_bytes().decode("utf-8-sig")
+    first, rest = text.split("\r\n", 1)
+    new_header = ",".join(_respell(h, style) for h in first.split(","))
+    data = (new_header + "\r\n" + rest).encode()
+    layout, a = _adapt(FIX / fixture, data=data)
+    assert layout.name == expected
+    _l2, base = _adapt(FIX / fixture)
+    pd.testing.assert_frame_equal(a.records, base.records)
+
+
+def test_every_sample_feed_layout_detected():
+    if not (SAMPLES / "manifest.csv").is_file():
+        pytest.skip("sample feeds not generated")
+    man = pd.read_csv(SAMPLES / "manifest.csv", dtype=str, keep_default_na=False)
+    seen = set()
+    for r in man.drop_duplicates("adapter").itertuples():
+        path = SAMPLES / r.file
+        table = read_table(path.read_bytes(), path.name, vocabulary())
+        layout, score = detect_layout(table.headers)
+        assert layout.name == r.adapter, r.file
+        assert score >= 0.5
+        seen.add(layout.name)
+    assert {"istv_mds", "ecds", "ucc_xlsx", "legacy_pas"} <= seen
+
+
+def test_mapping_toml_by_path(tmp_path):
+    """A new department onboarded with a TOML file alone (no code)."""
+    toml = tmp_path / "acme.toml"
+    toml.write_text('''
+kind = "mapping"
+name = "acme"
+signature = ["Ref No", "Seen", "Hurt", "Where"]
+[columns]
+source_key = "Ref No"
+arrival_datetime = "Seen"
+incident_datetime = "Hurt"
+location_text = "Where"
+weapon_code = "How"
+[constants]
+department = "RJ122"
+[formats]
+date = ["%d.%m.%Y %H.%M"]
+[code_maps.weapon_code]
+K = "sharp"
+F = "body_part"
+''')
+    csv_text = ("Ref No\tSeen\tHurt\tWhere\tHow\n"
+                "1\t02.08.2025 01.15\t01.08.2025 23.50\tleicester sq\tK\n"
+                "2\t03.08.2025 12.00\t\thome\tF\n")
+    path = tmp_path / "acme_aug.tsv"
+    layout = get_layout(f"mapping:{toml}")
+    table = read_table(csv_text.encode(), path.name, vocabulary(layout))
+    assert layout.name == "mapping:acme"
+    a = adapt(table, layout, file=path.name)
+    r = a.records.set_index("source_row")
+    assert (a.department, a.period) == ("RJ122", "2025-08")
+    assert r.loc[1, "arrival_at"] == pd.Timestamp("2025-08-02 01:15")
+    assert r.loc[1, "incident_time"] == "23:50:00"
+    assert list(r["weapon"]) == ["sharp", "body_part"]
+
+
+def test_builtin_layouts_are_data():
+    names = {lay.name for lay in all_layouts()}
+    assert {"istv_mds", "ecds", "ucc_xlsx", "legacy_pas"} <= names
+    assert any(n.startswith("mapping:") for n in names)
+
+
+def test_trailing_blank_rows_and_bom_ignored():
+    data = b"\xef\xbb\xbf" + (FIX / "RJ122_mds_2025-03.csv").read_bytes().lstrip(
+        b"\xef\xbb\xbf") + b"\r\n,,,,,,,,,,,,,,\r\n\r\n"
+    table = read_table(data, "x.csv", vocabulary())
+    assert table.headers[0] == "Site_Code_of_Treatment"
+    assert len(table.frame) == 4
+
+
+def test_semicolon_sniffed_with_commas_in_text():
+    text = ("AttendanceRef;AttendanceDate;AttendanceTime;AssaultLocDesc;AssaultMethod\n"
+            "R1;01/02/2025;10:00;o/s shop, high st, sw8;KN\n")
+    table = read_table(text.encode("cp1252"), "p.csv", vocabulary())
+    assert table.delimiter == ";"
+    assert table.frame.iloc[0]["AssaultLocDesc"] == "o/s shop, high st, sw8"
+    assert len(pd.read_csv(io.StringIO(text), sep=";").columns) == len(table.headers)
