@@ -60,7 +60,7 @@ def _phrase_correct(tok: str) -> str:
     from rapidfuzz import process
     from rapidfuzz.distance import OSA
 
-    max_d = 1 if len(tok) <= 5 else 2
+    max_d = 1 if len(tok) <= 7 else 2  # "brixton" must not become "brighton"
     hit = process.extractOne(tok, _phrase_vocab(), scorer=OSA.distance, score_cutoff=max_d)
     return hit[0] if hit else tok
 
