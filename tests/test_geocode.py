@@ -47,7 +47,8 @@ def _dist(r: dict, x: float, y: float) -> float:
 def _street_points(geo, name: str) -> np.ndarray:
     ix = geo.index
     rows = ix.by_key[name]
-    pts = [ix.street_pts[int(i)] for i in rows if ix.etype[i] == "street" and int(i) in ix.street_pts]
+    pts = [ix.street_pts[int(i)] for i in rows
+           if ix.etype[i] == "street" and int(i) in ix.street_pts]
     return np.vstack(pts)
 
 
