@@ -69,6 +69,8 @@ REUPLOAD = ("RJZ01", "2025-06")        # `_v2` file supersedes the first
 LATE = ("R1H12", "2025-09")            # received after the 20th of the following month
 MISSING = ("RJ701", "2025-10")         # never sent
 
+VENUE_KINDS = ("Pub", "Nightclub", "Music venue", "Cafe", "Theatre", "Cinema", "Arts centre",
+               "Skate park")
 CATEGORY_WEIGHTS = {
     "home": 0.20, "unknown": 0.13, "outside_area": 0.025, "postcode": 0.08, "venue": 0.17,
     "station": 0.085, "street": 0.17, "junction": 0.09, "area": 0.05,
@@ -194,6 +196,14 @@ def load_sources(src: Path) -> Sources:
                                             on="postcode")
     ps = ps[ps["london"]]
     ps["street"] = ps["street"].str.upper().str.strip()
+    # one street under its spelling variants ("ST ANN'S HILL" / "ST ANNS HILL"): key without
+    # punctuation, shown as its most frequent spelling
+    ps["skey"] = ps["street"].str.replace(r"[^A-Z ]", "", regex=True).str.split().str.join(" ")
+    var = ps.groupby(["skey", "street"]).size().rename("k").reset_index()
+    var = var.sort_values(["skey", "k", "street"], ascending=[True, False, True])
+    shown = dict(zip(var.drop_duplicates("skey")["skey"], var.drop_duplicates("skey")["street"],
+                     strict=True))
+    ps["street"] = ps["skey"].map(shown)
     g = ps.groupby("street")
     st = g.agg(e=("e", "mean"), n=("n", "mean"), npc=("postcode", "size")).reset_index()
     dc = ps.groupby(["street", "district"]).size().rename("k").reset_index()
@@ -310,12 +320,21 @@ def build_pools(s: Sources, ods: str) -> Pools:
     # venues whose name is unique within 3 km (so name + district resolves) or a chain we can
     # pin with the street it stands on
     v = _near(s.venues, e0, n0, 7000)
+    # places people go out to, with a name a receptionist would write (no monuments, no
+    # "19:20", no 60-character gallery names)
+    v = v[v["sub"].isin(VENUE_KINDS) & v["name"].str.count(r"[A-Za-z]").ge(3)
+          & v["name"].str.len().le(32)]
     by_name = s.venue_xy
-    cnt = []
+    cnt, cnt1k, cnt_all = [], [], []
     for name, ve, vn in zip(v["name"], v["e"], v["n"], strict=True):
         xy = by_name[name]
-        cnt.append(int((np.hypot(xy[:, 0] - ve, xy[:, 1] - vn) <= 3000).sum()))
+        dd = np.hypot(xy[:, 0] - ve, xy[:, 1] - vn)
+        cnt.append(int((dd <= 3000).sum()))
+        cnt1k.append(int((dd <= 1000).sum()))
+        cnt_all.append(len(xy))
     v["dup3k"] = cnt
+    v["dup1k"] = cnt1k
+    v["dup_all"] = cnt_all
     # nearest usable street to each venue (for "costa on acre ln") and its postcode district
     vpts = shapely.points(v["e"].to_numpy(), v["n"].to_numpy())
     k_st, d_st = _nearest(spc["e"].to_numpy(), spc["n"].to_numpy(), vpts)
@@ -323,10 +342,16 @@ def build_pools(s: Sources, ods: str) -> Pools:
     v["street_d"] = d_st
     k_pc, _ = _nearest(pc["e"].to_numpy(), pc["n"].to_numpy(), vpts)
     v["district"] = pc["district"].to_numpy()[k_pc]
-    v = v[(v["dup3k"] == 1) | (v["street_d"] <= 80)]
+    # unique within 3 km (name + district resolves), or a chain pinned by the street it stands
+    # on with no other branch within 1 km
+    v = v[(v["dup3k"] == 1) | ((v["street_d"] <= 80) & (v["dup1k"] == 1))]
+    # stations: a name with a bracketed line ("Edgware Road (Circle)") is not what people type
     stations = _near(s.stations, e0, n0, 7000)
+    stations = stations[~stations["name"].str.contains("(", regex=False)]
+    # bus stops named after a usable street: "bus stop X rd" locates to that street
     stops = _near(s.stops, e0, n0, 5000)
-    stops = stops[stops["name"].str.len() >= 8]
+    stops = stops.assign(street=stops["name"].str.upper().str.strip()).merge(
+        streets[["street", "spread"]], on="street")
     areas = _near(s.areas, e0, n0, 9000)
     out = s.cp[~s.cp["london"]]
     return Pools(pc, streets, junctions, v, stations, stops, areas, out)
@@ -456,25 +481,27 @@ def make_place(cat: str, pools: Pools, s: Sources, R: Renderer) -> Place:
         lt = "licensed_premises" if p["sub"] in ("Pub", "Nightclub", "Music venue") else "other"
         shown = SLANG.get(name, name) if R.r() < 0.6 else name
         dist = str(p["district"])
-        if p["dup3k"] > 1 or R.r() < 0.25:
+        if p["dup3k"] > 1 or (p["dup_all"] > 1 and R.r() < 0.4) or R.r() < 0.2:
             street = R.case(R.street(p["street"]))
             txt = f"{R.case(shown)} {R.choice(('on', 'in', ','))} {street}".replace(" ,", ",")
         else:
             art = "the " if p["sub"] == "Pub" and not name.lower().startswith("the ") and \
                 R.r() < 0.5 else ""
             txt = R.case(art + shown)
-            if R.r() < 0.6:
+            if p["dup_all"] > 1 or R.r() < 0.6:  # a name found elsewhere in London needs it
                 txt += " " + (dist.lower() if R.r() < 0.5 else dist)
         pre = R.choice(("", "", "o/s ", "outside ", "in ", "opp ", "nr ", "at "))
         return Place("venue", pre + txt, name, p["e"], p["n"], TOLERANCE["venue"], loctype=lt,
                      cafe=p["sub"] == "Cafe")
     if cat == "station":
-        if R.r() < 0.2 and len(pools.stops):
+        if R.r() < 0.12 and len(pools.stops):
+            # a bus stop named after its street: located at street precision (the stop is on
+            # that street; the tolerance is the street's)
             p = pick(pools.stops)
-            txt = R.choice(("bus stop ", "at bus stop ", "bus stop o/s ", "on bus at ")) + \
+            txt = R.choice(("bus stop ", "at bus stop ", "bus stop on ", "at bus stop on ")) + \
                 R.case(R.street(p["name"]))
-            return Place("station", txt, p["name"], p["e"], p["n"], TOLERANCE["station"],
-                         loctype="transport")
+            tol = int(max(500, round(p["spread"] / 50) * 50))
+            return Place("street", txt, p["street"], p["e"], p["n"], tol, loctype="transport")
         p = pick(pools.stations)
         nm = str(p["name"])
         nm_t = nm.replace("Junction", "Jct") if R.r() < 0.5 else nm
