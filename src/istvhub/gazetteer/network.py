@@ -5,12 +5,14 @@ both sides of a street between two intersections).
 Steps (shapely only, no hand-rolled geometry):
 1. read each line source in EPSG:27700 and drop lines that a higher-priority source already
    covers (>= 80 % of the line within 2 m), so overlapping extracts do not double streets;
-2. ``shapely.node`` the union of lines so that every crossing is a node;
+2. split lines where they share a vertex (OSM nodes; ``noding="crossings"`` uses
+   ``shapely.node`` for layers that cross without shared vertices);
 3. give each noded piece the names/highway of the source lines it lies on (STRtree);
 4. merge pieces through nodes of degree 2 whose names are unchanged (union-find);
 5. stable ``block_id``: hash of sorted end nodes rounded to 0.1 m, names and midpoint.
 
-Known limit: bridges and tunnels that cross without meeting are noded like a crossing.
+Bridges and tunnels share no vertex with the streets they cross, so they are not noded there.
+Blocks shorter than MIN_BLOCK_M are dropped.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ _HW_RANK = ["motorway", "trunk", "primary", "secondary", "tertiary", "unclassifi
             "residential", "living_street", "road", "busway", "pedestrian", "service",
             "footway", "path", "steps", "cycleway", "track", "bridleway"]
 UNNAMED = "(unnamed)"
+#: Blocks shorter than this (OSM node pairs a metre apart at junctions) are dropped: they carry
+#: no street of their own and would give absurd incidents-per-metre rates.
+MIN_BLOCK_M = 2.0
 
 BLOCK_COLUMNS = ["block_id", "name", "names_key", "highway", "borough", "length_m", "geometry"]
 
@@ -79,15 +84,53 @@ def _find(parent: list[int], i: int) -> int:
     return i
 
 
-def build_blocks(lines: gpd.GeoDataFrame, boroughs: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Node the lines at every crossing and merge pass-through nodes into junction-to-junction
-    blocks with names, highway, borough and length."""
+def split_at_shared_vertices(geoms: np.ndarray) -> np.ndarray:
+    """Split lines at every vertex that two or more lines share (vectorised).
+
+    OSM ways meet at shared nodes and OS Open Roads links end at their junctions, so this nodes
+    real junctions without inventing ones where a bridge or tunnel crosses a street."""
+    coords, idx = shapely.get_coordinates(geoms, return_index=True)
+    if len(coords) == 0:
+        return np.asarray([], dtype=object)
+    _, vid = np.unique(np.round(coords, 2), axis=0, return_inverse=True)
+    vid = vid.ravel()
+    vl = np.unique(np.stack([vid, idx], axis=1), axis=0)
+    nlines = np.bincount(vl[:, 0], minlength=int(vid.max()) + 1)
+    first = np.r_[True, idx[1:] != idx[:-1]]
+    last = np.r_[idx[1:] != idx[:-1], True]
+    cut = (nlines[vid] >= 2) & ~first & ~last
+    rep = np.where(cut, 2, 1)
+    coords2 = np.repeat(coords, rep, axis=0)
+    line2 = np.repeat(idx, rep)
+    new_piece = np.zeros(len(coords2), dtype=bool)
+    new_piece[(np.cumsum(rep) - 1)[cut]] = True  # the second copy of a cut vertex starts a piece
+    new_piece |= np.r_[True, line2[1:] != line2[:-1]]
+    piece = np.cumsum(new_piece) - 1
+    return np.asarray(shapely.linestrings(coords2, indices=piece))
+
+
+def build_blocks(lines: gpd.GeoDataFrame, boroughs: gpd.GeoDataFrame,
+                 noding: str = "shared_vertices") -> gpd.GeoDataFrame:
+    """Node the lines at junctions and merge pass-through nodes into junction-to-junction
+    blocks with names, highway, borough and length.
+
+    ``noding="shared_vertices"`` (default) splits where lines share a vertex (OSM, OS Open
+    Roads); ``"crossings"`` uses ``shapely.node`` for layers whose lines cross without a shared
+    vertex (it also nodes bridges over streets)."""
     if lines.empty:
         return _empty_blocks()
     geoms = lines.geometry.values
-    noded = shapely.node(shapely.MultiLineString(list(geoms)) if len(geoms) > 1 else geoms[0])
-    pieces = np.asarray(shapely.get_parts(noded))
-    pieces = pieces[shapely.length(pieces) > 0.05]
+    if noding == "crossings":
+        noded = shapely.node(shapely.MultiLineString(list(geoms)) if len(geoms) > 1
+                             else geoms[0])
+        pieces = np.asarray(shapely.get_parts(noded))
+    else:
+        pieces = split_at_shared_vertices(geoms)
+    pieces = pieces[shapely.length(pieces) >= MIN_BLOCK_M]
+    # the same stretch from two sources once only
+    wkb = shapely.to_wkb(shapely.normalize(shapely.set_precision(pieces, 0.01)))
+    _, first_of = np.unique(wkb, return_index=True)
+    pieces = pieces[np.sort(first_of)]
     # names of the source lines each piece lies on
     tree = shapely.STRtree(geoms)
     mids = shapely.line_interpolate_point(pieces, 0.5, normalized=True)
@@ -141,7 +184,7 @@ def build_blocks(lines: gpd.GeoDataFrame, boroughs: gpd.GeoDataFrame) -> gpd.Geo
         "block_id": ids, "name": primary, "names_key": [r[2] for r in rows],
         "highway": [r[3] for r in rows], "length_m": shapely.length(geom),
     }, geometry=geom, crs=27700)
-    blocks = blocks.drop_duplicates("block_id")
+    blocks = blocks[blocks["length_m"] >= MIN_BLOCK_M].drop_duplicates("block_id")
     blocks["borough"] = _borough_of_points(
         shapely.line_interpolate_point(blocks.geometry.values, 0.5, normalized=True), boroughs)
     blocks = blocks.sort_values("block_id").reset_index(drop=True)
