@@ -75,6 +75,7 @@ CATEGORY_WEIGHTS = {
     "home": 0.20, "unknown": 0.13, "outside_area": 0.025, "postcode": 0.08, "venue": 0.17,
     "station": 0.085, "street": 0.17, "junction": 0.09, "area": 0.05,
 }
+TYPO_P = 0.25  # of texts that name a place: about 15% of all texts carry a misspelling
 TOLERANCE = {"postcode": 100, "venue": 150, "station": 150, "junction": 150, "area": 1500}
 
 # ---------------------------------------------------------------------------------------------
@@ -265,6 +266,7 @@ class Place:
     tol: int | None = None
     loctype: str = "street"
     cafe: bool = False
+    typo: bool = False
 
 
 @dataclass
@@ -579,9 +581,10 @@ def month_records(d: Dept, period: str, s: Sources, pools: Pools, R: Renderer) -
         while place is None:
             cat = cats[int(rng.choice(len(cats), p=cw))]
             place = make_place(cat, pools, s, R)
-            if place.category not in ("home", "unknown") and R.r() < 0.2 and \
-                    place.category not in ("postcode",):
-                place.text = R.typo(place.text)
+            if place.category not in ("home", "unknown", "postcode") and R.r() < TYPO_P:
+                typo = R.typo(place.text)
+                place.typo = typo != place.text
+                place.text = typo
             if d.adapter == "legacy_pas":
                 try:
                     place.text.encode("cp1252")
@@ -920,6 +923,7 @@ def generate(src: Path, out: Path) -> dict[str, int]:
                         "northing": "" if p.n is None else f"{p.n:.0f}",
                         "tol_m": "" if p.tol is None else str(p.tol),
                         "fault": r.fault,
+                        "typo": "1" if p.typo else "",
                     })
     manifest.sort(key=lambda m: (m["department"], m["period"], m["received_at"]))
     with (out / "manifest.csv").open("w", encoding="utf-8", newline="") as fh:
@@ -928,7 +932,8 @@ def generate(src: Path, out: Path) -> dict[str, int]:
         w.writeheader()
         w.writerows(manifest)
     tcols = ["file", "department", "period", "source_key", "text", "category", "source_name",
-             "location_type", "weapon", "lat", "lon", "easting", "northing", "tol_m", "fault"]
+             "location_type", "weapon", "lat", "lon", "easting", "northing", "tol_m", "fault",
+             "typo"]
     with (out / "ground_truth.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=tcols, lineterminator="\n")
         w.writeheader()

@@ -178,6 +178,14 @@ def test_category_mix_and_text_styles(truth: pd.DataFrame):
                   r"\bstn\b", r"\bln\b", "corner of", " / ", r"\bu/k\b", r"\bnfa\b", "- -"):
         assert text.str.contains(token, case=False, regex=True).any(), token
     assert text.str.contains(r"[A-Z]{4,}").any() and text.str.contains(r"^[a-z]").any()
+    typo_share = (truth["typo"] == "1").mean()
+    assert 0.10 <= typo_share <= 0.20
+    # most typos hit the place name itself (some hit "outside", "station"...)
+    typod = truth[(truth["typo"] == "1") & truth["category"].isin(["station", "area"])]
+    assert len(typod) > 50
+    intact = [n.lower() in t.lower() for n, t in zip(typod["source_name"], typod["text"],
+                                                     strict=True)]
+    assert np.mean(intact) < 0.5
     # consistency of codes with the text
     assert (truth.loc[truth["category"] == "home", "location_type"] == "home").all()
     st_rows = truth[truth["category"] == "station"]
