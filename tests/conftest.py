@@ -120,8 +120,14 @@ def gazetteer_home(sources_dir: Path) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             if not (home_dir / "gazetteer" / "CURRENT").is_file():
+                import shutil
+                import time
+
                 from istvhub.gazetteer.build import build
 
+                for old in cache.glob("gazetteer-*"):  # stale caches of older code, > 12 h old
+                    if old.is_dir() and time.time() - old.stat().st_mtime > 12 * 3600:
+                        shutil.rmtree(old, ignore_errors=True)
                 build(sources=sources_dir, out=home_dir / "gazetteer")
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)

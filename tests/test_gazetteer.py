@@ -363,3 +363,21 @@ def test_cli_build_with_network_file(mini_sources, sources_dir, tmp_path):
          & (g.blocks["names_key"] != "")).sum()  # paths only when named
     assert "Westminster" not in g.manifest["network_coverage"]["boroughs_with_blocks"] or \
         g.manifest["network_coverage"]["boroughs_with_blocks"]["Westminster"]["blocks"] < 400
+
+
+def test_killed_build_leftovers_are_removed(mini_sources, tmp_path):
+    """A SIGKILLed build leaves only a hidden partial directory; the next build removes it."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "gazetteer"
+    first = build_mod.build(sources=mini_sources, out=out)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    partial = out / f".building-20200101T000000Z-deadbeef-{dead}"
+    partial.mkdir()
+    (partial / "entries.parquet").write_bytes(b"partial")
+    assert load(tmp_path).version == first.name  # the partial is never read
+    second = build_mod.build(sources=mini_sources, out=out)
+    assert not partial.exists()
+    assert load(tmp_path).version == second.name != first.name

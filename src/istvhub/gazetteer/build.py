@@ -506,6 +506,7 @@ def build(sources: Path | None = None, out: Path | None = None,
     built_at = datetime.now(UTC)
     version = built_at.strftime("%Y%m%dT%H%M%SZ") + "-" + src_hash[:8]
     out.mkdir(parents=True, exist_ok=True)
+    _remove_dead_partials(out)
     final = out / version
     k = 1
     while final.exists():
@@ -560,6 +561,18 @@ def _fill_lsoa_district(entries: pd.DataFrame, lsoas, lsoa_tree, cp: pd.DataFram
         vals = np.full(int(miss.sum()), None, dtype=object)
         vals[pi] = cp["district"].to_numpy()[ci]
         entries.loc[miss, "district"] = vals
+
+
+def _remove_dead_partials(out: Path) -> None:
+    """Remove ``.building-*`` directories left by builds that were killed (pid not alive)."""
+    for p in out.glob(".building-*"):
+        try:
+            pid = int(p.name.rsplit("-", 1)[1])
+            os.kill(pid, 0)
+        except (ValueError, IndexError, ProcessLookupError):
+            shutil.rmtree(p, ignore_errors=True)
+        except PermissionError:
+            pass
 
 
 def _write_json(path: Path, obj: dict) -> None:

@@ -53,7 +53,8 @@ def read_all_lines(files: Sequence[Path], log: Callable[[str], None] = lambda m:
     """Every line source, deduplicated: later files only add lines not already covered."""
     kept: list[gpd.GeoDataFrame] = []
     cover = None
-    for f in files:
+    files = list(files)
+    for k, f in enumerate(files):
         g = read_lines(Path(f))
         if g.empty:
             continue
@@ -65,6 +66,8 @@ def read_all_lines(files: Sequence[Path], log: Callable[[str], None] = lambda m:
         if g.empty:
             continue
         kept.append(g)
+        if k == len(files) - 1:
+            break  # nothing after this file to deduplicate against it
         new_cover = shapely.buffer(shapely.union_all(g.geometry.values), 2.0)
         cover = new_cover if cover is None else shapely.union(cover, new_cover)
         shapely.prepare(cover)
