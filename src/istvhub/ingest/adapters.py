@@ -179,8 +179,11 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
         t, inv = P.parse_times(df[c], midnight_unknown=False)
         flag(inv, c, "arrival time is not a valid time")
         arr_time = t.fillna(arr_time)
-    tdelta = pd.to_timedelta(arr_time.fillna("00:00:00").astype(str), errors="coerce")
-    arrival_at = arr_date + tdelta.fillna(pd.Timedelta(0))
+    hms = arr_time.fillna("00:00:00")
+    secs = (pd.to_numeric(hms.str.slice(0, 2), errors="coerce").fillna(0) * 3600
+            + pd.to_numeric(hms.str.slice(3, 5), errors="coerce").fillna(0) * 60
+            + pd.to_numeric(hms.str.slice(6, 8), errors="coerce").fillna(0))
+    arrival_at = arr_date + pd.to_timedelta(secs.astype("int64"), unit="s")
 
     # --- incident date/time ------------------------------------------------------------------
     inc_date = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")

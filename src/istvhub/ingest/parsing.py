@@ -117,6 +117,17 @@ def parse_times(s: pd.Series, *, midnight_unknown: bool = True) -> tuple[pd.Seri
     m = pd.Series(np.nan, index=s.index)
     sec = pd.Series(np.nan, index=s.index)
     todo = ~missing
+    for fmt in ("%H:%M", "%H:%M:%S"):  # the common spellings, parsed in C
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(raw[todo], format=fmt, errors="coerce")
+        ok = parsed.notna()
+        if ok.any():
+            idx = ok[ok].index
+            h.loc[idx] = parsed[ok].dt.hour.astype("float64")
+            m.loc[idx] = parsed[ok].dt.minute.astype("float64")
+            sec.loc[idx] = parsed[ok].dt.second.astype("float64")
+            todo.loc[idx] = False
     if todo.any():
         ex = low[todo].str.extract(_TIME_RE)
         ok = ex["h"].notna()
@@ -303,9 +314,9 @@ def map_codes(s: pd.Series, family: str, primary: str | None = None,
 
 
 def _lookup(raw: pd.Series, table: dict) -> pd.Series:
-    """Per-value dict lookup as an object Series (None where absent)."""
-    return pd.Series([None if v is pd.NA else table.get(v) for v in raw], index=raw.index,
-                     dtype=object)
+    """Dict lookup as an object Series (NaN where absent); hashed in C via Series.map."""
+    obj = pd.Series(raw.to_numpy(dtype=object, na_value=None), index=raw.index, dtype=object)
+    return obj.map(table).astype(object)
 
 
 def derive_from_text(s: pd.Series, family: str) -> pd.Series:

@@ -125,8 +125,8 @@ def _scrub_one(text: str) -> tuple[str, int]:
     return text, n
 
 
-_CANDIDATE = re.compile(r"\d{6}|\d{3}[ -]\d{3}|\d[/.-]\d|\b(?:dob|d\.o\.b|born|date of birth)\b"
-                        r"|\d\s+[a-z]{3}", re.I)
+_CANDIDATE = (r"\d{6}|\d{3}[ -]\d{3}|\d[/.-]\d|\b(?:dob|d\.o\.b|born|date of birth)\b"
+              r"|\d\s+[A-Za-z]{3}")
 
 
 def scrub_text(s: pd.Series) -> tuple[pd.Series, int]:
@@ -138,7 +138,7 @@ def scrub_text(s: pd.Series) -> tuple[pd.Series, int]:
     if s.empty:
         return s, 0
     txt = s.astype("string")
-    cand = txt.str.contains(_CANDIDATE, na=False)
+    cand = txt.str.contains(_CANDIDATE, case=False, regex=True, na=False)
     if not cand.any():
         return txt, 0
     total = 0

@@ -155,6 +155,50 @@ def records_to_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
         if n else []
 
 
+def _none_where_na(values: pd.Series) -> list[Any]:
+    arr = values.to_numpy(dtype=object, na_value=None)
+    return arr.tolist()
+
+
+def records_to_columns(df: pd.DataFrame, *, sqlite_text: bool) -> tuple[list[str], list[list]]:
+    """Canonical records -> (column names, column value lists) as text the database parses.
+
+    Vectorised (no per-cell Python conversion): dates and times become ISO text in the same
+    format SQLAlchemy writes on SQLite (so string comparisons and reads agree), which PostgreSQL
+    parses on COPY.
+    """
+    names: list[str] = []
+    cols: list[list] = []
+    for col in RECORD_STORE_COLUMNS:
+        if col not in df.columns:
+            continue
+        s = df[col]
+        if col in ("arrival_at", "geocoded_at"):
+            ts = pd.to_datetime(s, errors="coerce", utc=col == "geocoded_at")
+            if col == "geocoded_at" and not sqlite_text:
+                txt = ts.dt.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+            else:
+                txt = ts.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+            vals = _none_where_na(txt.where(ts.notna(), None))
+        elif col == "incident_date":
+            ts = pd.to_datetime(s.astype(object).where(s.notna(), None), errors="coerce")
+            vals = _none_where_na(ts.dt.strftime("%Y-%m-%d").where(ts.notna(), None))
+        elif col == "incident_time":
+            t = s.astype("string").str.slice(0, 8)
+            t = t.where(t.notna() & (t != ""), None)
+            vals = _none_where_na(t + ".000000")
+        elif col in _FLOAT_COLS:
+            f = pd.to_numeric(s, errors="coerce").astype("float64")
+            vals = [None if x != x else x for x in f.tolist()]
+        elif col == "source_row":
+            vals = [int(x) for x in s.tolist()]
+        else:
+            vals = _none_where_na(s.astype(object).where(s.notna(), None))
+        names.append(col)
+        cols.append(vals)
+    return names, cols
+
+
 class Store(ABC):
     """Submissions, records, quarantine and audit behind one interface."""
 
@@ -183,7 +227,10 @@ class Store(ABC):
     def _insert_ignore(self, table: sa.Table) -> Any:
         """An INSERT that skips rows whose primary key exists."""
 
-    def _bulk_insert_records(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+    def _bulk_insert_records(self, conn: Connection, sid: int, df: pd.DataFrame) -> None:
+        rows = records_to_rows(df)
+        for row in rows:
+            row["submission_id"] = sid
         if rows:
             conn.execute(schema.records.insert(), rows)
 
@@ -302,7 +349,7 @@ class Store(ABC):
         department = department.upper()
         qdf = quarantine if quarantine is not None else pd.DataFrame(
             columns=["source_row", "field", "reason"])
-        rows = records_to_rows(records)
+        n_rows = len(records)
         s = schema.submissions
         try:
             with self._write_txn() as conn:
@@ -337,15 +384,13 @@ class Store(ABC):
                         file_sha256=file_sha256, source_filename=source_filename,
                         adapter=adapter,
                         rows_total=int(rows_total if rows_total is not None
-                                       else len(rows) + len(qdf) + rows_skipped),
-                        rows_accepted=len(rows), rows_quarantined=len(qdf),
+                                       else n_rows + len(qdf) + rows_skipped),
+                        rows_accepted=n_rows, rows_quarantined=len(qdf),
                         rows_skipped=int(rows_skipped), pii_scrubbed=int(pii_scrubbed),
                         uploaded_by=uploaded_by,
                     ).returning(s.c.submission_id)
                 ).scalar_one()
-                for row in rows:
-                    row["submission_id"] = sid
-                self._bulk_insert_records(conn, rows)
+                self._bulk_insert_records(conn, sid, records)
                 if len(qdf):
                     conn.execute(schema.quarantine.insert(), [
                         {"submission_id": sid, "source_row": int(q.source_row),
@@ -354,7 +399,7 @@ class Store(ABC):
                     ])
                 self._audit(conn, uploaded_by or "cli", "ingest", json.dumps({
                     "department": department, "period": period, "version": version,
-                    "file": source_filename, "accepted": len(rows),
+                    "file": source_filename, "accepted": n_rows,
                     "quarantined": len(qdf), "skipped": int(rows_skipped),
                 }))
         except (sa.exc.SQLAlchemyError, OSError, ValueError, TypeError) as exc:
