@@ -37,7 +37,6 @@ def geocoder_for(home: Path, store) -> Any:
 
 def normalised_key(text: str) -> str:
     """The key the geocoder looks corrections up by: its own scrub + normalise."""
-    from istvhub.geocode.normalise import normalise_text
-    from istvhub.geocode.pii import scrub_text
+    from istvhub.geocode.corrections import correction_key
 
-    return normalise_text(scrub_text(text)[0])
+    return correction_key(text)

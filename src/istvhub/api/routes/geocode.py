@@ -7,7 +7,6 @@ Corrections: an ED analyst corrects for their own department only; London-wide c
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -25,8 +24,6 @@ router = APIRouter(tags=["geocode"])
 
 Corrector = Annotated[User, Depends(require("ed_analyst", "admin"))]
 MAX_BATCH = 1000
-# a generous box around Greater London: corrections outside it are typos
-LAT_RANGE, LON_RANGE = (51.2, 51.8), (-0.6, 0.4)
 
 
 class GeocodeIn(BaseModel):
@@ -99,23 +96,20 @@ async def add_correction(body: CorrectionIn, request: Request, user: Corrector,
     if user.role == "ed_analyst" and dept is None and len(user.departments) == 1:
         dept = user.departments[0]
     _may_correct(user, dept)
+    from istvhub.geocode.corrections import LAT_RANGE, LON_RANGE
+
     if not (LAT_RANGE[0] <= body.lat <= LAT_RANGE[1] and LON_RANGE[0] <= body.lon <= LON_RANGE[1]):
         raise HTTPException(422, "field 'lat'/'lon': outside Greater London")
     if dept is not None and dept not in store.department_codes():
         raise HTTPException(422, "field 'department': not in the registry")
+    from istvhub.geocode.corrections import add_correction as store_correction
+
     key = normalised_key(body.text)
     if not key:
         raise HTTPException(422, "field 'text': nothing left to match after normalising")
-    with store.engine.begin() as conn:
-        # one active correction per (text, department): the newest wins
-        cond = [corr_t.c.normalised_text == key, corr_t.c.active == 1]
-        cond.append(corr_t.c.department.is_(None) if dept is None else corr_t.c.department == dept)
-        conn.execute(corr_t.update().where(*cond).values(active=0))
-        cid = conn.execute(corr_t.insert().values(
-            normalised_text=key, department=dept, lat=body.lat, lon=body.lon,
-            created_by=user.name, created_at=datetime.now(UTC), active=1,
-        ).returning(corr_t.c.id)).scalar_one()
-    audit(store, user, "corrections.add", f"id={cid} department={dept or 'London-wide'}", request)
+    # the geocode stage's own function: deactivates older ones, audits (geocode.correct)
+    cid = await run_in_threadpool(store_correction, store.url, body.text, body.lat, body.lon,
+                                  dept, user.name)
     home = request.app.state.settings.home
 
     def check() -> dict:

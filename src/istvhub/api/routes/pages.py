@@ -44,8 +44,7 @@ def _gate(request: Request, user: User | None, roles: tuple[str, ...]) -> Respon
     if user is None:
         return RedirectResponse("/signin", status_code=303)
     if user.role not in roles:
-        return HTMLResponse(f"<p>Your role ({user.role}) cannot use this page.</p>",
-                            status_code=403)
+        return _page(request, "forbidden.html", user, status_code=403)
     return None
 
 
