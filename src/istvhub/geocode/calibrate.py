@@ -17,8 +17,10 @@ import pandas as pd
 from istvhub.core.config import GAZETTEER_TABLES_DIR
 
 TABLE = "geocode_calibration.csv"
-#: a bin needs this many dev rows to stand alone; others pool into the all-types curve
-MIN_BIN = 5
+#: pseudo-observations at PRIOR_P added to every bin, and the highest confidence ever claimed
+PRIOR_N = 10.0
+PRIOR_P = 0.7
+CAP = 0.97
 
 
 @dataclass
@@ -60,9 +62,12 @@ def isotonic_bins(raw: np.ndarray, ok: np.ndarray) -> pd.DataFrame:
             out[-1] = [lo, hi, s + s2, n + n2]
     rows = []
     for lo, hi, s, n in out:
-        rows.append({"raw_lo": lo, "raw_hi": hi, "confidence": round((s + 0.5) / (n + 1.0), 3),
-                     "n": int(n)})
+        # shrink towards a modest prior (small bins never claim certainty) and cap: the
+        # development labels come from one generator, real extracts will be messier
+        conf = min((s + PRIOR_N * PRIOR_P) / (n + PRIOR_N), CAP)
+        rows.append({"raw_lo": lo, "raw_hi": hi, "confidence": conf, "n": int(n)})
     df = pd.DataFrame(rows)
     if len(df):
+        df["confidence"] = np.maximum.accumulate(df["confidence"].to_numpy()).round(3)
         df.loc[df.index[-1], "raw_hi"] = 1.0
     return df

@@ -9,6 +9,7 @@ tokens missing from the vocabulary are fuzzy-matched (rapidfuzz ``process.extrac
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+GRID_M = 500.0
 #: entry types the geocoder treats as named points of interest
 POI_TYPES = ("station", "venue", "hospital", "school", "bus_stop", "cycle_dock")
 POSTCODE_TYPES = ("postcode", "postcode_sector", "postcode_district")
@@ -192,22 +194,34 @@ class PlaceIndex:
                           if self.etype[i] == "postcode_district"}
         self.protected: frozenset[str] | set[str] = PROTECTED
         self._correct = lru_cache(maxsize=200_000)(self._correct_uncached)
-        # points of interest and streets for context-blocked fuzzy matching of residual text
+        # points of interest and streets for context-blocked fuzzy matching of residual text,
+        # on a 500 m grid so that "names near this district/street" is a few dict lookups
         fz = np.flatnonzero(np.isin(self.etype, POI_TYPES + ("street",)))
         self.fuzzy_rows = fz
         self.fuzzy_keys = np.array([_strip_the(k) for k in self.key[fz]], dtype=object)
+        self.fuzzy_type = self.etype[fz]
+        cells: dict[tuple[int, int], list[int]] = defaultdict(list)
+        gx = np.floor(self.x[fz] / GRID_M).astype(np.int64)
+        gy = np.floor(self.y[fz] / GRID_M).astype(np.int64)
+        for j, (a, b) in enumerate(zip(gx.tolist(), gy.tolist(), strict=True)):
+            cells[(a, b)].append(j)
+        self.fuzzy_grid = {k: np.asarray(v, dtype=np.int64) for k, v in cells.items()}
 
     def fuzzy_near(self, text: str, xs: np.ndarray, ys: np.ndarray, radius: float,
                    types: tuple[str, ...], cutoff: float = 84.0, limit: int = 5
                    ) -> list[tuple[int, float]]:
         """Rows of the given types within ``radius`` of any of the points whose name matches
         ``text`` fuzzily: (row, score 0-1). Blocking by place keeps this to a few hundred names."""
-        fx, fy = self.x[self.fuzzy_rows], self.y[self.fuzzy_rows]
-        near = np.zeros(len(fx), dtype=bool)
+        keys: set[tuple[int, int]] = set()
+        r = int(np.ceil(radius / GRID_M))
         for px, py in zip(xs[:50], ys[:50], strict=False):
-            near |= (np.abs(fx - px) <= radius) & (np.abs(fy - py) <= radius)
-        near &= np.isin(self.etype[self.fuzzy_rows], types)
-        idx = np.flatnonzero(near)
+            cx, cy = int(px // GRID_M), int(py // GRID_M)
+            keys.update((cx + i, cy + j) for i in range(-r, r + 1) for j in range(-r, r + 1))
+        parts = [self.fuzzy_grid[k] for k in keys if k in self.fuzzy_grid]
+        if not parts:
+            return []
+        idx = np.concatenate(parts)
+        idx = idx[np.isin(self.fuzzy_type[idx], types)]
         if not len(idx):
             return []
         q = _strip_the(text)
@@ -279,7 +293,7 @@ class PlaceIndex:
                             self.etype[k] in ("station", "area")
                             for k in self.by_key[key].tolist()))):
                     continue
-                q = float(np.prod(quality[i:j]))
+                q = math.prod(quality[i:j])
                 how = "exact" if q >= 0.999 else "fuzzy"
                 ids = self.by_key.get(key)
                 if ids is not None:

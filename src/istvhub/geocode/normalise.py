@@ -37,6 +37,7 @@ def load_shorthand(path: str | None = None) -> dict[str, str]:
         return {r["abbr"].strip().lower(): r["full"].strip().lower() for r in csv.DictReader(fh)}
 
 
+@lru_cache(maxsize=2)
 def _slash_pairs() -> dict[str, str]:
     return {k.replace("/", ""): v for k, v in load_shorthand().items() if "/" in k}
 
