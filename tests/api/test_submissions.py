@@ -152,3 +152,21 @@ def test_sanitize_filename_property(name):
     assert len(out) <= 89
     assert all(c.isascii() and (c.isalnum() or c in "._-") for c in out)
     assert not out.startswith(".")
+
+
+def test_simultaneous_uploads_of_one_month_version_cleanly(hub):
+    """Two different files for the same department-month at once: versions 1 and 2, exactly one
+    current, every record counted once (the store's per-department-month lock)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = [FEEDS / "RJZ01" / "RJZ01_2025-06.csv", FEEDS / "RJZ01" / "RJZ01_2025-06_v2.csv"]
+    with ThreadPoolExecutor(2) as ex:
+        res = list(ex.map(lambda p: _post(hub, "ed_other", p), files))
+    assert all(r.status_code == 201 for r in res), [r.text for r in res]
+    subs = hub.store.submissions("RJZ01")
+    assert sorted(subs["version"].tolist()) == [1, 2]
+    assert (subs["status"] == "current").sum() == 1
+    current = subs[subs["status"] == "current"].iloc[0]
+    recs = hub.store.current_records("RJZ01")
+    assert len(recs) == int(current["rows_accepted"])
+    assert recs["record_id"].is_unique
