@@ -36,6 +36,11 @@ JUNCTION_WORDS = frozenset("junction corner with and / x crossing meets".split()
 AREA_TYPES = ("area", "borough")
 MAIN_POI = ("station", "venue", "hospital", "school")
 #: words that say the text names an establishment (so unexplained words are its name)
+#: street types that make a name a road rather than a place ("common", "green" are places)
+ROAD_WORDS = frozenset(
+    "road street lane avenue place square crescent close court drive grove hill terrace walk "
+    "way row mews rise vale yard wharf embankment approach passage alley".split()
+)
 STATION_CUES = frozenset("station tube overground underground dlr rail railway".split())
 VENUE_CUES = frozenset(
     "pub bar club nightclub cafe coffee restaurant takeaway shop hotel inn tavern arms "
@@ -110,7 +115,7 @@ def _extra_places(entries: pd.DataFrame) -> pd.DataFrame:
     if not p.exists():
         return entries.iloc[0:0]
     t = pd.read_csv(p, dtype=str)
-    pcs = entries[entries["entry_type"] == "postcode"]
+    pcs = entries[entries["entry_type"].isin(["postcode", "postcode_sector"])]
     pcs = pcs.assign(_pc=pcs["name"].astype(str).str.replace(" ", "").str.upper())
     t["_pc"] = t["postcode"].str.replace(" ", "").str.upper()
     m = t.merge(pcs.drop(columns=["name", "key", "entry_type"]), on="_pc", how="inner")
@@ -119,7 +124,7 @@ def _extra_places(entries: pd.DataFrame) -> pd.DataFrame:
     m["key"] = m["name"].map(normalise_name)
     m["name"] = m["name"].str.title()
     m["entry_type"] = m["entry_type"].fillna("venue")
-    m["precision_m"] = 100.0
+    m["precision_m"] = np.where(m["entry_type"] == "area", 800.0, 100.0)
     m["entry_id"] = [f"geocode_places:{i}" for i in range(len(m))]
     return m[[c for c in entries.columns if c in m.columns]]
 
@@ -391,6 +396,12 @@ class Geocoder:
         area_spans = [s for s in chosen if any(ix.etype[i] in AREA_TYPES for i in s.ids)]
         residual = _residual(corrected, chosen, pc_tok)
 
+        # 1b. "X tube/stn" where X is no station name as written: fuzzy over station names
+        if STATION_CUES & words and not any(
+                ix.etype[i] == "station" for sp in chosen for i in sp.ids):
+            loc = self._station_fuzzy(corrected, tokens, contexts_pc, ed_xy)
+            if loc is not None:
+                return loc
         # 2. junction of two streets
         if len(street_spans) >= 2:
             a, b = street_spans[0], street_spans[1]
@@ -408,8 +419,18 @@ class Geocoder:
             p = max(poi_spans, key=lambda s: (s.end - s.start, s.quality))
             other = [s for s in chosen if s is not p]
             rows = [i for i in p.ids if ix.etype[i] in poi_ok]
-            if STATION_CUES & words and any(ix.etype[i] == "station" for i in rows):
-                rows = [i for i in rows if ix.etype[i] == "station"]
+            has_station = any(ix.etype[i] == "station" for i in rows)
+            before = corrected[p.start - 1] if p.start else None
+            if has_station and (STATION_CUES & words or (
+                    not (VENUE_CUES & words) and before not in ("on", "along", "off"))):
+                # a bare station name ("o/s angel", "opp chancery lane") means the station;
+                # "on wandsworth road" means the road
+                if not (p.key.split()[-1] in ROAD_WORDS and before in (None, "in")
+                        and any(ix.etype[i] == "street" for i in p.ids)
+                        and not (STATION_CUES & words)):
+                    rows = [i for i in rows if ix.etype[i] == "station"]
+            elif has_station and any(ix.etype[i] == "street" for i in p.ids):
+                rows = [i for i in rows if ix.etype[i] != "station"]
             ctx = contexts_pc + self._contexts(other)
             loc = self._pick(rows, p, ctx, ed_xy, "poi")
             agrees = isinstance(loc, _Loc) and loc.ctx_hits
@@ -417,6 +438,10 @@ class Geocoder:
             # receptionist means, and its station is a better point than a district centroid
             area_named = any(ix.etype[i] in AREA_TYPES for i in p.ids) \
                 and not (STATION_CUES & words) and not agrees
+            if area_named and residual and (VENUE_CUES & words or len(residual) >= 6):
+                alt = self._residual_match(residual, chosen, contexts_pc, ed_xy, words)
+                if alt is not None:  # "o/s the roundhouse chalk farm": a venue in the area
+                    return alt
             if area_named:
                 st = [i for i in rows if ix.etype[i] == "station"]
                 loc = self._pick(st, p, ctx, ed_xy, "poi") if st else None
@@ -470,6 +495,42 @@ class Geocoder:
             s = max(chosen, key=lambda s: (s.end - s.start, s.quality))
             return self._pick(list(s.ids), s, contexts_pc, ed_xy, "other")
         return None
+
+    def _station_fuzzy(self, corrected: list[str], tokens: list[str],
+                       contexts_pc: list[Context], ed_xy: tuple[float, float] | None
+                       ) -> _Loc | None:
+        ix = self.index
+        cue = next(k for k, t in enumerate(corrected) if t in STATION_CUES)
+        words = [t for t in tokens[max(0, cue - 4):cue] if t not in STOPWORDS
+                 and t not in SEPARATORS]
+        if not words:
+            return None
+        from rapidfuzz import fuzz, process
+
+        if not hasattr(self, "_station_rows"):
+            self._station_rows = np.flatnonzero(ix.etype == "station")
+            self._station_keys = [str(k) for k in ix.key[self._station_rows]]
+        best = None
+        for k in range(len(words)):  # "nr otwer gateway": try the last 1..4 words
+            q = " ".join(words[k:])
+            hits = process.extract(q, self._station_keys, scorer=fuzz.ratio, score_cutoff=80,
+                                   limit=6)
+            if hits and (best is None or hits[0][1] > best[0][1]):
+                best = hits
+        if not best:
+            return None
+        r = np.array([self._station_rows[h[2]] for h in best])
+        qual = np.array([h[1] / 100.0 for h in best])
+        ch = choose(ix.x[r], ix.y[r], qual, ix.etype[r], ix.borough[r], contexts_pc, ed_xy,
+                    ix.prec[r])
+        if ch.ambiguous:
+            return None
+        b = int(r[ch.best])
+        raw = self._raw_conf(SpanHit(0, 0, "", (), float(qual[ch.best]), "fuzzy"), ch,
+                             "station", len(r))
+        return _Loc("station", float(ix.x[b]), float(ix.y[b]), float(ix.prec[b]), raw,
+                    ix.name[b], b, f"station {ix.name[b]}, {ix.borough[b]} (station name "
+                    "matched approximately)")
 
     def _residual_match(self, residual: str, chosen: list[SpanHit], contexts_pc: list[Context],
                         ed_xy: tuple[float, float] | None, words: set[str]) -> _Loc | None:
