@@ -106,6 +106,16 @@ def test_invalid_users_are_refused(hub, role, kw):
         users.add_user(hub.store.engine, "x", role, **kw)
 
 
+def test_admin_api_canonicalises_and_checks_borough_names(hub):
+    ok = hub.client.post("/users", headers=hub.h("admin"),
+                         json={"name": "csp-w", "role": "csp_analyst",
+                               "boroughs": ["city of westminster"]})
+    assert ok.status_code == 201 and ok.json()["boroughs"] == ["Westminster"]
+    bad = hub.client.post("/users", headers=hub.h("admin"),
+                          json={"name": "csp-x", "role": "csp_analyst", "boroughs": ["Gotham"]})
+    assert bad.status_code == 422 and "'borough'" in bad.json()["detail"]
+
+
 def test_duplicate_user_name_refused(hub):
     with pytest.raises(users.UserError):
         users.add_user(hub.store.engine, "admin-1", "admin")

@@ -40,10 +40,22 @@ def list_users(_: AdminDep, store: StoreDep) -> list[dict]:
 
 @router.post("/users", status_code=201)
 def add_user(body: NewUser, admin: AdminDep, store: StoreDep, request: Request) -> NewUserOut:
+    known = None
+    if body.boroughs:
+        import json
+
+        from istvhub._errors import SourcesNotFound
+        from istvhub.api.geo import borough_outlines_geojson
+
+        try:
+            fc = json.loads(borough_outlines_geojson(request.app.state.settings))
+            known = [f["properties"]["name"] for f in fc["features"]]
+        except SourcesNotFound:
+            known = None
     try:
         user, token = users_mod.add_user(
             store.engine, body.name, body.role, departments=body.departments,
-            boroughs=body.boroughs, expires_days=body.expires_days)
+            boroughs=body.boroughs, expires_days=body.expires_days, known_boroughs=known)
     except users_mod.UserError as exc:
         raise HTTPException(422, str(exc)) from exc
     audit(store, admin, "users.add", f"user={user.name} role={user.role}", request)
