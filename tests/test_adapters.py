@@ -4,7 +4,7 @@ matching on layouts no adapter was written for, and the declarative mapping file
 from __future__ import annotations
 
 import io
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pandas as pd
@@ -214,3 +214,54 @@ def test_semicolon_sniffed_with_commas_in_text():
     assert table.delimiter == ";"
     assert table.frame.iloc[0]["AssaultLocDesc"] == "o/s shop, high st, sw8"
     assert len(pd.read_csv(io.StringIO(text), sep=";").columns) == len(table.headers)
+
+
+def test_unseen_pipe_layout_with_datetime_columns():
+    """Like the St George's export but renamed: found by synonyms alone (generic layout)."""
+    text = ("Attendance No|Site|Arrived|Injured|Mech|Place|Location|Age|Sex\n"
+            "X1|RJ701|01-Jan-2025 00:26|31-Dec-2024 21:47|KNIFE|STREET|lisle cl|21|M\n"
+            "X2|RJ701|02-Jan-2025 14:00||PUNCH/KICK|PUB/CLUB|o/s the swan|33|F\n")
+    table = read_table(text.encode(), "export.txt", vocabulary())
+    layout, _ = detect_layout(table.headers)
+    a = adapt(table, layout, file="export.txt")
+    r = a.records.set_index("source_row")
+    assert (a.department, a.period) == ("RJ701", "2025-01")
+    assert r.loc[1, "arrival_at"] == pd.Timestamp("2025-01-01 00:26")
+    assert (r.loc[1, "incident_date"], r.loc[1, "incident_time"]) == (date(2024, 12, 31),
+                                                                      "21:47:00")
+    assert list(r["weapon"]) == ["sharp", "body_part"]
+    assert list(r["location_type"]) == ["street", "licensed_premises"]
+    assert list(r["age_band"]) == ["18-24", "25-34"]
+
+
+def test_day_month_order_inferred_from_column():
+    """A US-ordered column in a day-first layout: the order that parses the column wins."""
+    text = ("AttendanceRef;AttendanceDate;AttendanceTime;AssaultLocDesc\n"
+            "R1;03/14/2025;10:00;high st\nR2;03/02/2025;11:00;market\n")
+    table = read_table(text.encode(), "p.csv", vocabulary())
+    a = adapt(table, get_layout("legacy_pas"), file="p.csv", department="RQXM1")
+    assert list(a.records["arrival_at"].dt.date) == [date(2025, 3, 14), date(2025, 3, 2)]
+
+
+def test_department_name_in_site_column():
+    text = ("Site,Arrival Date,Arrival Time,Location\n"
+            "St Thomas' Hospital,2025-05-01,10:00,waterloo stn\n")
+    table = read_table(text.encode(), "x.csv", vocabulary())
+    a = adapt(table, detect_layout(table.headers)[0], file="x.csv",
+              aliases={"st thomas hospital": "RJ122"})
+    assert a.department == "RJ122"
+
+
+def test_xlsx_data_on_second_sheet(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["Notes: monthly extract for the CSP"])
+    ws = wb.create_sheet("Data")
+    ws.append(["Ref", "Date seen", "Time seen", "Where did it happen", "What with"])
+    ws.append(["U1", datetime(2025, 6, 3), "13:00", "outside tesco", "Knife"])
+    p = tmp_path / "two_sheets.xlsx"
+    wb.save(p)
+    table = read_table(p.read_bytes(), p.name, vocabulary())
+    a = adapt(table, detect_layout(table.headers)[0], file=p.name, department="R1K12")
+    assert a.records["weapon"].tolist() == ["sharp"]

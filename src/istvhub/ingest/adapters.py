@@ -83,15 +83,17 @@ def _period_of(value: str) -> str | None:
 
 
 def _resolve_department(raw: pd.DataFrame, cols: dict[str, str], layout: Layout,
-                        option: str | None, file: str) -> str:
+                        option: str | None, file: str,
+                        aliases: dict[str, str] | None = None) -> str:
     opt = option.strip().upper() if option else None
     const = layout.constants.get("department")
     const = const.strip().upper() if const else None
     col_val = None
     c = cols.get("department")
     if c is not None:
-        vals = raw[c].str.strip().str.upper()
-        uniq = sorted(set(vals[vals != ""].tolist()))
+        vals = raw[c].str.strip()
+        uniq = sorted({(aliases or {}).get(P.norm_text(v), v.upper())
+                       for v in vals[vals != ""].unique().tolist()})
         if len(uniq) > 1:
             raise FileRejected("more than one department code in one file: upload one "
                                "department per file", file=file, field=c)
@@ -114,8 +116,12 @@ def _resolve_department(raw: pd.DataFrame, cols: dict[str, str], layout: Layout,
 
 
 def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None = None,
-          period: str | None = None) -> Adapted:
-    """Map a raw table to canonical records with the given layout."""
+          period: str | None = None, aliases: dict[str, str] | None = None) -> Adapted:
+    """Map a raw table to canonical records with the given layout.
+
+    ``aliases`` maps normalised department names (from the registry) to ODS codes, so a site
+    column holding "St Thomas' Hospital" instead of RJ122 still resolves.
+    """
     raw = table.frame
     cols = layout.map_columns(table.headers)
     n_total = len(raw)
@@ -126,7 +132,7 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
 
     if period is not None and not PERIOD_RE.match(period.strip()):
         raise FileRejected("--period must be YYYY-MM", file=file, field="--period")
-    dept = _resolve_department(raw, cols, layout, department, file)
+    dept = _resolve_department(raw, cols, layout, department, file, aliases)
 
     # --- which rows are ISTV records (ECDS: intent = assault) --------------------------------
     keep = pd.Series(True, index=raw.index)
@@ -227,8 +233,16 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
     # --- codes -------------------------------------------------------------------------------
     weapon, weapon_text = _weapon(df, cols, layout, flag)
     location_type = _location_type(df, cols, layout, flag)
-    loc_text = df[cols["location_text"]].astype("string").str.strip() \
-        if "location_text" in cols else pd.Series(pd.NA, index=df.index, dtype="string")
+    if "location_text" in cols:
+        loc_text = df[cols["location_text"]].astype("string").str.strip()
+    else:
+        loc_text = pd.Series(pd.NA, index=df.index, dtype="string")
+        # a "place" column that is mostly free text is the location description
+        tcol = cols.get("location_type_code") or cols.get("place")
+        if tcol is not None:
+            _lt, miss, unrec = P.map_codes(df[tcol], "location_type")
+            if (~miss).sum() and unrec.sum() > 0.5 * (~miss).sum():
+                loc_text = df[tcol].astype("string").str.strip()
     if "age_band" in cols:
         age_band, unrec = P.age_bands_from_text(df[cols["age_band"]])
         if "age" in cols:

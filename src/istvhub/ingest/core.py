@@ -73,6 +73,21 @@ def department_from_filename(filename: str, known: set[str]) -> str | None:
     return hits.pop() if len(hits) == 1 else None
 
 
+def department_aliases(store: Store) -> dict[str, str]:
+    """Normalised registry names -> ODS code ("st thomas hospital" -> RJ122)."""
+    from istvhub.ingest.parsing import norm_text
+
+    deps = store.departments()
+    out: dict[str, str] = {}
+    for code, name in zip(deps["ods_code"], deps["name"], strict=True):
+        if name:
+            n = norm_text(str(name).replace("'", ""))
+            out[n] = code
+            out[norm_text(str(name))] = code
+        out[norm_text(code)] = code
+    return out
+
+
 def choose_layout(headers: list[str], adapter: str | None) -> Layout:
     if adapter:
         return get_layout(adapter)
@@ -145,7 +160,8 @@ def ingest_bytes(
     if department is None and "department" not in layout.map_columns(table.headers) \
             and "department" not in layout.constants:
         department = department_from_filename(filename, known)
-    adapted: Adapted = adapt(table, layout, file=filename, department=department, period=period)
+    adapted: Adapted = adapt(table, layout, file=filename, department=department, period=period,
+                             aliases=department_aliases(store))
     if adapted.department not in known:
         raise UnknownDepartment("department is not in the registry of ISTV departments",
                                 file=filename, field="department")

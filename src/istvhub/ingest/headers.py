@@ -22,7 +22,8 @@ TOKEN_SYNONYMS = {
     "att": "attendance", "inc": "incident", "dept": "department", "org": "organisation",
     "organization": "organisation", "grp": "group", "cd": "code", "ref": "reference",
     "refno": "reference", "datetime": "date time", "timestamp": "date time", "typ": "type",
-    "snomedct": "snomed ct", "dob": "dob",
+    "snomedct": "snomed ct", "dob": "dob", "mech": "mechanism", "wpn": "weapon",
+    "cat": "category", "plc": "place", "inj": "injury", "arrv": "arrival",
 }
 STOPWORDS = frozenset({"of", "the", "a", "an", "at", "did", "it", "to", "and", "by", "s", "was",
                        "is", "in", "on", "for"})

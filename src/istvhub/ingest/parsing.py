@@ -46,6 +46,19 @@ _MIN_DATE = pd.Timestamp("1900-01-01")
 _MAX_DATE = pd.Timestamp("2100-01-01")
 
 
+def _try_formats(raw: pd.Series, fmts: tuple[str, ...], out: pd.Series, todo: pd.Series) -> None:
+    """Parse the still-unparsed values with each format in turn (in place)."""
+    for fmt in fmts:
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(raw[todo], format=fmt, errors="coerce")
+        ok = parsed.notna() & (parsed >= _MIN_DATE) & (parsed < _MAX_DATE)
+        if ok.any():
+            idx = ok[ok].index
+            out.loc[idx] = parsed[ok].astype("datetime64[ns]")
+            todo.loc[idx] = False
+
+
 def _clean(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Stripped string values and the mask of missing ones."""
     raw = s.astype("string").str.strip()
@@ -62,21 +75,24 @@ def parse_dates(s: pd.Series, *, dayfirst: bool = True, formats: tuple[str, ...]
     says, then the other order, then Excel serial numbers (days since 1899-12-30).
     """
     raw, missing = _clean(s)
+    raw = raw.str.replace(r"(?:Z|[+-]00:?00| UTC| GMT)$", "", regex=True)  # UTC suffixes
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     todo = ~missing
-    order = (DAYFIRST_FORMATS, MONTHFIRST_FORMATS) if dayfirst else (MONTHFIRST_FORMATS,
-                                                                      DAYFIRST_FORMATS)
-    fmts = tuple(formats) + ISO_FORMATS + order[0] + order[1]
-    for fmt in fmts:
-        if not todo.any():
-            break
-        vals = raw[todo]
-        parsed = pd.to_datetime(vals, format=fmt, errors="coerce")
-        ok = parsed.notna() & (parsed >= _MIN_DATE) & (parsed < _MAX_DATE)
-        if ok.any():
-            idx = ok[ok].index
-            out.loc[idx] = parsed[ok].astype("datetime64[ns]")
-            todo.loc[idx] = False
+    _try_formats(raw, tuple(formats) + ISO_FORMATS, out, todo)
+    if todo.any():
+        # day/month order: the one that parses more of this column wins; ties follow the layout
+        first, second = (DAYFIRST_FORMATS, MONTHFIRST_FORMATS) if dayfirst else (
+            MONTHFIRST_FORMATS, DAYFIRST_FORMATS)
+        sample = todo[todo].index[:500]
+        rs = raw.loc[sample]
+        todo_a = pd.Series(True, index=sample)
+        _try_formats(rs, first, pd.Series(pd.NaT, index=sample, dtype="datetime64[ns]"), todo_a)
+        todo_b = pd.Series(True, index=sample)
+        _try_formats(rs, second, pd.Series(pd.NaT, index=sample, dtype="datetime64[ns]"),
+                     todo_b)
+        if int(todo_b.sum()) < int(todo_a.sum()):
+            first, second = second, first
+        _try_formats(raw, first + second, out, todo)
     if todo.any():
         vals = raw[todo]
         serial = vals.str.match(_EXCEL_SERIAL).fillna(False).astype(bool)

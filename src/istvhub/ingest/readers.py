@@ -157,11 +157,16 @@ def read_xlsx(data: bytes, file: str, vocab: list[HeaderKey]) -> RawTable:
     except Exception as exc:  # openpyxl raises many types for corrupt files
         raise FileRejected(f"XLSX cannot be opened ({type(exc).__name__})", file=file) from exc
     try:
-        ws = wb.worksheets[0]
-        rows = [[_cell_str(v) for v in r] for r in ws.iter_rows(values_only=True)]
+        # the first sheet normally; another sheet only when it looks far more like the data
+        best: tuple[int, int, list[list[str]]] | None = None
+        for ws in wb.worksheets[:5]:
+            rows = [[_cell_str(v) for v in r] for r in ws.iter_rows(values_only=True)]
+            i, sc = _header_row(rows, vocab)
+            if best is None or sc > best[1] + 1:
+                best = (i, sc, rows)
     finally:
         wb.close()
-    idx, sc = _header_row(rows, vocab)
+    idx, sc, rows = best if best else (-1, 0, [])
     if idx < 0 or sc < 2:
         raise FileRejected("no header row with known column names found in the first "
                            f"{HEADER_SCAN_ROWS} rows of the first sheet", file=file)
