@@ -387,7 +387,9 @@ class Geocoder:
                                np.array([ix.x[ix.postcode[p.key]]]),
                                np.array([ix.y[ix.postcode[p.key]]]),
                                max(PC_RADIUS.get(p.kind, 1500.0),
-                                   float(ix.prec[ix.postcode[p.key]])))
+                                   float(ix.prec[ix.postcode[p.key]])),
+                               district=(ix.name[ix.postcode[p.key]].split()[0].upper()
+                                         if p.kind == "postcode_district" else None))
                        for p in pcs]
         words = set(corrected)
         street_spans = [s for s in chosen if any(ix.etype[i] == "street" for i in s.ids)]
@@ -421,8 +423,10 @@ class Geocoder:
             rows = [i for i in p.ids if ix.etype[i] in poi_ok]
             has_station = any(ix.etype[i] == "station" for i in rows)
             before = corrected[p.start - 1] if p.start else None
+            ctx = contexts_pc + self._contexts(other)
             if has_station and (STATION_CUES & words or (
-                    not (VENUE_CUES & words) and before not in ("on", "along", "off"))):
+                    not (VENUE_CUES & words) and before not in ("on", "along", "off")
+                    and not ctx)):
                 # a bare station name ("o/s angel", "opp chancery lane") means the station;
                 # "on wandsworth road" means the road
                 if not (p.key.split()[-1] in ROAD_WORDS and before in (None, "in")
@@ -522,7 +526,7 @@ class Geocoder:
         r = np.array([self._station_rows[h[2]] for h in best])
         qual = np.array([h[1] / 100.0 for h in best])
         ch = choose(ix.x[r], ix.y[r], qual, ix.etype[r], ix.borough[r], contexts_pc, ed_xy,
-                    ix.prec[r])
+                    ix.prec[r], ix.district[r])
         if ch.ambiguous:
             return None
         b = int(r[ch.best])
@@ -552,7 +556,8 @@ class Geocoder:
         rows = [h[0] for h in hits]
         q = np.array([h[1] for h in hits])
         r = np.asarray(rows)
-        ch = choose(ix.x[r], ix.y[r], q, ix.etype[r], ix.borough[r], ctx, ed_xy, ix.prec[r])
+        ch = choose(ix.x[r], ix.y[r], q, ix.etype[r], ix.borough[r], ctx, ed_xy, ix.prec[r],
+                    ix.district[r])
         best = int(r[ch.best])
         if ch.ambiguous:
             return None
@@ -598,7 +603,8 @@ class Geocoder:
             return None
         r = np.asarray(rows, dtype=np.int64)
         q = np.full(len(r), span.quality)
-        ch = choose(ix.x[r], ix.y[r], q, ix.etype[r], ix.borough[r], ctx, ed_xy, ix.prec[r])
+        ch = choose(ix.x[r], ix.y[r], q, ix.etype[r], ix.borough[r], ctx, ed_xy, ix.prec[r],
+                    ix.district[r])
         best = int(r[ch.best])
         et = str(ix.etype[best])
         mt = MATCH_TYPE_OF.get(et, "street")

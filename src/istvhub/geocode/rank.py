@@ -36,6 +36,7 @@ class Context:
     ys: np.ndarray
     radius: float
     borough: str | None = None
+    district: str | None = None  # postcode district named in the text ("SE1")
 
 
 @dataclass
@@ -51,8 +52,16 @@ class Choice:
 
 
 def context_bonus(x: np.ndarray, y: np.ndarray, boroughs: np.ndarray | None,
-                  ctx: Context) -> np.ndarray:
-    """Bonus for candidates within the context's radius, penalty for ones far outside it."""
+                  ctx: Context, districts: np.ndarray | None = None) -> np.ndarray:
+    """Bonus for candidates within the context's radius, penalty for ones far outside it.
+    A postcode district named in the text is matched by the candidates' own district."""
+    if ctx.district and districts is not None:
+        known = np.array([d is not None for d in districts])
+        same = np.array([d is not None and str(d).upper() == ctx.district for d in districts])
+        if known.any() and same.any():
+            near = context_bonus(x, y, None, Context(ctx.kind, ctx.name, ctx.xs, ctx.ys,
+                                                     ctx.radius))
+            return np.where(same, CONTEXT_BONUS, np.minimum(near, 0.5 * CONTEXT_BONUS))
     if ctx.kind == "borough" and boroughs is not None and ctx.borough:
         same = np.array([b is not None and str(b).lower() == ctx.borough.lower()
                          for b in boroughs])
@@ -70,13 +79,14 @@ def context_bonus(x: np.ndarray, y: np.ndarray, boroughs: np.ndarray | None,
 
 def choose(x: np.ndarray, y: np.ndarray, quality: np.ndarray, types: np.ndarray,
            boroughs: np.ndarray | None, contexts: list[Context],
-           ed_xy: tuple[float, float] | None, precision: np.ndarray | None = None) -> Choice:
+           ed_xy: tuple[float, float] | None, precision: np.ndarray | None = None,
+           districts: np.ndarray | None = None) -> Choice:
     """Pick the best candidate; flag ambiguity between far-apart near-equal candidates."""
     score = quality.astype(float).copy()
     score += np.array([TYPE_PRIOR.get(str(t), 0.0) for t in types])
     ctx_scores = []
     for ctx in contexts:
-        b = context_bonus(x, y, boroughs, ctx)
+        b = context_bonus(x, y, boroughs, ctx, districts)
         ctx_scores.append(b)
         score += b
     ed_d = None
