@@ -297,6 +297,12 @@ class PlaceIndex:
                 how = "exact" if q >= 0.999 else "fuzzy"
                 ids = self.by_key.get(key)
                 if ids is not None:
+                    if span[0] == "the" and j - i >= 2:  # "the coronet" also names "Coronet"
+                        rest = " ".join(span[1:])
+                        more = [a for a in (self.by_key.get(rest), self.by_core.get(rest))
+                                if a is not None]
+                        if more:
+                            ids = np.unique(np.concatenate([ids, *more]))
                     hits.append(SpanHit(i, j, key, tuple(ids.tolist()), q, how))
                     continue
                 ids = self.by_core.get(key)
