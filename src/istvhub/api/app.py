@@ -27,13 +27,35 @@ def _error_body(exc: IstvhubError) -> dict:
     return body
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """An app serving one hub (``settings.home`` / ``settings.db_url``)."""
+def _warm_up(app: FastAPI) -> None:
+    """Open the store and load the block index before the first request needs them."""
+    import logging
+
+    from istvhub.api.deps import ensure_store
+
+    try:
+        ensure_store(app)
+        if (app.state.settings.gazetteer_dir / "CURRENT").is_file():
+            from istvhub.api.layers_cache import network_for
+
+            network_for(app.state.settings.home)
+    except Exception as exc:  # noqa: BLE001 - warm-up is an optimisation; requests still work
+        logging.getLogger(__name__).warning("warm-up skipped: %s", type(exc).__name__)
+
+
+def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> FastAPI:
+    """An app serving one hub (``settings.home`` / ``settings.db_url``); ``warm_up`` loads the
+    street-block index in the background at start (what `istvhub serve` does)."""
     if settings is None:
         settings = Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if warm_up:
+            import threading
+
+            threading.Thread(target=_warm_up, args=(app,), daemon=True,
+                             name="istvhub-warm-up").start()
         yield
         store = getattr(app.state, "store", None)
         if store is not None and hasattr(store, "engine"):
@@ -77,4 +99,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """uvicorn factory (``--workers`` needs an import string): settings from the environment."""
-    return create_app(Settings())
+    return create_app(Settings(), warm_up=True)

@@ -35,14 +35,17 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_store(request: Request) -> Any:
-    """One store (one engine, one pool) per process, opened on first use."""
-    app = request.app
+def ensure_store(app: Any) -> Any:
+    """One store (one engine, one pool) per app, opened on first use."""
     if getattr(app.state, "store", None) is None:
         with _store_lock:
             if getattr(app.state, "store", None) is None:
                 app.state.store = open_app_store(app.state.settings)
     return app.state.store
+
+
+def get_store(request: Request) -> Any:
+    return ensure_store(request.app)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
