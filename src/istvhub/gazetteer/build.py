@@ -85,6 +85,22 @@ Progress = Callable[[str], None]
 
 # --------------------------------------------------------------------------- helpers
 
+def _nearest_district(tree: shapely.STRtree, districts: np.ndarray, pts: np.ndarray,
+                      within_m: float = 3000.0) -> np.ndarray:
+    """Postcode district of the nearest unit postcode (None beyond ``within_m``).
+
+    ``query_nearest`` without ``max_distance`` is several times faster here; the distance is
+    checked afterwards."""
+    out = np.full(len(pts), None, dtype=object)
+    if len(pts) == 0:
+        return out
+    pi, ci = tree.query_nearest(pts, all_matches=False)
+    d = shapely.distance(pts[pi], tree.geometries[ci])
+    ok = d <= within_m
+    out[pi[ok]] = districts[ci[ok]]
+    return out
+
+
 def _hash(*parts: object, n: int = 12) -> str:
     return hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()[:n]
 
@@ -437,10 +453,7 @@ def build(sources: Path | None = None, out: Path | None = None,
     pois["borough"] = net._borough_of_points(pts, boroughs)
     pois["lsoa_code"] = net.lsoa_of(lsoas, lsoa_tree, pois["easting"], pois["northing"])
     cp_tree = shapely.STRtree(shapely.points(cp["easting"].to_numpy(), cp["northing"].to_numpy()))
-    pi, ci = cp_tree.query_nearest(pts, max_distance=3000.0, all_matches=False)
-    dist = np.full(len(pois), None, dtype=object)
-    dist[pi] = cp["district"].to_numpy()[ci]
-    pois["district"] = dist
+    pois["district"] = _nearest_district(cp_tree, cp["district"].to_numpy(), pts)
     keep = pois["borough"].notna().to_numpy()
     pois, variants = pois[keep], variants[keep]
 
@@ -484,7 +497,10 @@ def build(sources: Path | None = None, out: Path | None = None,
     step("keys")
     entries = pd.concat(parts, ignore_index=True)
     entries = entries.drop_duplicates("entry_id")
-    entries["key"] = entries["name"].map(_cached_norm)
+    pcs = entries["entry_type"].isin(["postcode", "postcode_sector", "postcode_district"])
+    # a postcode's key is its lower-case form (what normalise_name gives, without the cost)
+    entries["key"] = np.where(pcs, entries["name"].astype(str).str.lower(),
+                              entries["name"].map(_cached_norm))
     _fill_lsoa_district(entries, lsoas, lsoa_tree, cp)
     lon, lat = S.to_wgs(entries["easting"], entries["northing"])
     entries["lon"] = lon
@@ -557,10 +573,7 @@ def _fill_lsoa_district(entries: pd.DataFrame, lsoas, lsoa_tree, cp: pd.DataFram
         tree = shapely.STRtree(shapely.points(cp["easting"].to_numpy(), cp["northing"].to_numpy()))
         pts = shapely.points(entries.loc[miss, "easting"].to_numpy(float),
                              entries.loc[miss, "northing"].to_numpy(float))
-        pi, ci = tree.query_nearest(pts, max_distance=3000.0, all_matches=False)
-        vals = np.full(int(miss.sum()), None, dtype=object)
-        vals[pi] = cp["district"].to_numpy()[ci]
-        entries.loc[miss, "district"] = vals
+        entries.loc[miss, "district"] = _nearest_district(tree, cp["district"].to_numpy(), pts)
 
 
 def _remove_dead_partials(out: Path) -> None:

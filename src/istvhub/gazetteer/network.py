@@ -52,28 +52,34 @@ def read_all_lines(files: Sequence[Path], log: Callable[[str], None] = lambda m:
                    ) -> gpd.GeoDataFrame:
     """Every line source, deduplicated: later files only add lines not already covered."""
     kept: list[gpd.GeoDataFrame] = []
-    cover = None
-    files = list(files)
-    for k, f in enumerate(files):
+    for f in files:
         g = read_lines(Path(f))
         if g.empty:
             continue
-        if cover is not None:
-            inside = shapely.intersection(g.geometry.values, cover)
-            frac = shapely.length(inside) / np.maximum(shapely.length(g.geometry.values), 1e-9)
-            g = g[frac < 0.8]
+        if kept:
+            g = g[covered_share(g.geometry.values, np.concatenate(
+                [k.geometry.values for k in kept])) < 0.8]
         log(f"{Path(f).name}: {len(g)} lines")
-        if g.empty:
-            continue
-        kept.append(g)
-        if k == len(files) - 1:
-            break  # nothing after this file to deduplicate against it
-        new_cover = shapely.buffer(shapely.union_all(g.geometry.values), 2.0)
-        cover = new_cover if cover is None else shapely.union(cover, new_cover)
-        shapely.prepare(cover)
+        if not g.empty:
+            kept.append(g)
     if not kept:
         return gpd.GeoDataFrame({"names": [], "highway": []}, geometry=[], crs=27700)
     return gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=27700)
+
+
+def covered_share(lines: np.ndarray, earlier: np.ndarray, within_m: float = 2.0,
+                  step_m: float = 5.0) -> np.ndarray:
+    """Share of each line lying within ``within_m`` of an earlier line, from points sampled
+    every ``step_m`` along it (an STRtree radius query, not a union of buffers)."""
+    n = np.maximum(np.ceil(shapely.length(lines) / step_m).astype(int), 1) + 1
+    owner = np.repeat(np.arange(len(lines)), n)
+    start = np.repeat(np.cumsum(n) - n, n)
+    frac = (np.arange(len(owner)) - start) / np.repeat(n - 1, n)
+    pts = shapely.line_interpolate_point(lines[owner], frac, normalized=True)
+    hit, _ = shapely.STRtree(earlier).query(pts, predicate="dwithin", distance=within_m)
+    covered = np.zeros(len(pts), dtype=bool)
+    covered[hit] = True
+    return np.bincount(owner, weights=covered, minlength=len(lines)) / n
 
 
 def _hash(*parts: object, n: int = 12) -> str:
