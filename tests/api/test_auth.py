@@ -146,3 +146,10 @@ def test_cli_users_add_prints_token_once_and_list_hides_it(tmp_path, monkeypatch
     eng = sa.create_engine(db)
     assert users.authenticate(eng, token) is None
     eng.dispose()
+
+
+def test_openapi_documents_the_upload_form(hub):
+    spec = hub.client.get("/openapi.json").json()
+    body = spec["paths"]["/submissions"]["post"]["requestBody"]["content"]
+    assert "file" in body["multipart/form-data"]["schema"]["properties"]
+    assert "/ogc/collections/{collection_id}/items" in spec["paths"]

@@ -75,7 +75,18 @@ def run_ingest(store: Any, path, *, filename: str, department: str | None, perio
     return out
 
 
-@router.post("/submissions", status_code=201)
+UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {
+        "file": {"type": "string", "format": "binary",
+                 "description": "CSV or XLSX monthly extract"},
+        "department": {"type": "string", "description": "ODS code (default: your department)"},
+        "period": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
+        "adapter": {"type": "string", "description": "force a layout (default: detected)"},
+    }}}}}}
+
+
+@router.post("/submissions", status_code=201, openapi_extra=UPLOAD_FORM)
 async def upload(request: Request, user: UploaderDep, store: StoreDep) -> dict:
     """Upload one monthly extract (multipart field ``file``; optional ``department``, ``period``,
     ``adapter``). Streams to disk; 413 past the size limit; 422 with file/row/field when the whole
