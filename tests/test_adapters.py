@@ -265,3 +265,16 @@ def test_xlsx_data_on_second_sheet(tmp_path):
     table = read_table(p.read_bytes(), p.name, vocabulary())
     a = adapt(table, detect_layout(table.headers)[0], file=p.name, department="R1K12")
     assert a.records["weapon"].tolist() == ["sharp"]
+
+
+@pytest.mark.parametrize("bad_first", [True, False])
+def test_row_with_unquoted_separator_is_quarantined_not_fatal(bad_first):
+    head = "Site_Code_of_Treatment,Arrival_Date,Arrival_Time,Assault_Location_Description\n"
+    bad = "RJ122,2025-03-01,10:00,o/s shop, high st\n"
+    good = "RJ122,2025-03-02,11:00,market\n"
+    text = head + (bad + good if bad_first else good + bad)
+    table = read_table(text.encode(), "x.csv", vocabulary())
+    a = adapt(table, get_layout("istv_mds"), file="x.csv")
+    bad_row = 1 if bad_first else 2
+    assert [(i.row, i.field) for i in a.issues] == [(bad_row, "row")]
+    assert a.rows_total == 2 and a.records["location_text"].tolist() == ["market"]

@@ -124,9 +124,10 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
     """
     raw = table.frame
     cols = layout.map_columns(table.headers)
-    n_total = len(raw)
+    n_total = len(raw) + len(table.bad_rows)
     rows = pd.Series(np.asarray(raw.index) + 1, index=raw.index)  # 1-based data row numbers
-    issues: list[Issue] = []
+    issues: list[Issue] = [Issue(r, "row", "row has more fields than the header (unquoted "
+                                 "separator in text?)") for r in table.bad_rows]
     fmts = tuple(layout.date_formats)
     mu = layout.midnight_unknown
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 import pandas as pd
@@ -27,6 +28,8 @@ class RawTable:
     fmt: str  # csv | xlsx
     encoding: str | None = None
     delimiter: str | None = None
+    #: 1-based data rows that could not be split into the header's columns (quarantined)
+    bad_rows: list[int] = field(default_factory=list)
 
 
 def decode(data: bytes, file: str, encoding: str | None = None) -> tuple[str, str]:
@@ -103,26 +106,50 @@ def read_csv_text(text: str, file: str, vocab: list[HeaderKey]) -> RawTable:
     _sc, _n, neg_idx, delim = best
     idx = -neg_idx
     try:
-        df = pd.read_csv(
-            io.StringIO(text), sep=delim, dtype=str, keep_default_na=False, na_filter=False,
-            skiprows=idx, header=0, skip_blank_lines=True, engine="c", quotechar='"',
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        msg = str(exc)
-        where = ""
-        if "line" in msg:
-            import re
-
-            m = re.search(r"line (\d+)", msg)
-            if m:
-                where = f" (line {int(m.group(1)) + idx})"
-        raise FileRejected(f"CSV cannot be parsed{where}: rows do not match the header",
-                           file=file) from exc
+        with warnings.catch_warnings():
+            # extra fields on the first row only warn: treat them like any ragged row
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(
+                io.StringIO(text), sep=delim, dtype=str, keep_default_na=False, na_filter=False,
+                skiprows=idx, header=0, skip_blank_lines=True, engine="c", quotechar='"',
+                index_col=False,
+            )
+    except (pd.errors.ParserError, pd.errors.ParserWarning):
+        return _read_csv_lenient(text, idx, delim, file)
+    except (pd.errors.EmptyDataError, ValueError) as exc:
+        raise FileRejected("CSV cannot be parsed", file=file) from exc
     headers = _dedupe([str(c) for c in df.columns])
     df.columns = headers
     df = df.astype("string").fillna("")
     df = _drop_blank_rows(df)
     return RawTable(df, headers, idx + 1, "csv", delimiter=delim)
+
+
+def _read_csv_lenient(text: str, idx: int, delim: str, file: str) -> RawTable:
+    """Row by row: rows with more fields than the header (an unquoted separator in free text)
+    are set aside for quarantine instead of failing the whole file."""
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise FileRejected("CSV cannot be parsed", file=file) from exc
+    headers = _dedupe(rows[idx])
+    width = len(headers)
+    good: list[list[str]] = []
+    index: list[int] = []
+    bad: list[int] = []
+    n = 0
+    for r in rows[idx + 1:]:
+        if not any(c.strip() for c in r):
+            continue
+        n += 1
+        if len(r) > width and any(c.strip() for c in r[width:]):
+            bad.append(n)
+            continue
+        good.append((r + [""] * width)[:width])
+        index.append(n - 1)
+    df = pd.DataFrame(good, columns=headers, index=index, dtype="string").fillna("")
+    return RawTable(df, headers, idx + 1, "csv", delimiter=delim, bad_rows=bad)
 
 
 def _cell_str(v: object) -> str:
