@@ -250,7 +250,11 @@ def load_sources(src: Path) -> Sources:
     depts = pd.read_csv(REPO / "src/istvhub/data/departments.csv", dtype=str)
     depts["easting"] = depts["easting"].astype(float)
     depts["northing"] = depts["northing"].astype(float)
-    venue_xy = {k: g[["e", "n"]].to_numpy() for k, g in venues.groupby("name", sort=True)}
+    names = venues["name"].to_numpy(dtype=object)
+    order = np.argsort(names, kind="stable")
+    xy = venues[["e", "n"]].to_numpy()[order]
+    uniq, starts = np.unique(names[order], return_index=True)
+    venue_xy = dict(zip(uniq, np.split(xy, starts[1:]), strict=True))
     return Sources(cp, st, street_pc, venues, stations.reset_index(drop=True),
                    stops.reset_index(drop=True), areas.reset_index(drop=True), depts, venue_xy)
 
@@ -355,8 +359,36 @@ def build_pools(s: Sources, ods: str) -> Pools:
     stops = stops.assign(street=stops["name"].str.upper().str.strip()).merge(
         streets[["street", "spread"]], on="street")
     areas = _near(s.areas, e0, n0, 9000)
-    out = s.cp[~s.cp["london"]]
+    if "outside" not in _CACHE:  # the same for every department: build (and sample) it once
+        _CACHE["outside"] = s.cp[~s.cp["london"]].assign(w=1.0)
+    out = _CACHE["outside"]
     return Pools(pc, streets, junctions, v, stations, stops, areas, out)
+
+
+class _Sampler:
+    """Weighted draws from a candidate table without touching pandas per draw."""
+
+    def __init__(self, df: pd.DataFrame):
+        self.cols = {c: df[c].to_numpy(dtype=object) for c in df.columns}
+        w = df["w"].to_numpy(dtype=float)
+        self.cdf = np.cumsum(w / w.sum())
+
+    def draw(self, rng: np.random.Generator) -> dict:
+        k = int(np.searchsorted(self.cdf, rng.random(), side="right"))
+        k = min(k, len(self.cdf) - 1)
+        return {c: v[k] for c, v in self.cols.items()}
+
+
+_SAMPLERS: dict[int, tuple[pd.DataFrame, _Sampler]] = {}
+_CACHE: dict[str, pd.DataFrame] = {}
+
+
+def _sampler(df: pd.DataFrame) -> _Sampler:
+    hit = _SAMPLERS.get(id(df))
+    if hit is None or hit[0] is not df:
+        hit = (df, _Sampler(df))
+        _SAMPLERS[id(df)] = hit
+    return hit[1]
 
 
 def _nearest(xs: np.ndarray, ys: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -437,9 +469,8 @@ class Renderer:
 def make_place(cat: str, pools: Pools, s: Sources, R: Renderer) -> Place:
     rng = R.rng
 
-    def pick(df: pd.DataFrame) -> pd.Series:
-        w = df["w"].to_numpy()
-        return df.iloc[int(rng.choice(len(df), p=w / w.sum()))]
+    def pick(df: pd.DataFrame) -> dict:
+        return _sampler(df).draw(rng)
 
     if cat == "home":
         return Place("home", R.choice(HOME_TEXTS), loctype="home")
@@ -451,7 +482,7 @@ def make_place(cat: str, pools: Pools, s: Sources, R: Renderer) -> Place:
     if cat == "outside_area":
         if R.r() < 0.5:
             return Place("outside_area", R.choice(OUTSIDE_FREE), loctype="other")
-        p = pick(pools.outside_pc.assign(w=1.0))
+        p = pick(pools.outside_pc)
         return Place("outside_area", R.postcode(p["postcode"]), p["postcode"], p["e"], p["n"],
                      100, loctype="street")
     if cat == "postcode":
@@ -822,6 +853,8 @@ def received_at(period: str, rng: np.random.Generator, late: bool = False,
 
 
 def generate(src: Path, out: Path) -> dict[str, int]:
+    _SAMPLERS.clear()
+    _CACHE.clear()
     s = load_sources(src)
     rng = np.random.default_rng(SEED)
     R = Renderer(rng)
