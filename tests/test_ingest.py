@@ -231,3 +231,19 @@ def test_cli_exit_codes_report_and_json(tmp_path, db_url):
     listed = json.loads(subs.stdout)
     assert [(s["department"], s["period"], s["version"]) for s in listed] == [
         ("RJ122", "2025-03", 1)]
+
+
+def test_cli_several_files_one_rejected(db_url):
+    res = _cli("ingest", str(FIX / "RQXM1_pas_2025-05.csv"),
+               str(FIX / "RJZ01_ecds_pii_2025-04.csv"), str(FIX / "R1K12_ucc_2025-06.xlsx"),
+               "--db", db_url, "--no-geocode", "--adapter", "generic")
+    assert res.returncode == 2
+    assert "RJZ01_ecds_pii_2025-04.csv" in res.stderr and "1 of 3" in res.stderr
+    st = open_store(db_url)
+    subs = st.submissions()
+    # department from the file name; the forced generic layout still maps both files
+    assert sorted(zip(subs["department"], subs["adapter"], strict=True)) == [
+        ("R1K12", "generic"), ("RQXM1", "generic")]
+    cur = st.current_records()
+    assert set(cur["weapon"]) >= {"sharp", "body_part", "glass"}
+    st.dispose()
