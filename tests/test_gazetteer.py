@@ -140,6 +140,10 @@ def test_places_and_search_keys(gaz):
         assert set(got["entry_type"]) == {r.target_type}
     rlh = al[al["key"] == "rlh"].merge(e[["entry_id", "borough"]], on="entry_id")
     assert set(rlh["borough"]) == {"Tower Hamlets"}
+    # the same hospital from CQC and NHS data is one entry; same-named hospitals far apart stay
+    assert (e["key"] == "guys hospital").sum() == 1
+    qm = e[(e["entry_type"] == "hospital") & (e["key"] == "queen marys hospital")]
+    assert {"Wandsworth", "Bexley"} <= set(qm["borough"])
     # areas sit at their postcode district
     brixton = e[(e["entry_type"] == "area") & (e["key"] == "brixton")
                 & (e["source"] == "wikipedia")].iloc[0]

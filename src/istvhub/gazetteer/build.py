@@ -352,15 +352,21 @@ def _borough_name_map(boroughs: gpd.GeoDataFrame) -> dict[str, str]:
     return m
 
 
-def _dedupe_near(df: pd.DataFrame, within_m: float) -> pd.DataFrame:
-    """Drop later rows of the same type and key within ``within_m`` of an earlier one
-    (the same pub from two source layers, the same hospital from CQC and NHS)."""
+#: Same type and name closer than this is one place (the same pub in two source layers, a
+#: hospital in CQC and NHS data, the bus stops on both sides of a road).
+DEDUPE_M = {"venue": 60.0, "school": 60.0, "cycle_dock": 30.0, "bus_stop": 150.0,
+            "station": 400.0, "hospital": 400.0, "area": 300.0}
+
+
+def _dedupe_near(df: pd.DataFrame, radius: dict[str, float]) -> pd.DataFrame:
+    """Drop later rows of the same type and key within the type's radius of an earlier one."""
     dup_keys = df.duplicated(["entry_type", "key"], keep=False)
     if not dup_keys.any():
         return df
     drop: set[int] = set()
     sub = df[dup_keys]
-    for _, g in sub.groupby(["entry_type", "key"], sort=False):
+    for (etype, _), g in sub.groupby(["entry_type", "key"], sort=False):
+        within_m = radius.get(etype, 100.0)
         kept: list[tuple[float, float]] = []
         for idx, e, n in zip(g.index, g["easting"], g["northing"], strict=True):
             if any((e - ke) ** 2 + (n - kn) ** 2 < within_m ** 2 for ke, kn in kept):
@@ -487,7 +493,7 @@ def build(sources: Path | None = None, out: Path | None = None,
     pois["key"] = pois["name"].map(_cached_norm)
     pois["variants"] = variants.to_numpy()
     pois = pois[pois["key"] != ""]
-    pois = _dedupe_near(pois.reset_index(drop=True), 150.0)
+    pois = _dedupe_near(pois.reset_index(drop=True), DEDUPE_M)
     pois["entry_id"] = [f"{t}:" + _hash(s, k, round(e), round(n)) for t, s, k, e, n in
                         zip(pois["entry_type"], pois["source"], pois["key"], pois["easting"],
                             pois["northing"], strict=True)]
