@@ -65,6 +65,13 @@ class SpanHit:
     ids: tuple[int, ...]
     quality: float  # 1.0 exact; < 1 for typo-corrected or street-type-mismatched spans
     how: str  # exact | core | fuzzy
+    qual: tuple[float, ...] = ()  # per-id quality when spelling alternatives were merged
+
+    def quality_of(self, rows: list[int] | np.ndarray) -> np.ndarray:
+        if not self.qual:
+            return np.full(len(rows), self.quality)
+        m = dict(zip(self.ids, self.qual, strict=True))
+        return np.array([m.get(int(r), self.quality) for r in rows])
 
 
 _OUTWARD = re.compile(r"^[a-z]{1,2}\d[a-z\d]?$")
@@ -193,6 +200,7 @@ class PlaceIndex:
         self.districts = {k for k, i in self.postcode.items()
                           if self.etype[i] == "postcode_district"}
         self.protected: frozenset[str] | set[str] = PROTECTED
+        self._alts: dict[str, list[tuple[str, float]]] = {}
         self._correct = lru_cache(maxsize=200_000)(self._correct_uncached)
         # points of interest and streets for context-blocked fuzzy matching of residual text,
         # on a 500 m grid so that "names near this district/street" is a few dict lookups
@@ -266,20 +274,60 @@ class PlaceIndex:
                 keep = np.union1d(keep, np.concatenate(extra))
         choices = self.vocab[keep].tolist()
         max_d = 1 if len(tok) <= 5 else (2 if len(tok) <= 10 else 3)
-        res = process.extract(tok, choices, scorer=OSA.distance, score_cutoff=max_d, limit=8)
+        res = process.extract(tok, choices, scorer=OSA.distance, score_cutoff=max_d, limit=12)
         if not res:
             return tok, 1.0
         # fewest edits, then same first letter, then the commoner word
-        best = min(res, key=lambda r: (r[1], r[0][0] != tok[0], -self.vocab_freq.get(r[0], 0)))
-        if best[0][0] != tok[0] and best[1] > 1:  # first letters are rarely mistyped
+        res = sorted(res, key=lambda r: (r[1], r[0][0] != tok[0],
+                                         -self.vocab_freq.get(r[0], 0)))
+        out = []
+        for word, d, _ in res:
+            if word[0] != tok[0] and d > 1:  # first letters are rarely mistyped
+                continue
+            out.append((word, round(1.0 - 0.06 * d - 0.02 * (word[0] != tok[0]), 3)))
+        if not out:
             return tok, 1.0
-        return best[0], round(1.0 - 0.06 * best[1] - 0.02 * (best[0][0] != tok[0]), 3)
+        self._alts[tok] = [o for o in out[1:6] if o[1] >= out[0][1] - 1e-9]
+        return out[0]
+
+    def alternatives(self, tok: str) -> list[tuple[str, float]]:
+        """Other corrections about as close as the chosen one ("bron": brown, baron...)."""
+        self._correct(tok)
+        return self._alts.get(tok, [])
 
     # ---- span lookup ----------------------------------------------------------------------
-    def find_spans(self, tokens: list[str], quality: list[float]) -> list[SpanHit]:
-        """All spans (not crossing separators) naming a gazetteer entry, longest first."""
+    def _lookup(self, span: list[str], q: float) -> tuple[np.ndarray, float, str] | None:
+        key = " ".join(span)
+        how = "exact" if q >= 0.999 else "fuzzy"
+        ids = self.by_key.get(key)
+        if ids is not None:
+            if span[0] == "the" and len(span) >= 2:  # "the coronet" also names "Coronet"
+                rest = " ".join(span[1:])
+                more = [a for a in (self.by_key.get(rest), self.by_core.get(rest))
+                        if a is not None]
+                if more:
+                    ids = np.unique(np.concatenate([ids, *more]))
+            return ids, q, how
+        ids = self.by_core.get(key)
+        if ids is not None:
+            return ids, q * 0.9, "core"
+        # a wrong street type ("acre road" for "acre lane"): core + any type
+        if len(span) >= 2 and span[-1] in STREET_TYPE_WORDS:
+            ids = self.by_core.get(" ".join(span[:-1]))
+            if ids is not None:
+                st = ids[self.etype[ids] == "street"]
+                if len(st):
+                    return st, q * 0.8, "core"
+        return None
+
+    def find_spans(self, tokens: list[str], quality: list[float],
+                   alts: dict[int, list[tuple[str, float]]] | None = None) -> list[SpanHit]:
+        """All spans (not crossing separators) naming a gazetteer entry, longest first. Where a
+        typo had several equally close corrections, every one that names a place is kept (with
+        its own quality) so that context and distance choose between them."""
         hits: list[SpanHit] = []
         n = len(tokens)
+        alts = alts or {}
         for i in range(n):
             if tokens[i] in ("/", ","):
                 continue
@@ -294,26 +342,29 @@ class PlaceIndex:
                             for k in self.by_key[key].tolist()))):
                     continue
                 q = math.prod(quality[i:j])
-                how = "exact" if q >= 0.999 else "fuzzy"
-                ids = self.by_key.get(key)
-                if ids is not None:
-                    if span[0] == "the" and j - i >= 2:  # "the coronet" also names "Coronet"
-                        rest = " ".join(span[1:])
-                        more = [a for a in (self.by_key.get(rest), self.by_core.get(rest))
-                                if a is not None]
-                        if more:
-                            ids = np.unique(np.concatenate([ids, *more]))
-                    hits.append(SpanHit(i, j, key, tuple(ids.tolist()), q, how))
+                variants = [(span, q)]
+                for k in range(i, j):
+                    for word, wq in alts.get(k, ()):
+                        v = list(span)
+                        v[k - i] = word
+                        variants.append((v, q / max(quality[k], 1e-9) * wq))
+                found = [(v, r) for v, vq in variants if (r := self._lookup(v, vq)) is not None]
+                if not found:
                     continue
-                ids = self.by_core.get(key)
-                if ids is not None:
-                    hits.append(SpanHit(i, j, key, tuple(ids.tolist()), q * 0.9, "core"))
+                if len(found) == 1:
+                    v, (ids, fq, how) = found[0]
+                    hits.append(SpanHit(i, j, " ".join(v), tuple(ids.tolist()), fq, how))
                     continue
-                # a wrong street type ("acre road" for "acre lane"): core + any type
-                if j - i >= 2 and span[-1] in STREET_TYPE_WORDS:
-                    ids = self.by_core.get(" ".join(span[:-1]))
-                    if ids is not None:
-                        st = [k for k in ids.tolist() if self.etype[k] == "street"]
-                        if st:
-                            hits.append(SpanHit(i, j, key, tuple(st), q * 0.8, "core"))
+                best_v, (_, bq, bhow) = max(found, key=lambda f: f[1][1])
+                all_ids: list[int] = []
+                all_q: list[float] = []
+                for _, (ids, fq, _h) in found:
+                    if fq < bq - 0.02:  # only readings as good as the best one
+                        continue
+                    for r in ids.tolist():
+                        if r not in all_ids:
+                            all_ids.append(r)
+                            all_q.append(fq)
+                hits.append(SpanHit(i, j, " ".join(best_v), tuple(all_ids), bq, bhow,
+                                    tuple(all_q)))
         return hits

@@ -304,7 +304,9 @@ class Geocoder:
                 c, q = ix.correct_token(t)
             corrected.append(c)
             quality.append(q)
-        spans = ix.find_spans(corrected, quality)
+        alts = {k: ix.alternatives(t) for k, t in enumerate(tokens)
+                 if corrected[k] != t and ix.alternatives(t)}
+        spans = ix.find_spans(corrected, quality, alts)
         covered = {k for s in spans for k in range(s.start, s.end)
                    if (s.end - s.start) >= 2 and any(ix.etype[i] != "bus_stop" for i in s.ids)}
         phrase_fixed = correct_phrase_tokens(tokens, ix.vocab_freq)
@@ -602,7 +604,7 @@ class Geocoder:
         if not rows:
             return None
         r = np.asarray(rows, dtype=np.int64)
-        q = np.full(len(r), span.quality)
+        q = span.quality_of(r)
         ch = choose(ix.x[r], ix.y[r], q, ix.etype[r], ix.borough[r], ctx, ed_xy, ix.prec[r],
                     ix.district[r])
         best = int(r[ch.best])
