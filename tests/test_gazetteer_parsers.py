@@ -65,3 +65,31 @@ def test_as_list_accepts_osmnx_list_forms(names):
     if len(names) == 1:
         assert _as_list(names[0]) == names
     assert _as_list(None) == []
+
+
+# --------------------------------------------------------------------------- network noding
+
+LINE = st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=2, max_size=6).filter(
+    lambda cs: all(a != b for a, b in zip(cs, cs[1:], strict=False)))
+
+
+@given(st.lists(LINE, min_size=1, max_size=6))
+def test_split_at_shared_vertices_keeps_geometry_and_cuts_only_at_shared_vertices(lines):
+    import shapely
+
+    from istvhub.gazetteer.network import split_at_shared_vertices
+
+    geoms = np.array([shapely.LineString(c) for c in lines], dtype=object)
+    pieces = split_at_shared_vertices(geoms)
+    assert np.isclose(shapely.length(pieces).sum(), shapely.length(geoms).sum())
+    owners: dict[tuple[int, int], set[int]] = {}
+    for i, cs in enumerate(lines):
+        for c in cs:
+            owners.setdefault(c, set()).add(i)
+    ends = {tuple(map(int, p)) for cs in lines for p in (cs[0], cs[-1])}
+    for p in pieces:
+        cs = [tuple(map(int, c)) for c in p.coords]
+        for c in (cs[0], cs[-1]):  # a piece ends at a line end or a vertex shared by 2+ lines
+            assert c in ends or len(owners[c]) >= 2
+        for c in cs[1:-1]:  # and never runs through a shared vertex
+            assert len(owners[c]) == 1
