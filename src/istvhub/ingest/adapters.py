@@ -369,7 +369,10 @@ def _weapon(df: pd.DataFrame, cols: dict[str, str], layout: Layout, flag) -> tup
         return weapon, text
     from_text = P.derive_from_text(text, "weapon") if "weapon_text" in cols else None
     if from_text is not None:
-        weak = weapon.eq("unknown")  # a coded "other" keeps its code; the text describes it
+        # the text decides when the code says nothing, or says "body part" while the text
+        # names an object (a coded "other" keeps its code: the text describes the other)
+        obj = from_text.isin(["sharp", "blunt", "glass", "firearm"]).fillna(False)
+        weak = weapon.eq("unknown") | (weapon.eq("body_part") & obj)
         better = from_text.notna() & (from_text != "unknown") & weak
         weapon = weapon.where(~better, from_text)
     return weapon, text
