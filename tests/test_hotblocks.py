@@ -95,29 +95,59 @@ def test_whole_street_match_is_spread_over_that_streets_blocks(blocks, index):
     frith = _street(blocks, "frith street")
     c = shapely.centroid(shapely.union_all(frith.geometry.values))
     recs = pd.DataFrame([_rec(c.x, c.y, "street", "Frith Street", precision=200.0),
-                         _rec(c.x + 3000, c.y, "street", "Frith Street", precision=200.0)])
+                         _rec(c.x - 2500, c.y, "street", "Frith Street", precision=200.0)])
     a = assign(recs, index)
     spread = a.blocks[a.blocks["record"] == 0]
     assert set(spread["block_id"]) == set(frith["block_id"])
     assert spread["weight"].sum() == pytest.approx(1.0)
-    # the same name 3 km away has no such street nearby: not snapped anywhere
+    # 2.5 km west (Mayfair, on the network) there is no Frith Street: not snapped anywhere
     assert a.records["snap_status"].tolist() == ["spread", "street_not_in_network"]
 
 
-def test_too_far_imprecise_and_unlocated_are_not_snapped(blocks, index):
+def _gap_point(index, lo=80.0, hi=250.0):
+    """A real point inside the network's extent with the nearest block lo..hi m away (a park)."""
+    x0, y0, x1, y1 = index.blocks.total_bounds
+    xs, ys = np.meshgrid(np.arange(x0, x1, 50.0), np.arange(y0, y1, 50.0))
+    pts = shapely.points(xs.ravel(), ys.ravel())
+    d = shapely.distance(pts, shapely.union_all(index.geoms))
+    i = np.flatnonzero((d > lo) & (d < hi))[0]
+    return shapely.get_x(pts[i]), shapely.get_y(pts[i])
+
+
+def test_too_far_imprecise_outside_and_unlocated_are_not_snapped(blocks, index):
     p, *_ = _between(blocks)
+    gap = _gap_point(index)
     recs = pd.DataFrame([
-        _rec(p[0], p[1] + 5000),  # 5 km north of Soho, beyond the network
+        _rec(*gap),  # in a gap of the network (a park): too far from any block
+        _rec(p[0], p[1] + 8000),  # 8 km north of Soho, beyond the Westminster network
         _rec(*p, precision=800.0),  # a postcode-sector centroid
         {**_rec(*p), "geo_status": "home"},
         _rec(*p, "area", "Soho", precision=400.0),
     ])
     a = assign(recs, index)
-    assert a.records["snap_status"].tolist() == ["too_far", "imprecise", "not_located",
-                                                 "not_snappable"]
+    assert a.records["snap_status"].astype(str).tolist() == [
+        "too_far", "outside_network", "imprecise", "not_located", "not_snappable"]
     assert a.blocks.empty
-    assert a.records["hex_10"].isna().tolist() == [False, True, True, True]
-    assert a.records["hex_8"].isna().tolist() == [False, True, True, False]
+    assert a.records["hex_10"].isna().tolist() == [False, False, True, True, True]
+    assert a.records["hex_8"].isna().tolist() == [False, False, True, True, False]
+
+
+def test_imprecise_junction_goes_to_the_networks_own_junction(blocks, index):
+    """A junction placed ~150 m off (from postcodes) lands on a block that meets both streets."""
+    frith = _street(blocks, "frith street")
+    compton = _street(blocks, "old compton street")
+    node = shapely.intersection(shapely.union_all(frith.geometry.values),
+                                shapely.union_all(compton.geometry.values))
+    node = shapely.get_geometry(node, 0) if node.geom_type.startswith("Multi") else node
+    recs = pd.DataFrame([
+        _rec(node.x + 110, node.y + 90, "junction", "Frith Street / Old Compton Street", 165.0),
+        _rec(node.x + 110, node.y + 90, "junction", "Frith Street / Baker Street", 165.0),
+    ])
+    a = assign(recs, index)
+    assert a.records["snap_status"].astype(str).tolist() == ["snapped", "imprecise"]
+    got = blocks.set_index("block_id").loc[a.blocks["block_id"].iloc[0]]
+    assert got["names_key"] in ("frith street", "old compton street")
+    assert shapely.distance(got.geometry, node) < 0.5  # the block touches the junction
 
 
 @settings(max_examples=60, deadline=None)

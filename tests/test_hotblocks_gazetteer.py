@@ -78,7 +78,7 @@ def test_real_street_matches_spread_over_their_blocks(gz, index):
         assert normalise_name(recs.at[r.record, "matched_name"]) in r.names_key.split("|")
     # streets outside the network's boroughs are reported, not forced onto another street
     st = a.records.loc[s, "snap_status"].astype(str)
-    assert set(st) <= {"spread", "street_not_in_network"}
+    assert set(st) <= {"spread", "street_not_in_network", "outside_network"}
     assert (st == "spread").any()
 
 
@@ -96,7 +96,7 @@ def test_layers_on_the_real_network_are_disclosure_controlled(gz, index):
         assert not ((c >= 1) & (c <= 7)).any() and (c % 5 == 0).all()
     # postcodes all over London: many outside the network land in hexes/LSOAs but not blocks
     kv = dict(zip(layers.summary["key"], layers.summary["value"], strict=True))
-    assert kv["located_not_on_block_too_far"] not in ("0", "*")
+    assert kv["located_not_on_block_outside_network"] not in ("0", "*")
     assert layers.lsoas["geometry"].notna().all()
     assert set(layers.blocks["borough"].dropna()) <= set(gz.blocks["borough"].dropna())
 

@@ -339,7 +339,8 @@ def build_layers(records: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
                for s in (*[x for x in GEO_STATUSES if x != "located"], "not_geocoded")}
     snap = a.records["snap_status"]
     why_not_block = {f"located_not_on_block_{s}": float((snap == s).sum())
-                     for s in ("too_far", "imprecise", "street_not_in_network", "not_snappable")}
+                     for s in ("too_far", "imprecise", "street_not_in_network", "not_snappable",
+                               "outside_network")}
     spread = float((snap == "spread").sum())
 
     rows: list[tuple[str, str, str]] = []

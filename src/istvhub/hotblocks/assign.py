@@ -53,8 +53,14 @@ LSOA_MAX_PRECISION_M = 250.0
 #: Why a record did or did not reach a block (``snap_status``).
 SNAP_STATUSES = (
     "snapped", "spread", "too_far", "imprecise", "street_not_in_network", "not_snappable",
-    "not_located",
+    "outside_network", "not_located",
 )
+#: Imprecise junctions (a junction placed from postcodes, ~150-200 m) are put on the network's
+#: own junction of the two named streets when one lies within this radius (m).
+JUNCTION_SEARCH_M = (100.0, 600.0)
+JUNCTION_MAX_PRECISION_M = 400.0
+#: A record with no block at all within this distance is ``outside_network``.
+NETWORK_COVERAGE_M = 300.0
 
 _SPLIT = re.compile(r"\s*(?:/|&|\+|;|\||,|\bjunction with\b|\bj/w\b|\bjw\b|\band\b)\s*",
                     re.IGNORECASE)
@@ -121,6 +127,24 @@ class BlockIndex:
         self.vocab = vocab
         self.block_names = pd.DataFrame({"block": np.asarray(b_idx, dtype=np.int64),
                                          "name_id": np.asarray(n_ids, dtype=np.int64)})
+        self._ends: pd.DataFrame | None = None
+
+    @property
+    def ends(self) -> pd.DataFrame:
+        """(block, key) for both end points of every block; ``key`` is the end point on a 0.5 m
+        grid, so blocks meeting at a junction share a key."""
+        if self._ends is None:
+            coords, idx = shapely.get_coordinates(self.geoms, return_index=True)
+            if len(idx):
+                first = np.unique(idx, return_index=True)[1]
+                last = np.r_[first[1:] - 1, len(idx) - 1]
+                sel = np.r_[first, last]
+                xy = np.round(coords[sel] * 2).astype(np.int64)
+                self._ends = pd.DataFrame({"block": idx[sel].astype(np.int64),
+                                           "key": xy[:, 0] * 10_000_000 + xy[:, 1]})
+            else:
+                self._ends = pd.DataFrame({"block": [], "key": []}, dtype=np.int64)
+        return self._ends
 
     def name_ids_of(self, matched: pd.Series) -> pd.DataFrame:
         """Long table (``pos``, ``name_id``) of the network street names each matched_name names.
@@ -165,7 +189,7 @@ def _named_candidates(index: BlockIndex, pts: np.ndarray, radius: np.ndarray,
     """All (pos, block, dist) with the block within ``radius`` of point ``pos`` and carrying one of
     the names in ``names`` (pos -> name_id). ``pos`` indexes ``pts``."""
     if len(pts) == 0 or names.empty:
-        return pd.DataFrame({"pos": [], "block": [], "dist": []})
+        return pd.DataFrame({"pos": [], "block": [], "name_id": [], "dist": []})
     want = np.unique(names["pos"].to_numpy())
     q_pos, q_blk = index.tree.query(pts[want], predicate="dwithin", distance=radius[want])
     pairs = pd.DataFrame({"pos": want[q_pos], "block": q_blk.astype(np.int64)})
@@ -173,7 +197,7 @@ def _named_candidates(index: BlockIndex, pts: np.ndarray, radius: np.ndarray,
     pairs = pairs.drop_duplicates(["pos", "block"])
     pairs["dist"] = shapely.distance(pts[pairs["pos"].to_numpy()],
                                      index.geoms[pairs["block"].to_numpy()])
-    return pairs[["pos", "block", "dist"]]
+    return pairs[["pos", "block", "name_id", "dist"]]
 
 
 def h3_parent(cells: np.ndarray, res: int) -> np.ndarray:
@@ -239,7 +263,7 @@ def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
     is_point &= ~imprecise
 
     matched = records.get("matched_name", pd.Series([None] * n, index=records.index))
-    cand = np.flatnonzero(is_point | is_street)
+    cand = np.flatnonzero(is_point | imprecise | is_street)
     names = index.name_ids_of(matched.iloc[cand].reset_index(drop=True))
     names["pos"] = cand[names["pos"].to_numpy()]
     has_name = np.zeros(n, dtype=bool)
@@ -276,6 +300,25 @@ def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
         snap_status[named_pt] = code["too_far"]
         snap_status[best["pos"].to_numpy()] = code["snapped"]
 
+    # 2b. imprecise junctions: the network's own junction of the two named streets, if near
+    jn = np.flatnonzero(imprecise & (mtype == "junction").fillna(False).to_numpy(dtype=bool)
+                        & (prec_f <= JUNCTION_MAX_PRECISION_M))
+    if len(jn):
+        jnames = names[np.isin(names["pos"].to_numpy(), jn)]
+        radius = np.clip(prec_f * 1.5, *JUNCTION_SEARCH_M)
+        pairs = _named_candidates(index, pts, radius, jnames)
+        if len(pairs):
+            m = pairs.merge(index.ends, on="block")
+            j = m.merge(m[["pos", "key", "name_id"]], on=["pos", "key"], suffixes=("", "_o"))
+            keys = j[j["name_id"] != j["name_id_o"]][["pos", "key"]].drop_duplicates()
+            hits = m.merge(keys, on=["pos", "key"]).drop_duplicates(["pos", "block"])
+            hits["bid"] = index.block_ids[hits["block"].to_numpy()]
+            best = hits.sort_values(["pos", "dist", "bid"], kind="stable").drop_duplicates("pos")
+            rec_pos.append(best["pos"].to_numpy())
+            blk_pos.append(best["block"].to_numpy())
+            weights.append(np.ones(len(best)))
+            snap_status[best["pos"].to_numpy()] = code["snapped"]
+
     # 3. whole-street matches: spread over that street's nearby blocks
     street = np.flatnonzero(is_street)
     if len(street):
@@ -290,6 +333,17 @@ def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
             blk_pos.append(pairs["block"].to_numpy())
             weights.append(1.0 / cnt)
             snap_status[np.unique(pairs["pos"].to_numpy())] = code["spread"]
+
+    # failures where the street network has no block at all nearby say so: the network does
+    # not cover all of London, and that is not the geocoder's fault
+    failed = np.flatnonzero(np.isin(snap_status, [code["too_far"], code["street_not_in_network"],
+                                                  code["imprecise"]]))
+    if len(failed):
+        qi, _ = index.tree.query_nearest(pts[failed], max_distance=NETWORK_COVERAGE_M,
+                                         all_matches=False)
+        covered = np.zeros(len(failed), dtype=bool)
+        covered[qi] = True
+        snap_status[failed[~covered]] = code["outside_network"]
 
     if rec_pos:
         rp = np.concatenate(rec_pos).astype(np.int64)
