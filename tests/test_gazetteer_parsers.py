@@ -93,3 +93,11 @@ def test_split_at_shared_vertices_keeps_geometry_and_cuts_only_at_shared_vertice
             assert c in ends or len(owners[c]) >= 2
         for c in cs[1:-1]:  # and never runs through a shared vertex
             assert len(owners[c]) == 1
+
+
+def test_station_variants():
+    from istvhub.gazetteer.sources import _station_variants
+
+    assert _station_variants("Brixton") == ["Brixton station"]
+    assert set(_station_variants("Edgware Road (Bakerloo)")) == {
+        "Edgware Road", "Edgware Road station", "Edgware Road (Bakerloo) station"}

@@ -237,13 +237,19 @@ def read_postcode_streets(files: list[Path]) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- points of interest
 
+def _station_variants(name: str) -> list[str]:
+    """'Hammersmith (Circle)' -> ['Hammersmith', 'Hammersmith station', ...]."""
+    base = re.sub(r"\s*\(.*?\)\s*", " ", name).strip()
+    return sorted({f"{name} station", base, f"{base} station"} - {name})
+
+
 def read_stations(files: list[Path]) -> pd.DataFrame:
     if not files:
         return _frame()
     df = pd.read_csv(files[0], sep=";", dtype=str, keep_default_na=False)
     e, n = to_bng(pd.to_numeric(df["longitude"]), pd.to_numeric(df["latitude"]))
     names = df["name"].str.strip()
-    variants = [[f"{x} station"] for x in names]
+    variants = [_station_variants(x) for x in names]
     return _frame(entry_type="station", name=names.values, easting=e, northing=n,
                   precision_m=100.0, source="stations", category=df["lines"].values,
                   variants=variants)
