@@ -1,0 +1,80 @@
+"""`istvhub serve --workers 2`: concurrent uploads across worker processes are each stored once,
+and uploads racing on one department-month get distinct versions (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from istvhub.api import users
+from istvhub.api.deps import open_app_store
+from istvhub.core.config import Settings
+
+FEEDS = Path(__file__).resolve().parents[2] / "sample_feeds"
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_workers_store_every_upload_once(db_url, tmp_path):
+    home = tmp_path / "home"  # no gazetteer: ingest stores without geocoding (fast)
+    home.mkdir()
+    store = open_app_store(Settings(home=home, db=db_url))
+    token = users.add_user(store.engine, "ed", "ed_analyst", departments=["RJ122"])[1]
+    months = [f"2025-{m:02d}" for m in range(1, 7)]
+    port = _free_port()
+    env = {**os.environ, "ISTVHUB_HOME": str(home), "ISTVHUB_DB": db_url}
+    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "-m", "istvhub", "serve", "--port", str(port),
+                             "--workers", "2"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(base + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
+            time.sleep(0.1)
+
+        def up(path: Path) -> httpx.Response:
+            return httpx.post(base + "/submissions", headers={"Authorization": f"Bearer {token}"},
+                              files={"file": (path.name, path.read_bytes())}, timeout=120)
+
+        files = [FEEDS / "RJ122" / f"RJ122_{m}.csv" for m in months]
+        # every month once, plus the first month again three times at once
+        batch = files + [files[0]] * 3
+        with ThreadPoolExecutor(len(batch)) as ex:
+            res = list(ex.map(up, batch))
+        assert all(r.status_code == 201 for r in res), [r.text[:200] for r in res]
+        statuses = [r.json()["status"] for r in res]
+        assert statuses.count("stored") == len(months)
+        assert statuses.count("unchanged") == 3
+        subs = store.submissions("RJ122")
+        assert sorted(subs["period"]) == months
+        assert set(subs["version"]) == {1} and set(subs["status"]) == {"current"}
+        accepted = {r.json()["period"]: r.json()["rows_accepted"] for r in res
+                    if r.json()["status"] == "stored"}
+        recs = store.current_records("RJ122")
+        assert recs.groupby("period").size().to_dict() == accepted
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        store.dispose()
