@@ -233,7 +233,7 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
 
     # --- codes -------------------------------------------------------------------------------
     weapon, weapon_text = _weapon(df, cols, layout, flag)
-    location_type = _location_type(df, cols, layout, flag)
+    location_type, no_code = _location_type(df, cols, layout, flag)
     if "location_text" in cols:
         loc_text = df[cols["location_text"]].astype("string").str.strip()
     else:
@@ -244,6 +244,20 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
             _lt, miss, unrec = P.map_codes(df[tcol], "location_type")
             if (~miss).sum() and unrec.sum() > 0.5 * (~miss).sum():
                 loc_text = df[tcol].astype("string").str.strip()
+    # no usable location type code: the description often says it ("pub", "home", "bus");
+    # an explicit "not known" code stays unknown
+    if no_code.any():
+        from_text = P.derive_from_text(loc_text[no_code], "location_type")
+        location_type = location_type.copy()
+        location_type.loc[from_text.index] = from_text.fillna("unknown")
+    # a generic "other" code (e.g. SNOMED 74964007) is refined by a description that names a
+    # place type; "other" stays when the text says nothing more specific
+    other = location_type.eq("other") & loc_text.notna()
+    if other.any():
+        from_text = P.derive_from_text(loc_text[other], "location_type")
+        specific = from_text.isin(["transport", "licensed_premises", "school", "workplace"])
+        specific = specific.fillna(False).astype(bool)
+        location_type.loc[specific[specific].index] = from_text[specific]
     if "age_band" in cols:
         age_band, unrec = P.age_bands_from_text(df[cols["age_band"]])
         if "age" in cols:
@@ -378,12 +392,16 @@ def _weapon(df: pd.DataFrame, cols: dict[str, str], layout: Layout, flag) -> tup
     return weapon, text
 
 
-def _location_type(df: pd.DataFrame, cols: dict[str, str], layout: Layout, flag) -> pd.Series:
+def _location_type(df: pd.DataFrame, cols: dict[str, str], layout: Layout, flag
+                   ) -> tuple[pd.Series, pd.Series]:
+    """Location type codes, and the mask of rows without a usable code (blank/unrecognised)."""
     for fname in ("location_type_code", "place"):
         if fname in cols:
             lt, _missing, unrec = P.map_codes(df[cols[fname]], "location_type",
-                                              layout.codes.get(fname),
-                                              layout.code_maps.get(fname))
+                                             layout.codes.get(fname),
+                                             layout.code_maps.get(fname))
             flag(unrec, cols[fname], "location type not recognised; recorded as unknown", False)
-            return lt
-    return pd.Series("unknown", index=df.index, dtype="string")
+            blank = df[cols[fname]].astype("string").str.strip().fillna("").eq("")
+            return lt, (blank | unrec)
+    return (pd.Series("unknown", index=df.index, dtype="string"),
+            pd.Series(True, index=df.index))
