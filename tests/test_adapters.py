@@ -278,3 +278,16 @@ def test_row_with_unquoted_separator_is_quarantined_not_fatal(bad_first):
     bad_row = 1 if bad_first else 2
     assert [(i.row, i.field) for i in a.issues] == [(bad_row, "row")]
     assert a.rows_total == 2 and a.records["location_text"].tolist() == ["market"]
+
+
+def test_location_type_from_description():
+    text = ("EC_Ident,Site_Code_of_Treatment,Der_EC_Arrival_Date_Time,EC_Injury_Intent_SNOMED_CT,"
+            "EC_Place_Of_Injury_SNOMED_CT,Assault_Location_Description\n"
+            "1,RJZ01,2025-04-01 10:00:00,52684005,74964007,bus stop o/s kfc\n"
+            "2,RJZ01,2025-04-01 11:00:00,52684005,74964007,in custody\n"
+            "3,RJZ01,2025-04-01 12:00:00,52684005,,pt's flat\n"
+            "4,RJZ01,2025-04-01 13:00:00,52684005,261665006,home\n")
+    table = read_table(text.encode(), "e.csv", vocabulary())
+    a = adapt(table, get_layout("ecds"), file="e.csv")
+    # generic "other" refined by the text; blank code derived; explicit "unknown" kept
+    assert a.records["location_type"].tolist() == ["transport", "other", "home", "unknown"]
