@@ -8,7 +8,6 @@ leaves the previous gazetteer in use. The file formats are the contract in docs/
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -660,8 +659,3 @@ def _keys(entries: pd.DataFrame, pois: pd.DataFrame) -> pd.DataFrame:
     keys = keys[keys["key"].str.len() > 0].astype("string").reset_index(drop=True)
     keys.attrs["unresolved"] = unresolved
     return keys
-
-
-def aliases_header() -> list[str]:
-    with (GAZETTEER_TABLES_DIR / "aliases.csv").open(encoding="utf-8") as fh:
-        return next(csv.reader(fh))

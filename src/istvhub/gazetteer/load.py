@@ -8,7 +8,7 @@ under 2 seconds.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -53,7 +53,6 @@ class Gazetteer:
     entries: pd.DataFrame
     keys: pd.DataFrame
     street_points: pd.DataFrame
-    _cache: dict = field(default_factory=dict, repr=False)
 
     @cached_property
     def blocks(self) -> gpd.GeoDataFrame:

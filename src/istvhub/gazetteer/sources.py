@@ -342,17 +342,16 @@ def read_hospitals(cqc: list[Path], nhs: list[Path]) -> pd.DataFrame:
                              variants=_hospital_variants(g["hospital_name"])))
     for f in nhs:
         df = pd.read_csv(f, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        e = pd.to_numeric(df.get("cp_easting"), errors="coerce")
-        n = pd.to_numeric(df.get("cp_northing"), errors="coerce")
+        # the published lat/lon, else the postcode's grid reference
         le, ln = to_bng(pd.to_numeric(df["Longitude"], errors="coerce"),
                         pd.to_numeric(df["Latitude"], errors="coerce"))
-        e = e.where(e.notna(), le)  # exact lat/lon preferred when postcode grid ref missing
-        n = n.where(n.notna(), ln)
-        e = pd.Series(le, index=df.index).where(np.isfinite(le), e)
-        n = pd.Series(ln, index=df.index).where(np.isfinite(ln), n)
+        ce = pd.to_numeric(df["cp_easting"], errors="coerce") if "cp_easting" in df else np.nan
+        cn = pd.to_numeric(df["cp_northing"], errors="coerce") if "cp_northing" in df else np.nan
+        e = np.where(np.isfinite(le), le, ce)
+        n = np.where(np.isfinite(ln), ln, cn)
         names = df["OrganisationName"].str.strip()
-        frames.append(_frame(entry_type="hospital", name=names.values, easting=e.values,
-                             northing=n.values, precision_m=150.0, source="nhs_ods",
+        frames.append(_frame(entry_type="hospital", name=names.values, easting=e,
+                             northing=n, precision_m=150.0, source="nhs_ods",
                              category=df["SubType"].values,
                              variants=_hospital_variants(names)))
     return pd.concat(frames, ignore_index=True) if frames else _frame()
