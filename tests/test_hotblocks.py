@@ -350,3 +350,17 @@ def test_concentration_is_not_published_for_few_incidents(records, blocks):
     kv = dict(zip(many.summary["key"], many.summary["value"], strict=True))
     assert 0 < float(kv["blocks_gini"]) < 1
     assert set(many.concentration["scope"]) == {"blocks", "hexes"}
+
+
+def test_network_coverage_grid_matches_exact_distance(index):
+    from istvhub.hotblocks.assign import NETWORK_COVERAGE_M
+
+    rng = np.random.default_rng(4)
+    x0, y0, x1, y1 = index.blocks.total_bounds
+    x = rng.uniform(x0 - 1500, x1 + 1500, 20000)
+    y = rng.uniform(y0 - 1500, y1 + 1500, 20000)
+    d = shapely.distance(shapely.points(x, y), shapely.union_all(index.geoms))
+    got = index.covered(x, y)
+    clear = np.abs(d - NETWORK_COVERAGE_M) > 71  # the grid's stated error (cell diagonal)
+    assert (got[clear] == (d[clear] <= NETWORK_COVERAGE_M)).all()
+    assert got.any() and (~got).any()
