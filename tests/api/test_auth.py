@@ -153,3 +153,10 @@ def test_openapi_documents_the_upload_form(hub):
     body = spec["paths"]["/submissions"]["post"]["requestBody"]["content"]
     assert "file" in body["multipart/form-data"]["schema"]["properties"]
     assert "/ogc/collections/{collection_id}/items" in spec["paths"]
+
+
+def test_api_docs_page_loads_nothing_from_outside(hub):
+    html = hub.client.get("/docs").text
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower() and "https://" not in html
+    assert hub.client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200

@@ -65,3 +65,10 @@ def test_borough_outlines_are_our_33_boroughs(hub):
     fc = r.json()
     assert len(fc["features"]) == 33
     assert hub.client.get("/boundaries/boroughs.geojson").status_code == 401
+
+
+def test_pages_send_a_strict_content_security_policy(hub):
+    r = hub.client.get("/signin")
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-content-type-options"] == "nosniff"

@@ -10,7 +10,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from istvhub import __version__
@@ -67,9 +68,14 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
         description="ISTV hub: ED uploads, geocoding, disclosure-controlled hot-block layers, "
                     "compliance. Every endpoint but /health needs `Authorization: Bearer <token>`.",
         lifespan=lifespan,
+        docs_url=None,  # served below from vendored Swagger UI: no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = None
+    from istvhub.api.headers import SecurityHeaders
+
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(FileRejected)
     async def _rejected(request: Request, exc: FileRejected) -> JSONResponse:
@@ -94,6 +100,15 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
     static = API_DIR / "static"
     if static.is_dir():
         app.mount("/static", StaticFiles(directory=static), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json", title="istvhub API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png")
+
     return app
 
 
