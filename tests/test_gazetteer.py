@@ -385,3 +385,30 @@ def test_killed_build_leftovers_are_removed(mini_sources, tmp_path):
     second = build_mod.build(sources=mini_sources, out=out)
     assert not partial.exists()
     assert load(tmp_path).version == second.name != first.name
+
+
+def test_os_open_roads_style_geopackage(mini_sources, sources_dir, tmp_path):
+    """Any line layer with a name column: an OS Open Roads-shaped GeoPackage (road_node points
+    first, road_link lines with name1/name2/class) made from the real City of London ways."""
+    ways = gpd.read_file(sources_dir / "streets/osm/city_of_london_drive_ways.geojson")
+    ways = ways.to_crs(27700)
+    cls = {"primary": "A Road", "secondary": "B Road", "tertiary": "Classified Unnumbered",
+           "residential": "Not Classified"}
+    links = gpd.GeoDataFrame({
+        "name1": ways["name"], "name2": None,
+        "class": [cls.get(h, "Unclassified") for h in ways["highway"]],
+    }, geometry=ways.geometry, crs=27700)
+    nodes = gpd.GeoDataFrame({"form_of_road_node": ["junction"] * 10},
+                             geometry=links.geometry.iloc[:10].centroid, crs=27700)
+    gpkg = tmp_path / "oproad_city.gpkg"
+    nodes.to_file(gpkg, layer="road_node")
+    links.to_file(gpkg, layer="road_link")
+    out = tmp_path / "gazetteer"
+    build_mod.build(sources=mini_sources, out=out, networks=[gpkg])
+    g = load(tmp_path)
+    assert len(g.blocks) > 500
+    assert set(g.blocks["highway"]) <= {"primary", "secondary", "tertiary", "unclassified",
+                                       "residential"}
+    fen = g.blocks[g.blocks["names_key"] == "fenchurch street"]
+    assert len(fen) >= 3 and (fen["highway"] == "tertiary").all()
+    assert (g.entries["source"] == "osm").sum() > 0  # network junctions and network-only streets

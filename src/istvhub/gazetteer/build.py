@@ -129,7 +129,7 @@ def _source_rows(name: str, path: Path, newlines: int) -> int | None:
         try:
             import pyogrio
 
-            return int(pyogrio.read_info(path)["features"])
+            return int(pyogrio.read_info(path, layer=S._line_layer(path))["features"])
         except Exception:  # noqa: BLE001 - a count is informative only
             return None
     return None

@@ -397,6 +397,28 @@ ROAD_CLASSES = {
 NAMED_ONLY_CLASSES = {"service", "footway", "path", "steps", "cycleway", "track", "bridleway"}
 
 
+#: OS Open Roads / OS MasterMap road classes -> the OSM highway value of the same rank.
+OS_ROAD_CLASS = {
+    "motorway": "motorway", "a road": "primary", "b road": "secondary",
+    "classified unnumbered": "tertiary", "unclassified": "unclassified",
+    "not classified": "residential", "unknown": "road",
+}
+
+
+def _line_layer(f: Path) -> str | int:
+    """The road layer of a multi-layer file: 'road_link' (OS Open Roads), else the first
+    layer of line geometries, else the first layer."""
+    layers = pyogrio.list_layers(f)
+    names = [str(n) for n, _ in layers]
+    for want in ("road_link", "roadlink", "roads", "edges"):
+        if want in [n.lower() for n in names]:
+            return names[[n.lower() for n in names].index(want)]
+    for n, gt in layers:
+        if gt and "line" in str(gt).lower():
+            return str(n)
+    return 0
+
+
 def _as_list(v) -> list[str]:
     """OSMnx writes merged ways' name/highway as lists (JSON arrays or their string form)."""
     if v is None or (isinstance(v, float) and np.isnan(v)):
@@ -415,21 +437,26 @@ def _as_list(v) -> list[str]:
 def read_lines(f: Path) -> gpd.GeoDataFrame:
     """One line source -> GeoDataFrame(names: list[str], highway: str, geometry) in EPSG:27700.
 
-    Accepts GeoJSON/GeoPackage layers with name/highway columns, and OSM XML/PBF (layer
-    'lines', only highway ways)."""
+    Accepts GeoJSON/GeoPackage layers with a name column (name, or OS Open Roads' name1/name2
+    and class), and OSM XML/PBF (layer 'lines', only highway ways)."""
     is_osm = f.name.endswith(".osm") or f.name.endswith(".osm.pbf")
     if is_osm:
         g = pyogrio.read_dataframe(f, layer="lines", columns=["name", "highway"],
                                    where="highway IS NOT NULL")
     else:
-        g = pyogrio.read_dataframe(f)
+        g = pyogrio.read_dataframe(f, layer=_line_layer(f))
     if g.crs is None:
         g = g.set_crs(4326)
     cols = {c.lower(): c for c in g.columns}
-    name_col = cols.get("name") or cols.get("name1") or cols.get("road_name")
-    hw_col = cols.get("highway") or cols.get("class") or cols.get("road_class")
-    names = [_as_list(v) for v in g[name_col]] if name_col else [[] for _ in range(len(g))]
+    name_cols = [cols[c] for c in ("name", "name1", "name2", "road_name") if c in cols]
+    hw_col = (cols.get("highway") or cols.get("class") or cols.get("road_class")
+              or cols.get("road_classification"))
+    names = [[] for _ in range(len(g))]
+    for c in name_cols:
+        for i, v in enumerate(g[c]):
+            names[i].extend(x for x in _as_list(v) if x not in names[i])
     hws = [(_as_list(v) or [""])[0] for v in g[hw_col]] if hw_col else ["road"] * len(g)
+    hws = [OS_ROAD_CLASS.get(h.lower(), h) for h in hws]
     out = gpd.GeoDataFrame({"names": names, "highway": hws}, geometry=g.geometry.values,
                            crs=g.crs).to_crs(27700)
     out = out.explode(index_parts=False, ignore_index=True)
