@@ -233,16 +233,18 @@ class Geocoder:
             if r is None:
                 try:
                     r = self._geocode_norm(t, d)
-                except Exception:  # noqa: BLE001 - one odd text must not stop an ingest
-                    log.exception("geocoder failed on one distinct text (index %d)", k)
+                except Exception as exc:  # noqa: BLE001 - one odd text must not stop an ingest
+                    # type only: an exception message could quote the text
+                    log.error("geocoder failed on one distinct text (index %d): %s", k,
+                              type(exc).__name__)
                     r = _empty_result("unmatched", "unmatched: internal error while matching")
                 self._cache[key] = r
             results.append(r)
             if progress is not None:
                 progress(k + 1, len(uniques))
-        out = pd.DataFrame(results, columns=list(GEOCODE_COLUMNS)) if results else \
-            pd.DataFrame(columns=list(GEOCODE_COLUMNS))
-        out = self._finish(out)
+        cols = [*GEOCODE_COLUMNS, "_street_key"]
+        out = pd.DataFrame(results, columns=cols) if results else pd.DataFrame(columns=cols)
+        out = self._finish(out)[list(GEOCODE_COLUMNS)]
         res = out.iloc[codes].reset_index(drop=True) if n else out.iloc[0:0]
         res.index = df.index
         return res
@@ -273,18 +275,26 @@ class Geocoder:
                 codes = gaz.lsoa_of(out.loc[need_lsoa, "easting"].to_numpy(),
                                     out.loc[need_lsoa, "northing"].to_numpy())
                 out.loc[need_lsoa, "lsoa_code"] = list(np.asarray(codes, dtype=object))
-            except Exception:  # noqa: BLE001 - LSOA is an enrichment, not a failure
-                log.warning("lsoa_of failed; LSOA left empty")
+            except Exception as exc:  # noqa: BLE001 - LSOA is an enrichment, not a failure
+                log.warning("lsoa_of failed (%s); LSOA left empty", type(exc).__name__)
         need_block = loc & out["block_id"].isna() & out["precision_m"].le(250)
         if gaz is not None and need_block.any() and hasattr(gaz, "snap_to_blocks"):
-            try:
-                ids = gaz.snap_to_blocks(out.loc[need_block, "easting"].to_numpy(),
-                                         out.loc[need_block, "northing"].to_numpy(), 60.0)
-                ids = np.asarray(ids, dtype=object)
-                out.loc[need_block, "block_id"] = [None if (v is None or v != v or v == "")
-                                                   else str(v) for v in ids]
-            except Exception:  # noqa: BLE001
-                log.warning("snap_to_blocks failed; block_id left empty")
+            # a named street/junction snaps only to a block carrying that name (up to 150 m from
+            # its representative point); other points to the nearest block within 60 m
+            keys = out["_street_key"].where(out["_street_key"].notna(), "")
+            for keyed, dist in ((True, 150.0), (False, 60.0)):
+                m = need_block & (keys.ne("") if keyed else keys.eq(""))
+                if not m.any():
+                    continue
+                try:
+                    ids = gaz.snap_to_blocks(out.loc[m, "easting"].to_numpy(),
+                                             out.loc[m, "northing"].to_numpy(), dist,
+                                             keys[m].tolist() if keyed else None)
+                    out.loc[m, "block_id"] = [None if (v is None or v != v or v == "")
+                                              else str(v) for v in np.asarray(ids, dtype=object)]
+                except Exception as exc:  # noqa: BLE001 - the block is an enrichment
+                    log.warning("snap_to_blocks failed (%s); block_id left empty",
+                                type(exc).__name__)
         return out
 
     # ------------------------------------------------------------------ the matcher
@@ -337,7 +347,8 @@ class Geocoder:
         conf = self.calibrator.calibrate(loc.match_type, loc.raw)
         r = _empty_result("located", loc.reason, round(float(conf), 3))
         r.update(match_type=loc.match_type, easting=round(loc.x, 1), northing=round(loc.y, 1),
-                 precision_m=round(float(loc.precision), 0), matched_name=loc.name)
+                 precision_m=round(float(loc.precision), 0), matched_name=loc.name,
+                 _street_key=loc.street_keys[0] if loc.street_keys else None)
         if loc.row is not None:
             r["lsoa_code"] = ix.lsoa[loc.row] if loc.match_type == "postcode" else None
             if loc.match_type in ("postcode",) or ix.borough[loc.row]:
