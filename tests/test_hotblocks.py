@@ -364,3 +364,21 @@ def test_network_coverage_grid_matches_exact_distance(index):
     clear = np.abs(d - NETWORK_COVERAGE_M) > 71  # the grid's stated error (cell diagonal)
     assert (got[clear] == (d[clear] <= NETWORK_COVERAGE_M)).all()
     assert got.any() and (~got).any()
+
+
+def test_days_with_hours_across_midnight_mean_nights():
+    arrivals = pd.to_datetime([
+        "2024-03-01 23:30",  # Friday 23:30 -> Friday night
+        "2024-03-02 01:30",  # Saturday 01:30 -> Friday night
+        "2024-03-03 01:30",  # Sunday 01:30 -> Saturday night
+        "2024-03-04 01:30",  # Monday 01:30 -> Sunday night: out
+        "2024-03-01 01:30",  # Friday 01:30 -> Thursday night: out
+        "2024-03-02 12:00",  # Saturday noon: out of hours
+    ])
+    df = pd.DataFrame({"period": "2024-03", "department": "RJ122", "weapon": "sharp",
+                       "location_type": "street", "borough": "Westminster",
+                       "arrival_at": arrivals, "incident_date": None, "incident_time": None})
+    f = Filters("2024-03", "2024-03", hours=parse_hours("22-04"), days=(4, 5))
+    kept, basis = filter_records(df, f)
+    assert kept.index.tolist() == [0, 1, 2]
+    assert basis == {"incident_time": 0.0, "arrival_time": 3.0}

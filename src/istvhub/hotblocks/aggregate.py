@@ -161,6 +161,10 @@ def filter_records(df: pd.DataFrame, f: Filters) -> tuple[pd.DataFrame, dict[str
             a, b = f.hours
             keep &= (hour >= a) & (hour < b) if a < b else (hour >= a) | (hour < b)
         if f.days:
+            if f.hours and f.hours[0] > f.hours[1]:
+                # a window that wraps midnight belongs to the night it started: with --hours
+                # 22-04 --days fri,sat, Saturday 01:30 is Friday night, Sunday 01:30 Saturday's
+                wd = wd.where(~(hour < f.hours[1]), (wd - 1) % 7)
             keep &= wd.isin(list(f.days))
         keep = keep.fillna(False).to_numpy(dtype=bool)
         basis = {"incident_time": float(used[keep].sum()),
