@@ -247,3 +247,19 @@ def test_cli_several_files_one_rejected(db_url):
     cur = st.current_records()
     assert set(cur["weapon"]) >= {"sharp", "body_part", "glass"}
     st.dispose()
+
+
+def test_department_from_title_row_or_file_name(tmp_path):
+    """No site column and no --department: the site named in the title rows, else an ODS code
+    in the file name; a file naming neither is rejected with the reason."""
+    sample = SAMPLES / "R1K12" / "R1K12_2025-04.xlsx"
+    if not sample.is_file():
+        pytest.skip("sample feeds not generated")
+    st = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    res = ingest_bytes(sample.read_bytes(), "ucc_export_april.xlsx", st, geocode=False)
+    assert (res.status, res.department, res.period) == ("stored", "R1K12", "2025-04")
+    pas = (FIX / "RQXM1_pas_2025-05.csv").read_bytes()
+    assert ingest_bytes(pas, "RQXM1_pas_2025-05.csv", st, geocode=False).department == "RQXM1"
+    r = ingest_file_bytes(pas, "pas_export.csv", st)
+    assert r.status == "rejected" and "department" in r.message
+    st.dispose()

@@ -84,7 +84,8 @@ def _period_of(value: str) -> str | None:
 
 def _resolve_department(raw: pd.DataFrame, cols: dict[str, str], layout: Layout,
                         option: str | None, file: str,
-                        aliases: dict[str, str] | None = None) -> str:
+                        aliases: dict[str, str] | None = None,
+                        fallback: str | None = None) -> str:
     opt = option.strip().upper() if option else None
     const = layout.constants.get("department")
     const = const.strip().upper() if const else None
@@ -105,7 +106,7 @@ def _resolve_department(raw: pd.DataFrame, cols: dict[str, str], layout: Layout,
     if col_val and const and col_val != const:
         raise FileRejected("department in the file contradicts the layout's department",
                            file=file, field=c)
-    dept = opt or col_val or const
+    dept = opt or col_val or const or fallback
     if not dept:
         raise FileRejected("department missing: the file has no site code column; give "
                            "--department ODS", file=file, field="department")
@@ -116,11 +117,14 @@ def _resolve_department(raw: pd.DataFrame, cols: dict[str, str], layout: Layout,
 
 
 def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None = None,
-          period: str | None = None, aliases: dict[str, str] | None = None) -> Adapted:
+          period: str | None = None, aliases: dict[str, str] | None = None,
+          fallback_department: str | None = None) -> Adapted:
     """Map a raw table to canonical records with the given layout.
 
     ``aliases`` maps normalised department names (from the registry) to ODS codes, so a site
     column holding "St Thomas' Hospital" instead of RJ122 still resolves.
+    ``fallback_department`` (from the file name or title rows) is used only when neither the
+    file, the layout nor the caller names the department.
     """
     raw = table.frame
     cols = layout.map_columns(table.headers)
@@ -133,7 +137,8 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
 
     if period is not None and not PERIOD_RE.match(period.strip()):
         raise FileRejected("--period must be YYYY-MM", file=file, field="--period")
-    dept = _resolve_department(raw, cols, layout, department, file, aliases)
+    dept = _resolve_department(raw, cols, layout, department, file, aliases,
+                               fallback_department)
 
     # --- which rows are ISTV records (ECDS: intent = assault) --------------------------------
     keep = pd.Series(True, index=raw.index)

@@ -73,6 +73,18 @@ def department_from_filename(filename: str, known: set[str]) -> str | None:
     return hits.pop() if len(hits) == 1 else None
 
 
+def department_from_text(lines: list[str], aliases: dict[str, str]) -> str | None:
+    """A registered department named in title rows ("Assault attendances - <site name>")."""
+    from istvhub.ingest.parsing import norm_text
+
+    text = f" {norm_text(' '.join(lines))} "
+    if not text.strip():
+        return None
+    hits = {code for name, code in aliases.items()
+            if len(name) >= 8 and f" {name} " in text}
+    return hits.pop() if len(hits) == 1 else None
+
+
 def department_aliases(store: Store) -> dict[str, str]:
     """Normalised registry names -> ODS code ("st thomas hospital" -> RJ122)."""
     from istvhub.ingest.parsing import norm_text
@@ -157,11 +169,11 @@ def ingest_bytes(
     layout = layout_hint or choose_layout(table.headers, None)
     step("map")
     known = store.department_codes()
-    if department is None and "department" not in layout.map_columns(table.headers) \
-            and "department" not in layout.constants:
-        department = department_from_filename(filename, known)
+    aliases = department_aliases(store)
+    fallback = department_from_filename(filename, known) or department_from_text(
+        table.preamble, aliases)
     adapted: Adapted = adapt(table, layout, file=filename, department=department, period=period,
-                             aliases=department_aliases(store))
+                             aliases=aliases, fallback_department=fallback)
     if adapted.department not in known:
         raise UnknownDepartment("department is not in the registry of ISTV departments",
                                 file=filename, field="department")

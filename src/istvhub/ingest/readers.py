@@ -30,6 +30,8 @@ class RawTable:
     delimiter: str | None = None
     #: 1-based data rows that could not be split into the header's columns (quarantined)
     bad_rows: list[int] = field(default_factory=list)
+    #: text of the title rows above the header (e.g. "Assault attendances - <site name>")
+    preamble: list[str] = field(default_factory=list)
 
 
 def decode(data: bytes, file: str, encoding: str | None = None) -> tuple[str, str]:
@@ -122,7 +124,9 @@ def read_csv_text(text: str, file: str, vocab: list[HeaderKey]) -> RawTable:
     df.columns = headers
     df = df.astype("string").fillna("")
     df = _drop_blank_rows(df)
-    return RawTable(df, headers, idx + 1, "csv", delimiter=delim)
+    pre = [" ".join(c for c in r if c.strip()) for r in csv.reader(lines[:idx], delimiter=delim)]
+    return RawTable(df, headers, idx + 1, "csv", delimiter=delim,
+                    preamble=[p for p in pre if p])
 
 
 def _read_csv_lenient(text: str, idx: int, delim: str, file: str) -> RawTable:
@@ -149,7 +153,9 @@ def _read_csv_lenient(text: str, idx: int, delim: str, file: str) -> RawTable:
         good.append((r + [""] * width)[:width])
         index.append(n - 1)
     df = pd.DataFrame(good, columns=headers, index=index, dtype="string").fillna("")
-    return RawTable(df, headers, idx + 1, "csv", delimiter=delim, bad_rows=bad)
+    pre = [" ".join(c for c in r if c.strip()) for r in rows[:idx]]
+    return RawTable(df, headers, idx + 1, "csv", delimiter=delim, bad_rows=bad,
+                    preamble=[p for p in pre if p])
 
 
 def _cell_str(v: object) -> str:
@@ -206,7 +212,8 @@ def read_xlsx(data: bytes, file: str, vocab: list[HeaderKey]) -> RawTable:
     df = pd.DataFrame(body, columns=headers, dtype="string").fillna("")
     df.index = pd.RangeIndex(len(df))
     df = _drop_blank_rows(df)
-    return RawTable(df, headers, idx + 1, "xlsx")
+    pre = [" ".join(c for c in r if c.strip()) for r in rows[:idx]]
+    return RawTable(df, headers, idx + 1, "xlsx", preamble=[p for p in pre if p])
 
 
 def read_table(data: bytes, file: str, vocab: list[HeaderKey], encoding: str | None = None
