@@ -382,3 +382,24 @@ def test_days_with_hours_across_midnight_mean_nights():
     kept, basis = filter_records(df, f)
     assert kept.index.tolist() == [0, 1, 2]
     assert basis == {"incident_time": 0.0, "arrival_time": 3.0}
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_snapped_block_is_the_nearest_and_within_50m(index, seed):
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = index.blocks.total_bounds
+    n = 300
+    recs = pd.DataFrame([_rec(x, y) for x, y in zip(rng.uniform(x0, x1, n),
+                                                     rng.uniform(y0, y1, n), strict=True)])
+    a = assign(recs, index)
+    pts = shapely.points(recs["easting"], recs["northing"])
+    geom = dict(zip(index.block_ids, index.geoms, strict=True))
+    got = a.blocks.set_index("record")["block_id"]
+    d_got = shapely.distance(pts[got.index.to_numpy()], np.array([geom[b] for b in got]))
+    assert (d_got <= 50.0 + 1e-9).all()
+    d_min = shapely.distance(pts[:, None], index.geoms[None, :]).min(axis=1)
+    assert np.allclose(d_got, d_min[got.index.to_numpy()])
+    snapped = a.records["snap_status"].astype(str).eq("snapped").to_numpy()
+    assert (snapped == (d_min <= 50.0)).all()  # everything within 50 m snaps, nothing else
+    assert (a.blocks.groupby("record")["weight"].sum() == 1.0).all()
