@@ -23,7 +23,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sources", type=Path, default=default_sources())
     ap.add_argument("--loads", type=int, default=5)
+    ap.add_argument("--network-scale", action="store_true",
+                    help="only time blocks + junctions on the bundled OSM lines tiled 7 x 5 "
+                         "(~320k lines, about a full Geofabrik London extract)")
     args = ap.parse_args()
+    if args.network_scale:
+        network_scale(args.sources)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         steps: list[tuple[str, float]] = []
         t0 = time.perf_counter()
@@ -68,6 +74,36 @@ def main() -> None:
               f"{np.mean([x is not None for x in snapped]):.0%} snapped (network is central only)")
         print(f"lsoa_of 10,000 points: {tl * 1000:.0f} ms, "
               f"{np.mean([x is not None for x in lsoa]):.1%} inside an LSOA")
+
+
+def network_scale(sources: Path) -> None:
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from istvhub.gazetteer import network as net
+    from istvhub.gazetteer import sources as S
+
+    found = S.find_sources(sources)
+    boroughs = S.read_boroughs(found["boroughs"])
+    lines = net.read_all_lines(found["osm"])
+    tiles = []
+    for dx in range(-4, 3):
+        for dy in range(-2, 3):
+            g = lines.copy()
+            g["geometry"] = shapely.transform(g.geometry.values,
+                                              lambda c, dx=dx, dy=dy: c + [dx * 6000.0,
+                                                                           dy * 6000.0])
+            tiles.append(g)
+    big = gpd.GeoDataFrame(pd.concat(tiles, ignore_index=True), crs=27700)
+    t = time.perf_counter()
+    blocks = net.build_blocks(big, boroughs)
+    tb = time.perf_counter() - t
+    t = time.perf_counter()
+    junctions = net.network_junctions(blocks)
+    tj = time.perf_counter() - t
+    print(f"network scale: {len(big)} lines -> {len(blocks)} blocks in {tb:.1f} s; "
+          f"{len(junctions)} junctions in {tj:.1f} s")
 
 
 if __name__ == "__main__":
