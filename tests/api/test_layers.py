@@ -138,3 +138,26 @@ def test_repeat_download_is_served_from_cache_and_new_upload_invalidates(seeded,
     c = hub.client.get("/layers/hotblocks", params=params, headers=hub.h("mopac"))
     busy = seeded.blocks[0]["block_id"]
     assert _by_block(_features(c))[busy]["count"] == 40
+
+
+def test_csp_hexes_and_lsoas_hold_only_their_boroughs_records(seeded):
+    import geopandas as gpd
+    import h3
+
+    hub = seeded.hub
+
+    def hex_of(blk):
+        mid = blk["geom"].interpolate(0.5, normalized=True)
+        ll = gpd.GeoSeries([mid], crs=27700).to_crs(4326).iloc[0]
+        return h3.latlng_to_cell(ll.y, ll.x, 9)
+
+    camden_hex = hex_of(seeded.blocks[3])
+    assert camden_hex not in {hex_of(b) for b in seeded.blocks[:3]}
+    params = {"format": "geojson", "layer": "hexes", "from": "2025-06", "to": "2025-06"}
+    csp = {f["properties"]["hex_id"]: f["properties"] for f in _features(
+        hub.client.get("/layers/hotblocks", params=params, headers=hub.h("csp")))}
+    mop = {f["properties"]["hex_id"]: f["properties"] for f in _features(
+        hub.client.get("/layers/hotblocks", params=params, headers=hub.h("mopac")))}
+    assert mop[camden_hex]["count"] == 15
+    assert camden_hex not in csp or not csp[camden_hex]["count"]
+    assert sum(p["count"] or 0 for p in csp.values()) <= 35
