@@ -136,19 +136,24 @@ class Geocoder:
                  street_points: pd.DataFrame | None = None, *, gazetteer: Any = None,
                  departments: dict[str, tuple[float, float, str | None]] | None = None,
                  corrections: dict[tuple[str, str | None], tuple[float, float]] | None = None,
-                 version: str = "", calibrator: Calibrator | None = None) -> None:
-        extra = _extra_places(entries)
-        if len(extra):
-            entries = pd.concat([entries, extra.astype(entries.dtypes.to_dict(), errors="ignore")],
-                                ignore_index=True)
-        self.index = PlaceIndex(entries, keys, street_points)
+                 version: str = "", calibrator: Calibrator | None = None,
+                 index: PlaceIndex | None = None) -> None:
+        if index is None:
+            extra = _extra_places(entries)
+            if len(extra):
+                entries = pd.concat([entries, extra.astype(entries.dtypes.to_dict(),
+                                                           errors="ignore")], ignore_index=True)
+            index = PlaceIndex(entries, keys, street_points)
+        self.index = index
         self.gazetteer = gazetteer
         self.departments = departments if departments is not None else load_departments()
         self.corrections = corrections or {}
         self.version = version
         self.calibrator = calibrator or Calibrator.load()
         self._cache: dict[tuple[str, str | None], dict[str, Any]] = {}
-        self._junctions = self._junction_index()
+        if not hasattr(index, "junctions"):
+            index.junctions = self._junction_index()
+        self._junctions = index.junctions
         self._phrase_words = {t for p in load_phrases() for t in p.split()}
         self.index.protected = self.index.protected | self._phrase_words
 
@@ -158,16 +163,26 @@ class Geocoder:
         """The current gazetteer under ``home`` (raises GazetteerNotBuilt), the department
         registry, and active analyst corrections from the store when ``db_url`` is given."""
         from istvhub.gazetteer import load as load_gazetteer  # type: ignore[attr-defined]
+        from istvhub.gazetteer.load import resolve_version_dir
 
-        gaz = load_gazetteer(home)
-        entries, keys, points = _tables_of(gaz)
+        vdir = str(resolve_version_dir(home))
         corrections = {}
         if db_url:
             from istvhub.geocode.corrections import active_corrections
 
             corrections = active_corrections(db_url)
-        return cls(entries, keys, points, gazetteer=gaz, corrections=corrections,
-                   version=str(getattr(gaz, "version", "") or ""))
+        hit = _LOADED.get(vdir)
+        if hit is not None:  # the index is read-only: reuse it across ingests in one process
+            gaz, index = hit
+            return cls(index.entries, gazetteer=gaz, corrections=corrections, index=index,
+                       version=str(getattr(gaz, "version", "") or ""))
+        gaz = load_gazetteer(vdir)
+        entries, keys, points = _tables_of(gaz)
+        geo = cls(entries, keys, points, gazetteer=gaz, corrections=corrections,
+                  version=str(getattr(gaz, "version", "") or ""))
+        _LOADED.clear()
+        _LOADED[vdir] = (gaz, geo.index)
+        return geo
 
     @classmethod
     def from_dir(cls, gazetteer_dir: Path, **kw: Any) -> Geocoder:
@@ -805,6 +820,8 @@ def _tile(spans: list[SpanHit], taken_tokens: set[int]) -> list[SpanHit]:
 
 
 _TR: dict[str, Any] = {}
+#: the last loaded gazetteer version dir -> (Gazetteer, PlaceIndex), reused by Geocoder.load
+_LOADED: dict[str, tuple[Any, PlaceIndex]] = {}
 #: a real UK postcode area letter pair (not a road number like "a406")
 _POSTCODE_AREA = re.compile(r"^(?!a\d|m\d)[a-z]{1,2}\d")
 
