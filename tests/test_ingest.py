@@ -129,6 +129,9 @@ def test_no_nhs_number_reaches_any_table(db_url):
     leak = ingest_file(FIX / "RJZ01_ecds_leak_2025-04.csv", st, geocode=False)
     assert leak.status == "stored" and leak.rows_accepted == 3
     assert leak.pii_scrubbed == 5  # three NHS numbers, a phone number and a date of birth
+    warned = [(r["row"], r["field"]) for r in leak.report_rows()
+              if r["reason"].startswith("warning: identifier")]
+    assert warned == [(i, "Assault_Location_Description") for i in (1, 2, 3)]
     blob = "\n".join(_all_text(st))
     digits_only = re.sub(r"\D", "", blob)
     for n in NHS:

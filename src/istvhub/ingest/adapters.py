@@ -284,8 +284,14 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
     # --- PII scrub of free text --------------------------------------------------------------
     loc_text = _blank_to_na(loc_text)
     weapon_text = _blank_to_na(weapon_text)
-    loc_text, n1 = scrub_text(loc_text)
-    weapon_text, n2 = scrub_text(weapon_text)
+    scrubbed_loc, n1 = scrub_text(loc_text)
+    scrubbed_wpn, n2 = scrub_text(weapon_text)
+    for before, after, fname in ((loc_text, scrubbed_loc, "location_text"),
+                                 (weapon_text, scrubbed_wpn, "weapon_text")):
+        changed = (before.fillna("") != after.fillna("")).astype(bool)
+        flag(changed, cols.get(fname, fname),
+             "identifier-like text (NHS number, phone number or date) removed", False)
+    loc_text, weapon_text = scrubbed_loc, scrubbed_wpn
     loc_text = loc_text.str.slice(0, MAX_TEXT)
     weapon_text = weapon_text.str.slice(0, MAX_TEXT)
 
