@@ -101,3 +101,24 @@ def test_station_variants():
     assert _station_variants("Brixton") == ["Brixton station"]
     assert set(_station_variants("Edgware Road (Bakerloo)")) == {
         "Edgware Road", "Edgware Road station", "Edgware Road (Bakerloo) station"}
+
+
+def test_read_postcode_streets_chunked_both_layouts(tmp_path):
+    from istvhub.gazetteer.sources import PRICE_PAID_COLUMNS, read_postcode_streets
+
+    table = tmp_path / "ps.csv"
+    table.write_text("postcode,street,locality\nsw2 1aa,ACRE LANE,LONDON\n"
+                     "SW2  1AA,Acre Lane ,LONDON\nSW9 8RP,COLDHARBOUR LANE,LONDON\n"
+                     "TW20 8SR,COLDHARBOUR LANE,EGHAM\n,NO POSTCODE,X\n", encoding="utf-8")
+    pp = tmp_path / "pp.csv"
+    row = dict.fromkeys(PRICE_PAID_COLUMNS, "")
+    rows = []
+    for pc, street in [("SE5 9PR", "COLDHARBOUR LANE"), ("SE5 9PR", "COLDHARBOUR LANE"),
+                   ("SW2 1AA", "")]:
+        rows.append(",".join(f'"{v}"' for v in {**row, "postcode": pc, "street": street}.values()))
+    pp.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    keep = {"SW2 1AA", "SW9 8RP", "SE5 9PR"}
+    got = read_postcode_streets([table, pp], keep=keep, chunksize=2)
+    assert sorted(map(tuple, got.to_numpy().tolist())) == [
+        ("SE5 9PR", "COLDHARBOUR LANE"), ("SW2 1AA", "ACRE LANE"),
+        ("SW9 8RP", "COLDHARBOUR LANE")]

@@ -424,7 +424,7 @@ def build(sources: Path | None = None, out: Path | None = None,
     districts = parts[2].set_index("name")
 
     step("streets")
-    ps = S.read_postcode_streets(found["postcode_streets"])
+    ps = S.read_postcode_streets(found["postcode_streets"], keep=set(cp["postcode"]))
     streets, points = _street_entries(ps, cp)
 
     step("network")

@@ -210,29 +210,44 @@ PRICE_PAID_COLUMNS = ["id", "price", "date", "postcode", "type", "new", "duratio
                       "status"]
 
 
-def read_postcode_streets(files: list[Path]) -> pd.DataFrame:
-    """postcode -> street name, from the aggregated table or the raw Price Paid CSV."""
+def _clean_postcode_streets(df: pd.DataFrame, keep: set[str] | None) -> pd.DataFrame:
+    df = df[(df["postcode"].str.len() >= 5) & (df["street"].str.strip() != "")]
+    df = pd.DataFrame({"postcode": canon_postcode(df["postcode"]).values,
+                       "street": df["street"].str.strip().str.upper().values})
+    if keep is not None:
+        df = df[df["postcode"].isin(keep)]
+    return df.drop_duplicates()
+
+
+def read_postcode_streets(files: list[Path], keep: set[str] | None = None,
+                          chunksize: int = 1_000_000) -> pd.DataFrame:
+    """postcode -> street name, from the aggregated table or the raw Price Paid CSV.
+
+    Read in chunks, keeping only postcodes in ``keep`` (the London units) and distinct pairs,
+    so the complete Price Paid file (~30 million sales) is read in bounded memory."""
     frames = []
     for f in files:
         with f.open(encoding="utf-8", errors="replace") as fh:
             first = next(csv.reader(fh), [])
         lowered = [c.strip().lower() for c in first]
         if "postcode" in lowered and "street" in lowered:
-            df = pd.read_csv(f, dtype=str, keep_default_na=False)
-            df.columns = [c.strip().lower() for c in df.columns]
+            reader = pd.read_csv(f, dtype=str, keep_default_na=False, chunksize=chunksize,
+                                 usecols=lambda c: c.strip().lower() in ("postcode", "street"))
         elif len(first) == len(PRICE_PAID_COLUMNS):
-            df = pd.read_csv(f, header=None, names=PRICE_PAID_COLUMNS, dtype=str,
-                             keep_default_na=False, usecols=["postcode", "street"])
+            reader = pd.read_csv(f, header=None, names=PRICE_PAID_COLUMNS, dtype=str,
+                                 keep_default_na=False, usecols=["postcode", "street"],
+                                 chunksize=chunksize)
         else:
             raise SourcesNotFound(
                 f"{f.name}: neither a postcode,street table nor the Price Paid layout")
-        df = df[["postcode", "street"]]
-        frames.append(df)
-    df = pd.concat(frames, ignore_index=True)
-    df = df[(df["postcode"].str.len() >= 5) & (df["street"].str.strip() != "")]
-    df = pd.DataFrame({"postcode": canon_postcode(df["postcode"]).values,
-                       "street": df["street"].str.strip().str.upper().values})
-    return df.drop_duplicates().reset_index(drop=True)
+        with reader:
+            for chunk in reader:
+                chunk.columns = [c.strip().lower() for c in chunk.columns]
+                frames.append(_clean_postcode_streets(chunk[["postcode", "street"]], keep))
+    if not frames:
+        return pd.DataFrame({"postcode": pd.Series(dtype="string"),
+                             "street": pd.Series(dtype="string")})
+    return pd.concat(frames, ignore_index=True).drop_duplicates().reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- points of interest
