@@ -321,3 +321,21 @@ def test_cli_file_correct_and_stored(gazetteer_home: Path, tmp_path: Path,
     assert recs["geo_status"].notna().all() and recs["gazetteer_version"].notna().all()
     assert (recs["geo_status"] == "located").mean() > 0.4
     get_settings.cache_clear()
+
+
+def test_journey_home_is_not_a_home_location(geo) -> None:
+    r = geo.geocode("walking home along old kent rd", KINGS)
+    assert r["geo_status"] == "located" and r["matched_name"] == "Old Kent Road"
+    r = geo.geocode("on his way home from work on camberwell church st", KINGS)
+    assert r["geo_status"] == "located" and r["match_type"] == "street"
+
+
+def test_connector_words_are_not_venue_names(geo) -> None:
+    # "The Junction" is a pub; here "junction" is a connector
+    r = geo.geocode("stabbed on coldharbour lane near the junction with atlantic road", KINGS)
+    assert r["match_type"] == "junction"
+
+
+def test_no_confident_guess_from_one_corrected_word(geo) -> None:
+    r = geo.geocode("outside nandos", KINGS)
+    assert r["geo_status"] != "located" or r["confidence"] < 0.9

@@ -153,3 +153,9 @@ def test_sector_and_district_never_collide() -> None:
     a = find_postcodes(normalise_text("se1 7").split())[0]
     b = find_postcodes(normalise_text("se17").split())[0]
     assert a.key != b.key and a.kind != b.kind
+
+
+@pytest.mark.parametrize("text", ["walking home along old kent rd", "on his way home from work",
+                                  "going home on the bus"])
+def test_journey_home_is_not_home(text: str) -> None:
+    assert cls(text) != "home"

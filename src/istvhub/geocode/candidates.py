@@ -51,7 +51,8 @@ GENERIC = STREET_TYPE_WORDS | frozenset(
 PROTECTED = frozenset(
     "home house flat address unknown known refused intoxicated custody holiday prison "
     "assault assaulted fight party domestic violence mcdonalds wetherspoons sainsburys tesco "
-    "outside opposite near adjacent between junction corner behind".split()
+    "outside opposite near adjacent between junction corner behind nandos greggs pret "
+    "starbucks subway lidl aldi asda morrisons boots primark chicken burger".split()
 )
 
 
@@ -336,6 +337,8 @@ class PlaceIndex:
                 if "/" in span or "," in span:
                     continue
                 key = " ".join(span)
+                if all(t in STOPWORDS for t in span):
+                    continue
                 if all(t in STOPWORDS or t in GENERIC or t.isdigit() for t in span) and (
                         key not in self.by_key or (len(span) == 1 and not any(
                             self.etype[k] in ("station", "area")

@@ -30,6 +30,9 @@ PERSON_WORDS = frozenset(
     "stepdad stepdads stepmum stepmums fiance fiances a an".split()
 )
 POSSESSIVE = frozenset("his her their my our own at a pts patients someones".split())
+#: "home" after these words is a journey, not the place ("walking home along old kent rd")
+ON_THE_WAY = frozenset("way walking walked going went heading headed travelling traveling "
+                       "cycling driving coming came back".split())
 DWELLING_WORDS = frozenset("house home flat place address residence room bedroom".split())
 _FILLERS = frozenset(
     "patient patients pt says said states stated reports reported was were is at in on the a "
@@ -98,6 +101,10 @@ def is_home(tokens: list[str], covered: set[int] | None = None) -> bool:
     person word comes before them ("his flat")."""
     covered = covered or set()
     for i, t in enumerate(tokens):
+        if t == "home" and ((i and tokens[i - 1] in ON_THE_WAY) or
+                            (i + 1 < len(tokens) and tokens[i + 1] in ("from",))):
+            tokens = tokens[:i] + ["_"] + tokens[i + 1:]  # "on his way home": a journey
+            continue
         if t in ("house", "place", "room", "houses"):
             prev = tokens[i - 1] if i else None
             if prev is None and len(tokens) <= 2:

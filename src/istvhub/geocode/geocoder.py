@@ -654,6 +654,11 @@ class Geocoder:
                         prec = max(float(ix.prec[best]) * 0.5, min(prec, _spread(near) + 50))
                         break
         raw = self._raw_conf(span, ch, mt, len(r))
+        if span.how != "exact" and not ch.context_hits and len(span.key.split()) == 1 \
+                and et not in ("area", "borough"):
+            raw *= 0.7  # one corrected word naming a venue or street, nothing to back it
+        if ch.ed_km is not None and ch.ed_km > 10 and not ch.context_hits:
+            raw *= 0.85
         if ch.ed_km is not None and ch.ed_km > FAR_GUARD_KM and not ch.context_hits:
             raw *= 0.6  # guardrail: implausibly far from the treating ED with nothing to back it
             if span.how != "exact":
