@@ -291,3 +291,15 @@ def test_location_type_from_description():
     a = adapt(table, get_layout("ecds"), file="e.csv")
     # generic "other" refined by the text; blank code derived; explicit "unknown" kept
     assert a.records["location_type"].tolist() == ["transport", "other", "home", "unknown"]
+
+
+def test_unlisted_intent_code_kept_when_assault_location_recorded():
+    text = ("EC_Ident,Site_Code_of_Treatment,Der_EC_Arrival_Date_Time,EC_Injury_Intent_SNOMED_CT,"
+            "Assault_Location_Description\n"
+            "1,RJZ01,2025-04-01 10:00:00,999999999,o/s kfc brixton rd\n"
+            "2,RJZ01,2025-04-01 11:00:00,999999999,\n"
+            "3,RJZ01,2025-04-01 12:00:00,418019003,\n")
+    table = read_table(text.encode(), "e.csv", vocabulary())
+    a = adapt(table, get_layout("ecds"), file="e.csv")
+    assert a.records["source_row"].tolist() == [1] and a.rows_skipped == 2
+    assert [(i.row, i.quarantined) for i in a.issues] == [(1, False)]

@@ -145,10 +145,20 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
     skipped = 0
     filt = layout.filter_field or ("intent" if "intent" in cols else None)
     if filt and filt in cols:
-        intent, _miss, _unrec = P.map_codes(raw[cols[filt]], "intent", layout.codes.get(filt),
-                                            layout.code_maps.get(filt))
+        intent, _miss, unrec = P.map_codes(raw[cols[filt]], "intent", layout.codes.get(filt),
+                                           layout.code_maps.get(filt))
         wanted = set(layout.filter_keep or ["assault"])
         keep = intent.isin(wanted).fillna(False).astype(bool)
+        # an intent code missing from our list: an assault location description (recorded only
+        # for assaults) says the row is an assault; such rows are kept and reported
+        if unrec.any() and "location_text" in cols:
+            described = raw[cols["location_text"]].astype("string").str.strip().fillna("") != ""
+            rescued = (unrec & described & ~keep).astype(bool)
+            if rescued.any():
+                keep = keep | rescued
+                issues.extend(Issue(int(r), cols[filt], "intent code not recognised; kept as an "
+                                    "assault because an assault location is recorded", False)
+                              for r in rows[rescued])
         skipped = int((~keep).sum())
     df = raw[keep]
     rows = rows[keep]
