@@ -31,7 +31,7 @@ RAW_COLUMNS = [
 #: Where each source lives under the sources directory (glob patterns; all matches).
 SOURCE_GLOBS: dict[str, list[str]] = {
     "codepoint": ["postcodes/codepoint-open/Data/CSV/*.csv",
-                  "postcodes/codepoint*/**/Data/CSV/*.csv"],
+                  "postcodes/**/Data/CSV/*.csv"],  # e.g. codepo_gb/ as OS unzips it
     "codepoint_headers": ["postcodes/codepoint-open/Doc/Code-Point_Open_Column_Headers.csv",
                           "postcodes/**/Code-Point_Open_Column_Headers.csv"],
     "ons_lookup": ["postcodes/ons-lookup/*.csv"],
