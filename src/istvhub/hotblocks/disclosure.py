@@ -88,7 +88,7 @@ def get_rule(name: str | None = None, *, unsuppressed: bool = False,
     key = name or default
     if key not in rules:
         raise UnknownDisclosureRule(
-            f"unknown disclosure rule (field 'rule'); known: {', '.join(sorted(rules))}")
+            f"option --rule: unknown disclosure rule; known: {', '.join(sorted(rules))}")
     return rules[key]
 
 
