@@ -403,3 +403,21 @@ def test_snapped_block_is_the_nearest_and_within_50m(index, seed):
     snapped = a.records["snap_status"].astype(str).eq("snapped").to_numpy()
     assert (snapped == (d_min <= 50.0)).all()  # everything within 50 m snaps, nothing else
     assert (a.blocks.groupby("record")["weight"].sum() == 1.0).all()
+
+
+def test_report_is_self_contained_and_shows_suppressed_as_star(records, blocks, sources_dir):
+    import geopandas as gpd
+
+    from istvhub.hotblocks.report import render_report
+
+    layers = build_layers(records.head(150), blocks, Filters("2024-01", "2024-03"), NHS)
+    boroughs = gpd.read_file(sources_dir / "boundaries" / "london_boroughs.gpkg")
+    html = render_report(layers, boroughs)
+    assert html.count("data:image/png;base64,") == 2
+    assert "http://" not in html and "https://" not in html
+    top = html.split("<h2>Top 10 blocks</h2>")[1].split("</table>")[0]
+    assert top.count("<tr>") == 1 + min(10, len(layers.blocks))
+    n_sup = int(layers.blocks.sort_values(["rank", "block_id"], na_position="last").head(10)[
+        "suppressed"].sum())
+    assert n_sup > 0  # 150 records over 4,815 blocks: the top 10 includes suppressed blocks
+    assert top.count("<td>*</td>") >= n_sup * 3  # count, rate and share hidden
