@@ -52,7 +52,9 @@ PROTECTED = frozenset(
     "home house flat address unknown known refused intoxicated custody holiday prison "
     "assault assaulted fight party domestic violence mcdonalds wetherspoons sainsburys tesco "
     "outside opposite near adjacent between junction corner behind nandos greggs pret "
-    "starbucks subway lidl aldi asda morrisons boots primark chicken burger".split()
+    "starbucks subway lidl aldi asda morrisons boots primark chicken burger walking running "
+    "going coming waiting standing sitting leaving drinking working fighting playing "
+    "shopping travelling cycling driving walked punched kicked stabbed robbed mugged".split()
 )
 
 
@@ -274,7 +276,7 @@ class PlaceIndex:
             if extra:
                 keep = np.union1d(keep, np.concatenate(extra))
         choices = self.vocab[keep].tolist()
-        max_d = 1 if len(tok) <= 5 else (2 if len(tok) <= 10 else 3)
+        max_d = 1 if len(tok) <= 7 else (2 if len(tok) <= 11 else 3)
         res = process.extract(tok, choices, scorer=OSA.distance, score_cutoff=max_d, limit=12)
         if not res:
             return tok, 1.0
@@ -337,7 +339,7 @@ class PlaceIndex:
                 if "/" in span or "," in span:
                     continue
                 key = " ".join(span)
-                if all(t in STOPWORDS for t in span):
+                if all(t in STOPWORDS for t in span) or (j - i == 1 and span[0] in self.protected):
                     continue
                 if all(t in STOPWORDS or t in GENERIC or t.isdigit() for t in span) and (
                         key not in self.by_key or (len(span) == 1 and not any(

@@ -335,8 +335,10 @@ class Geocoder:
         covered = {k for s in spans for k in range(s.start, s.end)
                    if (s.end - s.start) >= 2 and any(ix.etype[i] != "bus_stop" for i in s.ids)}
         phrase_fixed = correct_phrase_tokens(tokens, ix.vocab_freq)
-        cls_tokens = [c if (c != t and t not in self._phrase_words) else f
-                      for t, c, f in zip(tokens, corrected, phrase_fixed, strict=True)]
+        # a gazetteer spelling correction counts only where it completes a place name
+        cls_tokens = [c if (c != t and k in covered and t not in self._phrase_words) else f
+                      for k, (t, c, f) in enumerate(zip(tokens, corrected, phrase_fixed,
+                                                        strict=True))]
         cls = classify_tokens(cls_tokens, covered)
         if cls != "locatable":
             return _empty_result(cls, REASONS[cls], 0.95)
