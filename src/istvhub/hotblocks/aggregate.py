@@ -392,6 +392,7 @@ def build_layers(records: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
     add("layers", "crs", "EPSG:27700 (GeoPackage/Parquet); EPSG:4326 (GeoJSON, CSV WKT)")
     add("layers", "h3_note", "coarser H3 cells are parents of the res-10 cell of each point")
     add("build", "built_at", started.replace(microsecond=0).isoformat())
+    add("build", "build_seconds", f"{(datetime.now(UTC) - started).total_seconds():.2f}")
     add("build", "gazetteer_version", gazetteer_version)
     from istvhub import __version__
 
