@@ -755,6 +755,8 @@ class Geocoder:
         if ch.ambiguous:
             return self._ambiguous(f"{names[0]} / {names[1]}", "junction", ch)
         mx, my, gap, ia, ib = cands[ch.best]
+        if ch.ed_km is not None and ch.ed_km > FAR_GUARD_KM and not ch.context_hits:
+            return None  # guardrail: a junction far across London from the treating ED
         raw = self._raw_conf(_q(a, b), ch, "junction", len(cands))
         if not cue:
             raw *= 0.9

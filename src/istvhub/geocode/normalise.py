@@ -38,6 +38,17 @@ def load_shorthand(path: str | None = None) -> dict[str, str]:
 
 
 @lru_cache(maxsize=2)
+@lru_cache(maxsize=1)
+def _street_type_words() -> frozenset[str]:
+    """'cannon st rd': 'st' before a street type is street (Cannon Street Road)."""
+    from istvhub.gazetteer.normalise import load_abbreviations
+
+    tab = load_abbreviations()
+    return frozenset([k for k, (_f, kind) in tab.items() if kind == "street_type" and k != "st"]
+                     + [f for k, (f, kind) in tab.items() if kind == "street_type"])
+
+
+@lru_cache(maxsize=2)
 def _slash_pairs() -> dict[str, str]:
     return {k.replace("/", ""): v for k, v in load_shorthand().items() if "/" in k}
 
@@ -78,10 +89,11 @@ def _expand_names(tokens: list[str]) -> list[str]:
 
     def flush() -> None:
         fixed = []
+        types = _street_type_words()
         for i, t in enumerate(seg):
             nxt = seg[i + 1] if i + 1 < len(seg) else None
-            fixed.append("street" if t == "st" and (nxt is None or nxt in _ST_STREET_BEFORE)
-                         else t)
+            fixed.append("street" if t == "st" and (nxt is None or nxt in _ST_STREET_BEFORE
+                                                    or nxt in types) else t)
         out.extend(expand_tokens(fixed))
         seg.clear()
 
