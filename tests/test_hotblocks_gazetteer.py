@@ -139,3 +139,26 @@ def test_cli_on_the_real_gazetteer(gz, gazetteer_home, db_url, tmp_path, monkeyp
     assert kv["gazetteer_version"] == gz.version and kv["boroughs"] == "Westminster"
     html = (tmp_path / "r.html").read_text()
     assert "kebab" not in html and "data:image/png;base64," in html
+
+
+def test_imprecise_junctions_recover_the_real_osm_junction(gz, index):
+    """Real OSM junctions moved 100 m off and given a postcode-like precision: the network's own
+    junction of the two streets is found again for (nearly) all of them."""
+    import shapely
+
+    e = gz.entries
+    j = e[(e["entry_type"] == "junction") & (e["source"] == "osm")].sample(400, random_state=2)
+    rng = np.random.default_rng(0)
+    ang = rng.uniform(0, 2 * np.pi, len(j))
+    recs = pd.DataFrame({
+        "geo_status": "located", "match_type": "junction",
+        "easting": j["easting"].to_numpy() + 100 * np.cos(ang),
+        "northing": j["northing"].to_numpy() + 100 * np.sin(ang),
+        "precision_m": 165.0, "matched_name": j["name"].to_numpy(), "lsoa_code": None})
+    a = assign(recs, index)
+    assert (a.records["snap_status"].astype(str) == "snapped").mean() > 0.9
+    geom = gz.blocks.set_index("block_id").geometry
+    got = a.blocks.set_index("record")["block_id"]
+    nodes = shapely.points(j["easting"].to_numpy(), j["northing"].to_numpy())
+    d = shapely.distance(nodes[got.index.to_numpy()], geom.loc[got.to_numpy()].values)
+    assert np.median(d) < 1.0 and (d < 25).mean() > 0.95
