@@ -412,3 +412,19 @@ def test_os_open_roads_style_geopackage(mini_sources, sources_dir, tmp_path):
     fen = g.blocks[g.blocks["names_key"] == "fenchurch street"]
     assert len(fen) >= 3 and (fen["highway"] == "tertiary").all()
     assert (g.entries["source"] == "osm").sum() > 0  # network junctions and network-only streets
+
+
+def test_bus_stop_names_give_junctions_postcodes_miss(gaz):
+    """'MARE STREET / WELL STREET' (Hackney): the two streets' postcode points are > 60 m apart,
+    the bus stops name the corner."""
+    e = gaz.entries
+    j = e[(e["entry_type"] == "junction") & (e["street_a"] == "mare street")
+          & (e["street_b"] == "well street") & (e["borough"] == "Hackney")]
+    assert len(j) >= 1
+    r = j.iloc[0]
+    assert r["precision_m"] <= 150
+    stops = e[(e["entry_type"] == "bus_stop") & (e["key"] == "mare street well street")]
+    assert len(stops) >= 1
+    d = np.hypot(stops["easting"] - r["easting"], stops["northing"] - r["northing"])
+    assert d.min() < 100
+    assert (e.loc[e["entry_type"] == "junction", "source"] == "tfl_bus_stops").sum() > 100

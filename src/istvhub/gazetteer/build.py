@@ -338,6 +338,46 @@ def _junction_entries(netj: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+BUS_STOP_JUNCTION_PRECISION_M = 100.0
+
+
+def _bus_stop_junctions(pois: pd.DataFrame, variants: pd.Series, streets: pd.DataFrame,
+                        junctions: pd.DataFrame) -> pd.DataFrame:
+    """Bus stops named 'X / Y' where X and Y are both streets of the stop's borough give the
+    junctions that postcode points miss (a main road's postcodes often stop short of the
+    corner). Pairs already known from the network or postcode points are left alone."""
+    street_keys = set(zip(streets["name"].map(_cached_norm), streets["borough"], strict=True))
+    have = set(zip(junctions["street_a"], junctions["street_b"], junctions["borough"],
+                   strict=True))
+    names = dict(zip(streets["name"].map(_cached_norm), streets["name"], strict=False))
+    is_bus = (pois["entry_type"] == "bus_stop").to_numpy()
+    rows = []
+    for e, n, bo, vs in zip(pois.loc[is_bus, "easting"], pois.loc[is_bus, "northing"],
+                            pois.loc[is_bus, "borough"], variants[is_bus], strict=True):
+        if not vs or len(vs) != 2:
+            continue
+        a, b = sorted(_cached_norm(v) for v in vs)
+        if (a == b or (a, bo) not in street_keys or (b, bo) not in street_keys
+                or (a, b, bo) in have):
+            continue
+        rows.append((a, b, bo, e, n))
+    df = pd.DataFrame(rows, columns=["street_a", "street_b", "borough", "easting", "northing"])
+    # the stops on both sides of the road (same pair) -> one junction between them
+    df = df.groupby(["street_a", "street_b", "borough"], as_index=False, sort=True)[
+        ["easting", "northing"]].mean()
+    df["entry_type"] = "junction"
+    df["name"] = [f"{names.get(a, a.title())} / {names.get(b, b.title())}"
+                  for a, b in zip(df["street_a"], df["street_b"], strict=True)]
+    df["precision_m"] = BUS_STOP_JUNCTION_PRECISION_M
+    df["source"] = "tfl_bus_stops"
+    df["entry_id"] = ["junction:" + _hash(a, b, bo, round(e), round(n)) for a, b, bo, e, n in
+                      zip(df["street_a"], df["street_b"], df["borough"], df["easting"],
+                          df["northing"], strict=True)]
+    for c in ("category", "lsoa_code", "district"):
+        df[c] = None
+    return df
+
+
 def _junction_display(df: pd.DataFrame, street_names: dict[str, str]) -> pd.Series:
     return pd.Series([f"{street_names.get(a, a.title())} / {street_names.get(b, b.title())}"
                       for a, b in zip(df["street_a"], df["street_b"], strict=True)],
@@ -461,6 +501,8 @@ def build(sources: Path | None = None, out: Path | None = None,
     pois["district"] = _nearest_district(cp_tree, cp["district"].to_numpy(), pts)
     keep = pois["borough"].notna().to_numpy()
     pois, variants = pois[keep], variants[keep]
+    bus_junctions = _bus_stop_junctions(pois, variants, streets, junctions)
+    parts.append(bus_junctions)
 
     # named areas at their postcode district; boroughs at a point inside
     bmap = _borough_name_map(boroughs)

@@ -270,7 +270,7 @@ def read_stations(files: list[Path]) -> pd.DataFrame:
                   variants=variants)
 
 
-_BUS_JUNK = re.compile(r"<>|->|#|\[.*?\]|\bstop\s+[a-z0-9]{1,2}$", re.I)
+_BUS_JUNK = re.compile(r"<>|->|>\w*<|<\w*>|#|\[.*?\]|\bstop\s+[a-z0-9]{1,2}$", re.I)
 
 
 def bus_stop_parts(name: str) -> list[str]:
