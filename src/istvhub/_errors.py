@@ -52,3 +52,8 @@ class SourcesNotFound(IstvhubError):
 
 class StoreError(IstvhubError):
     """The database could not be reached or is in an unexpected state."""
+
+
+class HotblocksError(IstvhubError):
+    """A hot-blocks request cannot be met: a bad filter option, an unknown disclosure rule or an
+    output that cannot be written (names the option or file, never data)."""

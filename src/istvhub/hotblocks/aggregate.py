@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from istvhub._errors import IstvhubError
+from istvhub._errors import HotblocksError
 from istvhub.hotblocks.assign import BlockIndex, assign, to_bng
 from istvhub.hotblocks.concentration import Concentration, concentration
 from istvhub.hotblocks.disclosure import DisclosureRule, protect, protect_total
@@ -39,7 +39,7 @@ CONCENTRATION_MIN_TOTAL = 50
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
-class BadFilter(IstvhubError):
+class BadFilter(HotblocksError):
     """A hot-blocks filter option is malformed (names the option, never data)."""
 
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from istvhub._errors import IstvhubError
+from istvhub._errors import HotblocksError
 from istvhub.core.config import DATA_DIR
 
 RULES_FILE = DATA_DIR / "disclosure_rules.toml"
 
 
-class UnknownDisclosureRule(IstvhubError):
+class UnknownDisclosureRule(HotblocksError):
     """The requested disclosure rule is not in the rules file."""
 
 

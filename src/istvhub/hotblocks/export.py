@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from istvhub._errors import IstvhubError
+from istvhub._errors import HotblocksError
 from istvhub.hotblocks.aggregate import Layers
 
 FORMATS = ("gpkg", "geojson", "csv", "parquet")
@@ -25,7 +25,7 @@ SPATIAL = ("blocks", "hexes", "lsoas")
 TABLES = ("summary", "concentration")
 
 
-class ExportError(IstvhubError):
+class ExportError(HotblocksError):
     """The output could not be written (names the path and layer, never data)."""
 
 
