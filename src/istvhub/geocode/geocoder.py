@@ -340,6 +340,8 @@ class Geocoder:
                       for k, (t, c, f) in enumerate(zip(tokens, corrected, phrase_fixed,
                                                         strict=True))]
         cls = classify_tokens(cls_tokens, covered)
+        if cls == "outside_area" and any(p.key in ix.postcode for p in find_postcodes(tokens)):
+            cls = "locatable"  # "the flower of kent se14": a London postcode district wins
         if cls != "locatable":
             return _empty_result(cls, REASONS[cls], 0.95)
         if corr is not None:
@@ -427,6 +429,7 @@ class Geocoder:
         poi_spans = [s for s in chosen if any(ix.etype[i] in poi_ok for i in s.ids)]
         area_spans = [s for s in chosen if any(ix.etype[i] in AREA_TYPES for i in s.ids)]
         residual = _residual(corrected, chosen, pc_tok)
+        self._segments = _segments(tokens, pc_tok)
 
         # 1b. "X tube/stn" where X is no station name as written: fuzzy over station names
         if STATION_CUES & words and not any(
@@ -568,9 +571,11 @@ class Geocoder:
 
     def _residual_match(self, residual: str, chosen: list[SpanHit], contexts_pc: list[Context],
                         ed_xy: tuple[float, float] | None, words: set[str]) -> _Loc | None:
-        """Fuzzy-match the unexplained words against places near what the text did name
-        (district, street, area), or near the department when a venue word says it is a place."""
+        """Fuzzy-match the unexplained words (and each phrase between connector words) against
+        places near what the text did name (district, street, area), or near the department
+        when a venue word says it is a place."""
         ix = self.index
+        queries = [q for q in dict.fromkeys([residual, *self._segments]) if q]
         ctx = contexts_pc + self._contexts(chosen)
         types = POI_TYPES if ({"bus", "stop"} & words) else MAIN_POI
         if not ctx:
@@ -580,7 +585,11 @@ class Geocoder:
         else:
             c = min(ctx, key=lambda c: c.radius)
             ctx_pts = (c.xs, c.ys, min(max(c.radius * 1.2, 400.0), 3000.0))
-        hits = ix.fuzzy_near(residual, *ctx_pts, types=types, cutoff=84.0, limit=8)
+        best: dict[int, float] = {}
+        for q in queries:
+            for row, sc in ix.fuzzy_near(q, *ctx_pts, types=types, cutoff=84.0, limit=8):
+                best[row] = max(best.get(row, 0.0), sc)
+        hits = sorted(best.items(), key=lambda h: -h[1])[:8]
         if not hits:
             return None
         rows = [h[0] for h in hits]
@@ -807,6 +816,28 @@ def _residual(tokens: list[str], chosen: list[SpanHit], taken: set[int]) -> str:
         if sum(len(t) for t in run if t not in STOPWORDS) >= 4 and len(text) > len(best):
             best = text
     return best
+
+
+SEGMENT_BREAKS = frozenset("on in at by near opposite outside off inside along behind".split())
+
+
+def _segments(tokens: list[str], taken: set[int]) -> list[str]:
+    """Phrases between connector words and separators ("the bar polski", "frith street")."""
+    out: list[list[str]] = [[]]
+    for k, t in enumerate(tokens):
+        if k in taken or t in SEPARATORS or t in SEGMENT_BREAKS:
+            out.append([])
+        else:
+            out[-1].append(t)
+    res = []
+    for seg in out:
+        while seg and seg[0] in STOPWORDS:
+            seg = seg[1:]
+        while seg and seg[-1] in STOPWORDS:
+            seg = seg[:-1]
+        if sum(len(t) for t in seg) >= 4:
+            res.append(" ".join(seg))
+    return res
 
 
 LEAD_WORDS = frozenset("bus stop shops shop outside".split())
