@@ -28,9 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from geocode_eval import baseline  # noqa: E402
-
-from istvhub.geocode import Geocoder  # noqa: E402
+from geocode_eval import baseline, load_geocoder  # noqa: E402
 
 
 def make_extract(n: int, seed: int = 1) -> pd.DataFrame:
@@ -57,7 +55,7 @@ def main() -> None:
 
     df = make_extract(args.rows)
     t0 = time.perf_counter()
-    geo = Geocoder.load(args.home)
+    geo = load_geocoder(args.home)
     load_s = time.perf_counter() - t0
     n_raw = df["location_text"].nunique()
     t0 = time.perf_counter()
