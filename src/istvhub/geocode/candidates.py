@@ -29,6 +29,8 @@ STREET_TYPE_WORDS = frozenset(
     "park terrace walk broadway highway estate market common green way row mews rise vale "
     "yard gate wharf embankment circus approach passage alley view mount".split()
 )
+#: last words of a name long enough to expose a real-word typo in the words before them
+NAME_ENDINGS = STREET_TYPE_WORDS | frozenset("station high".split())
 #: words that never start a correction (connectors, fillers, shorthand expansions)
 STOPWORDS = frozenset(
     "outside opposite near adjacent by at in on of the a an to from junction with corner and or "
@@ -204,6 +206,7 @@ class PlaceIndex:
                           if self.etype[i] == "postcode_district"}
         self.protected: frozenset[str] | set[str] = PROTECTED
         self._alts: dict[str, list[tuple[str, float]]] = {}
+        self._near: dict[str, list[str]] = {}
         self._correct = lru_cache(maxsize=200_000)(self._correct_uncached)
         # points of interest and streets for context-blocked fuzzy matching of residual text,
         # on a 500 m grid so that "names near this district/street" is a few dict lookups
@@ -293,6 +296,27 @@ class PlaceIndex:
         self._alts[tok] = [o for o in out[1:6] if o[1] >= out[0][1] - 1e-9]
         return out[0]
 
+    def near_words(self, tok: str) -> list[str]:
+        """Vocabulary words one edit from a word that is itself in the vocabulary: a real-word
+        typo ("belham high road" for Balham) is only visible from the longer name it breaks."""
+        hit = self._near.get(tok)
+        if hit is not None:
+            return hit
+        out: list[str] = []
+        if len(tok) >= 5 and tok.isalpha() and tok not in GENERIC and tok not in STOPWORDS:
+            grams = _grams(tok)
+            parts = [self.gram_idx[g] for g in grams if g in self.gram_idx]
+            extra = [self.len_bucket.get((tok[0], n)) for n in (len(tok) - 1, len(tok),
+                                                                len(tok) + 1)]
+            parts += [e for e in extra if e is not None]
+            if parts:
+                ids = np.unique(np.concatenate(parts))
+                res = process.extract(tok, self.vocab[ids].tolist(), scorer=OSA.distance,
+                                      score_cutoff=1, limit=10)
+                out = [w for w, d, _ in res if d == 1]
+        self._near[tok] = out
+        return out
+
     def alternatives(self, tok: str) -> list[tuple[str, float]]:
         """Other corrections about as close as the chosen one ("bron": brown, baron...)."""
         self._correct(tok)
@@ -354,6 +378,14 @@ class PlaceIndex:
                         v[k - i] = word
                         variants.append((v, q / max(quality[k], 1e-9) * wq))
                 found = [(v, r) for v, vq in variants if (r := self._lookup(v, vq)) is not None]
+                if not found and 2 <= j - i <= 4 and span[-1] in NAME_ENDINGS:
+                    for k in range(i, j - 1):
+                        for word in self.near_words(tokens[k]):
+                            v = list(span)
+                            v[k - i] = word
+                            ids = self.by_key.get(" ".join(v))
+                            if ids is not None:
+                                found.append((v, (ids, q * 0.9, "fuzzy")))
                 if not found:
                     continue
                 if len(found) == 1:
