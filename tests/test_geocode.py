@@ -339,3 +339,16 @@ def test_connector_words_are_not_venue_names(geo) -> None:
 def test_no_confident_guess_from_one_corrected_word(geo) -> None:
     r = geo.geocode("outside nandos", KINGS)
     assert r["geo_status"] != "located" or r["confidence"] < 0.9
+
+
+def test_real_word_typo_found_through_the_longer_name(geo) -> None:
+    # "belham" is itself a word of the gazetteer (Belham Walk); "belham high road" is not a name
+    r = geo.geocode("in DEVONSHIRE, Belham High Road", "RJ701")
+    assert r["geo_status"] == "located"
+    pts = _street_points(geo, "balham high road")
+    assert np.min(np.hypot(pts[:, 0] - r["easting"], pts[:, 1] - r["northing"])) < 400
+
+
+def test_saint_and_street(geo) -> None:
+    r = geo.geocode("commercial rd/ cannon st rd", "R1H12")  # Cannon Street Road, E1
+    assert r["match_type"] == "junction" and r["borough"] == "Tower Hamlets"

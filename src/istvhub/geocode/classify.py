@@ -2,12 +2,16 @@
 
 Home is never located, by design (DOMAIN.md): the patient's or anyone's home, flat, address,
 "friends house", "pt's flat", "his mum's". A postcode next to a home word does not make the text
-locatable: it is the home's postcode. Unknown covers refusals and non-answers (u/k, n/k, nfa,
-intoxicated, refused, "?") and bare location types that name no place ("in the street").
-Outside area covers abroad, other cities and unnamed custody/prison; a *named* London prison is a
-place in London and is located (see ``gazetteer/geocode_places.csv``). City names inside London
-street or station names ("manchester road", "liverpool street") are not outside area: the caller
-passes the gazetteer spans it found, and phrases covered by a longer place name are ignored.
+locatable: it is the home's postcode. "On his way home along X" is a journey, not a home.
+Unknown covers refusals and non-answers (u/k, n/k, nfa, intoxicated, refused, "?"), bare
+location types that name no place ("in the street", "at work") and *unnamed* custody or prison
+(a custody suite somewhere: the place is not known). Outside area covers abroad, other cities
+and towns beyond the London boundary. Decision on custody: a *named* London prison (HMP
+Wandsworth, Pentonville, Belmarsh...) is a place in London and is located through
+``gazetteer/geocode_places.csv``. City names inside London street or station names ("manchester
+road", "liverpool street") are not outside area: the caller passes the gazetteer spans it found,
+and phrases covered by a longer place name are ignored. Phrases live in
+``gazetteer/home_unknown_phrases.csv`` and ``gazetteer/outside_area_phrases.csv`` (data).
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ def _empty_result(status: str, reason: str, confidence: float | None = None) -> 
 REASONS = {
     "home": "home: the text names a residence, which is never located (by design)",
     "unknown": "unknown: the text gives no place (non-answer, refusal or bare place type)",
-    "outside_area": "outside area: the text names a place outside London or unnamed custody",
+    "outside_area": "outside area: the text names a place outside London",
     "unmatched": "unmatched: no gazetteer place, street or postcode found in the text",
 }
 
