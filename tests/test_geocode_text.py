@@ -159,3 +159,8 @@ def test_sector_and_district_never_collide() -> None:
                                   "going home on the bus"])
 def test_journey_home_is_not_home(text: str) -> None:
     assert cls(text) != "home"
+
+
+def test_postcode_with_letter_for_digit() -> None:
+    hit = find_postcodes(normalise_text("SE1 OAA").split())[0]
+    assert (hit.kind, hit.key) == ("postcode", "se10aa")

@@ -22,6 +22,16 @@ class PostcodeHit:
     end: int
 
 
+_DIGIT_LOOKALIKE = str.maketrans({"o": "0", "i": "1", "l": "1"})
+
+
+def _inward(tok: str) -> str:
+    """'oaa' -> '0aa': the digit of an inward code typed as a letter (O for 0, I/l for 1)."""
+    if len(tok) == 3 and tok[0] in "oil" and tok[1:].isalpha():
+        return tok[0].translate(_DIGIT_LOOKALIKE) + tok[1:]
+    return tok
+
+
 def find_postcodes(tokens: list[str]) -> list[PostcodeHit]:
     """Every postcode-shaped run: 'sw2 1aa' (unit), 'sw2 1' (sector), 'sw2' (district)."""
     out: list[PostcodeHit] = []
@@ -31,6 +41,8 @@ def find_postcodes(tokens: list[str]) -> list[PostcodeHit]:
         t = tokens[i]
         if OUTWARD.match(t):
             nxt = tokens[i + 1] if i + 1 < n else ""
+            if not INWARD.match(nxt) and INWARD.match(_inward(nxt)):
+                nxt = _inward(nxt)
             if INWARD.match(nxt):
                 out.append(PostcodeHit("postcode", t + nxt, i, i + 2))
                 i += 2
