@@ -352,3 +352,9 @@ def test_real_word_typo_found_through_the_longer_name(geo) -> None:
 def test_saint_and_street(geo) -> None:
     r = geo.geocode("commercial rd/ cannon st rd", "R1H12")  # Cannon Street Road, E1
     assert r["match_type"] == "junction" and r["borough"] == "Tower Hamlets"
+
+
+def test_area_word_beside_a_street_is_context_not_a_pub(geo) -> None:
+    # "Harrow" is also a pub; beside a street it names the area
+    r = geo.geocode("st anns rd harrow", "R1K12")
+    assert r["match_type"] == "street" and r["borough"] == "Harrow"

@@ -449,7 +449,14 @@ class Geocoder:
                 j = self._junction(a, b, ctx, ed_xy, cue)
                 if j is not None:
                     return j
-        # 3. a venue/station/landmark, with any street/area/district as context
+        # 3. a venue/station/landmark, with any street/area/district as context; a word that
+        # also names an area beside a street is the street's context ("station rd harrow")
+        in_streets = {k for sp in street_spans for k in range(sp.start, sp.end)}
+        free_words = {t for k, t in enumerate(corrected) if k not in in_streets}
+        if street_spans and not ((VENUE_CUES | STATION_CUES) & free_words):
+            poi_spans = [p for p in poi_spans
+                         if not (any(ix.etype[i] in AREA_TYPES for i in p.ids)
+                                 and any(sp is not p for sp in street_spans))]
         if poi_spans:
             p = max(poi_spans, key=lambda s: (s.end - s.start, s.quality))
             other = [s for s in chosen if s is not p]
