@@ -358,3 +358,14 @@ def test_area_word_beside_a_street_is_context_not_a_pub(geo) -> None:
     # "Harrow" is also a pub; beside a street it names the area
     r = geo.geocode("st anns rd harrow", "R1K12")
     assert r["match_type"] == "street" and r["borough"] == "Harrow"
+
+
+def test_junction_of_streets_whose_postcodes_are_sparse(geo) -> None:
+    r = geo.geocode("london rd / sydenham rd", "RJ611")  # Croydon: nearest points 400 m apart
+    assert r["match_type"] == "junction" and r["borough"] == "Croydon"
+    assert r["confidence"] < 0.9 and r["precision_m"] > 150  # honest about the gap
+
+
+def test_compass_words_are_not_typos(geo) -> None:
+    r = geo.geocode("outside east croydon stn", "RJ611")
+    assert "West Croydon" not in str(r["matched_name"])

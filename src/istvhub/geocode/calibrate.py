@@ -42,6 +42,9 @@ class Calibrator:
             t = self.tables.get("*")
         if t is None or t.empty:
             return float(raw)
+        if raw < float(t["raw_lo"].iat[0]) - 0.01:
+            # below anything seen in development: never claim the lowest bin's confidence
+            return float(min(raw, t["confidence"].iat[0]))
         i = int(np.searchsorted(t["raw_hi"].to_numpy(), raw, side="left"))
         i = min(max(i, 0), len(t) - 1)
         return float(t["confidence"].iat[i])

@@ -57,7 +57,7 @@ MATCH_TYPE_OF = {
 #: (fringe sectors such as CM13 3 or TW19 7 hold a handful of London postcodes)
 MIN_LONDON_SECTOR_UNITS = 40
 PC_RADIUS = {"postcode_sector": 800.0, "postcode_district": 2000.0}
-MAX_JUNCTION_GAP_M = 250.0
+MAX_JUNCTION_GAP_M = 600.0  # postcode points are sparse: streets that meet can be 400 m apart
 FAR_GUARD_KM = 25.0
 
 
@@ -432,7 +432,10 @@ class Geocoder:
         self._segments = _segments(tokens, pc_tok)
 
         # 1b. "X tube/stn" where X is no station name as written: fuzzy over station names
-        if STATION_CUES & words and not any(
+        cue_at = next((k for k, t in enumerate(corrected) if t in STATION_CUES), None)
+        named_before_cue = cue_at is not None and any(
+            sp.end == cue_at and sp.how == "exact" for sp in chosen)
+        if STATION_CUES & words and not named_before_cue and not any(
                 ix.etype[i] == "station" for sp in chosen for i in sp.ids):
             loc = self._station_fuzzy(corrected, tokens, contexts_pc, ed_xy)
             if loc is not None:
@@ -555,10 +558,14 @@ class Geocoder:
             self._station_rows = np.flatnonzero(ix.etype == "station")
             self._station_keys = [str(k) for k in ix.key[self._station_rows]]
         best = None
+        compass = {"north", "south", "east", "west"}
         for k in range(len(words)):  # "nr otwer gateway": try the last 1..4 words
             q = " ".join(words[k:])
             hits = process.extract(q, self._station_keys, scorer=fuzz.ratio, score_cutoff=80,
                                    limit=6)
+            # "east croydon" is not a misspelt "west croydon"
+            qc = compass & set(q.split())
+            hits = [h for h in hits if (compass & set(h[0].split())) == qc]
             if hits and (best is None or hits[0][1] > best[0][1]):
                 best = hits
         if not best:
@@ -741,26 +748,31 @@ class Geocoder:
             return _Loc("junction", ix.x[best], ix.y[best], max(ix.prec[best], 30.0),
                         self._raw_conf(_q(a, b), ch, "junction", len(r)), ix.name[best], best,
                         f"junction {ix.name[best]}", (ix.key[ra[0]], ix.key[rb[0]]))
-        # else the closest approach of the two streets' points
-        ea = np.asarray(ra)
-        eb = np.asarray(rb)
-        dx = ix.x[ea][:, None] - ix.x[eb][None, :]
-        dy = ix.y[ea][:, None] - ix.y[eb][None, :]
-        pairs = np.argwhere(np.hypot(dx, dy) < 4000)
+        # else the closest approach of the two streets' points: all points of every street of
+        # each name at once (a few hundred each), then the closest pair per pair of entries
+        def pts_of(rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
+            xy = [ix.street_pts.get(i, np.array([[ix.x[i], ix.y[i]]])) for i in rows]
+            lab = np.concatenate([np.full(len(p), i) for p, i in zip(xy, rows, strict=True)])
+            return np.vstack(xy), lab
+
+        axy, alab = pts_of(ra)
+        bxy, blab = pts_of(rb)
+        if len(axy) * len(bxy) > 4_000_000:  # pathological names: keep points near the ED
+            return None
+        d = np.hypot(axy[:, 0, None] - bxy[None, :, 0], axy[:, 1, None] - bxy[None, :, 1])
+        ka, kb = np.nonzero(d <= MAX_JUNCTION_GAP_M)
         cands = []
-        for pa, pb in pairs[:400]:
-            ia, ib = int(ea[pa]), int(eb[pb])
-            pa_xy = ix.street_pts.get(ia, np.array([[ix.x[ia], ix.y[ia]]]))
-            pb_xy = ix.street_pts.get(ib, np.array([[ix.x[ib], ix.y[ib]]]))
-            d = np.hypot(pa_xy[:, 0, None] - pb_xy[None, :, 0],
-                         pa_xy[:, 1, None] - pb_xy[None, :, 1])
-            k = int(np.argmin(d))
-            ka, kb = divmod(k, d.shape[1])
-            gap = float(d.flat[k])
-            if gap <= MAX_JUNCTION_GAP_M:
-                mx = (pa_xy[ka, 0] + pb_xy[kb, 0]) / 2
-                my = (pa_xy[ka, 1] + pb_xy[kb, 1]) / 2
-                cands.append((mx, my, gap, ia, ib))
+        if len(ka):
+            gaps = d[ka, kb]
+            order = np.argsort(gaps, kind="stable")
+            seen: set[tuple[int, int]] = set()
+            for o in order:
+                ia, ib = int(alab[ka[o]]), int(blab[kb[o]])
+                if (ia, ib) in seen:
+                    continue
+                seen.add((ia, ib))
+                pa, pb = axy[ka[o]], bxy[kb[o]]
+                cands.append(((pa[0] + pb[0]) / 2, (pa[1] + pb[1]) / 2, float(gaps[o]), ia, ib))
         if not cands:
             return None
         c = np.array([(m[0], m[1], m[2]) for m in cands])
@@ -776,6 +788,8 @@ class Geocoder:
         raw = self._raw_conf(_q(a, b), ch, "junction", len(cands))
         if not cue:
             raw *= 0.9
+        if gap > 150:  # the streets' nearest postcode points are far apart: less sure
+            raw *= max(0.6, 1.0 - (gap - 150) / 1000)
         reason = (f"junction of {ix.name[ia]} and {ix.name[ib]}"
                   + (f", {ix.borough[ia]}" if ix.borough[ia] else "")
                   + f" (closest approach of the two streets, {gap:.0f} m)")
