@@ -14,6 +14,7 @@ hidden ``stored`` command, so both spellings in the issue work as written.
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -98,11 +99,19 @@ def geocode_file(
         raise IstvhubError("give --department or --department-column, not both")
     if not input_csv.is_file():
         raise FileRejected("input file not found", file=input_csv.name)
-    try:
-        df = pd.read_csv(input_csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise FileRejected(f"not a readable CSV ({type(exc).__name__})",
-                           file=input_csv.name) from exc
+    df = None
+    for enc in ("utf-8-sig", "cp1252"):  # PAS exports are often Windows-1252
+        try:
+            df = pd.read_csv(input_csv, dtype=str, keep_default_na=False, encoding=enc,
+                             sep=None, engine="python")
+            break
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+            raise FileRejected(f"not a readable CSV ({type(exc).__name__})",
+                               file=input_csv.name) from exc
+    if df is None:
+        raise FileRejected("not UTF-8 or Windows-1252 text", file=input_csv.name)
     if column not in df.columns:
         raise FileRejected("column not found", file=input_csv.name, field=column)
     if department_column and department_column not in df.columns:
