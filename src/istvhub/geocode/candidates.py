@@ -228,7 +228,10 @@ class PlaceIndex:
         ``text`` fuzzily: (row, score 0-1). Blocking by place keeps this to a few hundred names."""
         keys: set[tuple[int, int]] = set()
         r = int(np.ceil(radius / GRID_M))
-        for px, py in zip(xs[:50], ys[:50], strict=False):
+        if len(xs) > 60:  # a long street: evenly spaced points along all of it
+            pick = np.linspace(0, len(xs) - 1, 60).astype(int)
+            xs, ys = xs[pick], ys[pick]
+        for px, py in zip(xs, ys, strict=False):
             cx, cy = int(px // GRID_M), int(py // GRID_M)
             keys.update((cx + i, cy + j) for i in range(-r, r + 1) for j in range(-r, r + 1))
         parts = [self.fuzzy_grid[k] for k in keys if k in self.fuzzy_grid]

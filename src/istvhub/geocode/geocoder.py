@@ -464,6 +464,11 @@ class Geocoder:
             p = max(poi_spans, key=lambda s: (s.end - s.start, s.quality))
             other = [s for s in chosen if s is not p]
             rows = [i for i in p.ids if ix.etype[i] in poi_ok]
+            the_named = p.key.startswith("the ") or (
+                p.start > 0 and corrected[p.start - 1] == "the")
+            if the_named and not (STATION_CUES & words) and any(
+                    ix.etype[i] == "venue" for i in rows):
+                rows = [i for i in rows if ix.etype[i] == "venue"]  # "the haggerston": a pub
             has_station = any(ix.etype[i] == "station" for i in rows)
             before = corrected[p.start - 1] if p.start else None
             ctx = contexts_pc + self._contexts(other)
@@ -484,7 +489,8 @@ class Geocoder:
             # "brixton" alone names the area and its station: the area is what the
             # receptionist means, and its station is a better point than a district centroid
             area_named = any(ix.etype[i] in AREA_TYPES for i in p.ids) \
-                and not (STATION_CUES & words) and not agrees
+                and not (STATION_CUES & words) and not agrees \
+                and not the_named  # "the queensbury" is a pub, not the area
             if area_named and residual and (VENUE_CUES & words or len(residual) >= 6):
                 alt = self._residual_match(residual, chosen, contexts_pc, ed_xy, words)
                 if alt is not None:  # "o/s the roundhouse chalk farm": a venue in the area
@@ -589,7 +595,10 @@ class Geocoder:
         places near what the text did name (district, street, area), or near the department
         when a venue word says it is a place."""
         ix = self.index
-        queries = [q for q in dict.fromkeys([residual, *self._segments]) if q]
+        named = {sp.key for sp in chosen}
+        queries = [q for q in dict.fromkeys([residual, *self._segments])
+                   if q and q not in named and not any(q in k or k in q for k in named)]
+        queries = queries or ([residual] if residual else [])
         ctx = contexts_pc + self._contexts(chosen)
         types = POI_TYPES if ({"bus", "stop"} & words) else MAIN_POI
         if not ctx:
