@@ -36,6 +36,8 @@ def cls(text: str) -> str:
     ("- -", ""),
     ("?", ""),
     ("Café Nero", "cafe nero"),
+    ("o/side tesco", "outside tesco"),
+    ("commercial rd/ cannon st rd", "commercial road / cannon street road"),
 ])
 def test_normalise_examples(raw: str, norm: str) -> None:
     assert normalise_text(raw) == norm

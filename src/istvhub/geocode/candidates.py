@@ -37,7 +37,7 @@ STOPWORDS = frozenset(
     "between behind next front rear top bottom end entrance inside off patient patients was were "
     "is his her their my own someone friends friend assaulted assault attacked hit punched "
     "stabbed fight fighting happened incident area nearby around just back side along "
-    "uk".split()
+    "uk location loc scene".split()
 )
 
 #: words that name a kind of place, never a place on their own

@@ -22,6 +22,7 @@ _ST_STREET_BEFORE = frozenset(
     "and or near outside opposite by in on at junction corner between off behind next / , "
     "north south east west station tube market estate shops bus".split()
 )
+_OSIDE = re.compile(r"\bo\s*/\s*side\b|\bo/s/o\b|\boutsid\b")
 _SLASH_WORD = re.compile(r"\b([a-z])\s*/\s*([a-z])\b")
 _PUNCT = re.compile(r"[^a-z0-9/, ]+")
 _SPACES = re.compile(r"\s+")
@@ -59,6 +60,7 @@ def _clean(text: str) -> str:
     s = s.replace("'", "").replace("`", "")
     s = re.sub(r"\s-\s|\s-|-\s|;|:|\(|\)|\[|\]|\|", " , ", s)
     s = s.replace("-", " ").replace(".", " ")
+    s = _OSIDE.sub(" outside ", s)  # "o/side", "o/s/o"
     # o/s, u/k, j/w, n/k...: join single letters around a slash so the table can expand them
     pairs = _slash_pairs()
     s = _SLASH_WORD.sub(lambda m: f" {m.group(1)}{m.group(2)}slash "
