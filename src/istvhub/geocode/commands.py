@@ -129,7 +129,9 @@ def geocode_file(
         typer.echo(f"note: input columns {', '.join(clash)} replaced by the results", err=True)
     out = pd.concat([df.drop(columns=clash), res], axis=1)
     output.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(output, index=False)
+    from istvhub.exportsafety import neutralise_frame
+
+    neutralise_frame(out).to_csv(output, index=False)  # input text may carry formulas
     counts = res["geo_status"].value_counts()
     typer.echo(f"wrote {len(out)} rows to {output} (gazetteer {geocoder.version}): "
                + ", ".join(f"{k} {v}" for k, v in counts.items()))
