@@ -123,7 +123,9 @@ def to_csv(report: Report) -> str:
     for c in df.columns:
         if c.startswith(("complete_", "share_")):
             df[c] = df[c].round(4)
-    df.to_csv(buf, index=False, lineterminator="\n")
+    from istvhub.exportsafety import neutralise_frame
+
+    neutralise_frame(df).to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
 
 

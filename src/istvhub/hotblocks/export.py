@@ -18,6 +18,7 @@ import pandas as pd
 import pyogrio
 
 from istvhub._errors import HotblocksError
+from istvhub.exportsafety import neutralise_frame
 from istvhub.hotblocks.aggregate import Layers
 
 FORMATS = ("gpkg", "geojson", "csv", "parquet")
@@ -74,7 +75,7 @@ def _csv_frame(g: gpd.GeoDataFrame) -> pd.DataFrame:
     w = g.to_crs(4326)
     df = pd.DataFrame(w.drop(columns=w.geometry.name))
     df["wkt"] = w.geometry.to_wkt(rounding_precision=6)
-    return df
+    return neutralise_frame(df)  # street/borough names reach a spreadsheet
 
 
 def write_layers(layers: Layers, path: Path | str, fmt: str) -> list[Path]:
@@ -105,6 +106,6 @@ def write_layers(layers: Layers, path: Path | str, fmt: str) -> list[Path]:
         if fmt == "parquet":
             t.to_parquet(p, index=False)
         else:
-            t.to_csv(p, index=False)
+            neutralise_frame(t).to_csv(p, index=False)
         written.append(p)
     return written

@@ -79,10 +79,12 @@ def register(app: typer.Typer) -> None:
         if report is not None:
             report.parent.mkdir(parents=True, exist_ok=True)
             with open(report, "w", newline="", encoding="utf-8") as fh:
+                from istvhub.exportsafety import neutralise_rows
+
                 w = csv.DictWriter(fh, fieldnames=["file", "row", "field", "reason"])
                 w.writeheader()
                 for r in results:
-                    w.writerows(r.report_rows())
+                    w.writerows(neutralise_rows(r.report_rows()))
         if as_json:
             typer.echo(json.dumps([r.as_dict() for r in results], indent=2, default=str))
         for r in results:

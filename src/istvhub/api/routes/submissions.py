@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from istvhub.api.deps import StoreDep, require
+from istvhub.api.deps import StoreDep, audit, require
 from istvhub.api.upload import receive_upload
 from istvhub.api.users import User
 
@@ -141,15 +141,20 @@ def list_submissions(user: UploaderDep, store: StoreDep,
 
 
 @router.get("/submissions/{submission_id}")
-def get_submission(submission_id: int, user: UploaderDep, store: StoreDep) -> dict:
-    return _jsonable(_submission(store, submission_id, user))
+def get_submission(submission_id: int, user: UploaderDep, store: StoreDep,
+                   request: Request) -> dict:
+    out = _jsonable(_submission(store, submission_id, user))
+    audit(store, user, "submissions.read", f"submission={submission_id}", request)
+    return out
 
 
 @router.get("/submissions/{submission_id}/report", response_model=None)
-def report(submission_id: int, user: UploaderDep, store: StoreDep,
+def report(submission_id: int, user: UploaderDep, store: StoreDep, request: Request,
            format: Annotated[str, Query(pattern="^(json|csv)$")] = "json") -> dict | Response:
     """Row-level validation report: file, row, field, reason (never the cell value)."""
     sub = _submission(store, submission_id, user)
+    audit(store, user, "submissions.report", f"submission={submission_id} format={format}",
+          request)
     q = store.quarantine(submission_id)
     fname = str(sub["source_filename"])
     rows = [{"file": fname, "row": int(r["source_row"]),
@@ -159,14 +164,16 @@ def report(submission_id: int, user: UploaderDep, store: StoreDep,
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=["file", "row", "field", "reason"])
         w.writeheader()
-        w.writerows(rows)
+        from istvhub.exportsafety import neutralise_rows
+
+        w.writerows(neutralise_rows(rows))
         return Response(buf.getvalue(), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="report-{submission_id}.csv"'})
     return {"submission": _jsonable(sub), "issues": rows}
 
 
 @router.get("/submissions/{submission_id}/records")
-def records(submission_id: int, user: UploaderDep, store: StoreDep,
+def records(submission_id: int, user: UploaderDep, store: StoreDep, request: Request,
             limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
             offset: Annotated[int, Query(ge=0)] = 0) -> dict:
     """Record-level rows: only for an ED analyst's own department (and admin)."""
@@ -175,6 +182,8 @@ def records(submission_id: int, user: UploaderDep, store: StoreDep,
     from istvhub.store.schema import records as rt
 
     _submission(store, submission_id, user)
+    audit(store, user, "submissions.records",
+          f"submission={submission_id} offset={offset} limit={limit}", request)
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(rt).where(rt.c.submission_id == submission_id)
                             .order_by(rt.c.source_row).limit(limit).offset(offset)).mappings()
