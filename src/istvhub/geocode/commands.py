@@ -43,6 +43,11 @@ geocode_app = typer.Typer(
     cls=GeocodeGroup, no_args_is_help=True, add_completion=False,
     help="Geocode ED location text: a CSV file (INPUT.csv --column ... --output ...), the stored "
          "records (--stored), or record an analyst correction (correct).",
+    epilog="Forms: istvhub geocode INPUT.csv --column TEXT --output OUT.csv [--department ODS | "
+           "--department-column COL] [--db URL]  |  istvhub geocode --stored [--department ODS] "
+           "[--period YYYY-MM] [--db URL]  |  istvhub geocode correct TEXT --lat .. --lon .. "
+           "[--department ODS] [--db URL] [--by NAME]. Options of each form: "
+           "istvhub geocode file --help, istvhub geocode stored --help.",
 )
 
 
