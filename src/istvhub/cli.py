@@ -32,6 +32,9 @@ def _register_all() -> None:
     for mod in (ingest_cmds, gazetteer_cmds, geocode_cmds, hotblocks_cmds, compliance_cmds,
                 pipeline_cmds):
         mod.register(app)
+    from istvhub.equality import commands as equality_cmds  # issue 9.3
+
+    equality_cmds.register(app)
 
     try:  # the service is optional at import time (issue 7)
         from istvhub.api import commands as api_cmds

@@ -1,0 +1,93 @@
+"""Renderers of an :class:`EqualityTable`: CSV (long, one row per entry) and a self-contained
+HTML page (no scripts, no external URLs) with one cross-table per slice."""
+
+from __future__ import annotations
+
+import html
+import io
+from itertools import product
+
+import pandas as pd
+
+from istvhub.equality.core import DIMENSIONS, LABELS, TOTAL, EqualityTable
+from istvhub.hotblocks.disclosure import format_count
+
+FORMATS = ("csv", "html")
+
+
+def to_csv(t: EqualityTable) -> str:
+    """Long CSV: the ``by`` columns (``All`` = margin), ``count`` (empty when hidden) and
+    ``suppressed``."""
+    df = t.frame.copy()
+    df["count"] = df["count"].astype("Float64").round(0).astype("Int64")
+    df["suppressed"] = df["suppressed"].map({True: "true", False: "false"})
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def _grid(t: EqualityTable, fixed: dict[str, str]) -> str:
+    rows_dim = t.by[0]
+    cols_dim = t.by[1] if len(t.by) > 1 else None
+    f = t.frame
+    m = pd.Series(True, index=f.index)
+    for d, v in fixed.items():
+        m &= f[d] == v
+    sub = f[m.fillna(False).astype(bool)]
+    val = {}
+    for rec in sub.itertuples(index=False):
+        key = (getattr(rec, rows_dim), getattr(rec, cols_dim) if cols_dim else TOTAL)
+        val[key] = format_count(None if rec.suppressed else float(rec.count))
+    col_levels = (*DIMENSIONS[cols_dim], TOTAL) if cols_dim else (TOTAL,)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in col_levels)
+    out = [f"<table><thead><tr><th>{html.escape(LABELS[rows_dim])}"
+           + (f" \\ {html.escape(LABELS[cols_dim])}" if cols_dim else "")
+           + f"</th>{head}</tr></thead><tbody>"]
+    for r in (*DIMENSIONS[rows_dim], TOTAL):
+        cls = ' class="total"' if r == TOTAL else ""
+        cells = "".join(
+            f'<td{" class=sup" if val.get((r, c)) == "*" else ""}>'
+            f"{html.escape(val.get((r, c), ''))}</td>" for c in col_levels)
+        out.append(f"<tr{cls}><th>{html.escape(r)}</th>{cells}</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+CSS = """body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #bbb;padding:.2em .5em}
+td{text-align:right}tr.total th,tr.total td,td:last-child{font-weight:600;background:#f3f3f3}
+td.sup{color:#888}h2{font-size:1.05em;margin-top:1.5em}.note{color:#555;max-width:60em}"""
+
+
+def to_html(t: EqualityTable) -> str:
+    """One page: a cross-table of the first two dimensions for every slice of the others
+    (the all-levels slice first)."""
+    rest = t.by[2:]
+    slices = list(product(*[(TOTAL, *DIMENSIONS[d]) for d in rest])) if rest else [()]
+    parts = [
+        "<!doctype html><html lang=en><head><meta charset=utf-8>",
+        f"<title>Equality breakdown {html.escape(t.scope)} {t.start} to {t.end}</title>",
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>Assault attendances by {html.escape(' x '.join(LABELS[d] for d in t.by))}</h1>",
+        f"<p>{html.escape(t.scope)}, {html.escape(t.start)} to {html.escape(t.end)}. "
+        f"Rule: {html.escape(t.rule.label)}.</p>",
+        *(f'<p class="note">{html.escape(n)}</p>' for n in t.notes),
+    ]
+    for sl in slices:
+        fixed = dict(zip(rest, sl, strict=True))
+        if fixed:
+            title = ", ".join(f"{LABELS[d]}: {v}" for d, v in fixed.items())
+            parts.append(f"<h2>{html.escape(title)}</h2>")
+        parts.append(_grid(t, fixed))
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def render(t: EqualityTable, fmt: str) -> str:
+    if fmt == "csv":
+        return to_csv(t)
+    if fmt == "html":
+        return to_html(t)
+    from istvhub.equality.core import EqualityError
+
+    raise EqualityError(f"option --format: choose one of {', '.join(FORMATS)}")
