@@ -3,7 +3,7 @@
 ``istvhub hotblocks --from YYYY-MM --to YYYY-MM [--borough NAME]... [--department ODS]...
 [--weapon CODE]... [--location-type CODE]... [--hours 22-04] [--days fri,sat] [--h3-res 9]
 --format gpkg|geojson|csv|parquet --output PATH [--report PATH.html] [--db URL]
-[--unsuppressed] [--rule NAME]``
+[--unsuppressed] [--rule NAME] [--harm [--as-of YYYY-MM]]``
 """
 
 from __future__ import annotations
@@ -48,6 +48,11 @@ def register(app: typer.Typer) -> None:
         rule: Annotated[str | None, typer.Option(
             "--rule", help="Disclosure rule name from disclosure_rules.toml (default nhs_hes).")
         ] = None,
+        harm: Annotated[bool, typer.Option(
+            "--harm", help="Add harm_score columns (weapon severity x decay; docs/HARM.md).")
+        ] = False,
+        as_of: Annotated[str | None, typer.Option(
+            "--as-of", help="Decay reference month YYYY-MM for --harm (default: --to).")] = None,
     ) -> None:
         """Violence per street block, H3 cell and LSOA, disclosure-controlled, for CSPs."""
         from istvhub.core.config import get_settings
@@ -68,6 +73,11 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         network = load_network(settings.home)
         layers = hotblocks_from_store(db or settings.db_url, filters, disc, network=network)
+        if harm:
+            from istvhub.hotblocks.harm import add_harm_from_store
+
+            layers = add_harm_from_store(layers, db or settings.db_url, filters, network,
+                                         as_of=as_of or period_to)
         files = write_outputs(layers, output, fmt, report, network.boroughs)
         if disc.raw:
             typer.secho("WARNING: UNSUPPRESSED raw counts written: not for publication or "

@@ -1,0 +1,162 @@
+"""Harm-weighted, time-decayed scores alongside the plain hot-block counts (docs/HARM.md).
+
+Each incident weighs its weapon's severity (``istvhub/data/harm_weights.toml``, a table in the
+spirit of the Cambridge Crime Harm Index) times a decay for its age at the ``as_of`` month: a third
+less for every *full* 12 months (stepwise, as the Met's Violence Harm Assessment decays crime-report
+scores): 0-11 months x1, 12-23 months x2/3, 24-35 months x4/9. Ages are counted in whole months
+from the incident's month (incident date where recorded, else arrival date) to ``as_of``.
+
+The scores are ADDED to the layers as ``harm_score`` and never replace ``count``. The same
+disclosure rule applies: a score is withheld (null) wherever the unit's count is suppressed, and
+published scores are rounded to the rule's rounding base (a plain-count table scored with weight 1
+would otherwise give back exact counts).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from istvhub._errors import HotblocksError
+from istvhub.core.config import DATA_DIR
+from istvhub.records import WEAPONS
+
+HARM_FILE = DATA_DIR / "harm_weights.toml"
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class HarmError(HotblocksError):
+    """The harm table or the ``--as-of`` option is malformed (names the file/option, never data)."""
+
+
+@dataclass(frozen=True)
+class HarmTable:
+    """Weapon weights and the stepwise decay."""
+
+    name: str
+    weights: dict[str, float]
+    factor: float = 2.0 / 3.0
+    period_months: int = 12
+
+    def decay(self, age_months: np.ndarray) -> np.ndarray:
+        """factor ** (full periods elapsed); ages below 0 (after as_of) count as 0."""
+        age = np.clip(np.asarray(age_months, dtype="float64"), 0, None)
+        steps = np.floor(age / self.period_months)
+        return np.power(self.factor, steps)
+
+
+def load_harm_table(path: Path | None = None) -> HarmTable:
+    """The harm table from TOML; every weapon code must have a positive weight."""
+    p = Path(path) if path else HARM_FILE
+    with p.open("rb") as fh:
+        data = tomllib.load(fh)
+    w = {str(k): float(v) for k, v in data.get("weights", {}).items()}
+    missing = [c for c in WEAPONS if c not in w]
+    if missing or any(v <= 0 for v in w.values()):
+        raise HarmError(f"file {p.name!r}: section 'weights' needs a positive weight for every "
+                        f"weapon code ({', '.join(WEAPONS)})")
+    dec = data.get("decay", {})
+    factor = float(dec.get("factor", 2.0 / 3.0))
+    period = int(dec.get("period_months", 12))
+    if not (0 < factor <= 1) or period < 1:
+        raise HarmError(f"file {p.name!r}: section 'decay' needs 0 < factor <= 1, period >= 1")
+    return HarmTable(name=str(data.get("name", p.stem)), weights=w, factor=factor,
+                     period_months=period)
+
+
+def month_index(ym: str, option: str = "--as-of") -> int:
+    """``YYYY-MM`` -> months since year 0 (for whole-month differences)."""
+    m = _MONTH.match(ym or "")
+    if not m:
+        raise HarmError(f"option {option}: expected YYYY-MM")
+    return int(m.group(1)) * 12 + int(m.group(2)) - 1
+
+
+def incident_months(records: pd.DataFrame) -> np.ndarray:
+    """Month index of each record: incident date where recorded, else arrival, else period."""
+    n = len(records)
+    empty = pd.Series([None] * n, index=records.index, dtype="object")
+    inc = pd.to_datetime(records.get("incident_date", empty), errors="coerce")
+    arr = pd.to_datetime(records.get("arrival_at", empty), errors="coerce")
+    when = inc.where(inc.notna(), arr)
+    idx = (when.dt.year * 12 + when.dt.month - 1).astype("float64")
+    per = records.get("period", empty).astype("string")
+    py = pd.to_numeric(per.str.slice(0, 4), errors="coerce")
+    pm = pd.to_numeric(per.str.slice(5, 7), errors="coerce")
+    return idx.fillna(py * 12 + pm - 1).to_numpy(dtype="float64")
+
+
+def record_harm(records: pd.DataFrame, as_of: str, table: HarmTable | None = None) -> pd.Series:
+    """Severity x decay per record (same index). Unknown weapon codes weigh as ``unknown``."""
+    t = table or load_harm_table()
+    ref = month_index(as_of)
+    weapon = records.get("weapon", pd.Series([None] * len(records), index=records.index))
+    sev = weapon.map(t.weights).astype("float64").fillna(t.weights["unknown"]).to_numpy()
+    age = ref - incident_months(records)
+    age = np.where(np.isfinite(age), age, 0.0)
+    return pd.Series(sev * t.decay(age), index=records.index, name="harm")
+
+
+def protect_scores(scores: pd.Series, suppressed: pd.Series, rule) -> pd.Series:
+    """Round scores to the rule's base; null wherever the unit's count is suppressed."""
+    s = pd.to_numeric(scores, errors="coerce").fillna(0.0).to_numpy(dtype="float64")
+    out = np.round(s, 2) if rule.raw else np.floor(s / rule.round_to + 0.5) * rule.round_to
+    out = np.where(np.asarray(suppressed, dtype=bool), np.nan, out)
+    return pd.Series(out, index=scores.index, dtype="float64")
+
+
+def add_harm(layers, records: pd.DataFrame, index, filters, *, as_of: str,
+             lsoas=None, table: HarmTable | None = None):
+    """Add ``harm_score`` to the blocks, hexes and LSOAs of ``layers`` (built by
+    ``build_layers`` from the same ``records`` and ``filters``) and harm rows to the summary."""
+    from istvhub.hotblocks.aggregate import filter_records
+    from istvhub.hotblocks.assign import assign
+
+    t = table or load_harm_table()
+    kept, _ = filter_records(records, filters)
+    h = record_harm(kept, as_of, t)
+    a = assign(kept, index, lsoas)
+    rule = layers.rule
+
+    bl = a.blocks.assign(h=h.reindex(a.blocks["record"]).to_numpy() * a.blocks["weight"])
+    b_raw = bl.groupby("block_id")["h"].sum()
+    b_raw.index = b_raw.index.astype(str)
+    hcol = f"hex_{filters.h3_res}"
+    hx = pd.DataFrame({"k": a.records[hcol].astype("object"), "h": h}).dropna(subset=["k"])
+    h_raw = hx.groupby("k")["h"].sum()
+    ls = pd.DataFrame({"k": a.records["lsoa_code"].astype("object"), "h": h}).dropna(subset=["k"])
+    l_raw = ls.groupby("k")["h"].sum()
+    for name, key, raw in (("blocks", "block_id", b_raw), ("hexes", "hex_id", h_raw),
+                           ("lsoas", "lsoa_code", l_raw)):
+        g = getattr(layers, name)
+        sc = raw.reindex(g[key].astype(str).to_numpy()).fillna(0.0)
+        sc.index = g.index
+        pos = g.columns.get_loc("suppressed") + 1
+        g.insert(pos, "harm_score", protect_scores(sc, g["suppressed"], rule))
+    rows = [
+        ("harm", "harm_table", t.name),
+        ("harm", "harm_weights", ", ".join(f"{k}={v:g}" for k, v in t.weights.items())),
+        ("harm", "harm_as_of", as_of),
+        ("harm", "harm_decay", f"x{t.factor:.4g} per full {t.period_months} months (stepwise), "
+                               "from the incident month (else arrival month)"),
+        ("harm", "harm_disclosure", "harm_score withheld where count is suppressed; rounded to "
+                                    f"the nearest {rule.round_to if not rule.raw else 0.01}"),
+    ]
+    layers.summary = pd.concat([layers.summary, pd.DataFrame(rows, columns=["section", "key",
+                                                                            "value"])],
+                               ignore_index=True)
+    return layers
+
+
+def add_harm_from_store(layers, db_url: str, filters, network, *, as_of: str):
+    """IO edge for ``istvhub hotblocks --harm``: read the same records and add the scores."""
+    from istvhub.hotblocks.service import read_records
+
+    month_index(as_of)  # reject a malformed --as-of before any work
+    records = read_records(db_url, filters.period_from, filters.period_to)
+    return add_harm(layers, records, network.blocks, filters, as_of=as_of, lsoas=network.lsoas)
