@@ -13,6 +13,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from istvhub.api import tables as _tables  # noqa: F401  (registers the users tables first)
+from istvhub.api.security import FailedAuthLimiter
 from istvhub.api.users import User, authenticate
 from istvhub.core.config import Settings
 
@@ -52,6 +53,40 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Any, Depends(get_store)]
 
 
+#: failed-auth limit per client address and worker (see ``FailedAuthLimiter``)
+AUTH_FAIL_LIMIT, AUTH_FAIL_WINDOW_S = 20, 60.0
+
+
+def auth_limiter(app: Any) -> FailedAuthLimiter:
+    """The app's failed-auth limiter (``app.state.auth_limiter`` may be set to change limits)."""
+    lim = getattr(app.state, "auth_limiter", None)
+    if lim is None:
+        with _store_lock:
+            lim = getattr(app.state, "auth_limiter", None)
+            if lim is None:
+                lim = app.state.auth_limiter = FailedAuthLimiter(AUTH_FAIL_LIMIT,
+                                                                 AUTH_FAIL_WINDOW_S)
+    return lim
+
+
+def authenticate_limited(request: Request, store: Any, token: str | None) -> User | None:
+    """``authenticate`` behind the failed-auth limit: 429 while the client is blocked; a
+    presented token that does not authenticate counts as a failure (no token does not)."""
+    if not token:
+        return None
+    lim = auth_limiter(request.app)
+    client = client_of(request)
+    wait = lim.retry_after(client)
+    if wait:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                            "too many failed sign-in attempts; try again later",
+                            headers={"Retry-After": str(wait)})
+    user = authenticate(store.engine, token)
+    if user is None:
+        lim.failed(client)
+    return user
+
+
 def current_user(
     request: Request,
     store: StoreDep,
@@ -59,7 +94,7 @@ def current_user(
 ) -> User:
     """The user behind ``Authorization: Bearer <token>`` (or the sign-in cookie of the pages)."""
     token = creds.credentials if creds is not None else request.cookies.get(COOKIE_NAME)
-    user = authenticate(store.engine, token) if token else None
+    user = authenticate_limited(request, store, token)
     if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "missing, invalid, expired or revoked token",

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 TOKEN_PREFIX = "istv_"
 
@@ -45,3 +46,60 @@ def is_live(expires_at: datetime | None, revoked_at: datetime | None,
     if expires_at.tzinfo is None:  # SQLite returns naive datetimes; we always store UTC
         expires_at = expires_at.replace(tzinfo=UTC)
     return now < expires_at
+
+
+class FailedAuthLimiter:
+    """Failed-authentication rate limit per client address (sliding window, in process).
+
+    After ``limit`` presented-but-invalid tokens within ``window_s`` seconds, every request from
+    that address that tries to authenticate gets 429 until the oldest failure leaves the window
+    (a valid token included: an attacker cannot keep probing). The state lives in one worker
+    process, so with ``istvhub serve --workers N`` a client gets at most ``N * limit`` tries per
+    window in total; put a reverse proxy limit in front for a hard global figure.
+    """
+
+    def __init__(self, limit: int = 20, window_s: float = 60.0, clock=None) -> None:
+        import threading
+        import time
+        from collections import deque
+
+        self.limit = int(limit)
+        self.window_s = float(window_s)
+        self._clock = clock or time.monotonic
+        self._fails: dict[str, deque] = {}
+        self._deque = deque
+        self._lock = threading.Lock()
+
+    def _trim(self, key: str, now: float) -> Any:
+        q = self._fails.get(key)
+        if q is None:
+            return None
+        while q and now - q[0] >= self.window_s:
+            q.popleft()
+        if not q:
+            del self._fails[key]
+            return None
+        return q
+
+    def retry_after(self, client: str | None) -> int:
+        """Seconds until ``client`` may try again; 0 when it is not blocked."""
+        key = client or "?"
+        with self._lock:
+            now = self._clock()
+            q = self._trim(key, now)
+            if q is None or len(q) < self.limit:
+                return 0
+            return max(1, int(self.window_s - (now - q[0])) + 1)
+
+    def failed(self, client: str | None) -> None:
+        """Record one failed attempt from ``client``."""
+        key = client or "?"
+        with self._lock:
+            now = self._clock()
+            q = self._trim(key, now)
+            if q is None:
+                q = self._fails[key] = self._deque()
+            q.append(now)
+            if len(self._fails) > 10_000:  # bound memory under a spray from many addresses
+                for k in list(self._fails)[:5_000]:
+                    self._trim(k, now)

@@ -52,6 +52,10 @@ class SQLiteStore(Store):
         try:
             with self._write_txn() as conn:
                 schema.metadata.create_all(conn)
+                for op in ("UPDATE", "DELETE"):  # the audit log is append-only
+                    conn.exec_driver_sql(
+                        f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{op.lower()} BEFORE {op} "
+                        "ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
         except sa.exc.OperationalError as exc:
             raise StoreError(f"cannot open SQLite store: {type(exc).__name__}") from exc
 
@@ -81,6 +85,15 @@ class SQLiteStore(Store):
                              list(zip(*cols, strict=True)))
 
 
+#: the audit log is append-only: UPDATE and DELETE raise (TRUNCATE needs the table owner)
+_PG_AUDIT_APPEND_ONLY = """
+CREATE OR REPLACE FUNCTION istvhub_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $f$;
+CREATE OR REPLACE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+FOR EACH ROW EXECUTE FUNCTION istvhub_audit_append_only();
+"""
+
+
 def _lock_key(department: str, period: str) -> int:
     h = hashlib.sha256(f"istvhub\x1f{department}\x1f{period}".encode()).digest()
     return int.from_bytes(h[:8], "big", signed=True)
@@ -99,6 +112,7 @@ class PostgresStore(Store):
                 conn.execute(sa.text("select pg_advisory_xact_lock(:k)"),
                              {"k": _SCHEMA_LOCK_KEY})
                 schema.metadata.create_all(conn)
+                conn.exec_driver_sql(_PG_AUDIT_APPEND_ONLY)
         except sa.exc.OperationalError as exc:
             raise StoreError(f"cannot reach PostgreSQL store: {type(exc).__name__}") from exc
 

@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from istvhub.api.deps import COOKIE_NAME, StoreDep, UserDep
+from istvhub.api.deps import COOKIE_NAME, StoreDep, UserDep, authenticate_limited
 from istvhub.api.geo import borough_outlines_geojson
-from istvhub.api.users import User, authenticate
+from istvhub.api.users import User
 from istvhub.records import WEAPONS
 
 router = APIRouter(include_in_schema=False)
@@ -29,7 +29,7 @@ def page_user(request: Request, store: StoreDep) -> User | None:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         token = auth[7:].strip()
-    return authenticate(store.engine, token) if token else None
+    return authenticate_limited(request, store, token)
 
 
 PageUser = Annotated[User | None, Depends(page_user)]
@@ -63,7 +63,7 @@ def signin_form(request: Request) -> Response:
 @router.post("/signin", response_class=HTMLResponse)
 def signin(request: Request, store: StoreDep, token: Annotated[str, Form()]) -> Response:
     token = token.strip()
-    user = authenticate(store.engine, token)
+    user = authenticate_limited(request, store, token)
     if user is None:
         return _page(request, "signin.html", None, status_code=401,
                      error="That token is not valid (wrong, expired or revoked).")

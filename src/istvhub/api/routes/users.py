@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from istvhub.api import users as users_mod
@@ -70,3 +72,23 @@ def revoke_user(name: str, admin: AdminDep, store: StoreDep, request: Request) -
         raise HTTPException(404, str(exc)) from exc
     audit(store, admin, "users.revoke", f"user={name}", request)
     return {"name": name, "revoked_tokens": n}
+
+
+@router.get("/audit", tags=["audit"])
+def audit_log(_: AdminDep, store: StoreDep,
+              after_id: Annotated[int, Query(ge=0)] = 0,
+              limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+              action: str | None = None) -> list[dict]:
+    """The append-only audit log (who, what, when, from where), oldest first: admin only.
+    Page with ``after_id`` = the last ``id`` seen."""
+    import sqlalchemy as sa
+
+    from istvhub.store.schema import audit_log as t
+
+    q = sa.select(t).where(t.c.id > after_id).order_by(t.c.id).limit(limit)
+    if action:
+        q = q.where(t.c.action == action)
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+            for r in rows]
