@@ -215,8 +215,14 @@ def ingest_bytes(
 
 def ingest_file(path: Path, store: Store, **kw: Any) -> IngestResult:
     """Ingest a file from disk; a rejection comes back as a ``rejected`` result, not a raise."""
+    from istvhub.ingest.readers import ReadLimits
+
     name = Path(path).name
+    limit = ReadLimits.from_env().max_file_bytes
     try:
+        if Path(path).stat().st_size > limit:  # checked before reading a byte of it
+            return IngestResult(file=name, status="rejected", message=str(FileRejected(
+                f"file larger than the {limit} byte limit (ISTVHUB_MAX_FILE_BYTES)", file=name)))
         data = Path(path).read_bytes()
     except OSError as exc:
         return IngestResult(file=name, status="rejected",

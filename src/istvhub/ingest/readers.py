@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -18,6 +20,31 @@ from istvhub.ingest.headers import HeaderKey, count_known
 
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SCAN_ROWS = 30
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Hostile-input limits, checked cheaply before a parser sees the file (docs/SECURITY.md).
+
+    Each is a setting: environment variable ``ISTVHUB_<NAME>`` (e.g. ``ISTVHUB_MAX_COLUMNS``).
+    """
+
+    max_file_bytes: int = 200 * 1024 * 1024  # CLI; the API streams against its own limit
+    max_columns: int = 500  # an ED extract has 10-60
+    max_line_bytes: int = 64 * 1024  # one CSV line (a record), before parsing
+    max_cell_chars: int = 32_767  # Excel's own cell limit; free text is < 1,000
+    max_xlsx_uncompressed: int = 256 * 1024 * 1024  # sum of the zip members' sizes
+    max_xlsx_ratio: int = 200  # uncompressed / compressed size of any member over 1 MiB
+    max_xlsx_members: int = 2_000
+
+    @classmethod
+    def from_env(cls) -> ReadLimits:
+        kw = {}
+        for f in cls.__dataclass_fields__:
+            v = os.environ.get(f"ISTVHUB_{f.upper()}")
+            if v and v.strip().isdigit():
+                kw[f] = int(v)
+        return cls(**kw)
 
 
 @dataclass
@@ -46,11 +73,102 @@ def decode(data: bytes, file: str, encoding: str | None = None) -> tuple[str, st
         except UnicodeDecodeError:
             pass
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise FileRejected("file starts with a UTF-16 byte-order mark but is not valid "
+                               "UTF-16: save it again as UTF-8 CSV", file=file) from exc
+    if b"\x00" in data:
+        if _looks_utf16(data):
+            raise FileRejected("file looks like UTF-16 without a byte-order mark: save it "
+                               "again as UTF-8 CSV", file=file)
+        raise FileRejected("file is binary (NUL bytes), not CSV text", file=file)
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
+        pass
+    if _UTF8_MULTIBYTE.search(data):
+        # lines pasted together from a UTF-8 and a Windows-1252 export: decode each line alone
+        return "".join(_decode_line(ln) for ln in data.splitlines(keepends=True)), "mixed"
+    return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+#: a well-formed UTF-8 multi-byte sequence (2-4 bytes)
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _decode_line(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("cp1252", errors="replace")
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """NULs on every other byte of mostly-ASCII text: UTF-16 saved without a BOM."""
+    head = data[:4096]
+    even, odd = head[0::2], head[1::2]
+    return bool(head) and (even.count(0) > 0.4 * len(even) or odd.count(0) > 0.4 * len(odd))
+
+
+def check_text_limits(text: str, file: str, limits: ReadLimits) -> None:
+    """Reject absurd lines or column counts before pandas builds a frame from them."""
+    longest = max((len(ln) for ln in text.splitlines()), default=0)
+    if longest > limits.max_line_bytes:
+        line = next(i for i, ln in enumerate(text.splitlines(), 1)
+                    if len(ln) > limits.max_line_bytes)
+        raise FileRejected(f"a line is longer than the {limits.max_line_bytes} character limit "
+                           "(ISTVHUB_MAX_LINE_BYTES)", file=file, row=line)
+    for ln in text.splitlines()[:HEADER_SCAN_ROWS + 5]:
+        if max(ln.count(d) for d in DELIMITERS) + 1 > limits.max_columns:
+            raise FileRejected(f"more than {limits.max_columns} columns "
+                               "(ISTVHUB_MAX_COLUMNS)", file=file)
+
+
+def check_cells(df: pd.DataFrame, file: str, limits: ReadLimits, header_line: int) -> None:
+    """Reject a cell longer than the limit (names the row and column, never the text)."""
+    if len(df.columns) > limits.max_columns:
+        raise FileRejected(f"more than {limits.max_columns} columns (ISTVHUB_MAX_COLUMNS)",
+                           file=file)
+    for c in df.columns:
+        n = df[c].str.len()
+        if len(n) and n.max() > limits.max_cell_chars:
+            pos = int(n.to_numpy().argmax())
+            raise FileRejected(f"a cell is longer than the {limits.max_cell_chars} character "
+                               "limit (ISTVHUB_MAX_CELL_CHARS)", file=file, field=str(c),
+                               row=pos + 1)
+
+
+def check_xlsx_container(data: bytes, file: str, limits: ReadLimits) -> None:
+    """Inspect the zip directory before openpyxl inflates anything: zip bombs, macros and
+    external links are refused."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+            ctypes = zf.read("[Content_Types].xml")[:200_000] if (
+                "[Content_Types].xml" in zf.namelist()
+                and zf.getinfo("[Content_Types].xml").file_size < 1_000_000) else b""
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise FileRejected("file looks like a damaged XLSX", file=file) from exc
+    if len(infos) > limits.max_xlsx_members:
+        raise FileRejected(f"XLSX holds more than {limits.max_xlsx_members} parts", file=file)
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_xlsx_uncompressed:
+        raise FileRejected("XLSX would expand beyond the "
+                           f"{limits.max_xlsx_uncompressed} byte limit (zip bomb?) "
+                           "(ISTVHUB_MAX_XLSX_UNCOMPRESSED)", file=file)
+    for i in infos:
+        if i.file_size > 1024 * 1024 and i.file_size > limits.max_xlsx_ratio * max(
+                i.compress_size, 1):
+            raise FileRejected(f"XLSX part compressed more than {limits.max_xlsx_ratio}:1 "
+                               "(zip bomb?) (ISTVHUB_MAX_XLSX_RATIO)", file=file)
+    names = [i.filename.lower() for i in infos]
+    if any(n.endswith("vbaproject.bin") for n in names) or b"macroEnabled" in ctypes:
+        raise FileRejected("workbook contains macros: save as a plain .xlsx or CSV", file=file)
+    if any(n.startswith("xl/externallinks/") for n in names) or b"externalLink" in ctypes:
+        raise FileRejected("workbook links to other workbooks (external links): paste values "
+                           "and save as a plain .xlsx or CSV", file=file)
 
 
 def _header_row(rows: list[list[str]], vocab: list[HeaderKey]) -> tuple[int, int]:
@@ -182,9 +300,12 @@ def _cell_str(v: object) -> str:
     return str(v).strip()
 
 
-def read_xlsx(data: bytes, file: str, vocab: list[HeaderKey]) -> RawTable:
+def read_xlsx(data: bytes, file: str, vocab: list[HeaderKey],
+              limits: ReadLimits | None = None) -> RawTable:
     import openpyxl
 
+    limits = limits or ReadLimits.from_env()
+    check_xlsx_container(data, file, limits)
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for corrupt files
@@ -193,7 +314,11 @@ def read_xlsx(data: bytes, file: str, vocab: list[HeaderKey]) -> RawTable:
         # the first sheet normally; another sheet only when it looks far more like the data
         best: tuple[int, int, list[list[str]]] | None = None
         for ws in wb.worksheets[:5]:
-            rows = [[_cell_str(v) for v in r] for r in ws.iter_rows(values_only=True)]
+            rows = [[_cell_str(v) for v in r]
+                    for r in ws.iter_rows(values_only=True, max_col=limits.max_columns + 1)]
+            if any(len(r) > limits.max_columns and r[-1] for r in rows):
+                raise FileRejected(f"more than {limits.max_columns} columns "
+                                   "(ISTVHUB_MAX_COLUMNS)", file=file)
             i, sc = _header_row(rows, vocab)
             if best is None or sc > best[1] + 1:
                 best = (i, sc, rows)
@@ -216,20 +341,31 @@ def read_xlsx(data: bytes, file: str, vocab: list[HeaderKey]) -> RawTable:
     return RawTable(df, headers, idx + 1, "xlsx", preamble=[p for p in pre if p])
 
 
-def read_table(data: bytes, file: str, vocab: list[HeaderKey], encoding: str | None = None
-               ) -> RawTable:
-    """Parse an upload; raises :class:`FileRejected` when it cannot be read."""
+def read_table(data: bytes, file: str, vocab: list[HeaderKey], encoding: str | None = None,
+               limits: ReadLimits | None = None) -> RawTable:
+    """Parse an upload; raises :class:`FileRejected` when it cannot be read, when it breaks a
+    hostile-input limit (:class:`ReadLimits`) or when it has no data rows."""
+    limits = limits or ReadLimits.from_env()
+    if len(data) > limits.max_file_bytes:
+        raise FileRejected(f"file larger than the {limits.max_file_bytes} byte limit "
+                           "(ISTVHUB_MAX_FILE_BYTES)", file=file)
     if not data.strip():
         raise FileRejected("file is empty", file=file)
     if data[:4] == b"PK\x03\x04":
         if zipfile.is_zipfile(io.BytesIO(data)):
-            return read_xlsx(data, file, vocab)
-        raise FileRejected("file looks like a damaged XLSX", file=file)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+            t = read_xlsx(data, file, vocab, limits)
+        else:
+            raise FileRejected("file looks like a damaged XLSX", file=file)
+    elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise FileRejected("old binary .xls is not supported: save as .xlsx or CSV", file=file)
-    text, enc = decode(data, file, encoding)
-    if "\x00" in text[:4096]:
-        raise FileRejected("file is binary, not CSV text", file=file)
-    t = read_csv_text(text, file, vocab)
-    t.encoding = enc
+    else:
+        text, enc = decode(data, file, encoding)
+        if "\x00" in text:
+            raise FileRejected("file is binary, not CSV text", file=file)
+        check_text_limits(text, file, limits)
+        t = read_csv_text(text, file, vocab)
+        t.encoding = enc
+    check_cells(t.frame, file, limits, t.header_line)
+    if t.frame.empty and not t.bad_rows:
+        raise FileRejected("no data rows below the header", file=file)
     return t
