@@ -15,6 +15,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 ALLOWED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".tsv")
 MAX_TEXT_FIELD = 1024
+#: a refused oversized upload closes the connection, so the server stops reading the rest of it
+_CLOSE = {"Connection": "close"}
 
 
 def sanitize_filename(name: str | None) -> str:
@@ -50,7 +52,8 @@ async def receive_upload(request: Request, dest_dir: Path, max_bytes: int,
         raise HTTPException(415, "expected multipart/form-data with a file field")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes + 64 * 1024:
-        raise HTTPException(413, f"upload larger than the {max_bytes} byte limit")
+        raise HTTPException(413, f"upload larger than the {max_bytes} byte limit",
+                            headers=_CLOSE)
 
     form = UploadForm()
     state: dict = {"headers": {}, "hname": b"", "hval": b"", "name": None, "fh": None,
@@ -111,7 +114,8 @@ async def receive_upload(request: Request, dest_dir: Path, max_bytes: int,
         async for chunk in request.stream():
             parser.write(chunk)
             if state["too_big"]:
-                raise HTTPException(413, f"upload larger than the {max_bytes} byte limit")
+                raise HTTPException(413, f"upload larger than the {max_bytes} byte limit",
+                                    headers=_CLOSE)
             if state["bad_field"]:
                 raise HTTPException(422, "form field too long or more than one file")
         parser.finalize()
@@ -119,7 +123,8 @@ async def receive_upload(request: Request, dest_dir: Path, max_bytes: int,
         if state["fh"] is not None:
             state["fh"].close()
     if state["too_big"] or (form.path is not None and form.size > max_bytes):
-        raise HTTPException(413, f"upload larger than the {max_bytes} byte limit")
+        raise HTTPException(413, f"upload larger than the {max_bytes} byte limit",
+                            headers=_CLOSE)
     if form.path is None:
         raise HTTPException(422, f"form field {file_field!r}: no file uploaded")
     if form.size == 0:
