@@ -35,6 +35,9 @@ def _register_all() -> None:
     from istvhub.equality import commands as equality_cmds  # issue 9.3
 
     equality_cmds.register(app)
+    from istvhub.retention import commands as retention_cmds  # issue 9.5
+
+    retention_cmds.register(app)
 
     try:  # the service is optional at import time (issue 7)
         from istvhub.api import commands as api_cmds

@@ -14,7 +14,13 @@ import sqlalchemy as sa
 from istvhub._errors import StoreError
 from istvhub.compliance.core import STAT_COLUMNS
 from istvhub.core.config import DATA_DIR
-from istvhub.store.schema import departments, quarantine, records, submissions
+from istvhub.store.schema import (
+    departments,
+    quarantine,
+    record_stats_archive,
+    records,
+    submissions,
+)
 
 DEPT_COLUMNS = ["ods_code", "name", "dept_type", "borough", "sharing_since"]
 SUB_COLUMNS = ["submission_id", "department", "period", "version", "status", "received_at",
@@ -36,12 +42,12 @@ def _count_if(cond: sa.ColumnElement) -> sa.ColumnElement:
     return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
 
 
-def record_stats_query() -> sa.Select:
-    """Counts per department-month over records of current submissions (see summarise_records)."""
+def stat_columns() -> list[sa.ColumnElement]:
+    """The :data:`STAT_COLUMNS` as aggregate expressions over ``records`` (also what retention
+    archives per submission before it deletes records)."""
     r = records.c
     geo = r.geo_status
-    cols = [
-        r.department, r.period,
+    return [
         sa.func.count().label("records"),
         sa.func.count(r.incident_date).label("n_incident_date"),
         sa.func.count(r.incident_time).label("n_incident_time"),
@@ -52,9 +58,31 @@ def record_stats_query() -> sa.Select:
         *(_count_if(geo == s).label(f"n_{s}")
           for s in ("located", "home", "unknown", "unmatched", "outside_area", "ambiguous")),
     ]
+
+
+def record_stats_query() -> sa.Select:
+    """Counts per department-month over records of current submissions (see summarise_records)."""
+    r = records.c
+    cols = [r.department, r.period, *stat_columns()]
     j = records.join(submissions, records.c.submission_id == submissions.c.submission_id)
     return (sa.select(*cols).select_from(j).where(submissions.c.status == "current")
             .group_by(r.department, r.period))
+
+
+def _with_archived(conn: sa.Connection, stats: pd.DataFrame) -> pd.DataFrame:
+    """Add the statistics retention archived for current submissions whose records are gone."""
+    a = record_stats_archive
+    q = (sa.select(a.c.department, a.c.period, *(a.c[c] for c in STAT_COLUMNS))
+         .select_from(a.join(submissions, a.c.submission_id == submissions.c.submission_id))
+         .where(submissions.c.status == "current"))
+    arch = pd.DataFrame(conn.execute(q).mappings().all(),
+                        columns=["department", "period", *STAT_COLUMNS])
+    if arch.empty:
+        return stats
+    both = pd.concat([stats, arch], ignore_index=True)
+    for c in STAT_COLUMNS:
+        both[c] = pd.to_numeric(both[c]).fillna(0).astype("int64")
+    return both.groupby(["department", "period"], as_index=False)[list(STAT_COLUMNS)].sum()
 
 
 def read_registry_csv() -> pd.DataFrame:
@@ -85,6 +113,8 @@ def read_inputs(engine: sa.Engine) -> Inputs:
                 .group_by(quarantine.c.submission_id)).all()
             stats = pd.DataFrame(conn.execute(record_stats_query()).mappings().all(),
                                  columns=["department", "period", *STAT_COLUMNS])
+            if sa.inspect(conn).has_table(record_stats_archive.name):
+                stats = _with_archived(conn, stats)
     except sa.exc.SQLAlchemyError as exc:
         raise StoreError(
             f"cannot read compliance inputs from the store ({type(exc).__name__}); "

@@ -137,3 +137,27 @@ audit_log = Table(
     Column("detail", Text),
     Column("client", Text),
 )
+
+#: Per-submission record statistics kept when retention deletes a submission's records (issue 9.5),
+#: so compliance reports old months exactly as before. Counts only: no record-level data.
+record_stats_archive = Table(
+    "record_stats_archive",
+    metadata,
+    Column("submission_id", Integer, ForeignKey("submissions.submission_id"), primary_key=True),
+    Column("department", String(12), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("records", Integer, nullable=False, default=0),
+    Column("n_incident_date", Integer, nullable=False, default=0),
+    Column("n_incident_time", Integer, nullable=False, default=0),
+    Column("n_location_text", Integer, nullable=False, default=0),
+    Column("n_location_type", Integer, nullable=False, default=0),
+    Column("n_weapon", Integer, nullable=False, default=0),
+    Column("n_geocoded", Integer, nullable=False, default=0),
+    Column("n_located", Integer, nullable=False, default=0),
+    Column("n_home", Integer, nullable=False, default=0),
+    Column("n_unknown", Integer, nullable=False, default=0),
+    Column("n_unmatched", Integer, nullable=False, default=0),
+    Column("n_outside_area", Integer, nullable=False, default=0),
+    Column("n_ambiguous", Integer, nullable=False, default=0),
+    Column("archived_at", DateTime(timezone=True), nullable=False),
+)
