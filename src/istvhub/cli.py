@@ -32,6 +32,9 @@ def _register_all() -> None:
     for mod in (ingest_cmds, gazetteer_cmds, geocode_cmds, hotblocks_cmds, compliance_cmds,
                 pipeline_cmds):
         mod.register(app)
+    from istvhub.compare import commands as compare_cmds  # issue 9.1-9.2
+
+    compare_cmds.register(app)
     from istvhub.equality import commands as equality_cmds  # issue 9.3
 
     equality_cmds.register(app)
