@@ -90,7 +90,7 @@ def police_records(police: pd.DataFrame, boroughs: gpd.GeoDataFrame | None = Non
         pi, bi = tree.query(shapely.points(x[pos], y[pos]), predicate="within")
         first = pd.DataFrame({"p": pi, "b": bi}).drop_duplicates("p")
         names = b[name_col].astype("object").to_numpy()
-        bor = df["borough"].astype("object").to_numpy()
+        bor = np.array(df["borough"].astype("object").to_numpy(), dtype=object)
         bor[pos[first["p"].to_numpy()]] = names[first["b"].to_numpy()]
         df["borough"] = bor
     return df

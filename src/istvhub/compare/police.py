@@ -45,7 +45,7 @@ class PoliceFileRejected(FileRejected):
 def street_of(location: pd.Series) -> pd.Series:
     """``"On or near Marsh Wall"`` -> ``"Marsh Wall"`` (the snap point's street, if it is one)."""
     s = location.astype("string").str.replace(_ON_OR_NEAR, "", regex=True).str.strip()
-    return s.where(s.str.len() > 0)
+    return s.where((s.str.len() > 0) & (s.str.lower() != "no location"))
 
 
 def _finish(df: pd.DataFrame, name: str) -> pd.DataFrame:
