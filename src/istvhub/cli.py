@@ -41,6 +41,9 @@ def _register_all() -> None:
     from istvhub.retention import commands as retention_cmds  # issue 9.5
 
     retention_cmds.register(app)
+    from istvhub.feedback import commands as feedback_cmds  # issue 9.4
+
+    feedback_cmds.register(app)
 
     try:  # the service is optional at import time (issue 7)
         from istvhub.api import commands as api_cmds

@@ -1,0 +1,63 @@
+"""CLI: ``istvhub feedback --department ODS --period YYYY-MM --format html|csv --output PATH``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from istvhub.feedback.core import FeedbackError, FeedbackSheet, feedback_sheet
+
+
+def build_sheet(engine, department: str, period: str, *, top: int = 25) -> FeedbackSheet:
+    """Read one department-month and make its sheet (the CLI and the API call this)."""
+    from istvhub.compliance.core import check_period
+    from istvhub.feedback.read import known_department, read_department_month
+
+    period = check_period(period, field_name="period")
+    department = department.strip().upper()
+    if not known_department(engine, department):
+        raise FeedbackError("option --department: not a department in the registry")
+    df, name = read_department_month(engine, department, period)
+    return feedback_sheet(df, department, period, department_name=name, top=top)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``istvhub feedback``."""
+
+    @app.command("feedback")
+    def feedback(
+        department: Annotated[str, typer.Option("--department", help="ODS code of the ED.")],
+        period: Annotated[str, typer.Option("--period", help="Month, YYYY-MM.")],
+        fmt: Annotated[str, typer.Option("--format", help="html | csv")] = "html",
+        output: Annotated[Path | None, typer.Option(
+            "--output", help="Write here (default: the terminal).")] = None,
+        top: Annotated[int, typer.Option("--top", min=1, max=500,
+                                         help="How many texts to list.")] = 25,
+        db: Annotated[str | None, typer.Option("--db", help="Database URL.")] = None,
+    ) -> None:
+        """Monthly data-quality sheet for ONE department: share located, the commonest texts
+        that failed, and what to record instead. Holds free text: for that ED only."""
+        from istvhub.compliance.read import engine_for
+        from istvhub.core.config import get_settings
+        from istvhub.feedback.render import FORMATS, render
+
+        if fmt not in FORMATS:
+            raise FeedbackError(f"option --format: choose one of {', '.join(FORMATS)}")
+        engine = engine_for(db or get_settings().db_url)
+        try:
+            sheet = build_sheet(engine, department, period, top=top)
+        finally:
+            engine.dispose()
+        text = render(sheet, fmt)
+        if output is None:
+            typer.echo(text, nl=False)
+            return
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise FeedbackError(
+                f"option --output: cannot write {output.name!r} ({type(exc).__name__})") from None
+        typer.echo(f"wrote {output}")

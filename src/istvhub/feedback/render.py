@@ -1,0 +1,101 @@
+"""Renderers of a :class:`FeedbackSheet`: CSV (summary lines then the texts) and a
+self-contained HTML page. Free text is escaped in HTML and neutralised in CSV (a cell starting
+with ``= + - @`` would run as a formula in a spreadsheet)."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+
+from istvhub.feedback.core import FeedbackSheet
+
+FORMATS = ("csv", "html")
+SUMMARY_LABELS = {
+    "records": "Assault attendances received",
+    "located": "Location found",
+    "located_precise": "  found precisely (street, junction, venue, postcode)",
+    "located_vague": "  found only as an area, borough or partial postcode",
+    "home": "At home (never mapped, by design)",
+    "no_place_given": "No place given (u/k, n/k, blank)",
+    "not_found": "Place not found",
+    "ambiguous": "Ambiguous (name in several places)",
+    "outside_london": "Outside London",
+    "not_geocoded": "Not geocoded yet",
+    "share_located": "Share located",
+    "share_located_excluding_home": "Share located, excluding homes",
+}
+
+
+def _cell(v: object) -> str:
+    s = "" if v is None else str(v)
+    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
+
+
+def _fmt(key: str, v: object) -> str:
+    if v is None:
+        return "n/a"
+    if key.startswith("share"):
+        return f"{float(v):.0%}"
+    return str(v)
+
+
+def to_csv(sheet: FeedbackSheet) -> str:
+    """One table: ``section, item, count, status, problem, guidance`` (section = summary|text)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["department", "period", "section", "item", "value", "status", "problem",
+                "guidance"])
+    for k, v in sheet.summary.items():
+        w.writerow([sheet.department, sheet.period, "summary", k, "" if v is None else v,
+                    "", "", ""])
+    for r in sheet.texts.itertuples(index=False):
+        w.writerow([sheet.department, sheet.period, "text", _cell(r.text), r.count, r.status,
+                    r.problem, r.guidance])
+    return buf.getvalue()
+
+
+CSS = """body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:70em}
+table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #bbb;padding:.25em .5em;
+vertical-align:top}td.n{text-align:right}.note{color:#555}"""
+
+
+def to_html(sheet: FeedbackSheet) -> str:
+    e = html.escape
+    name = f"{sheet.department_name} ({sheet.department})" if sheet.department_name \
+        else sheet.department
+    parts = [
+        "<!doctype html><html lang=en><head><meta charset=utf-8>",
+        f"<title>Location recording feedback {e(sheet.department)} {e(sheet.period)}</title>",
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>Location recording: {e(name)}, {e(sheet.period)}</h1>",
+        *(f'<p class="note">{e(n)}</p>' for n in sheet.notes),
+        "<h2>How many locations were found</h2><table><tbody>",
+    ]
+    for k, v in sheet.summary.items():
+        parts.append(f"<tr><th>{e(SUMMARY_LABELS.get(k, k))}</th>"
+                     f'<td class="n">{e(_fmt(k, v))}</td></tr>')
+    parts.append("</tbody></table>")
+    parts.append("<h2>Most common texts that were not found or too vague</h2>")
+    if sheet.texts.empty:
+        parts.append("<p>None this month.</p>")
+    else:
+        parts.append("<table><thead><tr><th>Text as recorded</th><th>Times</th><th>Result</th>"
+                     "<th>Why</th><th>What to record instead</th></tr></thead><tbody>")
+        for r in sheet.texts.itertuples(index=False):
+            parts.append(f"<tr><td>{e(r.text) or '<i>(blank)</i>'}</td>"
+                         f'<td class="n">{r.count}</td><td>{e(r.status)}</td>'
+                         f"<td>{e(r.problem)}</td><td>{e(r.guidance)}</td></tr>")
+        parts.append("</tbody></table>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def render(sheet: FeedbackSheet, fmt: str) -> str:
+    if fmt == "csv":
+        return to_csv(sheet)
+    if fmt == "html":
+        return to_html(sheet)
+    from istvhub.feedback.core import FeedbackError
+
+    raise FeedbackError(f"option --format: choose one of {', '.join(FORMATS)}")

@@ -1,0 +1,162 @@
+"""Feedback sheets: counts and guidance by hand, only the requested department's texts (never
+another department's), CSV neutralised, CLI on both backends."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from io import StringIO
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from istvhub.cli import app
+from istvhub.feedback.core import FeedbackError, advise, feedback_sheet, text_key
+from istvhub.feedback.render import to_csv, to_html
+from istvhub.records import make_record_id
+from istvhub.store import open_store
+
+OWN, OTHER = "RJ122", "RJZ01"
+#: (text, geo_status, match_type, reason, times) for our ED in 2025-03
+OWN_ROWS = [
+    ("o/s Black Lion pub", "ambiguous", "venue",
+     "ambiguous: venue 'black lion' exists in 3+ places", 4),
+    ("O/S BLACK LION PUB ", "ambiguous", "venue",
+     "ambiguous: venue 'black lion' exists in 3+ places", 1),
+    ("commercial rd", "ambiguous", "street",
+     "ambiguous: street 'commercial road' exists in 2+ places", 3),
+    ("u/k", "unknown", None, "unknown: the text gives no place", 5),
+    ("home", "home", None, "home", 6),
+    ("brixton", "located", "area", "area brixton", 2),
+    ("jct acre ln / brixton hill", "located", "junction", "junction of ...", 7),
+    ("flibbertigibbet", "unmatched", None, "unmatched: no place", 2),
+    ("on holiday in spain", "outside_area", None, "outside area", 1),
+    (None, "unknown", None, "unknown", 1),
+]
+#: the other ED's texts: must never appear in our sheet
+OTHER_ROWS = [("zzother secret place rd", "unmatched", None, "unmatched", 9),
+              ("o/s Black Lion pub", "ambiguous", "venue", "ambiguous: venue", 5)]
+
+
+def _frame(dep: str, spec: list[tuple]) -> pd.DataFrame:
+    rows = []
+    for text, status, mt, reason, times in spec:
+        for _ in range(times):
+            rows.append({"department": dep, "location_text": text, "geo_status": status,
+                         "match_type": mt, "reason": reason})
+    return pd.DataFrame(rows)
+
+
+def test_sheet_by_hand():
+    sheet = feedback_sheet(_frame(OWN, OWN_ROWS), OWN, "2025-03")
+    s = sheet.summary
+    assert s["records"] == 32
+    assert s["located"] == 9 and s["located_vague"] == 2 and s["located_precise"] == 7
+    assert s["home"] == 6 and s["no_place_given"] == 6 and s["ambiguous"] == 8
+    assert s["share_located"] == round(9 / 32, 4)
+    assert s["share_located_excluding_home"] == round(9 / 26, 4)
+    t = sheet.texts.set_index("text")
+    # case/space variants count as one text, shown as typed most often
+    assert t.loc["o/s Black Lion pub", "count"] == 5
+    assert t.loc["o/s Black Lion pub", "problem"] == "venue name alone"
+    assert "Commercial Road" in t.loc["o/s Black Lion pub", "guidance"]
+    assert t.loc["commercial rd", "problem"] == "street without area"
+    assert "postcode district" in t.loc["commercial rd", "guidance"]
+    assert t.loc["u/k", "count"] == 5
+    assert t.loc["brixton", "status"] == "located (vague)"
+    assert t.loc["flibbertigibbet", "problem"] == "no recognisable place"
+    assert t.loc["on holiday in spain", "problem"] == "place outside London"
+    assert t.loc["", "problem"] == "no location recorded"
+    # precise locations and homes are not problems
+    assert "home" not in t.index and "jct acre ln / brixton hill" not in t.index
+    assert list(sheet.texts["count"]) == sorted(sheet.texts["count"], reverse=True)
+
+
+def test_sheet_refuses_other_departments_records():
+    mixed = pd.concat([_frame(OWN, OWN_ROWS), _frame(OTHER, OTHER_ROWS)])
+    with pytest.raises(FeedbackError, match="department"):
+        feedback_sheet(mixed, OWN, "2025-03")
+
+
+@pytest.mark.parametrize(("text", "status", "mt", "problem"), [
+    ("black lion", "ambiguous", "venue", "venue name alone"),
+    ("high st", "ambiguous", "street", "street without area"),
+    ("kings arms pub", "unmatched", None, "venue not found"),
+    ("smoth street", "unmatched", None, "street not found"),
+    ("jct foo rd / bar st", "unmatched", None, "junction not found"),
+    ("e1", "located", "postcode_district", "partial postcode only"),
+    ("camden", "located", "borough", "borough only"),
+])
+def test_advice_kinds(text, status, mt, problem):
+    adv = advise(text, status, mt, "")
+    assert adv is not None and adv.problem == problem and adv.guidance
+
+
+def test_no_advice_for_precise_or_home():
+    assert advise("12 acre lane sw2", "located", "postcode", "") is None
+    assert advise("pt's flat", "home", None, "") is None
+    assert text_key("  O/S  Black-Lion ") == "o/s black lion"
+
+
+def test_csv_neutralises_formulas_and_html_escapes():
+    spec = [("=HYPERLINK(\"x\")", "unmatched", None, "", 2), ("<b>x</b> rd", "unmatched",
+                                                               None, "", 1)]
+    sheet = feedback_sheet(_frame(OWN, spec), OWN, "2025-03")
+    csv_text = to_csv(sheet)
+    items = pd.read_csv(StringIO(csv_text), dtype=str, keep_default_na=False)
+    texts = items[items.section == "text"]["item"].tolist()
+    assert all(not t.startswith("=") for t in texts) and any(t.startswith("'=") for t in texts)
+    page = to_html(sheet)
+    assert "<b>x</b>" not in page and "&lt;b&gt;" in page
+
+
+def _seed(db_url: str) -> None:
+    store = open_store(db_url)
+    for dep, spec, period in ((OWN, OWN_ROWS, "2025-03"), (OTHER, OTHER_ROWS, "2025-03"),
+                              (OWN, [("older month rd", "unmatched", None, "", 3)], "2025-02")):
+        df = _frame(dep, spec)
+        df["record_id"] = [make_record_id(dep, f"{period}-{i}") for i in range(len(df))]
+        df["period"] = period
+        df["source_row"] = range(1, len(df) + 1)
+        df["arrival_at"] = datetime(int(period[:4]), int(period[5:]), 3, 1, 0)
+        df["location_type"] = "street"
+        df["weapon"] = "unknown"
+        df["age_band"] = "unknown"
+        df["sex"] = "unknown"
+        store.store_submission(
+            department=dep, period=period,
+            file_sha256=hashlib.sha256(f"{dep}{period}".encode()).hexdigest(),
+            source_filename=f"{dep}.csv", adapter="test", records=df)
+    store.dispose()
+
+
+def test_cli_one_department_only(db_url, tmp_path):
+    _seed(db_url)
+    out = tmp_path / "fb.csv"
+    res = CliRunner().invoke(app, ["feedback", "--department", OWN.lower(), "--period",
+                                   "2025-03", "--format", "csv", "--output", str(out),
+                                   "--db", db_url])
+    assert res.exit_code == 0, res.output
+    text = out.read_text()
+    assert "zzother" not in text and "older month" not in text
+    items = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    assert set(items["department"]) == {OWN}
+    summ = items[items.section == "summary"].set_index("item")["value"]
+    assert summ["records"] == "32"
+    black = items[(items.section == "text") & (items["item"] == "o/s Black Lion pub")]
+    assert black["value"].tolist() == ["5"]  # not 10: the other ED's 5 are not counted
+
+    html_out = tmp_path / "fb.html"
+    res = CliRunner().invoke(app, ["feedback", "--department", OWN, "--period", "2025-03",
+                                   "--output", str(html_out), "--db", db_url])
+    assert res.exit_code == 0, res.output
+    page = html_out.read_text()
+    assert "St Thomas" in page and "zzother" not in page and "<script" not in page
+
+
+def test_cli_unknown_department(db_url):
+    _seed(db_url)
+    res = CliRunner().invoke(app, ["feedback", "--department", "NOPE1", "--period", "2025-03",
+                                   "--db", db_url])
+    assert res.exit_code != 0
