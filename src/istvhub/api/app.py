@@ -97,6 +97,9 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
 
     for router in ROUTERS:
         app.include_router(router)
+    from istvhub.api.routes import compare as compare_routes  # issue 9.1
+
+    app.include_router(compare_routes.router)
     static = API_DIR / "static"
     if static.is_dir():
         app.mount("/static", StaticFiles(directory=static), name="static")

@@ -1,0 +1,100 @@
+"""/compare: ED assault attendances beside police-recorded violence (issue 9, point 1).
+
+``POST /compare`` takes one police.uk file (multipart field ``police``: the street-level CSV or
+an API JSON response); ``GET /compare`` uses the police files an administrator placed in
+``<ISTVHUB_HOME>/police/`` (``*.csv``, ``*.json``). Query: ``from``, ``to`` (YYYY-MM),
+``unit`` (blocks|hexes|lsoas), ``format`` (csv|html|gpkg), ``borough`` (repeatable), ``h3_res``.
+
+Rules as for the layers: a CSP analyst gets only their own boroughs (another borough -> 403;
+none -> theirs); MOPAC London-wide or any borough; admins too. Every output is
+disclosure-controlled (there is no unsuppressed comparison). ED analysts get none.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from istvhub.api.deps import require
+from istvhub.api.routes.layers import PERIOD, scoped_boroughs
+from istvhub.api.upload import receive_upload
+from istvhub.api.users import User
+
+router = APIRouter(tags=["compare"])
+
+CompareReader = Annotated[User, Depends(require("csp_analyst", "mopac", "admin"))]
+MEDIA = {"gpkg": "application/geopackage+sqlite3", "csv": "text/csv",
+         "html": "text/html; charset=utf-8"}
+#: police.uk monthly files for all of London are ~10 MB; refuse anything far larger
+MAX_POLICE_BYTES = 100 * 1024 * 1024
+
+
+def _build(settings, police_files: list[Path], start: str, end: str, boroughs: tuple[str, ...],
+           unit: str, fmt: str, h3_res: int, out_dir: Path) -> Path:
+    from istvhub.api.layers_cache import network_for
+    from istvhub.compare.commands import compare_from_store
+    from istvhub.compare.report import write_comparison
+    from istvhub.hotblocks.aggregate import Filters
+    from istvhub.hotblocks.disclosure import get_rule
+
+    filters = Filters(period_from=start, period_to=end, boroughs=boroughs, h3_res=h3_res)
+    c = compare_from_store(settings.db_url, police_files, filters, get_rule(None), unit=unit,
+                           network=network_for(settings.home))
+    out = out_dir / f"compare_{start}_{end}_{unit}.{fmt}"
+    write_comparison(c, out, fmt)
+    return out
+
+
+async def _respond(request: Request, user: User, police_files: list[Path], from_: str, to: str,
+                   unit: str, fmt: str, borough: list[str] | None, h3_res: int,
+                   work: Path) -> Response:
+    if from_ > to:
+        raise HTTPException(422, "field 'from': after 'to'")
+    boroughs = scoped_boroughs(user, [b for b in (borough or []) if b.strip()])
+    out = await run_in_threadpool(_build, request.app.state.settings, police_files, from_, to,
+                                  boroughs, unit, fmt, h3_res, work)
+    return Response(out.read_bytes(), media_type=MEDIA[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{out.name}"'})
+
+
+FromQ = Annotated[str, Query(alias="from", pattern=PERIOD)]
+ToQ = Annotated[str, Query(pattern=PERIOD)]
+UnitQ = Annotated[str, Query(pattern="^(blocks|hexes|lsoas)$")]
+FormatQ = Annotated[str, Query(pattern="^(csv|html|gpkg)$")]
+BoroughQ = Annotated[list[str] | None, Query()]
+ResQ = Annotated[int, Query(ge=8, le=10)]
+
+
+@router.post("/compare", response_model=None)
+async def compare_upload(request: Request, user: CompareReader, from_: FromQ, to: ToQ,
+                         unit: UnitQ = "blocks", format: FormatQ = "csv",
+                         borough: BoroughQ = None, h3_res: ResQ = 9) -> Response:
+    """Compare the ED data with one uploaded police.uk file (multipart field ``police``)."""
+    settings = request.app.state.settings
+    root = settings.home / "uploads"
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        form = await receive_upload(request, Path(tmp), MAX_POLICE_BYTES, file_field="police")
+        return await _respond(request, user, [form.path], from_, to, unit, format, borough,
+                              h3_res, Path(tmp))
+
+
+@router.get("/compare", response_model=None)
+async def compare_configured(request: Request, user: CompareReader, from_: FromQ, to: ToQ,
+                             unit: UnitQ = "blocks", format: FormatQ = "csv",
+                             borough: BoroughQ = None, h3_res: ResQ = 9) -> Response:
+    """Compare the ED data with the police files configured in ``<home>/police/``."""
+    pdir = request.app.state.settings.home / "police"
+    files = sorted([*pdir.glob("*.csv"), *pdir.glob("*.json")]) if pdir.is_dir() else []
+    if not files:
+        raise HTTPException(404, "no police.uk files configured; POST one to /compare")
+    root = request.app.state.settings.home / "uploads"
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        return await _respond(request, user, files, from_, to, unit, format, borough, h3_res,
+                              Path(tmp))
