@@ -100,6 +100,11 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
     from istvhub.api.routes import compare as compare_routes  # issue 9.1
 
     app.include_router(compare_routes.router)
+    from istvhub.api.routes import equality as equality_routes  # issue 9.3
+    from istvhub.api.routes import feedback as feedback_routes  # issue 9.4
+
+    app.include_router(equality_routes.router)
+    app.include_router(feedback_routes.router)
     static = API_DIR / "static"
     if static.is_dir():
         app.mount("/static", StaticFiles(directory=static), name="static")
