@@ -21,15 +21,23 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff
 
 
 def neutralise(value: Any) -> Any:
-    """``value`` with a leading ``'`` when it is text a spreadsheet would evaluate."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    """``value`` with a leading ``'`` when it is text a spreadsheet would evaluate.
+
+    A bare carriage return inside text becomes a newline: CSV writers with a ``\n`` line end do
+    not quote a field holding only ``\r``, and a spreadsheet starts a new row there, so the text
+    after it (``=1+1``) would land at the start of a cell unneutralised."""
+    if not isinstance(value, str):
+        return value
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if value.startswith(FORMULA_START):
         return "'" + value
     return value
 
 
 def is_dangerous(value: Any) -> bool:
-    """True for text that a spreadsheet would evaluate as a formula."""
-    return isinstance(value, str) and value.startswith(FORMULA_START)
+    """True for text that a spreadsheet would evaluate as a formula (or split into a new row)."""
+    return isinstance(value, str) and (value.startswith(FORMULA_START) or "\r" in value)
 
 
 def _text_columns(df: pd.DataFrame) -> list[Any]:
