@@ -243,3 +243,52 @@ def test_cli_rejects_borough_and_department_together(db_url):
     res = CliRunner().invoke(app, ["equality", "--from", "2025-03", "--to", "2025-04", "--db",
                                    db_url, "--borough", "Camden", "--department", "RJ122"])
     assert res.exit_code != 0
+
+
+# ------------------------------------------------------------------ the real sample feeds
+
+def test_sample_feeds_four_way_table_is_safe(db_url):
+    """Two EDs' sample feeds ingested: the full 4-way London cube with all margins. Every small
+    count is hidden, primary suppression alone leaks counts by subtraction, and with secondary
+    suppression none can be recovered; the grand total is the accepted rows of the current
+    versions, rounded."""
+    from zoneinfo import ZoneInfo
+
+    import sqlalchemy as sa
+
+    from conftest import SAMPLE_FEEDS
+    from istvhub.equality.read import read_counts
+    from istvhub.ingest.core import ingest_file
+
+    manifest = SAMPLE_FEEDS / "manifest.csv"
+    if not manifest.is_file():
+        pytest.skip("sample feeds not generated")
+    m = pd.read_csv(manifest, dtype=str, keep_default_na=False)
+    m = m[m["department"].isin(["RJ122", "RJZ01"]) & (m["period"] <= "2025-06")]
+    m["arrived"] = [datetime.fromisoformat(t).replace(tzinfo=ZoneInfo("Europe/London"))
+                    for t in m["received_at"]]
+    st = open_store(db_url)
+    try:
+        for r in m.sort_values("arrived").itertuples(index=False):
+            ingest_file(SAMPLE_FEEDS / r.file, st, geocode=False, department=r.department,
+                        period=r.period, adapter=r.adapter, received_at=r.arrived)
+        subs = st.submissions(current_only=True)
+        accepted = int(subs["rows_accepted"].sum())
+        by = ("age_band", "sex", "weapon", "location_type")
+        eng = sa.create_engine(db_url)
+        try:
+            counts = read_counts(eng, by, start="2025-01", end="2025-06")
+        finally:
+            eng.dispose()
+    finally:
+        st.dispose()
+    assert int(counts["n"].sum()) == accepted > 0
+    rule = get_rule("nhs_hes")
+    ext = cube_from_counts(counts, by)
+    _, primary_only = protect_cube(ext, DisclosureRule(
+        name="p", label="p", suppress_max=7, round_to=5, secondary=False))
+    assert recover_by_subtraction(ext, primary_only)  # the real table does leak without it
+    values, hidden = protect_cube(ext, rule)
+    assert hidden[(ext > 0) & (ext <= 7)].all()
+    assert recover_by_subtraction(ext, hidden) == {}
+    assert values[(-1,) * 4] == rule.round(np.array([accepted]))[0]

@@ -150,3 +150,43 @@ def test_cli_dry_run_then_apply(store):
     left = _records_by_period(store)
     assert all(p >= cutoff for p in left)
     assert sum(left.values()) == 72 - expected.records
+
+
+# ------------------------------------------------------------------ the real sample feeds
+
+def test_sample_feeds_compliance_unchanged_after_retention(db_url):
+    """Two EDs' sample feeds (a re-upload and a late joiner among them) ingested as the upload
+    form would; retention removes the first half of 2025 and the compliance report for the whole
+    year, per department and month, is identical before and after."""
+    from zoneinfo import ZoneInfo
+
+    from conftest import SAMPLE_FEEDS
+    from istvhub.ingest.core import ingest_file
+
+    manifest = SAMPLE_FEEDS / "manifest.csv"
+    if not manifest.is_file():
+        pytest.skip("sample feeds not generated")
+    m = pd.read_csv(manifest, dtype=str, keep_default_na=False)
+    m = m[m["department"].isin(["RJ122", "R1K12"])]
+    m["arrived"] = [datetime.fromisoformat(t).replace(tzinfo=ZoneInfo("Europe/London"))
+                    for t in m["received_at"]]
+    st = open_store(db_url)
+    try:
+        for r in m.sort_values("arrived").itertuples(index=False):
+            ingest_file(SAMPLE_FEEDS / r.file, st, geocode=False, department=r.department,
+                        period=r.period, adapter=r.adapter, received_at=r.arrived)
+        rep = lambda: build_report(db_url, start="2025-01", end="2025-12",  # noqa: E731
+                                   departments=["RJ122", "R1K12"], now=NOW).to_dict()
+        before = rep()
+        n_before = _records_by_period(st)
+        today = datetime(2027, 7, 10, tzinfo=UTC)  # 24 months -> keep 2025-07 onwards
+        plan = apply_retention(st, 24, today=today)
+        assert plan.cutoff == "2025-07"
+        assert plan.records == sum(n for p, n in n_before.items() if p < "2025-07") > 0
+        assert all(p >= "2025-07" for p in _records_by_period(st))
+        after = rep()
+        assert after == before
+        cells = pd.DataFrame(after["cells"]).set_index(["department", "period"])
+        assert cells.loc[("RJ122", "2025-02"), "records"] > 0  # old months still reported
+    finally:
+        st.dispose()
