@@ -92,3 +92,35 @@ def test_mopac_configured_files_html_and_gpkg(chub):
     r = chub.client.get("/compare", params={**q, "format": "gpkg", "unit": "lsoas"},
                         headers=chub.h("mopac"))
     assert r.status_code == 200 and r.content[:16] == b"SQLite format 3\x00"
+
+
+def _harm(hub, who, **params):
+    q = {"from": "2024-06", "to": "2024-06", "format": "geojson", **params}
+    return hub.client.get("/layers/harm", params=q, headers=hub.h(who))
+
+
+def test_harm_layers_beside_counts_with_suppression(chub):
+    import json
+
+    r = _harm(chub, "csp")
+    assert r.status_code == 200, r.text
+    props = [f["properties"] for f in json.loads(r.content)["features"]]
+    by = {p["name"].split(" / ")[0]: p for p in props}
+    # Frith Street: 20 attendances, 7 sharp (x8) + 13 body part (x1) = 69 -> 70; count kept
+    assert by["Frith Street"]["count"] == 20 and by["Frith Street"]["harm_score"] == 70
+    # Dean (3) suppressed and Greek (12) drawn into secondary suppression: no score either
+    for s in ("Dean Street", "Greek Street"):
+        assert by[s]["suppressed"] and by[s]["harm_score"] is None and by[s]["count"] is None
+    # a year later the same incidents weigh a third less: 46 -> 45
+    r = _harm(chub, "mopac", as_of="2025-06")
+    props = [f["properties"] for f in json.loads(r.content)["features"]]
+    frith = next(p for p in props if p["name"].startswith("Frith Street"))
+    assert frith["harm_score"] == 45 and frith["count"] == 20
+
+
+def test_harm_layers_role_rules(chub):
+    assert _harm(chub, "csp", borough="Camden").status_code == 403
+    assert _harm(chub, "ed").status_code == 403
+    assert _harm(chub, "mopac", as_of="2025-13").status_code == 422
+    r = _harm(chub, "mopac", format="csv", layer="summary")
+    assert r.status_code == 200 and "harm_as_of" in r.text

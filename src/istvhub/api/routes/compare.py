@@ -98,3 +98,56 @@ async def compare_configured(request: Request, user: CompareReader, from_: FromQ
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         return await _respond(request, user, files, from_, to, unit, format, borough, h3_res,
                               Path(tmp))
+
+
+# ------------------------------------------------------------------ harm-weighted hot blocks
+
+LAYER_MEDIA = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json",
+               "csv": "text/csv"}
+
+
+def _build_harm(settings, filters, as_of: str, fmt: str, layer: str, out_dir: Path) -> Path:
+    from istvhub.api.layers_cache import layer_file, network_for
+    from istvhub.hotblocks.aggregate import build_layers
+    from istvhub.hotblocks.disclosure import get_rule
+    from istvhub.hotblocks.export import write_layers
+    from istvhub.hotblocks.harm import add_harm, month_index
+    from istvhub.hotblocks.service import read_records
+
+    month_index(as_of)
+    net = network_for(settings.home)
+    records = read_records(settings.db_url, filters.period_from, filters.period_to)
+    layers = build_layers(records, net.index, filters, get_rule(None), lsoas=net.lsoas,
+                          gazetteer_version=str(net.version))
+    layers = add_harm(layers, records, net.index, filters, as_of=as_of, lsoas=net.lsoas)
+    write_layers(layers, out_dir / f"hotblocks.{fmt}", fmt)
+    return layer_file(out_dir, fmt, layer)
+
+
+@router.get("/layers/harm", response_model=None, tags=["layers"])
+async def harm_layers(
+    request: Request, user: CompareReader, from_: FromQ, to: ToQ,
+    as_of: Annotated[str | None, Query(pattern=PERIOD)] = None,
+    borough: BoroughQ = None, h3_res: ResQ = 9,
+    layer: Annotated[str, Query(pattern="^(blocks|hexes|lsoas|summary)$")] = "blocks",
+    format: Annotated[str, Query(pattern="^(gpkg|geojson|csv)$")] = "gpkg",
+) -> Response:
+    """Hot blocks with ``harm_score`` beside ``count`` (docs/HARM.md): same scope and
+    suppression rules as /layers/hotblocks, never unsuppressed. ``as_of`` defaults to ``to``."""
+    from istvhub.hotblocks.aggregate import Filters
+
+    if from_ > to:
+        raise HTTPException(422, "field 'from': after 'to'")
+    if format == "geojson" and layer == "summary":
+        raise HTTPException(422, "field 'layer': the summary comes as csv or in the GeoPackage")
+    boroughs = scoped_boroughs(user, [b for b in (borough or []) if b.strip()])
+    filters = Filters(period_from=from_, period_to=to, boroughs=boroughs, h3_res=h3_res)
+    settings = request.app.state.settings
+    root = settings.home / "uploads"
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        path = await run_in_threadpool(_build_harm, settings, filters, as_of or to, format,
+                                       layer, Path(tmp))
+        name = f"harm_{from_}_{to}" + (f"_{layer}" if format != "gpkg" else "") + f".{format}"
+        return Response(path.read_bytes(), media_type=LAYER_MEDIA[format],
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
