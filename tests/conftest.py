@@ -132,3 +132,105 @@ def gazetteer_home(sources_dir: Path) -> Path:
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return home_dir
+
+
+# --------------------------------------------------------------------------- log capture (issue 8)
+# Every log record emitted in this process during the whole suite is kept (message and any
+# traceback text); each test's teardown checks the records emitted during it, and the session
+# end checks the rest (collection, session fixtures). Each xdist worker checks its own records.
+# A record fails when it holds a sample-feed location text, an API token or an NHS-number-like
+# token (10 digits passing the modulus-11 check).
+import logging as _logging  # noqa: E402
+import re as _re  # noqa: E402
+
+
+class _SuiteLogCapture(_logging.Handler):
+    MAX = 200_000
+
+    def __init__(self) -> None:
+        super().__init__(level=_logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: _logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken format string is still logged
+            text = str(record.msg)
+        if record.exc_info:
+            text += "\n" + _logging.Formatter().formatException(record.exc_info)
+        if len(self.lines) < self.MAX:
+            self.lines.append(f"{record.name}: {text}")
+
+
+LOG_CAPTURE = _SuiteLogCapture()
+_TOKEN_RE = _re.compile(r"istv_[A-Za-z0-9_\-]{30,}")
+
+
+def _sample_location_texts() -> list[str]:
+    import csv
+
+    path = SAMPLE_FEEDS / "ground_truth.csv"
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as fh:
+        texts = {(r.get("text") or "").strip().lower() for r in csv.DictReader(fh)}
+    return sorted(t for t in texts if len(t) >= 12 and " " in t)
+
+
+_SAMPLE_TEXTS: list[str] | None = None
+
+
+def log_leaks(lines: list[str]) -> list[str]:
+    """What personal or secret material appears in ``lines`` (kinds, never the values)."""
+    global _SAMPLE_TEXTS
+    from istvhub.ingest.pii import _NHS_RE, is_valid_nhs_number
+
+    if _SAMPLE_TEXTS is None:
+        _SAMPLE_TEXTS = _sample_location_texts()
+    out = []
+    for i, line in enumerate(lines):
+        low = line.lower()
+        if _TOKEN_RE.search(line):
+            out.append(f"line {i}: API token")
+        if any(is_valid_nhs_number(m.group(1) + m.group(2) + m.group(3))
+               for m in _NHS_RE.finditer(line)):
+            out.append(f"line {i}: NHS-number-like token")
+        if any(t in low for t in _SAMPLE_TEXTS):
+            out.append(f"line {i}: sample location text")
+    return out
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    root = _logging.getLogger()
+    if LOG_CAPTURE not in root.handlers:
+        root.addHandler(LOG_CAPTURE)
+    lg = _logging.getLogger("istvhub")
+    if lg.level == _logging.NOTSET:
+        lg.setLevel(_logging.DEBUG)  # our own debug/info lines are checked too
+
+
+@pytest.fixture(autouse=True)
+def _no_personal_data_in_logs(request: pytest.FixtureRequest):
+    """Fail the test whose run logged personal data, a token or a location text."""
+    start = len(LOG_CAPTURE.lines)
+    yield
+    new = LOG_CAPTURE.lines[start:]
+    leaks = log_leaks(new)
+    if leaks:
+        pytest.fail(f"log lines leaked: {'; '.join(leaks[:5])}", pytrace=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    leaks = log_leaks(LOG_CAPTURE.lines)
+    if leaks and session.exitstatus == 0:
+        import sys
+
+        print(f"\nlog capture: {len(leaks)} leaking log lines: {'; '.join(leaks[:5])}",
+              file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def log_capture():
+    """The suite-wide capture handler and the leak checker: ``(handler, log_leaks)``."""
+    return LOG_CAPTURE, log_leaks
