@@ -267,3 +267,32 @@ def test_report_marks_suppressed_and_ranks(index, lsoas, boroughs, tmp_path):
     assert "<td>*</td>" in page
     files = write_comparison(c, tmp_path / "r.html", "html")
     assert files == [tmp_path / "r.html"]
+
+
+TYPES = ("Violence and sexual offences", "Anti-social behaviour", "Burglary", "Public order",
+         "Violent crime", "Robbery")
+
+
+@given(st.lists(st.tuples(st.sampled_from(TYPES), st.integers(0, 5),
+                          st.text("abcdefghij klmnop'-", min_size=1, max_size=20)),
+                min_size=0, max_size=40))
+def test_csv_reader_counts_every_violent_row(rows):
+    import tempfile
+
+    hdr = ",".join(H for H in ("Crime ID", "Month", "Reported by", "Falls within", "Longitude",
+                               "Latitude", "Location", "LSOA code", "LSOA name", "Crime type",
+                               "Last outcome category", "Context"))
+    lines = [hdr]
+    for ctype, cid, street in rows:
+        ident = "" if ctype == "Anti-social behaviour" else f"id{cid}"
+        lines.append(f"{ident},2024-06,Met,Met,-0.13,51.51,\"On or near {street}\",,,{ctype},,")
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / "s.csv"
+        p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        df = read_police([p, p])  # the same file twice: each row once
+    violent = [r for r in rows if r[0] in ("Violence and sexual offences", "Violent crime")]
+    assert len(df) == len(violent)
+    assert df["crime_key"].is_unique
+    want = sorted(s.strip() for _, _, s in violent
+                  if s.strip() and s.strip().lower() != "no location")
+    assert sorted(df["street"].dropna().tolist()) == want
