@@ -136,6 +136,24 @@ def test_apply_deletes_expired_keeps_history(store):
     assert _report(url) == report_before
 
 
+def test_reupload_of_an_expired_month_counts_once(store):
+    """A new version of an expired month after retention: compliance shows the new version's
+    records, not the archived statistics of the superseded one as well."""
+    apply_retention(store, 24, today=TODAY)
+    store.store_submission(department="RJ122", period="2024-08", file_sha256=f"{77:064d}",
+                           source_filename="late_fix.csv", adapter="test",
+                           records=_records("RJ122", "2024-08", 3, 77))
+    eng = sa.create_engine(store.url)
+    try:
+        stats = read_inputs(eng).record_stats.set_index(["department", "period"])
+    finally:
+        eng.dispose()
+    assert int(stats.loc[("RJ122", "2024-08"), "records"]) == 3
+    assert int(stats.loc[("RJ122", "2024-07"), "records"]) == 11  # still from the archive
+    again = apply_retention(store, 24, today=TODAY)
+    assert again.records == 3 and again.by_period == {"2024-08": 3}
+
+
 def test_cli_dry_run_then_apply(store):
     url = store.url
     runner = CliRunner()
