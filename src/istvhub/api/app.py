@@ -77,6 +77,16 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
 
     app.add_middleware(SecurityHeaders)
 
+    from fastapi.exceptions import RequestValidationError
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # 422 naming the fields, never echoing what was sent: it may be record text, and
+        # undecodable bytes made FastAPI's default handler fail with a 500
+        errs = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
+                 "type": str(e.get("type", ""))} for e in exc.errors()]
+        return JSONResponse({"detail": errs}, status_code=422)
+
     @app.exception_handler(FileRejected)
     async def _rejected(request: Request, exc: FileRejected) -> JSONResponse:
         return JSONResponse(_error_body(exc), status_code=422)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import HTTPException, Request
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -119,6 +120,8 @@ async def receive_upload(request: Request, dest_dir: Path, max_bytes: int,
             if state["bad_field"]:
                 raise HTTPException(422, "form field too long or more than one file")
         parser.finalize()
+    except FormParserError as exc:  # a malformed body is the client's error, not a 500
+        raise HTTPException(400, "malformed multipart/form-data body") from exc
     finally:
         if state["fh"] is not None:
             state["fh"].close()

@@ -98,10 +98,12 @@ def write_comparison(c: Comparison, path: Path | str, fmt: str) -> list[Path]:
         w = c.table.to_crs(4326)
         df = pd.DataFrame(w.drop(columns=w.geometry.name))
         df["wkt"] = w.geometry.to_wkt(rounding_precision=6)
-        df.to_csv(path, index=False)
+        from istvhub.exportsafety import neutralise_frame  # street names reach a spreadsheet
+
+        neutralise_frame(df).to_csv(path, index=False)
         stem = path.with_suffix("") if path.suffix else path
         sp = stem.parent / f"{stem.name}_summary.csv"
-        c.summary.to_csv(sp, index=False)
+        neutralise_frame(c.summary).to_csv(sp, index=False)
         return [path, sp]
     tmp = path.with_name(f".{path.stem}.partial.gpkg")
     if tmp.exists():

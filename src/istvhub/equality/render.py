@@ -22,7 +22,9 @@ def to_csv(t: EqualityTable) -> str:
     df["count"] = df["count"].astype("Float64").round(0).astype("Int64")
     df["suppressed"] = df["suppressed"].map({True: "true", False: "false"})
     buf = io.StringIO()
-    df.to_csv(buf, index=False, lineterminator="\n")
+    from istvhub.exportsafety import neutralise_frame
+
+    neutralise_frame(df).to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
 
 

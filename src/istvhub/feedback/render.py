@@ -28,8 +28,9 @@ SUMMARY_LABELS = {
 
 
 def _cell(v: object) -> str:
-    s = "" if v is None else str(v)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
+    from istvhub.exportsafety import neutralise  # the shared rule (also a bare CR inside)
+
+    return neutralise("" if v is None else str(v))
 
 
 def _fmt(key: str, v: object) -> str:
