@@ -9,6 +9,8 @@ from io import StringIO
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from istvhub.cli import app
@@ -201,3 +203,23 @@ def test_real_feed_geocoded_sheet(tmp_path, gazetteer_home):
     keys = [text_key(None if pd.isna(t) else t) for t in own["location_text"]]
     same = own[[k == text_key(top["text"]) for k in keys]]
     assert top["count"] <= len(same)
+
+STATUSES = st.sampled_from(["located", "home", "unknown", "unmatched", "ambiguous",
+                            "outside_area", None])
+MATCHES = st.sampled_from([None, "street", "venue", "junction", "area", "borough", "postcode",
+                           "postcode_district", "station"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.none(), st.text(max_size=80)), STATUSES, MATCHES,
+       st.one_of(st.none(), st.text(max_size=40)))
+def test_property_advice_total_and_keys_stable(text, status, mt, reason):
+    adv = advise(text, status, mt, reason)
+    if status == "home" or (status == "located" and mt not in (
+            "area", "borough", "postcode_district", "postcode_sector")
+            and text is not None and text.strip()):
+        assert adv is None
+    elif status != "located":
+        assert adv is not None and adv.problem and adv.guidance
+    k = text_key(text)
+    assert text_key(k) == k and k == k.strip()
