@@ -225,3 +225,37 @@ def test_geocode_cli_output_neutralised(gazetteer_home, tmp_path):
     locs = [r[header.index("loc")] for r in rows[1:]]
     assert "'-2+3" in locs and "'@SUM(1+1)" in locs and "'@ home" in locs
     assert "o/s 10 Downing Street SW1A 2AA" in locs  # ordinary text is left alone
+
+
+# --------------------------------------------------------------------------- feedback + guard
+
+def test_feedback_csv_neutralises_free_text():
+    from istvhub.feedback.core import FeedbackSheet
+    from istvhub.feedback.render import to_csv
+
+    texts = pd.DataFrame({"text": [*PAYLOADS, "x\r=cmd|' /C calc'!A0", "o/s tesco"],
+                          "count": range(len(PAYLOADS) + 2), "status": "unmatched",
+                          "problem": "not found", "guidance": "name the street"})
+    sheet = FeedbackSheet("RJ122", "St Thomas' Hospital", "2025-06", {"records": 9}, texts)
+    rows = _assert_csv_safe(to_csv(sheet), "feedback csv")
+    items = [r[3] for r in rows if r[2] == "text"]
+    assert "'-2+3" in items and "o/s tesco" in items
+    assert all(not is_dangerous(i) for i in items)
+
+
+WRITERS = (".to_csv(", "csv.writer(", "csv.DictWriter(", ".to_excel(", "openpyxl.Workbook(")
+
+
+def test_every_csv_writer_in_the_package_neutralises():
+    """A guard for new export paths: each CSV/XLSX writer in src/istvhub has the neutraliser
+    within the few lines around it (the frame or rows it writes pass through it)."""
+    src = Path(__file__).resolve().parents[1] / "src" / "istvhub"
+    missing = []
+    for py in sorted(src.rglob("*.py")):
+        lines = py.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            if any(w in line for w in WRITERS):
+                near = "\n".join(lines[max(0, i - 12): i + 12])
+                if "neutralis" not in near and "_cell(" not in near and "_csv_frame(" not in line:
+                    missing.append(f"{py.relative_to(src)}:{i + 1}")
+    assert not missing, missing
