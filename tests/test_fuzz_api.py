@@ -50,7 +50,7 @@ def _ok(r) -> None:
         assert r.json().get("detail")  # a reason is given
 
 
-FUZZ = settings(max_examples=60, deadline=None,
+FUZZ = settings(max_examples=40, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
@@ -103,7 +103,7 @@ def test_raw_bodies(api, raw, ctype, path):
     _ok(client.post(path, content=raw, headers={**h["admin"], "content-type": ctype}))
 
 
-@FUZZ
+@settings(FUZZ, max_examples=25)
 @given(seg=st.text(min_size=1, max_size=30).filter(lambda s: s not in (".", "..")),
        q=st.dictionaries(st.sampled_from(["format", "department", "limit", "offset", "from",
                                           "to", "period", "layer", "bbox", "current_only"]),
