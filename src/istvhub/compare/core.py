@@ -25,7 +25,13 @@ import pandas as pd
 import shapely
 
 from istvhub._errors import HotblocksError
-from istvhub.hotblocks.aggregate import ATTRIBUTION, Filters, _hex_polygons, filter_records
+from istvhub.hotblocks.aggregate import (
+    ATTRIBUTION,
+    Filters,
+    SummaryRows,
+    _hex_polygons,
+    filter_records,
+)
 from istvhub.hotblocks.assign import BlockIndex, assign, to_bng
 from istvhub.hotblocks.disclosure import DisclosureRule, protect, protect_total
 
@@ -196,14 +202,8 @@ def compare(ed: pd.DataFrame, police: pd.DataFrame, blocks: gpd.GeoDataFrame | B
     table = table.sort_values(["excess_rank", "ed_count", UNIT_KEY[unit]], ascending=[
         True, False, True], na_position="last", kind="stable").reset_index(drop=True)
 
-    rows: list[tuple[str, str, str]] = []
-
-    def add(section: str, key: str, value: object) -> None:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            value = "*"
-        elif isinstance(value, float) and value.is_integer():
-            value = str(int(value))
-        rows.append((section, key, str(value)))
+    rows = SummaryRows()
+    add = rows.add
 
     if rule.raw:
         add("disclosure", "WARNING", "UNSUPPRESSED RAW COUNTS: NOT FOR PUBLICATION OR SHARING.")
@@ -227,7 +227,7 @@ def compare(ed: pd.DataFrame, police: pd.DataFrame, blocks: gpd.GeoDataFrame | B
     add("build", "built_at", started.replace(microsecond=0).isoformat())
     add("build", "gazetteer_version", gazetteer_version)
     add("attribution", "attribution", f"{ATTRIBUTION} {POLICE_ATTRIBUTION}")
-    summary = pd.DataFrame(rows, columns=["section", "key", "value"])
+    summary = rows.frame()
     return Comparison(unit=unit, table=table, summary=summary, rule=rule,
                       stats={"ed_raw_total": float(ed_raw.sum()),
                              "police_raw_total": float(pol_raw.sum())})

@@ -22,7 +22,7 @@ GAZETTEER_TABLES_DIR = Path(os.environ.get("ISTVHUB_GAZETTEER_TABLES", REPO_DIR 
 
 
 def default_sources() -> Path | None:
-    """`$ISTVHUB_SOURCES`, else ``../shared/gazetteer-sources`` beside the checkout when it exists."""
+    """`$ISTVHUB_SOURCES`, else ``../shared/gazetteer-sources`` beside the checkout, if present."""
     env = os.environ.get("ISTVHUB_SOURCES")
     if env:
         return Path(env)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from istvhub.core.output import emit_text
 from istvhub.feedback.core import FeedbackError, FeedbackSheet, feedback_sheet
 
 
@@ -51,13 +52,4 @@ def register(app: typer.Typer) -> None:
         finally:
             engine.dispose()
         text = render(sheet, fmt)
-        if output is None:
-            typer.echo(text, nl=False)
-            return
-        try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise FeedbackError(
-                f"option --output: cannot write {output.name!r} ({type(exc).__name__})") from None
-        typer.echo(f"wrote {output}")
+        emit_text(text, output, FeedbackError)

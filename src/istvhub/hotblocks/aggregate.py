@@ -173,6 +173,21 @@ def filter_records(df: pd.DataFrame, f: Filters) -> tuple[pd.DataFrame, dict[str
     return out, basis
 
 
+class SummaryRows(list):
+    """(section, key, value) rows of a non-spatial ``summary`` layer, all text; a withheld
+    (None/NaN) value prints as ``*`` and whole floats print without ``.0``."""
+
+    def add(self, section: str, key: str, value: object) -> None:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            value = "*"
+        elif isinstance(value, float) and value.is_integer():
+            value = str(int(value))
+        self.append((section, key, str(value)))
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self, columns=["section", "key", "value"])
+
+
 @dataclass
 class Layers:
     """Everything an export or report needs; all counts already disclosure-controlled."""
@@ -347,14 +362,8 @@ def build_layers(records: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
                                "outside_network")}
     spread = float((snap == "spread").sum())
 
-    rows: list[tuple[str, str, str]] = []
-
-    def add(section: str, key: str, value: object) -> None:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            value = "*"
-        elif isinstance(value, float) and value.is_integer():
-            value = str(int(value))
-        rows.append((section, key, str(value)))
+    rows = SummaryRows()
+    add = rows.add
 
     if rule.raw:
         add("disclosure", "WARNING", "UNSUPPRESSED RAW COUNTS: NOT FOR PUBLICATION OR SHARING. "
@@ -398,7 +407,7 @@ def build_layers(records: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
 
     add("build", "istvhub_version", __version__)
     add("attribution", "attribution", ATTRIBUTION)
-    summary = pd.DataFrame(rows, columns=["section", "key", "value"])
+    summary = rows.frame()
 
     conc = pd.concat([
         c.lorenz.assign(scope=scope) for scope, c in (("blocks", conc_b), ("hexes", conc_h))
