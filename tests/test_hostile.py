@@ -278,3 +278,21 @@ def test_api_stops_a_2gb_stream_at_the_limit(hub):
                                  "content-length": str(2 << 30),
                                  "Authorization": f"Bearer {hub.token}"})
     assert r.status_code in (413, 400)
+
+
+def test_limits_are_settings(monkeypatch):
+    """Each limit is read from ISTVHUB_<NAME> when a file is read: tightening one rejects an
+    ordinary extract, naming the setting."""
+    from istvhub._errors import FileRejected
+    from istvhub.ingest.layouts import vocabulary
+    from istvhub.ingest.readers import ReadLimits, read_table
+
+    data = (FEEDS / "RJ122" / "RJ122_2025-06.csv").read_bytes()
+    assert len(read_table(data, "ok.csv", vocabulary(None)).frame) == 157
+    for var, value in (("ISTVHUB_MAX_COLUMNS", "10"), ("ISTVHUB_MAX_LINE_BYTES", "50"),
+                       ("ISTVHUB_MAX_CELL_CHARS", "8"), ("ISTVHUB_MAX_FILE_BYTES", "1000")):
+        monkeypatch.setenv(var, value)
+        assert getattr(ReadLimits.from_env(), var.removeprefix("ISTVHUB_").lower()) == int(value)
+        with pytest.raises(FileRejected, match=var):
+            read_table(data, "ok.csv", vocabulary(None))
+        monkeypatch.delenv(var)
