@@ -193,3 +193,28 @@ def test_other_department_ed_cannot_read_records(hub):
     assert hub.client.get(f"/submissions/{sid}/records", headers=hub.h("ed")).status_code == 404
     assert hub.client.get(f"/submissions/{sid}/records",
                           headers=hub.h("ed_other")).status_code == 200
+
+
+def test_cli_unsuppressed_export_is_audited(seeded, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from istvhub.cli import app
+    from istvhub.core.config import get_settings
+
+    hub = seeded.hub
+    monkeypatch.setenv("ISTVHUB_HOME", str(hub.settings.home))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    base = ["hotblocks", "--from", "2025-06", "--to", "2025-06", "--format", "csv",
+            "--db", hub.settings.db_url]
+    n = len(_audit_rows(hub))
+    r = runner.invoke(app, [*base, "--output", str(tmp_path / "safe.csv")])
+    assert r.exit_code == 0, r.output
+    assert len(_audit_rows(hub)) == n  # a disclosure-controlled export is not audited
+    r = runner.invoke(app, [*base, "--output", str(tmp_path / "raw.csv"), "--unsuppressed"])
+    assert r.exit_code == 0, r.output
+    get_settings.cache_clear()
+    rows = _audit_rows(hub)[n:]
+    assert [x["action"] for x in rows] == ["hotblocks.unsuppressed"]
+    assert rows[0]["actor"].startswith("cli:") and '"2025-06"' in rows[0]["detail"]
+    assert (tmp_path / "raw.csv").is_file()

@@ -71,6 +71,22 @@ def register(app: typer.Typer) -> None:
         )
         disc = get_rule(rule, unsuppressed=unsuppressed)
         settings = get_settings()
+        if disc.raw:  # every unsuppressed export is audited, before the build (issue 8)
+            import getpass
+            import json
+
+            from istvhub.store import open_store
+
+            st = open_store(db or settings.db_url)
+            try:
+                who = getpass.getuser()
+            except (KeyError, OSError):
+                who = "unknown"
+            st.audit(f"cli:{who}", "hotblocks.unsuppressed", json.dumps({
+                "from": period_from, "to": period_to, "format": fmt,
+                "boroughs": list(borough or ()), "departments": list(department or ())}),
+                client="local")
+            st.dispose()
         network = load_network(settings.home)
         layers = hotblocks_from_store(db or settings.db_url, filters, disc, network=network)
         if harm:
