@@ -373,8 +373,15 @@ def main() -> int:
             q = np.percentile(v, [50, 95])
             print(f"{op:<11} {len(v):>6} {q[0]:>8.2f} {q[1]:>8.2f} {max(v):>8.2f}")
     print("statuses: " + ", ".join(f"{k}: {n}" for k, n in sorted(stats.by_status.items())))
-    leaks = len(_TOKEN_RE.findall(log_path.read_bytes()))
-    print(f"server log: {log_path.stat().st_size} bytes, API tokens in it: {leaks}")
+    from istvhub.ingest.pii import _NHS_RE, is_valid_nhs_number
+
+    log_text = log_path.read_bytes()
+    leaks = len(_TOKEN_RE.findall(log_text))
+    nhs = sum(is_valid_nhs_number("".join(m.groups()))
+              for m in _NHS_RE.finditer(log_text.decode(errors="replace")))
+    print(f"server log: {len(log_text)} bytes; API tokens in it: {leaks}, NHS-number-like "
+          f"tokens: {nhs}")
+    leaks += nhs
     problems = reconcile(url, stats, files, tmp)
     for p in problems[:20]:
         print("  PROBLEM", p)
