@@ -8,10 +8,17 @@ import os
 import uuid
 from pathlib import Path
 
+import hypothesis
 import pytest
 import sqlalchemy as sa
 
 from istvhub.core.config import default_sources
+
+# Correctness, not speed, is what tests assert: with several engineers' jobs or CI sharing two
+# cores, hypothesis's per-example deadline only produces flaky failures. Speed is measured in
+# benchmarks/ instead.
+hypothesis.settings.register_profile("istvhub", deadline=None, print_blob=True)
+hypothesis.settings.load_profile("istvhub")
 
 PG_BASE = os.environ.get("ISTVHUB_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parents[1]
