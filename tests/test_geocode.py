@@ -67,6 +67,18 @@ def test_postcode_outside_london_is_outside_area(geo) -> None:
         assert geo.geocode(text, KINGS)["geo_status"] == "outside_area"
 
 
+def test_boundary_town_beats_a_straddling_london_district(geo) -> None:
+    """KT19 has London postcodes, but Epsom is in Surrey: a boundary town named in the text
+    is not overridden by the district; a county word (historic address) still is."""
+    r = geo.geocode("outside nandos at the top epsom high street kt19", KINGS)
+    assert r["geo_status"] == "outside_area" and r["lat"] is None
+    assert geo.geocode("bushey heath wd23", KINGS)["geo_status"] == "outside_area"
+    kent = geo.geocode("the flower of kent se14", KINGS)
+    assert kent["geo_status"] == "located" and kent["borough"] == "Lewisham"
+    # a London street named after the town is still a London street
+    assert geo.geocode("watford way nw4", KINGS)["borough"] == "Barnet"
+
+
 @pytest.mark.parametrize("text", [
     "jct acre ln / brixton hill", "junction of Acre Lane and Brixton Hill",
     "corner of acre lane & brixton hill", "Brixton Hill j/w Acre Ln", "acre lane jct brixton hill",

@@ -86,6 +86,24 @@ def correct_phrase_tokens(tokens: list[str], known: set[str] | dict | None = Non
     return out
 
 
+@lru_cache(maxsize=1)
+def boundary_towns() -> frozenset[str]:
+    """Outside-area towns whose postcode districts straddle the London boundary (kind
+    ``boundary_town`` in ``outside_area_phrases.csv``): beside them, a London postcode district
+    ("epsom high street kt19") is no proof the place is in London."""
+    with (GAZETTEER_TABLES_DIR / "outside_area_phrases.csv").open(encoding="utf-8") as fh:
+        return frozenset(r["phrase"].strip().lower() for r in csv.DictReader(fh)
+                         if (r.get("kind") or "").strip() == "boundary_town")
+
+
+def names_boundary_town(tokens: list[str], covered: set[int] | None = None) -> bool:
+    """True when the text names a boundary town outside any London place name it contains."""
+    covered = covered or set()
+    towns = boundary_towns()
+    return any(" ".join(tokens[i:j]) in towns and not any(k in covered for k in range(i, j))
+               for i, j, c in _phrase_hits(tokens) if c == "outside_area")
+
+
 def _phrase_hits(tokens: list[str]) -> list[tuple[int, int, str]]:
     table = load_phrases()
     hits = []

@@ -23,7 +23,12 @@ from istvhub.core.config import DATA_DIR, GAZETTEER_TABLES_DIR
 from istvhub.gazetteer.normalise import normalise_name
 from istvhub.geocode.calibrate import Calibrator
 from istvhub.geocode.candidates import POI_TYPES, STOPWORDS, PlaceIndex, SpanHit
-from istvhub.geocode.classify import classify_tokens, correct_phrase_tokens, load_phrases
+from istvhub.geocode.classify import (
+    classify_tokens,
+    correct_phrase_tokens,
+    load_phrases,
+    names_boundary_town,
+)
 from istvhub.geocode.normalise import SEPARATORS, normalise_text
 from istvhub.geocode.pii import scrub_text
 from istvhub.geocode.postcodes import PostcodeHit, find_postcodes
@@ -340,7 +345,8 @@ class Geocoder:
                       for k, (t, c, f) in enumerate(zip(tokens, corrected, phrase_fixed,
                                                         strict=True))]
         cls = classify_tokens(cls_tokens, covered)
-        if cls == "outside_area" and any(p.key in ix.postcode for p in find_postcodes(tokens)):
+        if cls == "outside_area" and not names_boundary_town(cls_tokens, covered) \
+                and any(p.key in ix.postcode for p in find_postcodes(tokens)):
             cls = "locatable"  # "the flower of kent se14": a London postcode district wins
         if cls != "locatable":
             return _empty_result(cls, REASONS[cls], 0.95)
