@@ -204,6 +204,9 @@ def main() -> None:
             ["text", "category", "tol_m", "geo_status", "err_m", "reason"]].to_string())
 
     n = min(args.baseline_rows, len(gt))
+    if n <= 0:
+        print("\nbaseline skipped (--baseline-rows 0)")
+        return
     sample = gt.sample(n, random_state=0).reset_index(drop=True)
     t0 = time.perf_counter()
     base = baseline(geo.index.entries, sample["text"].tolist())
