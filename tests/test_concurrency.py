@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from _server import running_server
 from istvhub.records import make_record_id
 from istvhub.store import open_store
 from istvhub.store import schema as S
@@ -170,12 +170,6 @@ def test_departments_do_not_wait_for_each_other_on_postgres(db_url: str) -> None
     store.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.postgres
 def test_departments_upload_in_parallel_through_two_workers(db_url: str, tmp_path: Path) -> None:
     if not db_url.startswith("postgresql"):
@@ -191,21 +185,7 @@ def test_departments_upload_in_parallel_through_two_workers(db_url: str, tmp_pat
     files = [p for d in ("RJ122", "RJZ01", "R1H12", "RYJ01")
              for p in sorted((FEEDS / d).glob(f"{d}_2025-0[12].csv"))]
     assert len(files) == 8
-    port = _free_port()
-    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", "2"],
-                            env=_env(home, db_url), stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
-            time.sleep(0.1)
-
+    with running_server(home, db_url, tmp_path / "serve.log", workers=2) as base:
         def up(path: Path) -> httpx.Response:
             return httpx.post(base + "/submissions", headers={"Authorization": f"Bearer {token}"},
                               files={"file": (path.name, path.read_bytes())}, timeout=120)
@@ -221,14 +201,7 @@ def test_departments_upload_in_parallel_through_two_workers(db_url: str, tmp_pat
         counts = recs.groupby(["department", "period"]).size().to_dict()
         assert counts == {k: g["rows_accepted"] for k, g in got.items()}
         assert not recs.duplicated(["submission_id", "record_id"]).any()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        store.dispose()
+    store.dispose()
 
 
 def test_regeocode_while_uploads_continue(db_url: str, tmp_path: Path,

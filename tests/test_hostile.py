@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import sys
 import threading
 import time
@@ -19,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from _server import free_port
 from istvhub.api import users
 from istvhub.api.app import create_app
 from istvhub.api.deps import open_app_store
@@ -220,12 +220,6 @@ def test_cli_refuses_a_2gb_file_before_reading_it(hub, tmp_path):
     assert hub.dump() == before
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_api_stops_a_2gb_stream_at_the_limit(hub):
     """A 2 GB chunked upload (no Content-Length) to a real server on loopback: the server answers
@@ -235,7 +229,7 @@ def test_api_stops_a_2gb_stream_at_the_limit(hub):
 
     limit = 8 * 1024 * 1024
     hub.app.state.max_upload_bytes = limit
-    port = _free_port()
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config(hub.app, host="127.0.0.1", port=port,
                                         log_level="warning", lifespan="on"))
     th = threading.Thread(target=srv.run, daemon=True)

@@ -3,17 +3,13 @@ and uploads racing on one department-month get distinct versions (SQLite and Pos
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
+from _server import running_server
 from istvhub.api import users
 from istvhub.api.deps import open_app_store
 from istvhub.core.config import Settings
@@ -22,34 +18,13 @@ FEEDS = Path(__file__).resolve().parents[2] / "sample_feeds"
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_workers_store_every_upload_once(db_url, tmp_path):
     home = tmp_path / "home"  # no gazetteer: ingest stores without geocoding (fast)
     home.mkdir()
     store = open_app_store(Settings(home=home, db=db_url))
     token = users.add_user(store.engine, "ed", "ed_analyst", departments=["RJ122"])[1]
     months = [f"2025-{m:02d}" for m in range(1, 7)]
-    port = _free_port()
-    env = {**os.environ, "ISTVHUB_HOME": str(home), "ISTVHUB_DB": db_url}
-    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "istvhub", "serve", "--port", str(port),
-                             "--workers", "2"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
-            time.sleep(0.1)
-
+    with running_server(home, db_url, tmp_path / "serve.log", workers=2) as base:
         def up(path: Path) -> httpx.Response:
             return httpx.post(base + "/submissions", headers={"Authorization": f"Bearer {token}"},
                               files={"file": (path.name, path.read_bytes())}, timeout=120)
@@ -70,11 +45,4 @@ def test_two_workers_store_every_upload_once(db_url, tmp_path):
                     if r.json()["status"] == "stored"}
         recs = store.current_records("RJ122")
         assert recs.groupby("period").size().to_dict() == accepted
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        store.dispose()
+    store.dispose()

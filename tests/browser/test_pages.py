@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from _server import running_server
 
 REPO = Path(__file__).resolve().parents[2]
 BAD_DATES = REPO / "sample_feeds" / "RJ122" / "RJ122_2025-07.csv"
@@ -40,12 +39,6 @@ from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -75,32 +68,8 @@ def server(tmp_path, gazetteer_home):
     api_conf.seed_located(api_conf.Hub(client=None, store=store, settings=settings),
                           gazetteer_home)
     store.dispose()
-    port = _free_port()
-    env = {**os.environ, "ISTVHUB_HOME": str(home), "ISTVHUB_DB": db}
-    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "istvhub", "serve", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError((tmp_path / "server.log").read_text())
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not start")
+    with running_server(home, db, tmp_path / "server.log") as base:
         yield base, tokens
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture
