@@ -44,6 +44,16 @@ RENAMES = {
         "AssaultMethodDesc": "Weapon Description", "AssaultLocationType": "Location Type Code",
         "AssaultLocDesc": "Location of Incident", "AgeBand": "Age Band", "Sex": "Sex",
     },
+    # a warehouse-style export: snake_case, "injury" words instead of "assault"
+    "RJ122/RJ122_2025-05.csv": {
+        "Site_Code_of_Treatment": "department_code", "Reporting_Period_Start_Date": "period_start",
+        "Reporting_Period_End_Date": "period_end", "Attendance_Identifier": "attendance_id",
+        "Arrival_Date": "arrival_date", "Arrival_Time": "arrival_time",
+        "Assault_Date": "injury_date", "Assault_Time": "injury_time",
+        "Assault_Method_Code": "assault_method", "Assault_Method_Other_Description":
+        "assault_method_desc", "Assault_Location_Type_Code": "location_category",
+        "Assault_Location_Description": "where_injured", "Age_Band": "age_band", "Sex": "sex",
+    },
 }
 
 
@@ -78,7 +88,7 @@ def test_rewritten_sample_feed_gives_same_records(rel):
     df, _sep = _load(rel)
     if base_layout != "legacy_pas":  # ISO dates become UK dates
         for c in df.columns:
-            if "Date" in c:
+            if "date" in c.lower():
                 df[c] = _uk_dates(df[c])
     rng = np.random.default_rng(7)
     df = df.rename(columns=RENAMES[rel])
