@@ -95,6 +95,20 @@ def test_ucc_xlsx_title_rows_and_excel_dates():
     _valid_records(a.records)
 
 
+def test_unrecognised_location_column_is_a_file_level_warning():
+    """A layout whose location column has a name no synonym covers still stores its rows, but
+    the report says, once for the file (row 0, not quarantined), which ISTV items it lacks."""
+    src = (FIX / "RJ701_unseen_2025-07.csv").read_bytes().decode("cp1252")
+    data = src.replace("Location of incident", "Ort des Vorfalls").encode("cp1252")
+    _layout, a = _adapt(FIX / "RJ701_unseen_2025-07.csv", data)
+    assert len(a.records) > 0 and a.records["location_text"].isna().all()
+    file_level = [i for i in a.issues if i.row == 0]
+    assert [i.field for i in file_level] == ["location_text"]
+    assert not file_level[0].quarantined and "no column recognised" in file_level[0].reason
+    _layout, ok = _adapt(FIX / "RJ701_unseen_2025-07.csv")
+    assert not [i for i in ok.issues if i.row == 0]
+
+
 def test_unseen_layout_maps_by_synonyms():
     """Headers no adapter names ("Hospital Code", "Incident Dt", "Weapon Used", ...)."""
     layout, a = _adapt(FIX / "RJ701_unseen_2025-07.csv")
@@ -276,7 +290,7 @@ def test_row_with_unquoted_separator_is_quarantined_not_fatal(bad_first):
     table = read_table(text.encode(), "x.csv", vocabulary())
     a = adapt(table, get_layout("istv_mds"), file="x.csv")
     bad_row = 1 if bad_first else 2
-    assert [(i.row, i.field) for i in a.issues] == [(bad_row, "row")]
+    assert [(i.row, i.field) for i in a.issues if i.row] == [(bad_row, "row")]
     assert a.rows_total == 2 and a.records["location_text"].tolist() == ["market"]
 
 
@@ -302,4 +316,4 @@ def test_unlisted_intent_code_kept_when_assault_location_recorded():
     table = read_table(text.encode(), "e.csv", vocabulary())
     a = adapt(table, get_layout("ecds"), file="e.csv")
     assert a.records["source_row"].tolist() == [1] and a.rows_skipped == 2
-    assert [(i.row, i.quarantined) for i in a.issues] == [(1, False)]
+    assert [(i.row, i.quarantined) for i in a.issues if i.row] == [(1, False)]

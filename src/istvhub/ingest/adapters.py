@@ -338,8 +338,28 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
     }, index=df.index)
     out = out[~bad].reset_index(drop=True)
     out = out[[*RECORD_COLUMNS, "source_row"]]
+    issues.extend(missing_item_warnings(cols))
     issues.sort(key=lambda i: (i.row, i.field))
     return Adapted(out, issues, dept, per, n_total, skipped, n1 + n2, cols)
+
+
+#: ISTV items and the layout fields any one of which carries them
+ISTV_ITEMS = {
+    "location_text": ("location_text",),
+    "location_type": ("location_type_code", "place", "location_text"),  # text: derived
+    "weapon": ("weapon_code", "weapon_text", "mechanism"),
+    "incident_date": ("incident_date", "incident_datetime"),
+}
+
+
+def missing_item_warnings(columns: dict[str, str]) -> list[Issue]:
+    """File-level warnings (row 0, not quarantined) for ISTV items no column was recognised
+    for: the records are still stored, but an unrecognised header must not silently empty a
+    field (e.g. a location column under a name the synonyms lack)."""
+    return [Issue(0, item, "no column recognised for this ISTV item; every record is stored "
+                  "without it (check the header, or onboard the layout with a mapping TOML)",
+                  quarantined=False)
+            for item, fields in ISTV_ITEMS.items() if not any(f in columns for f in fields)]
 
 
 def _blank_to_na(s: pd.Series) -> pd.Series:

@@ -97,6 +97,10 @@ def register(app: typer.Typer) -> None:
                     f"{r.rows_quarantined}, skipped {r.rows_skipped}, PII scrubbed "
                     f"{r.pii_scrubbed}" + (f", geocoded {r.geocoded}" if r.geocoded else "")
                     + (f" ({r.message})" if r.status == "unchanged" else ""))
+                for i in r.issues:
+                    if i.row == 0:  # file-level: an ISTV item no column was recognised for
+                        typer.echo(f"istvhub: warning: {r.file}: {i.field}: {i.reason}",
+                                   err=True)
         rejected = [r for r in results if r.status == "rejected"]
         if rejected:
             # an IstvhubError: the CLI entry point maps it to exit code 2 (typer.Exit codes are
