@@ -14,44 +14,13 @@ import time
 import uuid
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 
 from istvhub.ingest.core import ingest_file
+from istvhub.ingest.synthetic import make_extract
 from istvhub.store import open_store
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-TEXTS = ("o/s maccys brixton rd", "Black Lion pub on Commercial Road", "home", "n/k",
-         "jct acre ln / brixton hill", "nr clapham jct stn", "pt's flat", "London Eye, SE1",
-         "sainsbury on wandsworth road sw8", "outside tesco harlesden")
-
-
-def make_extract(path: Path, rows: int, seed: int = 1) -> None:
-    rng = np.random.default_rng(seed)
-    start = pd.Timestamp("2025-03-01")
-    arrival = start + pd.to_timedelta(rng.integers(0, 31 * 86400 - 1, rows), unit="s")
-    lag = pd.to_timedelta(rng.integers(0, 6 * 3600, rows), unit="s")
-    incident = arrival - lag
-    df = pd.DataFrame({
-        "Site_Code_of_Treatment": "RJ122",
-        "Reporting_Period_Start_Date": "2025-03-01",
-        "Reporting_Period_End_Date": "2025-03-31",
-        "Attendance_Identifier": [f"A{i:08d}" for i in range(rows)],
-        "Arrival_Date": arrival.strftime("%Y-%m-%d"),
-        "Arrival_Time": arrival.strftime("%H:%M"),
-        "Assault_Date": incident.strftime("%Y-%m-%d"),
-        "Assault_Time": incident.strftime("%H:%M"),
-        "Assault_Method_Code": rng.choice(["01", "02", "03", "04", "05", "06", "99"], rows),
-        "Assault_Method_Other_Description": "",
-        "Assault_Location_Type_Code": rng.choice(["01", "02", "03", "04", "07", "99"], rows),
-        "Assault_Location_Description": rng.choice(TEXTS, rows),
-        "Age_Band": rng.choice(["16-17", "18-24", "25-34", "35-44", "65+"], rows),
-        "Sex": rng.choice(["1", "2", "9"], rows),
-    })
-    # the extract starts in March; keep every arrival inside the month
-    df = df[df["Arrival_Date"].str.startswith("2025-03")]
-    df.to_csv(path, index=False)
 
 
 def run(url: str, path: Path, label: str) -> float:

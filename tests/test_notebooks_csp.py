@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-import pytest
-from nbclient import NotebookClient
-
+from _notebooks import run_notebook
 from istvhub.hotblocks.aggregate import Filters, build_layers
 from istvhub.hotblocks.disclosure import get_rule
 from istvhub.hotblocks.export import write_layers
@@ -26,21 +23,10 @@ def test_csp_notebook_executes(tmp_path, monkeypatch, sources_dir):
     write_layers(layers, gpkg, "gpkg")
     monkeypatch.setenv("ISTVHUB_HOTBLOCKS_GPKG", str(gpkg))
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = NotebookClient(nb, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}})
-    try:
-        client.execute()
-    except Exception as exc:  # pragma: no cover - the message carries the failing cell
-        pytest.fail(f"notebook failed: {exc}")
-    text = "\n".join(
-        o.get("text", "") if o.get("output_type") == "stream"
-        else str(o.get("data", {}).get("text/plain", ""))
-        for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    text, pngs = run_notebook(NOTEBOOK, tmp_path)
     assert "NHS Digital HES/ECDS" in text
     assert f"{len(layers.blocks)} blocks with incidents" in text
     assert "Gini over blocks" in text
     top = layers.blocks.dropna(subset=["rank"]).iloc[0]["name"]
     assert top in text  # the top block is in the printed table
-    assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {})
-               for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert any(o.get("output_type") == "display_data" for o in pngs)

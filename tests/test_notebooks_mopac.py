@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-import pytest
-from nbclient import NotebookClient
-
+from _notebooks import run_notebook
 from test_compliance_samples import AS_OF, MANIFEST, _ingest_all
 from test_compliance_store import NOW, _build_store
 
@@ -30,21 +27,9 @@ def test_mopac_notebook_executes(tmp_path, monkeypatch):
     monkeypatch.setenv("ISTVHUB_TO", end)
     monkeypatch.setenv("ISTVHUB_REPORT_DIR", str(tmp_path))
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend draws PNGs
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = NotebookClient(nb, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}})
-    try:
-        client.execute()
-    except Exception as exc:  # pragma: no cover - the message carries the failing cell
-        pytest.fail(f"notebook failed: {exc}")
-    text = "\n".join(
-        o.get("text", "") if o.get("output_type") == "stream"
-        else str(o.get("data", {}).get("text/plain", ""))
-        for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    text, pngs = run_notebook(NOTEBOOK, tmp_path)
     assert "departments sharing consistently" in text
     assert missing in text  # the missing month is listed among the problems
-    pngs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-            if "image/png" in o.get("data", {})]
     assert len(pngs) == 2  # the RAG grid and the completeness chart
     html = tmp_path / f"compliance-{start}-{end}.html"
     assert html.is_file() and "sharing consistently" in html.read_text()
