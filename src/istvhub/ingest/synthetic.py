@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from istvhub.exportsafety import neutralise_frame
+
 TEXTS = ("o/s maccys brixton rd", "Black Lion pub on Commercial Road", "home", "n/k",
          "jct acre ln / brixton hill", "nr clapham jct stn", "pt's flat", "London Eye, SE1",
          "sainsbury on wandsworth road sw8", "outside tesco harlesden")
@@ -38,5 +40,5 @@ def make_extract(path: Path, rows: int, seed: int = 1, dept: str = "RJ122",
         "Age_Band": rng.choice(["16-17", "18-24", "25-34", "35-44", "65+"], rows),
         "Sex": rng.choice(["1", "2", "9"], rows),
     })
-    df.to_csv(path, index=False)
+    neutralise_frame(df).to_csv(path, index=False)  # the package's one rule for CSV writers
     return rows
