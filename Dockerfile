@@ -10,13 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     ISTVHUB_HOME=/data \
-    ISTVHUB_SOURCES=/sources \
-    ISTVHUB_GAZETTEER_TABLES=/app/gazetteer
+    ISTVHUB_SOURCES=/sources
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY src ./src
-COPY gazetteer ./gazetteer
 RUN pip install . \
     && useradd --create-home --uid 10001 istvhub \
     && mkdir -p /data /sources \

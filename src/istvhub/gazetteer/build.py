@@ -663,7 +663,7 @@ def _coverage(blocks: gpd.GeoDataFrame, boroughs: gpd.GeoDataFrame) -> dict:
 
 def _keys(entries: pd.DataFrame, pois: pd.DataFrame) -> pd.DataFrame:
     """Search keys: every entry's own key, variants (names without 'the', '<x> station',
-    bus stop parts, postcode without space), and aliases from gazetteer/aliases.csv."""
+    bus stop parts, postcode without space), and aliases from data/gazetteer/aliases.csv."""
     frames = [pd.DataFrame({"entry_id": entries["entry_id"], "key": entries["key"],
                             "key_kind": "name"})]
     vid, vkey = [], []

@@ -1,7 +1,7 @@
 """One normal form for place names, shared by the gazetteer keys and the geocoder's queries.
 
 Lower case, ASCII, punctuation to spaces, ``&`` to ``and``, abbreviations expanded from
-``gazetteer/abbreviations.csv`` (data, not code). "st" is the one ambiguous token: it means
+``data/gazetteer/abbreviations.csv`` (data, not code). "st" is the one ambiguous token: it means
 *saint* when a name follows it ("st johns wood", "st pauls") and *street* when it ends the name or
 precedes a postcode/direction ("high st", "brixton st e8").
 """

@@ -1,6 +1,6 @@
 """Confidence calibration: raw match scores -> the share of such matches that are right.
 
-The table ``gazetteer/geocode_calibration.csv`` (match_type, raw_lo, raw_hi, confidence, n) is
+The table ``data/gazetteer/geocode_calibration.csv`` (match_type, raw_lo, raw_hi, confidence, n) is
 fitted by ``benchmarks/geocode_eval.py --fit-calibration`` on the development ground truth with
 pooled-adjacent-violators (isotonic) bins, and kept as data. Without the table the raw score is
 passed through unchanged.

@@ -8,10 +8,10 @@ location types that name no place ("in the street", "at work") and *unnamed* cus
 (a custody suite somewhere: the place is not known). Outside area covers abroad, other cities
 and towns beyond the London boundary. Decision on custody: a *named* London prison (HMP
 Wandsworth, Pentonville, Belmarsh...) is a place in London and is located through
-``gazetteer/geocode_places.csv``. City names inside London street or station names ("manchester
+``data/gazetteer/geocode_places.csv``. City names inside London street or station names ("manchester
 road", "liverpool street") are not outside area: the caller passes the gazetteer spans it found,
 and phrases covered by a longer place name are ignored. Phrases live in
-``gazetteer/home_unknown_phrases.csv`` and ``gazetteer/outside_area_phrases.csv`` (data).
+``data/gazetteer/home_unknown_phrases.csv`` and ``data/gazetteer/outside_area_phrases.csv`` (data).
 """
 
 from __future__ import annotations

@@ -115,7 +115,7 @@ def load_departments(path: Path | None = None) -> dict[str, tuple[float, float, 
 
 def _extra_places(entries: pd.DataFrame) -> pd.DataFrame:
     """Named places missing from the open sources (London prisons, landmarks), placed at their
-    postcode's point in the gazetteer: gazetteer/geocode_places.csv."""
+    postcode's point in the gazetteer: data/gazetteer/geocode_places.csv."""
     p = GAZETTEER_TABLES_DIR / "geocode_places.csv"
     if not p.exists():
         return entries.iloc[0:0]

@@ -2,7 +2,7 @@
 
 On top of :func:`istvhub.gazetteer.normalise.normalise_name` this keeps two separators as tokens,
 ``/`` (junction: "acre ln / brixton hill") and ``,`` (context: "the dolphin, e8"), and expands the
-receptionists' shorthand from ``gazetteer/ed_shorthand.csv`` (o/s, u/k, j/w, nr, pt, maccys...).
+receptionists' shorthand from ``data/gazetteer/ed_shorthand.csv`` (o/s, u/k, j/w, nr, pt, maccys...).
 The result is idempotent (normalising twice gives the same string) and the function never raises.
 """
 
