@@ -25,8 +25,9 @@ from istvhub.store import open_store
 
 PHRASES = np.array(["o/s tesco high st", "home", "u/k", "", "jct a / b", "nr stn", "black lion"])
 STATUS = np.array(["located", "located", "located", "home", "unknown", "unmatched", "ambiguous"])
-BOROUGHS = np.array(["Westminster", "Camden", "Lambeth", "Southwark", "Hackney", None],
-                    dtype=object)
+BOROUGHS = np.array(
+    ["Westminster", "Camden", "Lambeth", "Southwark", "Hackney", None], dtype=object
+)
 
 
 def fill(store, months: int, per_month: int, end: str) -> int:
@@ -44,18 +45,34 @@ def fill(store, months: int, per_month: int, end: str) -> int:
                 return np.asarray(a, dtype=object)[rng.choice(len(a), n, p=w / w.sum())]
 
             st = pick(STATUS)
-            df = pd.DataFrame({
-                "record_id": [make_record_id(dep, f"{p}-{i}") for i in range(n)],
-                "department": dep, "period": p, "source_row": np.arange(1, n + 1),
-                "arrival_at": datetime(y, m, 15, 12), "incident_date": None,
-                "incident_time": None, "location_text": pick(PHRASES),
-                "location_type": pick(LOCATION_TYPES), "weapon": pick(WEAPONS),
-                "weapon_text": None, "age_band": pick(AGE_BANDS), "sex": pick(SEXES),
-                "geo_status": st, "match_type": np.where(st == "located", "street", None),
-                "borough": np.where(st == "located", pick(BOROUGHS), None),
-            })
-            store.store_submission(department=dep, period=p, file_sha256=f"{dep}{p}".ljust(64, "0"),
-                                   source_filename=f"{dep}_{p}.csv", adapter="bench", records=df)
+            df = pd.DataFrame(
+                {
+                    "record_id": [make_record_id(dep, f"{p}-{i}") for i in range(n)],
+                    "department": dep,
+                    "period": p,
+                    "source_row": np.arange(1, n + 1),
+                    "arrival_at": datetime(y, m, 15, 12),
+                    "incident_date": None,
+                    "incident_time": None,
+                    "location_text": pick(PHRASES),
+                    "location_type": pick(LOCATION_TYPES),
+                    "weapon": pick(WEAPONS),
+                    "weapon_text": None,
+                    "age_band": pick(AGE_BANDS),
+                    "sex": pick(SEXES),
+                    "geo_status": st,
+                    "match_type": np.where(st == "located", "street", None),
+                    "borough": np.where(st == "located", pick(BOROUGHS), None),
+                }
+            )
+            store.store_submission(
+                department=dep,
+                period=p,
+                file_sha256=f"{dep}{p}".ljust(64, "0"),
+                source_filename=f"{dep}_{p}.csv",
+                adapter="bench",
+                records=df,
+            )
             n_total += n
     return n_total
 
@@ -85,32 +102,47 @@ def main() -> None:
     end = "2026-10"
     t0 = time.perf_counter()
     n = fill(store, a.months, a.per_month, end)
-    print(f"store: {url.split('?')[0].split('://')[0]}, {n:,} records, "
-          f"{len(store.departments())} departments x {a.months} months "
-          f"(filled in {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"store: {url.split('?')[0].split('://')[0]}, {n:,} records, "
+        f"{len(store.departments())} departments x {a.months} months "
+        f"(filled in {time.perf_counter() - t0:.1f} s)"
+    )
     res: list = []
     start = month_add(end, -11)
-    t = timed("equality London 4-way, 12 months (read + suppress)",
-              lambda: build_table(store.engine, start=start, end=end), res)
+    t = timed(
+        "equality London 4-way, 12 months (read + suppress)",
+        lambda: build_table(store.engine, start=start, end=end),
+        res,
+    )
     hidden = int(t.frame["suppressed"].sum())
     timed("  render CSV", lambda: render_eq(t, "csv"), res)
     timed("  render HTML", lambda: render_eq(t, "html"), res)
-    timed("equality borough 2-way (age_band,sex)",
-          lambda: build_table(store.engine, start=start, end=end, by="age_band,sex",
-                              boroughs=("Westminster",)), res)
-    sheet = timed("feedback one department-month",
-                  lambda: build_sheet(store.engine, "RJ122", end), res)
+    timed(
+        "equality borough 2-way (age_band,sex)",
+        lambda: build_table(
+            store.engine, start=start, end=end, by="age_band,sex", boroughs=("Westminster",)
+        ),
+        res,
+    )
+    sheet = timed(
+        "feedback one department-month", lambda: build_sheet(store.engine, "RJ122", end), res
+    )
     timed("  render HTML", lambda: render_fb(sheet, "html"), res)
     today = datetime(2026, 11, 5, tzinfo=UTC)
-    plan = timed("retention dry run (24 months)",
-                 lambda: apply_retention(store, 24, dry_run=True, today=today), res)
+    plan = timed(
+        "retention dry run (24 months)",
+        lambda: apply_retention(store, 24, dry_run=True, today=today),
+        res,
+    )
     timed("retention apply (24 months)", lambda: apply_retention(store, 24, today=today), res)
     from istvhub.compliance.read import read_inputs
 
     timed("compliance read after retention", lambda: read_inputs(store.engine), res)
     store.dispose()
-    print(f"4-way cube: {len(t.frame):,} entries, {hidden:,} hidden; retention deleted "
-          f"{plan.records:,} records of {plan.submissions} submissions")
+    print(
+        f"4-way cube: {len(t.frame):,} entries, {hidden:,} hidden; retention deleted "
+        f"{plan.records:,} records of {plan.submissions} submissions"
+    )
     print("| step | time |\n|---|---|")
     for label, s in res:
         print(f"| {label} | {s:.3f} s |")

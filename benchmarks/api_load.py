@@ -73,15 +73,22 @@ def pick_uploads(n: int) -> list[dict]:
 
 
 def find_gazetteer_home() -> Path | None:
-    cands = sorted((REPO / "tests" / ".cache").glob("gazetteer-*/gazetteer/CURRENT"),
-                   key=lambda p: p.stat().st_mtime, reverse=True)
+    cands = sorted(
+        (REPO / "tests" / ".cache").glob("gazetteer-*/gazetteer/CURRENT"),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
     return cands[0].parent.parent if cands else None
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pg", default=os.environ.get(
-        "ISTVHUB_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    ap.add_argument(
+        "--pg",
+        default=os.environ.get(
+            "ISTVHUB_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+    )
     ap.add_argument("--gazetteer-home", type=Path, default=None)
     ap.add_argument("--uploads", type=int, default=20)
     ap.add_argument("--downloads", type=int, default=50)
@@ -124,9 +131,23 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "ISTVHUB_HOME": str(home), "ISTVHUB_DB": url}
         log = (tmp / "server.log").open("wb")
-        proc = subprocess.Popen([sys.executable, "-m", "istvhub", "serve", "--host", "127.0.0.1",
-                                 "--port", str(port), "--workers", str(args.workers)],
-                                env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "istvhub",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         while True:
             try:
                 if httpx.get(base + "/health", timeout=1).status_code == 200:
@@ -144,14 +165,23 @@ def main() -> int:
         def upload(u: dict) -> tuple[int, float, dict]:
             path = FEEDS / u["file"]
             t0 = time.perf_counter()
-            r = httpx.post(base + "/submissions",
-                           headers={"Authorization": f"Bearer {tokens[u['department']]}"},
-                           files={"file": (path.name, path.read_bytes())},
-                           data={"department": u["department"], "period": u["period"]},
-                           timeout=remaining())
+            r = httpx.post(
+                base + "/submissions",
+                headers={"Authorization": f"Bearer {tokens[u['department']]}"},
+                files={"file": (path.name, path.read_bytes())},
+                data={"department": u["department"], "period": u["period"]},
+                timeout=remaining(),
+            )
             dt = time.perf_counter() - t0
-            return r.status_code, dt, (r.json() if r.headers.get("content-type", "").startswith(
-                "application/json") else {"text": r.text[:200]})
+            return (
+                r.status_code,
+                dt,
+                (
+                    r.json()
+                    if r.headers.get("content-type", "").startswith("application/json")
+                    else {"text": r.text[:200]}
+                ),
+            )
 
         errors: list[str] = []
         t0 = time.perf_counter()
@@ -160,8 +190,9 @@ def main() -> int:
         wall_up = time.perf_counter() - t0
         for (code, _, body), u in zip(up, uploads, strict=True):
             if code != 201 or body.get("status") != "stored":
-                errors.append(f"upload {u['file']}: {code} {body.get('status')} "
-                              f"{body.get('detail', '')}")
+                errors.append(
+                    f"upload {u['file']}: {code} {body.get('status')} {body.get('detail', '')}"
+                )
         # the same files again, all at once: every one must be a no-op
         with ThreadPoolExecutor(len(uploads)) as ex:
             again = list(ex.map(upload, uploads))
@@ -172,30 +203,46 @@ def main() -> int:
         # accounted for exactly once?
         check = sa.create_engine(url)
         with check.connect() as c:
-            subs = c.execute(sa.text(
-                "select department, period, version, status, rows_accepted from submissions"
-            )).all()
+            subs = c.execute(
+                sa.text(
+                    "select department, period, version, status, rows_accepted from submissions"
+                )
+            ).all()
             n_records = c.execute(sa.text("select count(*) from records")).scalar_one()
         check.dispose()
         want = {(u["department"], u["period"]) for u in uploads}
         got = [(s.department, s.period) for s in subs]
-        if sorted(got) != sorted(want) or any(s.version != 1 or s.status != "current"
-                                              for s in subs):
+        if sorted(got) != sorted(want) or any(
+            s.version != 1 or s.status != "current" for s in subs
+        ):
             errors.append(f"submissions table: {len(subs)} rows for {len(want)} uploads")
         accepted = sum(b.get("rows_accepted", 0) for _, _, b in up)
         if n_records != accepted or sum(s.rows_accepted for s in subs) != accepted:
             errors.append(f"records: {n_records} stored, {accepted} reported accepted")
 
         periods = sorted({u["period"] for u in uploads})
-        filter_sets = [{}, {"weapon": "sharp"}, {"weapon": "body_part"},
-                       {"borough": "Westminster"}, {"hours": "22-4"}]
+        filter_sets = [
+            {},
+            {"weapon": "sharp"},
+            {"weapon": "body_part"},
+            {"borough": "Westminster"},
+            {"hours": "22-4"},
+        ]
 
         def download(i: int) -> tuple[int, float, int]:
-            params = {"from": periods[0], "to": periods[-1], "format": "gpkg",
-                      **filter_sets[i % len(filter_sets)]}
+            params = {
+                "from": periods[0],
+                "to": periods[-1],
+                "format": "gpkg",
+                **filter_sets[i % len(filter_sets)],
+            }
             t = time.perf_counter()
-            r = httpx.get(base + "/layers/hotblocks", params=params,
-                          headers={"Authorization": f"Bearer {mopac}"}, timeout=remaining())
+            r = httpx.get(
+                base + "/layers/hotblocks",
+                params=params,
+                headers={"Authorization": f"Bearer {mopac}"},
+                timeout=remaining(),
+            )
             return r.status_code, time.perf_counter() - t, len(r.content)
 
         t0 = time.perf_counter()
@@ -208,20 +255,30 @@ def main() -> int:
 
         up_lat = [d for _, d, _ in up]
         dl_lat = [d for _, d, _ in dl]
-        print(f"server: istvhub serve --workers {args.workers} on PostgreSQL ({schema}), "
-              f"loopback port {port}; cpu count {os.cpu_count()}")
-        print(f"uploads: {len(up)} concurrent clients, {len(want)} department-months, "
-              f"{accepted} records accepted, wall {wall_up:.1f} s; latency p50 "
-              f"{statistics.median(up_lat):.2f} s, p95 {pct(up_lat, 95):.2f} s, "
-              f"max {max(up_lat):.2f} s")
-        print(f"re-uploads: {len(again)} identical files concurrently -> "
-              f"{sum(1 for _, _, b in again if b.get('status') == 'unchanged')} unchanged")
-        print(f"accounted: {len(subs)} submissions rows (all version 1, current), "
-              f"{n_records} records = sum of accepted")
-        print(f"layer downloads: {len(dl)} concurrent clients (GeoPackage, "
-              f"{len(filter_sets)} filter sets over {periods[0]}..{periods[-1]}), wall "
-              f"{wall_dl:.1f} s; latency p50 {statistics.median(dl_lat):.2f} s, p95 "
-              f"{pct(dl_lat, 95):.2f} s, max {max(dl_lat):.2f} s")
+        print(
+            f"server: istvhub serve --workers {args.workers} on PostgreSQL ({schema}), "
+            f"loopback port {port}; cpu count {os.cpu_count()}"
+        )
+        print(
+            f"uploads: {len(up)} concurrent clients, {len(want)} department-months, "
+            f"{accepted} records accepted, wall {wall_up:.1f} s; latency p50 "
+            f"{statistics.median(up_lat):.2f} s, p95 {pct(up_lat, 95):.2f} s, "
+            f"max {max(up_lat):.2f} s"
+        )
+        print(
+            f"re-uploads: {len(again)} identical files concurrently -> "
+            f"{sum(1 for _, _, b in again if b.get('status') == 'unchanged')} unchanged"
+        )
+        print(
+            f"accounted: {len(subs)} submissions rows (all version 1, current), "
+            f"{n_records} records = sum of accepted"
+        )
+        print(
+            f"layer downloads: {len(dl)} concurrent clients (GeoPackage, "
+            f"{len(filter_sets)} filter sets over {periods[0]}..{periods[-1]}), wall "
+            f"{wall_dl:.1f} s; latency p50 {statistics.median(dl_lat):.2f} s, p95 "
+            f"{pct(dl_lat, 95):.2f} s, max {max(dl_lat):.2f} s"
+        )
         print(f"errors: {len(errors)}")
         for e in errors[:20]:
             print("  ", e)

@@ -41,24 +41,44 @@ def fill(url: str, months: int, per_month: int) -> int:
             n = int(rng.poisson(per_month))
             y, m = int(p[:4]), int(p[5:])
             loc = PHRASES[rng.integers(0, len(PHRASES), n)]
-            df = pd.DataFrame({
-                "record_id": [make_record_id(dep, f"{p}-{i}") for i in range(n)],
-                "department": dep, "period": p, "source_row": np.arange(1, n + 1),
-                "arrival_at": datetime(y, m, 15, 12), "incident_date": datetime(y, m, 14).date(),
-                "incident_time": None, "location_text": loc,
-                "location_type": np.where(loc == "home", "home", "street"),
-                "weapon": "unknown", "weapon_text": None, "age_band": "unknown", "sex": "unknown",
-                "geo_status": np.where(loc == "home", "home",
-                                       np.where(np.isin(loc, ["u/k", ""]), "unknown", "located")),
-            })
+            df = pd.DataFrame(
+                {
+                    "record_id": [make_record_id(dep, f"{p}-{i}") for i in range(n)],
+                    "department": dep,
+                    "period": p,
+                    "source_row": np.arange(1, n + 1),
+                    "arrival_at": datetime(y, m, 15, 12),
+                    "incident_date": datetime(y, m, 14).date(),
+                    "incident_time": None,
+                    "location_text": loc,
+                    "location_type": np.where(loc == "home", "home", "street"),
+                    "weapon": "unknown",
+                    "weapon_text": None,
+                    "age_band": "unknown",
+                    "sex": "unknown",
+                    "geo_status": np.where(
+                        loc == "home",
+                        "home",
+                        np.where(np.isin(loc, ["u/k", ""]), "unknown", "located"),
+                    ),
+                }
+            )
             res = store.store_submission(
-                department=dep, period=p, file_sha256=f"{hash((dep, p)) & (2**63 - 1):064d}",
-                source_filename=f"{dep}_{p}.csv", adapter="istv_mds", records=df)
+                department=dep,
+                period=p,
+                file_sha256=f"{hash((dep, p)) & (2**63 - 1):064d}",
+                source_filename=f"{dep}_{p}.csv",
+                adapter="istv_mds",
+                records=df,
+            )
             late = rng.random() < 0.1
             rec = due_at(p).astimezone(UTC) + timedelta(days=3 if late else -5)
             with store.engine.begin() as conn:
-                conn.execute(submissions.update().where(
-                    submissions.c.submission_id == res.submission_id).values(received_at=rec))
+                conn.execute(
+                    submissions.update()
+                    .where(submissions.c.submission_id == res.submission_id)
+                    .values(received_at=rec)
+                )
             n_total += n
     store.engine.dispose()
     return n_total
@@ -80,11 +100,18 @@ def main() -> None:
     inputs = read_inputs(eng)
     t_read = time.perf_counter() - t0
     t0 = time.perf_counter()
-    rep = compliance_report(inputs.departments, inputs.submissions, inputs.record_stats,
-                            rules=load_rules(), now=datetime(2026, 6, 1, tzinfo=UTC))
+    rep = compliance_report(
+        inputs.departments,
+        inputs.submissions,
+        inputs.record_stats,
+        rules=load_rules(),
+        now=datetime(2026, 6, 1, tzinfo=UTC),
+    )
     t_report = time.perf_counter() - t0
-    print(f"store: {url.split(':')[0]}, {len(inputs.departments)} departments x {a.months} "
-          f"months, {n} records (fill {t_fill:.1f} s)")
+    print(
+        f"store: {url.split(':')[0]}, {len(inputs.departments)} departments x {a.months} "
+        f"months, {n} records (fill {t_fill:.1f} s)"
+    )
     print(f"read_inputs (SQL aggregates): {t_read * 1000:.0f} ms")
     print(f"compliance_report ({len(rep.cells)} cells shown): {t_report * 1000:.0f} ms")
     for fmt in ("table", "csv", "json", "html"):

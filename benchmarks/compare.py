@@ -36,13 +36,22 @@ def police_csv(blocks, n: int, path: Path, seed: int = 3) -> None:
     lon, lat = _TO_WGS84.transform(shapely.get_x(mids), shapely.get_y(mids))
     pick = rng.zipf(1.6, n) % len(pts)
     names = pts["name"].astype("string").fillna("Parking Area").to_numpy()
-    df = pd.DataFrame({
-        "Crime ID": [f"{i:064x}" for i in range(n)], "Month": "2024-06",
-        "Reported by": "Metropolitan Police Service", "Falls within": "Metropolitan Police Service",
-        "Longitude": np.round(lon[pick], 6), "Latitude": np.round(lat[pick], 6),
-        "Location": ["On or near " + str(s).split(" / ")[0] for s in names[pick]],
-        "LSOA code": "", "LSOA name": "", "Crime type": "Violence and sexual offences",
-        "Last outcome category": "Under investigation", "Context": ""})
+    df = pd.DataFrame(
+        {
+            "Crime ID": [f"{i:064x}" for i in range(n)],
+            "Month": "2024-06",
+            "Reported by": "Metropolitan Police Service",
+            "Falls within": "Metropolitan Police Service",
+            "Longitude": np.round(lon[pick], 6),
+            "Latitude": np.round(lat[pick], 6),
+            "Location": ["On or near " + str(s).split(" / ")[0] for s in names[pick]],
+            "LSOA code": "",
+            "LSOA name": "",
+            "Crime type": "Violence and sexual offences",
+            "Last outcome category": "Under investigation",
+            "Context": "",
+        }
+    )
     df[list(CSV_COLUMNS)].to_csv(path, index=False)
 
 
@@ -65,18 +74,37 @@ def main() -> None:
         t0 = time.perf_counter()
         pol = read_police([p])
         t_read = time.perf_counter() - t0
-    print(f"police CSV read: {len(pol):,} violent crimes in {t_read:.2f} s "
-          f"({len(pol) / t_read:,.0f} rows/s)")
+    print(
+        f"police CSV read: {len(pol):,} violent crimes in {t_read:.2f} s "
+        f"({len(pol) / t_read:,.0f} rows/s)"
+    )
     for unit in ("blocks", "hexes", "lsoas"):
-        best = min(_timed(lambda u=unit: compare(ed, pol, index, f, rule, unit=u, lsoas=lsoas))
-                   for _ in range(3))
-        print(f"compare --unit {unit}: {len(ed):,} ED + {len(pol):,} police records in "
-              f"{best:.2f} s (best of 3)")
+        best = min(
+            _timed(lambda u=unit: compare(ed, pol, index, f, rule, unit=u, lsoas=lsoas))
+            for _ in range(3)
+        )
+        print(
+            f"compare --unit {unit}: {len(ed):,} ED + {len(pol):,} police records in "
+            f"{best:.2f} s (best of 3)"
+        )
     plain = min(_timed(lambda: build_layers(ed, index, f, rule, lsoas=lsoas)) for _ in range(3))
-    harm = min(_timed(lambda: add_harm(build_layers(ed, index, f, rule, lsoas=lsoas), ed, index,
-                                       f, as_of="2024-06", lsoas=lsoas)) for _ in range(3))
-    print(f"hotblocks layers: {plain:.2f} s; with --harm: {harm:.2f} s (best of 3, "
-          f"{len(ed):,} records)")
+    harm = min(
+        _timed(
+            lambda: add_harm(
+                build_layers(ed, index, f, rule, lsoas=lsoas),
+                ed,
+                index,
+                f,
+                as_of="2024-06",
+                lsoas=lsoas,
+            )
+        )
+        for _ in range(3)
+    )
+    print(
+        f"hotblocks layers: {plain:.2f} s; with --harm: {harm:.2f} s (best of 3, "
+        f"{len(ed):,} records)"
+    )
 
 
 def _timed(fn) -> float:

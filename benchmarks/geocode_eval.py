@@ -32,10 +32,13 @@ from istvhub.geocode.normalise import normalise_text  # noqa: E402
 
 
 def _haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(v, dtype=float))
-                              for v in (lat1, lon1, lat2, lon2))
-    a = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
+    lat1, lon1, lat2, lon2 = (
+        np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2)
+    )
+    a = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
     return 6371000.0 * 2 * np.arcsin(np.sqrt(a))
 
 
@@ -49,8 +52,10 @@ def load_geocoder(home: Path | None) -> Geocoder:
     except GazetteerNotBuilt:
         if home is not None:
             raise
-    cache = sorted((REPO / "tests" / ".cache").glob("gazetteer-*/gazetteer/CURRENT"),
-                   key=lambda p: p.stat().st_mtime)
+    cache = sorted(
+        (REPO / "tests" / ".cache").glob("gazetteer-*/gazetteer/CURRENT"),
+        key=lambda p: p.stat().st_mtime,
+    )
     if cache:
         print(f"no gazetteer under ISTVHUB_HOME; using {cache[-1].parents[1]}")
         return Geocoder.load(cache[-1].parents[1])
@@ -109,15 +114,23 @@ def report(gt: pd.DataFrame, res: pd.DataFrame, label: str) -> dict:
     share = ok[locatable].mean() if locatable.any() else float("nan")
     print(f"locatable within tolerance: {share:.1%} ({ok[locatable].sum()}/{locatable.sum()})")
     print(f"all rows right (located within tolerance, or the expected status): {ok.mean():.1%}")
-    tab = pd.DataFrame({"category": gt["category"], "ok": ok, "status": status,
-                        "match_type": res.get("match_type")})
+    tab = pd.DataFrame(
+        {
+            "category": gt["category"],
+            "ok": ok,
+            "status": status,
+            "match_type": res.get("match_type"),
+        }
+    )
     by = tab[locatable].groupby("category")["ok"].agg(["mean", "size"])
     print("by truth category:\n" + by.to_string(float_format=lambda v: f"{v:.1%}"))
     if "match_type" in res and res["match_type"].notna().any():
-        by2 = tab[locatable & (status == "located")].groupby("match_type")["ok"].agg(
-            ["mean", "size"])
-        print("by our match type (located rows):\n"
-              + by2.to_string(float_format=lambda v: f"{v:.1%}"))
+        by2 = (
+            tab[locatable & (status == "located")].groupby("match_type")["ok"].agg(["mean", "size"])
+        )
+        print(
+            "by our match type (located rows):\n" + by2.to_string(float_format=lambda v: f"{v:.1%}")
+        )
     st = tab[locatable]["status"].value_counts()
     print("status of locatable rows: " + ", ".join(f"{k} {v}" for k, v in st.items()))
     for cls in ("home", "unknown", "outside_area"):
@@ -126,8 +139,10 @@ def report(gt: pd.DataFrame, res: pd.DataFrame, label: str) -> dict:
         if exp.any() or got.any():
             prec = (exp & got).sum() / max(got.sum(), 1)
             rec = (exp & got).sum() / max(exp.sum(), 1)
-            print(f"{cls}: precision {prec:.1%} recall {rec:.1%} (expected {exp.sum()}, "
-                  f"got {got.sum()})")
+            print(
+                f"{cls}: precision {prec:.1%} recall {rec:.1%} (expected {exp.sum()}, "
+                f"got {got.sum()})"
+            )
     hu = gt["expect"].isin(["home", "unknown"]).to_numpy()
     if hu.any():
         print(f"home/unknown classified so: {np.isin(status[hu], ['home', 'unknown']).mean():.1%}")
@@ -145,8 +160,11 @@ def main() -> None:
     ap.add_argument("--gt", type=Path, default=REPO / "sample_feeds" / "geocode_dev.csv")
     ap.add_argument("--home", type=Path, default=None, help="ISTVHUB_HOME with a gazetteer")
     ap.add_argument("--baseline-rows", type=int, default=300)
-    ap.add_argument("--fit-calibration", action="store_true",
-                    help=f"fit gazetteer/{TABLE} on this ground truth (raw scores, isotonic)")
+    ap.add_argument(
+        "--fit-calibration",
+        action="store_true",
+        help=f"fit gazetteer/{TABLE} on this ground truth (raw scores, isotonic)",
+    )
     ap.add_argument("--show-misses", type=int, default=0)
     args = ap.parse_args()
 
@@ -163,6 +181,7 @@ def main() -> None:
     out = report(gt, res, "geocoder")
 
     if args.fit_calibration:
+
         def fit(mask: np.ndarray) -> pd.DataFrame:
             loc = res["geo_status"].eq("located").to_numpy() & mask
             rows = []
@@ -175,14 +194,25 @@ def main() -> None:
 
         # honesty check: fit on even rows, judge on odd rows
         even = (np.arange(len(gt)) % 2) == 0
-        half = Calibrator({k: g.sort_values("raw_lo").reset_index(drop=True)
-                           for k, g in fit(even).groupby("match_type")})
-        conf = np.array([half.calibrate(mt, c) if st == "located" else c for mt, c, st in
-                         zip(res["match_type"], res["confidence"].fillna(0), res["geo_status"],
-                             strict=True)])
+        half = Calibrator(
+            {
+                k: g.sort_values("raw_lo").reset_index(drop=True)
+                for k, g in fit(even).groupby("match_type")
+            }
+        )
+        conf = np.array(
+            [
+                half.calibrate(mt, c) if st == "located" else c
+                for mt, c, st in zip(
+                    res["match_type"], res["confidence"].fillna(0), res["geo_status"], strict=True
+                )
+            ]
+        )
         hi = (conf >= 0.9) & ~even
-        print(f"\ncalibration fitted on even rows, judged on odd rows: confidence >= 0.9 on "
-              f"{hi.sum()} rows, {out['ok'][hi].mean():.1%} right")
+        print(
+            f"\ncalibration fitted on even rows, judged on odd rows: confidence >= 0.9 on "
+            f"{hi.sum()} rows, {out['ok'][hi].mean():.1%} right"
+        )
         table = fit(np.ones(len(gt), dtype=bool))
         path = REPO / "gazetteer" / TABLE
         table.to_csv(path, index=False)
@@ -195,13 +225,17 @@ def main() -> None:
     if args.show_misses:
         bad = gt[gt["expect"].eq("located") & ~out["ok"]].copy()
         bad = bad.join(res[["geo_status", "match_type", "reason"]])
-        d = _haversine_m(bad["lat"], bad["lon"], res.loc[bad.index, "lat"],
-                         res.loc[bad.index, "lon"])
+        d = _haversine_m(
+            bad["lat"], bad["lon"], res.loc[bad.index, "lat"], res.loc[bad.index, "lon"]
+        )
         bad["err_m"] = np.round(d)
         pd.set_option("display.width", 250)
         pd.set_option("display.max_colwidth", 90)
-        print(bad.sample(min(args.show_misses, len(bad)), random_state=0)[
-            ["text", "category", "tol_m", "geo_status", "err_m", "reason"]].to_string())
+        print(
+            bad.sample(min(args.show_misses, len(bad)), random_state=0)[
+                ["text", "category", "tol_m", "geo_status", "err_m", "reason"]
+            ].to_string()
+        )
 
     n = min(args.baseline_rows, len(gt))
     if n <= 0:
@@ -216,9 +250,11 @@ def main() -> None:
     b = report(sample, base, f"baseline (rapidfuzz extractOne, {n} sampled rows)")
     o = report(sample, ours, f"geocoder on the same {n} rows")
     print(f"\nbaseline speed: {n / bdt:,.1f} rows/s")
-    print(f"geocoder - baseline on locatable rows: "
-          f"{(o['locatable_share'] - b['locatable_share']) * 100:+.1f} points; on all rows: "
-          f"{(o['ok'].mean() - b['ok'].mean()) * 100:+.1f} points")
+    print(
+        f"geocoder - baseline on locatable rows: "
+        f"{(o['locatable_share'] - b['locatable_share']) * 100:+.1f} points; on all rows: "
+        f"{(o['ok'].mean() - b['ok'].mean()) * 100:+.1f} points"
+    )
 
 
 if __name__ == "__main__":

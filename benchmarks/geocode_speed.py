@@ -41,8 +41,15 @@ def make_extract(n: int, seed: int = 1) -> pd.DataFrame:
     for i in np.flatnonzero(vary):
         t = texts[i]
         k = rng.integers(0, 4)
-        texts[i] = (t.upper() if k == 0 else t.lower() if k == 1 else
-                    f" {t}  " if k == 2 else t.replace(" ", "  ", 1))
+        texts[i] = (
+            t.upper()
+            if k == 0
+            else t.lower()
+            if k == 1
+            else f" {t}  "
+            if k == 2
+            else t.replace(" ", "  ", 1)
+        )
     return pd.DataFrame({"location_text": texts, "department": pick["department"].to_numpy()})
 
 
@@ -63,19 +70,25 @@ def main() -> None:
     dt = time.perf_counter() - t0
     rate = len(df) / dt
     print(f"gazetteer {geo.version}: load {load_s:.1f} s")
-    print(f"extract: {len(df):,} rows, {n_raw:,} distinct raw texts, "
-          f"{len(geo._cache):,} distinct (normalised text, department) pairs")
-    print(f"geocoder: {dt:.1f} s, {rate:,.0f} rows/s "
-          f"({len(geo._cache) / dt:,.0f} distinct texts/s); "
-          + ", ".join(f"{k} {v}" for k, v in res["geo_status"].value_counts().items()))
+    print(
+        f"extract: {len(df):,} rows, {n_raw:,} distinct raw texts, "
+        f"{len(geo._cache):,} distinct (normalised text, department) pairs"
+    )
+    print(
+        f"geocoder: {dt:.1f} s, {rate:,.0f} rows/s "
+        f"({len(geo._cache) / dt:,.0f} distinct texts/s); "
+        + ", ".join(f"{k} {v}" for k, v in res["geo_status"].value_counts().items())
+    )
 
     sample = df.sample(args.baseline_rows, random_state=0)["location_text"].tolist()
     t0 = time.perf_counter()
     baseline(geo.index.entries, sample)
     bdt = time.perf_counter() - t0
     brate = len(sample) / bdt
-    print(f"baseline (extractOne over {len(geo.index.entries):,} names, {len(sample)} rows): "
-          f"{brate:,.2f} rows/s -> {len(df) / brate / 3600:,.1f} h for the extract")
+    print(
+        f"baseline (extractOne over {len(geo.index.entries):,} names, {len(sample)} rows): "
+        f"{brate:,.2f} rows/s -> {len(df) / brate / 3600:,.1f} h for the extract"
+    )
     print(f"speed-up: {rate / brate:,.0f}x")
 
 

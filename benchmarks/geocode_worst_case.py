@@ -25,8 +25,28 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from geocode_eval import load_geocoder  # noqa: E402
 
-WORDS = ("high", "street", "road", "o/s", "j/w", "nr", "the", "station", "park", "lane", "kings",
-         "church", "st", "opp", "junction", "of", "and", "outside", "ave", "green")
+WORDS = (
+    "high",
+    "street",
+    "road",
+    "o/s",
+    "j/w",
+    "nr",
+    "the",
+    "station",
+    "park",
+    "lane",
+    "kings",
+    "church",
+    "st",
+    "opp",
+    "junction",
+    "of",
+    "and",
+    "outside",
+    "ave",
+    "green",
+)
 
 
 def families(rnd: random.Random, n: int) -> dict[str, list[str]]:
@@ -35,24 +55,37 @@ def families(rnd: random.Random, n: int) -> dict[str, list[str]]:
 
     return {
         "255 chars of place words": [many(50)[:255] for _ in range(n)],
-        "repeated connectors (j/w j/w ...)": [" j/w ".join(rnd.choice(WORDS) for _ in range(40))
-                                             for _ in range(n)],
+        "repeated connectors (j/w j/w ...)": [
+            " j/w ".join(rnd.choice(WORDS) for _ in range(40)) for _ in range(n)
+        ],
         "near-miss typos of long names": [
             "".join(c if rnd.random() > 0.15 else rnd.choice("aeiouxyz") for c in many(12))
-            for _ in range(n)],
-        "postcode-like junk": [" ".join(f"{rnd.choice('NSEW')}{rnd.randint(1, 99)} "
-                                        f"{rnd.randint(0, 9)}{rnd.choice('ABDXYZ')}"
-                                        f"{rnd.choice('ABDXYZ')}" for _ in range(12))
-                               for _ in range(n)],
-        "random unicode": ["".join(chr(rnd.randint(32, 0x2FFF)) for _ in range(200))
-                           for _ in range(n)],
-        "no spaces": ["".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(255))
-                      for _ in range(n)],
-        "digits and punctuation": ["".join(rnd.choice("0123456789/-,.&() ") for _ in range(200))
-                                   for _ in range(n)],
-        "formula payloads": [rnd.choice(('=HYPERLINK("http://x")', "+cmd|' /C calc'!A0",
-                                         "@SUM(1+1)", "-2+3")) + " " + many(5)
-                             for _ in range(n)],
+            for _ in range(n)
+        ],
+        "postcode-like junk": [
+            " ".join(
+                f"{rnd.choice('NSEW')}{rnd.randint(1, 99)} "
+                f"{rnd.randint(0, 9)}{rnd.choice('ABDXYZ')}"
+                f"{rnd.choice('ABDXYZ')}"
+                for _ in range(12)
+            )
+            for _ in range(n)
+        ],
+        "random unicode": [
+            "".join(chr(rnd.randint(32, 0x2FFF)) for _ in range(200)) for _ in range(n)
+        ],
+        "no spaces": [
+            "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(255)) for _ in range(n)
+        ],
+        "digits and punctuation": [
+            "".join(rnd.choice("0123456789/-,.&() ") for _ in range(200)) for _ in range(n)
+        ],
+        "formula payloads": [
+            rnd.choice(('=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3"))
+            + " "
+            + many(5)
+            for _ in range(n)
+        ],
     }
 
 

@@ -31,20 +31,37 @@ def make_points(blocks, n: int, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     x0, y0, x1, y1 = blocks.total_bounds
     n_c = int(n * 0.8)
-    x = np.concatenate([rng.uniform(x0, x1, n_c), rng.uniform(LONDON_BNG[0], LONDON_BNG[2],
-                                                               n - n_c)])
-    y = np.concatenate([rng.uniform(y0, y1, n_c), rng.uniform(LONDON_BNG[1], LONDON_BNG[3],
-                                                               n - n_c)])
+    x = np.concatenate(
+        [rng.uniform(x0, x1, n_c), rng.uniform(LONDON_BNG[0], LONDON_BNG[2], n - n_c)]
+    )
+    y = np.concatenate(
+        [rng.uniform(y0, y1, n_c), rng.uniform(LONDON_BNG[1], LONDON_BNG[3], n - n_c)]
+    )
     lon, lat = _TO_WGS84.transform(x, y)
-    arrival = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 30 * 24 * 60, n),
-                                                           unit="min")
-    return pd.DataFrame({
-        "department": "RJ122", "period": "2024-03", "arrival_at": arrival,
-        "incident_date": None, "incident_time": None, "weapon": "body_part",
-        "location_type": "street", "geo_status": "located", "match_type": "postcode",
-        "lat": lat, "lon": lon, "easting": x, "northing": y, "precision_m": 30.0,
-        "matched_name": None, "lsoa_code": None, "borough": "Westminster",
-    })
+    arrival = pd.Timestamp("2024-03-01") + pd.to_timedelta(
+        rng.integers(0, 30 * 24 * 60, n), unit="min"
+    )
+    return pd.DataFrame(
+        {
+            "department": "RJ122",
+            "period": "2024-03",
+            "arrival_at": arrival,
+            "incident_date": None,
+            "incident_time": None,
+            "weapon": "body_part",
+            "location_type": "street",
+            "geo_status": "located",
+            "match_type": "postcode",
+            "lat": lat,
+            "lon": lon,
+            "easting": x,
+            "northing": y,
+            "precision_m": 30.0,
+            "matched_name": None,
+            "lsoa_code": None,
+            "borough": "Westminster",
+        }
+    )
 
 
 def main() -> None:
@@ -72,21 +89,31 @@ def main() -> None:
 
     geoms = np.asarray(blocks.geometry.values, dtype=object)
     (floor_i, _), floor, floor_c = timed(
-        lambda: shapely.STRtree(geoms).query_nearest(pts, max_distance=50.0,
-                                                     all_matches=False), args.reps)
+        lambda: shapely.STRtree(geoms).query_nearest(pts, max_distance=50.0, all_matches=False),
+        args.reps,
+    )
     a, t_assign, t_assign_c = timed(lambda: assign(recs, index), args.reps)
     layers, t_full, t_full_c = timed(
-        lambda: build_layers(recs, index, Filters("2024-03", "2024-03"), get_rule()), args.reps)
+        lambda: build_layers(recs, index, Filters("2024-03", "2024-03"), get_rule()), args.reps
+    )
 
     print(f"points: {args.n:,}; blocks: {len(blocks):,}")
-    print(f"floor (STRtree build + query_nearest 50 m): wall {floor:.2f} s, cpu {floor_c:.2f} s "
-          f"({len(floor_i):,} snapped)")
-    print(f"assign (blocks + H3 8/9/10): wall {t_assign:.2f} s, cpu {t_assign_c:.2f} s "
-          f"({(a.records['snap_status'] == 'snapped').sum():,} snapped)")
-    print(f"assign + aggregation + disclosure (build_layers): wall {t_full:.2f} s, "
-          f"cpu {t_full_c:.2f} s ({len(layers.blocks):,} blocks, {len(layers.hexes):,} hexes)")
-    print(f"ratio to floor: wall {t_full / floor:.2f}x, cpu {t_full_c / floor_c:.2f}x "
-          f"(target <= 3x and < 10 s)")
+    print(
+        f"floor (STRtree build + query_nearest 50 m): wall {floor:.2f} s, cpu {floor_c:.2f} s "
+        f"({len(floor_i):,} snapped)"
+    )
+    print(
+        f"assign (blocks + H3 8/9/10): wall {t_assign:.2f} s, cpu {t_assign_c:.2f} s "
+        f"({(a.records['snap_status'] == 'snapped').sum():,} snapped)"
+    )
+    print(
+        f"assign + aggregation + disclosure (build_layers): wall {t_full:.2f} s, "
+        f"cpu {t_full_c:.2f} s ({len(layers.blocks):,} blocks, {len(layers.hexes):,} hexes)"
+    )
+    print(
+        f"ratio to floor: wall {t_full / floor:.2f}x, cpu {t_full_c / floor_c:.2f}x "
+        f"(target <= 3x and < 10 s)"
+    )
 
 
 if __name__ == "__main__":

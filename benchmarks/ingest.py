@@ -31,9 +31,11 @@ def run(url: str, path: Path, label: str) -> float:
     st.dispose()
     assert res.status == "stored", res.message
     rate = res.rows_total / dt
-    print(f"{label:<10} rows {res.rows_total:>7}  accepted {res.rows_accepted:>7}  "
-          f"wall {dt:6.2f} s  {rate:>9,.0f} rows/s   cpu (this process) {cpu:6.2f} s  "
-          f"{res.rows_total / cpu:>9,.0f} rows/cpu-s")
+    print(
+        f"{label:<10} rows {res.rows_total:>7}  accepted {res.rows_accepted:>7}  "
+        f"wall {dt:6.2f} s  {rate:>9,.0f} rows/s   cpu (this process) {cpu:6.2f} s  "
+        f"{res.rows_total / cpu:>9,.0f} rows/cpu-s"
+    )
     return rate
 
 

@@ -75,8 +75,10 @@ def find_gazetteer(arg: str | None) -> Path | None:
     if arg:
         p = Path(arg)
         return p if (p / "CURRENT").is_file() else p / "gazetteer"
-    cands = sorted((REPO / "tests" / ".cache").glob("gazetteer-*/gazetteer/CURRENT"),
-                   key=lambda p: p.stat().st_mtime)
+    cands = sorted(
+        (REPO / "tests" / ".cache").glob("gazetteer-*/gazetteer/CURRENT"),
+        key=lambda p: p.stat().st_mtime,
+    )
     return cands[-1].parent if cands else None
 
 
@@ -127,8 +129,15 @@ class Files:
         return dept, path.name, sha, data
 
 
-def client_loop(base: str, tokens: dict[str, str], files: Files, texts: list[str],
-                stats: Stats, deadline: float, seed: int) -> None:
+def client_loop(
+    base: str,
+    tokens: dict[str, str],
+    files: Files,
+    texts: list[str],
+    stats: Stats,
+    deadline: float,
+    seed: int,
+) -> None:
     rng = random.Random(seed)
     http = httpx.Client(base_url=base, timeout=300)
     sids: list[tuple[str, int]] = []
@@ -140,37 +149,47 @@ def client_loop(base: str, tokens: dict[str, str], files: Files, texts: list[str
                 kind = rng.choice(["first", "first", "same", "changed", "changed"])
                 dept, name, sha, data = files.pick(kind)
                 op = "upload"
-                resp = http.post("/submissions", headers={
-                    "Authorization": f"Bearer {tokens['ed:' + dept]}"},
-                    files={"file": (name, data)})
+                resp = http.post(
+                    "/submissions",
+                    headers={"Authorization": f"Bearer {tokens['ed:' + dept]}"},
+                    files={"file": (name, data)},
+                )
                 if resp.status_code == 201:
                     body = resp.json()
                     with stats.lock:
                         if body["status"] == "stored":
-                            stats.acked.append((body["department"], body["period"],
-                                                int(body["version"]), sha))
+                            stats.acked.append(
+                                (body["department"], body["period"], int(body["version"]), sha)
+                            )
                             sids.append((dept, int(body["submission_id"])))
                         else:
                             stats.unchanged += 1
             elif r < 0.7:
                 op = "geocode"
                 batch = rng.sample(texts, 20)
-                resp = http.post("/geocode", json={"texts": batch, "department": "RJ122"},
-                                 headers={"Authorization": f"Bearer {tokens['ed:RJ122']}"})
+                resp = http.post(
+                    "/geocode",
+                    json={"texts": batch, "department": "RJ122"},
+                    headers={"Authorization": f"Bearer {tokens['ed:RJ122']}"},
+                )
             elif r < 0.8 and sids:
                 op = "records"
                 dept, sid = rng.choice(sids)
-                resp = http.get(f"/submissions/{sid}/records?limit=500", headers={
-                    "Authorization": f"Bearer {tokens['ed:' + dept]}"})
+                resp = http.get(
+                    f"/submissions/{sid}/records?limit=500",
+                    headers={"Authorization": f"Bearer {tokens['ed:' + dept]}"},
+                )
             elif r < 0.9:
                 op = "compliance"
-                resp = http.get("/compliance", headers={
-                    "Authorization": f"Bearer {tokens['mopac']}"})
+                resp = http.get(
+                    "/compliance", headers={"Authorization": f"Bearer {tokens['mopac']}"}
+                )
             else:
                 op = "hotblocks"
-                resp = http.get("/layers/hotblocks?format=geojson&layer=blocks"
-                                "&from=2025-01&to=2025-06",
-                                headers={"Authorization": f"Bearer {tokens['csp']}"})
+                resp = http.get(
+                    "/layers/hotblocks?format=geojson&layer=blocks&from=2025-01&to=2025-06",
+                    headers={"Authorization": f"Bearer {tokens['csp']}"},
+                )
             dt = time.perf_counter() - t0
             with stats.lock:
                 stats.served += 1
@@ -215,8 +234,11 @@ def reconcile(url: str, stats: Stats, files: Files, tmp: Path) -> list[str]:
     eng = sa.create_engine(url)
     s, r = S.submissions, S.records
     with eng.connect() as c:
-        subs = c.execute(sa.select(s).order_by(s.c.department, s.c.period, s.c.version)
-                         ).mappings().all()
+        subs = (
+            c.execute(sa.select(s).order_by(s.c.department, s.c.period, s.c.version))
+            .mappings()
+            .all()
+        )
         ids = defaultdict(list)
         for sid, rid in c.execute(sa.select(r.c.submission_id, r.c.record_id)):
             ids[sid].append(rid)
@@ -234,8 +256,10 @@ def reconcile(url: str, stats: Stats, files: Files, tmp: Path) -> list[str]:
         if len(got) != len(set(got)):
             problems.append(f"{x['department']} {x['period']} v{x['version']}: duplicate rows")
         if set(got) != want[x["file_sha256"]] or len(got) != x["rows_accepted"]:
-            problems.append(f"{x['department']} {x['period']} v{x['version']}: rows differ "
-                            f"({len(got)} stored, {len(want[x['file_sha256']])} in the file)")
+            problems.append(
+                f"{x['department']} {x['period']} v{x['version']}: rows differ "
+                f"({len(got)} stored, {len(want[x['file_sha256']])} in the file)"
+            )
     for k, vs in months.items():
         if [v["version"] for v in vs] != list(range(1, len(vs) + 1)):
             problems.append(f"{k}: versions not 1..n")
@@ -244,10 +268,12 @@ def reconcile(url: str, stats: Stats, files: Files, tmp: Path) -> list[str]:
             problems.append(f"{k}: {len(cur)} current versions / not the newest")
     n_rows = sum(len(ids.get(x["submission_id"], [])) for x in subs)
     n_cur = sum(len(ids.get(x["submission_id"], [])) for x in subs if x["status"] == "current")
-    print(f"reconciliation: {len(subs)} versions of {len(months)} department-months, "
-          f"{len(stats.acked)} acknowledged stores + {stats.unchanged} unchanged re-uploads; "
-          f"{n_rows} rows stored ({n_cur} current) compared row by row with their files: "
-          + ("EXACT" if not problems else f"{len(problems)} PROBLEMS"))
+    print(
+        f"reconciliation: {len(subs)} versions of {len(months)} department-months, "
+        f"{len(stats.acked)} acknowledged stores + {stats.unchanged} unchanged re-uploads; "
+        f"{n_rows} rows stored ({n_cur} current) compared row by row with their files: "
+        + ("EXACT" if not problems else f"{len(problems)} PROBLEMS")
+    )
     return problems
 
 
@@ -280,25 +306,34 @@ def main() -> int:
     gaz = find_gazetteer(a.gazetteer)
     if gaz is not None:
         (home / "gazetteer").symlink_to(gaz.resolve(), target_is_directory=True)
-    print(f"soak: {minutes:g} min, {a.clients} clients, {a.workers} workers, {a.kills} kills, "
-          f"seed {seed}, schema {schema}, gazetteer {'yes' if gaz else 'NONE'}")
+    print(
+        f"soak: {minutes:g} min, {a.clients} clients, {a.workers} workers, {a.kills} kills, "
+        f"seed {seed}, schema {schema}, gazetteer {'yes' if gaz else 'NONE'}"
+    )
     from istvhub.api import users
     from istvhub.api.deps import open_app_store
     from istvhub.core.config import Settings
 
     store = open_app_store(Settings(home=home, db=url))
-    tokens = {f"ed:{d}": users.add_user(store.engine, f"ed-{d}", "ed_analyst",
-                                        departments=[d])[1] for d in DEPTS}
-    tokens["csp"] = users.add_user(store.engine, "csp-1", "csp_analyst",
-                                   boroughs=["Westminster", "Lambeth"])[1]
+    tokens = {
+        f"ed:{d}": users.add_user(store.engine, f"ed-{d}", "ed_analyst", departments=[d])[1]
+        for d in DEPTS
+    }
+    tokens["csp"] = users.add_user(
+        store.engine, "csp-1", "csp_analyst", boroughs=["Westminster", "Lambeth"]
+    )[1]
     tokens["mopac"] = users.add_user(store.engine, "mopac-1", "mopac")[1]
     store.dispose()
     env = {**os.environ, "ISTVHUB_HOME": str(home), "ISTVHUB_DB": url}
     port = free_port()
     log_path = tmp / "serve.log"
     log = open(log_path, "wb")  # noqa: SIM115
-    server = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", str(a.workers)],
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--workers", str(a.workers)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     t_start = time.time()
     while True:
@@ -319,15 +354,22 @@ def main() -> int:
     files = Files(rng, tmp)
     stats = Stats()
     deadline = time.time() + minutes * 60
-    threads = [threading.Thread(target=client_loop, args=(base, tokens, files, texts, stats,
-                                                          deadline, seed + i), daemon=True)
-               for i in range(a.clients)]
+    threads = [
+        threading.Thread(
+            target=client_loop,
+            args=(base, tokens, files, texts, stats, deadline, seed + i),
+            daemon=True,
+        )
+        for i in range(a.clients)
+    ]
     for t in threads:
         t.start()
     # worker kills and stored re-geocodes, spread over the run
-    events = sorted([("kill", t) for t in np.linspace(0, minutes * 60, a.kills + 2)[1:-1]]
-                    + [("regeocode", t) for t in (minutes * 60 * 0.3, minutes * 60 * 0.75)],
-                    key=lambda e: e[1])
+    events = sorted(
+        [("kill", t) for t in np.linspace(0, minutes * 60, a.kills + 2)[1:-1]]
+        + [("regeocode", t) for t in (minutes * 60 * 0.3, minutes * 60 * 0.75)],
+        key=lambda e: e[1],
+    )
     kills, regeos = [], []
     for kind, at in events:
         time.sleep(max(0.0, t_start + at - time.time()))
@@ -337,13 +379,20 @@ def main() -> int:
                 victim = rng.choice(pids)
                 os.kill(victim, signal.SIGKILL)
                 kills.append(victim)
-                print(f"  {time.time() - t_start:6.0f} s: SIGKILL worker {victim} "
-                      f"(workers {pids})")
+                print(f"  {time.time() - t_start:6.0f} s: SIGKILL worker {victim} (workers {pids})")
         else:  # in the background, while the uploads go on
             print(f"  {time.time() - t_start:6.0f} s: geocode --stored started")
-            regeos.append((time.perf_counter(), subprocess.Popen(
-                [*CLI, "geocode", "--stored", "--db", url, "--home", str(home)], env=env,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
+            regeos.append(
+                (
+                    time.perf_counter(),
+                    subprocess.Popen(
+                        [*CLI, "geocode", "--stored", "--db", url, "--home", str(home)],
+                        env=env,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT,
+                    ),
+                )
+            )
     for t in threads:
         t.join()
     regeo_rc = []
@@ -351,8 +400,10 @@ def main() -> int:
         out, _ = p.communicate(timeout=900)
         regeo_rc.append(p.returncode)
         last = out.decode(errors="replace").strip().splitlines()[-1:] or [""]
-        print(f"  geocode --stored exit {p.returncode} after {time.perf_counter() - t0:.1f} s "
-              f"(or less): {last[0][:120]}")
+        print(
+            f"  geocode --stored exit {p.returncode} after {time.perf_counter() - t0:.1f} s "
+            f"(or less): {last[0][:120]}"
+        )
     alive = worker_pids(server.pid)
     elapsed = time.time() - t_start
     server.send_signal(signal.SIGTERM)
@@ -361,12 +412,16 @@ def main() -> int:
     except subprocess.TimeoutExpired:
         server.kill()
     log.close()
-    print(f"\nran {elapsed / 60:.1f} min; workers alive at the end: {len(alive)} "
-          f"(after {len(kills)} kills)")
+    print(
+        f"\nran {elapsed / 60:.1f} min; workers alive at the end: {len(alive)} "
+        f"(after {len(kills)} kills)"
+    )
     all_lat = [x for v in stats.lat.values() for x in v]
-    print(f"requests served {stats.served}; errors: {stats.http_5xx} HTTP 5xx, "
-          f"{stats.conn_errors} connection errors (requests cut by worker kills), "
-          f"{stats.client_4xx} other 4xx")
+    print(
+        f"requests served {stats.served}; errors: {stats.http_5xx} HTTP 5xx, "
+        f"{stats.conn_errors} connection errors (requests cut by worker kills), "
+        f"{stats.client_4xx} other 4xx"
+    )
     print(f"{'operation':<11} {'n':>6} {'p50 s':>8} {'p95 s':>8} {'max s':>8}")
     for op, v in sorted(stats.lat.items()) + [("all", all_lat)]:
         if v:
@@ -377,10 +432,14 @@ def main() -> int:
 
     log_text = log_path.read_bytes()
     leaks = len(_TOKEN_RE.findall(log_text))
-    nhs = sum(is_valid_nhs_number("".join(m.groups()))
-              for m in _NHS_RE.finditer(log_text.decode(errors="replace")))
-    print(f"server log: {len(log_text)} bytes; API tokens in it: {leaks}, NHS-number-like "
-          f"tokens: {nhs}")
+    nhs = sum(
+        is_valid_nhs_number("".join(m.groups()))
+        for m in _NHS_RE.finditer(log_text.decode(errors="replace"))
+    )
+    print(
+        f"server log: {len(log_text)} bytes; API tokens in it: {leaks}, NHS-number-like "
+        f"tokens: {nhs}"
+    )
     leaks += nhs
     problems = reconcile(url, stats, files, tmp)
     for p in problems[:20]:

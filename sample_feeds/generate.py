@@ -52,28 +52,43 @@ class Dept:
 
 
 DEPTS = [
-    Dept("RJ122", "istv_mds", "csv", 150),                      # St Thomas' (Lambeth), BOM
-    Dept("R1H12", "istv_mds", "csv", 165),                      # Royal London (Tower Hamlets)
-    Dept("RJZ01", "ecds", "csv", 150),                          # King's College (Lambeth)
-    Dept("RYJ01", "ecds", "csv", 110),                          # St Mary's (Westminster)
-    Dept("RQXM1", "legacy_pas", "csv", 105),                    # Homerton (Hackney)
+    Dept("RJ122", "istv_mds", "csv", 150),  # St Thomas' (Lambeth), BOM
+    Dept("R1H12", "istv_mds", "csv", 165),  # Royal London (Tower Hamlets)
+    Dept("RJZ01", "ecds", "csv", 150),  # King's College (Lambeth)
+    Dept("RYJ01", "ecds", "csv", 110),  # St Mary's (Westminster)
+    Dept("RQXM1", "legacy_pas", "csv", 105),  # Homerton (Hackney)
     Dept("R1K12", "ucc_xlsx", "xlsx", 70, first_period="2025-04"),  # Central Middx UCC, joins Apr
     Dept("RJ701", "mapping:rj701_symphony", "txt", 120, skip=("2025-10",)),  # St George's
 ]
 BOM_DEPTS = {"RJ122"}
 
 # Faults (department, period) -> what; each is written into manifest.csv `note`.
-PII_FILE = ("RYJ01", "2025-03")        # extra file `_pii` with identifying columns, sent first
-BAD_DATES = ("RJ122", "2025-07")       # some rows with impossible dates -> quarantined
-REUPLOAD = ("RJZ01", "2025-06")        # `_v2` file supersedes the first
-LATE = ("R1H12", "2025-09")            # received after the 20th of the following month
-MISSING = ("RJ701", "2025-10")         # never sent
+PII_FILE = ("RYJ01", "2025-03")  # extra file `_pii` with identifying columns, sent first
+BAD_DATES = ("RJ122", "2025-07")  # some rows with impossible dates -> quarantined
+REUPLOAD = ("RJZ01", "2025-06")  # `_v2` file supersedes the first
+LATE = ("R1H12", "2025-09")  # received after the 20th of the following month
+MISSING = ("RJ701", "2025-10")  # never sent
 
-VENUE_KINDS = ("Pub", "Nightclub", "Music venue", "Cafe", "Theatre", "Cinema", "Arts centre",
-               "Skate park")
+VENUE_KINDS = (
+    "Pub",
+    "Nightclub",
+    "Music venue",
+    "Cafe",
+    "Theatre",
+    "Cinema",
+    "Arts centre",
+    "Skate park",
+)
 CATEGORY_WEIGHTS = {
-    "home": 0.20, "unknown": 0.13, "outside_area": 0.025, "postcode": 0.08, "venue": 0.17,
-    "station": 0.085, "street": 0.17, "junction": 0.09, "area": 0.05,
+    "home": 0.20,
+    "unknown": 0.13,
+    "outside_area": 0.025,
+    "postcode": 0.08,
+    "venue": 0.17,
+    "station": 0.085,
+    "street": 0.17,
+    "junction": 0.09,
+    "area": 0.05,
 }
 TYPO_P = 0.25  # of texts that name a place: about 15% of all texts carry a misspelling
 TOLERANCE = {"postcode": 100, "venue": 150, "station": 150, "junction": 150, "area": 1500}
@@ -82,64 +97,236 @@ TOLERANCE = {"postcode": 100, "venue": 150, "station": 150, "junction": 150, "ar
 # Code lists written into the feeds (documented in LAYOUTS.md; the adapters' code files must
 # contain them).
 WEAPONS = ("body_part", "sharp", "blunt", "glass", "firearm", "other", "unknown")
-LOCTYPES = ("street", "licensed_premises", "home", "workplace", "school", "transport", "other",
-            "unknown")
-MDS_METHOD = {"body_part": "01", "sharp": "02", "blunt": "03", "glass": "04", "firearm": "05",
-              "other": "06", "unknown": "99"}
-MDS_LOC = {"street": "01", "licensed_premises": "02", "home": "03", "workplace": "04",
-           "school": "05", "transport": "06", "other": "07", "unknown": "99"}
-MDS_METHOD_DESC = {"body_part": "Body part", "sharp": "Knife or sharp object",
-                   "blunt": "Blunt object", "glass": "Bottle or glass", "firearm": "Firearm",
-                   "other": "Other", "unknown": "Not known"}
-PAS_METHOD = {"body_part": "BP", "sharp": "KN", "blunt": "BL", "glass": "GL", "firearm": "FA",
-              "other": "OT", "unknown": "NK"}
-PAS_LOC = {"street": "ST", "licensed_premises": "LP", "home": "HO", "workplace": "WP",
-           "school": "SC", "transport": "TR", "other": "OT", "unknown": "NK"}
-UCC_PLACE = {"street": "Street / park", "licensed_premises": "Pub, bar or club", "home": "Home",
-             "workplace": "Work", "school": "School or college", "transport": "Bus, train or tube",
-             "other": "Other", "unknown": "Don't know"}
-UCC_WHAT = {"body_part": "Fists / feet", "sharp": "Knife", "blunt": "Blunt object (bat, stick)",
-            "glass": "Bottle / glass", "firearm": "Gun", "other": "Something else",
-            "unknown": "Not known"}
-MAP_MECH = {"body_part": "PUNCH/KICK", "sharp": "KNIFE", "blunt": "BLUNT", "glass": "GLASS",
-            "firearm": "GUN", "other": "OTHER", "unknown": "UNK"}
-MAP_PLACE = {"street": "STREET", "licensed_premises": "PUB/CLUB", "home": "HOME",
-             "workplace": "WORK", "school": "SCHOOL", "transport": "TRANSPORT", "other": "OTHER",
-             "unknown": "UNK"}
+LOCTYPES = (
+    "street",
+    "licensed_premises",
+    "home",
+    "workplace",
+    "school",
+    "transport",
+    "other",
+    "unknown",
+)
+MDS_METHOD = {
+    "body_part": "01",
+    "sharp": "02",
+    "blunt": "03",
+    "glass": "04",
+    "firearm": "05",
+    "other": "06",
+    "unknown": "99",
+}
+MDS_LOC = {
+    "street": "01",
+    "licensed_premises": "02",
+    "home": "03",
+    "workplace": "04",
+    "school": "05",
+    "transport": "06",
+    "other": "07",
+    "unknown": "99",
+}
+MDS_METHOD_DESC = {
+    "body_part": "Body part",
+    "sharp": "Knife or sharp object",
+    "blunt": "Blunt object",
+    "glass": "Bottle or glass",
+    "firearm": "Firearm",
+    "other": "Other",
+    "unknown": "Not known",
+}
+PAS_METHOD = {
+    "body_part": "BP",
+    "sharp": "KN",
+    "blunt": "BL",
+    "glass": "GL",
+    "firearm": "FA",
+    "other": "OT",
+    "unknown": "NK",
+}
+PAS_LOC = {
+    "street": "ST",
+    "licensed_premises": "LP",
+    "home": "HO",
+    "workplace": "WP",
+    "school": "SC",
+    "transport": "TR",
+    "other": "OT",
+    "unknown": "NK",
+}
+UCC_PLACE = {
+    "street": "Street / park",
+    "licensed_premises": "Pub, bar or club",
+    "home": "Home",
+    "workplace": "Work",
+    "school": "School or college",
+    "transport": "Bus, train or tube",
+    "other": "Other",
+    "unknown": "Don't know",
+}
+UCC_WHAT = {
+    "body_part": "Fists / feet",
+    "sharp": "Knife",
+    "blunt": "Blunt object (bat, stick)",
+    "glass": "Bottle / glass",
+    "firearm": "Gun",
+    "other": "Something else",
+    "unknown": "Not known",
+}
+MAP_MECH = {
+    "body_part": "PUNCH/KICK",
+    "sharp": "KNIFE",
+    "blunt": "BLUNT",
+    "glass": "GLASS",
+    "firearm": "GUN",
+    "other": "OTHER",
+    "unknown": "UNK",
+}
+MAP_PLACE = {
+    "street": "STREET",
+    "licensed_premises": "PUB/CLUB",
+    "home": "HOME",
+    "workplace": "WORK",
+    "school": "SCHOOL",
+    "transport": "TRANSPORT",
+    "other": "OTHER",
+    "unknown": "UNK",
+}
 # ECDS SNOMED CT concept ids (International edition; see LAYOUTS.md for meanings and sources).
 SCT_ASSAULT = "52684005"
 SCT_NON_ASSAULT = ("418019003", "276853009")  # accidental event; self inflicted injury
-SCT_MECH = {"body_part": "1055294009", "blunt": "1055294009", "sharp": "425322008",
-            "glass": "1162998008", "firearm": "283545005", "other": "261665006",
-            "unknown": "261665006"}
-SCT_PLACE = {"street": "257710009", "licensed_premises": "257674002", "home": "264362003",
-             "workplace": "285141008", "school": "257698009", "transport": "74964007",
-             "other": "74964007", "unknown": "261665006"}
+SCT_MECH = {
+    "body_part": "1055294009",
+    "blunt": "1055294009",
+    "sharp": "425322008",
+    "glass": "1162998008",
+    "firearm": "283545005",
+    "other": "261665006",
+    "unknown": "261665006",
+}
+SCT_PLACE = {
+    "street": "257710009",
+    "licensed_premises": "257674002",
+    "home": "264362003",
+    "workplace": "285141008",
+    "school": "257698009",
+    "transport": "74964007",
+    "other": "74964007",
+    "unknown": "261665006",
+}
 AGE_BANDS = ("0-15", "16-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+", "unknown")
 AGE_P = (0.03, 0.05, 0.27, 0.28, 0.17, 0.11, 0.05, 0.02, 0.02)
-AGE_RANGE = {"0-15": (11, 15), "16-17": (16, 17), "18-24": (18, 24), "25-34": (25, 34),
-             "35-44": (35, 44), "45-54": (45, 54), "55-64": (55, 64), "65+": (65, 84)}
+AGE_RANGE = {
+    "0-15": (11, 15),
+    "16-17": (16, 17),
+    "18-24": (18, 24),
+    "25-34": (25, 34),
+    "35-44": (35, 44),
+    "45-54": (45, 54),
+    "55-64": (55, 64),
+    "65+": (65, 84),
+}
 
 # ---------------------------------------------------------------------------------------------
 # Text rendering: how receptionists type.
-ABBREV = {"ROAD": "rd", "STREET": "st", "LANE": "ln", "AVENUE": "ave", "GARDENS": "gdns",
-          "PLACE": "pl", "SQUARE": "sq", "CRESCENT": "cres", "CLOSE": "cl", "DRIVE": "dr",
-          "GROVE": "gr", "HILL": "hl", "PARADE": "pde", "TERRACE": "terr", "ESTATE": "est",
-          "BROADWAY": "bdwy", "HIGH STREET": "high st", "JUNCTION": "jct", "STATION": "stn",
-          "PARK": "pk", "COURT": "ct", "GREEN": "grn"}
-HOME_TEXTS = ("home", "Home", "HOME", "at home", "pt's home", "pts home", "patients flat",
-              "patient's home", "own home", "home address", "friends house", "friend's flat",
-              "partners flat", "pt's flat", "at home - DV", "his flat", "her flat", "mums house",
-              "home (DV)", "in the house", "residence", "hostel room", "at home address")
-UNKNOWN_TEXTS = ("u/k", "n/k", "na", "N/A", "- -", "nfa", "NFA", "refused", "unknown",
-                 "not known", "Not stated", "pt unable to say", "cant remember", "in custody",
-                 "?", "", "", "", "declined", "pt wont say", "at work", "at school",
-                 "on the bus", "police custody")
-OUTSIDE_FREE = ("on holiday in spain", "brighton", "in birmingham", "ibiza", "manchester",
-                "southend seafront", "in kent", "glastonbury festival", "on holiday abroad",
-                "luton town centre", "reading festival", "essex")
-SLANG = {"McDonald's": "maccys", "Starbucks": "starbs", "Caffè Nero": "nero", "Costa": "costa",
-         "Wetherspoon": "spoons", "Pret A Manger": "pret", "All Bar One": "all bar 1"}
+ABBREV = {
+    "ROAD": "rd",
+    "STREET": "st",
+    "LANE": "ln",
+    "AVENUE": "ave",
+    "GARDENS": "gdns",
+    "PLACE": "pl",
+    "SQUARE": "sq",
+    "CRESCENT": "cres",
+    "CLOSE": "cl",
+    "DRIVE": "dr",
+    "GROVE": "gr",
+    "HILL": "hl",
+    "PARADE": "pde",
+    "TERRACE": "terr",
+    "ESTATE": "est",
+    "BROADWAY": "bdwy",
+    "HIGH STREET": "high st",
+    "JUNCTION": "jct",
+    "STATION": "stn",
+    "PARK": "pk",
+    "COURT": "ct",
+    "GREEN": "grn",
+}
+HOME_TEXTS = (
+    "home",
+    "Home",
+    "HOME",
+    "at home",
+    "pt's home",
+    "pts home",
+    "patients flat",
+    "patient's home",
+    "own home",
+    "home address",
+    "friends house",
+    "friend's flat",
+    "partners flat",
+    "pt's flat",
+    "at home - DV",
+    "his flat",
+    "her flat",
+    "mums house",
+    "home (DV)",
+    "in the house",
+    "residence",
+    "hostel room",
+    "at home address",
+)
+UNKNOWN_TEXTS = (
+    "u/k",
+    "n/k",
+    "na",
+    "N/A",
+    "- -",
+    "nfa",
+    "NFA",
+    "refused",
+    "unknown",
+    "not known",
+    "Not stated",
+    "pt unable to say",
+    "cant remember",
+    "in custody",
+    "?",
+    "",
+    "",
+    "",
+    "declined",
+    "pt wont say",
+    "at work",
+    "at school",
+    "on the bus",
+    "police custody",
+)
+OUTSIDE_FREE = (
+    "on holiday in spain",
+    "brighton",
+    "in birmingham",
+    "ibiza",
+    "manchester",
+    "southend seafront",
+    "in kent",
+    "glastonbury festival",
+    "on holiday abroad",
+    "luton town centre",
+    "reading festival",
+    "essex",
+)
+SLANG = {
+    "McDonald's": "maccys",
+    "Starbucks": "starbs",
+    "Caffè Nero": "nero",
+    "Costa": "costa",
+    "Wetherspoon": "spoons",
+    "Pret A Manger": "pret",
+    "All Bar One": "all bar 1",
+}
 
 
 def fake_nhs_number(rng: np.random.Generator) -> str:
@@ -167,14 +354,14 @@ def nhs_checksum_ok(num: str) -> bool:
 # Source data
 @dataclass
 class Sources:
-    cp: pd.DataFrame          # postcode, pc_nospace, e, n, london, district
-    streets: pd.DataFrame     # street (upper), e, n, spread, district, npc
-    street_pc: pd.DataFrame   # postcode points with their (usable) street
-    venues: pd.DataFrame      # name, sub, e, n, lat, lon
-    stations: pd.DataFrame    # name, e, n, lat, lon
-    stops: pd.DataFrame       # name, e, n
-    areas: pd.DataFrame       # name, e, n, lat, lon
-    depts: pd.DataFrame       # ods_code, name, easting, northing
+    cp: pd.DataFrame  # postcode, pc_nospace, e, n, london, district
+    streets: pd.DataFrame  # street (upper), e, n, spread, district, npc
+    street_pc: pd.DataFrame  # postcode points with their (usable) street
+    venues: pd.DataFrame  # name, sub, e, n, lat, lon
+    stations: pd.DataFrame  # name, e, n, lat, lon
+    stops: pd.DataFrame  # name, e, n
+    areas: pd.DataFrame  # name, e, n, lat, lon
+    depts: pd.DataFrame  # ods_code, name, easting, northing
     venue_xy: dict[str, np.ndarray] = field(default_factory=dict)  # name -> all its points
 
 
@@ -182,9 +369,15 @@ def load_sources(src: Path) -> Sources:
     cp_cols = ["postcode", "pq", "e", "n", "cy", "rh", "lh", "cc", "dc", "wc"]
     parts = []
     for f in sorted((src / "postcodes/codepoint-open/Data/CSV").glob("*.csv")):
-        parts.append(pd.read_csv(f, header=None, names=cp_cols,
-                                 usecols=["postcode", "e", "n", "dc"],
-                                 dtype={"postcode": str, "dc": str}))
+        parts.append(
+            pd.read_csv(
+                f,
+                header=None,
+                names=cp_cols,
+                usecols=["postcode", "e", "n", "dc"],
+                dtype={"postcode": str, "dc": str},
+            )
+        )
     cp = pd.concat(parts, ignore_index=True)
     cp["postcode"] = cp["postcode"].str.split().str.join(" ")
     cp = cp[(cp["e"] > 0) & (cp["n"] > 0)].drop_duplicates("postcode").reset_index(drop=True)
@@ -193,8 +386,9 @@ def load_sources(src: Path) -> Sources:
 
     ps = pd.read_csv(src / "streets/postcode-streets/postcode_streets_london_areas.csv", dtype=str)
     ps["postcode"] = ps["postcode"].str.split().str.join(" ")
-    ps = ps.dropna(subset=["street"]).merge(cp[["postcode", "e", "n", "london", "district"]],
-                                            on="postcode")
+    ps = ps.dropna(subset=["street"]).merge(
+        cp[["postcode", "e", "n", "london", "district"]], on="postcode"
+    )
     ps = ps[ps["london"]]
     ps["street"] = ps["street"].str.upper().str.strip()
     # one street under its spelling variants ("ST ANN'S HILL" / "ST ANNS HILL"): key without
@@ -202,8 +396,9 @@ def load_sources(src: Path) -> Sources:
     ps["skey"] = ps["street"].str.replace(r"[^A-Z ]", "", regex=True).str.split().str.join(" ")
     var = ps.groupby(["skey", "street"]).size().rename("k").reset_index()
     var = var.sort_values(["skey", "k", "street"], ascending=[True, False, True])
-    shown = dict(zip(var.drop_duplicates("skey")["skey"], var.drop_duplicates("skey")["street"],
-                     strict=True))
+    shown = dict(
+        zip(var.drop_duplicates("skey")["skey"], var.drop_duplicates("skey")["street"], strict=True)
+    )
     ps["street"] = ps["skey"].map(shown)
     g = ps.groupby("street")
     st = g.agg(e=("e", "mean"), n=("n", "mean"), npc=("postcode", "size")).reset_index()
@@ -231,10 +426,14 @@ def load_sources(src: Path) -> Sources:
     venues["e"], venues["n"] = TO_BNG.transform(venues["lon"].to_numpy(), venues["lat"].to_numpy())
 
     stn = pd.read_csv(src / "transport/london_stations.csv", sep=";")
-    stations = stn[["name", "latitude", "longitude"]].rename(
-        columns={"latitude": "lat", "longitude": "lon"}).drop_duplicates("name")
-    stations["e"], stations["n"] = TO_BNG.transform(stations["lon"].to_numpy(),
-                                                    stations["lat"].to_numpy())
+    stations = (
+        stn[["name", "latitude", "longitude"]]
+        .rename(columns={"latitude": "lat", "longitude": "lon"})
+        .drop_duplicates("name")
+    )
+    stations["e"], stations["n"] = TO_BNG.transform(
+        stations["lon"].to_numpy(), stations["lat"].to_numpy()
+    )
 
     bs = pd.read_csv(src / "transport/tfl_bus_stops.csv", dtype={"Stop_Name": str})
     stops = bs[["Stop_Name", "Location_Easting", "Location_Northing"]].dropna()
@@ -255,8 +454,17 @@ def load_sources(src: Path) -> Sources:
     xy = venues[["e", "n"]].to_numpy()[order]
     uniq, starts = np.unique(names[order], return_index=True)
     venue_xy = dict(zip(uniq, np.split(xy, starts[1:]), strict=True))
-    return Sources(cp, st, street_pc, venues, stations.reset_index(drop=True),
-                   stops.reset_index(drop=True), areas.reset_index(drop=True), depts, venue_xy)
+    return Sources(
+        cp,
+        st,
+        street_pc,
+        venues,
+        stations.reset_index(drop=True),
+        stops.reset_index(drop=True),
+        areas.reset_index(drop=True),
+        depts,
+        venue_xy,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -276,6 +484,7 @@ class Place:
 @dataclass
 class Pools:
     """Candidates near one department, each with a sampling weight falling with distance."""
+
     pc: pd.DataFrame
     streets: pd.DataFrame
     junctions: pd.DataFrame
@@ -306,8 +515,9 @@ def _junctions(street_pc: pd.DataFrame, cell: float = 60.0, maxd: float = 45.0) 
             m = p.merge(q, on=["cx", "cy"], suffixes=("_a", "_b"))
             m = m[m["street_a"] < m["street_b"]]
             m = m.assign(d=np.hypot(m["e_a"] - m["e_b"], m["n_a"] - m["n_b"]))
-            found.append(m[m["d"] <= maxd][["street_a", "street_b", "e_a", "n_a", "e_b", "n_b",
-                                            "d"]])
+            found.append(
+                m[m["d"] <= maxd][["street_a", "street_b", "e_a", "n_a", "e_b", "n_b", "d"]]
+            )
     j = pd.concat(found, ignore_index=True).sort_values(["street_a", "street_b", "d"])
     j = j.drop_duplicates(["street_a", "street_b"]).reset_index(drop=True)
     j["e"] = (j["e_a"] + j["e_b"]) / 2
@@ -328,8 +538,11 @@ def build_pools(s: Sources, ods: str) -> Pools:
     v = _near(s.venues, e0, n0, 7000)
     # places people go out to, with a name a receptionist would write (no monuments, no
     # "19:20", no 60-character gallery names)
-    v = v[v["sub"].isin(VENUE_KINDS) & v["name"].str.count(r"[A-Za-z]").ge(3)
-          & v["name"].str.len().le(32)]
+    v = v[
+        v["sub"].isin(VENUE_KINDS)
+        & v["name"].str.count(r"[A-Za-z]").ge(3)
+        & v["name"].str.len().le(32)
+    ]
     by_name = s.venue_xy
     cnt, cnt1k, cnt_all = [], [], []
     for name, ve, vn in zip(v["name"], v["e"], v["n"], strict=True):
@@ -357,7 +570,8 @@ def build_pools(s: Sources, ods: str) -> Pools:
     # bus stops named after a usable street: "bus stop X rd" locates to that street
     stops = _near(s.stops, e0, n0, 5000)
     stops = stops.assign(street=stops["name"].str.upper().str.strip()).merge(
-        streets[["street", "spread"]], on="street")
+        streets[["street", "spread"]], on="street"
+    )
     areas = _near(s.areas, e0, n0, 9000)
     if "outside" not in _CACHE:  # the same for every department: build (and sample) it once
         _CACHE["outside"] = s.cp[~s.cp["london"]].assign(w=1.0)
@@ -442,9 +656,9 @@ class Renderer:
         k = int(self.rng.integers(1, len(w) - 1))
         kind = self.choice(("swap", "drop", "double", "vowel"))
         if kind == "swap":
-            w = w[:k - 1] + w[k] + w[k - 1] + w[k + 1:]
+            w = w[: k - 1] + w[k] + w[k - 1] + w[k + 1 :]
         elif kind == "drop":
-            w = w[:k] + w[k + 1:]
+            w = w[:k] + w[k + 1 :]
         elif kind == "double":
             w = w[:k] + w[k] + w[k:]
         else:
@@ -453,7 +667,7 @@ class Renderer:
             if pos:
                 j = self.choice(pos)
                 rep = self.choice([v for v in vowels if v != w[j].lower()])
-                w = w[:j] + (rep.upper() if w[j].isupper() else rep) + w[j + 1:]
+                w = w[:j] + (rep.upper() if w[j].isupper() else rep) + w[j + 1 :]
         words[i] = w
         return " ".join(words)
 
@@ -476,20 +690,35 @@ def make_place(cat: str, pools: Pools, s: Sources, R: Renderer) -> Place:
         return Place("home", R.choice(HOME_TEXTS), loctype="home")
     if cat == "unknown":
         t = R.choice(UNKNOWN_TEXTS)
-        lt = {"at work": "workplace", "at school": "school", "on the bus": "transport"}.get(t,
-                                                                                          "unknown")
+        lt = {"at work": "workplace", "at school": "school", "on the bus": "transport"}.get(
+            t, "unknown"
+        )
         return Place("unknown", t, loctype=lt)
     if cat == "outside_area":
         if R.r() < 0.5:
             return Place("outside_area", R.choice(OUTSIDE_FREE), loctype="other")
         p = pick(pools.outside_pc)
-        return Place("outside_area", R.postcode(p["postcode"]), p["postcode"], p["e"], p["n"],
-                     100, loctype="street")
+        return Place(
+            "outside_area",
+            R.postcode(p["postcode"]),
+            p["postcode"],
+            p["e"],
+            p["n"],
+            100,
+            loctype="street",
+        )
     if cat == "postcode":
         p = pick(pools.pc)
         pre = R.choice(("", "", "", "", "o/s ", "nr ", "outside "))
-        return Place("postcode", pre + R.postcode(p["postcode"]), p["postcode"], p["e"], p["n"],
-                     TOLERANCE["postcode"], loctype="street")
+        return Place(
+            "postcode",
+            pre + R.postcode(p["postcode"]),
+            p["postcode"],
+            p["e"],
+            p["n"],
+            TOLERANCE["postcode"],
+            loctype="street",
+        )
     if cat == "street":
         p = pick(pools.streets)
         txt = R.case(R.street(p["street"]))
@@ -503,11 +732,27 @@ def make_place(cat: str, pools: Pools, s: Sources, R: Renderer) -> Place:
         a, b = R.case(R.street(p["street_a"])), R.case(R.street(p["street_b"]))
         if R.r() < 0.5:
             a, b = b, a
-        form = R.choice(("{a} / {b}", "jct {a} / {b}", "corner of {a} & {b}", "{a} j/w {b}",
-                         "junction of {a} and {b}", "{a}/{b}", "jct of {a} + {b}",
-                         "{a} jw {b}"))
-        return Place("junction", form.format(a=a, b=b), f"{p['street_a']} / {p['street_b']}",
-                     p["e"], p["n"], TOLERANCE["junction"], loctype="street")
+        form = R.choice(
+            (
+                "{a} / {b}",
+                "jct {a} / {b}",
+                "corner of {a} & {b}",
+                "{a} j/w {b}",
+                "junction of {a} and {b}",
+                "{a}/{b}",
+                "jct of {a} + {b}",
+                "{a} jw {b}",
+            )
+        )
+        return Place(
+            "junction",
+            form.format(a=a, b=b),
+            f"{p['street_a']} / {p['street_b']}",
+            p["e"],
+            p["n"],
+            TOLERANCE["junction"],
+            loctype="street",
+        )
     if cat == "venue":
         p = pick(pools.venues)
         name = p["name"]
@@ -518,21 +763,33 @@ def make_place(cat: str, pools: Pools, s: Sources, R: Renderer) -> Place:
             street = R.case(R.street(p["street"]))
             txt = f"{R.case(shown)} {R.choice(('on', 'in', ','))} {street}".replace(" ,", ",")
         else:
-            art = "the " if p["sub"] == "Pub" and not name.lower().startswith("the ") and \
-                R.r() < 0.5 else ""
+            art = (
+                "the "
+                if p["sub"] == "Pub" and not name.lower().startswith("the ") and R.r() < 0.5
+                else ""
+            )
             txt = R.case(art + shown)
             if p["dup_all"] > 1 or R.r() < 0.6:  # a name found elsewhere in London needs it
                 txt += " " + (dist.lower() if R.r() < 0.5 else dist)
         pre = R.choice(("", "", "o/s ", "outside ", "in ", "opp ", "nr ", "at "))
-        return Place("venue", pre + txt, name, p["e"], p["n"], TOLERANCE["venue"], loctype=lt,
-                     cafe=p["sub"] == "Cafe")
+        return Place(
+            "venue",
+            pre + txt,
+            name,
+            p["e"],
+            p["n"],
+            TOLERANCE["venue"],
+            loctype=lt,
+            cafe=p["sub"] == "Cafe",
+        )
     if cat == "station":
         if R.r() < 0.12 and len(pools.stops):
             # a bus stop named after its street: located at street precision (the stop is on
             # that street; the tolerance is the street's)
             p = pick(pools.stops)
-            txt = R.choice(("bus stop ", "at bus stop ", "bus stop on ", "at bus stop on ")) + \
-                R.case(R.street(p["name"]))
+            txt = R.choice(
+                ("bus stop ", "at bus stop ", "bus stop on ", "at bus stop on ")
+            ) + R.case(R.street(p["name"]))
             tol = int(max(500, round(p["spread"] / 50) * 50))
             return Place("street", txt, p["street"], p["e"], p["n"], tol, loctype="transport")
         p = pick(pools.stations)
@@ -540,14 +797,37 @@ def make_place(cat: str, pools: Pools, s: Sources, R: Renderer) -> Place:
         nm_t = nm.replace("Junction", "Jct") if R.r() < 0.5 else nm
         suffix = R.choice((" stn", " station", " tube", " tube stn", " overground", " stn", ""))
         pre = R.choice(("", "o/s ", "outside ", "nr ", "at ", "in ", "opp "))
-        return Place("station", pre + R.case(nm_t + suffix), nm, p["e"], p["n"],
-                     TOLERANCE["station"], loctype="transport")
+        return Place(
+            "station",
+            pre + R.case(nm_t + suffix),
+            nm,
+            p["e"],
+            p["n"],
+            TOLERANCE["station"],
+            loctype="transport",
+        )
     if cat == "area":
         p = pick(pools.areas)
-        form = R.choice(("{a}", "in {a}", "{a} area", "nr {a}", "somewhere in {a}",
-                         "{a} town centre", "street in {a}"))
-        return Place("area", form.format(a=R.case(str(p["name"]))), str(p["name"]), p["e"],
-                     p["n"], TOLERANCE["area"], loctype="street")
+        form = R.choice(
+            (
+                "{a}",
+                "in {a}",
+                "{a} area",
+                "nr {a}",
+                "somewhere in {a}",
+                "{a} town centre",
+                "street in {a}",
+            )
+        )
+        return Place(
+            "area",
+            form.format(a=R.case(str(p["name"]))),
+            str(p["name"]),
+            p["e"],
+            p["n"],
+            TOLERANCE["area"],
+            loctype="street",
+        )
     raise ValueError(cat)
 
 
@@ -564,8 +844,16 @@ def weapon_for(place: Place, rng: np.random.Generator) -> str:
 
 
 WEAPON_TEXT = {
-    "body_part": ("punched", "kicked", "fist", "punched and kicked", "headbutt", "stamped on",
-                  "bitten", "slapped"),
+    "body_part": (
+        "punched",
+        "kicked",
+        "fist",
+        "punched and kicked",
+        "headbutt",
+        "stamped on",
+        "bitten",
+        "slapped",
+    ),
     "sharp": ("knife", "stabbed", "kitchen knife", "machete", "blade", "screwdriver"),
     "blunt": ("bat", "hammer", "metal pole", "brick", "stick", "chair"),
     "glass": ("bottle", "glass", "glassed", "pint glass", "broken bottle"),
@@ -581,13 +869,13 @@ class Rec:
     key: str
     arrival: datetime
     inc_date: date | None
-    inc_time: str | None   # "HH:MM" or None (unknown)
+    inc_time: str | None  # "HH:MM" or None (unknown)
     place: Place
     weapon: str
     weapon_text: str
     age_band: str
     age: int | None
-    sex: str               # male/female/unknown
+    sex: str  # male/female/unknown
     fault: str = ""
     intent: str = SCT_ASSAULT
 
@@ -600,8 +888,9 @@ def month_records(d: Dept, period: str, s: Sources, pools: Pools, R: Renderer) -
     cats = list(CATEGORY_WEIGHTS)
     cw = np.array(list(CATEGORY_WEIGHTS.values()))
     cw = cw / cw.sum()
-    hours_p = np.array([6, 5, 4, 3, 2, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3, 3, 4, 5, 6, 7, 8, 7],
-                       dtype=float)
+    hours_p = np.array(
+        [6, 5, 4, 3, 2, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3, 3, 4, 5, 6, 7, 8, 7], dtype=float
+    )
     hours_p /= hours_p.sum()
     recs = []
     for i in range(n):
@@ -636,15 +925,20 @@ def month_records(d: Dept, period: str, s: Sources, pools: Pools, R: Renderer) -
         weapon = weapon_for(place, rng)
         wt = R.choice(WEAPON_TEXT[weapon])
         band = AGE_BANDS[int(rng.choice(len(AGE_BANDS), p=AGE_P))]
-        age = None if band == "unknown" else int(rng.integers(*AGE_RANGE[band]) if
-                                                 AGE_RANGE[band][0] < AGE_RANGE[band][1]
-                                                 else AGE_RANGE[band][0])
+        age = (
+            None
+            if band == "unknown"
+            else int(
+                rng.integers(*AGE_RANGE[band])
+                if AGE_RANGE[band][0] < AGE_RANGE[band][1]
+                else AGE_RANGE[band][0]
+            )
+        )
         if age is not None and band != "65+":
             age = min(age, AGE_RANGE[band][1])
         sx = R.r()
         sex = "male" if sx < 0.72 else ("female" if sx < 0.97 else "unknown")
-        recs.append(Rec(f"{i:04d}", arrival, inc_date, inc_time, place, weapon, wt, band, age,
-                        sex))
+        recs.append(Rec(f"{i:04d}", arrival, inc_date, inc_time, place, weapon, wt, band, age, sex))
     recs.sort(key=lambda r: (r.arrival, r.key))
     return recs
 
@@ -654,8 +948,14 @@ def month_records(d: Dept, period: str, s: Sources, pools: Pools, R: Renderer) -
 SEX_NHS = {"male": "1", "female": "2", "unknown": "9"}
 
 
-def _csv_bytes(header: list[str], rows: list[list[str]], sep: str = ",", encoding: str = "utf-8",
-               bom: bool = False, trailing_blank: int = 0) -> bytes:
+def _csv_bytes(
+    header: list[str],
+    rows: list[list[str]],
+    sep: str = ",",
+    encoding: str = "utf-8",
+    bom: bool = False,
+    trailing_blank: int = 0,
+) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=sep, lineterminator="\r\n")
     w.writerow(header)
@@ -675,10 +975,22 @@ def write_istv_mds(d: Dept, period: str, recs: list[Rec], rng) -> tuple[bytes, l
     start = f"{period}-01"
     end = f"{period}-{calendar.monthrange(y, m)[1]:02d}"
     use_desc = d.ods == "R1H12"  # this site writes descriptions, mixed case, instead of codes
-    header = ["Site_Code_of_Treatment", "Reporting_Period_Start_Date", "Reporting_Period_End_Date",
-              "Attendance_Identifier", "Arrival_Date", "Arrival_Time", "Assault_Date",
-              "Assault_Time", "Assault_Method_Code", "Assault_Method_Other_Description",
-              "Assault_Location_Type_Code", "Assault_Location_Description", "Age_Band", "Sex"]
+    header = [
+        "Site_Code_of_Treatment",
+        "Reporting_Period_Start_Date",
+        "Reporting_Period_End_Date",
+        "Attendance_Identifier",
+        "Arrival_Date",
+        "Arrival_Time",
+        "Assault_Date",
+        "Assault_Time",
+        "Assault_Method_Code",
+        "Assault_Method_Other_Description",
+        "Assault_Location_Type_Code",
+        "Assault_Location_Description",
+        "Age_Band",
+        "Sex",
+    ]
     rows, keys = [], []
     for r in recs:
         key = "A" + mds_key("", period, r.key)
@@ -689,23 +1001,50 @@ def write_istv_mds(d: Dept, period: str, recs: list[Rec], rng) -> tuple[bytes, l
         loc = MDS_LOC[r.place.loctype]
         arr_date = r.arrival.strftime("%Y-%m-%d")
         if r.fault == "bad_date":
-            arr_date = {0: f"{period}-32", 1: f"{y}-13-{r.arrival.day:02d}", 2: "31/02/2025",
-                        3: "not recorded"}[int(r.key) % 4]
-        rows.append([d.ods, start, end, key, arr_date, r.arrival.strftime("%H:%M"),
-                     r.inc_date.isoformat() if r.inc_date else "",
-                     r.inc_time or ("00:00" if r.inc_date else ""),
-                     method, r.weapon_text, loc, r.place.text, r.age_band,
-                     SEX_NHS[r.sex]])
+            arr_date = {
+                0: f"{period}-32",
+                1: f"{y}-13-{r.arrival.day:02d}",
+                2: "31/02/2025",
+                3: "not recorded",
+            }[int(r.key) % 4]
+        rows.append(
+            [
+                d.ods,
+                start,
+                end,
+                key,
+                arr_date,
+                r.arrival.strftime("%H:%M"),
+                r.inc_date.isoformat() if r.inc_date else "",
+                r.inc_time or ("00:00" if r.inc_date else ""),
+                method,
+                r.weapon_text,
+                loc,
+                r.place.text,
+                r.age_band,
+                SEX_NHS[r.sex],
+            ]
+        )
     return _csv_bytes(header, rows, bom=d.ods in BOM_DEPTS), keys
 
 
-def write_ecds(d: Dept, period: str, recs: list[Rec], rng, pii: bool = False
-               ) -> tuple[bytes, list[str]]:
-    header = ["EC_Ident", "Site_Code_of_Treatment", "EC_Department_Type",
-              "Der_EC_Arrival_Date_Time", "EC_Injury_Date", "EC_Injury_Time",
-              "EC_Injury_Intent_SNOMED_CT", "EC_Injury_Mechanism_SNOMED_CT",
-              "EC_Place_Of_Injury_SNOMED_CT", "Assault_Location_Description", "Age_At_Arrival",
-              "Sex"]
+def write_ecds(
+    d: Dept, period: str, recs: list[Rec], rng, pii: bool = False
+) -> tuple[bytes, list[str]]:
+    header = [
+        "EC_Ident",
+        "Site_Code_of_Treatment",
+        "EC_Department_Type",
+        "Der_EC_Arrival_Date_Time",
+        "EC_Injury_Date",
+        "EC_Injury_Time",
+        "EC_Injury_Intent_SNOMED_CT",
+        "EC_Injury_Mechanism_SNOMED_CT",
+        "EC_Place_Of_Injury_SNOMED_CT",
+        "Assault_Location_Description",
+        "Age_At_Arrival",
+        "Sex",
+    ]
     if pii:
         header += ["NHS_Number", "Patient_Name", "Date_Of_Birth", "Patient_Postcode"]
     rows, keys = [], []
@@ -716,22 +1055,31 @@ def write_ecds(d: Dept, period: str, recs: list[Rec], rng, pii: bool = False
         keys.append(key)
         assault = r.intent == SCT_ASSAULT
         sexcode = SEX_NHS[r.sex] if r.sex != "unknown" else ("X" if int(r.key) % 2 else "0")
-        row = [key, d.ods, "01", r.arrival.strftime("%Y-%m-%d %H:%M:%S"),
-               r.inc_date.isoformat() if r.inc_date else "",
-               (r.inc_time + ":00") if r.inc_time else "",
-               r.intent,
-               SCT_MECH[r.weapon] if assault else "",
-               SCT_PLACE[r.place.loctype],
-               r.place.text if assault else "",
-               "" if r.age is None else str(r.age), sexcode]
+        row = [
+            key,
+            d.ods,
+            "01",
+            r.arrival.strftime("%Y-%m-%d %H:%M:%S"),
+            r.inc_date.isoformat() if r.inc_date else "",
+            (r.inc_time + ":00") if r.inc_time else "",
+            r.intent,
+            SCT_MECH[r.weapon] if assault else "",
+            SCT_PLACE[r.place.loctype],
+            r.place.text if assault else "",
+            "" if r.age is None else str(r.age),
+            sexcode,
+        ]
         if pii:
             age = r.age if r.age is not None else 30
             dob = date(y - age, int(prng.integers(1, 13)), int(prng.integers(1, 29)))
             first = ("Aaron", "Beth", "Chidi", "Dana", "Eilidh", "Femi", "Grace", "Hamza")
             last = ("Okafor", "Smith", "Nowak", "Patel", "Jones", "Begum", "Murphy", "Silva")
-            row += [fake_nhs_number(prng),
-                    f"{first[int(prng.integers(0, 8))]} {last[int(prng.integers(0, 8))]}",
-                    dob.strftime("%d/%m/%Y"), "SW1A 1AA"]
+            row += [
+                fake_nhs_number(prng),
+                f"{first[int(prng.integers(0, 8))]} {last[int(prng.integers(0, 8))]}",
+                dob.strftime("%d/%m/%Y"),
+                "SW1A 1AA",
+            ]
         rows.append(row)
     return _csv_bytes(header, rows), keys
 
@@ -741,9 +1089,19 @@ def hash_ods(ods: str) -> int:
 
 
 def write_pas(d: Dept, period: str, recs: list[Rec], rng) -> tuple[bytes, list[str]]:
-    header = ["AttendanceRef", "AttendanceDate", "AttendanceTime", "IncidentDate",
-              "IncidentTime", "AssaultMethod", "AssaultMethodDesc", "AssaultLocationType",
-              "AssaultLocDesc", "AgeBand", "Sex"]
+    header = [
+        "AttendanceRef",
+        "AttendanceDate",
+        "AttendanceTime",
+        "IncidentDate",
+        "IncidentTime",
+        "AssaultMethod",
+        "AssaultMethodDesc",
+        "AssaultLocationType",
+        "AssaultLocDesc",
+        "AgeBand",
+        "Sex",
+    ]
     lower = int(period[5:]) % 3 == 0  # some months the PAS writes lower-case codes
     rows, keys = [], []
     for r in recs:
@@ -752,11 +1110,21 @@ def write_pas(d: Dept, period: str, recs: list[Rec], rng) -> tuple[bytes, list[s
         meth, loc = PAS_METHOD[r.weapon], PAS_LOC[r.place.loctype]
         if lower:
             meth, loc = meth.lower(), loc.lower()
-        rows.append([key, r.arrival.strftime("%d/%m/%Y"), r.arrival.strftime("%H:%M"),
-                     r.inc_date.strftime("%d/%m/%Y") if r.inc_date else "",
-                     r.inc_time or "", meth, r.weapon_text, loc, r.place.text,
-                     r.age_band if r.age_band != "unknown" else "",
-                     {"male": "M", "female": "F", "unknown": "U"}[r.sex]])
+        rows.append(
+            [
+                key,
+                r.arrival.strftime("%d/%m/%Y"),
+                r.arrival.strftime("%H:%M"),
+                r.inc_date.strftime("%d/%m/%Y") if r.inc_date else "",
+                r.inc_time or "",
+                meth,
+                r.weapon_text,
+                loc,
+                r.place.text,
+                r.age_band if r.age_band != "unknown" else "",
+                {"male": "M", "female": "F", "unknown": "U"}[r.sex],
+            ]
+        )
     return _csv_bytes(header, rows, sep=";", encoding="cp1252", trailing_blank=3), keys
 
 
@@ -764,8 +1132,9 @@ def excel_serial(d: date) -> int:
     return (d - date(1899, 12, 30)).days
 
 
-def write_ucc(d: Dept, period: str, recs: list[Rec], rng, site_name: str
-              ) -> tuple[bytes, list[str]]:
+def write_ucc(
+    d: Dept, period: str, recs: list[Rec], rng, site_name: str
+) -> tuple[bytes, list[str]]:
     from openpyxl import Workbook
 
     serial = int(period[5:]) % 2 == 0  # even months: dates as Excel serial numbers
@@ -774,22 +1143,50 @@ def write_ucc(d: Dept, period: str, recs: list[Rec], rng, site_name: str
     ws.title = "Assaults"
     ws.append([f"Assault attendances - {site_name}"])
     ws.append([])
-    ws.append(["Ref", "Date seen", "Time seen", "Date of incident", "Time of incident",
-               "Where did it happen", "Type of place", "What with", "Age group", "Gender"])
+    ws.append(
+        [
+            "Ref",
+            "Date seen",
+            "Time seen",
+            "Date of incident",
+            "Time of incident",
+            "Where did it happen",
+            "Type of place",
+            "What with",
+            "Age group",
+            "Gender",
+        ]
+    )
     keys = []
     for r in recs:
         key = f"UCC/{period[2:4]}/{period[5:]}{r.key}"
         keys.append(key)
-        seen = excel_serial(r.arrival.date()) if serial else datetime.combine(r.arrival.date(),
-                                                                              datetime.min.time())
+        seen = (
+            excel_serial(r.arrival.date())
+            if serial
+            else datetime.combine(r.arrival.date(), datetime.min.time())
+        )
         inc = None
         if r.inc_date:
-            inc = excel_serial(r.inc_date) if serial else datetime.combine(r.inc_date,
-                                                                           datetime.min.time())
-        ws.append([key, seen, r.arrival.strftime("%H:%M"), inc, r.inc_time or "",
-                   r.place.text, UCC_PLACE[r.place.loctype], UCC_WHAT[r.weapon],
-                   r.age_band if r.age_band != "unknown" else "Not known",
-                   {"male": "Male", "female": "Female", "unknown": "Not known"}[r.sex]])
+            inc = (
+                excel_serial(r.inc_date)
+                if serial
+                else datetime.combine(r.inc_date, datetime.min.time())
+            )
+        ws.append(
+            [
+                key,
+                seen,
+                r.arrival.strftime("%H:%M"),
+                inc,
+                r.inc_time or "",
+                r.place.text,
+                UCC_PLACE[r.place.loctype],
+                UCC_WHAT[r.weapon],
+                r.age_band if r.age_band != "unknown" else "Not known",
+                {"male": "Male", "female": "Female", "unknown": "Not known"}[r.sex],
+            ]
+        )
         if not serial:
             ws.cell(ws.max_row, 2).number_format = "dd/mm/yyyy"
             if inc is not None:
@@ -812,9 +1209,12 @@ def _fix_zip_times(data: bytes) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             content = src.read(info.filename)
-            content = re.sub(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>",
-                             b'<dcterms:modified xsi:type="dcterms:W3CDTF">2025-01-01T00:00:00Z'
-                             b"</dcterms:modified>", content)
+            content = re.sub(
+                rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>",
+                b'<dcterms:modified xsi:type="dcterms:W3CDTF">2025-01-01T00:00:00Z'
+                b"</dcterms:modified>",
+                content,
+            )
             zi = zipfile.ZipInfo(info.filename, date_time=(2025, 1, 1, 0, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(zi, content)
@@ -822,8 +1222,17 @@ def _fix_zip_times(data: bytes) -> bytes:
 
 
 def write_mapping(d: Dept, period: str, recs: list[Rec], rng) -> tuple[bytes, list[str]]:
-    header = ["AttendNo", "SiteODS", "ArrivedAt", "InjuredAt", "Mechanism", "PlaceCategory",
-              "IncidentLocation", "AgeYrs", "Gender"]
+    header = [
+        "AttendNo",
+        "SiteODS",
+        "ArrivedAt",
+        "InjuredAt",
+        "Mechanism",
+        "PlaceCategory",
+        "IncidentLocation",
+        "AgeYrs",
+        "Gender",
+    ]
     rows, keys = [], []
     for r in recs:
         key = f"SG-{period[2:4]}{period[5:]}-{r.key}"
@@ -834,22 +1243,36 @@ def write_mapping(d: Dept, period: str, recs: list[Rec], rng) -> tuple[bytes, li
             inj = r.inc_date.strftime("%d-%b-%Y")
         else:
             inj = f"{r.inc_date.strftime('%d-%b-%Y')} {r.inc_time}"
-        rows.append([key, d.ods, r.arrival.strftime("%d-%b-%Y %H:%M"), inj, MAP_MECH[r.weapon],
-                     MAP_PLACE[r.place.loctype], r.place.text,
-                     "" if r.age is None else str(r.age),
-                     {"male": "M", "female": "F", "unknown": "U"}[r.sex]])
+        rows.append(
+            [
+                key,
+                d.ods,
+                r.arrival.strftime("%d-%b-%Y %H:%M"),
+                inj,
+                MAP_MECH[r.weapon],
+                MAP_PLACE[r.place.loctype],
+                r.place.text,
+                "" if r.age is None else str(r.age),
+                {"male": "M", "female": "F", "unknown": "U"}[r.sex],
+            ]
+        )
     return _csv_bytes(header, rows, sep="|"), keys
 
 
 # ---------------------------------------------------------------------------------------------
-def received_at(period: str, rng: np.random.Generator, late: bool = False,
-                day: int | None = None) -> datetime:
+def received_at(
+    period: str, rng: np.random.Generator, late: bool = False, day: int | None = None
+) -> datetime:
     y, m = map(int, period.split("-"))
     y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    dd = day if day is not None else (int(rng.integers(21, 29)) if late else
-                                      int(rng.integers(2, 10)))
-    return datetime(y, m, dd, int(rng.integers(8, 18)), int(rng.integers(0, 60)),
-                    int(rng.integers(0, 60)))
+    dd = (
+        day
+        if day is not None
+        else (int(rng.integers(21, 29)) if late else int(rng.integers(2, 10)))
+    )
+    return datetime(
+        y, m, dd, int(rng.integers(8, 18)), int(rng.integers(0, 60)), int(rng.integers(0, 60))
+    )
 
 
 def generate(src: Path, out: Path) -> dict[str, int]:
@@ -888,20 +1311,34 @@ def generate(src: Path, out: Path) -> dict[str, int]:
             if (d.ods, period) == BAD_DATES:
                 for r in recs[5::23][:6]:
                     r.fault = "bad_date"
-            versions = [("", allrecs, received_at(period, rng, late=(d.ods, period) == LATE),
-                         "")]
+            versions = [("", allrecs, received_at(period, rng, late=(d.ods, period) == LATE), "")]
             if (d.ods, period) == LATE:
                 versions[0] = ("", allrecs, versions[0][2], "late: received after the 20th")
             if (d.ods, period) == BAD_DATES:
-                versions[0] = ("", allrecs, versions[0][2],
-                               "bad dates: 6 rows with impossible Arrival_Date -> quarantined")
+                versions[0] = (
+                    "",
+                    allrecs,
+                    versions[0][2],
+                    "bad dates: 6 rows with impossible Arrival_Date -> quarantined",
+                )
             if (d.ods, period) == PII_FILE:
                 first = received_at(period, rng, day=3)
-                versions.insert(0, ("_pii", allrecs, first,
-                                    "PII columns (NHS_Number, Patient_Name, Date_Of_Birth, "
-                                    "Patient_Postcode): must be rejected whole"))
-                versions[1] = ("", allrecs, received_at(period, rng, day=8),
-                               "clean re-send after the PII rejection")
+                versions.insert(
+                    0,
+                    (
+                        "_pii",
+                        allrecs,
+                        first,
+                        "PII columns (NHS_Number, Patient_Name, Date_Of_Birth, "
+                        "Patient_Postcode): must be rejected whole",
+                    ),
+                )
+                versions[1] = (
+                    "",
+                    allrecs,
+                    received_at(period, rng, day=8),
+                    "clean re-send after the PII rejection",
+                )
             if (d.ods, period) == REUPLOAD:
                 v2 = [r for r in allrecs]
                 drop = {r.key for r in recs[3::31][:4]}
@@ -915,9 +1352,15 @@ def generate(src: Path, out: Path) -> dict[str, int]:
                     r.key = f"{8000 + j:04d}"
                 v2 = sorted(v2 + add, key=lambda r: (r.arrival, r.key))
                 versions[0] = ("", allrecs, received_at(period, rng, day=5), "")
-                versions.append(("_v2", v2, received_at(period, rng, day=17),
-                                 "re-upload: supersedes the first file (4 rows removed, "
-                                 "4 locations corrected, 3 rows added)"))
+                versions.append(
+                    (
+                        "_v2",
+                        v2,
+                        received_at(period, rng, day=17),
+                        "re-upload: supersedes the first file (4 rows removed, "
+                        "4 locations corrected, 3 rows added)",
+                    )
+                )
             for suffix, rs, rec_at, note in versions:
                 fname = f"{d.ods}_{period}{suffix}.{d.ext}"
                 pii = suffix == "_pii"
@@ -933,10 +1376,16 @@ def generate(src: Path, out: Path) -> dict[str, int]:
                     data, keys = write_mapping(d, period, rs, rng)
                 (ddir / fname).write_bytes(data)
                 rel = f"{d.ods}/{fname}"
-                manifest.append({"file": rel, "department": d.ods, "period": period,
-                                 "adapter": d.adapter,
-                                 "received_at": rec_at.isoformat(timespec="seconds"),
-                                 "note": note})
+                manifest.append(
+                    {
+                        "file": rel,
+                        "department": d.ods,
+                        "period": period,
+                        "adapter": d.adapter,
+                        "received_at": rec_at.isoformat(timespec="seconds"),
+                        "note": note,
+                    }
+                )
                 if pii:
                     continue  # rejected whole: its rows are not records
                 for r, key in zip(rs, keys, strict=True):
@@ -946,27 +1395,53 @@ def generate(src: Path, out: Path) -> dict[str, int]:
                     lat = lon = None
                     if p.e is not None:
                         lon, lat = TO_WGS.transform(p.e, p.n)
-                    truth.append({
-                        "file": rel, "department": d.ods, "period": period, "source_key": key,
-                        "text": p.text, "category": p.category, "source_name": p.source_name,
-                        "location_type": p.loctype, "weapon": r.weapon,
-                        "lat": "" if lat is None else f"{lat:.6f}",
-                        "lon": "" if lon is None else f"{lon:.6f}",
-                        "easting": "" if p.e is None else f"{p.e:.0f}",
-                        "northing": "" if p.n is None else f"{p.n:.0f}",
-                        "tol_m": "" if p.tol is None else str(p.tol),
-                        "fault": r.fault,
-                        "typo": "1" if p.typo else "",
-                    })
+                    truth.append(
+                        {
+                            "file": rel,
+                            "department": d.ods,
+                            "period": period,
+                            "source_key": key,
+                            "text": p.text,
+                            "category": p.category,
+                            "source_name": p.source_name,
+                            "location_type": p.loctype,
+                            "weapon": r.weapon,
+                            "lat": "" if lat is None else f"{lat:.6f}",
+                            "lon": "" if lon is None else f"{lon:.6f}",
+                            "easting": "" if p.e is None else f"{p.e:.0f}",
+                            "northing": "" if p.n is None else f"{p.n:.0f}",
+                            "tol_m": "" if p.tol is None else str(p.tol),
+                            "fault": r.fault,
+                            "typo": "1" if p.typo else "",
+                        }
+                    )
     manifest.sort(key=lambda m: (m["department"], m["period"], m["received_at"]))
     with (out / "manifest.csv").open("w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=["file", "department", "period", "adapter",
-                                           "received_at", "note"], lineterminator="\n")
+        w = csv.DictWriter(
+            fh,
+            fieldnames=["file", "department", "period", "adapter", "received_at", "note"],
+            lineterminator="\n",
+        )
         w.writeheader()
         w.writerows(manifest)
-    tcols = ["file", "department", "period", "source_key", "text", "category", "source_name",
-             "location_type", "weapon", "lat", "lon", "easting", "northing", "tol_m", "fault",
-             "typo"]
+    tcols = [
+        "file",
+        "department",
+        "period",
+        "source_key",
+        "text",
+        "category",
+        "source_name",
+        "location_type",
+        "weapon",
+        "lat",
+        "lon",
+        "easting",
+        "northing",
+        "tol_m",
+        "fault",
+        "typo",
+    ]
     with (out / "ground_truth.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=tcols, lineterminator="\n")
         w.writeheader()
@@ -978,11 +1453,19 @@ def generate(src: Path, out: Path) -> dict[str, int]:
         if not t["text"].strip() or t["text"] in seen:
             continue
         seen.add(t["text"])
-        dev.append({"text": t["text"], "lat": t["lat"], "lon": t["lon"], "tol_m": t["tol_m"],
-                    "expect": expect.get(t["category"], "located")})
+        dev.append(
+            {
+                "text": t["text"],
+                "lat": t["lat"],
+                "lon": t["lon"],
+                "tol_m": t["tol_m"],
+                "expect": expect.get(t["category"], "located"),
+            }
+        )
     with (out / "geocode_dev.csv").open("w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=["text", "lat", "lon", "tol_m", "expect"],
-                           lineterminator="\n")
+        w = csv.DictWriter(
+            fh, fieldnames=["text", "lat", "lon", "tol_m", "expect"], lineterminator="\n"
+        )
         w.writeheader()
         w.writerows(dev)
     return {"files": len(manifest), "records": len(truth), "dev": len(dev)}
@@ -999,8 +1482,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=HERE)
     args = ap.parse_args(argv)
     stats = generate(args.sources, args.out)
-    print(f"wrote {stats['files']} files, {stats['records']} ground-truth records, "
-          f"{stats['dev']} geocode_dev rows to {args.out}")
+    print(
+        f"wrote {stats['files']} files, {stats['records']} ground-truth records, "
+        f"{stats['dev']} geocode_dev rows to {args.out}"
+    )
     return 0
 
 

@@ -34,8 +34,16 @@ from shapely.geometry import Point
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "src" / "istvhub" / "data" / "departments.csv"
 COLUMNS = (
-    "ods_code", "name", "dept_type", "borough", "lat", "lon", "easting", "northing",
-    "sharing_since", "source",
+    "ods_code",
+    "name",
+    "dept_type",
+    "borough",
+    "lat",
+    "lon",
+    "easting",
+    "northing",
+    "sharing_since",
+    "source",
 )
 
 # (ods_code, dept_type, display name or None to take the source's, CQC name to match or None,
@@ -145,11 +153,20 @@ def build(src: Path) -> list[dict[str, str]]:
         hit = boroughs[boroughs.contains(Point(e, n))]
         if len(hit) != 1:
             raise SystemExit(f"{ods}: site not inside exactly one London borough")
-        rows.append({
-            "ods_code": ods, "name": name, "dept_type": dtype, "borough": hit.iloc[0]["name"],
-            "lat": f"{lat:.6f}", "lon": f"{lon:.6f}", "easting": f"{e:.0f}", "northing": f"{n:.0f}",
-            "sharing_since": since, "source": source,
-        })
+        rows.append(
+            {
+                "ods_code": ods,
+                "name": name,
+                "dept_type": dtype,
+                "borough": hit.iloc[0]["name"],
+                "lat": f"{lat:.6f}",
+                "lon": f"{lon:.6f}",
+                "easting": f"{e:.0f}",
+                "northing": f"{n:.0f}",
+                "sharing_since": since,
+                "source": source,
+            }
+        )
     return rows
 
 

@@ -23,8 +23,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(home: Path, db_url: str, log_path: Path, *, workers: int = 1,
-                   wait_s: float = 60.0) -> Iterator[str]:
+def running_server(
+    home: Path, db_url: str, log_path: Path, *, workers: int = 1, wait_s: float = 60.0
+) -> Iterator[str]:
     """Start the service on 127.0.0.1 (loopback only), yield its base URL, stop it after."""
     port = free_port()
     env = {**os.environ, "ISTVHUB_HOME": str(home), "ISTVHUB_DB": db_url}
@@ -43,8 +44,9 @@ def running_server(home: Path, db_url: str, log_path: Path, *, workers: int = 1,
                 except httpx.HTTPError:
                     pass
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("server did not start: "
-                                       + log_path.read_text(errors="replace")[-2000:])
+                    raise RuntimeError(
+                        "server did not start: " + log_path.read_text(errors="replace")[-2000:]
+                    )
                 time.sleep(0.1)
             yield base
         finally:

@@ -95,6 +95,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 # --------------------------------------------------------------------------- gazetteer (issue 3)
 
+
 def _gazetteer_cache_key(src: Path) -> str:
     """Hash of the source manifest (path, size, mtime), istvhub version, BUILD_SCHEMA and the
     gazetteer code + tables, so any change that alters the output rebuilds the cache."""
@@ -199,8 +200,10 @@ def log_leaks(lines: list[str]) -> list[str]:
         low = line.lower()
         if _TOKEN_RE.search(line):
             out.append(f"line {i}: API token")
-        if any(is_valid_nhs_number(m.group(1) + m.group(2) + m.group(3))
-               for m in _NHS_RE.finditer(line)):
+        if any(
+            is_valid_nhs_number(m.group(1) + m.group(2) + m.group(3))
+            for m in _NHS_RE.finditer(line)
+        ):
             out.append(f"line {i}: NHS-number-like token")
         if any(t in low for t in _SAMPLE_TEXTS):
             out.append(f"line {i}: sample location text")
@@ -232,8 +235,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if leaks and session.exitstatus == 0:
         import sys
 
-        print(f"\nlog capture: {len(leaks)} leaking log lines: {'; '.join(leaks[:5])}",
-              file=sys.stderr)
+        print(
+            f"\nlog capture: {len(leaks)} leaking log lines: {'; '.join(leaks[:5])}",
+            file=sys.stderr,
+        )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

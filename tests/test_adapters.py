@@ -31,8 +31,14 @@ def _adapt(path: Path, data: bytes | None = None, **kw):
 def _valid_records(df: pd.DataFrame) -> None:
     """Every output row satisfies the canonical pydantic contract."""
     for row in df.drop(columns=["source_row"]).to_dict("records"):
-        clean = {k: (None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)
-                              or v is pd.NaT) else v) for k, v in row.items()}
+        clean = {
+            k: (
+                None
+                if (v is None or v is pd.NA or (isinstance(v, float) and v != v) or v is pd.NaT)
+                else v
+            )
+            for k, v in row.items()
+        }
         if clean["incident_time"] is not None:
             clean["incident_time"] = time.fromisoformat(clean["incident_time"])
         clean["arrival_at"] = pd.Timestamp(clean["arrival_at"]).to_pydatetime()
@@ -123,7 +129,10 @@ def test_unseen_layout_maps_by_synonyms():
     r = a.records.set_index("source_row")
     assert r.loc[1, "arrival_at"] == pd.Timestamp("2025-07-03 16:05")
     assert (r.loc[1, "weapon"], r.loc[1, "location_type"], r.loc[1, "age_band"]) == (
-        "sharp", "street", "25-34")
+        "sharp",
+        "street",
+        "25-34",
+    )
     assert (r.loc[2, "weapon"], r.loc[2, "location_type"]) == ("body_part", "licensed_premises")
     assert pd.isna(r.loc[2, "incident_time"])
     assert (r.loc[3, "weapon"], r.loc[3, "location_type"]) == ("unknown", "unknown")
@@ -142,9 +151,13 @@ def _respell(header: str, style: int) -> str:
 
 
 @pytest.mark.parametrize("style", [0, 1, 2, 3])
-@pytest.mark.parametrize("fixture, expected", [
-    ("RJ122_mds_2025-03.csv", "istv_mds"), ("RJZ01_ecds_2025-04.csv", "ecds"),
-])
+@pytest.mark.parametrize(
+    "fixture, expected",
+    [
+        ("RJ122_mds_2025-03.csv", "istv_mds"),
+        ("RJZ01_ecds_2025-04.csv", "ecds"),
+    ],
+)
 def test_detection_survives_respelled_headers(fixture, expected, style):
     text = (FIX / fixture).read_bytes().decode("utf-8-sig")
     first, rest = text.split("\r\n", 1)
@@ -174,7 +187,7 @@ def test_every_sample_feed_layout_detected():
 def test_mapping_toml_by_path(tmp_path):
     """A new department onboarded with a TOML file alone (no code)."""
     toml = tmp_path / "acme.toml"
-    toml.write_text('''
+    toml.write_text("""
 kind = "mapping"
 name = "acme"
 signature = ["Ref No", "Seen", "Hurt", "Where"]
@@ -191,10 +204,12 @@ date = ["%d.%m.%Y %H.%M"]
 [code_maps.weapon_code]
 K = "sharp"
 F = "body_part"
-''')
-    csv_text = ("Ref No\tSeen\tHurt\tWhere\tHow\n"
-                "1\t02.08.2025 01.15\t01.08.2025 23.50\tleicester sq\tK\n"
-                "2\t03.08.2025 12.00\t\thome\tF\n")
+""")
+    csv_text = (
+        "Ref No\tSeen\tHurt\tWhere\tHow\n"
+        "1\t02.08.2025 01.15\t01.08.2025 23.50\tleicester sq\tK\n"
+        "2\t03.08.2025 12.00\t\thome\tF\n"
+    )
     path = tmp_path / "acme_aug.tsv"
     layout = get_layout(f"mapping:{toml}")
     table = read_table(csv_text.encode(), path.name, vocabulary(layout))
@@ -214,16 +229,21 @@ def test_builtin_layouts_are_data():
 
 
 def test_trailing_blank_rows_and_bom_ignored():
-    data = b"\xef\xbb\xbf" + (FIX / "RJ122_mds_2025-03.csv").read_bytes().lstrip(
-        b"\xef\xbb\xbf") + b"\r\n,,,,,,,,,,,,,,\r\n\r\n"
+    data = (
+        b"\xef\xbb\xbf"
+        + (FIX / "RJ122_mds_2025-03.csv").read_bytes().lstrip(b"\xef\xbb\xbf")
+        + b"\r\n,,,,,,,,,,,,,,\r\n\r\n"
+    )
     table = read_table(data, "x.csv", vocabulary())
     assert table.headers[0] == "Site_Code_of_Treatment"
     assert len(table.frame) == 4
 
 
 def test_semicolon_sniffed_with_commas_in_text():
-    text = ("AttendanceRef;AttendanceDate;AttendanceTime;AssaultLocDesc;AssaultMethod\n"
-            "R1;01/02/2025;10:00;o/s shop, high st, sw8;KN\n")
+    text = (
+        "AttendanceRef;AttendanceDate;AttendanceTime;AssaultLocDesc;AssaultMethod\n"
+        "R1;01/02/2025;10:00;o/s shop, high st, sw8;KN\n"
+    )
     table = read_table(text.encode("cp1252"), "p.csv", vocabulary())
     assert table.delimiter == ";"
     assert table.frame.iloc[0]["AssaultLocDesc"] == "o/s shop, high st, sw8"
@@ -232,17 +252,21 @@ def test_semicolon_sniffed_with_commas_in_text():
 
 def test_unseen_pipe_layout_with_datetime_columns():
     """Like the St George's export but renamed: found by synonyms alone (generic layout)."""
-    text = ("Attendance No|Site|Arrived|Injured|Mech|Place|Location|Age|Sex\n"
-            "X1|RJ701|01-Jan-2025 00:26|31-Dec-2024 21:47|KNIFE|STREET|lisle cl|21|M\n"
-            "X2|RJ701|02-Jan-2025 14:00||PUNCH/KICK|PUB/CLUB|o/s the swan|33|F\n")
+    text = (
+        "Attendance No|Site|Arrived|Injured|Mech|Place|Location|Age|Sex\n"
+        "X1|RJ701|01-Jan-2025 00:26|31-Dec-2024 21:47|KNIFE|STREET|lisle cl|21|M\n"
+        "X2|RJ701|02-Jan-2025 14:00||PUNCH/KICK|PUB/CLUB|o/s the swan|33|F\n"
+    )
     table = read_table(text.encode(), "export.txt", vocabulary())
     layout, _ = detect_layout(table.headers)
     a = adapt(table, layout, file="export.txt")
     r = a.records.set_index("source_row")
     assert (a.department, a.period) == ("RJ701", "2025-01")
     assert r.loc[1, "arrival_at"] == pd.Timestamp("2025-01-01 00:26")
-    assert (r.loc[1, "incident_date"], r.loc[1, "incident_time"]) == (date(2024, 12, 31),
-                                                                      "21:47:00")
+    assert (r.loc[1, "incident_date"], r.loc[1, "incident_time"]) == (
+        date(2024, 12, 31),
+        "21:47:00",
+    )
     assert list(r["weapon"]) == ["sharp", "body_part"]
     assert list(r["location_type"]) == ["street", "licensed_premises"]
     assert list(r["age_band"]) == ["18-24", "25-34"]
@@ -250,19 +274,27 @@ def test_unseen_pipe_layout_with_datetime_columns():
 
 def test_day_month_order_inferred_from_column():
     """A US-ordered column in a day-first layout: the order that parses the column wins."""
-    text = ("AttendanceRef;AttendanceDate;AttendanceTime;AssaultLocDesc\n"
-            "R1;03/14/2025;10:00;high st\nR2;03/02/2025;11:00;market\n")
+    text = (
+        "AttendanceRef;AttendanceDate;AttendanceTime;AssaultLocDesc\n"
+        "R1;03/14/2025;10:00;high st\nR2;03/02/2025;11:00;market\n"
+    )
     table = read_table(text.encode(), "p.csv", vocabulary())
     a = adapt(table, get_layout("legacy_pas"), file="p.csv", department="RQXM1")
     assert list(a.records["arrival_at"].dt.date) == [date(2025, 3, 14), date(2025, 3, 2)]
 
 
 def test_department_name_in_site_column():
-    text = ("Site,Arrival Date,Arrival Time,Location\n"
-            "St Thomas' Hospital,2025-05-01,10:00,waterloo stn\n")
+    text = (
+        "Site,Arrival Date,Arrival Time,Location\n"
+        "St Thomas' Hospital,2025-05-01,10:00,waterloo stn\n"
+    )
     table = read_table(text.encode(), "x.csv", vocabulary())
-    a = adapt(table, detect_layout(table.headers)[0], file="x.csv",
-              aliases={"st thomas hospital": "RJ122"})
+    a = adapt(
+        table,
+        detect_layout(table.headers)[0],
+        file="x.csv",
+        aliases={"st thomas hospital": "RJ122"},
+    )
     assert a.department == "RJ122"
 
 
@@ -295,12 +327,14 @@ def test_row_with_unquoted_separator_is_quarantined_not_fatal(bad_first):
 
 
 def test_location_type_from_description():
-    text = ("EC_Ident,Site_Code_of_Treatment,Der_EC_Arrival_Date_Time,EC_Injury_Intent_SNOMED_CT,"
-            "EC_Place_Of_Injury_SNOMED_CT,Assault_Location_Description\n"
-            "1,RJZ01,2025-04-01 10:00:00,52684005,74964007,bus stop o/s kfc\n"
-            "2,RJZ01,2025-04-01 11:00:00,52684005,74964007,in custody\n"
-            "3,RJZ01,2025-04-01 12:00:00,52684005,,pt's flat\n"
-            "4,RJZ01,2025-04-01 13:00:00,52684005,261665006,home\n")
+    text = (
+        "EC_Ident,Site_Code_of_Treatment,Der_EC_Arrival_Date_Time,EC_Injury_Intent_SNOMED_CT,"
+        "EC_Place_Of_Injury_SNOMED_CT,Assault_Location_Description\n"
+        "1,RJZ01,2025-04-01 10:00:00,52684005,74964007,bus stop o/s kfc\n"
+        "2,RJZ01,2025-04-01 11:00:00,52684005,74964007,in custody\n"
+        "3,RJZ01,2025-04-01 12:00:00,52684005,,pt's flat\n"
+        "4,RJZ01,2025-04-01 13:00:00,52684005,261665006,home\n"
+    )
     table = read_table(text.encode(), "e.csv", vocabulary())
     a = adapt(table, get_layout("ecds"), file="e.csv")
     # generic "other" refined by the text; blank code derived; explicit "unknown" kept
@@ -308,11 +342,13 @@ def test_location_type_from_description():
 
 
 def test_unlisted_intent_code_kept_when_assault_location_recorded():
-    text = ("EC_Ident,Site_Code_of_Treatment,Der_EC_Arrival_Date_Time,EC_Injury_Intent_SNOMED_CT,"
-            "Assault_Location_Description\n"
-            "1,RJZ01,2025-04-01 10:00:00,999999999,o/s kfc brixton rd\n"
-            "2,RJZ01,2025-04-01 11:00:00,999999999,\n"
-            "3,RJZ01,2025-04-01 12:00:00,418019003,\n")
+    text = (
+        "EC_Ident,Site_Code_of_Treatment,Der_EC_Arrival_Date_Time,EC_Injury_Intent_SNOMED_CT,"
+        "Assault_Location_Description\n"
+        "1,RJZ01,2025-04-01 10:00:00,999999999,o/s kfc brixton rd\n"
+        "2,RJZ01,2025-04-01 11:00:00,999999999,\n"
+        "3,RJZ01,2025-04-01 12:00:00,418019003,\n"
+    )
     table = read_table(text.encode(), "e.csv", vocabulary())
     a = adapt(table, get_layout("ecds"), file="e.csv")
     assert a.records["source_row"].tolist() == [1] and a.rows_skipped == 2

@@ -27,14 +27,17 @@ from istvhub.hotblocks.disclosure import get_rule
 from istvhub.hotblocks.sample import blocks_from_osm_edges, westminster_lsoas
 
 FIX = Path(__file__).parent / "fixtures" / "police" / "2024-06-metropolitan-street.csv"
-SAMPLES = sorted((Path(__file__).resolve().parents[2] / "shared" / "police-uk-sample")
-                 .glob("*.json"))
+SAMPLES = sorted(
+    (Path(__file__).resolve().parents[2] / "shared" / "police-uk-sample").glob("*.json")
+)
 NHS = get_rule("nhs_hes")
 #: The police snap points of the fixture (lon, lat) and the ED attendances put on each.
-POINTS = {"Frith Street": ((-0.132031, 51.514411), 20),
-          "Greek Street": ((-0.130736, 51.513862), 12),
-          "Dean Street": ((-0.133685, 51.515460), 3),
-          "Old Compton Street": ((-0.132552, 51.512692), 0)}
+POINTS = {
+    "Frith Street": ((-0.132031, 51.514411), 20),
+    "Greek Street": ((-0.130736, 51.513862), 12),
+    "Dean Street": ((-0.133685, 51.515460), 3),
+    "Old Compton Street": ((-0.132552, 51.512692), 0),
+}
 FREE_TEXT = "o/s the fixture bar nr soho sq"
 JUNE = Filters(period_from="2024-06", period_to="2024-06")
 
@@ -59,25 +62,42 @@ def ed_records(period: str = "2024-06") -> pd.DataFrame:
     for street, ((lon, lat), n) in POINTS.items():
         x, y = to_bng(np.array([lon]), np.array([lat]))
         for i in range(n):
-            rows.append({
-                "department": "RJ122", "period": period,
-                "arrival_at": pd.Timestamp(f"{period}-1{i % 9} 23:10"),
-                "incident_date": None, "incident_time": None,
-                "weapon": "sharp" if i % 3 == 0 else "body_part", "location_type": "street",
-                "geo_status": "located", "match_type": "junction", "lat": lat, "lon": lon,
-                "easting": float(x[0]), "northing": float(y[0]), "precision_m": 10.0,
-                "matched_name": street, "lsoa_code": None, "borough": "Westminster"})
+            rows.append(
+                {
+                    "department": "RJ122",
+                    "period": period,
+                    "arrival_at": pd.Timestamp(f"{period}-1{i % 9} 23:10"),
+                    "incident_date": None,
+                    "incident_time": None,
+                    "weapon": "sharp" if i % 3 == 0 else "body_part",
+                    "location_type": "street",
+                    "geo_status": "located",
+                    "match_type": "junction",
+                    "lat": lat,
+                    "lon": lon,
+                    "easting": float(x[0]),
+                    "northing": float(y[0]),
+                    "precision_m": 10.0,
+                    "matched_name": street,
+                    "lsoa_code": None,
+                    "borough": "Westminster",
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def by_street(table: pd.DataFrame) -> pd.DataFrame:
     """Rows keyed by the fixture street their block carries (a block name can be "A / B")."""
-    key = table["name"].astype(str).map(
-        lambda n: next((s for s in POINTS if n.split(" / ")[0] == s), n))
+    key = (
+        table["name"]
+        .astype(str)
+        .map(lambda n: next((s for s in POINTS if n.split(" / ")[0] == s), n))
+    )
     return table.set_index(key)
 
 
 # ------------------------------------------------------------------------------ readers
+
 
 def test_csv_reader_keeps_violence_only_each_row_once():
     df = read_police_csv(FIX)
@@ -126,15 +146,28 @@ def test_rejections_name_file_and_field(tmp_path):
 
 # ----------------------------------------------------------------------- comparison core
 
+
 def test_block_comparison_by_hand(index, lsoas, boroughs):
-    c = compare(ed_records(), read_police([FIX]), index, JUNE, NHS, unit="blocks",
-                lsoas=lsoas, boroughs=boroughs)
+    c = compare(
+        ed_records(),
+        read_police([FIX]),
+        index,
+        JUNE,
+        NHS,
+        unit="blocks",
+        lsoas=lsoas,
+        boroughs=boroughs,
+    )
     t = by_street(c.table)
     assert set(t.index) == set(POINTS) and len(t) == 4
     # Frith: ED 20 -> 20; police 4 -> *; excess 16 -> 15, ranked first
     f = t.loc["Frith Street"]
-    assert (f["ed_count"], f["police_suppressed"], f["ed_excess"], f["excess_rank"]) == \
-        (20, True, 15, 1)
+    assert (f["ed_count"], f["police_suppressed"], f["ed_excess"], f["excess_rank"]) == (
+        20,
+        True,
+        15,
+        1,
+    )
     assert pd.isna(f["police_count"])
     # Dean: ED 3 -> suppressed, so its excess (3 - 9) is never published
     d = t.loc["Dean Street"]
@@ -150,21 +183,20 @@ def test_block_comparison_by_hand(index, lsoas, boroughs):
     assert pd.isna(o["excess_rank"])
     kv = dict(zip(c.summary["key"], c.summary["value"], strict=True))
     assert kv["police_violent_crimes_read"] == "38"
-    assert kv["police_in_filter"] == "36"      # May's 2 are outside the period
-    assert kv["police_in_units"] == "35"       # the one without a location is in no unit
+    assert kv["police_in_filter"] == "36"  # May's 2 are outside the period
+    assert kv["police_in_units"] == "35"  # the one without a location is in no unit
     assert kv["ed_in_units"] == "35"
     assert "anonymised" in kv["police_points"]
 
 
 def test_lsoa_and_hex_comparison(index, lsoas, boroughs):
     pol = read_police([FIX])
-    c = compare(ed_records(), pol, index, JUNE, NHS, unit="lsoas", lsoas=lsoas,
-                boroughs=boroughs)
+    c = compare(ed_records(), pol, index, JUNE, NHS, unit="lsoas", lsoas=lsoas, boroughs=boroughs)
     assert c.table[["lsoa_code", "ed_count", "police_count", "ed_excess"]].values.tolist() == [
-        ["E01004763", 35, 35, 0]]
+        ["E01004763", 35, 35, 0]
+    ]
     assert c.table["lsoa_name"].tolist() == ["Westminster 013B"]
-    c = compare(ed_records(), pol, index, JUNE, NHS, unit="hexes", lsoas=lsoas,
-                boroughs=boroughs)
+    c = compare(ed_records(), pol, index, JUNE, NHS, unit="hexes", lsoas=lsoas, boroughs=boroughs)
     cells = {h3.latlng_to_cell(lat, lon, 9) for (lon, lat), _ in POINTS.values()}
     assert set(c.table["hex_id"]) == cells
     assert c.table.geometry.notna().all()
@@ -174,18 +206,35 @@ def test_lsoa_and_hex_comparison(index, lsoas, boroughs):
 def test_real_api_points_in_hexes_and_borough_scope(index, lsoas, boroughs):
     pol = read_police(SAMPLES)
     aug = Filters(period_from="2014-08", period_to="2014-08")
-    c = compare(ed_records("2014-08").iloc[:0], pol, index, aug, NHS, unit="hexes",
-                lsoas=lsoas, boroughs=boroughs)
-    want = {h3.latlng_to_cell(float(la), float(lo), 9) for lo, la in zip(pol["lon"], pol["lat"],
-                                                                        strict=True)}
+    c = compare(
+        ed_records("2014-08").iloc[:0],
+        pol,
+        index,
+        aug,
+        NHS,
+        unit="hexes",
+        lsoas=lsoas,
+        boroughs=boroughs,
+    )
+    want = {
+        h3.latlng_to_cell(float(la), float(lo), 9)
+        for lo, la in zip(pol["lon"], pol["lat"], strict=True)
+    }
     assert set(c.table["hex_id"]) == want
     assert (c.table["ed_count"] == 0).all()
     kv = dict(zip(c.summary["key"], c.summary["value"], strict=True))
     assert kv["police_in_units"] == str(len(pol))
     # Poplar and Canary Wharf are in Tower Hamlets: none of it in a Westminster comparison
-    w = compare(ed_records("2014-08").iloc[:0], pol, index,
-                Filters(period_from="2014-08", period_to="2014-08", boroughs=("Westminster",)),
-                NHS, unit="hexes", lsoas=lsoas, boroughs=boroughs)
+    w = compare(
+        ed_records("2014-08").iloc[:0],
+        pol,
+        index,
+        Filters(period_from="2014-08", period_to="2014-08", boroughs=("Westminster",)),
+        NHS,
+        unit="hexes",
+        lsoas=lsoas,
+        boroughs=boroughs,
+    )
     assert len(w.table) == 0
     assert dict(zip(w.summary["key"], w.summary["value"], strict=True))["police_in_filter"] == "0"
 
@@ -207,6 +256,7 @@ def test_excess_never_published_where_ed_is_suppressed(pairs):
 
 # ----------------------------------------------------------------------------- outputs, CLI
 
+
 def _store_ed(url: str) -> None:
     from istvhub.records import make_record_id
     from istvhub.store import open_store
@@ -223,9 +273,14 @@ def _store_ed(url: str) -> None:
     df["reason"] = "fixture"
     store = open_store(url)
     try:
-        store.store_submission(department="RJ122", period="2024-06",
-                               file_sha256=hashlib.sha256(b"cmp").hexdigest(),
-                               source_filename="cmp.csv", adapter="test", records=df)
+        store.store_submission(
+            department="RJ122",
+            period="2024-06",
+            file_sha256=hashlib.sha256(b"cmp").hexdigest(),
+            source_filename="cmp.csv",
+            adapter="test",
+            records=df,
+        )
     finally:
         store.dispose()
 
@@ -236,8 +291,7 @@ def test_cli_compare_all_formats(db_url, home, sources_dir, tmp_path):
 
     write_mini_gazetteer(sources_dir, home)
     _store_ed(db_url)
-    base = ["compare", "--police", str(FIX), "--from", "2024-06", "--to", "2024-06",
-            "--db", db_url]
+    base = ["compare", "--police", str(FIX), "--from", "2024-06", "--to", "2024-06", "--db", db_url]
     for fmt in ("csv", "html", "gpkg"):
         out = tmp_path / f"cmp.{fmt}"
         res = CliRunner().invoke(app, [*base, "--format", fmt, "--output", str(out)])
@@ -254,14 +308,14 @@ def test_cli_compare_all_formats(db_url, home, sources_dir, tmp_path):
     assert pyogrio.list_layers(tmp_path / "cmp.gpkg")[:, 0].tolist() == ["comparison", "summary"]
     g = pyogrio.read_dataframe(tmp_path / "cmp.gpkg", layer="comparison")
     assert len(g) == 4 and g.crs.to_epsg() == 27700
-    bad = CliRunner().invoke(app, [*base, "--format", "csv", "--output", str(tmp_path / "x"),
-                                   "--unit", "wards"])
+    bad = CliRunner().invoke(
+        app, [*base, "--format", "csv", "--output", str(tmp_path / "x"), "--unit", "wards"]
+    )
     assert bad.exit_code != 0
 
 
 def test_report_marks_suppressed_and_ranks(index, lsoas, boroughs, tmp_path):
-    c = compare(ed_records(), read_police([FIX]), index, JUNE, NHS, lsoas=lsoas,
-                boroughs=boroughs)
+    c = compare(ed_records(), read_police([FIX]), index, JUNE, NHS, lsoas=lsoas, boroughs=boroughs)
     page = render_html(c)
     assert page.index("Frith Street") < page.index("Summary")
     assert "<td>*</td>" in page
@@ -269,23 +323,51 @@ def test_report_marks_suppressed_and_ranks(index, lsoas, boroughs, tmp_path):
     assert files == [tmp_path / "r.html"]
 
 
-TYPES = ("Violence and sexual offences", "Anti-social behaviour", "Burglary", "Public order",
-         "Violent crime", "Robbery")
+TYPES = (
+    "Violence and sexual offences",
+    "Anti-social behaviour",
+    "Burglary",
+    "Public order",
+    "Violent crime",
+    "Robbery",
+)
 
 
-@given(st.lists(st.tuples(st.sampled_from(TYPES), st.integers(0, 5),
-                          st.text("abcdefghij klmnop'-", min_size=1, max_size=20)),
-                min_size=0, max_size=40))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(TYPES),
+            st.integers(0, 5),
+            st.text("abcdefghij klmnop'-", min_size=1, max_size=20),
+        ),
+        min_size=0,
+        max_size=40,
+    )
+)
 def test_csv_reader_counts_every_violent_row(rows):
     import tempfile
 
-    hdr = ",".join(H for H in ("Crime ID", "Month", "Reported by", "Falls within", "Longitude",
-                               "Latitude", "Location", "LSOA code", "LSOA name", "Crime type",
-                               "Last outcome category", "Context"))
+    hdr = ",".join(
+        H
+        for H in (
+            "Crime ID",
+            "Month",
+            "Reported by",
+            "Falls within",
+            "Longitude",
+            "Latitude",
+            "Location",
+            "LSOA code",
+            "LSOA name",
+            "Crime type",
+            "Last outcome category",
+            "Context",
+        )
+    )
     lines = [hdr]
     for ctype, cid, street in rows:
         ident = "" if ctype == "Anti-social behaviour" else f"id{cid}"
-        lines.append(f"{ident},2024-06,Met,Met,-0.13,51.51,\"On or near {street}\",,,{ctype},,")
+        lines.append(f'{ident},2024-06,Met,Met,-0.13,51.51,"On or near {street}",,,{ctype},,')
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / "s.csv"
         p.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -293,6 +375,7 @@ def test_csv_reader_counts_every_violent_row(rows):
     violent = [r for r in rows if r[0] in ("Violence and sexual offences", "Violent crime")]
     assert len(df) == len(violent)
     assert df["crime_key"].is_unique
-    want = sorted(s.strip() for _, _, s in violent
-                  if s.strip() and s.strip().lower() != "no location")
+    want = sorted(
+        s.strip() for _, _, s in violent if s.strip() and s.strip().lower() != "no location"
+    )
     assert sorted(df["street"].dropna().tolist()) == want

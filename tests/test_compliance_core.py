@@ -51,14 +51,17 @@ def test_summer_deadline_is_british_summer_time():
     assert not on_time("2025-07-20 23:30:00", "2025-06")
 
 
-@pytest.mark.parametrize(("period", "day", "expected"), [
-    ("2025-01", 31, (2025, 2, 28)),   # February clamps
-    ("2024-01", 31, (2024, 2, 29)),   # leap February
-    ("2025-03", 31, (2025, 4, 30)),   # 30-day month
-    ("2025-11", 31, (2025, 12, 31)),
-    ("2025-12", 31, (2026, 1, 31)),   # across the year end
-    ("2025-12", 1, (2026, 1, 1)),
-])
+@pytest.mark.parametrize(
+    ("period", "day", "expected"),
+    [
+        ("2025-01", 31, (2025, 2, 28)),  # February clamps
+        ("2024-01", 31, (2024, 2, 29)),  # leap February
+        ("2025-03", 31, (2025, 4, 30)),  # 30-day month
+        ("2025-11", 31, (2025, 12, 31)),
+        ("2025-12", 31, (2026, 1, 31)),  # across the year end
+        ("2025-12", 1, (2026, 1, 1)),
+    ],
+)
 def test_due_day_clamps_to_month_length(period, day, expected):
     d = due_at(period, day)
     assert (d.year, d.month, d.day) == expected
@@ -96,36 +99,67 @@ def test_bad_period_is_rejected_naming_the_field(bad):
 
 def _deps(**since):
     codes = ["AAA01", "BBB01", "CCC01"]
-    return pd.DataFrame({
-        "ods_code": codes, "name": ["Alpha", "Beta", "Gamma"], "dept_type": ["01"] * 3,
-        "borough": ["Camden", "Brent", "Sutton"],
-        "sharing_since": [since.get(c) for c in codes],
-    })
+    return pd.DataFrame(
+        {
+            "ods_code": codes,
+            "name": ["Alpha", "Beta", "Gamma"],
+            "dept_type": ["01"] * 3,
+            "borough": ["Camden", "Brent", "Sutton"],
+            "sharing_since": [since.get(c) for c in codes],
+        }
+    )
 
 
 def _sub(dep, period, version=1, *, late_days=0, status="current", quarantined=0):
     due = due_at(period)
     rec = (due - timedelta(days=5)) if late_days == 0 else due + timedelta(days=late_days)
-    return dict(department=dep, period=period, version=version, status=status,
-                received_at=rec.astimezone(UTC), rows_total=10, rows_accepted=10 - quarantined,
-                rows_quarantined=quarantined, rows_skipped=0)
+    return dict(
+        department=dep,
+        period=period,
+        version=version,
+        status=status,
+        received_at=rec.astimezone(UTC),
+        rows_total=10,
+        rows_accepted=10 - quarantined,
+        rows_quarantined=quarantined,
+        rows_skipped=0,
+    )
 
 
 def _stats(dep, period, n=10, *, text=None, geocoded=None, located=None, home=0):
     text = n if text is None else text
-    d = dict(department=dep, period=period, records=n, n_incident_date=n, n_incident_time=n,
-             n_location_text=text, n_location_type=n, n_weapon=n,
-             n_geocoded=n if geocoded is None else geocoded,
-             n_located=(n - home) if located is None else located, n_home=home, n_unknown=0,
-             n_unmatched=0, n_outside_area=0, n_ambiguous=0)
+    d = dict(
+        department=dep,
+        period=period,
+        records=n,
+        n_incident_date=n,
+        n_incident_time=n,
+        n_location_text=text,
+        n_location_type=n,
+        n_weapon=n,
+        n_geocoded=n if geocoded is None else geocoded,
+        n_located=(n - home) if located is None else located,
+        n_home=home,
+        n_unknown=0,
+        n_unmatched=0,
+        n_outside_area=0,
+        n_ambiguous=0,
+    )
     if geocoded == 0:
         d.update(n_located=0, n_home=0)
     return d
 
 
 def _grid(subs, stats, start="2025-01", end="2025-12", deps=None, rules=Rules(), now=NOW):
-    return build_grid(deps if deps is not None else _deps(), pd.DataFrame(subs),
-                      pd.DataFrame(stats), start, end, rules=rules, now=now)
+    return build_grid(
+        deps if deps is not None else _deps(),
+        pd.DataFrame(subs),
+        pd.DataFrame(stats),
+        start,
+        end,
+        rules=rules,
+        now=now,
+    )
 
 
 def _cell(grid, dep, period):
@@ -189,7 +223,7 @@ def test_reupload_counts_versions_and_keeps_first_arrival():
 def test_thresholds_one_below_amber_two_below_red():
     subs = [_sub("AAA01", p) for p in ("2025-01", "2025-02", "2025-03")]
     stats = [
-        _stats("AAA01", "2025-01", 100, text=85),                   # text below 90%
+        _stats("AAA01", "2025-01", 100, text=85),  # text below 90%
         _stats("AAA01", "2025-02", 100, text=85, located=50, home=0),  # text and located
         _stats("AAA01", "2025-03", 100, text=95, located=30, home=50),  # 30/50 non-home = 60%
     ]
@@ -261,8 +295,15 @@ def test_consistency_ten_of_last_twelve(n_missing, consistent):
     got = months[n_missing:]
     subs = [_sub("AAA01", p) for p in got]
     stats = [_stats("AAA01", p) for p in got]
-    rep = compliance_report(_deps(), pd.DataFrame(subs), pd.DataFrame(stats),
-                            start="2025-01", end="2025-12", only=["aaa01"], now=NOW)
+    rep = compliance_report(
+        _deps(),
+        pd.DataFrame(subs),
+        pd.DataFrame(stats),
+        start="2025-01",
+        end="2025-12",
+        only=["aaa01"],
+        now=NOW,
+    )
     d = rep.departments.set_index("department").loc["AAA01"]
     assert d["ok_months"] == 12 - n_missing
     assert bool(d["consistent"]) is consistent
@@ -284,8 +325,9 @@ def test_report_range_and_department_filter_validation():
     with pytest.raises(ComplianceError, match="'department'"):
         compliance_report(_deps(), pd.DataFrame(), pd.DataFrame(), only=["ZZZ99"], now=NOW)
     with pytest.raises(ComplianceError, match="'to'"):
-        compliance_report(_deps(), pd.DataFrame(), pd.DataFrame(), start="2025-05",
-                          end="2025-01", now=NOW)
+        compliance_report(
+            _deps(), pd.DataFrame(), pd.DataFrame(), start="2025-05", end="2025-01", now=NOW
+        )
     rep = compliance_report(_deps(), pd.DataFrame(), pd.DataFrame(), now=NOW)
     assert (rep.start, rep.end) == ("2026-01", "2026-12")  # nothing received: last 12 months
 
@@ -295,8 +337,15 @@ def test_drop_median_uses_months_before_the_report_start():
     n = [100] * 11 + [30]
     subs = [_sub("AAA01", p) for p in months]
     stats = [_stats("AAA01", p, k) for p, k in zip(months, n, strict=True)]
-    rep = compliance_report(_deps(), pd.DataFrame(subs), pd.DataFrame(stats), start="2025-12",
-                            end="2025-12", only=["AAA01"], now=NOW)
+    rep = compliance_report(
+        _deps(),
+        pd.DataFrame(subs),
+        pd.DataFrame(stats),
+        start="2025-12",
+        end="2025-12",
+        only=["AAA01"],
+        now=NOW,
+    )
     assert len(rep.cells) == 1
     assert bool(rep.cells.iloc[0]["drop_flag"])
     assert rep.departments.iloc[0]["ok_months"] == 12  # the window still spans 12 months
@@ -306,16 +355,18 @@ def test_drop_median_uses_months_before_the_report_start():
 
 
 def test_summarise_records_counts_each_field():
-    recs = pd.DataFrame({
-        "department": ["AAA01"] * 4 + ["BBB01"],
-        "period": ["2025-01"] * 4 + ["2025-02"],
-        "incident_date": ["2025-01-01", None, "2025-01-03", "2025-01-04", None],
-        "incident_time": [None, None, "10:00", "11:00", "12:00"],
-        "location_text": ["o/s tesco", "  ", None, "home", "x"],
-        "location_type": ["street", "unknown", "home", "home", "unknown"],
-        "weapon": ["sharp", "unknown", "unknown", "body_part", "unknown"],
-        "geo_status": ["located", "unknown", "home", "home", None],
-    })
+    recs = pd.DataFrame(
+        {
+            "department": ["AAA01"] * 4 + ["BBB01"],
+            "period": ["2025-01"] * 4 + ["2025-02"],
+            "incident_date": ["2025-01-01", None, "2025-01-03", "2025-01-04", None],
+            "incident_time": [None, None, "10:00", "11:00", "12:00"],
+            "location_text": ["o/s tesco", "  ", None, "home", "x"],
+            "location_type": ["street", "unknown", "home", "home", "unknown"],
+            "weapon": ["sharp", "unknown", "unknown", "body_part", "unknown"],
+            "geo_status": ["located", "unknown", "home", "home", None],
+        }
+    )
     s = summarise_records(recs).set_index(["department", "period"])
     a = s.loc[("AAA01", "2025-01")]
     assert a["records"] == 4
@@ -331,22 +382,28 @@ def test_shipped_rules_file_matches_documented_defaults(tmp_path):
     assert r.due_day == 20 and r.timezone == "Europe/London"
     assert (r.window_months, r.min_ok_months) == (12, 10)
     assert {t.metric: t.min for t in r.thresholds} == {
-        "complete_location_text": 0.90, "share_located_of_non_home": 0.60}
+        "complete_location_text": 0.90,
+        "share_located_of_non_home": 0.60,
+    }
     assert r.drop_fraction == 0.5 and r.trailing_months == 6
     bad = tmp_path / "bad.toml"
     bad.write_text('[[rag.thresholds]]\nmetric = "nonsense"\nmin = 0.5\n')
     with pytest.raises(ComplianceError, match="metric"):
         load_rules(bad)
     custom = tmp_path / "c.toml"
-    custom.write_text("[deadline]\ndue_day = 5\n[[rag.thresholds]]\n"
-                      'metric = "complete_weapon"\nmin = 0.8\nlabel = "weapon"\n')
+    custom.write_text(
+        "[deadline]\ndue_day = 5\n[[rag.thresholds]]\n"
+        'metric = "complete_weapon"\nmin = 0.8\nlabel = "weapon"\n'
+    )
     c = load_rules(custom)
     assert c.due_day == 5 and c.thresholds == (Threshold("complete_weapon", 0.8, "weapon"),)
 
 
 month_cells = st.lists(
     st.tuples(st.integers(0, 11), st.booleans(), st.integers(0, 100), st.integers(0, 100)),
-    max_size=12, unique_by=lambda t: t[0])
+    max_size=12,
+    unique_by=lambda t: t[0],
+)
 
 
 @settings(max_examples=60, deadline=None)  # the grid is built per example; no timing here
@@ -367,7 +424,7 @@ def test_rag_follows_the_rules_for_any_month_pattern(cells_in, join_at):
         if p in got:
             late, text, located = got[p]
             breaches = (text < 90) + (located < 60)
-            want = ("red" if breaches >= 2 else "amber" if late or breaches else "green")
+            want = "red" if breaches >= 2 else "amber" if late or breaches else "green"
             assert (c["status"], c["rag"], c["versions"]) == ("received", want, 1)
             assert c["complete_location_text"] == pytest.approx(text / 100)
         elif since is not None and p < since:

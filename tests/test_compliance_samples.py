@@ -51,11 +51,17 @@ def _raw_istv_mds(path: Path) -> pd.DataFrame:
     d = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     ok = pd.to_datetime(d["Arrival_Date"], format="%Y-%m-%d", errors="coerce").notna()
     d = d[ok]
-    return pd.DataFrame({
-        "date": ~_blank(d["Assault_Date"]), "time": _time_known(d["Assault_Time"]),
-        "text": ~_blank(d["Assault_Location_Description"]),
-        "loctype": _coded(d["Assault_Location_Type_Code"], "istv_mds_location", "location_type"),
-        "weapon": _coded(d["Assault_Method_Code"], "istv_mds_weapon", "weapon")})
+    return pd.DataFrame(
+        {
+            "date": ~_blank(d["Assault_Date"]),
+            "time": _time_known(d["Assault_Time"]),
+            "text": ~_blank(d["Assault_Location_Description"]),
+            "loctype": _coded(
+                d["Assault_Location_Type_Code"], "istv_mds_location", "location_type"
+            ),
+            "weapon": _coded(d["Assault_Method_Code"], "istv_mds_weapon", "weapon"),
+        }
+    )
 
 
 def _raw_ecds(path: Path) -> pd.DataFrame:
@@ -63,20 +69,29 @@ def _raw_ecds(path: Path) -> pd.DataFrame:
     codes = pd.read_csv(CODES / "snomed_intent.csv", dtype=str)
     assault = set(codes.loc[codes["intent"] == "assault", "code"])
     d = d[d["EC_Injury_Intent_SNOMED_CT"].str.strip().isin(assault)]
-    return pd.DataFrame({
-        "date": ~_blank(d["EC_Injury_Date"]), "time": _time_known(d["EC_Injury_Time"]),
-        "text": ~_blank(d["Assault_Location_Description"])})
+    return pd.DataFrame(
+        {
+            "date": ~_blank(d["EC_Injury_Date"]),
+            "time": _time_known(d["EC_Injury_Time"]),
+            "text": ~_blank(d["Assault_Location_Description"]),
+        }
+    )
 
 
 def _raw_legacy_pas(path: Path) -> pd.DataFrame:
-    d = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="cp1252", sep=None,
-                    engine="python")
+    d = pd.read_csv(
+        path, dtype=str, keep_default_na=False, encoding="cp1252", sep=None, engine="python"
+    )
     d = d[~_blank(d["AttendanceRef"])]
-    return pd.DataFrame({
-        "date": ~_blank(d["IncidentDate"]), "time": _time_known(d["IncidentTime"]),
-        "text": ~_blank(d["AssaultLocDesc"]),
-        "loctype": _coded(d["AssaultLocationType"], "pas_location", "location_type"),
-        "weapon": _coded(d["AssaultMethod"], "pas_method", "weapon")})
+    return pd.DataFrame(
+        {
+            "date": ~_blank(d["IncidentDate"]),
+            "time": _time_known(d["IncidentTime"]),
+            "text": ~_blank(d["AssaultLocDesc"]),
+            "loctype": _coded(d["AssaultLocationType"], "pas_location", "location_type"),
+            "weapon": _coded(d["AssaultMethod"], "pas_method", "weapon"),
+        }
+    )
 
 
 def _raw_ucc_xlsx(path: Path) -> pd.DataFrame:
@@ -84,22 +99,31 @@ def _raw_ucc_xlsx(path: Path) -> pd.DataFrame:
     hdr = int(raw.index[raw.iloc[:, 0].astype(str).str.strip() == "Ref"][0])
     d = pd.read_excel(path, header=hdr, dtype=str, keep_default_na=False)
     d = d[~_blank(d["Ref"])]
-    return pd.DataFrame({
-        "date": ~_blank(d["Date of incident"]), "time": _time_known(d["Time of incident"]),
-        "text": ~_blank(d["Where did it happen"])})
+    return pd.DataFrame(
+        {
+            "date": ~_blank(d["Date of incident"]),
+            "time": _time_known(d["Time of incident"]),
+            "text": ~_blank(d["Where did it happen"]),
+        }
+    )
 
 
 def _raw_rj701(path: Path) -> pd.DataFrame:
     d = pd.read_csv(path, sep="|", dtype=str, keep_default_na=False)
     inj = d["InjuredAt"].str.strip()
     tpart = inj.str.slice(12)
-    return pd.DataFrame({
-        "date": inj != "", "time": _time_known(tpart),
-        "text": ~_blank(d["IncidentLocation"])})
+    return pd.DataFrame(
+        {"date": inj != "", "time": _time_known(tpart), "text": ~_blank(d["IncidentLocation"])}
+    )
 
 
-RAW = {"istv_mds": _raw_istv_mds, "ecds": _raw_ecds, "legacy_pas": _raw_legacy_pas,
-       "ucc_xlsx": _raw_ucc_xlsx, "mapping:rj701_symphony": _raw_rj701}
+RAW = {
+    "istv_mds": _raw_istv_mds,
+    "ecds": _raw_ecds,
+    "legacy_pas": _raw_legacy_pas,
+    "ucc_xlsx": _raw_ucc_xlsx,
+    "mapping:rj701_symphony": _raw_rj701,
+}
 
 
 # ----------------------------------------------------------------------------- the store
@@ -121,9 +145,15 @@ def _ingest_all(url: str) -> pd.DataFrame:
     try:
         for r in m.itertuples(index=False):
             # as the upload form sends them: department, month and layout chosen by the ED
-            res = ingest_file(SAMPLE_FEEDS / r.file, store, geocode=False,
-                              department=r.department, period=r.period, adapter=r.adapter,
-                              received_at=r.arrived)
+            res = ingest_file(
+                SAMPLE_FEEDS / r.file,
+                store,
+                geocode=False,
+                department=r.department,
+                period=r.period,
+                adapter=r.adapter,
+                received_at=r.arrived,
+            )
             status.append(res.status)
     finally:
         store.dispose()
@@ -131,8 +161,9 @@ def _ingest_all(url: str) -> pd.DataFrame:
     return m
 
 
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def sample_store(request, tmp_path_factory):
     """The sample feeds in a fresh store on each backend (built once per module and backend)."""
     import sqlalchemy as sa
@@ -157,8 +188,15 @@ def sample_store(request, tmp_path_factory):
         if schema:
             conftest._drop_pg_schema(schema)
         raise
-    rep = compliance_report(inputs.departments, inputs.submissions, inputs.record_stats,
-                            start="2025-01", end="2025-12", rules=load_rules(), now=AS_OF)
+    rep = compliance_report(
+        inputs.departments,
+        inputs.submissions,
+        inputs.record_stats,
+        start="2025-01",
+        end="2025-12",
+        rules=load_rules(),
+        now=AS_OF,
+    )
     yield manifest, inputs, rep
     if schema:
         conftest._drop_pg_schema(schema)
@@ -229,8 +267,12 @@ def test_department_joining_part_way_is_not_missing(sample_store):
 def test_completeness_matches_raw_files(sample_store):
     manifest, _, rep = sample_store
     cells = _cells(rep)
-    current = (manifest[manifest["ingest_status"] == "stored"]
-               .sort_values("arrived").groupby(["department", "period"]).tail(1))
+    current = (
+        manifest[manifest["ingest_status"] == "stored"]
+        .sort_values("arrived")
+        .groupby(["department", "period"])
+        .tail(1)
+    )
     checked = coded = 0
     for r in current.itertuples(index=False):
         raw = RAW[r.adapter](SAMPLE_FEEDS / r.file)

@@ -22,10 +22,18 @@ from istvhub.store import open_store
 from istvhub.store.schema import submissions
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
-TYPE1 = "RJ122"   # St Thomas': always shared (no sharing_since in the registry)
+TYPE1 = "RJ122"  # St Thomas': always shared (no sharing_since in the registry)
 JOINER = "R1K12"  # Central Middlesex UCC: sharing_since 2025-04 in the registry
-TEXTS = ["o/s tesco brixton rd", "jct acre ln / brixton hill", "home", "u/k", "", None,
-         "nr clapham jct stn", "black lion pub"]
+TEXTS = [
+    "o/s tesco brixton rd",
+    "jct acre ln / brixton hill",
+    "home",
+    "u/k",
+    "",
+    None,
+    "nr clapham jct stn",
+    "black lion pub",
+]
 
 
 def _records(dep: str, period: str, n: int, seed: int) -> pd.DataFrame:
@@ -35,35 +43,55 @@ def _records(dep: str, period: str, n: int, seed: int) -> pd.DataFrame:
     for i in range(n):
         day = date(y, m, 1 + rng.randrange(28))
         loc = rng.choice(TEXTS)
-        rows.append({
-            "record_id": make_record_id(dep, f"{period}-{i}"), "department": dep,
-            "period": period, "source_row": i + 1,
-            "arrival_at": datetime(y, m, day.day, 12, 0),
-            "incident_date": day if rng.random() < 0.9 else None,
-            "incident_time": time(rng.randrange(24), 0) if rng.random() < 0.7 else None,
-            "location_text": loc,
-            "location_type": rng.choice(["street", "home", "unknown", "licensed_premises"]),
-            "weapon": rng.choice(["body_part", "sharp", "unknown"]),
-            "weapon_text": None, "age_band": "unknown", "sex": "unknown",
-            "geo_status": (None if seed % 5 == 0 else
-                           "home" if loc == "home" else
-                           "unknown" if loc in ("u/k", "", None) else
-                           rng.choice(["located", "located", "unmatched"])),
-        })
+        rows.append(
+            {
+                "record_id": make_record_id(dep, f"{period}-{i}"),
+                "department": dep,
+                "period": period,
+                "source_row": i + 1,
+                "arrival_at": datetime(y, m, day.day, 12, 0),
+                "incident_date": day if rng.random() < 0.9 else None,
+                "incident_time": time(rng.randrange(24), 0) if rng.random() < 0.7 else None,
+                "location_text": loc,
+                "location_type": rng.choice(["street", "home", "unknown", "licensed_premises"]),
+                "weapon": rng.choice(["body_part", "sharp", "unknown"]),
+                "weapon_text": None,
+                "age_band": "unknown",
+                "sex": "unknown",
+                "geo_status": (
+                    None
+                    if seed % 5 == 0
+                    else "home"
+                    if loc == "home"
+                    else "unknown"
+                    if loc in ("u/k", "", None)
+                    else rng.choice(["located", "located", "unmatched"])
+                ),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def _ingest(store, dep: str, period: str, n: int, seed: int, received: datetime) -> None:
     res = store.store_submission(
-        department=dep, period=period, file_sha256=f"{seed:064d}",
-        source_filename=f"{dep}_{period}_{seed}.csv", adapter="istv_mds",
+        department=dep,
+        period=period,
+        file_sha256=f"{seed:064d}",
+        source_filename=f"{dep}_{period}_{seed}.csv",
+        adapter="istv_mds",
         records=_records(dep, period, n, seed),
-        quarantine=pd.DataFrame({"source_row": [n + 1], "field": ["Assault_Date"],
-                                 "reason": ["unparseable date"]}) if seed % 3 == 0 else None,
+        quarantine=pd.DataFrame(
+            {"source_row": [n + 1], "field": ["Assault_Date"], "reason": ["unparseable date"]}
+        )
+        if seed % 3 == 0
+        else None,
     )
     with store.engine.begin() as conn:
-        conn.execute(submissions.update().where(
-            submissions.c.submission_id == res.submission_id).values(received_at=received))
+        conn.execute(
+            submissions.update()
+            .where(submissions.c.submission_id == res.submission_id)
+            .values(received_at=received)
+        )
 
 
 def _build_store(db_url: str) -> str:
@@ -73,8 +101,14 @@ def _build_store(db_url: str) -> str:
     for p in ["2025-01", "2025-02", "2025-04", "2025-05", "2025-06"]:  # 2025-03 missing
         due = due_at(p).astimezone(UTC)
         late = p == "2025-06"
-        _ingest(store, TYPE1, p, 40 + seed, seed,
-                due + timedelta(days=4) if late else due - timedelta(days=6))
+        _ingest(
+            store,
+            TYPE1,
+            p,
+            40 + seed,
+            seed,
+            due + timedelta(days=4) if late else due - timedelta(days=6),
+        )
         seed += 1
     # 2025-05 re-uploaded after its deadline: 2 versions, still on time (first arrival)
     _ingest(store, TYPE1, "2025-05", 45, 99, due_at("2025-05").astimezone(UTC) + timedelta(days=9))
@@ -101,9 +135,11 @@ def test_sql_counts_equal_counts_from_records(store_url):
         store.engine.dispose()
     sql = inputs.record_stats.sort_values(["department", "period"]).reset_index(drop=True)
     pure = summarise_records(recs).sort_values(["department", "period"]).reset_index(drop=True)
-    pd.testing.assert_frame_equal(sql.astype({"department": str, "period": str}),
-                                  pure.astype({"department": str, "period": str}),
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        sql.astype({"department": str, "period": str}),
+        pure.astype({"department": str, "period": str}),
+        check_dtype=False,
+    )
     # the current version of the re-uploaded month only
     n = sql.set_index(["department", "period"]).loc[(TYPE1, "2025-05"), "records"]
     assert n == 45
@@ -111,8 +147,9 @@ def test_sql_counts_equal_counts_from_records(store_url):
 
 
 def test_report_from_store(store_url):
-    rep = build_report(store_url, start="2025-01", end="2025-06",
-                       departments=[TYPE1, JOINER], now=NOW)
+    rep = build_report(
+        store_url, start="2025-01", end="2025-06", departments=[TYPE1, JOINER], now=NOW
+    )
     cells = rep.cells.set_index(["department", "period"])
     assert cells.loc[(TYPE1, "2025-03"), "status"] == "missing"
     assert cells.loc[(TYPE1, "2025-03"), "rag"] == "red"
@@ -135,8 +172,21 @@ def test_report_from_store(store_url):
 
 def test_cli_formats(store_url, tmp_path):
     runner = CliRunner()
-    base = ["compliance", "--db", store_url, "--from", "2025-01", "--to", "2025-06",
-            "--department", TYPE1, "--department", JOINER.lower(), "--as-of", NOW.isoformat()]
+    base = [
+        "compliance",
+        "--db",
+        store_url,
+        "--from",
+        "2025-01",
+        "--to",
+        "2025-06",
+        "--department",
+        TYPE1,
+        "--department",
+        JOINER.lower(),
+        "--as-of",
+        NOW.isoformat(),
+    ]
     res = runner.invoke(app, [*base, "--format", "json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)

@@ -40,28 +40,48 @@ def _env(home: Path, db_url: str | None = None) -> dict[str, str]:
 
 def _frame(dept: str, period: str, tag: str, n: int) -> pd.DataFrame:
     rng = np.random.default_rng(abs(hash(tag)) % 2**32)
-    return pd.DataFrame({
-        "record_id": [make_record_id(dept, f"{tag}-{i}") for i in range(n)],
-        "department": dept, "period": period, "source_row": np.arange(2, n + 2),
-        "arrival_at": pd.Timestamp(f"{period}-02 21:00")
-        + pd.to_timedelta(rng.integers(0, 20 * 86400, n), unit="s"),
-        "location_text": None, "location_type": "street", "weapon": "body_part",
-        "age_band": "18-24", "sex": "male",
-    })
+    return pd.DataFrame(
+        {
+            "record_id": [make_record_id(dept, f"{tag}-{i}") for i in range(n)],
+            "department": dept,
+            "period": period,
+            "source_row": np.arange(2, n + 2),
+            "arrival_at": pd.Timestamp(f"{period}-02 21:00")
+            + pd.to_timedelta(rng.integers(0, 20 * 86400, n), unit="s"),
+            "location_text": None,
+            "location_type": "street",
+            "weapon": "body_part",
+            "age_band": "18-24",
+            "sex": "male",
+        }
+    )
 
 
 def _versions(url: str, dept: str, period: str) -> list[dict]:
     eng = sa.create_engine(url)
     s, r = S.submissions, S.records
     with eng.connect() as conn:
-        subs = conn.execute(sa.select(s).where(s.c.department == dept, s.c.period == period)
-                            .order_by(s.c.version)).mappings().all()
+        subs = (
+            conn.execute(
+                sa.select(s)
+                .where(s.c.department == dept, s.c.period == period)
+                .order_by(s.c.version)
+            )
+            .mappings()
+            .all()
+        )
         out = []
         for x in subs:
-            ids = set(conn.execute(sa.select(r.c.record_id)
-                                   .where(r.c.submission_id == x["submission_id"])).scalars())
-            n = conn.execute(sa.select(sa.func.count()).select_from(r)
-                             .where(r.c.submission_id == x["submission_id"])).scalar_one()
+            ids = set(
+                conn.execute(
+                    sa.select(r.c.record_id).where(r.c.submission_id == x["submission_id"])
+                ).scalars()
+            )
+            n = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(r)
+                .where(r.c.submission_id == x["submission_id"])
+            ).scalar_one()
             out.append({**dict(x), "ids": ids, "n": n})
     eng.dispose()
     return out
@@ -76,9 +96,14 @@ def test_same_month_at_once_gives_ordered_versions_never_a_mix(db_url: str) -> N
     def up(tag: str):
         gate.wait()
         return store.store_submission(
-            department="RJ122", period="2025-04", file_sha256=hashlib.sha256(tag.encode())
-            .hexdigest(), source_filename=f"{tag}.csv", adapter="test", records=frames[tag],
-            uploaded_by=tag)
+            department="RJ122",
+            period="2025-04",
+            file_sha256=hashlib.sha256(tag.encode()).hexdigest(),
+            source_filename=f"{tag}.csv",
+            adapter="test",
+            records=frames[tag],
+            uploaded_by=tag,
+        )
 
     with ThreadPoolExecutor(n_up) as ex:
         results = list(ex.map(up, frames))
@@ -106,9 +131,15 @@ def test_same_month_two_cli_ingests_at_once(db_url: str, tmp_path: Path) -> None
     b.parent.mkdir()
     a.write_text("\n".join(src) + "\n", encoding="utf-8")
     b.write_text("\n".join(src[:-10]) + "\n", encoding="utf-8")  # a shorter resend
-    procs = [subprocess.Popen([*CLI, "ingest", str(f), "--no-geocode", "--db", db_url, "--json"],
-                              env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for f in (a, b)]
+    procs = [
+        subprocess.Popen(
+            [*CLI, "ingest", str(f), "--no-geocode", "--db", db_url, "--json"],
+            env=_env(home),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for f in (a, b)
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [e[-500:] for _, e in outs]
     res = [json.loads(o)[0] if o.strip().startswith(b"[") else json.loads(o) for o, _ in outs]
@@ -134,9 +165,13 @@ def test_departments_do_not_wait_for_each_other_on_postgres(db_url: str) -> None
 
     def up(dept: str) -> None:
         done[dept] = store.store_submission(
-            department=dept, period="2025-05", file_sha256=hashlib.sha256(dept.encode())
-            .hexdigest(), source_filename="x.csv", adapter="test",
-            records=_frame(dept, "2025-05", dept, 500))
+            department=dept,
+            period="2025-05",
+            file_sha256=hashlib.sha256(dept.encode()).hexdigest(),
+            source_filename="x.csv",
+            adapter="test",
+            records=_frame(dept, "2025-05", dept, 500),
+        )
 
     same = threading.Thread(target=up, args=("RJ122",))
     same.start()
@@ -146,10 +181,13 @@ def test_departments_do_not_wait_for_each_other_on_postgres(db_url: str) -> None
     key = _lock_key("RJ122", "2025-05") & 0xFFFF_FFFF_FFFF_FFFF
     with store.engine.connect() as c:
         for _ in range(300):
-            waiting = c.execute(sa.text(
-                "select count(*) from pg_locks where locktype = 'advisory' and not granted "
-                "and classid = :hi and objid = :lo"),
-                {"hi": key >> 32, "lo": key & 0xFFFF_FFFF}).scalar_one()
+            waiting = c.execute(
+                sa.text(
+                    "select count(*) from pg_locks where locktype = 'advisory' and not granted "
+                    "and classid = :hi and objid = :lo"
+                ),
+                {"hi": key >> 32, "lo": key & 0xFFFF_FFFF},
+            ).scalar_one()
             if waiting:
                 break
             time.sleep(0.1)
@@ -161,7 +199,8 @@ def test_departments_do_not_wait_for_each_other_on_postgres(db_url: str) -> None
     for t in others:
         t.join(60)
     assert {d: done[d].status for d in ("RJZ01", "RJ701", "R1H12")} == dict.fromkeys(
-        ("RJZ01", "RJ701", "R1H12"), "stored")
+        ("RJZ01", "RJ701", "R1H12"), "stored"
+    )
     assert "RJ122" not in done and same.is_alive()
     txn.rollback()
     holder.close()
@@ -182,13 +221,21 @@ def test_departments_upload_in_parallel_through_two_workers(db_url: str, tmp_pat
     home.mkdir()
     store = open_app_store(Settings(home=home, db=db_url))
     token = users.add_user(store.engine, "admin", "admin")[1]
-    files = [p for d in ("RJ122", "RJZ01", "R1H12", "RYJ01")
-             for p in sorted((FEEDS / d).glob(f"{d}_2025-0[12].csv"))]
+    files = [
+        p
+        for d in ("RJ122", "RJZ01", "R1H12", "RYJ01")
+        for p in sorted((FEEDS / d).glob(f"{d}_2025-0[12].csv"))
+    ]
     assert len(files) == 8
     with running_server(home, db_url, tmp_path / "serve.log", workers=2) as base:
+
         def up(path: Path) -> httpx.Response:
-            return httpx.post(base + "/submissions", headers={"Authorization": f"Bearer {token}"},
-                              files={"file": (path.name, path.read_bytes())}, timeout=120)
+            return httpx.post(
+                base + "/submissions",
+                headers={"Authorization": f"Bearer {token}"},
+                files={"file": (path.name, path.read_bytes())},
+                timeout=120,
+            )
 
         with ThreadPoolExecutor(len(files)) as ex:
             res = list(ex.map(up, files))
@@ -204,8 +251,9 @@ def test_departments_upload_in_parallel_through_two_workers(db_url: str, tmp_pat
     store.dispose()
 
 
-def test_regeocode_while_uploads_continue(db_url: str, tmp_path: Path,
-                                         gazetteer_home: Path) -> None:
+def test_regeocode_while_uploads_continue(
+    db_url: str, tmp_path: Path, gazetteer_home: Path
+) -> None:
     home = tmp_path / "home"
     home.mkdir()
     (home / "gazetteer").symlink_to(gazetteer_home / "gazetteer", target_is_directory=True)
@@ -217,8 +265,12 @@ def test_regeocode_while_uploads_continue(db_url: str, tmp_path: Path,
     for f in first:
         r = ingest_file(f, store, geocode=False)
         expected[(r.department, r.period)] = r.rows_accepted
-    geo = subprocess.Popen([*CLI, "geocode", "--stored", "--db", db_url, "--home", str(home)],
-                           env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    geo = subprocess.Popen(
+        [*CLI, "geocode", "--stored", "--db", db_url, "--home", str(home)],
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     # until it ends: new departments, and changed re-uploads of months being re-geocoded
     pool = [*sorted((FEEDS / "RJZ01").glob("RJZ01_2025-0[1-5].csv")), *first]
     lines = {f: f.read_text(encoding="utf-8-sig").splitlines() for f in pool}
@@ -242,13 +294,19 @@ def test_regeocode_while_uploads_continue(db_url: str, tmp_path: Path,
     counts = recs.groupby(["department", "period"]).size().to_dict()
     assert counts == expected  # nothing lost, nothing counted twice
     assert not recs.duplicated(["submission_id", "record_id"]).any()
-    acc = dict(zip(zip(subs["department"], subs["period"], strict=True),
-                   subs["rows_accepted"], strict=True))
+    acc = dict(
+        zip(
+            zip(subs["department"], subs["period"], strict=True), subs["rows_accepted"], strict=True
+        )
+    )
     assert acc == expected
     # the re-geocode did its work on the versions that were current when it read them
     eng = sa.create_engine(db_url)
     with eng.connect() as c:
-        n_geo = c.execute(sa.select(sa.func.count()).select_from(S.records).where(
-            S.records.c.gazetteer_version.is_not(None))).scalar_one()
+        n_geo = c.execute(
+            sa.select(sa.func.count())
+            .select_from(S.records)
+            .where(S.records.c.gazetteer_version.is_not(None))
+        ).scalar_one()
     eng.dispose()
     assert n_geo >= sum(v for k, v in expected.items() if k[0] == "RJ122") // 2

@@ -40,20 +40,41 @@ def consistency(url: str) -> dict:
     eng = sa.create_engine(url)
     s, r, q = S.submissions, S.records, S.quarantine
     with eng.connect() as conn:
-        subs = conn.execute(sa.select(s.c.submission_id, s.c.department, s.c.period,
-                                      s.c.version, s.c.status, s.c.rows_accepted,
-                                      s.c.rows_quarantined, s.c.file_sha256)
-                            .order_by(s.c.submission_id)).all()
-        per_sub = dict(conn.execute(sa.select(r.c.submission_id, sa.func.count())
-                                    .group_by(r.c.submission_id)).all())
-        q_sub = dict(conn.execute(sa.select(q.c.submission_id, sa.func.count())
-                                  .group_by(q.c.submission_id)).all())
-        orphans = conn.execute(sa.select(sa.func.count()).select_from(r).where(
-            ~r.c.submission_id.in_(sa.select(s.c.submission_id)))).scalar_one()
-        dup = conn.execute(sa.select(sa.func.count()).select_from(
-            sa.select(r.c.submission_id, r.c.record_id).group_by(r.c.submission_id,
-                                                                 r.c.record_id)
-            .having(sa.func.count() > 1).subquery())).scalar_one()
+        subs = conn.execute(
+            sa.select(
+                s.c.submission_id,
+                s.c.department,
+                s.c.period,
+                s.c.version,
+                s.c.status,
+                s.c.rows_accepted,
+                s.c.rows_quarantined,
+                s.c.file_sha256,
+            ).order_by(s.c.submission_id)
+        ).all()
+        per_sub = dict(
+            conn.execute(
+                sa.select(r.c.submission_id, sa.func.count()).group_by(r.c.submission_id)
+            ).all()
+        )
+        q_sub = dict(
+            conn.execute(
+                sa.select(q.c.submission_id, sa.func.count()).group_by(q.c.submission_id)
+            ).all()
+        )
+        orphans = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(r)
+            .where(~r.c.submission_id.in_(sa.select(s.c.submission_id)))
+        ).scalar_one()
+        dup = conn.execute(
+            sa.select(sa.func.count()).select_from(
+                sa.select(r.c.submission_id, r.c.record_id)
+                .group_by(r.c.submission_id, r.c.record_id)
+                .having(sa.func.count() > 1)
+                .subquery()
+            )
+        ).scalar_one()
     eng.dispose()
     assert orphans == 0 and dup == 0
     ids = {x.submission_id for x in subs}
@@ -72,9 +93,12 @@ def consistency(url: str) -> dict:
 
 
 def _ingest(path: Path, url: str, home: Path) -> subprocess.Popen:
-    return subprocess.Popen([*CLI, "ingest", str(path), "--no-geocode", "--db", url, "--json"],
-                            env=_env(home), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [*CLI, "ingest", str(path), "--no-geocode", "--db", url, "--json"],
+        env=_env(home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_ingest_killed_mid_write_leaves_old_or_whole_new(db_url: str, tmp_path: Path) -> None:
@@ -111,8 +135,8 @@ def test_ingest_killed_mid_write_leaves_old_or_whole_new(db_url: str, tmp_path: 
             outcomes.append("old")
         else:  # the whole new version, on top of exactly the old state
             assert after["subs"][:-1] == [
-                (*x[:4], "superseded" if x[4] == "current" else x[4], *x[5:])
-                for x in state["subs"]]
+                (*x[:4], "superseded" if x[4] == "current" else x[4], *x[5:]) for x in state["subs"]
+            ]
             new = after["subs"][-1]
             assert new[3] == len(state["subs"]) + 1 and new[4] == "current"
             assert after["records"] == state["records"] + new[5]
@@ -134,8 +158,9 @@ def _current(gdir: Path) -> str:
     return (gdir / "CURRENT").read_text(encoding="utf-8").strip()
 
 
-def test_gazetteer_build_killed_keeps_previous_usable(gazetteer_home: Path, sources_dir: Path,
-                                                      tmp_path: Path) -> None:
+def test_gazetteer_build_killed_keeps_previous_usable(
+    gazetteer_home: Path, sources_dir: Path, tmp_path: Path
+) -> None:
     from istvhub.gazetteer import load
 
     gdir = tmp_path / "home" / "gazetteer"
@@ -145,8 +170,9 @@ def test_gazetteer_build_killed_keeps_previous_usable(gazetteer_home: Path, sour
     rng = random.Random(os.environ.get("ISTVHUB_CRASH_SEED") or time.time_ns())
     cmd = [*CLI, "gazetteer", "build", "--sources", str(sources_dir), "--out", str(gdir)]
     for lo, hi in ((1.0, 4.0), (4.0, 9.0)):  # while reading sources; while writing outputs
-        proc = subprocess.Popen(cmd, env=_env(tmp_path / "home"), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            cmd, env=_env(tmp_path / "home"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(rng.uniform(lo, hi))
         if proc.poll() is not None:  # finished first (fast machine): a whole new version
             assert proc.returncode == 0

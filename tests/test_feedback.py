@@ -22,12 +22,27 @@ from istvhub.store import open_store
 OWN, OTHER = "RJ122", "RJZ01"
 #: (text, geo_status, match_type, reason, times) for our ED in 2025-03
 OWN_ROWS = [
-    ("o/s Black Lion pub", "ambiguous", "venue",
-     "ambiguous: venue 'black lion' exists in 3+ places", 4),
-    ("O/S BLACK LION PUB ", "ambiguous", "venue",
-     "ambiguous: venue 'black lion' exists in 3+ places", 1),
-    ("commercial rd", "ambiguous", "street",
-     "ambiguous: street 'commercial road' exists in 2+ places", 3),
+    (
+        "o/s Black Lion pub",
+        "ambiguous",
+        "venue",
+        "ambiguous: venue 'black lion' exists in 3+ places",
+        4,
+    ),
+    (
+        "O/S BLACK LION PUB ",
+        "ambiguous",
+        "venue",
+        "ambiguous: venue 'black lion' exists in 3+ places",
+        1,
+    ),
+    (
+        "commercial rd",
+        "ambiguous",
+        "street",
+        "ambiguous: street 'commercial road' exists in 2+ places",
+        3,
+    ),
     ("u/k", "unknown", None, "unknown: the text gives no place", 5),
     ("home", "home", None, "home", 6),
     ("brixton", "located", "area", "area brixton", 2),
@@ -37,16 +52,25 @@ OWN_ROWS = [
     (None, "unknown", None, "unknown", 1),
 ]
 #: the other ED's texts: must never appear in our sheet
-OTHER_ROWS = [("zzother secret place rd", "unmatched", None, "unmatched", 9),
-              ("o/s Black Lion pub", "ambiguous", "venue", "ambiguous: venue", 5)]
+OTHER_ROWS = [
+    ("zzother secret place rd", "unmatched", None, "unmatched", 9),
+    ("o/s Black Lion pub", "ambiguous", "venue", "ambiguous: venue", 5),
+]
 
 
 def _frame(dep: str, spec: list[tuple]) -> pd.DataFrame:
     rows = []
     for text, status, mt, reason, times in spec:
         for _ in range(times):
-            rows.append({"department": dep, "location_text": text, "geo_status": status,
-                         "match_type": mt, "reason": reason})
+            rows.append(
+                {
+                    "department": dep,
+                    "location_text": text,
+                    "geo_status": status,
+                    "match_type": mt,
+                    "reason": reason,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -81,15 +105,18 @@ def test_sheet_refuses_other_departments_records():
         feedback_sheet(mixed, OWN, "2025-03")
 
 
-@pytest.mark.parametrize(("text", "status", "mt", "problem"), [
-    ("black lion", "ambiguous", "venue", "venue name alone"),
-    ("high st", "ambiguous", "street", "street without area"),
-    ("kings arms pub", "unmatched", None, "venue not found"),
-    ("smoth street", "unmatched", None, "street not found"),
-    ("jct foo rd / bar st", "unmatched", None, "junction not found"),
-    ("e1", "located", "postcode_district", "partial postcode only"),
-    ("camden", "located", "borough", "borough only"),
-])
+@pytest.mark.parametrize(
+    ("text", "status", "mt", "problem"),
+    [
+        ("black lion", "ambiguous", "venue", "venue name alone"),
+        ("high st", "ambiguous", "street", "street without area"),
+        ("kings arms pub", "unmatched", None, "venue not found"),
+        ("smoth street", "unmatched", None, "street not found"),
+        ("jct foo rd / bar st", "unmatched", None, "junction not found"),
+        ("e1", "located", "postcode_district", "partial postcode only"),
+        ("camden", "located", "borough", "borough only"),
+    ],
+)
 def test_advice_kinds(text, status, mt, problem):
     adv = advise(text, status, mt, "")
     assert adv is not None and adv.problem == problem and adv.guidance
@@ -102,8 +129,10 @@ def test_no_advice_for_precise_or_home():
 
 
 def test_csv_neutralises_formulas_and_html_escapes():
-    spec = [("=HYPERLINK(\"x\")", "unmatched", None, "", 2), ("<b>x</b> rd", "unmatched",
-                                                               None, "", 1)]
+    spec = [
+        ('=HYPERLINK("x")', "unmatched", None, "", 2),
+        ("<b>x</b> rd", "unmatched", None, "", 1),
+    ]
     sheet = feedback_sheet(_frame(OWN, spec), OWN, "2025-03")
     csv_text = to_csv(sheet)
     items = pd.read_csv(StringIO(csv_text), dtype=str, keep_default_na=False)
@@ -115,8 +144,11 @@ def test_csv_neutralises_formulas_and_html_escapes():
 
 def _seed(db_url: str) -> None:
     store = open_store(db_url)
-    for dep, spec, period in ((OWN, OWN_ROWS, "2025-03"), (OTHER, OTHER_ROWS, "2025-03"),
-                              (OWN, [("older month rd", "unmatched", None, "", 3)], "2025-02")):
+    for dep, spec, period in (
+        (OWN, OWN_ROWS, "2025-03"),
+        (OTHER, OTHER_ROWS, "2025-03"),
+        (OWN, [("older month rd", "unmatched", None, "", 3)], "2025-02"),
+    ):
         df = _frame(dep, spec)
         df["record_id"] = [make_record_id(dep, f"{period}-{i}") for i in range(len(df))]
         df["period"] = period
@@ -127,18 +159,35 @@ def _seed(db_url: str) -> None:
         df["age_band"] = "unknown"
         df["sex"] = "unknown"
         store.store_submission(
-            department=dep, period=period,
+            department=dep,
+            period=period,
             file_sha256=hashlib.sha256(f"{dep}{period}".encode()).hexdigest(),
-            source_filename=f"{dep}.csv", adapter="test", records=df)
+            source_filename=f"{dep}.csv",
+            adapter="test",
+            records=df,
+        )
     store.dispose()
 
 
 def test_cli_one_department_only(db_url, tmp_path):
     _seed(db_url)
     out = tmp_path / "fb.csv"
-    res = CliRunner().invoke(app, ["feedback", "--department", OWN.lower(), "--period",
-                                   "2025-03", "--format", "csv", "--output", str(out),
-                                   "--db", db_url])
+    res = CliRunner().invoke(
+        app,
+        [
+            "feedback",
+            "--department",
+            OWN.lower(),
+            "--period",
+            "2025-03",
+            "--format",
+            "csv",
+            "--output",
+            str(out),
+            "--db",
+            db_url,
+        ],
+    )
     assert res.exit_code == 0, res.output
     text = out.read_text()
     assert "zzother" not in text and "older month" not in text
@@ -150,8 +199,20 @@ def test_cli_one_department_only(db_url, tmp_path):
     assert black["value"].tolist() == ["5"]  # not 10: the other ED's 5 are not counted
 
     html_out = tmp_path / "fb.html"
-    res = CliRunner().invoke(app, ["feedback", "--department", OWN, "--period", "2025-03",
-                                   "--output", str(html_out), "--db", db_url])
+    res = CliRunner().invoke(
+        app,
+        [
+            "feedback",
+            "--department",
+            OWN,
+            "--period",
+            "2025-03",
+            "--output",
+            str(html_out),
+            "--db",
+            db_url,
+        ],
+    )
     assert res.exit_code == 0, res.output
     page = html_out.read_text()
     assert "St Thomas" in page and "zzother" not in page and "<script" not in page
@@ -159,12 +220,14 @@ def test_cli_one_department_only(db_url, tmp_path):
 
 def test_cli_unknown_department(db_url):
     _seed(db_url)
-    res = CliRunner().invoke(app, ["feedback", "--department", "NOPE1", "--period", "2025-03",
-                                   "--db", db_url])
+    res = CliRunner().invoke(
+        app, ["feedback", "--department", "NOPE1", "--period", "2025-03", "--db", db_url]
+    )
     assert res.exit_code != 0
 
 
 # ------------------------------------------------------------------ real feeds, real geocoder
+
 
 def test_real_feed_geocoded_sheet(tmp_path, gazetteer_home):
     """Two EDs' March sample feeds ingested and geocoded with the real gazetteer: the sheet of one
@@ -179,9 +242,15 @@ def test_real_feed_geocoded_sheet(tmp_path, gazetteer_home):
     st = open_store(url)
     try:
         for dep in (OWN, OTHER):
-            ingest_file(SAMPLE_FEEDS / dep / f"{dep}_2025-03.csv", st, geocode=True,
-                        home=gazetteer_home, department=dep, period="2025-03",
-                        adapter="istv_mds" if dep == OWN else "ecds")
+            ingest_file(
+                SAMPLE_FEEDS / dep / f"{dep}_2025-03.csv",
+                st,
+                geocode=True,
+                home=gazetteer_home,
+                department=dep,
+                period="2025-03",
+                adapter="istv_mds" if dep == OWN else "ecds",
+            )
         own = st.current_records(OWN, "2025-03", "2025-03")
         other = st.current_records(OTHER, "2025-03", "2025-03")
         sheet = build_sheet(st.engine, OWN, "2025-03", top=500)
@@ -189,8 +258,15 @@ def test_real_feed_geocoded_sheet(tmp_path, gazetteer_home):
         st.dispose()
     s = sheet.summary
     assert s["records"] == len(own) > 0
-    parts = ("located", "home", "no_place_given", "not_found", "ambiguous", "outside_london",
-             "not_geocoded")
+    parts = (
+        "located",
+        "home",
+        "no_place_given",
+        "not_found",
+        "ambiguous",
+        "outside_london",
+        "not_geocoded",
+    )
     assert sum(s[p] for p in parts) == s["records"]
     assert s["located"] == int((own["geo_status"] == "located").sum())
     assert s["not_geocoded"] < s["records"]  # the geocoder ran
@@ -204,20 +280,40 @@ def test_real_feed_geocoded_sheet(tmp_path, gazetteer_home):
     same = own[[k == text_key(top["text"]) for k in keys]]
     assert top["count"] <= len(same)
 
-STATUSES = st.sampled_from(["located", "home", "unknown", "unmatched", "ambiguous",
-                            "outside_area", None])
-MATCHES = st.sampled_from([None, "street", "venue", "junction", "area", "borough", "postcode",
-                           "postcode_district", "station"])
+
+STATUSES = st.sampled_from(
+    ["located", "home", "unknown", "unmatched", "ambiguous", "outside_area", None]
+)
+MATCHES = st.sampled_from(
+    [
+        None,
+        "street",
+        "venue",
+        "junction",
+        "area",
+        "borough",
+        "postcode",
+        "postcode_district",
+        "station",
+    ]
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.one_of(st.none(), st.text(max_size=80)), STATUSES, MATCHES,
-       st.one_of(st.none(), st.text(max_size=40)))
+@given(
+    st.one_of(st.none(), st.text(max_size=80)),
+    STATUSES,
+    MATCHES,
+    st.one_of(st.none(), st.text(max_size=40)),
+)
 def test_property_advice_total_and_keys_stable(text, status, mt, reason):
     adv = advise(text, status, mt, reason)
-    if status == "home" or (status == "located" and mt not in (
-            "area", "borough", "postcode_district", "postcode_sector")
-            and text is not None and text.strip()):
+    if status == "home" or (
+        status == "located"
+        and mt not in ("area", "borough", "postcode_district", "postcode_sector")
+        and text is not None
+        and text.strip()
+    ):
         assert adv is None
     elif status != "located":
         assert adv is not None and adv.problem and adv.guidance

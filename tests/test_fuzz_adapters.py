@@ -36,10 +36,34 @@ def _real_headers() -> list[str]:
 
 REAL_HEADERS = _real_headers()
 VALUES = st.one_of(
-    st.sampled_from(["RJ122", "RJZ01", "2025-06-01", "2025-06-30", "01/06/2025", "23:59",
-                     "25:61", "02", "99", "1", "M", "F", "18-24", "65+", "knife", "",
-                     "o/s tesco SE1 7EH", "his home", "John Smith", "943 476 5919",
-                     "12/03/1980", "SW1A 2AA", "=HYPERLINK(\"x\")", "+cmd|' /C calc'!A0"]),
+    st.sampled_from(
+        [
+            "RJ122",
+            "RJZ01",
+            "2025-06-01",
+            "2025-06-30",
+            "01/06/2025",
+            "23:59",
+            "25:61",
+            "02",
+            "99",
+            "1",
+            "M",
+            "F",
+            "18-24",
+            "65+",
+            "knife",
+            "",
+            "o/s tesco SE1 7EH",
+            "his home",
+            "John Smith",
+            "943 476 5919",
+            "12/03/1980",
+            "SW1A 2AA",
+            '=HYPERLINK("x")',
+            "+cmd|' /C calc'!A0",
+        ]
+    ),
     st.text(max_size=30),
 )
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1")
@@ -48,8 +72,13 @@ ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1")
 @st.composite
 def csv_files(draw) -> tuple[str, bytes, str]:
     n_cols = draw(st.integers(1, 16))
-    header = draw(st.lists(st.one_of(st.sampled_from(REAL_HEADERS), st.text(max_size=20)),
-                           min_size=n_cols, max_size=n_cols))
+    header = draw(
+        st.lists(
+            st.one_of(st.sampled_from(REAL_HEADERS), st.text(max_size=20)),
+            min_size=n_cols,
+            max_size=n_cols,
+        )
+    )
     rows = draw(st.lists(st.lists(VALUES, min_size=0, max_size=n_cols + 2), max_size=12))
     delim = draw(st.sampled_from([",", ";", "\t", "|"]))
     buf = io.StringIO()
@@ -62,15 +91,18 @@ def csv_files(draw) -> tuple[str, bytes, str]:
     data = buf.getvalue().encode(enc, errors="ignore")
     if draw(st.booleans()):  # bit flips: truncated or corrupted bytes
         k = draw(st.integers(0, max(len(data) - 1, 0)))
-        data = data[:k] + bytes([draw(st.integers(0, 255))]) + data[k + 1:]
+        data = data[:k] + bytes([draw(st.integers(0, 255))]) + data[k + 1 :]
     return "fuzz.csv", data, "RJ122"
 
 
-SAMPLES = [(code, list(csv.reader(io.StringIO(f.read_text(encoding="utf-8-sig")),
-                                  delimiter=delim))[:15])
-           for code, f, delim in (("RJ122", FEEDS / "RJ122" / "RJ122_2025-06.csv", ","),
-                                  ("RJZ01", FEEDS / "RJZ01" / "RJZ01_2025-05.csv", ","),
-                                  ("RQXM1", FEEDS / "RQXM1" / "RQXM1_2025-01.csv", ";"))]
+SAMPLES = [
+    (code, list(csv.reader(io.StringIO(f.read_text(encoding="utf-8-sig")), delimiter=delim))[:15])
+    for code, f, delim in (
+        ("RJ122", FEEDS / "RJ122" / "RJ122_2025-06.csv", ","),
+        ("RJZ01", FEEDS / "RJZ01" / "RJZ01_2025-05.csv", ","),
+        ("RQXM1", FEEDS / "RQXM1" / "RQXM1_2025-01.csv", ";"),
+    )
+]
 
 
 @st.composite
@@ -87,7 +119,7 @@ def mutated_real(draw) -> tuple[str, bytes, str]:
             rows[i][j] = draw(VALUES)
     if draw(st.booleans()):
         j = draw(st.integers(0, width - 1))
-        rows = [r[:j] + r[j + 1:] for r in rows]
+        rows = [r[:j] + r[j + 1 :] for r in rows]
     if draw(st.booleans()):
         rows[0].append(draw(st.one_of(st.sampled_from(REAL_HEADERS), st.text(max_size=12))))
     if draw(st.integers(0, 4)) == 0:
@@ -109,16 +141,23 @@ def store(tmp_path_factory):
 TABLES = ["submissions", "records", "quarantine"]
 
 
-@settings(max_examples=120, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(upload=st.one_of(csv_files(), mutated_real()), give_dept=st.booleans(),
-       period=st.sampled_from([None, None, "2025-06"]))
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    upload=st.one_of(csv_files(), mutated_real()),
+    give_dept=st.booleans(),
+    period=st.sampled_from([None, None, "2025-06"]),
+)
 def test_ingest_never_crashes_and_never_stores_partially(store, upload, give_dept, period):
     name, data, code = upload
     before = store.dump_tables(TABLES)
     try:
-        res = ingest_bytes(data, name, store, department=code if give_dept else None,
-                           period=period, geocode=False)
+        res = ingest_bytes(
+            data, name, store, department=code if give_dept else None, period=period, geocode=False
+        )
     except FileRejected as exc:
         event("rejected")
         assert exc.file == name

@@ -15,11 +15,31 @@ from hypothesis import strategies as st
 from istvhub.records import GEO_STATUSES, GEOCODE_COLUMNS
 
 POINT = ("lat", "lon", "easting", "northing", "block_id", "lsoa_code")
-HOME_PHRASES = ("home", "at home", "his flat", "her home address", "pt's flat",
-                "friends house", "in his mums house", "own home", "at a friend's flat",
-                "unknown", "not known", "n/k", "pt unable to say", "not stated", "refused")
-PLACES = ("SE1 7EH", "Oxford Street", "o/s Brixton station", "Old Kent Road",
-          "j/w Walworth Rd and East St", "the Ritzy")
+HOME_PHRASES = (
+    "home",
+    "at home",
+    "his flat",
+    "her home address",
+    "pt's flat",
+    "friends house",
+    "in his mums house",
+    "own home",
+    "at a friend's flat",
+    "unknown",
+    "not known",
+    "n/k",
+    "pt unable to say",
+    "not stated",
+    "refused",
+)
+PLACES = (
+    "SE1 7EH",
+    "Oxford Street",
+    "o/s Brixton station",
+    "Old Kent Road",
+    "j/w Walworth Rd and East St",
+    "the Ritzy",
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,26 +62,41 @@ def _check(res: dict) -> None:
         assert -0.6 < res["lon"] < 0.4 and 51.2 < res["lat"] < 51.8
 
 
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                           HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @SETTINGS
-@given(text=st.one_of(st.none(), st.text(max_size=120),
-                      st.text(alphabet=st.characters(codec="ascii"), max_size=60)),
-       dept=st.sampled_from([None, "RJ122", "RJZ01", "ZZZ99", "rj122 "]))
+@given(
+    text=st.one_of(
+        st.none(),
+        st.text(max_size=120),
+        st.text(alphabet=st.characters(codec="ascii"), max_size=60),
+    ),
+    dept=st.sampled_from([None, "RJ122", "RJZ01", "ZZZ99", "rj122 "]),
+)
 def test_any_text_never_raises(geocoder, text, dept):
     _check(geocoder.geocode(text, dept))
 
 
 @SETTINGS
-@given(phrase=st.sampled_from(HOME_PHRASES), place=st.sampled_from(("", *PLACES)),
-       sep=st.sampled_from([" ", ", ", " - ", " nr ", " on ", " / "]),
-       upper=st.booleans(), noise=st.text(alphabet=" .,;!?", max_size=3))
+@given(
+    phrase=st.sampled_from(HOME_PHRASES),
+    place=st.sampled_from(("", *PLACES)),
+    sep=st.sampled_from([" ", ", ", " - ", " nr ", " on ", " / "]),
+    upper=st.booleans(),
+    noise=st.text(alphabet=" .,;!?", max_size=3),
+)
 def test_home_and_unknown_texts_never_get_a_point(geocoder, phrase, place, sep, upper, noise):
-    text = f"{phrase}{sep}{place}{noise}" if place and phrase.split()[0] in (
-        "home", "at", "his", "her", "pt's", "friends", "in", "own") else f"{phrase}{noise}"
+    text = (
+        f"{phrase}{sep}{place}{noise}"
+        if place
+        and phrase.split()[0] in ("home", "at", "his", "her", "pt's", "friends", "in", "own")
+        else f"{phrase}{noise}"
+    )
     if upper:
         text = text.upper()
     res = geocoder.geocode(text, "RJ122")
@@ -69,14 +104,18 @@ def test_home_and_unknown_texts_never_get_a_point(geocoder, phrase, place, sep, 
     assert res["geo_status"] in ("home", "unknown"), (text, res["geo_status"])
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(st.lists(st.one_of(st.none(), st.text(max_size=60), st.sampled_from(PLACES)),
-                max_size=30))
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=60), st.sampled_from(PLACES)), max_size=30))
 def test_frames_keep_index_and_columns(geocoder, texts):
     idx = pd.Index([f"r{i}" for i in range(len(texts))][::-1])
-    df = pd.DataFrame({"location_text": pd.Series(texts, index=idx, dtype=object),
-                       "department": "RJ122"}, index=idx)
+    df = pd.DataFrame(
+        {"location_text": pd.Series(texts, index=idx, dtype=object), "department": "RJ122"},
+        index=idx,
+    )
     out = geocoder.geocode_frame(df)
     assert list(out.columns) == list(GEOCODE_COLUMNS)
     assert out.index.equals(df.index)

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 import istvhub.gazetteer.build as build_mod
 from istvhub._errors import GazetteerNotBuilt, SourcesNotFound
+from istvhub.core.config import GAZETTEER_TABLES_DIR
 from istvhub.gazetteer import load
 from istvhub.gazetteer import network as net
 from istvhub.gazetteer.normalise import normalise_name
@@ -29,6 +30,7 @@ def gaz(gazetteer_home):
 
 
 # --------------------------------------------------------------------------- real rows
+
 
 def test_sw2_1aa_is_in_lambeth(gaz):
     e = gaz.entries
@@ -45,18 +47,23 @@ def test_sw2_1aa_is_in_lambeth(gaz):
 
 def test_coldharbour_lane_in_lambeth_has_points_along_it(gaz):
     e = gaz.entries
-    st = e[(e["entry_type"] == "street") & (e["key"] == "coldharbour lane")
-           & (e["borough"] == "Lambeth")]
+    st = e[
+        (e["entry_type"] == "street")
+        & (e["key"] == "coldharbour lane")
+        & (e["borough"] == "Lambeth")
+    ]
     assert len(st) == 1
     pts = gaz.street_points[gaz.street_points["entry_id"] == st.iloc[0]["entry_id"]]
     assert len(pts) >= 10
     assert pts["postcode"].str.match(r"^(SW9|SE5|SE24|SW2) ").all()
-    extent = np.hypot(pts["easting"].max() - pts["easting"].min(),
-                      pts["northing"].max() - pts["northing"].min())
+    extent = np.hypot(
+        pts["easting"].max() - pts["easting"].min(), pts["northing"].max() - pts["northing"].min()
+    )
     assert extent > 1000
     # the entry's point is one of its postcode points and its precision covers the spread
-    assert ((pts["easting"] == st.iloc[0]["easting"]) &
-            (pts["northing"] == st.iloc[0]["northing"])).any()
+    assert (
+        (pts["easting"] == st.iloc[0]["easting"]) & (pts["northing"] == st.iloc[0]["northing"])
+    ).any()
     assert st.iloc[0]["precision_m"] >= extent / 2
 
 
@@ -105,8 +112,9 @@ def test_junction_of_streets_meeting_in_westminster_network(gaz, sources_dir):
 
 
 def test_approximate_junctions_from_postcode_points_outside_the_network(gaz):
-    j = gaz.entries[(gaz.entries["entry_type"] == "junction")
-                    & (gaz.entries["source"] == "postcode_streets")]
+    j = gaz.entries[
+        (gaz.entries["entry_type"] == "junction") & (gaz.entries["source"] == "postcode_streets")
+    ]
     assert j["borough"].nunique() == 33
     assert (j["precision_m"] >= 150).all()
     # a real outer-London pair: both streets' points come within the threshold of the junction
@@ -131,8 +139,11 @@ def test_places_and_search_keys(gaz):
     assert (bs["entry_type"] == "bus_stop").any()
     # every alias resolves to a real entry of its declared type
     assert gaz.manifest["unresolved_aliases"] == []
-    aliases = pd.read_csv(Path(__file__).resolve().parents[1] / "gazetteer" / "aliases.csv",
-                          dtype=str, keep_default_na=False)
+    aliases = pd.read_csv(
+        GAZETTEER_TABLES_DIR / "aliases.csv",
+        dtype=str,
+        keep_default_na=False,
+    )
     al = k[k["key_kind"] == "alias"].merge(e[["entry_id", "entry_type"]], on="entry_id")
     for r in aliases.itertuples():
         got = al[al["key"] == normalise_name(r.alias)]
@@ -145,8 +156,9 @@ def test_places_and_search_keys(gaz):
     qm = e[(e["entry_type"] == "hospital") & (e["key"] == "queen marys hospital")]
     assert {"Wandsworth", "Bexley"} <= set(qm["borough"])
     # areas sit at their postcode district
-    brixton = e[(e["entry_type"] == "area") & (e["key"] == "brixton")
-                & (e["source"] == "wikipedia")].iloc[0]
+    brixton = e[
+        (e["entry_type"] == "area") & (e["key"] == "brixton") & (e["source"] == "wikipedia")
+    ].iloc[0]
     sw2 = e[(e["entry_type"] == "postcode_district") & (e["name"] == "SW2")].iloc[0]
     assert (brixton["easting"], brixton["northing"]) == (sw2["easting"], sw2["northing"])
 
@@ -167,8 +179,7 @@ def test_entries_follow_the_contract(gaz):
     assert jn["street_a"].notna().all() and (jn["street_a"] < jn["street_b"]).all()
     assert set(gaz.keys["key_kind"]) == {"name", "variant", "alias"}
     assert gaz.keys["entry_id"].isin(e["entry_id"]).all()
-    assert gaz.street_points["entry_id"].isin(e.loc[e["entry_type"] == "street",
-                                                    "entry_id"]).all()
+    assert gaz.street_points["entry_id"].isin(e.loc[e["entry_type"] == "street", "entry_id"]).all()
 
 
 def test_manifest_and_attribution(gaz, sources_dir):
@@ -183,12 +194,22 @@ def test_manifest_and_attribution(gaz, sources_dir):
     assert {"Westminster", "City of London", "Camden"} <= set(cov["boroughs_with_blocks"])
     assert "Bromley" in cov["boroughs_without_network"]
     text = (gaz.path / "ATTRIBUTION.txt").read_text(encoding="utf-8")
-    for needle in ("OpenStreetMap contributors", "Open Government Licence", "GeoNames",
-                   "CC BY 4.0", "Wikipedia", "CC BY-SA", "TfL", "Royal Mail", "Land Registry"):
+    for needle in (
+        "OpenStreetMap contributors",
+        "Open Government Licence",
+        "GeoNames",
+        "CC BY 4.0",
+        "Wikipedia",
+        "CC BY-SA",
+        "TfL",
+        "Royal Mail",
+        "Land Registry",
+    ):
         assert needle in text
 
 
 # --------------------------------------------------------------------------- network
+
 
 def test_blocks_run_junction_to_junction(gaz):
     b = gaz.blocks
@@ -197,8 +218,12 @@ def test_blocks_run_junction_to_junction(gaz):
     assert (b.geometry.geom_type == "LineString").all()
     assert np.allclose(b["length_m"], b.geometry.length)
     # no node of degree 2 joins two blocks with the same names (they would have been merged)
-    ends = np.round(np.vstack([shapely.get_coordinates(shapely.get_point(b.geometry.values, i))
-                               for i in (0, -1)]), 1)
+    ends = np.round(
+        np.vstack(
+            [shapely.get_coordinates(shapely.get_point(b.geometry.values, i)) for i in (0, -1)]
+        ),
+        1,
+    )
     keys = np.concatenate([b["names_key"].to_numpy()] * 2)
     df = pd.DataFrame({"x": ends[:, 0], "y": ends[:, 1], "k": keys})
     deg = df.groupby(["x", "y"]).agg(n=("k", "size"), kinds=("k", "nunique"))
@@ -262,23 +287,30 @@ def test_cli_stats_json(gazetteer_home, monkeypatch):
 
 # --------------------------------------------------------------------------- small builds
 
+
 @pytest.fixture(scope="module")
 def mini_sources(sources_dir, tmp_path_factory) -> Path:
     """A sources dir from real files: Code-Point EC/WC, the City and Westminster LSOAs, the
     boroughs, the City OSM ways, and a Price Paid file in its raw layout (no header) made from
     real postcode/street rows. No ONS lookup, so LSOAs come from point-in-polygon."""
     root = tmp_path_factory.mktemp("mini-sources")
-    links = ["boundaries/london_boroughs.gpkg", "boundaries/lsoa2011/E09000001.json",
-             "boundaries/lsoa2011/E09000033.json",
-             "postcodes/codepoint-open/Doc/Code-Point_Open_Column_Headers.csv",
-             "postcodes/codepoint-open/Data/CSV/ec.csv",
-             "postcodes/codepoint-open/Data/CSV/wc.csv",
-             "streets/osm/city_of_london_drive_ways.geojson"]
+    links = [
+        "boundaries/london_boroughs.gpkg",
+        "boundaries/lsoa2011/E09000001.json",
+        "boundaries/lsoa2011/E09000033.json",
+        "postcodes/codepoint-open/Doc/Code-Point_Open_Column_Headers.csv",
+        "postcodes/codepoint-open/Data/CSV/ec.csv",
+        "postcodes/codepoint-open/Data/CSV/wc.csv",
+        "streets/osm/city_of_london_drive_ways.geojson",
+    ]
     for rel in links:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         os.symlink(sources_dir / rel, root / rel)
-    ps = pd.read_csv(sources_dir / "streets/postcode-streets/postcode_streets_london_areas.csv",
-                     dtype=str, keep_default_na=False)
+    ps = pd.read_csv(
+        sources_dir / "streets/postcode-streets/postcode_streets_london_areas.csv",
+        dtype=str,
+        keep_default_na=False,
+    )
     ps = ps[ps["postcode"].str.match(r"^(EC|WC)")].head(1500)
     pp = pd.DataFrame({c: "" for c in PRICE_PAID_COLUMNS}, index=ps.index)
     pp["id"] = [f"{{{i:08d}-0000-0000-0000-000000000000}}" for i in range(len(ps))]
@@ -300,8 +332,12 @@ def test_price_paid_raw_layout_and_stable_ids(mini_sources, tmp_path):
     g1, g2 = load(tmp_path / "a"), load(tmp_path / "b")
     assert g1.version == v1.name and g2.version == v2.name
     # streets came from the Price Paid file, placed at their Code-Point postcodes
-    ps = pd.read_csv(mini_sources / "streets/price-paid/pp-sample.csv", header=None,
-                     names=PRICE_PAID_COLUMNS, dtype=str)
+    ps = pd.read_csv(
+        mini_sources / "streets/price-paid/pp-sample.csv",
+        header=None,
+        names=PRICE_PAID_COLUMNS,
+        dtype=str,
+    )
     streets = g1.entries[g1.entries["entry_type"] == "street"]
     want = {normalise_name(s) for s in ps["street"]}
     assert len(want - set(streets["key"])) <= len(want) * 0.02  # a few postcodes are retired
@@ -313,7 +349,7 @@ def test_price_paid_raw_layout_and_stable_ids(mini_sources, tmp_path):
     # only those boroughs' LSOAs were given (a few units lie on the generalised boundary)
     assert pc.loc[~linked, "lsoa_code"].isna().mean() > 0.95
     # same input -> same ids
-    assert (g1.blocks["block_id"].tolist() == g2.blocks["block_id"].tolist())
+    assert g1.blocks["block_id"].tolist() == g2.blocks["block_id"].tolist()
     assert len(g1.blocks) > 500
     pd.testing.assert_frame_equal(g1.entries, g2.entries)
     pd.testing.assert_frame_equal(g1.keys, g2.keys)
@@ -355,18 +391,35 @@ def test_cli_build_with_network_file(mini_sources, sources_dir, tmp_path):
     from istvhub.cli import app
 
     pbf = sources_dir / "streets/osm/bloomsbury.osm.pbf"
-    res = CliRunner().invoke(app, ["gazetteer", "build", "--sources", str(mini_sources),
-                                   "--out", str(tmp_path / "gazetteer"), "--network", str(pbf)])
+    res = CliRunner().invoke(
+        app,
+        [
+            "gazetteer",
+            "build",
+            "--sources",
+            str(mini_sources),
+            "--out",
+            str(tmp_path / "gazetteer"),
+            "--network",
+            str(pbf),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "street network covers" in res.output
     g = load(tmp_path)
     assert [s["path"] for s in g.manifest["sources"] if s["source"] == "osm"] == [str(pbf)]
     assert g.blocks["borough"].value_counts().idxmax() == "Camden"
-    assert g.blocks["highway"].isin(["footway", "path", "steps", "cycleway"]).sum() == \
-        (g.blocks["highway"].isin(["footway", "path", "steps", "cycleway"])
-         & (g.blocks["names_key"] != "")).sum()  # paths only when named
-    assert "Westminster" not in g.manifest["network_coverage"]["boroughs_with_blocks"] or \
-        g.manifest["network_coverage"]["boroughs_with_blocks"]["Westminster"]["blocks"] < 400
+    assert (
+        g.blocks["highway"].isin(["footway", "path", "steps", "cycleway"]).sum()
+        == (
+            g.blocks["highway"].isin(["footway", "path", "steps", "cycleway"])
+            & (g.blocks["names_key"] != "")
+        ).sum()
+    )  # paths only when named
+    assert (
+        "Westminster" not in g.manifest["network_coverage"]["boroughs_with_blocks"]
+        or g.manifest["network_coverage"]["boroughs_with_blocks"]["Westminster"]["blocks"] < 400
+    )
 
 
 def test_killed_build_leftovers_are_removed(mini_sources, tmp_path):
@@ -376,8 +429,12 @@ def test_killed_build_leftovers_are_removed(mini_sources, tmp_path):
 
     out = tmp_path / "gazetteer"
     first = build_mod.build(sources=mini_sources, out=out)
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     partial = out / f".building-20200101T000000Z-deadbeef-{dead}"
     partial.mkdir()
     (partial / "entries.parquet").write_bytes(b"partial")
@@ -392,14 +449,26 @@ def test_os_open_roads_style_geopackage(mini_sources, sources_dir, tmp_path):
     first, road_link lines with name1/name2/class) made from the real City of London ways."""
     ways = gpd.read_file(sources_dir / "streets/osm/city_of_london_drive_ways.geojson")
     ways = ways.to_crs(27700)
-    cls = {"primary": "A Road", "secondary": "B Road", "tertiary": "Classified Unnumbered",
-           "residential": "Not Classified"}
-    links = gpd.GeoDataFrame({
-        "name1": ways["name"], "name2": None,
-        "class": [cls.get(h, "Unclassified") for h in ways["highway"]],
-    }, geometry=ways.geometry, crs=27700)
-    nodes = gpd.GeoDataFrame({"form_of_road_node": ["junction"] * 10},
-                             geometry=links.geometry.iloc[:10].centroid, crs=27700)
+    cls = {
+        "primary": "A Road",
+        "secondary": "B Road",
+        "tertiary": "Classified Unnumbered",
+        "residential": "Not Classified",
+    }
+    links = gpd.GeoDataFrame(
+        {
+            "name1": ways["name"],
+            "name2": None,
+            "class": [cls.get(h, "Unclassified") for h in ways["highway"]],
+        },
+        geometry=ways.geometry,
+        crs=27700,
+    )
+    nodes = gpd.GeoDataFrame(
+        {"form_of_road_node": ["junction"] * 10},
+        geometry=links.geometry.iloc[:10].centroid,
+        crs=27700,
+    )
     gpkg = tmp_path / "oproad_city.gpkg"
     nodes.to_file(gpkg, layer="road_node")
     links.to_file(gpkg, layer="road_link")
@@ -407,8 +476,13 @@ def test_os_open_roads_style_geopackage(mini_sources, sources_dir, tmp_path):
     build_mod.build(sources=mini_sources, out=out, networks=[gpkg])
     g = load(tmp_path)
     assert len(g.blocks) > 500
-    assert set(g.blocks["highway"]) <= {"primary", "secondary", "tertiary", "unclassified",
-                                       "residential"}
+    assert set(g.blocks["highway"]) <= {
+        "primary",
+        "secondary",
+        "tertiary",
+        "unclassified",
+        "residential",
+    }
     fen = g.blocks[g.blocks["names_key"] == "fenchurch street"]
     assert len(fen) >= 3 and (fen["highway"] == "tertiary").all()
     assert (g.entries["source"] == "osm").sum() > 0  # network junctions and network-only streets
@@ -418,8 +492,12 @@ def test_bus_stop_names_give_junctions_postcodes_miss(gaz):
     """'MARE STREET / WELL STREET' (Hackney): the two streets' postcode points are > 60 m apart,
     the bus stops name the corner."""
     e = gaz.entries
-    j = e[(e["entry_type"] == "junction") & (e["street_a"] == "mare street")
-          & (e["street_b"] == "well street") & (e["borough"] == "Hackney")]
+    j = e[
+        (e["entry_type"] == "junction")
+        & (e["street_a"] == "mare street")
+        & (e["street_b"] == "well street")
+        & (e["borough"] == "Hackney")
+    ]
     assert len(j) >= 1
     r = j.iloc[0]
     assert r["precision_m"] <= 150

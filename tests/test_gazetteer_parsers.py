@@ -14,10 +14,14 @@ from istvhub.gazetteer.normalise import normalise_name
 from istvhub.gazetteer.sources import _as_list, bus_stop_parts, canon_postcode, display_case
 
 AREA = st.text(alphabet=string.ascii_uppercase, min_size=1, max_size=2)
-OUTWARD = st.builds(lambda a, d, x: a + d + x, AREA,
-                    st.integers(0, 99).map(str), st.sampled_from(["", "A", "W"]))
-INWARD = st.builds(lambda d, x: str(d) + x, st.integers(0, 9),
-                   st.text(alphabet="ABDEFGHJLNPQRSTUWXYZ", min_size=2, max_size=2))
+OUTWARD = st.builds(
+    lambda a, d, x: a + d + x, AREA, st.integers(0, 99).map(str), st.sampled_from(["", "A", "W"])
+)
+INWARD = st.builds(
+    lambda d, x: str(d) + x,
+    st.integers(0, 9),
+    st.text(alphabet="ABDEFGHJLNPQRSTUWXYZ", min_size=2, max_size=2),
+)
 
 
 @given(OUTWARD, INWARD, st.sampled_from(["", " ", "  ", "\t"]), st.booleans())
@@ -29,8 +33,9 @@ def test_canon_postcode_any_spacing_and_case(out, inw, sep, lower):
     assert canon_postcode(pd.Series([got]))[0] == got  # idempotent
 
 
-WORDS = st.lists(st.text(alphabet=string.ascii_letters + "'-", min_size=1, max_size=8),
-                 min_size=1, max_size=5).map(" ".join)
+WORDS = st.lists(
+    st.text(alphabet=string.ascii_letters + "'-", min_size=1, max_size=8), min_size=1, max_size=5
+).map(" ".join)
 
 
 @given(WORDS)
@@ -39,8 +44,7 @@ def test_display_case_keeps_the_key(name):
     assert normalise_name(display_case(name.upper())) == normalise_name(name)
 
 
-@given(st.lists(WORDS, min_size=1, max_size=3),
-       st.sampled_from(["", " <>", " #", " ->", " [A]"]))
+@given(st.lists(WORDS, min_size=1, max_size=3), st.sampled_from(["", " <>", " #", " ->", " [A]"]))
 def test_bus_stop_parts(parts, junk):
     name = " / ".join(p + junk for p in parts)
     got = bus_stop_parts(name.upper())
@@ -50,14 +54,24 @@ def test_bus_stop_parts(parts, junk):
 
 def test_bus_stop_parts_real_names():
     assert bus_stop_parts("BRIXTON STN <> / BRIXTON ROAD") == ["BRIXTON STN", "BRIXTON ROAD"]
-    assert [normalise_name(p) for p in bus_stop_parts("BRIXTON STN <> / BRIXTON ROAD")] == \
-        ["brixton station", "brixton road"]
-    assert bus_stop_parts("WESTMINSTER STN <> / PARLIAMENT SQUARE") == \
-        ["WESTMINSTER STN", "PARLIAMENT SQUARE"]
+    assert [normalise_name(p) for p in bus_stop_parts("BRIXTON STN <> / BRIXTON ROAD")] == [
+        "brixton station",
+        "brixton road",
+    ]
+    assert bus_stop_parts("WESTMINSTER STN <> / PARLIAMENT SQUARE") == [
+        "WESTMINSTER STN",
+        "PARLIAMENT SQUARE",
+    ]
 
 
-@given(st.lists(st.text(alphabet=string.ascii_letters + " '", min_size=1, max_size=10)
-                .map(str.strip).filter(bool), max_size=4))
+@given(
+    st.lists(
+        st.text(alphabet=string.ascii_letters + " '", min_size=1, max_size=10)
+        .map(str.strip)
+        .filter(bool),
+        max_size=4,
+    )
+)
 def test_as_list_accepts_osmnx_list_forms(names):
     assert _as_list(names) == names
     assert _as_list(np.array(names, dtype=object)) == names
@@ -70,7 +84,8 @@ def test_as_list_accepts_osmnx_list_forms(names):
 # --------------------------------------------------------------------------- network noding
 
 LINE = st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=2, max_size=6).filter(
-    lambda cs: all(a != b for a, b in zip(cs, cs[1:], strict=False)))
+    lambda cs: all(a != b for a, b in zip(cs, cs[1:], strict=False))
+)
 
 
 @given(st.lists(LINE, min_size=1, max_size=6))
@@ -100,25 +115,36 @@ def test_station_variants():
 
     assert _station_variants("Brixton") == ["Brixton station"]
     assert set(_station_variants("Edgware Road (Bakerloo)")) == {
-        "Edgware Road", "Edgware Road station", "Edgware Road (Bakerloo) station"}
+        "Edgware Road",
+        "Edgware Road station",
+        "Edgware Road (Bakerloo) station",
+    }
 
 
 def test_read_postcode_streets_chunked_both_layouts(tmp_path):
     from istvhub.gazetteer.sources import PRICE_PAID_COLUMNS, read_postcode_streets
 
     table = tmp_path / "ps.csv"
-    table.write_text("postcode,street,locality\nsw2 1aa,ACRE LANE,LONDON\n"
-                     "SW2  1AA,Acre Lane ,LONDON\nSW9 8RP,COLDHARBOUR LANE,LONDON\n"
-                     "TW20 8SR,COLDHARBOUR LANE,EGHAM\n,NO POSTCODE,X\n", encoding="utf-8")
+    table.write_text(
+        "postcode,street,locality\nsw2 1aa,ACRE LANE,LONDON\n"
+        "SW2  1AA,Acre Lane ,LONDON\nSW9 8RP,COLDHARBOUR LANE,LONDON\n"
+        "TW20 8SR,COLDHARBOUR LANE,EGHAM\n,NO POSTCODE,X\n",
+        encoding="utf-8",
+    )
     pp = tmp_path / "pp.csv"
     row = dict.fromkeys(PRICE_PAID_COLUMNS, "")
     rows = []
-    for pc, street in [("SE5 9PR", "COLDHARBOUR LANE"), ("SE5 9PR", "COLDHARBOUR LANE"),
-                   ("SW2 1AA", "")]:
+    for pc, street in [
+        ("SE5 9PR", "COLDHARBOUR LANE"),
+        ("SE5 9PR", "COLDHARBOUR LANE"),
+        ("SW2 1AA", ""),
+    ]:
         rows.append(",".join(f'"{v}"' for v in {**row, "postcode": pc, "street": street}.values()))
     pp.write_text("\n".join(rows) + "\n", encoding="utf-8")
     keep = {"SW2 1AA", "SW9 8RP", "SE5 9PR"}
     got = read_postcode_streets([table, pp], keep=keep, chunksize=2)
     assert sorted(map(tuple, got.to_numpy().tolist())) == [
-        ("SE5 9PR", "COLDHARBOUR LANE"), ("SW2 1AA", "ACRE LANE"),
-        ("SW9 8RP", "COLDHARBOUR LANE")]
+        ("SE5 9PR", "COLDHARBOUR LANE"),
+        ("SW2 1AA", "ACRE LANE"),
+        ("SW9 8RP", "COLDHARBOUR LANE"),
+    ]

@@ -47,8 +47,9 @@ def _dist(r: dict, x: float, y: float) -> float:
 def _street_points(geo, name: str) -> np.ndarray:
     ix = geo.index
     rows = ix.by_key[name]
-    pts = [ix.street_pts[int(i)] for i in rows
-           if ix.etype[i] == "street" and int(i) in ix.street_pts]
+    pts = [
+        ix.street_pts[int(i)] for i in rows if ix.etype[i] == "street" and int(i) in ix.street_pts
+    ]
     return np.vstack(pts)
 
 
@@ -79,11 +80,17 @@ def test_boundary_town_beats_a_straddling_london_district(geo) -> None:
     assert geo.geocode("watford way nw4", KINGS)["borough"] == "Barnet"
 
 
-@pytest.mark.parametrize("text", [
-    "jct acre ln / brixton hill", "junction of Acre Lane and Brixton Hill",
-    "corner of acre lane & brixton hill", "Brixton Hill j/w Acre Ln", "acre lane jct brixton hill",
-    "acre lane / brixton hill",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jct acre ln / brixton hill",
+        "junction of Acre Lane and Brixton Hill",
+        "corner of acre lane & brixton hill",
+        "Brixton Hill j/w Acre Ln",
+        "acre lane jct brixton hill",
+        "acre lane / brixton hill",
+    ],
+)
 def test_junction_forms(geo, text: str) -> None:
     r = geo.geocode(text, KINGS)
     assert r["geo_status"] == "located" and r["match_type"] == "junction", r["reason"]
@@ -160,16 +167,24 @@ def test_named_london_prison_is_a_place(geo) -> None:
     assert geo.geocode("in custody", KINGS)["geo_status"] == "unknown"
 
 
-@pytest.mark.parametrize("text,status", [
-    ("pt's home", "home"), ("home SW2 1AA", "home"), ("friends house", "home"),
-    ("his mum's address", "home"), ("u/k", "unknown"), ("nfa", "unknown"), ("- -", "unknown"),
-    ("on holiday in spain", "outside_area"), ("birmingham", "outside_area"),
-])
+@pytest.mark.parametrize(
+    "text,status",
+    [
+        ("pt's home", "home"),
+        ("home SW2 1AA", "home"),
+        ("friends house", "home"),
+        ("his mum's address", "home"),
+        ("u/k", "unknown"),
+        ("nfa", "unknown"),
+        ("- -", "unknown"),
+        ("on holiday in spain", "outside_area"),
+        ("birmingham", "outside_area"),
+    ],
+)
 def test_non_locatable(geo, text: str, status: str) -> None:
     r = geo.geocode(text, KINGS)
     assert r["geo_status"] == status
-    assert all(r[c] is None for c in ("lat", "lon", "easting", "northing", "lsoa_code",
-                                     "block_id"))
+    assert all(r[c] is None for c in ("lat", "lon", "easting", "northing", "lsoa_code", "block_id"))
 
 
 def test_london_names_containing_cities_are_located(geo) -> None:
@@ -179,8 +194,13 @@ def test_london_names_containing_cities_are_located(geo) -> None:
 
 # ---------------------------------------------------------------- frame contract and cache
 def test_frame_contract(geo) -> None:
-    df = pd.DataFrame({"location_text": ["SW9 6NQ", None, "pt's flat", "nr clapham jct stn"],
-                       "department": [KINGS, KINGS, None, "ZZZ99"]}, index=[10, 3, 7, 99])
+    df = pd.DataFrame(
+        {
+            "location_text": ["SW9 6NQ", None, "pt's flat", "nr clapham jct stn"],
+            "department": [KINGS, KINGS, None, "ZZZ99"],
+        },
+        index=[10, 3, 7, 99],
+    )
     out = geo.geocode_frame(df)
     assert list(out.columns) == list(GEOCODE_COLUMNS)
     assert list(out.index) == [10, 3, 7, 99]
@@ -229,17 +249,36 @@ def test_development_set_accuracy(geo) -> None:
 def test_geocode_any_text_never_raises(geo, text: str) -> None:
     r = geo.geocode(text, KINGS)
     assert set(r) == set(GEOCODE_COLUMNS)
-    assert r["geo_status"] in ("located", "home", "unknown", "outside_area", "ambiguous",
-                               "unmatched")
+    assert r["geo_status"] in (
+        "located",
+        "home",
+        "unknown",
+        "outside_area",
+        "ambiguous",
+        "unmatched",
+    )
     if r["geo_status"] != "located":
         assert r["lat"] is None and r["easting"] is None
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(["home", "pt's home", "his flat", "friends house", "home address",
-                        "u/k", "n/k", "nfa", "refused"]),
-       st.sampled_from(["", "brixton rd", "SW9 6NQ", "nr clapham jct stn", "e8", "camberwell"]),
-       st.booleans())
+@given(
+    st.sampled_from(
+        [
+            "home",
+            "pt's home",
+            "his flat",
+            "friends house",
+            "home address",
+            "u/k",
+            "n/k",
+            "nfa",
+            "refused",
+        ]
+    ),
+    st.sampled_from(["", "brixton rd", "SW9 6NQ", "nr clapham jct stn", "e8", "camberwell"]),
+    st.booleans(),
+)
 def test_home_and_unknown_never_get_a_point(geo, phrase: str, place: str, before: bool) -> None:
     text = f"{phrase} {place}" if before else f"{place} - {phrase}"
     r = geo.geocode(text, KINGS)
@@ -253,12 +292,27 @@ def test_home_and_unknown_never_get_a_point(geo, phrase: str, place: str, before
 # ---------------------------------------------------------------- PII
 def test_pii_never_in_reason_or_logs(geo, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    texts = ["mr Jonathan Smithers hit him at brixton rd 07700 900123",
-             "outside 42 acacia avenue pt John Doe dob 01/02/1990",
-             "nhs 943 476 5919 camberwell", "jo.bloggs@example.com clapham jct stn"]
+    texts = [
+        "mr Jonathan Smithers hit him at brixton rd 07700 900123",
+        "outside 42 acacia avenue pt John Doe dob 01/02/1990",
+        "nhs 943 476 5919 camberwell",
+        "jo.bloggs@example.com clapham jct stn",
+    ]
     out = geo.geocode_frame(pd.DataFrame({"location_text": texts, "department": KINGS}))
-    secrets = ["Smithers", "Jonathan", "07700", "900123", "42", "John", "Doe", "1990",
-               "943", "5919", "bloggs", "example"]
+    secrets = [
+        "Smithers",
+        "Jonathan",
+        "07700",
+        "900123",
+        "42",
+        "John",
+        "Doe",
+        "1990",
+        "943",
+        "5919",
+        "bloggs",
+        "example",
+    ]
     blob = " ".join(out["reason"].astype(str)) + " " + caplog.text
     for s in secrets:
         assert s.lower() not in blob.lower()
@@ -276,8 +330,12 @@ def test_correction_wins_next_time_and_is_audited(gazetteer_home: Path, db_url: 
     g = Geocoder.load(gazetteer_home, db_url)
     r = g.geocode(text.upper(), KINGS)
     assert r["geo_status"] == "located" and "analyst correction" in r["reason"]
-    assert abs(r["lat"] - 51.47) < 1e-6 and r["match_type"] in ("street", "venue", "junction",
-                                                                 "station")
+    assert abs(r["lat"] - 51.47) < 1e-6 and r["match_type"] in (
+        "street",
+        "venue",
+        "junction",
+        "station",
+    )
     assert g.geocode(text, "RQXM1")["reason"] != r["reason"]  # department-scoped
     store = open_store(db_url)
     log = store.audit_log()
@@ -289,8 +347,9 @@ def test_correction_wins_next_time_and_is_audited(gazetteer_home: Path, db_url: 
 
 
 # ---------------------------------------------------------------- CLI forms
-def test_cli_file_correct_and_stored(gazetteer_home: Path, tmp_path: Path,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_file_correct_and_stored(
+    gazetteer_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from istvhub.cli import app
     from istvhub.core.config import get_settings
 
@@ -299,21 +358,66 @@ def test_cli_file_correct_and_stored(gazetteer_home: Path, tmp_path: Path,
     get_settings.cache_clear()
     runner = CliRunner()
     src = tmp_path / "in.csv"
-    pd.DataFrame({"ref": [1, 2, 3], "where": ["jct acre ln / brixton hill", "pt's flat", ""],
-                  "site": [KINGS, KINGS, KINGS]}).to_csv(src, index=False)
+    pd.DataFrame(
+        {
+            "ref": [1, 2, 3],
+            "where": ["jct acre ln / brixton hill", "pt's flat", ""],
+            "site": [KINGS, KINGS, KINGS],
+        }
+    ).to_csv(src, index=False)
     out = tmp_path / "out.csv"
-    res = runner.invoke(app, ["geocode", str(src), "--column", "where", "--output", str(out),
-                              "--department-column", "site", "--db", db])
+    res = runner.invoke(
+        app,
+        [
+            "geocode",
+            str(src),
+            "--column",
+            "where",
+            "--output",
+            str(out),
+            "--department-column",
+            "site",
+            "--db",
+            db,
+        ],
+    )
     assert res.exit_code == 0, res.output
     got = pd.read_csv(out)
     assert list(got.columns) == ["ref", "where", "site", *GEOCODE_COLUMNS]
     assert got["geo_status"].tolist() == ["located", "home", "unknown"]
 
-    res = runner.invoke(app, ["geocode", "correct", "jct acre ln / brixton hill", "--lat",
-                              "51.4601", "--lon", "-0.1170", "--db", db, "--by", "ana"])
+    res = runner.invoke(
+        app,
+        [
+            "geocode",
+            "correct",
+            "jct acre ln / brixton hill",
+            "--lat",
+            "51.4601",
+            "--lon",
+            "-0.1170",
+            "--db",
+            db,
+            "--by",
+            "ana",
+        ],
+    )
     assert res.exit_code == 0, res.output
-    res = runner.invoke(app, ["geocode", str(src), "--column", "where", "--output", str(out),
-                              "--department", KINGS, "--db", db])
+    res = runner.invoke(
+        app,
+        [
+            "geocode",
+            str(src),
+            "--column",
+            "where",
+            "--output",
+            str(out),
+            "--department",
+            KINGS,
+            "--db",
+            db,
+        ],
+    )
     assert "analyst correction" in pd.read_csv(out)["reason"].iloc[0]
 
     res = runner.invoke(app, ["geocode", str(src), "--column", "nope", "--output", str(out)])
@@ -322,8 +426,9 @@ def test_cli_file_correct_and_stored(gazetteer_home: Path, tmp_path: Path,
     feed = REPO / "sample_feeds" / KINGS / f"{KINGS}_2025-01.csv"
     res = runner.invoke(app, ["ingest", str(feed), "--db", db, "--no-geocode"])
     assert res.exit_code == 0, res.output
-    res = runner.invoke(app, ["geocode", "--stored", "--department", KINGS, "--period",
-                              "2025-01", "--db", db])
+    res = runner.invoke(
+        app, ["geocode", "--stored", "--department", KINGS, "--period", "2025-01", "--db", db]
+    )
     assert res.exit_code == 0, res.output
     from istvhub.store import open_store
 

@@ -20,25 +20,31 @@ def cls(text: str) -> str:
 
 
 # ---------------------------------------------------------------- normalise
-@pytest.mark.parametrize("raw,norm", [
-    ("o/s maccys brixton rd", "outside mcdonalds brixton road"),
-    ("jct acre ln / brixton hill", "junction acre lane / brixton hill"),
-    ("nr clapham jct stn", "near clapham junction station"),
-    ("Kings Rd j/w Sloane St", "kings road junction with sloane street"),
-    ("St. John's Wood Rd", "saint johns wood road"),
-    ("high st and church rd", "high street and church road"),
-    ("liverpool st stn", "liverpool street station"),
-    ("SW21AA", "sw2 1aa"),
-    ("Outside Tesco - Brixton Rd, SW2", "outside tesco , brixton road , sw2"),
-    ("corner of Charlotte St & Windmill Street", "corner of charlotte street and windmill street"),
-    ("U/K", "unknown"),
-    ("N/K", "not known"),
-    ("- -", ""),
-    ("?", ""),
-    ("Café Nero", "cafe nero"),
-    ("o/side tesco", "outside tesco"),
-    ("commercial rd/ cannon st rd", "commercial road / cannon street road"),
-])
+@pytest.mark.parametrize(
+    "raw,norm",
+    [
+        ("o/s maccys brixton rd", "outside mcdonalds brixton road"),
+        ("jct acre ln / brixton hill", "junction acre lane / brixton hill"),
+        ("nr clapham jct stn", "near clapham junction station"),
+        ("Kings Rd j/w Sloane St", "kings road junction with sloane street"),
+        ("St. John's Wood Rd", "saint johns wood road"),
+        ("high st and church rd", "high street and church road"),
+        ("liverpool st stn", "liverpool street station"),
+        ("SW21AA", "sw2 1aa"),
+        ("Outside Tesco - Brixton Rd, SW2", "outside tesco , brixton road , sw2"),
+        (
+            "corner of Charlotte St & Windmill Street",
+            "corner of charlotte street and windmill street",
+        ),
+        ("U/K", "unknown"),
+        ("N/K", "not known"),
+        ("- -", ""),
+        ("?", ""),
+        ("Café Nero", "cafe nero"),
+        ("o/side tesco", "outside tesco"),
+        ("commercial rd/ cannon st rd", "commercial road / cannon street road"),
+    ],
+)
 def test_normalise_examples(raw: str, norm: str) -> None:
     assert normalise_text(raw) == norm
 
@@ -58,22 +64,53 @@ def test_normalise_never_raises_and_is_idempotent(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(
-    ["o/s", "jct", "st", "rd", "/", ",", "&", "nr", "stn", "pt's", "u/k", "Brixton", "SW2",
-     "1AA", "-", "j/w", "the", "Dolphin", "E8", "ln", "St.", "'"]), max_size=10))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "o/s",
+                "jct",
+                "st",
+                "rd",
+                "/",
+                ",",
+                "&",
+                "nr",
+                "stn",
+                "pt's",
+                "u/k",
+                "Brixton",
+                "SW2",
+                "1AA",
+                "-",
+                "j/w",
+                "the",
+                "Dolphin",
+                "E8",
+                "ln",
+                "St.",
+                "'",
+            ]
+        ),
+        max_size=10,
+    )
+)
 def test_normalise_idempotent_on_ed_shorthand(words: list[str]) -> None:
     once = normalise_text(" ".join(words))
     assert normalise_text(once) == once
 
 
 # ---------------------------------------------------------------- PII scrub
-@pytest.mark.parametrize("raw,gone", [
-    ("mr smith hit him outside 12 acacia ave", ["smith", "12"]),
-    ("call 07700 900123 re brixton rd", ["07700", "900123"]),
-    ("dob 01/02/1990 brixton", ["1990", "01/02"]),
-    ("flat 3 windrush house", ["3"]),
-    ("email jo.bloggs@example.com", ["bloggs", "example"]),
-])
+@pytest.mark.parametrize(
+    "raw,gone",
+    [
+        ("mr smith hit him outside 12 acacia ave", ["smith", "12"]),
+        ("call 07700 900123 re brixton rd", ["07700", "900123"]),
+        ("dob 01/02/1990 brixton", ["1990", "01/02"]),
+        ("flat 3 windrush house", ["3"]),
+        ("email jo.bloggs@example.com", ["bloggs", "example"]),
+    ],
+)
 def test_scrub_removes_identifiers(raw: str, gone: list[str]) -> None:
     out, n = scrub_text(raw)
     assert n >= 1
@@ -95,36 +132,95 @@ def test_scrub_never_raises(text: str) -> None:
 
 
 # ---------------------------------------------------------------- classify
-@pytest.mark.parametrize("text", [
-    "home", "pt's home", "Patient's home", "pts home", "home address", "home (DV)", "friends house",
-    "pt's flat", "his mum's address", "at his mums", "residence", "house party", "DV",
-    "home sw2 1aa", "at home, SW9 6NQ", "girlfriends flat", "care home", "hostel room",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "home",
+        "pt's home",
+        "Patient's home",
+        "pts home",
+        "home address",
+        "home (DV)",
+        "friends house",
+        "pt's flat",
+        "his mum's address",
+        "at his mums",
+        "residence",
+        "house party",
+        "DV",
+        "home sw2 1aa",
+        "at home, SW9 6NQ",
+        "girlfriends flat",
+        "care home",
+        "hostel room",
+    ],
+)
 def test_home(text: str) -> None:
     assert cls(text) == "home"
 
 
-@pytest.mark.parametrize("text", [
-    "nfa", "NFA", "u/k", "n/k", "na", "N/A", "- -", "refused", "intoxicated", "not stated", "?",
-    "", "unknown", "pt unable to say", "pt wont say", "declined", "cant remember", "unkown",
-    "in the street", "at work", "in custody", "police custody",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nfa",
+        "NFA",
+        "u/k",
+        "n/k",
+        "na",
+        "N/A",
+        "- -",
+        "refused",
+        "intoxicated",
+        "not stated",
+        "?",
+        "",
+        "unknown",
+        "pt unable to say",
+        "pt wont say",
+        "declined",
+        "cant remember",
+        "unkown",
+        "in the street",
+        "at work",
+        "in custody",
+        "police custody",
+    ],
+)
 def test_unknown(text: str) -> None:
     assert cls(text) == "unknown"
 
 
-@pytest.mark.parametrize("text", [
-    "on holiday in spain", "birmingham", "manchester", "in birmingham", "ibiza",
-    "readong festival", "glastonbruy festival", "essx", "luton town centre", "on hooliday abroad",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "on holiday in spain",
+        "birmingham",
+        "manchester",
+        "in birmingham",
+        "ibiza",
+        "readong festival",
+        "glastonbruy festival",
+        "essx",
+        "luton town centre",
+        "on hooliday abroad",
+    ],
+)
 def test_outside_area(text: str) -> None:
     assert cls(text) == "outside_area"
 
 
-@pytest.mark.parametrize("text", [
-    "o/s maccys brixton rd", "the white house pub", "jct acre ln / brixton hill",
-    "unknown street in brixton", "hmp wandsworth", "the dolphin pub e8", "SW2 1AA",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "o/s maccys brixton rd",
+        "the white house pub",
+        "jct acre ln / brixton hill",
+        "unknown street in brixton",
+        "hmp wandsworth",
+        "the dolphin pub e8",
+        "SW2 1AA",
+    ],
+)
 def test_locatable(text: str) -> None:
     assert cls(text) == "locatable"
 
@@ -136,15 +232,18 @@ def test_city_inside_a_london_name_is_not_outside() -> None:
 
 
 # ---------------------------------------------------------------- postcodes
-@pytest.mark.parametrize("text,kind,key", [
-    ("SW2 1AA", "postcode", "sw21aa"),
-    ("sw21aa", "postcode", "sw21aa"),
-    ("nr SW9 6NQ", "postcode", "sw96nq"),
-    ("outside nw1w 8hx", "postcode", "nw1w8hx"),
-    ("brixton rd sw9 7", "postcode_sector", "sw9 7"),
-    ("the dolphin pub e8", "postcode_district", "e8"),
-    ("EC1V", "postcode_district", "ec1v"),
-])
+@pytest.mark.parametrize(
+    "text,kind,key",
+    [
+        ("SW2 1AA", "postcode", "sw21aa"),
+        ("sw21aa", "postcode", "sw21aa"),
+        ("nr SW9 6NQ", "postcode", "sw96nq"),
+        ("outside nw1w 8hx", "postcode", "nw1w8hx"),
+        ("brixton rd sw9 7", "postcode_sector", "sw9 7"),
+        ("the dolphin pub e8", "postcode_district", "e8"),
+        ("EC1V", "postcode_district", "ec1v"),
+    ],
+)
 def test_find_postcodes(text: str, kind: str, key: str) -> None:
     hits = find_postcodes(normalise_text(text).split())
     assert (hits[0].kind, hits[0].key) == (kind, key)
@@ -157,8 +256,9 @@ def test_sector_and_district_never_collide() -> None:
     assert a.key != b.key and a.kind != b.kind
 
 
-@pytest.mark.parametrize("text", ["walking home along old kent rd", "on his way home from work",
-                                  "going home on the bus"])
+@pytest.mark.parametrize(
+    "text", ["walking home along old kent rd", "on his way home from work", "going home on the bus"]
+)
 def test_journey_home_is_not_home(text: str) -> None:
     assert cls(text) != "home"
 

@@ -39,14 +39,17 @@ def test_table_covers_every_weapon_and_orders_severity():
     assert T.factor == pytest.approx(2 / 3) and T.period_months == 12
 
 
-@pytest.mark.parametrize(("month", "factor"), [
-    ("2024-12", 1.0),            # age 0
-    ("2024-01", 1.0),            # age 11: no full year yet
-    ("2023-12", 2 / 3),          # age 12: the first step
-    ("2023-01", 2 / 3),          # age 23: still one step
-    ("2022-12", 4 / 9),          # age 24: (2/3)^2
-    ("2021-12", 8 / 27),         # age 36
-])
+@pytest.mark.parametrize(
+    ("month", "factor"),
+    [
+        ("2024-12", 1.0),  # age 0
+        ("2024-01", 1.0),  # age 11: no full year yet
+        ("2023-12", 2 / 3),  # age 12: the first step
+        ("2023-01", 2 / 3),  # age 23: still one step
+        ("2022-12", 4 / 9),  # age 24: (2/3)^2
+        ("2021-12", 8 / 27),  # age 36
+    ],
+)
 def test_stepwise_decay_boundaries(month, factor):
     r = _recs([("sharp", month, f"{month}-15 10:00", None)])
     got = record_harm(r, "2024-12", T).iloc[0]
@@ -55,9 +58,13 @@ def test_stepwise_decay_boundaries(month, factor):
 
 def test_incident_date_wins_over_arrival_and_period():
     # assaulted on 31 Dec 2022, arrived 1 Jan 2023 (January's extract): 24 months before as-of
-    r = _recs([("body_part", "2023-01", "2023-01-01 00:30", "2022-12-31"),
-               ("body_part", "2023-01", "2023-01-01 00:30", None),
-               ("body_part", "2023-01", None, None)])
+    r = _recs(
+        [
+            ("body_part", "2023-01", "2023-01-01 00:30", "2022-12-31"),
+            ("body_part", "2023-01", "2023-01-01 00:30", None),
+            ("body_part", "2023-01", None, None),
+        ]
+    )
     got = record_harm(r, "2024-12", T).tolist()
     assert got == pytest.approx([4 / 9, 2 / 3, 2 / 3])
 
@@ -80,6 +87,7 @@ def test_decay_is_a_third_less_per_full_year(age):
 
 # ------------------------------------------------------------------ scores beside counts
 
+
 @pytest.fixture(scope="module")
 def blocks(sources_dir):
     return blocks_from_osm_edges(sources_dir)
@@ -87,20 +95,38 @@ def blocks(sources_dir):
 
 def _on_block(geom, n, weapon, month):
     mid = shapely.line_interpolate_point(geom, 0.5, normalized=True)
-    return [{"department": "RJ122", "period": "2024-12", "arrival_at": f"{month}-10 22:00",
-             "incident_date": None, "incident_time": None, "weapon": weapon,
-             "location_type": "street", "geo_status": "located", "match_type": "postcode",
-             "lat": None, "lon": None, "easting": mid.x, "northing": mid.y, "precision_m": 10.0,
-             "matched_name": None, "lsoa_code": None, "borough": "Westminster"}] * n
+    return [
+        {
+            "department": "RJ122",
+            "period": "2024-12",
+            "arrival_at": f"{month}-10 22:00",
+            "incident_date": None,
+            "incident_time": None,
+            "weapon": weapon,
+            "location_type": "street",
+            "geo_status": "located",
+            "match_type": "postcode",
+            "lat": None,
+            "lon": None,
+            "easting": mid.x,
+            "northing": mid.y,
+            "precision_m": 10.0,
+            "matched_name": None,
+            "lsoa_code": None,
+            "borough": "Westminster",
+        }
+    ] * n
 
 
 def test_harm_is_added_not_replacing_and_follows_suppression(blocks):
     long = blocks[blocks["length_m"] > 120].sort_values("block_id")
     a, c, b = long.iloc[0], long.iloc[40], long.iloc[80]
-    rows = (_on_block(a.geometry, 10, "sharp", "2024-11")       # 10 x 8
-            + _on_block(a.geometry, 10, "body_part", "2022-12")  # 10 x 1 x 4/9
-            + _on_block(c.geometry, 12, "firearm", "2024-12")
-            + _on_block(b.geometry, 3, "sharp", "2024-12"))
+    rows = (
+        _on_block(a.geometry, 10, "sharp", "2024-11")  # 10 x 8
+        + _on_block(a.geometry, 10, "body_part", "2022-12")  # 10 x 1 x 4/9
+        + _on_block(c.geometry, 12, "firearm", "2024-12")
+        + _on_block(b.geometry, 3, "sharp", "2024-12")
+    )
     recs = pd.DataFrame(rows)
     index = BlockIndex(blocks)
     f = Filters(period_from="2024-12", period_to="2024-12")
@@ -132,7 +158,8 @@ def _hotblocks_cli():
     from pathlib import Path
 
     spec = importlib.util.spec_from_file_location(
-        "_hotblocks_cli_helpers", Path(__file__).with_name("test_hotblocks_cli.py"))
+        "_hotblocks_cli_helpers", Path(__file__).with_name("test_hotblocks_cli.py")
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -141,6 +168,7 @@ def _hotblocks_cli():
 def test_cli_harm_flag(db_url, home, sources_dir, tmp_path):
     from istvhub.cli import app
     from istvhub.hotblocks.sample import write_mini_gazetteer
+
     fill_store = _hotblocks_cli().fill_store
 
     write_mini_gazetteer(sources_dir, home)
@@ -148,9 +176,23 @@ def test_cli_harm_flag(db_url, home, sources_dir, tmp_path):
     outs = {}
     for tag, extra in (("plain", []), ("harm", ["--harm", "--as-of", "2025-02"])):
         out = tmp_path / f"{tag}.csv"
-        res = CliRunner().invoke(app, ["hotblocks", "--from", "2024-01", "--to", "2024-02",
-                                       "--format", "csv", "--output", str(out), "--db", db_url,
-                                       *extra])
+        res = CliRunner().invoke(
+            app,
+            [
+                "hotblocks",
+                "--from",
+                "2024-01",
+                "--to",
+                "2024-02",
+                "--format",
+                "csv",
+                "--output",
+                str(out),
+                "--db",
+                db_url,
+                *extra,
+            ],
+        )
         assert res.exit_code == 0, (res.output, res.exception)
         outs[tag] = pd.read_csv(out)
     plain, harm = outs["plain"], outs["harm"]
@@ -158,7 +200,23 @@ def test_cli_harm_flag(db_url, home, sources_dir, tmp_path):
     pd.testing.assert_series_equal(plain["count"], harm["count"])
     assert harm.loc[harm["suppressed"], "harm_score"].isna().all()
     assert harm.loc[~harm["suppressed"], "harm_score"].notna().all()
-    res = CliRunner().invoke(app, ["hotblocks", "--from", "2024-01", "--to", "2024-02",
-                                   "--format", "csv", "--output", str(tmp_path / "x.csv"),
-                                   "--db", db_url, "--harm", "--as-of", "2025-1"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "hotblocks",
+            "--from",
+            "2024-01",
+            "--to",
+            "2024-02",
+            "--format",
+            "csv",
+            "--output",
+            str(tmp_path / "x.csv"),
+            "--db",
+            db_url,
+            "--harm",
+            "--as-of",
+            "2025-1",
+        ],
+    )
     assert res.exit_code != 0

@@ -94,8 +94,12 @@ def hub(db_url: str, tmp_path: Path):
 
 
 def _post(client: TestClient, hub: Hub, name: str, data: bytes, **form: str):
-    return client.post("/submissions", headers={"Authorization": f"Bearer {hub.token}"},
-                       files={"file": (name, data, "application/octet-stream")}, data=form)
+    return client.post(
+        "/submissions",
+        headers={"Authorization": f"Bearer {hub.token}"},
+        files={"file": (name, data, "application/octet-stream")},
+        data=form,
+    )
 
 
 REJECTS = [c.name for c in CASES if c.expect == "reject"]
@@ -178,10 +182,17 @@ def _files_under(root: Path) -> list[str]:
     return found
 
 
-HOSTILE_NAMES = ["../../../../etc/passwd.csv", "..\\..\\windows\\win.ini.csv",
-                 "RJ122 2025-06;rm -rf ~.csv", "$(touch pwned)`id`|nc x 1.csv",
-                 "/abs/path/RJ122.csv", "%2e%2e%2fRJ122.csv", "\u202eRJ122vsc.csv",
-                 "CON.csv", "." * 300 + ".csv"]
+HOSTILE_NAMES = [
+    "../../../../etc/passwd.csv",
+    "..\\..\\windows\\win.ini.csv",
+    "RJ122 2025-06;rm -rf ~.csv",
+    "$(touch pwned)`id`|nc x 1.csv",
+    "/abs/path/RJ122.csv",
+    "%2e%2e%2fRJ122.csv",
+    "\u202eRJ122vsc.csv",
+    "CON.csv",
+    "." * 300 + ".csv",
+]
 
 
 def test_hostile_upload_filenames_are_sanitised_and_never_paths(hub, tmp_path):
@@ -230,8 +241,9 @@ def test_api_stops_a_2gb_stream_at_the_limit(hub):
     limit = 8 * 1024 * 1024
     hub.app.state.max_upload_bytes = limit
     port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(hub.app, host="127.0.0.1", port=port,
-                                        log_level="warning", lifespan="on"))
+    srv = uvicorn.Server(
+        uvicorn.Config(hub.app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     th = threading.Thread(target=srv.run, daemon=True)
     th.start()
     for _ in range(200):
@@ -242,8 +254,10 @@ def test_api_stops_a_2gb_stream_at_the_limit(hub):
     sent = [0]
 
     def body():
-        yield (b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
-               b"Content-Type: text/csv\r\n\r\n")
+        yield (
+            b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
+            b"Content-Type: text/csv\r\n\r\n"
+        )
         chunk = (EARLIER.read_bytes() * 64)[: 1 << 20]
         while sent[0] < 2 << 30:
             sent[0] += len(chunk)
@@ -251,9 +265,15 @@ def test_api_stops_a_2gb_stream_at_the_limit(hub):
 
     status = None
     try:
-        r = httpx.post(f"http://127.0.0.1:{port}/submissions", content=body(), timeout=60,
-                       headers={"content-type": "multipart/form-data; boundary=XyZ",
-                                "Authorization": f"Bearer {hub.token}"})
+        r = httpx.post(
+            f"http://127.0.0.1:{port}/submissions",
+            content=body(),
+            timeout=60,
+            headers={
+                "content-type": "multipart/form-data; boundary=XyZ",
+                "Authorization": f"Bearer {hub.token}",
+            },
+        )
         status = r.status_code
     except httpx.TransportError:
         status = "closed"  # the server hung up while we were still sending: also a stop
@@ -267,10 +287,15 @@ def test_api_stops_a_2gb_stream_at_the_limit(hub):
 
     # a declared Content-Length over the limit is refused before a byte of the body is read
     with TestClient(hub.app) as client:
-        r = client.post("/submissions", content=b"x" * 10,
-                        headers={"content-type": "multipart/form-data; boundary=XyZ",
-                                 "content-length": str(2 << 30),
-                                 "Authorization": f"Bearer {hub.token}"})
+        r = client.post(
+            "/submissions",
+            content=b"x" * 10,
+            headers={
+                "content-type": "multipart/form-data; boundary=XyZ",
+                "content-length": str(2 << 30),
+                "Authorization": f"Bearer {hub.token}",
+            },
+        )
     assert r.status_code in (413, 400)
 
 
@@ -283,8 +308,12 @@ def test_limits_are_settings(monkeypatch):
 
     data = (FEEDS / "RJ122" / "RJ122_2025-06.csv").read_bytes()
     assert len(read_table(data, "ok.csv", vocabulary(None)).frame) == 157
-    for var, value in (("ISTVHUB_MAX_COLUMNS", "10"), ("ISTVHUB_MAX_LINE_BYTES", "50"),
-                       ("ISTVHUB_MAX_CELL_CHARS", "8"), ("ISTVHUB_MAX_FILE_BYTES", "1000")):
+    for var, value in (
+        ("ISTVHUB_MAX_COLUMNS", "10"),
+        ("ISTVHUB_MAX_LINE_BYTES", "50"),
+        ("ISTVHUB_MAX_CELL_CHARS", "8"),
+        ("ISTVHUB_MAX_FILE_BYTES", "1000"),
+    ):
         monkeypatch.setenv(var, value)
         assert getattr(ReadLimits.from_env(), var.removeprefix("ISTVHUB_").lower()) == int(value)
         with pytest.raises(FileRejected, match=var):

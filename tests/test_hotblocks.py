@@ -23,9 +23,27 @@ NHS = get_rule("nhs_hes")
 ONS = get_rule("ons_10_5")
 #: every column a layer may carry: nothing from a record's text, ids or times
 ALLOWED_COLUMNS = {
-    "block_id", "name", "borough", "length_m", "count", "rate_per_100m", "rank", "share",
-    "suppressed", "hex_id", "h3_res", "lsoa_code", "lsoa_name", "geometry", "wkt",
-    "section", "key", "value", "scope", "pct_units", "pct_incidents",
+    "block_id",
+    "name",
+    "borough",
+    "length_m",
+    "count",
+    "rate_per_100m",
+    "rank",
+    "share",
+    "suppressed",
+    "hex_id",
+    "h3_res",
+    "lsoa_code",
+    "lsoa_name",
+    "geometry",
+    "wkt",
+    "section",
+    "key",
+    "value",
+    "scope",
+    "pct_units",
+    "pct_incidents",
 }
 
 
@@ -49,8 +67,15 @@ def _street(blocks, key):
 
 
 def _rec(x, y, match_type="postcode", matched_name=None, precision=20.0):
-    return {"geo_status": "located", "match_type": match_type, "easting": x, "northing": y,
-            "precision_m": precision, "matched_name": matched_name, "lsoa_code": None}
+    return {
+        "geo_status": "located",
+        "match_type": match_type,
+        "easting": x,
+        "northing": y,
+        "precision_m": precision,
+        "matched_name": matched_name,
+        "lsoa_code": None,
+    }
 
 
 def _between(blocks):
@@ -81,8 +106,9 @@ def test_point_on_street_snaps_to_that_street_not_the_parallel_one(blocks, index
 def test_named_street_is_never_crossed(blocks, index):
     """A junction on Frith Street that sits nearer Greek Street stays on Frith Street."""
     p, *_ = _between(blocks)
-    recs = pd.DataFrame([_rec(*p, "junction", "Frith St / Old Compton St"),
-                         _rec(*p, "junction", "Frith Street")])
+    recs = pd.DataFrame(
+        [_rec(*p, "junction", "Frith St / Old Compton St"), _rec(*p, "junction", "Frith Street")]
+    )
     a = assign(recs, index)
     names = blocks.set_index("block_id")["names_key"]
     got = a.blocks.set_index("record")["block_id"]
@@ -94,8 +120,12 @@ def test_named_street_is_never_crossed(blocks, index):
 def test_whole_street_match_is_spread_over_that_streets_blocks(blocks, index):
     frith = _street(blocks, "frith street")
     c = shapely.centroid(shapely.union_all(frith.geometry.values))
-    recs = pd.DataFrame([_rec(c.x, c.y, "street", "Frith Street", precision=200.0),
-                         _rec(c.x - 2500, c.y, "street", "Frith Street", precision=200.0)])
+    recs = pd.DataFrame(
+        [
+            _rec(c.x, c.y, "street", "Frith Street", precision=200.0),
+            _rec(c.x - 2500, c.y, "street", "Frith Street", precision=200.0),
+        ]
+    )
     a = assign(recs, index)
     spread = a.blocks[a.blocks["record"] == 0]
     assert set(spread["block_id"]) == set(frith["block_id"])
@@ -117,16 +147,23 @@ def _gap_point(index, lo=80.0, hi=250.0):
 def test_too_far_imprecise_outside_and_unlocated_are_not_snapped(blocks, index):
     p, *_ = _between(blocks)
     gap = _gap_point(index)
-    recs = pd.DataFrame([
-        _rec(*gap),  # in a gap of the network (a park): too far from any block
-        _rec(p[0], p[1] + 8000),  # 8 km north of Soho, beyond the Westminster network
-        _rec(*p, precision=800.0),  # a postcode-sector centroid
-        {**_rec(*p), "geo_status": "home"},
-        _rec(*p, "area", "Soho", precision=400.0),
-    ])
+    recs = pd.DataFrame(
+        [
+            _rec(*gap),  # in a gap of the network (a park): too far from any block
+            _rec(p[0], p[1] + 8000),  # 8 km north of Soho, beyond the Westminster network
+            _rec(*p, precision=800.0),  # a postcode-sector centroid
+            {**_rec(*p), "geo_status": "home"},
+            _rec(*p, "area", "Soho", precision=400.0),
+        ]
+    )
     a = assign(recs, index)
     assert a.records["snap_status"].astype(str).tolist() == [
-        "too_far", "outside_network", "imprecise", "not_located", "not_snappable"]
+        "too_far",
+        "outside_network",
+        "imprecise",
+        "not_located",
+        "not_snappable",
+    ]
     assert a.blocks.empty
     assert a.records["hex_10"].isna().tolist() == [False, False, True, True, True]
     assert a.records["hex_8"].isna().tolist() == [False, False, True, True, False]
@@ -136,13 +173,16 @@ def test_imprecise_junction_goes_to_the_networks_own_junction(blocks, index):
     """A junction placed ~150 m off (from postcodes) lands on a block that meets both streets."""
     frith = _street(blocks, "frith street")
     compton = _street(blocks, "old compton street")
-    node = shapely.intersection(shapely.union_all(frith.geometry.values),
-                                shapely.union_all(compton.geometry.values))
+    node = shapely.intersection(
+        shapely.union_all(frith.geometry.values), shapely.union_all(compton.geometry.values)
+    )
     node = shapely.get_geometry(node, 0) if node.geom_type.startswith("Multi") else node
-    recs = pd.DataFrame([
-        _rec(node.x + 110, node.y + 90, "junction", "Frith Street / Old Compton Street", 165.0),
-        _rec(node.x + 110, node.y + 90, "junction", "Frith Street / Baker Street", 165.0),
-    ])
+    recs = pd.DataFrame(
+        [
+            _rec(node.x + 110, node.y + 90, "junction", "Frith Street / Old Compton Street", 165.0),
+            _rec(node.x + 110, node.y + 90, "junction", "Frith Street / Baker Street", 165.0),
+        ]
+    )
     a = assign(recs, index)
     assert a.records["snap_status"].astype(str).tolist() == ["snapped", "imprecise"]
     got = blocks.set_index("block_id").loc[a.blocks["block_id"].iloc[0]]
@@ -173,8 +213,7 @@ def test_lsoa_from_record_or_point_in_polygon(blocks, index, lsoas):
 def test_suppression_and_rounding_by_hand():
     counts = pd.Series([0, 1, 7, 8, 12, 13, 12.5, 100, 2.4], index=list("abcdefghi"))
     p = protect(counts, NHS)
-    assert p["suppressed"].tolist() == [False, True, True, False, False, False, False, False,
-                                        True]
+    assert p["suppressed"].tolist() == [False, True, True, False, False, False, False, False, True]
     assert p["count"].tolist()[0] == 0
     assert p["count"].tolist()[3:8] == [10, 10, 15, 15, 100]
     assert p["count"][p["suppressed"]].isna().all()
@@ -203,8 +242,10 @@ def test_rules_file_has_the_documented_rules():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.floats(0, 500, allow_nan=False), min_size=1, max_size=40),
-       st.sampled_from(["nhs_hes", "opensafely", "ons_10_5"]))
+@given(
+    st.lists(st.floats(0, 500, allow_nan=False), min_size=1, max_size=40),
+    st.sampled_from(["nhs_hes", "opensafely", "ons_10_5"]),
+)
 def test_published_counts_are_never_small_and_always_rounded(values, rule_name):
     rule = get_rule(rule_name)
     p = protect(pd.Series(values), rule)
@@ -241,22 +282,27 @@ def records(blocks):
 def test_same_inputs_same_blocks_and_numbers(records, blocks, lsoas):
     f = Filters("2024-01", "2024-03")
     a = build_layers(records, blocks, f, NHS, lsoas=lsoas)
-    b = build_layers(records.sample(frac=1.0, random_state=3), BlockIndex(blocks), f, NHS,
-                     lsoas=lsoas)
-    pd.testing.assert_frame_equal(a.blocks.drop(columns="geometry"),
-                                  b.blocks.drop(columns="geometry"))
-    pd.testing.assert_frame_equal(a.hexes.drop(columns="geometry"),
-                                  b.hexes.drop(columns="geometry"))
-    pd.testing.assert_frame_equal(a.lsoas.drop(columns="geometry"),
-                                  b.lsoas.drop(columns="geometry"))
+    b = build_layers(
+        records.sample(frac=1.0, random_state=3), BlockIndex(blocks), f, NHS, lsoas=lsoas
+    )
+    pd.testing.assert_frame_equal(
+        a.blocks.drop(columns="geometry"), b.blocks.drop(columns="geometry")
+    )
+    pd.testing.assert_frame_equal(
+        a.hexes.drop(columns="geometry"), b.hexes.drop(columns="geometry")
+    )
+    pd.testing.assert_frame_equal(
+        a.lsoas.drop(columns="geometry"), b.lsoas.drop(columns="geometry")
+    )
     sa = a.summary[~a.summary["key"].isin(["built_at", "build_seconds"])].reset_index(drop=True)
     sb = b.summary[~b.summary["key"].isin(["built_at", "build_seconds"])].reset_index(drop=True)
     pd.testing.assert_frame_equal(sa, sb)
 
 
 def test_layers_counts_match_the_records(records, blocks, lsoas):
-    layers = build_layers(records, blocks, Filters("2024-01", "2024-03"), get_rule(
-        unsuppressed=True), lsoas=lsoas)
+    layers = build_layers(
+        records, blocks, Filters("2024-01", "2024-03"), get_rule(unsuppressed=True), lsoas=lsoas
+    )
     assert layers.blocks["count"].sum() == pytest.approx(len(records))
     assert layers.hexes["count"].sum() == len(records)
     kv = dict(zip(layers.summary["key"], layers.summary["value"], strict=True))
@@ -270,8 +316,9 @@ def test_hours_wrap_midnight_and_fall_back_to_arrival(records):
     f = Filters("2024-01", "2024-03", hours=parse_hours("22-04"))
     kept, basis = filter_records(df, f)
     hours = pd.to_datetime(kept["arrival_at"]).dt.hour.where(
-        kept["incident_time"].isna(), [t.hour if t is not None else -1
-                                       for t in kept["incident_time"]])
+        kept["incident_time"].isna(),
+        [t.hour if t is not None else -1 for t in kept["incident_time"]],
+    )
     assert hours.isin([22, 23, 0, 1, 2, 3]).all()
     assert basis["arrival_time"] > 0 and basis["incident_time"] > 0
     assert basis["arrival_time"] + basis["incident_time"] == len(kept)
@@ -284,8 +331,10 @@ def _assert_safe(df: pd.DataFrame, rule=NHS):
         assert not ((c >= 1) & (c <= rule.suppress_max)).any()
         assert (c % rule.round_to == 0).all()
     if "value" in df.columns:  # summary: every numeric value is rounded and never 1-7
-        v = pd.to_numeric(df.loc[df["section"].isin(["total", "not_located", "not_on_block"]),
-                                 "value"], errors="coerce").dropna()
+        v = pd.to_numeric(
+            df.loc[df["section"].isin(["total", "not_located", "not_on_block"]), "value"],
+            errors="coerce",
+        ).dropna()
         assert not ((v >= 1) & (v <= 7)).any() and (v % 5 == 0).all()
 
 
@@ -312,8 +361,9 @@ def test_gpkg_written_every_layer_read_back_and_safe(records, blocks, lsoas, tmp
 
 @pytest.mark.parametrize("fmt", ["geojson", "csv", "parquet"])
 def test_other_formats(records, blocks, lsoas, tmp_path, fmt):
-    layers = build_layers(records.head(1500), blocks, Filters("2024-01", "2024-03"), NHS,
-                          lsoas=lsoas)
+    layers = build_layers(
+        records.head(1500), blocks, Filters("2024-01", "2024-03"), NHS, lsoas=lsoas
+    )
     files = write_layers(layers, tmp_path / f"hot.{fmt}", fmt)
     paths = layer_paths(tmp_path / f"hot.{fmt}", fmt)
     assert set(files) == set(paths.values())
@@ -367,17 +417,28 @@ def test_network_coverage_grid_matches_exact_distance(index):
 
 
 def test_days_with_hours_across_midnight_mean_nights():
-    arrivals = pd.to_datetime([
-        "2024-03-01 23:30",  # Friday 23:30 -> Friday night
-        "2024-03-02 01:30",  # Saturday 01:30 -> Friday night
-        "2024-03-03 01:30",  # Sunday 01:30 -> Saturday night
-        "2024-03-04 01:30",  # Monday 01:30 -> Sunday night: out
-        "2024-03-01 01:30",  # Friday 01:30 -> Thursday night: out
-        "2024-03-02 12:00",  # Saturday noon: out of hours
-    ])
-    df = pd.DataFrame({"period": "2024-03", "department": "RJ122", "weapon": "sharp",
-                       "location_type": "street", "borough": "Westminster",
-                       "arrival_at": arrivals, "incident_date": None, "incident_time": None})
+    arrivals = pd.to_datetime(
+        [
+            "2024-03-01 23:30",  # Friday 23:30 -> Friday night
+            "2024-03-02 01:30",  # Saturday 01:30 -> Friday night
+            "2024-03-03 01:30",  # Sunday 01:30 -> Saturday night
+            "2024-03-04 01:30",  # Monday 01:30 -> Sunday night: out
+            "2024-03-01 01:30",  # Friday 01:30 -> Thursday night: out
+            "2024-03-02 12:00",  # Saturday noon: out of hours
+        ]
+    )
+    df = pd.DataFrame(
+        {
+            "period": "2024-03",
+            "department": "RJ122",
+            "weapon": "sharp",
+            "location_type": "street",
+            "borough": "Westminster",
+            "arrival_at": arrivals,
+            "incident_date": None,
+            "incident_time": None,
+        }
+    )
     f = Filters("2024-03", "2024-03", hours=parse_hours("22-04"), days=(4, 5))
     kept, basis = filter_records(df, f)
     assert kept.index.tolist() == [0, 1, 2]
@@ -390,8 +451,9 @@ def test_snapped_block_is_the_nearest_and_within_50m(index, seed):
     rng = np.random.default_rng(seed)
     x0, y0, x1, y1 = index.blocks.total_bounds
     n = 300
-    recs = pd.DataFrame([_rec(x, y) for x, y in zip(rng.uniform(x0, x1, n),
-                                                     rng.uniform(y0, y1, n), strict=True)])
+    recs = pd.DataFrame(
+        [_rec(x, y) for x, y in zip(rng.uniform(x0, x1, n), rng.uniform(y0, y1, n), strict=True)]
+    )
     a = assign(recs, index)
     pts = shapely.points(recs["easting"], recs["northing"])
     geom = dict(zip(index.block_ids, index.geoms, strict=True))
@@ -417,7 +479,10 @@ def test_report_is_self_contained_and_shows_suppressed_as_star(records, blocks, 
     assert "http://" not in html and "https://" not in html
     top = html.split("<h2>Top 10 blocks</h2>")[1].split("</table>")[0]
     assert top.count("<tr>") == 1 + min(10, len(layers.blocks))
-    n_sup = int(layers.blocks.sort_values(["rank", "block_id"], na_position="last").head(10)[
-        "suppressed"].sum())
+    n_sup = int(
+        layers.blocks.sort_values(["rank", "block_id"], na_position="last")
+        .head(10)["suppressed"]
+        .sum()
+    )
     assert n_sup > 0  # 150 records over 4,815 blocks: the top 10 includes suppressed blocks
     assert top.count("<td>*</td>") >= n_sup * 3  # count, rate and share hidden

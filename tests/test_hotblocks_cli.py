@@ -21,8 +21,9 @@ FREE_TEXT = "o/s the test venue nr junction"  # must never reach an output
 def fill_store(url: str, sources, n: int = 1500, seed: int = 5) -> pd.DataFrame:
     """Store located synthetic records (plus some unlocated ones) for two EDs and two months."""
     blocks = blocks_from_osm_edges(sources)
-    recs = synthetic_records(blocks, n, seed=seed, periods=("2024-01", "2024-02"),
-                             departments=("RJ122", "RJZ01"))
+    recs = synthetic_records(
+        blocks, n, seed=seed, periods=("2024-01", "2024-02"), departments=("RJ122", "RJZ01")
+    )
     recs["location_text"] = FREE_TEXT
     recs["weapon_text"] = None
     recs["age_band"] = "25-34"
@@ -30,17 +31,23 @@ def fill_store(url: str, sources, n: int = 1500, seed: int = 5) -> pd.DataFrame:
     recs["block_id"] = None
     # a share of records that the geocoder could not place, for the "not located" counts
     k = len(recs) // 10
-    recs.loc[recs.index[:k], ["geo_status", "easting", "northing", "lat", "lon", "match_type",
-                              "precision_m"]] = ["home", None, None, None, None, None, None]
+    recs.loc[
+        recs.index[:k],
+        ["geo_status", "easting", "northing", "lat", "lon", "match_type", "precision_m"],
+    ] = ["home", None, None, None, None, None, None]
     store = open_store(url)
     try:
         for (dept, period), g in recs.groupby(["department", "period"]):
             g = g.reset_index(drop=True)
             g["source_row"] = g.index + 1
             store.store_submission(
-                department=dept, period=period,
+                department=dept,
+                period=period,
                 file_sha256=hashlib.sha256(f"{dept}{period}".encode()).hexdigest(),
-                source_filename=f"{dept}_{period}.csv", adapter="test", records=g)
+                source_filename=f"{dept}_{period}.csv",
+                adapter="test",
+                records=g,
+            )
     finally:
         store.dispose()
     return recs
@@ -62,8 +69,23 @@ def test_cli_gpkg_and_report_from_the_store(db_url, mini_home, sources_dir, tmp_
     recs = fill_store(db_url, sources_dir)
     out = tmp_path / "hot.gpkg"
     rep = tmp_path / "hot.html"
-    res = _run(["hotblocks", "--from", "2024-01", "--to", "2024-02", "--format", "gpkg",
-                "--output", str(out), "--report", str(rep), "--db", db_url])
+    res = _run(
+        [
+            "hotblocks",
+            "--from",
+            "2024-01",
+            "--to",
+            "2024-02",
+            "--format",
+            "gpkg",
+            "--output",
+            str(out),
+            "--report",
+            str(rep),
+            "--db",
+            db_url,
+        ]
+    )
     assert "blocks" in res.output
     layers = {n: pyogrio.read_dataframe(out, layer=n) for n, _ in pyogrio.list_layers(out)}
     assert set(layers) == {"blocks", "hexes", "lsoas", "summary", "concentration"}
@@ -73,8 +95,14 @@ def test_cli_gpkg_and_report_from_the_store(db_url, mini_home, sources_dir, tmp_
         if "count" in df.columns:
             c = df["count"].dropna()
             assert not ((c >= 1) & (c <= 7)).any() and (c % 5 == 0).all(), name
-        assert not {"location_text", "record_id", "arrival_at", "incident_time",
-                    "matched_name", "department"} & set(df.columns)
+        assert not {
+            "location_text",
+            "record_id",
+            "arrival_at",
+            "incident_time",
+            "matched_name",
+            "department",
+        } & set(df.columns)
     kv = dict(zip(layers["summary"]["key"], layers["summary"]["value"], strict=True))
     total = len(recs)
     assert abs(int(kv["records_in_filter"]) - total) <= 2.5
@@ -92,9 +120,32 @@ def test_cli_gpkg_and_report_from_the_store(db_url, mini_home, sources_dir, tmp_
 def test_cli_filters_and_unsuppressed(db_url, mini_home, sources_dir, tmp_path):
     fill_store(db_url, sources_dir, n=800, seed=9)
     out = tmp_path / "raw.csv"
-    res = _run(["hotblocks", "--from", "2024-02", "--to", "2024-02", "--department", "RJ122",
-                "--weapon", "sharp", "--hours", "22-04", "--days", "fri,sat", "--h3-res", "10",
-                "--format", "csv", "--output", str(out), "--db", db_url, "--unsuppressed"])
+    res = _run(
+        [
+            "hotblocks",
+            "--from",
+            "2024-02",
+            "--to",
+            "2024-02",
+            "--department",
+            "RJ122",
+            "--weapon",
+            "sharp",
+            "--hours",
+            "22-04",
+            "--days",
+            "fri,sat",
+            "--h3-res",
+            "10",
+            "--format",
+            "csv",
+            "--output",
+            str(out),
+            "--db",
+            db_url,
+            "--unsuppressed",
+        ]
+    )
     assert "UNSUPPRESSED" in res.output
     summ = pd.read_csv(tmp_path / "raw_summary.csv")
     kv = dict(zip(summ["key"], summ["value"].astype(str), strict=True))
@@ -107,10 +158,34 @@ def test_cli_filters_and_unsuppressed(db_url, mini_home, sources_dir, tmp_path):
 
 
 def test_cli_rejects_bad_options(mini_home, tmp_path):
-    res = CliRunner().invoke(app, ["hotblocks", "--from", "2024-13", "--to", "2024-02",
-                                   "--format", "gpkg", "--output", str(tmp_path / "x.gpkg")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "hotblocks",
+            "--from",
+            "2024-13",
+            "--to",
+            "2024-02",
+            "--format",
+            "gpkg",
+            "--output",
+            str(tmp_path / "x.gpkg"),
+        ],
+    )
     assert res.exit_code != 0
     assert "--from" in str(res.exception)
-    res = CliRunner().invoke(app, ["hotblocks", "--from", "2024-01", "--to", "2024-02",
-                                   "--format", "shp", "--output", str(tmp_path / "x.shp")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "hotblocks",
+            "--from",
+            "2024-01",
+            "--to",
+            "2024-02",
+            "--format",
+            "shp",
+            "--output",
+            str(tmp_path / "x.shp"),
+        ],
+    )
     assert res.exit_code != 0 and "--format" in str(res.exception)

@@ -17,9 +17,26 @@ from istvhub.store import open_store
 FEEDS = Path(__file__).resolve().parents[1] / "sample_feeds"
 #: columns allowed in any layer; gazetteer names (street, LSOA, borough) are not record text
 ALLOWED = {
-    "block_id", "name", "borough", "length_m", "count", "rate_per_100m", "rank", "share",
-    "suppressed", "hex_id", "h3_res", "lsoa_code", "lsoa_name", "geometry", "section", "key",
-    "value", "scope", "pct_units", "pct_incidents",
+    "block_id",
+    "name",
+    "borough",
+    "length_m",
+    "count",
+    "rate_per_100m",
+    "rank",
+    "share",
+    "suppressed",
+    "hex_id",
+    "h3_res",
+    "lsoa_code",
+    "lsoa_name",
+    "geometry",
+    "section",
+    "key",
+    "value",
+    "scope",
+    "pct_units",
+    "pct_incidents",
 }
 GAZETTEER_TEXT = {"name", "lsoa_name", "borough"}
 
@@ -51,13 +68,29 @@ def test_sample_feeds_to_geopackage(feeds_store, gazetteer_home, tmp_path, monke
 
     get_settings.cache_clear()
     out = tmp_path / "csp.gpkg"
-    res = CliRunner().invoke(app, [
-        "hotblocks", "--from", "2025-01", "--to", "2025-03", "--format", "gpkg",
-        "--output", str(out), "--report", str(tmp_path / "csp.html"), "--db", url])
+    res = CliRunner().invoke(
+        app,
+        [
+            "hotblocks",
+            "--from",
+            "2025-01",
+            "--to",
+            "2025-03",
+            "--format",
+            "gpkg",
+            "--output",
+            str(out),
+            "--report",
+            str(tmp_path / "csp.html"),
+            "--db",
+            url,
+        ],
+    )
     get_settings.cache_clear()
     assert res.exit_code == 0, (res.output, res.exception)
     texts = set(recs["location_text"].dropna().astype(str)) | set(
-        recs["weapon_text"].dropna().astype(str))
+        recs["weapon_text"].dropna().astype(str)
+    )
     texts = {t for t in texts if len(t) > 3}
     layers = [n for n, _ in pyogrio.list_layers(out)]
     assert layers == ["blocks", "hexes", "lsoas", "summary", "concentration"]

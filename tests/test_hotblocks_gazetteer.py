@@ -42,14 +42,24 @@ def geocoded_like(gz, n_each: int = 150, seed: int = 3) -> pd.DataFrame:
         if etype == "junction":  # point-precision OSM junctions of the central network
             pool = pool[(pool["source"] == "osm") & (pool["precision_m"] <= 50)]
         take = pool.iloc[rng.choice(len(pool), size=min(n_each, len(pool)), replace=False)]
-        parts.append(pd.DataFrame({
-            "geo_status": "located", "match_type": mt, "easting": take["easting"].to_numpy(),
-            "northing": take["northing"].to_numpy(), "lat": take["lat"].to_numpy(),
-            "lon": take["lon"].to_numpy(), "precision_m": take["precision_m"].to_numpy(),
-            "matched_name": take["name"].to_numpy(), "lsoa_code": take["lsoa_code"].to_numpy(),
-            "borough": take["borough"].to_numpy(),
-            "street_a": take["street_a"].to_numpy(), "street_b": take["street_b"].to_numpy(),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "geo_status": "located",
+                    "match_type": mt,
+                    "easting": take["easting"].to_numpy(),
+                    "northing": take["northing"].to_numpy(),
+                    "lat": take["lat"].to_numpy(),
+                    "lon": take["lon"].to_numpy(),
+                    "precision_m": take["precision_m"].to_numpy(),
+                    "matched_name": take["name"].to_numpy(),
+                    "lsoa_code": take["lsoa_code"].to_numpy(),
+                    "borough": take["borough"].to_numpy(),
+                    "street_a": take["street_a"].to_numpy(),
+                    "street_b": take["street_b"].to_numpy(),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -58,7 +68,8 @@ def test_real_junctions_snap_only_to_their_own_streets(gz, index):
     a = assign(recs, index)
     j = recs.index[recs["match_type"] == "junction"]
     snapped = a.blocks[a.blocks["record"].isin(j)].merge(
-        gz.blocks[["block_id", "names_key"]], on="block_id")
+        gz.blocks[["block_id", "names_key"]], on="block_id"
+    )
     assert len(snapped) >= 0.9 * len(j)  # OSM junctions sit on the network
     for r in snapped.itertuples():
         keys = set(r.names_key.split("|"))
@@ -89,8 +100,14 @@ def test_layers_on_the_real_network_are_disclosure_controlled(gz, index):
     recs["arrival_at"] = pd.Timestamp("2024-05-04 23:10")
     for c in ("weapon", "location_type"):
         recs[c] = "unknown"
-    layers = build_layers(recs, index, Filters("2024-05", "2024-05"), get_rule(),
-                          lsoas=gz.lsoas, gazetteer_version=gz.version)
+    layers = build_layers(
+        recs,
+        index,
+        Filters("2024-05", "2024-05"),
+        get_rule(),
+        lsoas=gz.lsoas,
+        gazetteer_version=gz.version,
+    )
     for name in ("blocks", "hexes", "lsoas"):
         c = pd.to_numeric(getattr(layers, name)["count"], errors="coerce").dropna()
         assert not ((c >= 1) & (c <= 7)).any() and (c % 5 == 0).all()
@@ -112,24 +129,50 @@ def test_cli_on_the_real_gazetteer(gz, gazetteer_home, db_url, tmp_path, monkeyp
     recs["department"] = "RJ122"
     recs["period"] = "2024-06"
     recs["arrival_at"] = pd.Timestamp("2024-06-07 22:40") + pd.to_timedelta(
-        np.arange(n) % 300, unit="min")
+        np.arange(n) % 300, unit="min"
+    )
     recs["location_text"] = "opp the test kebab shop"
-    for c, v in (("location_type", "street"), ("weapon", "body_part"),
-                 ("age_band", "18-24"), ("sex", "female")):
+    for c, v in (
+        ("location_type", "street"),
+        ("weapon", "body_part"),
+        ("age_band", "18-24"),
+        ("sex", "female"),
+    ):
         recs[c] = v
     recs["source_row"] = np.arange(1, n + 1)
     store = open_store(db_url)
     try:
-        store.store_submission(department="RJ122", period="2024-06",
-                               file_sha256=hashlib.sha256(b"gz").hexdigest(),
-                               source_filename="gz.csv", adapter="test", records=recs)
+        store.store_submission(
+            department="RJ122",
+            period="2024-06",
+            file_sha256=hashlib.sha256(b"gz").hexdigest(),
+            source_filename="gz.csv",
+            adapter="test",
+            records=recs,
+        )
     finally:
         store.dispose()
     out = tmp_path / "west.gpkg"
-    res = CliRunner().invoke(app, [
-        "hotblocks", "--from", "2024-06", "--to", "2024-06", "--borough", "Westminster",
-        "--format", "gpkg", "--output", str(out), "--report", str(tmp_path / "r.html"),
-        "--db", db_url])
+    res = CliRunner().invoke(
+        app,
+        [
+            "hotblocks",
+            "--from",
+            "2024-06",
+            "--to",
+            "2024-06",
+            "--borough",
+            "Westminster",
+            "--format",
+            "gpkg",
+            "--output",
+            str(out),
+            "--report",
+            str(tmp_path / "r.html"),
+            "--db",
+            db_url,
+        ],
+    )
     get_settings.cache_clear()
     assert res.exit_code == 0, (res.output, res.exception)
     blocks = pyogrio.read_dataframe(out, layer="blocks")
@@ -150,11 +193,17 @@ def test_imprecise_junctions_recover_the_real_osm_junction(gz, index):
     j = e[(e["entry_type"] == "junction") & (e["source"] == "osm")].sample(400, random_state=2)
     rng = np.random.default_rng(0)
     ang = rng.uniform(0, 2 * np.pi, len(j))
-    recs = pd.DataFrame({
-        "geo_status": "located", "match_type": "junction",
-        "easting": j["easting"].to_numpy() + 100 * np.cos(ang),
-        "northing": j["northing"].to_numpy() + 100 * np.sin(ang),
-        "precision_m": 165.0, "matched_name": j["name"].to_numpy(), "lsoa_code": None})
+    recs = pd.DataFrame(
+        {
+            "geo_status": "located",
+            "match_type": "junction",
+            "easting": j["easting"].to_numpy() + 100 * np.cos(ang),
+            "northing": j["northing"].to_numpy() + 100 * np.sin(ang),
+            "precision_m": 165.0,
+            "matched_name": j["name"].to_numpy(),
+            "lsoa_code": None,
+        }
+    )
     a = assign(recs, index)
     assert (a.records["snap_status"].astype(str) == "snapped").mean() > 0.9
     geom = gz.blocks.set_index("block_id").geometry

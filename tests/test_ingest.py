@@ -27,16 +27,25 @@ NHS = (FIX / "fake_nhs_numbers.txt").read_text().split()
 
 def _cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "istvhub", *args], capture_output=True,
-                          text=True, env=env, cwd=REPO, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "istvhub", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=300,
+    )
 
 
-@pytest.mark.parametrize("fixture, kw, field", [
-    ("RJZ01_ecds_pii_2025-04.csv", {}, "NHS_Number"),
-    ("RJ122_mds_2025-03.csv", {"department": "RJZ01"}, "Site_Code_of_Treatment"),
-    ("RJ122_mds_2025-03.csv", {"period": "2025-04"}, "Reporting_Period_Start_Date"),
-    ("RJ701_unseen_2025-07.csv", {"department": "ZZZ99"}, "Hospital Code"),
-])
+@pytest.mark.parametrize(
+    "fixture, kw, field",
+    [
+        ("RJZ01_ecds_pii_2025-04.csv", {}, "NHS_Number"),
+        ("RJ122_mds_2025-03.csv", {"department": "RJZ01"}, "Site_Code_of_Treatment"),
+        ("RJ122_mds_2025-03.csv", {"period": "2025-04"}, "Reporting_Period_Start_Date"),
+        ("RJ701_unseen_2025-07.csv", {"department": "ZZZ99"}, "Hospital Code"),
+    ],
+)
 def test_rejected_file_leaves_store_unchanged(db_url, fixture, kw, field):
     st = open_store(db_url)
     ok = ingest_file(FIX / "RJZ01_ecds_2025-04.csv", st, geocode=False)
@@ -72,9 +81,12 @@ def ingest_file_bytes(data: bytes, name: str, st):
 def test_unparseable_files_rejected(db_url, tmp_path):
     st = open_store(db_url)
     before = st.dump_tables()
-    for name, data in [("empty.csv", b""), ("binary.csv", b"\x00\x01\x02" * 100),
-                       ("noheader.csv", b"a,b,c\n1,2,3\n"),
-                       ("broken.xlsx", b"PK\x03\x04garbage")]:
+    for name, data in [
+        ("empty.csv", b""),
+        ("binary.csv", b"\x00\x01\x02" * 100),
+        ("noheader.csv", b"a,b,c\n1,2,3\n"),
+        ("broken.xlsx", b"PK\x03\x04garbage"),
+    ]:
         res = ingest_file_bytes(data, name, st)
         assert res.status == "rejected", name
     assert st.dump_tables() == before
@@ -85,7 +97,11 @@ def test_reupload_supersedes_and_identical_is_noop(db_url):
     st = open_store(db_url)
     first = ingest_file(FIX / "RJZ01_ecds_2025-04.csv", st, geocode=False)
     assert (first.status, first.version, first.rows_accepted, first.rows_skipped) == (
-        "stored", 1, 2, 2)
+        "stored",
+        1,
+        2,
+        2,
+    )
     before = st.dump_tables()
     again = ingest_file(FIX / "RJZ01_ecds_2025-04.csv", st, geocode=False)
     assert again.status == "unchanged" and again.version == 1
@@ -124,13 +140,15 @@ def _all_text(st) -> list[str]:
 
 def test_no_nhs_number_reaches_any_table(db_url):
     st = open_store(db_url)
-    assert ingest_file(FIX / "RJZ01_ecds_pii_2025-04.csv", st, geocode=False).status == \
-        "rejected"
+    assert ingest_file(FIX / "RJZ01_ecds_pii_2025-04.csv", st, geocode=False).status == "rejected"
     leak = ingest_file(FIX / "RJZ01_ecds_leak_2025-04.csv", st, geocode=False)
     assert leak.status == "stored" and leak.rows_accepted == 3
     assert leak.pii_scrubbed == 5  # three NHS numbers, a phone number and a date of birth
-    warned = [(r["row"], r["field"]) for r in leak.report_rows()
-              if r["reason"].startswith("warning: identifier")]
+    warned = [
+        (r["row"], r["field"])
+        for r in leak.report_rows()
+        if r["reason"].startswith("warning: identifier")
+    ]
     assert warned == [(i, "Assault_Location_Description") for i in (1, 2, 3)]
     blob = "\n".join(_all_text(st))
     digits_only = re.sub(r"\D", "", blob)
@@ -214,8 +232,16 @@ def test_geocode_hook_stores_results(db_url, monkeypatch):
 
 def test_cli_exit_codes_report_and_json(tmp_path, db_url):
     rep = tmp_path / "report.csv"
-    ok = _cli("ingest", str(FIX / "RJ122_mds_2025-03.csv"), "--db", db_url, "--no-geocode",
-              "--report", str(rep), "--json")
+    ok = _cli(
+        "ingest",
+        str(FIX / "RJ122_mds_2025-03.csv"),
+        "--db",
+        db_url,
+        "--no-geocode",
+        "--report",
+        str(rep),
+        "--json",
+    )
     assert ok.returncode == 0, ok.stderr
     out = json.loads(ok.stdout)
     assert out[0]["status"] == "stored" and out[0]["rows_quarantined"] == 1
@@ -224,8 +250,7 @@ def test_cli_exit_codes_report_and_json(tmp_path, db_url):
     assert rows[0]["file"] == "RJ122_mds_2025-03.csv"
     assert (rows[0]["row"], rows[0]["field"]) == ("3", "Arrival_Date")
 
-    bad = _cli("ingest", str(FIX / "RJZ01_ecds_pii_2025-04.csv"), "--db", db_url,
-               "--no-geocode")
+    bad = _cli("ingest", str(FIX / "RJZ01_ecds_pii_2025-04.csv"), "--db", db_url, "--no-geocode")
     assert bad.returncode == 2
     assert "NHS_Number" in bad.stderr and "rejected" in bad.stderr
 
@@ -233,20 +258,31 @@ def test_cli_exit_codes_report_and_json(tmp_path, db_url):
     assert subs.returncode == 0
     listed = json.loads(subs.stdout)
     assert [(s["department"], s["period"], s["version"]) for s in listed] == [
-        ("RJ122", "2025-03", 1)]
+        ("RJ122", "2025-03", 1)
+    ]
 
 
 def test_cli_several_files_one_rejected(db_url):
-    res = _cli("ingest", str(FIX / "RQXM1_pas_2025-05.csv"),
-               str(FIX / "RJZ01_ecds_pii_2025-04.csv"), str(FIX / "R1K12_ucc_2025-06.xlsx"),
-               "--db", db_url, "--no-geocode", "--adapter", "generic")
+    res = _cli(
+        "ingest",
+        str(FIX / "RQXM1_pas_2025-05.csv"),
+        str(FIX / "RJZ01_ecds_pii_2025-04.csv"),
+        str(FIX / "R1K12_ucc_2025-06.xlsx"),
+        "--db",
+        db_url,
+        "--no-geocode",
+        "--adapter",
+        "generic",
+    )
     assert res.returncode == 2
     assert "RJZ01_ecds_pii_2025-04.csv" in res.stderr and "1 of 3" in res.stderr
     st = open_store(db_url)
     subs = st.submissions()
     # department from the file name; the forced generic layout still maps both files
     assert sorted(zip(subs["department"], subs["adapter"], strict=True)) == [
-        ("R1K12", "generic"), ("RQXM1", "generic")]
+        ("R1K12", "generic"),
+        ("RQXM1", "generic"),
+    ]
     cur = st.current_records()
     assert set(cur["weapon"]) >= {"sharp", "body_part", "glass"}
     st.dispose()

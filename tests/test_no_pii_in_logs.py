@@ -47,11 +47,14 @@ def test_checker_finds_each_kind_and_passes_clean_lines(log_capture):
     assert leaks([f"row 3 text {nhs}"]) == ["line 0: NHS-number-like token"]
     assert leaks([f"patient {spaced} seen"]) == ["line 0: NHS-number-like token"]
     assert leaks(["auth failed for istv_" + "A" * 43]) == ["line 0: API token"]
-    assert leaks(["geocoding 'OPP THE GREENCOAT BOY' failed"]) == \
-        ["line 0: sample location text"]
-    clean = ["stored RJ122 2025-01 version 2 (supersedes version 1)",
-             "RJ122_2025-01.csv row 12 field Assault_Location_Description: NHS-number-like "
-             "token scrubbed", "warm-up skipped: OSError", "took 1234567890 ns"]
+    assert leaks(["geocoding 'OPP THE GREENCOAT BOY' failed"]) == ["line 0: sample location text"]
+    clean = [
+        "stored RJ122 2025-01 version 2 (supersedes version 1)",
+        "RJ122_2025-01.csv row 12 field Assault_Location_Description: NHS-number-like "
+        "token scrubbed",
+        "warm-up skipped: OSError",
+        "took 1234567890 ns",
+    ]
     assert leaks(clean) == []
 
 
@@ -63,8 +66,9 @@ def debug_logs(caplog):
     return caplog
 
 
-def test_ingest_with_personal_data_in_text_logs_none_of_it(db_url, tmp_path, log_capture,
-                                                           debug_logs):
+def test_ingest_with_personal_data_in_text_logs_none_of_it(
+    db_url, tmp_path, log_capture, debug_logs
+):
     handler, leaks = log_capture
     start = len(handler.lines)
     nhs = _valid_nhs()
@@ -82,8 +86,9 @@ def test_ingest_with_personal_data_in_text_logs_none_of_it(db_url, tmp_path, log
     assert res.status == "stored", res.message
     # the bad cases: a file rejected for a personal-data column, and a re-upload
     bad = tmp_path / "RJ122_2025-02.csv"
-    bad.write_text("NHS_Number,Arrival_Date,Location\n" + nhs + ",2025-02-03,o/s tesco\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "NHS_Number,Arrival_Date,Location\n" + nhs + ",2025-02-03,o/s tesco\n", encoding="utf-8"
+    )
     assert ingest_file(bad, store, geocode=False).status == "rejected"
     ingest_file(f, store, geocode=False)
     store.dispose()
@@ -102,10 +107,12 @@ def test_api_failures_and_record_reads_log_no_token_or_text(tmp_path, log_captur
     with TestClient(create_app(settings)) as client:
         h = {"Authorization": f"Bearer {tok}"}
         for bad in (tok[:-1] + "x", "istv_" + "B" * 43, "not-a-token"):
-            assert client.get("/me", headers={"Authorization": f"Bearer {bad}"}
-                              ).status_code == 401
-        r = client.post("/submissions", headers=h,
-                        files={"file": ("RJ122_2025-01.csv", FEED.read_bytes(), "text/csv")})
+            assert client.get("/me", headers={"Authorization": f"Bearer {bad}"}).status_code == 401
+        r = client.post(
+            "/submissions",
+            headers=h,
+            files={"file": ("RJ122_2025-01.csv", FEED.read_bytes(), "text/csv")},
+        )
         assert r.status_code == 201, r.text
         sid = r.json()["submission_id"]
         assert client.get(f"/submissions/{sid}/records", headers=h).status_code == 200

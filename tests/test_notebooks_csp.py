@@ -17,8 +17,13 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "csp_hotblocks.ip
 def test_csp_notebook_executes(tmp_path, monkeypatch, sources_dir):
     blocks = blocks_from_osm_edges(sources_dir)
     records = synthetic_records(blocks, 3000, seed=21)
-    layers = build_layers(records, blocks, Filters("2024-01", "2024-03"), get_rule(),
-                          lsoas=westminster_lsoas(sources_dir))
+    layers = build_layers(
+        records,
+        blocks,
+        Filters("2024-01", "2024-03"),
+        get_rule(),
+        lsoas=westminster_lsoas(sources_dir),
+    )
     gpkg = tmp_path / "hot.gpkg"
     write_layers(layers, gpkg, "gpkg")
     monkeypatch.setenv("ISTVHUB_HOTBLOCKS_GPKG", str(gpkg))

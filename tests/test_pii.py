@@ -34,8 +34,10 @@ def _with_check(first9: str) -> str | None:
 nine_digits = st.integers(100_000_000, 999_999_999).map(str)
 valid_nhs = nine_digits.map(_with_check).filter(lambda x: x is not None)
 separators = st.sampled_from(["", " ", "-"])
-words = st.lists(st.sampled_from(["o/s", "high", "st", "pt's", "home", "nr", "stn", "jct",
-                                  "brixton", "rd"]), max_size=4).map(" ".join)
+words = st.lists(
+    st.sampled_from(["o/s", "high", "st", "pt's", "home", "nr", "stn", "jct", "brixton", "rd"]),
+    max_size=4,
+).map(" ".join)
 
 
 def _fmt(n: str, sep: str) -> str:
@@ -78,22 +80,51 @@ def test_clean_text_untouched(w):
     assert out.iloc[0] == w and pd.isna(out.iloc[1])
 
 
-@pytest.mark.parametrize("text", [
-    "call 07700 900123", "tel 020 7946 0123", "+44 7700 900123", "dob 03/04/1988",
-    "born 12 March 1990", "D.O.B. 1/2/03",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call 07700 900123",
+        "tel 020 7946 0123",
+        "+44 7700 900123",
+        "dob 03/04/1988",
+        "born 12 March 1990",
+        "D.O.B. 1/2/03",
+    ],
+)
 def test_phones_and_birth_dates_scrubbed(text):
     out, count = scrub_text(pd.Series([f"outside tesco {text} sw2"]))
     assert count >= 1 and "[removed]" in out.iloc[0]
     assert "tesco" in out.iloc[0]
 
 
-@pytest.mark.parametrize("header", [
-    "NHS_Number", "nhs no", "NHSNumber", "NHS", "Patient_Name", "Forename", "SURNAME",
-    "first name", "Name", "DOB", "Date_Of_Birth", "Person_Birth_Date", "Address Line 1",
-    "Patient_Address", "Patient_Postcode", "Postcode", "Home postcode", "Telephone",
-    "Mobile number", "Email", "Local_Patient_Identifier", "MRN", "Hospital Number",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "NHS_Number",
+        "nhs no",
+        "NHSNumber",
+        "NHS",
+        "Patient_Name",
+        "Forename",
+        "SURNAME",
+        "first name",
+        "Name",
+        "DOB",
+        "Date_Of_Birth",
+        "Person_Birth_Date",
+        "Address Line 1",
+        "Patient_Address",
+        "Patient_Postcode",
+        "Postcode",
+        "Home postcode",
+        "Telephone",
+        "Mobile number",
+        "Email",
+        "Local_Patient_Identifier",
+        "MRN",
+        "Hospital Number",
+    ],
+)
 def test_identifying_headers(header):
     assert pii_reason(header) is not None
     with pytest.raises(PIIRejected) as exc:
@@ -101,12 +132,29 @@ def test_identifying_headers(header):
     assert exc.value.field == header and exc.value.file == "f.csv"
 
 
-@pytest.mark.parametrize("header", [
-    "Site_Code_of_Treatment", "Attendance_Identifier", "EC_Ident", "Assault_Location_Description",
-    "Incident postcode", "Location postcode", "Site name", "Venue name", "Age_At_Arrival",
-    "Age_Band", "Sex", "Der_Postcode_LSOA_Code", "Where did it happen", "Ref",
-    "EC_Chief_Complaint_SNOMED_CT", "AttendanceRef", "Street", "Incident address",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Site_Code_of_Treatment",
+        "Attendance_Identifier",
+        "EC_Ident",
+        "Assault_Location_Description",
+        "Incident postcode",
+        "Location postcode",
+        "Site name",
+        "Venue name",
+        "Age_At_Arrival",
+        "Age_Band",
+        "Sex",
+        "Der_Postcode_LSOA_Code",
+        "Where did it happen",
+        "Ref",
+        "EC_Chief_Complaint_SNOMED_CT",
+        "AttendanceRef",
+        "Street",
+        "Incident address",
+    ],
+)
 def test_non_identifying_headers(header):
     assert pii_reason(header) is None
 
@@ -155,8 +203,20 @@ def test_ambiguous_day_month_follows_layout(d):
 
 
 @settings(deadline=None)  # no timing assertions in tests
-@given(st.sampled_from(["2025-02-30", "2025-13-01", "31/02/2025", "not a date", "2025-03-32",
-                        "32/01/2025", "1/1/1/1", "99999999"]))
+@given(
+    st.sampled_from(
+        [
+            "2025-02-30",
+            "2025-13-01",
+            "31/02/2025",
+            "not a date",
+            "2025-03-32",
+            "32/01/2025",
+            "1/1/1/1",
+            "99999999",
+        ]
+    )
+)
 def test_impossible_dates_invalid(v):
     out, invalid = parse_dates(pd.Series([v]))
     assert invalid.iloc[0] and pd.isna(out.iloc[0])
@@ -183,8 +243,9 @@ TIME_STYLES = {
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(0, 23), st.integers(0, 59), st.integers(0, 59),
-       st.sampled_from(sorted(TIME_STYLES)))
+@given(
+    st.integers(0, 23), st.integers(0, 59), st.integers(0, 59), st.sampled_from(sorted(TIME_STYLES))
+)
 def test_times_round_trip(h, m, s, style):
     secs = s if style in ("hh:mm:ss", "datetime", "excel") else 0
     text = TIME_STYLES[style](h, m, secs)
@@ -218,11 +279,21 @@ def test_age_years_to_band(age):
     assert int(lo) <= age <= int(hi)
 
 
-@pytest.mark.parametrize("text, band", [
-    ("18-24", "18-24"), ("18 to 24", "18-24"), ("18–24", "18-24"), ("65+", "65+"),
-    ("65 and over", "65+"), ("Under 16", "0-15"), ("25-29", "25-34"), ("16-24", "unknown"),
-    ("Not known", "unknown"), ("40", "35-44"),
-])
+@pytest.mark.parametrize(
+    "text, band",
+    [
+        ("18-24", "18-24"),
+        ("18 to 24", "18-24"),
+        ("18–24", "18-24"),
+        ("65+", "65+"),
+        ("65 and over", "65+"),
+        ("Under 16", "0-15"),
+        ("25-29", "25-34"),
+        ("16-24", "unknown"),
+        ("Not known", "unknown"),
+        ("40", "35-44"),
+    ],
+)
 def test_age_band_spellings(text, band):
     bands, _ = age_bands_from_text(pd.Series([text]))
     assert bands.iloc[0] == band

@@ -80,10 +80,14 @@ def _xlsx_values(path: Path) -> list[tuple]:
 
 # --- reproducibility ---------------------------------------------------------------------------
 def test_regeneration_with_fixed_seed_is_identical(regenerated: Path, manifest: pd.DataFrame):
-    committed = sorted(p.relative_to(FEEDS).as_posix() for p in FEEDS.rglob("*")
-                       if p.is_file() and p.suffix in (".csv", ".txt", ".xlsx"))
-    fresh = sorted(p.relative_to(regenerated).as_posix() for p in regenerated.rglob("*")
-                   if p.is_file())
+    committed = sorted(
+        p.relative_to(FEEDS).as_posix()
+        for p in FEEDS.rglob("*")
+        if p.is_file() and p.suffix in (".csv", ".txt", ".xlsx")
+    )
+    fresh = sorted(
+        p.relative_to(regenerated).as_posix() for p in regenerated.rglob("*") if p.is_file()
+    )
     assert committed == fresh
     assert set(manifest["file"]) <= set(fresh)
     for rel in committed:
@@ -91,8 +95,10 @@ def test_regeneration_with_fixed_seed_is_identical(regenerated: Path, manifest: 
         if rel.endswith(".xlsx"):
             assert _xlsx_values(a) == _xlsx_values(b), rel
         else:
-            assert hashlib.sha256(a.read_bytes()).hexdigest() == \
-                hashlib.sha256(b.read_bytes()).hexdigest(), rel
+            assert (
+                hashlib.sha256(a.read_bytes()).hexdigest()
+                == hashlib.sha256(b.read_bytes()).hexdigest()
+            ), rel
 
 
 def test_committed_output_is_small():
@@ -102,8 +108,10 @@ def test_committed_output_is_small():
 
 # --- real data behind the text -----------------------------------------------------------------
 def test_every_postcode_text_is_a_real_codepoint_postcode(truth: pd.DataFrame, codepoint):
-    rows = truth[(truth["category"] == "postcode") |
-                 ((truth["category"] == "outside_area") & (truth["source_name"] != ""))]
+    rows = truth[
+        (truth["category"] == "postcode")
+        | ((truth["category"] == "outside_area") & (truth["source_name"] != ""))
+    ]
     assert len(rows) > 300
     for text, name in zip(rows["text"], rows["source_name"], strict=True):
         compact = name.replace(" ", "").upper()
@@ -126,8 +134,14 @@ def test_station_and_street_names_come_from_the_sources(truth: pd.DataFrame, sou
     stops = set(pd.read_csv(sources_dir / "transport/tfl_bus_stops.csv", dtype=str)["Stop_Name"])
     st_rows = truth[truth["category"] == "station"]
     assert set(st_rows["source_name"]) <= stations | stops
-    streets = set(pd.read_csv(sources_dir / "streets/postcode-streets/postcode_streets_london_areas"
-                              ".csv", dtype=str)["street"].dropna().str.upper().str.strip())
+    streets = set(
+        pd.read_csv(
+            sources_dir / "streets/postcode-streets/postcode_streets_london_areas.csv", dtype=str
+        )["street"]
+        .dropna()
+        .str.upper()
+        .str.strip()
+    )
     for name in truth.loc[truth["category"] == "street", "source_name"]:
         assert name in streets
     for pair in truth.loc[truth["category"] == "junction", "source_name"]:
@@ -138,16 +152,22 @@ def test_station_and_street_names_come_from_the_sources(truth: pd.DataFrame, sou
 def test_truth_positions_and_tolerances(truth: pd.DataFrame):
     to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
     located = truth[truth["lat"] != ""]
-    e, n = to_bng.transform(located["lon"].astype(float).to_numpy(),
-                            located["lat"].astype(float).to_numpy())
+    e, n = to_bng.transform(
+        located["lon"].astype(float).to_numpy(), located["lat"].astype(float).to_numpy()
+    )
     assert np.abs(e - located["easting"].astype(float)).max() < 2
     assert np.abs(n - located["northing"].astype(float)).max() < 2
     inner = located[located["category"] != "outside_area"]
     # Greater London bounding box (EPSG:27700)
     assert inner["easting"].astype(float).between(503000, 562000).all()
     assert inner["northing"].astype(float).between(155000, 201000).all()
-    tol = {"postcode": {"100"}, "venue": {"150"}, "station": {"150"}, "junction": {"150"},
-           "area": {"1500"}}
+    tol = {
+        "postcode": {"100"},
+        "venue": {"150"},
+        "station": {"150"},
+        "junction": {"150"},
+        "area": {"1500"},
+    }
     for cat, allowed in tol.items():
         assert set(truth.loc[truth["category"] == cat, "tol_m"]) == allowed, cat
     street_tol = truth.loc[truth["category"] == "street", "tol_m"].astype(int)
@@ -159,10 +179,12 @@ def test_truth_positions_and_tolerances(truth: pd.DataFrame):
 def test_located_texts_lie_near_the_receiving_department(truth: pd.DataFrame):
     reg = pd.read_csv(REGISTRY, dtype=str).set_index("ods_code")
     located = truth[~truth["category"].isin(["home", "unknown", "outside_area"])]
-    d = np.hypot(located["easting"].astype(float).to_numpy()
-                 - reg.loc[located["department"], "easting"].astype(float).to_numpy(),
-                 located["northing"].astype(float).to_numpy()
-                 - reg.loc[located["department"], "northing"].astype(float).to_numpy())
+    d = np.hypot(
+        located["easting"].astype(float).to_numpy()
+        - reg.loc[located["department"], "easting"].astype(float).to_numpy(),
+        located["northing"].astype(float).to_numpy()
+        - reg.loc[located["department"], "northing"].astype(float).to_numpy(),
+    )
     assert np.median(d) < 4000
     assert d.max() <= 9100
 
@@ -171,11 +193,34 @@ def test_category_mix_and_text_styles(truth: pd.DataFrame):
     share = truth["category"].isin(["home", "unknown"]).mean()
     assert 0.28 <= share <= 0.40
     cats = set(truth["category"])
-    assert cats == {"home", "unknown", "outside_area", "postcode", "venue", "station", "street",
-                    "junction", "area"}
+    assert cats == {
+        "home",
+        "unknown",
+        "outside_area",
+        "postcode",
+        "venue",
+        "station",
+        "street",
+        "junction",
+        "area",
+    }
     text = truth["text"]
-    for token in (r"\bo/s\b", r"\bopp\b", r"\bnr\b", r"\bjct\b", r"\bj/w\b", r"\brd\b", r"\bst\b",
-                  r"\bstn\b", r"\bln\b", "corner of", " / ", r"\bu/k\b", r"\bnfa\b", "- -"):
+    for token in (
+        r"\bo/s\b",
+        r"\bopp\b",
+        r"\bnr\b",
+        r"\bjct\b",
+        r"\bj/w\b",
+        r"\brd\b",
+        r"\bst\b",
+        r"\bstn\b",
+        r"\bln\b",
+        "corner of",
+        " / ",
+        r"\bu/k\b",
+        r"\bnfa\b",
+        "- -",
+    ):
         assert text.str.contains(token, case=False, regex=True).any(), token
     assert text.str.contains(r"[A-Z]{4,}").any() and text.str.contains(r"^[a-z]").any()
     typo_share = (truth["typo"] == "1").mean()
@@ -183,8 +228,9 @@ def test_category_mix_and_text_styles(truth: pd.DataFrame):
     # most typos hit the place name itself (some hit "outside", "station"...)
     typod = truth[(truth["typo"] == "1") & truth["category"].isin(["station", "area"])]
     assert len(typod) > 50
-    intact = [n.lower() in t.lower() for n, t in zip(typod["source_name"], typod["text"],
-                                                     strict=True)]
+    intact = [
+        n.lower() in t.lower() for n, t in zip(typod["source_name"], typod["text"], strict=True)
+    ]
     assert np.mean(intact) < 0.5
     # consistency of codes with the text
     assert (truth.loc[truth["category"] == "home", "location_type"] == "home").all()
@@ -207,8 +253,11 @@ def test_all_layouts_present(manifest: pd.DataFrame):
     assert any(a.startswith("mapping:") for a in adapters)
     per_dept = manifest.groupby("department")["period"].nunique()
     assert len(per_dept) >= 6 and (per_dept >= 9).all() and (per_dept == 12).sum() >= 4
-    counts = pd.read_csv(FEEDS / "ground_truth.csv", dtype=str,
-                         keep_default_na=False).groupby(["file"]).size()
+    counts = (
+        pd.read_csv(FEEDS / "ground_truth.csv", dtype=str, keep_default_na=False)
+        .groupby(["file"])
+        .size()
+    )
     assert counts.between(55, 210).all()
 
 
@@ -232,11 +281,15 @@ def test_layout_details(manifest: pd.DataFrame):
     ecds = pd.read_csv(FEEDS / "RJZ01" / "RJZ01_2025-01.csv", dtype=str, keep_default_na=False)
     intents = ecds["EC_Injury_Intent_SNOMED_CT"].value_counts()
     assert intents.index[0] == "52684005" and len(intents) == 3
-    assert (ecds.loc[ecds["EC_Injury_Intent_SNOMED_CT"] != "52684005",
-                     "Assault_Location_Description"] == "").all()
+    assert (
+        ecds.loc[ecds["EC_Injury_Intent_SNOMED_CT"] != "52684005", "Assault_Location_Description"]
+        == ""
+    ).all()
     mapping = (FEEDS / "RJ701" / "RJ701_2025-01.txt").read_text(encoding="utf-8")
-    assert mapping.splitlines()[0] == ("AttendNo|SiteODS|ArrivedAt|InjuredAt|Mechanism|"
-                                       "PlaceCategory|IncidentLocation|AgeYrs|Gender")
+    assert mapping.splitlines()[0] == (
+        "AttendNo|SiteODS|ArrivedAt|InjuredAt|Mechanism|"
+        "PlaceCategory|IncidentLocation|AgeYrs|Gender"
+    )
     assert rows.loc["RJ701/RJ701_2025-01.txt", "adapter"] == "mapping:rj701_symphony"
 
 
@@ -247,9 +300,11 @@ def test_pii_file_has_identifying_columns_with_valid_fake_nhs_numbers(manifest: 
     assert {"NHS_Number", "Patient_Name", "Date_Of_Birth", "Patient_Postcode"} <= set(df.columns)
     assert df["NHS_Number"].map(_mod11_ok).all()
     assert df["NHS_Number"].str.startswith("999").all()  # test range, never issued
-    clean = manifest[(manifest["department"] == pii["department"].iloc[0])
-                     & (manifest["period"] == pii["period"].iloc[0])
-                     & ~manifest["file"].str.contains("_pii")]
+    clean = manifest[
+        (manifest["department"] == pii["department"].iloc[0])
+        & (manifest["period"] == pii["period"].iloc[0])
+        & ~manifest["file"].str.contains("_pii")
+    ]
     assert len(clean) == 1 and clean["received_at"].iloc[0] > pii["received_at"].iloc[0]
 
 
@@ -266,8 +321,11 @@ def test_reupload_late_and_missing_months(manifest: pd.DataFrame, truth: pd.Data
     v2 = manifest[manifest["file"].str.contains("_v2")]
     assert len(v2) == 1
     dept, period = v2["department"].iloc[0], v2["period"].iloc[0]
-    v1 = manifest[(manifest["department"] == dept) & (manifest["period"] == period)
-                  & ~manifest["file"].str.contains("_v2")]
+    v1 = manifest[
+        (manifest["department"] == dept)
+        & (manifest["period"] == period)
+        & ~manifest["file"].str.contains("_v2")
+    ]
     assert v2["received_at"].iloc[0] > v1["received_at"].iloc[0]
     k1 = set(truth.loc[truth["file"] == v1["file"].iloc[0], "source_key"])
     k2 = set(truth.loc[truth["file"] == v2["file"].iloc[0], "source_key"])
@@ -296,15 +354,26 @@ def test_registry(sources_dir, manifest: pd.DataFrame):
     from shapely.geometry import Point
 
     reg = pd.read_csv(REGISTRY, dtype=str, keep_default_na=False)
-    assert list(reg.columns) == ["ods_code", "name", "dept_type", "borough", "lat", "lon",
-                                 "easting", "northing", "sharing_since", "source"]
+    assert list(reg.columns) == [
+        "ods_code",
+        "name",
+        "dept_type",
+        "borough",
+        "lat",
+        "lon",
+        "easting",
+        "northing",
+        "sharing_since",
+        "source",
+    ]
     assert reg["ods_code"].is_unique
     assert 25 <= (reg["dept_type"] == "01").sum() <= 30
     assert set(reg["dept_type"]) <= {"01", "02", "03", "04"} and (reg["dept_type"] != "01").any()
     boroughs = gpd.read_file(sources_dir / "boundaries/london_boroughs.gpkg").set_index("name")
     for r in reg.itertuples():
-        assert boroughs.loc[r.borough, "geometry"].contains(Point(float(r.easting),
-                                                                  float(r.northing)))
+        assert boroughs.loc[r.borough, "geometry"].contains(
+            Point(float(r.easting), float(r.northing))
+        )
     assert set(manifest["department"]) <= set(reg["ods_code"])
     joiners = reg[reg["sharing_since"] != ""]
     assert len(joiners) == 1
@@ -323,8 +392,10 @@ def test_fake_nhs_numbers_pass_mod11(seed: int):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(min_value=0, max_value=2**32 - 1),
-       st.from_regex(r"[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2}", fullmatch=True))
+@given(
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.from_regex(r"[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2}", fullmatch=True),
+)
 def test_postcode_rendering_keeps_the_postcode(seed: int, pc: str):
     r = gen.Renderer(np.random.default_rng(seed))
     out = r.postcode(pc)
@@ -332,8 +403,10 @@ def test_postcode_rendering_keeps_the_postcode(seed: int, pc: str):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(min_value=0, max_value=2**32 - 1),
-       st.lists(st.from_regex(r"[a-z]{2,9}", fullmatch=True), min_size=1, max_size=5))
+@given(
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.lists(st.from_regex(r"[a-z]{2,9}", fullmatch=True), min_size=1, max_size=5),
+)
 def test_typo_changes_at_most_one_word(seed: int, words: list[str]):
     r = gen.Renderer(np.random.default_rng(seed))
     text = " ".join(words)
@@ -347,8 +420,14 @@ def test_typo_changes_at_most_one_word(seed: int, words: list[str]):
 
 
 def test_manifest_is_well_formed(manifest: pd.DataFrame):
-    assert list(manifest.columns) == ["file", "department", "period", "adapter", "received_at",
-                                      "note"]
+    assert list(manifest.columns) == [
+        "file",
+        "department",
+        "period",
+        "adapter",
+        "received_at",
+        "note",
+    ]
     for f, d, p in zip(manifest["file"], manifest["department"], manifest["period"], strict=True):
         assert re.fullmatch(rf"{d}/{d}_{p}(_v2|_pii)?\.(csv|xlsx|txt)", f)
         assert (FEEDS / f).is_file()
@@ -359,8 +438,9 @@ def test_manifest_is_well_formed(manifest: pd.DataFrame):
 
 
 def test_registry_is_derived_reproducibly_from_the_sources(sources_dir, tmp_path):
-    spec = importlib.util.spec_from_file_location("build_registry",
-                                                  REPO / "scripts" / "build_registry.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_registry", REPO / "scripts" / "build_registry.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     sys.modules[spec.name] = mod

@@ -14,21 +14,34 @@ from istvhub.store import schema as S
 
 
 def _records(dept: str, period: str, n: int, tag: str = "") -> pd.DataFrame:
-    return pd.DataFrame({
-        "record_id": [f"{tag}{dept}{period}{i:06d}"[-24:] for i in range(n)],
-        "department": dept, "period": period, "source_row": range(1, n + 1),
-        "arrival_at": pd.date_range(f"{period}-01 00:30", periods=n, freq="37min"),
-        "incident_date": [f"{period}-01"] * n, "incident_time": ["22:15:00"] * n,
-        "location_text": [f"o/s shop {i} high st" for i in range(n)],
-        "location_type": "street", "weapon": "sharp", "weapon_text": None,
-        "age_band": "18-24", "sex": "female",
-    })
+    return pd.DataFrame(
+        {
+            "record_id": [f"{tag}{dept}{period}{i:06d}"[-24:] for i in range(n)],
+            "department": dept,
+            "period": period,
+            "source_row": range(1, n + 1),
+            "arrival_at": pd.date_range(f"{period}-01 00:30", periods=n, freq="37min"),
+            "incident_date": [f"{period}-01"] * n,
+            "incident_time": ["22:15:00"] * n,
+            "location_text": [f"o/s shop {i} high st" for i in range(n)],
+            "location_type": "street",
+            "weapon": "sharp",
+            "weapon_text": None,
+            "age_band": "18-24",
+            "sex": "female",
+        }
+    )
 
 
 def _store(store, dept="RJ122", period="2025-03", sha="a" * 64, n=3, tag=""):
-    return store.store_submission(department=dept, period=period, file_sha256=sha,
-                                  source_filename=f"{dept}_{period}.csv", adapter="test",
-                                  records=_records(dept, period, n, tag))
+    return store.store_submission(
+        department=dept,
+        period=period,
+        file_sha256=sha,
+        source_filename=f"{dept}_{period}.csv",
+        adapter="test",
+        records=_records(dept, period, n, tag),
+    )
 
 
 def test_registry_loaded_and_idempotent(db_url):
@@ -87,8 +100,14 @@ def test_failed_store_rolls_back_everything(db_url):
     bad = _records("RJ122", "2025-03", 3)
     bad.loc[2, "arrival_at"] = pd.NaT  # NOT NULL violation on the last row
     with pytest.raises(StoreError):
-        st.store_submission(department="RJ122", period="2025-03", file_sha256="c" * 64,
-                            source_filename="bad.csv", adapter="test", records=bad)
+        st.store_submission(
+            department="RJ122",
+            period="2025-03",
+            file_sha256="c" * 64,
+            source_filename="bad.csv",
+            adapter="test",
+            records=bad,
+        )
     assert st.dump_tables() == before
     st.dispose()
 

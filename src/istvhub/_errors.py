@@ -18,18 +18,26 @@ class FileRejected(IstvhubError):
     form field when one is to blame, ``row`` the 1-based data row when one is to blame.
     """
 
-    def __init__(self, reason: str, *, file: str | None = None, field: str | None = None,
-                 row: int | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        file: str | None = None,
+        field: str | None = None,
+        row: int | None = None,
+    ) -> None:
         self.reason = reason
         self.file = file
         self.field = field
         self.row = row
         where = ", ".join(
-            p for p in (
+            p
+            for p in (
                 f"file {file!r}" if file else "",
                 f"row {row}" if row is not None else "",
                 f"field {field!r}" if field else "",
-            ) if p
+            )
+            if p
         )
         super().__init__(f"{where}: {reason}" if where else reason)
 

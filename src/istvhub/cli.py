@@ -29,8 +29,14 @@ def _register_all() -> None:
     from istvhub.ingest import commands as ingest_cmds
     from istvhub.pipeline import commands as pipeline_cmds
 
-    for mod in (ingest_cmds, gazetteer_cmds, geocode_cmds, hotblocks_cmds, compliance_cmds,
-                pipeline_cmds):
+    for mod in (
+        ingest_cmds,
+        gazetteer_cmds,
+        geocode_cmds,
+        hotblocks_cmds,
+        compliance_cmds,
+        pipeline_cmds,
+    ):
         mod.register(app)
     from istvhub.compare import commands as compare_cmds  # issue 9.1-9.2
 

@@ -41,8 +41,7 @@ def is_dangerous(value: Any) -> bool:
 
 
 def _text_columns(df: pd.DataFrame) -> list[Any]:
-    return [c for c in df.columns
-            if pd.api.types.is_string_dtype(df[c]) or df[c].dtype == object]
+    return [c for c in df.columns if pd.api.types.is_string_dtype(df[c]) or df[c].dtype == object]
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:

@@ -14,7 +14,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 LOCATION_TYPES = (
-    "street", "licensed_premises", "home", "workplace", "school", "transport", "other", "unknown",
+    "street",
+    "licensed_premises",
+    "home",
+    "workplace",
+    "school",
+    "transport",
+    "other",
+    "unknown",
 )
 WEAPONS = ("body_part", "sharp", "blunt", "glass", "firearm", "other", "unknown")
 AGE_BANDS = ("0-15", "16-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+", "unknown")
@@ -29,19 +36,47 @@ Sex = Literal["male", "female", "other", "unknown"]
 
 #: Columns of a canonical record, in order (the ``records`` table adds storage columns).
 RECORD_COLUMNS = (
-    "record_id", "department", "period", "arrival_at", "incident_date", "incident_time",
-    "location_text", "location_type", "weapon", "weapon_text", "age_band", "sex",
+    "record_id",
+    "department",
+    "period",
+    "arrival_at",
+    "incident_date",
+    "incident_time",
+    "location_text",
+    "location_type",
+    "weapon",
+    "weapon_text",
+    "age_band",
+    "sex",
 )
 
 GEO_STATUSES = ("located", "home", "unknown", "outside_area", "ambiguous", "unmatched")
 MATCH_TYPES = (
-    "postcode", "postcode_sector", "postcode_district", "junction", "venue", "station",
-    "street", "area", "borough",
+    "postcode",
+    "postcode_sector",
+    "postcode_district",
+    "junction",
+    "venue",
+    "station",
+    "street",
+    "area",
+    "borough",
 )
 #: Exactly the result columns of the geocoder (issue 4, point 3): a contract with analysts' scripts.
 GEOCODE_COLUMNS = (
-    "geo_status", "match_type", "lat", "lon", "easting", "northing", "precision_m", "confidence",
-    "matched_name", "lsoa_code", "borough", "block_id", "reason",
+    "geo_status",
+    "match_type",
+    "lat",
+    "lon",
+    "easting",
+    "northing",
+    "precision_m",
+    "confidence",
+    "matched_name",
+    "lsoa_code",
+    "borough",
+    "block_id",
+    "reason",
 )
 
 

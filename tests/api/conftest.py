@@ -56,10 +56,10 @@ def _hub(db_url: str, tmp_path: Path, gazetteer_home: Path | None):
     h = Hub(client=None, store=store, settings=settings)  # type: ignore[arg-type]
     eng = store.engine
     h.tokens["ed"] = users.add_user(eng, "ed-own", "ed_analyst", departments=[OWN_DEPT])[1]
-    h.tokens["ed_other"] = users.add_user(eng, "ed-other", "ed_analyst",
-                                          departments=[OTHER_DEPT])[1]
-    h.tokens["csp"] = users.add_user(eng, "csp-lambeth", "csp_analyst",
-                                     boroughs=[OWN_BOROUGH])[1]
+    h.tokens["ed_other"] = users.add_user(eng, "ed-other", "ed_analyst", departments=[OTHER_DEPT])[
+        1
+    ]
+    h.tokens["csp"] = users.add_user(eng, "csp-lambeth", "csp_analyst", boroughs=[OWN_BOROUGH])[1]
     h.tokens["mopac"] = users.add_user(eng, "mopac-1", "mopac")[1]
     h.tokens["admin"] = users.add_user(eng, "admin-1", "admin")[1]
     app = create_app(settings)
@@ -101,31 +101,62 @@ def seed_located(hub: Hub, gazetteer_home: Path, period: str = "2025-06") -> See
         cand = b[(b["borough"] == borough) & ~b["name"].isin(used)].sort_values("block_id")
         row = cand.iloc[len(chosen) * 7 % len(cand)]
         used.add(row["name"])
-        chosen.append({"block_id": str(row["block_id"]), "name": str(row["name"]),
-                       "borough": borough, "n": n, "geom": row.geometry})
+        chosen.append(
+            {
+                "block_id": str(row["block_id"]),
+                "name": str(row["name"]),
+                "borough": borough,
+                "n": n,
+                "geom": row.geometry,
+            }
+        )
     rows = []
     for blk in chosen:
         mid = blk["geom"].interpolate(0.5, normalized=True)
         ll = gpd.GeoSeries([mid], crs=27700).to_crs(4326).iloc[0]
         for i in range(blk["n"]):
             key = f"{blk['block_id']}-{i}"
-            rows.append({
-                "record_id": make_record_id(OWN_DEPT, key), "department": OWN_DEPT,
-                "period": period, "source_row": len(rows) + 1,
-                "arrival_at": pd.Timestamp(f"{period}-1{i % 9} 2{i % 4}:15"),
-                "incident_date": None, "incident_time": None, "location_text": None,
-                "location_type": "street", "weapon": "sharp" if i % 2 else "body_part",
-                "weapon_text": None, "age_band": "18-24", "sex": "male",
-                "geo_status": "located", "match_type": "junction", "lat": ll.y, "lon": ll.x,
-                "easting": mid.x, "northing": mid.y, "precision_m": 10.0, "confidence": 0.95,
-                "matched_name": blk["name"], "lsoa_code": None, "borough": blk["borough"],
-                "block_id": blk["block_id"], "reason": "seeded", "gazetteer_version": g.version,
-            })
+            rows.append(
+                {
+                    "record_id": make_record_id(OWN_DEPT, key),
+                    "department": OWN_DEPT,
+                    "period": period,
+                    "source_row": len(rows) + 1,
+                    "arrival_at": pd.Timestamp(f"{period}-1{i % 9} 2{i % 4}:15"),
+                    "incident_date": None,
+                    "incident_time": None,
+                    "location_text": None,
+                    "location_type": "street",
+                    "weapon": "sharp" if i % 2 else "body_part",
+                    "weapon_text": None,
+                    "age_band": "18-24",
+                    "sex": "male",
+                    "geo_status": "located",
+                    "match_type": "junction",
+                    "lat": ll.y,
+                    "lon": ll.x,
+                    "easting": mid.x,
+                    "northing": mid.y,
+                    "precision_m": 10.0,
+                    "confidence": 0.95,
+                    "matched_name": blk["name"],
+                    "lsoa_code": None,
+                    "borough": blk["borough"],
+                    "block_id": blk["block_id"],
+                    "reason": "seeded",
+                    "gazetteer_version": g.version,
+                }
+            )
     df = pd.DataFrame(rows)
     hub.store.store_submission(
-        department=OWN_DEPT, period=period,
+        department=OWN_DEPT,
+        period=period,
         file_sha256=hashlib.sha256(period.encode()).hexdigest(),
-        source_filename="seeded.csv", adapter="test", records=df, uploaded_by="test")
+        source_filename="seeded.csv",
+        adapter="test",
+        records=df,
+        uploaded_by="test",
+    )
     return Seeded(hub, chosen)
 
 

@@ -24,15 +24,32 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "istvhub"
 
 
 def _store_one(hub, dept: str = OWN_DEPT, period: str = "2025-05", n: int = 3) -> int:
-    df = pd.DataFrame([{
-        "record_id": make_record_id(dept, f"k{i}"), "department": dept, "period": period,
-        "source_row": i + 2, "arrival_at": pd.Timestamp(f"{period}-0{i + 1} 22:10"),
-        "location_text": "outside the Fox pub", "location_type": "street",
-        "weapon": "body_part", "age_band": "18-24", "sex": "male",
-    } for i in range(n)])
+    df = pd.DataFrame(
+        [
+            {
+                "record_id": make_record_id(dept, f"k{i}"),
+                "department": dept,
+                "period": period,
+                "source_row": i + 2,
+                "arrival_at": pd.Timestamp(f"{period}-0{i + 1} 22:10"),
+                "location_text": "outside the Fox pub",
+                "location_type": "street",
+                "weapon": "body_part",
+                "age_band": "18-24",
+                "sex": "male",
+            }
+            for i in range(n)
+        ]
+    )
     res = hub.store.store_submission(
-        department=dept, period=period, file_sha256=hashlib.sha256(period.encode()).hexdigest(),
-        source_filename="may.csv", adapter="test", records=df, uploaded_by="test")
+        department=dept,
+        period=period,
+        file_sha256=hashlib.sha256(period.encode()).hexdigest(),
+        source_filename="may.csv",
+        adapter="test",
+        records=df,
+        uploaded_by="test",
+    )
     return res.submission_id
 
 
@@ -61,9 +78,11 @@ def test_expired_token_is_401(hub):
     _, tok = users.add_user(hub.store.engine, "short-lived", "mopac", expires_days=1)
     assert hub.client.get("/me", headers={"Authorization": f"Bearer {tok}"}).status_code == 200
     with hub.store.engine.begin() as conn:  # a day later
-        conn.execute(api_tokens.update()
-                     .where(api_tokens.c.token_sha256 == security.hash_token(tok))
-                     .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        conn.execute(
+            api_tokens.update()
+            .where(api_tokens.c.token_sha256 == security.hash_token(tok))
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
     r = hub.client.get("/me", headers={"Authorization": f"Bearer {tok}"})
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
 
@@ -113,27 +132,37 @@ def test_missing_token_does_not_count_as_failure(hub):
 
 def _audit_rows(hub) -> list[dict]:
     with hub.store.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.select(audit_log).order_by(audit_log.c.id))
-                .mappings()]
+        return [
+            dict(r) for r in conn.execute(sa.select(audit_log).order_by(audit_log.c.id)).mappings()
+        ]
 
 
 def test_record_level_reads_are_audited_with_who_and_where(hub):
     sid = _store_one(hub)
     before = len(_audit_rows(hub))
-    for path in (f"/submissions/{sid}", f"/submissions/{sid}/report",
-                 f"/submissions/{sid}/report?format=csv", f"/submissions/{sid}/records"):
+    for path in (
+        f"/submissions/{sid}",
+        f"/submissions/{sid}/report",
+        f"/submissions/{sid}/report?format=csv",
+        f"/submissions/{sid}/records",
+    ):
         assert hub.client.get(path, headers=hub.h("ed")).status_code == 200, path
     rows = _audit_rows(hub)[before:]
-    assert [r["action"] for r in rows] == ["submissions.read", "submissions.report",
-                                           "submissions.report", "submissions.records"]
+    assert [r["action"] for r in rows] == [
+        "submissions.read",
+        "submissions.report",
+        "submissions.report",
+        "submissions.records",
+    ]
     for r in rows:
         assert r["actor"] == "ed-own" and r["client"] == "testclient"
         assert f"submission={sid}" in r["detail"] and r["at"] is not None
         assert "Fox" not in r["detail"]  # never record text
     # a refused read (other department's ED) is not a read of record data
     n = len(_audit_rows(hub))
-    assert hub.client.get(f"/submissions/{sid}/records",
-                          headers=hub.h("ed_other")).status_code == 404
+    assert (
+        hub.client.get(f"/submissions/{sid}/records", headers=hub.h("ed_other")).status_code == 404
+    )
     assert len(_audit_rows(hub)) == n
 
 
@@ -181,8 +210,14 @@ def test_no_code_path_updates_or_deletes_audit_rows():
     offenders = []
     for p in SRC.rglob("*.py"):
         text = p.read_text(encoding="utf-8")
-        for needle in ("audit_log.update(", "audit_log.delete(", "UPDATE audit_log",
-                       "DELETE FROM audit_log", "update audit_log", "delete from audit_log"):
+        for needle in (
+            "audit_log.update(",
+            "audit_log.delete(",
+            "UPDATE audit_log",
+            "DELETE FROM audit_log",
+            "update audit_log",
+            "delete from audit_log",
+        ):
             if needle in text:
                 offenders.append((p.name, needle))
     assert offenders == []
@@ -191,8 +226,9 @@ def test_no_code_path_updates_or_deletes_audit_rows():
 def test_other_department_ed_cannot_read_records(hub):
     sid = _store_one(hub, dept=OTHER_DEPT)
     assert hub.client.get(f"/submissions/{sid}/records", headers=hub.h("ed")).status_code == 404
-    assert hub.client.get(f"/submissions/{sid}/records",
-                          headers=hub.h("ed_other")).status_code == 200
+    assert (
+        hub.client.get(f"/submissions/{sid}/records", headers=hub.h("ed_other")).status_code == 200
+    )
 
 
 def test_cli_unsuppressed_export_is_audited(seeded, tmp_path, monkeypatch):
@@ -205,8 +241,17 @@ def test_cli_unsuppressed_export_is_audited(seeded, tmp_path, monkeypatch):
     monkeypatch.setenv("ISTVHUB_HOME", str(hub.settings.home))
     get_settings.cache_clear()
     runner = CliRunner()
-    base = ["hotblocks", "--from", "2025-06", "--to", "2025-06", "--format", "csv",
-            "--db", hub.settings.db_url]
+    base = [
+        "hotblocks",
+        "--from",
+        "2025-06",
+        "--to",
+        "2025-06",
+        "--format",
+        "csv",
+        "--db",
+        hub.settings.db_url,
+    ]
     n = len(_audit_rows(hub))
     r = runner.invoke(app, [*base, "--output", str(tmp_path / "safe.csv")])
     assert r.exit_code == 0, r.output

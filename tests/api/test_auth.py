@@ -13,7 +13,8 @@ from istvhub.api import security, users
 from istvhub.api.tables import api_tokens
 
 PROTECTED = [
-    ("get", "/me"), ("get", "/users"),
+    ("get", "/me"),
+    ("get", "/users"),
 ]
 
 
@@ -37,7 +38,11 @@ def test_protected_endpoints_refuse_missing_and_wrong_tokens(hub, method, path):
 
 def test_me_reports_role_and_scope(hub):
     assert hub.client.get("/me", headers=hub.h("ed")).json() == {
-        "name": "ed-own", "role": "ed_analyst", "departments": ["RJ122"], "boroughs": []}
+        "name": "ed-own",
+        "role": "ed_analyst",
+        "departments": ["RJ122"],
+        "boroughs": [],
+    }
     assert hub.client.get("/me", headers=hub.h("csp")).json()["boroughs"] == ["Westminster"]
 
 
@@ -46,7 +51,7 @@ def test_token_is_stored_only_as_its_hash(hub):
     flat = repr(dump)
     for tok in hub.tokens.values():
         assert tok not in flat
-        assert tok[len(security.TOKEN_PREFIX):] not in flat
+        assert tok[len(security.TOKEN_PREFIX) :] not in flat
         assert security.hash_token(tok) in flat
 
 
@@ -60,8 +65,11 @@ def test_expired_token_is_refused(hub):
     tok = users.issue_token(hub.store.engine, "mopac-1", expires_days=1)
     assert hub.client.get("/me", headers={"Authorization": f"Bearer {tok}"}).status_code == 200
     with hub.store.engine.begin() as c:
-        c.execute(api_tokens.update().where(api_tokens.c.token_sha256 == security.hash_token(tok))
-                  .values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+        c.execute(
+            api_tokens.update()
+            .where(api_tokens.c.token_sha256 == security.hash_token(tok))
+            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
     assert hub.client.get("/me", headers={"Authorization": f"Bearer {tok}"}).status_code == 401
     # the user's other token still works
     assert hub.client.get("/me", headers=hub.h("mopac")).status_code == 200
@@ -70,20 +78,24 @@ def test_expired_token_is_refused(hub):
 @pytest.mark.parametrize("who", ["ed", "csp", "mopac"])
 def test_only_admin_manages_users(hub, who):
     assert hub.client.get("/users", headers=hub.h(who)).status_code == 403
-    r = hub.client.post("/users", headers=hub.h(who),
-                        json={"name": "evil", "role": "admin"})
+    r = hub.client.post("/users", headers=hub.h(who), json={"name": "evil", "role": "admin"})
     assert r.status_code == 403
     assert hub.client.delete("/users/admin-1", headers=hub.h(who)).status_code == 403
     assert all(u["name"] != "evil" for u in users.list_users(hub.store.engine))
 
 
 def test_admin_adds_and_revokes_users_and_is_audited(hub):
-    r = hub.client.post("/users", headers=hub.h("admin"),
-                        json={"name": "csp-2", "role": "csp_analyst", "boroughs": ["Camden"]})
+    r = hub.client.post(
+        "/users",
+        headers=hub.h("admin"),
+        json={"name": "csp-2", "role": "csp_analyst", "boroughs": ["Camden"]},
+    )
     assert r.status_code == 201, r.text
     tok = r.json()["token"]
-    assert hub.client.get("/me", headers={"Authorization": f"Bearer {tok}"}).json()["role"] == \
-        "csp_analyst"
+    assert (
+        hub.client.get("/me", headers={"Authorization": f"Bearer {tok}"}).json()["role"]
+        == "csp_analyst"
+    )
     names = [u["name"] for u in hub.client.get("/users", headers=hub.h("admin")).json()]
     assert "csp-2" in names
     assert tok not in hub.client.get("/users", headers=hub.h("admin")).text
@@ -93,26 +105,34 @@ def test_admin_adds_and_revokes_users_and_is_audited(hub):
     assert {"users.add", "users.revoke"} <= set(log["action"])
 
 
-@pytest.mark.parametrize(("role", "kw"), [
-    ("ed_analyst", {}),  # an ED analyst without a department would see nothing or everything
-    ("csp_analyst", {}),
-    ("mopac", {"departments": ["RJ122"]}),
-    ("admin", {"boroughs": ["Lambeth"]}),
-    ("superuser", {}),
-    ("ed_analyst", {"departments": ["NOPE1"]}),  # not in the registry
-])
+@pytest.mark.parametrize(
+    ("role", "kw"),
+    [
+        ("ed_analyst", {}),  # an ED analyst without a department would see nothing or everything
+        ("csp_analyst", {}),
+        ("mopac", {"departments": ["RJ122"]}),
+        ("admin", {"boroughs": ["Lambeth"]}),
+        ("superuser", {}),
+        ("ed_analyst", {"departments": ["NOPE1"]}),  # not in the registry
+    ],
+)
 def test_invalid_users_are_refused(hub, role, kw):
     with pytest.raises(users.UserError):
         users.add_user(hub.store.engine, "x", role, **kw)
 
 
 def test_admin_api_canonicalises_and_checks_borough_names(hub):
-    ok = hub.client.post("/users", headers=hub.h("admin"),
-                         json={"name": "csp-w", "role": "csp_analyst",
-                               "boroughs": ["city of westminster"]})
+    ok = hub.client.post(
+        "/users",
+        headers=hub.h("admin"),
+        json={"name": "csp-w", "role": "csp_analyst", "boroughs": ["city of westminster"]},
+    )
     assert ok.status_code == 201 and ok.json()["boroughs"] == ["Westminster"]
-    bad = hub.client.post("/users", headers=hub.h("admin"),
-                          json={"name": "csp-x", "role": "csp_analyst", "boroughs": ["Gotham"]})
+    bad = hub.client.post(
+        "/users",
+        headers=hub.h("admin"),
+        json={"name": "csp-x", "role": "csp_analyst", "boroughs": ["Gotham"]},
+    )
     assert bad.status_code == 422 and "'borough'" in bad.json()["detail"]
 
 
@@ -134,8 +154,9 @@ def test_cli_users_add_prints_token_once_and_list_hides_it(tmp_path, monkeypatch
 
     db = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
-    r = runner.invoke(app, ["users", "add", "ann", "--role", "ed_analyst", "--department",
-                            "RJ122", "--db", db])
+    r = runner.invoke(
+        app, ["users", "add", "ann", "--role", "ed_analyst", "--department", "RJ122", "--db", db]
+    )
     assert r.exit_code == 0, r.output
     token = r.stdout.strip().splitlines()[-1]
     assert token.startswith("istv_")

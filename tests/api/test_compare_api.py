@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 _spec = importlib.util.spec_from_file_location(
-    "_compare_helpers", Path(__file__).resolve().parents[1] / "test_compare.py")
+    "_compare_helpers", Path(__file__).resolve().parents[1] / "test_compare.py"
+)
 H = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(H)
 
@@ -29,20 +30,35 @@ def chub(hub, sources_dir):
     df["record_id"] = [make_record_id("RJ122", f"api-{i}") for i in range(len(df))]
     df["source_row"] = np.arange(1, len(df) + 1)
     df["location_text"] = H.FREE_TEXT
-    for c, v in (("weapon_text", None), ("age_band", "25-34"), ("sex", "male"),
-                 ("confidence", 0.9), ("block_id", None), ("reason", "fixture")):
+    for c, v in (
+        ("weapon_text", None),
+        ("age_band", "25-34"),
+        ("sex", "male"),
+        ("confidence", 0.9),
+        ("block_id", None),
+        ("reason", "fixture"),
+    ):
         df[c] = v
-    hub.store.store_submission(department="RJ122", period="2024-06",
-                               file_sha256=hashlib.sha256(b"api").hexdigest(),
-                               source_filename="api.csv", adapter="test", records=df)
+    hub.store.store_submission(
+        department="RJ122",
+        period="2024-06",
+        file_sha256=hashlib.sha256(b"api").hexdigest(),
+        source_filename="api.csv",
+        adapter="test",
+        records=df,
+    )
     return hub
 
 
 def _post(hub, who, **params):
     q = {"from": "2024-06", "to": "2024-06", **params}
     with H.FIX.open("rb") as fh:
-        return hub.client.post("/compare", params=q, headers=hub.h(who),
-                               files={"police": ("street.csv", fh, "text/csv")})
+        return hub.client.post(
+            "/compare",
+            params=q,
+            headers=hub.h(who),
+            files={"police": ("street.csv", fh, "text/csv")},
+        )
 
 
 def _rows(r):
@@ -56,8 +72,7 @@ def test_csp_gets_own_borough_protected(chub):
     by = {r["name"].split(" / ")[0]: r for r in rows}
     assert by["Frith Street"]["ed_excess"] == "15"
     assert by["Greek Street"]["ed_count"] == "" and by["Greek Street"]["ed_excess"] == ""
-    assert by["Dean Street"]["ed_excess"] == "" and by["Dean Street"]["excess_suppressed"] == \
-        "True"
+    assert by["Dean Street"]["ed_excess"] == "" and by["Dean Street"]["excess_suppressed"] == "True"
     for r in rows:
         assert r["ed_count"] == "" or int(r["ed_count"]) % 5 == 0
         assert H.FREE_TEXT not in str(r)
@@ -89,8 +104,9 @@ def test_mopac_configured_files_html_and_gpkg(chub):
     r = chub.client.get("/compare", params=q, headers=chub.h("mopac"))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "anonymised" in r.text and "Frith Street" in r.text
-    r = chub.client.get("/compare", params={**q, "format": "gpkg", "unit": "lsoas"},
-                        headers=chub.h("mopac"))
+    r = chub.client.get(
+        "/compare", params={**q, "format": "gpkg", "unit": "lsoas"}, headers=chub.h("mopac")
+    )
     assert r.status_code == 200 and r.content[:16] == b"SQLite format 3\x00"
 
 

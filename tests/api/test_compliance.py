@@ -23,8 +23,9 @@ def test_compliance_needs_a_token(hub):
 
 @pytest.mark.parametrize("who", ["mopac", "admin"])
 def test_mopac_sees_every_registry_department(hub, who):
-    r = hub.client.get("/compliance", params={"from": "2025-01", "to": "2025-03"},
-                       headers=hub.h(who))
+    r = hub.client.get(
+        "/compliance", params={"from": "2025-01", "to": "2025-03"}, headers=hub.h(who)
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     codes = {d["department"] for d in body["departments"]}
@@ -34,18 +35,25 @@ def test_mopac_sees_every_registry_department(hub, who):
     cli = build_report(hub.settings.db_url, start="2025-01", end="2025-03").to_dict()
     assert body["summary"]["line"] == cli["summary"]["line"]
     key = ("department", "period", "rag")
-    assert sorted(tuple(c[k] for k in key) for c in body["cells"]) == \
-        sorted(tuple(c[k] for k in key) for c in cli["cells"])
+    assert sorted(tuple(c[k] for k in key) for c in body["cells"]) == sorted(
+        tuple(c[k] for k in key) for c in cli["cells"]
+    )
 
 
 def test_compliance_csv_and_html(hub):
-    r = hub.client.get("/compliance", params={"from": "2025-01", "to": "2025-02",
-                                              "format": "csv"}, headers=hub.h("mopac"))
+    r = hub.client.get(
+        "/compliance",
+        params={"from": "2025-01", "to": "2025-02", "format": "csv"},
+        headers=hub.h("mopac"),
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert len(rows) == 2 * len(hub.store.department_codes())
-    h = hub.client.get("/compliance", params={"format": "html", "from": "2025-01",
-                                              "to": "2025-02"}, headers=hub.h("mopac"))
+    h = hub.client.get(
+        "/compliance",
+        params={"format": "html", "from": "2025-01", "to": "2025-02"},
+        headers=hub.h("mopac"),
+    )
     assert h.status_code == 200 and "<table" in h.text and "http://" not in h.text
 
 
@@ -55,6 +63,7 @@ def test_bad_parameters_are_422(hub, params):
 
 
 def test_to_before_from_is_a_named_field_error(hub):
-    r = hub.client.get("/compliance", params={"from": "2025-05", "to": "2025-01"},
-                       headers=hub.h("mopac"))
+    r = hub.client.get(
+        "/compliance", params={"from": "2025-05", "to": "2025-01"}, headers=hub.h("mopac")
+    )
     assert r.status_code == 400 and "'to'" in r.json()["detail"]

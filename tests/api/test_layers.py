@@ -9,8 +9,19 @@ import json
 import pyogrio
 import pytest
 
-RECORD_FIELDS = {"location_text", "weapon_text", "record_id", "arrival_at", "incident_time",
-                 "incident_date", "age_band", "sex", "matched_name", "reason", "source_row"}
+RECORD_FIELDS = {
+    "location_text",
+    "weapon_text",
+    "record_id",
+    "arrival_at",
+    "incident_time",
+    "incident_date",
+    "age_band",
+    "sex",
+    "matched_name",
+    "reason",
+    "source_row",
+}
 
 
 def _features(r):
@@ -24,8 +35,11 @@ def _by_block(feats):
 
 def test_csp_gets_own_borough_suppressed_and_nothing_record_level(seeded):
     hub = seeded.hub
-    r = hub.client.get("/layers/hotblocks", params={"format": "geojson", "from": "2025-06",
-                                                    "to": "2025-06"}, headers=hub.h("csp"))
+    r = hub.client.get(
+        "/layers/hotblocks",
+        params={"format": "geojson", "from": "2025-06", "to": "2025-06"},
+        headers=hub.h("csp"),
+    )
     feats = _features(r)
     props = _by_block(feats)
     assert {p["borough"] for p in props.values()} == {"Westminster"}
@@ -41,15 +55,19 @@ def test_csp_gets_own_borough_suppressed_and_nothing_record_level(seeded):
         assert not (RECORD_FIELDS & set(p))
 
 
-@pytest.mark.parametrize("params", [
-    {"borough": "Camden"},
-    {"borough": ["Westminster", "Camden"]},
-    {"borough": "camden "},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"borough": "Camden"},
+        {"borough": ["Westminster", "Camden"]},
+        {"borough": "camden "},
+    ],
+)
 def test_csp_cannot_ask_for_another_borough(seeded, params):
     hub = seeded.hub
-    r = hub.client.get("/layers/hotblocks", params={"format": "geojson", **params},
-                       headers=hub.h("csp"))
+    r = hub.client.get(
+        "/layers/hotblocks", params={"format": "geojson", **params}, headers=hub.h("csp")
+    )
     assert r.status_code == 403
 
 
@@ -57,8 +75,11 @@ def test_csp_cannot_ask_for_another_borough(seeded, params):
 def test_only_admin_may_ask_unsuppressed(seeded, who):
     hub = seeded.hub
     before = len(hub.store.audit_log())
-    r = hub.client.get("/layers/hotblocks", params={"format": "geojson", "unsuppressed": "true"},
-                       headers=hub.h(who))
+    r = hub.client.get(
+        "/layers/hotblocks",
+        params={"format": "geojson", "unsuppressed": "true"},
+        headers=hub.h(who),
+    )
     assert r.status_code == 403
     assert len(hub.store.audit_log()) == before
 
@@ -71,9 +92,15 @@ def test_ed_analyst_gets_no_layers(seeded):
 
 def test_mopac_sees_london_wide_suppressed(seeded):
     hub = seeded.hub
-    props = _by_block(_features(hub.client.get(
-        "/layers/hotblocks", params={"format": "geojson", "from": "2025-06", "to": "2025-06"},
-        headers=hub.h("mopac"))))
+    props = _by_block(
+        _features(
+            hub.client.get(
+                "/layers/hotblocks",
+                params={"format": "geojson", "from": "2025-06", "to": "2025-06"},
+                headers=hub.h("mopac"),
+            )
+        )
+    )
     busy, middling, quiet, camden = seeded.blocks
     assert props[camden["block_id"]]["count"] == 15
     assert props[quiet["block_id"]]["count"] is None
@@ -82,9 +109,11 @@ def test_mopac_sees_london_wide_suppressed(seeded):
 
 def test_admin_unsuppressed_is_audited_and_raw(seeded):
     hub = seeded.hub
-    r = hub.client.get("/layers/hotblocks", params={"format": "geojson", "unsuppressed": "true",
-                                                    "from": "2025-06", "to": "2025-06"},
-                       headers=hub.h("admin"))
+    r = hub.client.get(
+        "/layers/hotblocks",
+        params={"format": "geojson", "unsuppressed": "true", "from": "2025-06", "to": "2025-06"},
+        headers=hub.h("admin"),
+    )
     props = _by_block(_features(r))
     assert "UNSUPPRESSED" in r.headers["content-disposition"]
     for blk in seeded.blocks:
@@ -101,8 +130,9 @@ def test_admin_unsuppressed_is_audited_and_raw(seeded):
 
 def test_geopackage_download_has_all_layers(seeded, tmp_path):
     hub = seeded.hub
-    r = hub.client.get("/layers/hotblocks", params={"from": "2025-06", "to": "2025-06"},
-                       headers=hub.h("csp"))
+    r = hub.client.get(
+        "/layers/hotblocks", params={"from": "2025-06", "to": "2025-06"}, headers=hub.h("csp")
+    )
     assert r.status_code == 200
     assert r.headers["content-disposition"].endswith('.gpkg"')
     p = tmp_path / "dl.gpkg"
@@ -116,9 +146,11 @@ def test_geopackage_download_has_all_layers(seeded, tmp_path):
 
 def test_csv_download_and_weapon_filter(seeded):
     hub = seeded.hub
-    r = hub.client.get("/layers/hotblocks", params={"format": "csv", "from": "2025-06",
-                                                    "to": "2025-06", "weapon": "sharp"},
-                       headers=hub.h("mopac"))
+    r = hub.client.get(
+        "/layers/hotblocks",
+        params={"format": "csv", "from": "2025-06", "to": "2025-06", "weapon": "sharp"},
+        headers=hub.h("mopac"),
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = {r["block_id"]: r for r in csv.DictReader(io.StringIO(r.text))}
     busy, _, _, camden = seeded.blocks
@@ -154,10 +186,16 @@ def test_csp_hexes_and_lsoas_hold_only_their_boroughs_records(seeded):
     camden_hex = hex_of(seeded.blocks[3])
     assert camden_hex not in {hex_of(b) for b in seeded.blocks[:3]}
     params = {"format": "geojson", "layer": "hexes", "from": "2025-06", "to": "2025-06"}
-    csp = {f["properties"]["hex_id"]: f["properties"] for f in _features(
-        hub.client.get("/layers/hotblocks", params=params, headers=hub.h("csp")))}
-    mop = {f["properties"]["hex_id"]: f["properties"] for f in _features(
-        hub.client.get("/layers/hotblocks", params=params, headers=hub.h("mopac")))}
+    csp = {
+        f["properties"]["hex_id"]: f["properties"]
+        for f in _features(hub.client.get("/layers/hotblocks", params=params, headers=hub.h("csp")))
+    }
+    mop = {
+        f["properties"]["hex_id"]: f["properties"]
+        for f in _features(
+            hub.client.get("/layers/hotblocks", params=params, headers=hub.h("mopac"))
+        )
+    }
     assert mop[camden_hex]["count"] == 15
     assert camden_hex not in csp or not csp[camden_hex]["count"]
     assert sum(p["count"] or 0 for p in csp.values()) <= 35

@@ -29,8 +29,9 @@ def test_landing_conformance_collections(seeded):
 
 def test_items_scoped_and_suppressed(seeded):
     hub = seeded.hub
-    r = hub.client.get("/ogc/collections/hotblocks-blocks/items", params={"limit": 1000},
-                       headers=hub.h("csp"))
+    r = hub.client.get(
+        "/ogc/collections/hotblocks-blocks/items", params={"limit": 1000}, headers=hub.h("csp")
+    )
     assert r.headers["content-type"].startswith("application/geo+json")
     fc = r.json()
     assert fc["type"] == "FeatureCollection"
@@ -49,8 +50,12 @@ def test_items_scoped_and_suppressed(seeded):
     assert mprops[quiet["block_id"]]["count"] is None
     one = _get(hub, "csp", f"/ogc/collections/hotblocks-blocks/items/{busy['block_id']}")
     assert one["id"] == busy["block_id"] and one["properties"]["count"] == 20
-    assert hub.client.get(f"/ogc/collections/hotblocks-blocks/items/{camden['block_id']}",
-                          headers=hub.h("csp")).status_code == 404
+    assert (
+        hub.client.get(
+            f"/ogc/collections/hotblocks-blocks/items/{camden['block_id']}", headers=hub.h("csp")
+        ).status_code
+        == 404
+    )
 
 
 def test_paging_links_walk_every_feature_once(seeded):
@@ -84,11 +89,13 @@ def test_bbox_filters_features(seeded):
     near = _get(hub, "mopac", "/ogc/collections/hotblocks-blocks/items", bbox=box, limit=1000)
     ids = {f["id"] for f in near["features"]}
     assert busy["block_id"] in ids and camden["block_id"] not in ids
-    far = _get(hub, "mopac", "/ogc/collections/hotblocks-blocks/items",
-               bbox="0.30,51.60,0.33,51.62")
+    far = _get(
+        hub, "mopac", "/ogc/collections/hotblocks-blocks/items", bbox="0.30,51.60,0.33,51.62"
+    )
     assert far["numberMatched"] == 0
-    bad = hub.client.get("/ogc/collections/hotblocks-blocks/items", params={"bbox": "1,2,3"},
-                         headers=hub.h("mopac"))
+    bad = hub.client.get(
+        "/ogc/collections/hotblocks-blocks/items", params={"bbox": "1,2,3"}, headers=hub.h("mopac")
+    )
     assert bad.status_code == 400
 
 

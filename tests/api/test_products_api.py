@@ -37,18 +37,32 @@ def products(hub):
                 continue
             for _ in range(n):
                 i = len(rows)
-                rows.append({
-                    "record_id": make_record_id(dep, f"api-{i}"), "department": dep,
-                    "period": PERIOD, "source_row": i + 1,
-                    "arrival_at": datetime(2025, 3, 1 + i % 27, 23, 0), "location_text": text,
-                    "location_type": "street", "weapon": "sharp", "weapon_text": None,
-                    "age_band": age, "sex": sex, "geo_status": status, "match_type": mt,
-                    "borough": bor if status == "located" else None,
-                })
+                rows.append(
+                    {
+                        "record_id": make_record_id(dep, f"api-{i}"),
+                        "department": dep,
+                        "period": PERIOD,
+                        "source_row": i + 1,
+                        "arrival_at": datetime(2025, 3, 1 + i % 27, 23, 0),
+                        "location_text": text,
+                        "location_type": "street",
+                        "weapon": "sharp",
+                        "weapon_text": None,
+                        "age_band": age,
+                        "sex": sex,
+                        "geo_status": status,
+                        "match_type": mt,
+                        "borough": bor if status == "located" else None,
+                    }
+                )
         hub.store.store_submission(
-            department=dep, period=PERIOD,
+            department=dep,
+            period=PERIOD,
             file_sha256=hashlib.sha256(dep.encode()).hexdigest(),
-            source_filename=f"{dep}.csv", adapter="test", records=pd.DataFrame(rows))
+            source_filename=f"{dep}.csv",
+            adapter="test",
+            records=pd.DataFrame(rows),
+        )
     return hub
 
 
@@ -118,16 +132,23 @@ def test_feedback_own_department_only(products):
     assert texts["o/s black lion pub"]["problem"] == "venue name alone"
     assert "zzother secret place" not in r.text
     # someone else's department, or a role that must not see free text
-    assert c.get("/feedback", params={"period": PERIOD, "department": OTHER_DEPT},
-                 headers=h("ed")).status_code == 403
+    assert (
+        c.get(
+            "/feedback", params={"period": PERIOD, "department": OTHER_DEPT}, headers=h("ed")
+        ).status_code
+        == 403
+    )
     for who in ("csp", "mopac"):
-        assert c.get("/feedback", params={"period": PERIOD, "department": OWN_DEPT},
-                     headers=h(who)).status_code == 403
+        assert (
+            c.get(
+                "/feedback", params={"period": PERIOD, "department": OWN_DEPT}, headers=h(who)
+            ).status_code
+            == 403
+        )
     other = c.get("/feedback", params={"period": PERIOD, "format": "csv"}, headers=h("ed_other"))
     assert other.status_code == 200
     assert "zzother secret place" in other.text and "black lion" not in other.text
-    adm = c.get("/feedback", params={"period": PERIOD, "department": OWN_DEPT},
-                headers=h("admin"))
+    adm = c.get("/feedback", params={"period": PERIOD, "department": OWN_DEPT}, headers=h("admin"))
     assert adm.status_code == 200 and "black lion" in adm.text
     log = products.store.audit_log()
     fb = log[log["action"] == "feedback"]

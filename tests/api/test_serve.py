@@ -25,9 +25,14 @@ def test_two_workers_store_every_upload_once(db_url, tmp_path):
     token = users.add_user(store.engine, "ed", "ed_analyst", departments=["RJ122"])[1]
     months = [f"2025-{m:02d}" for m in range(1, 7)]
     with running_server(home, db_url, tmp_path / "serve.log", workers=2) as base:
+
         def up(path: Path) -> httpx.Response:
-            return httpx.post(base + "/submissions", headers={"Authorization": f"Bearer {token}"},
-                              files={"file": (path.name, path.read_bytes())}, timeout=120)
+            return httpx.post(
+                base + "/submissions",
+                headers={"Authorization": f"Bearer {token}"},
+                files={"file": (path.name, path.read_bytes())},
+                timeout=120,
+            )
 
         files = [FEEDS / "RJ122" / f"RJ122_{m}.csv" for m in months]
         # every month once, plus the first month again three times at once
@@ -41,8 +46,11 @@ def test_two_workers_store_every_upload_once(db_url, tmp_path):
         subs = store.submissions("RJ122")
         assert sorted(subs["period"]) == months
         assert set(subs["version"]) == {1} and set(subs["status"]) == {"current"}
-        accepted = {r.json()["period"]: r.json()["rows_accepted"] for r in res
-                    if r.json()["status"] == "stored"}
+        accepted = {
+            r.json()["period"]: r.json()["rows_accepted"]
+            for r in res
+            if r.json()["status"] == "stored"
+        }
         recs = store.current_records("RJ122")
         assert recs.groupby("period").size().to_dict() == accepted
     store.dispose()

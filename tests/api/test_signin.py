@@ -26,12 +26,23 @@ def test_cookie_authenticates_the_api_and_signout_clears_it(hub):
     assert hub.client.get("/me").status_code == 401
 
 
-@pytest.mark.parametrize(("who", "page", "status"), [
-    ("ed", "/upload", 200), ("ed", "/map", 403), ("ed", "/compliance-grid", 403),
-    ("csp", "/upload", 403), ("csp", "/map", 200), ("csp", "/compliance-grid", 403),
-    ("mopac", "/upload", 403), ("mopac", "/map", 200), ("mopac", "/compliance-grid", 200),
-    ("admin", "/upload", 200), ("admin", "/map", 200), ("admin", "/compliance-grid", 200),
-])
+@pytest.mark.parametrize(
+    ("who", "page", "status"),
+    [
+        ("ed", "/upload", 200),
+        ("ed", "/map", 403),
+        ("ed", "/compliance-grid", 403),
+        ("csp", "/upload", 403),
+        ("csp", "/map", 200),
+        ("csp", "/compliance-grid", 403),
+        ("mopac", "/upload", 403),
+        ("mopac", "/map", 200),
+        ("mopac", "/compliance-grid", 200),
+        ("admin", "/upload", 200),
+        ("admin", "/map", 200),
+        ("admin", "/compliance-grid", 200),
+    ],
+)
 def test_pages_are_gated_by_role(hub, who, page, status):
     _signin(hub, who)
     assert hub.client.get(page, follow_redirects=False).status_code == status

@@ -21,9 +21,12 @@ PII = FEEDS / "RYJ01" / "RYJ01_2025-03_pii.csv"
 
 
 def _post(hub, who, path: Path, name: str | None = None, **fields):
-    return hub.client.post("/submissions", headers=hub.h(who),
-                           files={"file": (name or path.name, path.read_bytes(), "text/csv")},
-                           data=fields)
+    return hub.client.post(
+        "/submissions",
+        headers=hub.h(who),
+        files={"file": (name or path.name, path.read_bytes(), "text/csv")},
+        data=fields,
+    )
 
 
 def test_ed_upload_stores_and_reports_quarantined_rows(hub):
@@ -74,12 +77,19 @@ def test_ed_cannot_see_another_departments_submissions(hub):
     theirs = _post(hub, "ed_other", OTHER).json()["submission_id"]
     listed = hub.client.get("/submissions", headers=hub.h("ed")).json()
     assert {s["department"] for s in listed} == {"RJ122"}
-    for path in (f"/submissions/{theirs}", f"/submissions/{theirs}/report",
-                 f"/submissions/{theirs}/records"):
+    for path in (
+        f"/submissions/{theirs}",
+        f"/submissions/{theirs}/report",
+        f"/submissions/{theirs}/records",
+    ):
         assert hub.client.get(path, headers=hub.h("ed")).status_code == 404
         assert hub.client.get(path, headers=hub.h("ed_other")).status_code == 200
-    assert hub.client.get("/submissions", params={"department": "RJZ01"},
-                          headers=hub.h("ed")).status_code == 403
+    assert (
+        hub.client.get(
+            "/submissions", params={"department": "RJZ01"}, headers=hub.h("ed")
+        ).status_code
+        == 403
+    )
     recs = hub.client.get(f"/submissions/{mine}/records", headers=hub.h("ed")).json()
     assert recs["records"] and {r["department"] for r in recs["records"]} == {"RJ122"}
     # admin sees both
@@ -90,8 +100,12 @@ def test_ed_cannot_see_another_departments_submissions(hub):
 def test_csp_and_mopac_never_see_submissions_or_records(hub, who):
     sid = _post(hub, "ed", CLEAN).json()["submission_id"]
     assert _post(hub, who, CLEAN).status_code == 403
-    for path in ("/submissions", f"/submissions/{sid}", f"/submissions/{sid}/report",
-                 f"/submissions/{sid}/records"):
+    for path in (
+        "/submissions",
+        f"/submissions/{sid}",
+        f"/submissions/{sid}/report",
+        f"/submissions/{sid}/records",
+    ):
         assert hub.client.get(path, headers=hub.h(who)).status_code == 403
 
 
@@ -138,8 +152,12 @@ def test_filename_is_sanitised(hub):
 def test_not_multipart_and_missing_file(hub):
     r = hub.client.post("/submissions", headers=hub.h("ed"), content=b"x,y\n1,2\n")
     assert r.status_code == 415
-    r = hub.client.post("/submissions", headers=hub.h("ed"), data={"period": "2025-01"},
-                        files={"other": ("a.csv", b"a,b\n", "text/csv")})
+    r = hub.client.post(
+        "/submissions",
+        headers=hub.h("ed"),
+        data={"period": "2025-01"},
+        files={"other": ("a.csv", b"a,b\n", "text/csv")},
+    )
     assert r.status_code == 422
     r = _post(hub, "ed", CLEAN, period="2025-6")
     assert r.status_code == 422

@@ -23,8 +23,10 @@ CHROMEDRIVER = shutil.which("chromedriver")
 if not (CHROMIUM and CHROMEDRIVER):
     if os.environ.get("CI"):
         raise RuntimeError("CI must run the browser test: install chromium and chromium-driver")
-    pytest.skip("chromium / chromedriver not installed (apt-get install chromium chromium-driver)",
-                allow_module_level=True)
+    pytest.skip(
+        "chromium / chromedriver not installed (apt-get install chromium chromium-driver)",
+        allow_module_level=True,
+    )
 
 try:
     import selenium  # noqa: F401
@@ -60,13 +62,13 @@ def server(tmp_path, gazetteer_home):
     }
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("api_conftest",
-                                                  REPO / "tests" / "api" / "conftest.py")
+    spec = importlib.util.spec_from_file_location(
+        "api_conftest", REPO / "tests" / "api" / "conftest.py"
+    )
     api_conf = importlib.util.module_from_spec(spec)
     sys.modules["api_conftest"] = api_conf
     spec.loader.exec_module(api_conf)  # the API tests' seeding helper
-    api_conf.seed_located(api_conf.Hub(client=None, store=store, settings=settings),
-                          gazetteer_home)
+    api_conf.seed_located(api_conf.Hub(client=None, store=store, settings=settings), gazetteer_home)
     store.dispose()
     with running_server(home, db, tmp_path / "server.log") as base:
         yield base, tokens
@@ -78,16 +80,29 @@ def browser(tmp_path):
     downloads.mkdir()
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-dev-shm-usage", "--window-size=1280,1000"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+    ):
         opts.add_argument(flag)
-    opts.add_experimental_option("prefs", {
-        "download.default_directory": str(downloads), "download.prompt_for_download": False,
-        "safebrowsing.enabled": False})
+    opts.add_experimental_option(
+        "prefs",
+        {
+            "download.default_directory": str(downloads),
+            "download.prompt_for_download": False,
+            "safebrowsing.enabled": False,
+        },
+    )
     drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
-    drv.execute_cdp_cmd("Page.setDownloadBehavior",
-                        {"behavior": "allow", "downloadPath": str(downloads)})
+    drv.execute_cdp_cmd(
+        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
     drv.downloads = downloads  # type: ignore[attr-defined]
     try:
         yield drv
@@ -122,8 +137,10 @@ def test_sign_in_upload_report_map_and_download(server, browser):
     wait.until(lambda d: d.find_element(By.ID, "report").is_displayed())
     issues = drv.find_elements(By.CSS_SELECTOR, "#issues-table tbody tr")
     assert len(issues) == 6  # the six impossible arrival dates
-    summary = {tr.get_attribute("data-key"): tr.find_elements(By.TAG_NAME, "td")[1].text
-               for tr in drv.find_elements(By.CSS_SELECTOR, "#summary-table tr")}
+    summary = {
+        tr.get_attribute("data-key"): tr.find_elements(By.TAG_NAME, "td")[1].text
+        for tr in drv.find_elements(By.CSS_SELECTOR, "#summary-table tr")
+    }
     assert summary["department"] == "RJ122" and summary["rows_quarantined"] == "6"
     # the ED analyst has no map
     drv.get(base + "/map")
@@ -137,8 +154,7 @@ def test_sign_in_upload_report_map_and_download(server, browser):
     drv.execute_script("arguments[0].value='2025-06'", sel)
     drv.execute_script("document.getElementById('to').value='2025-07'")
     drv.find_element(By.ID, "apply").click()
-    wait.until(lambda d: int(d.find_element(By.ID, "map").get_attribute("data-features")
-                             or 0) > 0)
+    wait.until(lambda d: int(d.find_element(By.ID, "map").get_attribute("data-features") or 0) > 0)
     assert len(drv.find_elements(By.CSS_SELECTOR, "#boroughs path")) == 33
     hot = drv.find_elements(By.CSS_SELECTOR, "#hot path")
     assert len(hot) > 0 and all(p.get_attribute("d").startswith("M") for p in hot[:20])

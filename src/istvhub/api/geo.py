@@ -24,8 +24,10 @@ def _boroughs_frame(settings: Settings):
     src = settings.sources_dir
     gpkg = Path(src) / "boundaries" / "london_boroughs.gpkg" if src else None
     if gpkg is None or not gpkg.is_file():
-        raise SourcesNotFound("file 'boundaries/london_boroughs.gpkg': not found under the "
-                              "sources directory and no gazetteer built")
+        raise SourcesNotFound(
+            "file 'boundaries/london_boroughs.gpkg': not found under the "
+            "sources directory and no gazetteer built"
+        )
     return gpd.read_file(gpkg)
 
 

@@ -16,8 +16,9 @@ _state: dict[str, Any] = {}
 
 def corrections_state(engine) -> str:
     with engine.connect() as conn:
-        row = conn.execute(sa.select(sa.func.max(corr_t.c.id), sa.func.count(),
-                                     sa.func.sum(corr_t.c.active))).first()
+        row = conn.execute(
+            sa.select(sa.func.max(corr_t.c.id), sa.func.count(), sa.func.sum(corr_t.c.active))
+        ).first()
     return f"{row[0]}|{row[1]}|{row[2]}"
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; connect-src 'self'; frame-src 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 DOCS_CSP = PAGE_CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
 
 
@@ -29,10 +31,12 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
-                for k, v in ((b"x-content-type-options", b"nosniff"),
-                             (b"referrer-policy", b"no-referrer"),
-                             (b"x-frame-options", b"DENY"),
-                             (b"content-security-policy", csp.encode())):
+                for k, v in (
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"content-security-policy", csp.encode()),
+                ):
                     if k not in names:
                         headers.append((k, v))
                 message = {**message, "headers": headers}

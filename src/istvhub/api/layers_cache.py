@@ -58,9 +58,11 @@ def network_for(home: Path) -> Network:
 def data_state(engine) -> str:
     """A cheap fingerprint of what the layers depend on in the store."""
     with engine.connect() as conn:
-        s = conn.execute(sa.select(sa.func.max(submissions_t.c.submission_id),
-                                   sa.func.count()).where(
-            submissions_t.c.status == "current")).first()
+        s = conn.execute(
+            sa.select(sa.func.max(submissions_t.c.submission_id), sa.func.count()).where(
+                submissions_t.c.status == "current"
+            )
+        ).first()
         g = conn.execute(sa.select(sa.func.max(records_t.c.geocoded_at))).scalar()
     return f"{s[0]}|{s[1]}|{g}"
 
@@ -72,9 +74,17 @@ def build_cached(store, home: Path, filters, rule, fmt: str) -> Path:
     from istvhub.hotblocks.service import RECORD_INPUT_COLUMNS
 
     net = network_for(home)
-    key_src = json.dumps({"f": filters.describe(), "rule": rule.name, "raw": bool(rule.raw),
-                          "fmt": fmt, "gaz": net.version, "state": data_state(store.engine)},
-                         sort_keys=True)
+    key_src = json.dumps(
+        {
+            "f": filters.describe(),
+            "rule": rule.name,
+            "raw": bool(rule.raw),
+            "fmt": fmt,
+            "gaz": net.version,
+            "state": data_state(store.engine),
+        },
+        sort_keys=True,
+    )
     key = hashlib.sha256(key_src.encode()).hexdigest()[:32]
     root = Path(home) / "cache" / "layers"
     out = root / key
@@ -85,14 +95,16 @@ def build_cached(store, home: Path, filters, rule, fmt: str) -> Path:
     with lk:
         if (out / "DONE").is_file():
             return out
-        records = store.current_records(period_from=filters.period_from,
-                                        period_to=filters.period_to)
+        records = store.current_records(
+            period_from=filters.period_from, period_to=filters.period_to
+        )
         for c in RECORD_INPUT_COLUMNS:
             if c not in records.columns:
                 records[c] = None
         records = records[list(RECORD_INPUT_COLUMNS)].reset_index(drop=True)
-        layers = build_layers(records, net.index, filters, rule, lsoas=net.lsoas,
-                              gazetteer_version=net.version)
+        layers = build_layers(
+            records, net.index, filters, rule, lsoas=net.lsoas, gazetteer_version=net.version
+        )
         root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=root, prefix=".build-"))
         try:

@@ -35,8 +35,9 @@ def looks_like_token(token: str | None) -> bool:
     return bool(token) and token.startswith(TOKEN_PREFIX) and 20 < len(token) < 200
 
 
-def is_live(expires_at: datetime | None, revoked_at: datetime | None,
-            now: datetime | None = None) -> bool:
+def is_live(
+    expires_at: datetime | None, revoked_at: datetime | None, now: datetime | None = None
+) -> bool:
     """A token works until it is revoked or expires."""
     if revoked_at is not None:
         return False

@@ -44,8 +44,9 @@ class UploadForm:
     fields: dict[str, str] = field(default_factory=dict)
 
 
-async def receive_upload(request: Request, dest_dir: Path, max_bytes: int,
-                         file_field: str = "file") -> UploadForm:
+async def receive_upload(
+    request: Request, dest_dir: Path, max_bytes: int, file_field: str = "file"
+) -> UploadForm:
     """Parse a multipart/form-data request body, streaming ``file_field`` into ``dest_dir``."""
     ctype = request.headers.get("content-type", "")
     mime, params = parse_options_header(ctype)
@@ -53,12 +54,19 @@ async def receive_upload(request: Request, dest_dir: Path, max_bytes: int,
         raise HTTPException(415, "expected multipart/form-data with a file field")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes + 64 * 1024:
-        raise HTTPException(413, f"upload larger than the {max_bytes} byte limit",
-                            headers=_CLOSE)
+        raise HTTPException(413, f"upload larger than the {max_bytes} byte limit", headers=_CLOSE)
 
     form = UploadForm()
-    state: dict = {"headers": {}, "hname": b"", "hval": b"", "name": None, "fh": None,
-                   "text": bytearray(), "too_big": False, "bad_field": False}
+    state: dict = {
+        "headers": {},
+        "hname": b"",
+        "hval": b"",
+        "name": None,
+        "fh": None,
+        "text": bytearray(),
+        "too_big": False,
+        "bad_field": False,
+    }
 
     def on_part_begin() -> None:
         state.update(headers={}, hname=b"", hval=b"", name=None, fh=None, text=bytearray())
@@ -105,18 +113,25 @@ async def receive_upload(request: Request, dest_dir: Path, max_bytes: int,
         elif state["name"] and state["name"] != file_field:
             form.fields[state["name"]] = state["text"].decode("utf-8", "replace").strip()
 
-    parser = MultipartParser(params[b"boundary"], {
-        "on_part_begin": on_part_begin, "on_header_field": on_header_field,
-        "on_header_value": on_header_value, "on_header_end": on_header_end,
-        "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
-        "on_part_end": on_part_end,
-    })
+    parser = MultipartParser(
+        params[b"boundary"],
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
     try:
         async for chunk in request.stream():
             parser.write(chunk)
             if state["too_big"]:
-                raise HTTPException(413, f"upload larger than the {max_bytes} byte limit",
-                                    headers=_CLOSE)
+                raise HTTPException(
+                    413, f"upload larger than the {max_bytes} byte limit", headers=_CLOSE
+                )
             if state["bad_field"]:
                 raise HTTPException(422, "form field too long or more than one file")
         parser.finalize()
@@ -126,13 +141,13 @@ async def receive_upload(request: Request, dest_dir: Path, max_bytes: int,
         if state["fh"] is not None:
             state["fh"].close()
     if state["too_big"] or (form.path is not None and form.size > max_bytes):
-        raise HTTPException(413, f"upload larger than the {max_bytes} byte limit",
-                            headers=_CLOSE)
+        raise HTTPException(413, f"upload larger than the {max_bytes} byte limit", headers=_CLOSE)
     if form.path is None:
         raise HTTPException(422, f"form field {file_field!r}: no file uploaded")
     if form.size == 0:
         raise HTTPException(422, f"file {form.filename!r}: empty upload")
     if not form.filename.lower().endswith(ALLOWED_SUFFIXES):
-        raise HTTPException(415, f"file {form.filename!r}: expected one of "
-                                 + ", ".join(ALLOWED_SUFFIXES))
+        raise HTTPException(
+            415, f"file {form.filename!r}: expected one of " + ", ".join(ALLOWED_SUFFIXES)
+        )
     return form

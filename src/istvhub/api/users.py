@@ -29,8 +29,12 @@ class User:
     boroughs: tuple[str, ...] = field(default_factory=tuple)
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "role": self.role, "departments": list(self.departments),
-                "boroughs": list(self.boroughs)}
+        return {
+            "name": self.name,
+            "role": self.role,
+            "departments": list(self.departments),
+            "boroughs": list(self.boroughs),
+        }
 
 
 def _now() -> datetime:
@@ -43,6 +47,7 @@ def _norm_borough(name: str) -> str:
 
 def canonical_borough(name: str, known: Iterable[str]) -> str | None:
     """Match a borough name case- and spacing-insensitively to one of ``known``."""
+
     def key(n: str) -> str:
         return _norm_borough(n).replace(" & ", " and ")
 
@@ -53,7 +58,7 @@ def canonical_borough(name: str, known: Iterable[str]) -> str | None:
             return k
     for prefix in ("city of ", "london borough of ", "royal borough of "):
         if want.startswith(prefix):
-            return canonical_borough(want[len(prefix):], known)
+            return canonical_borough(want[len(prefix) :], known)
     return None
 
 
@@ -64,9 +69,16 @@ def _known_departments(conn) -> set[str]:
         return set()
 
 
-def add_user(engine, name: str, role: str, *, departments: Iterable[str] = (),
-             boroughs: Iterable[str] = (), expires_days: int | None = None,
-             known_boroughs: Iterable[str] | None = None) -> tuple[User, str]:
+def add_user(
+    engine,
+    name: str,
+    role: str,
+    *,
+    departments: Iterable[str] = (),
+    boroughs: Iterable[str] = (),
+    expires_days: int | None = None,
+    known_boroughs: Iterable[str] | None = None,
+) -> tuple[User, str]:
     """Create a user and a first token; returns (user, token). The token is not stored."""
     ensure_tables(engine)
     name = name.strip()
@@ -81,8 +93,9 @@ def add_user(engine, name: str, role: str, *, departments: Iterable[str] = (),
     if role == "csp_analyst" and not bors:
         raise UserError("field 'borough': a CSP analyst needs at least one --borough")
     if role in ("mopac", "admin") and (depts or bors):
-        raise UserError("field 'role': mopac and admin users are London-wide; "
-                        "give no --department/--borough")
+        raise UserError(
+            "field 'role': mopac and admin users are London-wide; give no --department/--borough"
+        )
     if known_boroughs is not None and bors:
         known = list(known_boroughs)
         fixed = []
@@ -113,11 +126,15 @@ def add_user(engine, name: str, role: str, *, departments: Iterable[str] = (),
 def _insert_token(conn, user_id: int, expires_days: int | None) -> str:
     token = security.new_token()
     now = _now()
-    conn.execute(api_tokens.insert().values(
-        user_id=user_id, token_sha256=security.hash_token(token), prefix=token[:9],
-        created_at=now,
-        expires_at=(now + timedelta(days=expires_days)) if expires_days else None,
-    ))
+    conn.execute(
+        api_tokens.insert().values(
+            user_id=user_id,
+            token_sha256=security.hash_token(token),
+            prefix=token[:9],
+            created_at=now,
+            expires_at=(now + timedelta(days=expires_days)) if expires_days else None,
+        )
+    )
     return token
 
 
@@ -125,18 +142,26 @@ def issue_token(engine, name: str, expires_days: int | None = None) -> str:
     """A new token for an existing, active user (old tokens stay valid until revoked)."""
     ensure_tables(engine)
     with engine.begin() as conn:
-        row = conn.execute(sa.select(api_users.c.user_id).where(
-            api_users.c.name == name, api_users.c.revoked_at.is_(None))).first()
+        row = conn.execute(
+            sa.select(api_users.c.user_id).where(
+                api_users.c.name == name, api_users.c.revoked_at.is_(None)
+            )
+        ).first()
         if row is None:
             raise UserError("field 'name': no active user with this name")
         return _insert_token(conn, row[0], expires_days)
 
 
 def _load_user(conn, user_id: int, name: str, role: str) -> User:
-    scopes = conn.execute(sa.select(api_user_scopes.c.kind, api_user_scopes.c.value)
-                          .where(api_user_scopes.c.user_id == user_id)).all()
+    scopes = conn.execute(
+        sa.select(api_user_scopes.c.kind, api_user_scopes.c.value).where(
+            api_user_scopes.c.user_id == user_id
+        )
+    ).all()
     return User(
-        user_id, name, role,
+        user_id,
+        name,
+        role,
         tuple(sorted(v for k, v in scopes if k == "department")),
         tuple(v for k, v in scopes if k == "borough"),
     )
@@ -149,9 +174,15 @@ def authenticate(engine, token: str | None) -> User | None:
     digest = security.hash_token(token)
     with engine.connect() as conn:
         row = conn.execute(
-            sa.select(api_tokens.c.token_sha256, api_tokens.c.expires_at,
-                      api_tokens.c.revoked_at, api_users.c.user_id, api_users.c.name,
-                      api_users.c.role, api_users.c.revoked_at.label("user_revoked"))
+            sa.select(
+                api_tokens.c.token_sha256,
+                api_tokens.c.expires_at,
+                api_tokens.c.revoked_at,
+                api_users.c.user_id,
+                api_users.c.name,
+                api_users.c.role,
+                api_users.c.revoked_at.label("user_revoked"),
+            )
             .join(api_users, api_users.c.user_id == api_tokens.c.user_id)
             .where(api_tokens.c.token_sha256 == digest)
         ).first()
@@ -173,12 +204,16 @@ def list_users(engine) -> list[dict]:
         for u in users:
             user = _load_user(conn, u.user_id, u.name, u.role)
             n_tokens = conn.execute(
-                sa.select(sa.func.count()).select_from(api_tokens).where(
-                    api_tokens.c.user_id == u.user_id, api_tokens.c.revoked_at.is_(None))
+                sa.select(sa.func.count())
+                .select_from(api_tokens)
+                .where(api_tokens.c.user_id == u.user_id, api_tokens.c.revoked_at.is_(None))
             ).scalar_one()
             d = user.as_dict()
-            d.update(active=u.revoked_at is None, live_tokens=int(n_tokens),
-                     created_at=u.created_at.isoformat() if u.created_at else None)
+            d.update(
+                active=u.revoked_at is None,
+                live_tokens=int(n_tokens),
+                created_at=u.created_at.isoformat() if u.created_at else None,
+            )
             out.append(d)
     return out
 
@@ -188,13 +223,19 @@ def revoke_user(engine, name: str) -> int:
     ensure_tables(engine)
     now = _now()
     with engine.begin() as conn:
-        row = conn.execute(sa.select(api_users.c.user_id, api_users.c.revoked_at)
-                           .where(api_users.c.name == name)).first()
+        row = conn.execute(
+            sa.select(api_users.c.user_id, api_users.c.revoked_at).where(api_users.c.name == name)
+        ).first()
         if row is None:
             raise UserError("field 'name': no user with this name")
-        conn.execute(api_users.update().where(api_users.c.user_id == row.user_id)
-                     .values(revoked_at=row.revoked_at or now))
-        res = conn.execute(api_tokens.update().where(
-            api_tokens.c.user_id == row.user_id, api_tokens.c.revoked_at.is_(None))
-            .values(revoked_at=now))
+        conn.execute(
+            api_users.update()
+            .where(api_users.c.user_id == row.user_id)
+            .values(revoked_at=row.revoked_at or now)
+        )
+        res = conn.execute(
+            api_tokens.update()
+            .where(api_tokens.c.user_id == row.user_id, api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
         return int(res.rowcount or 0)

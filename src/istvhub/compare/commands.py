@@ -10,8 +10,7 @@ from typing import Annotated
 import typer
 
 
-def compare_from_store(db_url: str, police_files: list[Path], filters, rule, *, unit: str,
-                       network):
+def compare_from_store(db_url: str, police_files: list[Path], filters, rule, *, unit: str, network):
     """IO edge shared by the CLI and the API: read the store and the police files, compare."""
     from istvhub.compare.core import compare
     from istvhub.compare.police import read_police
@@ -20,8 +19,17 @@ def compare_from_store(db_url: str, police_files: list[Path], filters, rule, *, 
     police = read_police(list(police_files))
     ed = read_records(db_url, filters.period_from, filters.period_to)
     blocks = getattr(network, "index", None) or network.blocks
-    return compare(ed, police, blocks, filters, rule, unit=unit, lsoas=network.lsoas,
-                   boroughs=network.boroughs, gazetteer_version=str(network.version))
+    return compare(
+        ed,
+        police,
+        blocks,
+        filters,
+        rule,
+        unit=unit,
+        lsoas=network.lsoas,
+        boroughs=network.boroughs,
+        gazetteer_version=str(network.version),
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -29,19 +37,25 @@ def register(app: typer.Typer) -> None:
 
     @app.command("compare")
     def compare_cmd(
-        police: Annotated[list[Path], typer.Option(
-            "--police", help="police.uk street-level CSV or API JSON; repeat for several.")],
+        police: Annotated[
+            list[Path],
+            typer.Option(
+                "--police", help="police.uk street-level CSV or API JSON; repeat for several."
+            ),
+        ],
         period_from: Annotated[str, typer.Option("--from", help="First month, YYYY-MM.")],
         period_to: Annotated[str, typer.Option("--to", help="Last month, YYYY-MM.")],
         fmt: Annotated[str, typer.Option("--format", help="gpkg | csv | html")],
         output: Annotated[Path, typer.Option("--output", help="Output file.")],
         unit: Annotated[str, typer.Option("--unit", help="blocks | hexes | lsoas")] = "blocks",
-        borough: Annotated[list[str] | None, typer.Option(
-            "--borough", help="Borough name; repeat for several.")] = None,
+        borough: Annotated[
+            list[str] | None, typer.Option("--borough", help="Borough name; repeat for several.")
+        ] = None,
         h3_res: Annotated[int, typer.Option("--h3-res", help="H3 resolution 8, 9 or 10.")] = 9,
         db: Annotated[str | None, typer.Option("--db", help="Database URL.")] = None,
-        rule: Annotated[str | None, typer.Option(
-            "--rule", help="Disclosure rule name (default nhs_hes).")] = None,
+        rule: Annotated[
+            str | None, typer.Option("--rule", help="Disclosure rule name (default nhs_hes).")
+        ] = None,
     ) -> None:
         """ED assault attendances vs police-recorded violence per block/hex/LSOA, protected."""
         from istvhub.compare.core import UNITS, CompareError
@@ -55,16 +69,22 @@ def register(app: typer.Typer) -> None:
             raise CompareError(f"option --format: must be one of {', '.join(FORMATS)}")
         if unit not in UNITS:
             raise CompareError(f"option --unit: must be one of {', '.join(UNITS)}")
-        filters = Filters(period_from=period_from, period_to=period_to,
-                          boroughs=tuple(borough or ()), h3_res=h3_res)
+        filters = Filters(
+            period_from=period_from,
+            period_to=period_to,
+            boroughs=tuple(borough or ()),
+            h3_res=h3_res,
+        )
         disc = get_rule(rule)
         settings = get_settings()
         network = load_network(settings.home)
-        c = compare_from_store(db or settings.db_url, police, filters, disc, unit=unit,
-                               network=network)
+        c = compare_from_store(
+            db or settings.db_url, police, filters, disc, unit=unit, network=network
+        )
         files = write_comparison(c, output, fmt)
         kv = dict(zip(c.summary["key"], c.summary["value"], strict=False))
         typer.echo(
             f"compare {period_from}..{period_to} ({unit}, {disc.name}): {len(c.table)} units; "
             f"ED in units {kv.get('ed_in_units', '*')} (rounded), police in units "
-            f"{kv.get('police_in_units', '*')}; wrote {', '.join(str(f) for f in files)}")
+            f"{kv.get('police_in_units', '*')}; wrote {', '.join(str(f) for f in files)}"
+        )

@@ -67,8 +67,7 @@ class Comparison:
     stats: dict[str, object] = field(default_factory=dict)
 
 
-def police_records(police: pd.DataFrame, boroughs: gpd.GeoDataFrame | None = None
-                   ) -> pd.DataFrame:
+def police_records(police: pd.DataFrame, boroughs: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
     """Police crimes in the record shape the hot-blocks assignment reads (one row per crime)."""
     lon = pd.to_numeric(police["lon"], errors="coerce").to_numpy(dtype="float64")
     lat = pd.to_numeric(police["lat"], errors="coerce").to_numpy(dtype="float64")
@@ -77,19 +76,23 @@ def police_records(police: pd.DataFrame, boroughs: gpd.GeoDataFrame | None = Non
     y = np.full(len(police), np.nan)
     if ok.any():
         x[ok], y[ok] = to_bng(lon[ok], lat[ok])
-    df = pd.DataFrame({
-        "period": police["month"].astype("string").to_numpy(),
-        "geo_status": np.where(ok, "located", "unmatched"),
-        "match_type": np.where(ok, "postcode", None),
-        "lat": lat, "lon": lon, "easting": x, "northing": y,
-        "precision_m": POLICE_PRECISION_M,
-        "matched_name": police["street"].astype("object").to_numpy(),
-        "lsoa_code": police["lsoa_code"].astype("object").to_numpy(),
-        "borough": None,
-    })
+    df = pd.DataFrame(
+        {
+            "period": police["month"].astype("string").to_numpy(),
+            "geo_status": np.where(ok, "located", "unmatched"),
+            "match_type": np.where(ok, "postcode", None),
+            "lat": lat,
+            "lon": lon,
+            "easting": x,
+            "northing": y,
+            "precision_m": POLICE_PRECISION_M,
+            "matched_name": police["street"].astype("object").to_numpy(),
+            "lsoa_code": police["lsoa_code"].astype("object").to_numpy(),
+            "borough": None,
+        }
+    )
     if boroughs is not None and len(boroughs) and ok.any():
-        b = boroughs.to_crs(27700) if boroughs.crs and boroughs.crs.to_epsg() != 27700 \
-            else boroughs
+        b = boroughs.to_crs(27700) if boroughs.crs and boroughs.crs.to_epsg() != 27700 else boroughs
         name_col = "name" if "name" in b.columns else "borough"
         tree = shapely.STRtree(np.asarray(b.geometry.values, dtype=object))
         pos = np.flatnonzero(ok)
@@ -115,8 +118,9 @@ def _unit_counts(a, unit: str, res: int, scope_ids: pd.Index | None) -> pd.Serie
     return s[s > 0].astype("float64")
 
 
-def protect_excess(ed_raw: np.ndarray, police_raw: np.ndarray, ed_suppressed: np.ndarray,
-                   rule: DisclosureRule) -> pd.DataFrame:
+def protect_excess(
+    ed_raw: np.ndarray, police_raw: np.ndarray, ed_suppressed: np.ndarray, rule: DisclosureRule
+) -> pd.DataFrame:
     """ED-only excess (ED minus police) from unsuppressed counts, protected on its size with the
     sign kept, and withheld wherever the ED count is suppressed."""
     ex = np.asarray(ed_raw, dtype="float64") - np.asarray(police_raw, dtype="float64")
@@ -127,10 +131,18 @@ def protect_excess(ed_raw: np.ndarray, police_raw: np.ndarray, ed_suppressed: np
     return pd.DataFrame({"excess": val, "suppressed": sup})
 
 
-def compare(ed: pd.DataFrame, police: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
-            filters: Filters, rule: DisclosureRule, *, unit: str = "blocks",
-            lsoas: gpd.GeoDataFrame | None = None, boroughs: gpd.GeoDataFrame | None = None,
-            gazetteer_version: str = "unknown") -> Comparison:
+def compare(
+    ed: pd.DataFrame,
+    police: pd.DataFrame,
+    blocks: gpd.GeoDataFrame | BlockIndex,
+    filters: Filters,
+    rule: DisclosureRule,
+    *,
+    unit: str = "blocks",
+    lsoas: gpd.GeoDataFrame | None = None,
+    boroughs: gpd.GeoDataFrame | None = None,
+    gazetteer_version: str = "unknown",
+) -> Comparison:
     """Per ``unit``: protected ED count, police count and ED-only excess, ranked by excess."""
     if unit not in UNITS:
         raise CompareError(f"option --unit: must be one of {', '.join(UNITS)}")
@@ -139,8 +151,12 @@ def compare(ed: pd.DataFrame, police: pd.DataFrame, blocks: gpd.GeoDataFrame | B
     res = filters.h3_res
     kept_ed, _ = filter_records(ed, filters)
     pol_all = police_records(police, boroughs)
-    pol_f = Filters(period_from=filters.period_from, period_to=filters.period_to,
-                    boroughs=filters.boroughs, h3_res=res)
+    pol_f = Filters(
+        period_from=filters.period_from,
+        period_to=filters.period_to,
+        boroughs=filters.boroughs,
+        h3_res=res,
+    )
     kept_pol, _ = filter_records(pol_all, pol_f)
 
     bl = index.blocks
@@ -148,8 +164,14 @@ def compare(ed: pd.DataFrame, police: pd.DataFrame, blocks: gpd.GeoDataFrame | B
     if unit == "blocks":
         in_scope = np.ones(len(bl), dtype=bool)
         if filters.boroughs and "borough" in bl.columns:
-            in_scope = bl["borough"].astype("string").str.lower().isin(
-                [b.lower() for b in filters.boroughs]).fillna(False).to_numpy(dtype=bool)
+            in_scope = (
+                bl["borough"]
+                .astype("string")
+                .str.lower()
+                .isin([b.lower() for b in filters.boroughs])
+                .fillna(False)
+                .to_numpy(dtype=bool)
+            )
         scope_ids = pd.Index(bl["block_id"].astype(str).to_numpy()[in_scope])
     a_ed = assign(kept_ed, index, lsoas)
     a_pol = assign(kept_pol, index, lsoas)
@@ -164,8 +186,11 @@ def compare(ed: pd.DataFrame, police: pd.DataFrame, blocks: gpd.GeoDataFrame | B
     xp = protect_excess(e, p, ep["suppressed"].to_numpy(), rule)
 
     def as_int(v: np.ndarray) -> pd.array:
-        return pd.array(np.round(v, 2), dtype="Float64") if rule.raw else pd.array(
-            np.where(np.isnan(v), np.nan, v), dtype="Float64").astype("Int64")
+        return (
+            pd.array(np.round(v, 2), dtype="Float64")
+            if rule.raw
+            else pd.array(np.where(np.isnan(v), np.nan, v), dtype="Float64").astype("Int64")
+        )
 
     cols: dict[str, object] = {UNIT_KEY[unit]: keys.to_numpy(dtype=object)}
     geom = np.array([None] * len(keys), dtype=object)
@@ -189,18 +214,24 @@ def compare(ed: pd.DataFrame, police: pd.DataFrame, blocks: gpd.GeoDataFrame | B
             cols["lsoa_name"] = lg["lsoa_name"].reindex(keys).astype("string").to_numpy()
     excess = xp["excess"].to_numpy()
     rank = pd.Series(np.where(excess > 0, excess, np.nan)).rank(ascending=False, method="min")
-    cols.update({
-        "ed_count": as_int(ep["count"].to_numpy()),
-        "ed_suppressed": ep["suppressed"].to_numpy(),
-        "police_count": as_int(pp["count"].to_numpy()),
-        "police_suppressed": pp["suppressed"].to_numpy(),
-        "ed_excess": as_int(excess),
-        "excess_suppressed": xp["suppressed"].to_numpy(),
-        "excess_rank": pd.array(rank.to_numpy(), dtype="Float64").astype("Int64"),
-    })
+    cols.update(
+        {
+            "ed_count": as_int(ep["count"].to_numpy()),
+            "ed_suppressed": ep["suppressed"].to_numpy(),
+            "police_count": as_int(pp["count"].to_numpy()),
+            "police_suppressed": pp["suppressed"].to_numpy(),
+            "ed_excess": as_int(excess),
+            "excess_suppressed": xp["suppressed"].to_numpy(),
+            "excess_rank": pd.array(rank.to_numpy(), dtype="Float64").astype("Int64"),
+        }
+    )
     table = gpd.GeoDataFrame(cols, geometry=geom, crs=27700)
-    table = table.sort_values(["excess_rank", "ed_count", UNIT_KEY[unit]], ascending=[
-        True, False, True], na_position="last", kind="stable").reset_index(drop=True)
+    table = table.sort_values(
+        ["excess_rank", "ed_count", UNIT_KEY[unit]],
+        ascending=[True, False, True],
+        na_position="last",
+        kind="stable",
+    ).reset_index(drop=True)
 
     rows = SummaryRows()
     add = rows.add
@@ -209,8 +240,12 @@ def compare(ed: pd.DataFrame, police: pd.DataFrame, blocks: gpd.GeoDataFrame | B
         add("disclosure", "WARNING", "UNSUPPRESSED RAW COUNTS: NOT FOR PUBLICATION OR SHARING.")
     add("disclosure", "rule", rule.name)
     add("disclosure", "rule_label", rule.label)
-    add("disclosure", "excess", "ed_count - police_count from unsuppressed counts, protected on "
-        "its size; withheld wherever ed_count is suppressed")
+    add(
+        "disclosure",
+        "excess",
+        "ed_count - police_count from unsuppressed counts, protected on "
+        "its size; withheld wherever ed_count is suppressed",
+    )
     add("filter", "period_from", filters.period_from)
     add("filter", "period_to", filters.period_to)
     add("filter", "boroughs", ", ".join(filters.boroughs) or "all")
@@ -228,6 +263,10 @@ def compare(ed: pd.DataFrame, police: pd.DataFrame, blocks: gpd.GeoDataFrame | B
     add("build", "gazetteer_version", gazetteer_version)
     add("attribution", "attribution", f"{ATTRIBUTION} {POLICE_ATTRIBUTION}")
     summary = rows.frame()
-    return Comparison(unit=unit, table=table, summary=summary, rule=rule,
-                      stats={"ed_raw_total": float(ed_raw.sum()),
-                             "police_raw_total": float(pol_raw.sum())})
+    return Comparison(
+        unit=unit,
+        table=table,
+        summary=summary,
+        rule=rule,
+        stats={"ed_raw_total": float(ed_raw.sum()), "police_raw_total": float(pol_raw.sum())},
+    )

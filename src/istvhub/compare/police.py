@@ -27,9 +27,20 @@ import pandas as pd
 
 from istvhub._errors import FileRejected
 
-CSV_COLUMNS = ("Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
-               "Location", "LSOA code", "LSOA name", "Crime type", "Last outcome category",
-               "Context")
+CSV_COLUMNS = (
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
+)
 CSV_VIOLENCE = ("Violence and sexual offences", "Violent crime")
 API_VIOLENCE = ("violent-crime",)
 #: What the readers return, one row per violent crime.
@@ -52,8 +63,9 @@ def _finish(df: pd.DataFrame, name: str) -> pd.DataFrame:
     bad = ~df["month"].astype("string").str.match(_MONTH).fillna(False)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
-        raise PoliceFileRejected("expected YYYY-MM", file=name, row=int(df["_row"].iloc[row - 1]),
-                                 field="Month")
+        raise PoliceFileRejected(
+            "expected YYYY-MM", file=name, row=int(df["_row"].iloc[row - 1]), field="Month"
+        )
     for c in ("lon", "lat"):
         df[c] = pd.to_numeric(df[c], errors="coerce")
     out = df[list(POLICE_COLUMNS)].reset_index(drop=True)
@@ -66,28 +78,29 @@ def read_police_csv(path: Path | str) -> pd.DataFrame:
     try:
         raw = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise PoliceFileRejected(f"not a readable CSV ({type(exc).__name__})", file=p.name
-                                 ) from exc
+        raise PoliceFileRejected(f"not a readable CSV ({type(exc).__name__})", file=p.name) from exc
     cols = {c.strip(): c for c in raw.columns}
     for need in ("Month", "Longitude", "Latitude", "Location", "Crime type"):
         if need not in cols:
-            raise PoliceFileRejected("required police.uk column missing", file=p.name,
-                                     field=need)
+            raise PoliceFileRejected("required police.uk column missing", file=p.name, field=need)
     raw = raw.rename(columns={v: k for k, v in cols.items()})
     raw["_row"] = np.arange(1, len(raw) + 1)
     v = raw[raw["Crime type"].str.strip().isin(CSV_VIOLENCE)]
     cid = v["Crime ID"].str.strip() if "Crime ID" in v else pd.Series("", index=v.index)
-    df = pd.DataFrame({
-        "crime_key": cid.where(cid != "", "csv:" + p.name + ":" + v["_row"].astype(str)),
-        "month": v["Month"].str.strip(),
-        "lon": v["Longitude"].str.strip(),
-        "lat": v["Latitude"].str.strip(),
-        "street": street_of(v["Location"]),
-        "lsoa_code": (v["LSOA code"].str.strip().replace("", None) if "LSOA code" in v
-                      else None),
-        "source": p.name,
-        "_row": v["_row"],
-    })
+    df = pd.DataFrame(
+        {
+            "crime_key": cid.where(cid != "", "csv:" + p.name + ":" + v["_row"].astype(str)),
+            "month": v["Month"].str.strip(),
+            "lon": v["Longitude"].str.strip(),
+            "lat": v["Latitude"].str.strip(),
+            "street": street_of(v["Location"]),
+            "lsoa_code": (
+                v["LSOA code"].str.strip().replace("", None) if "LSOA code" in v else None
+            ),
+            "source": p.name,
+            "_row": v["_row"],
+        }
+    )
     return _finish(_occurrence_keys(df), p.name)
 
 
@@ -104,22 +117,25 @@ def read_police_json(path: Path | str) -> pd.DataFrame:
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PoliceFileRejected(f"not police.uk API JSON ({type(exc).__name__})", file=p.name
-                                 ) from exc
+        raise PoliceFileRejected(
+            f"not police.uk API JSON ({type(exc).__name__})", file=p.name
+        ) from exc
     if not isinstance(data, list):
         raise PoliceFileRejected("expected a JSON list of crimes", file=p.name)
     rows = []
     for i, c in enumerate(data, start=1):
         if not isinstance(c, dict) or "category" not in c or "month" not in c:
-            raise PoliceFileRejected("not a police.uk crime object", file=p.name, row=i,
-                                     field="category")
+            raise PoliceFileRejected(
+                "not a police.uk crime object", file=p.name, row=i, field="category"
+            )
         if c["category"] not in API_VIOLENCE:
             continue
         loc = c.get("location") or {}
         street = (loc.get("street") or {}).get("name")
         key = c.get("persistent_id") or f"api:{c.get('id')}"
-        rows.append((key, c["month"], loc.get("longitude"), loc.get("latitude"), street,
-                     None, p.name, i))
+        rows.append(
+            (key, c["month"], loc.get("longitude"), loc.get("latitude"), street, None, p.name, i)
+        )
     df = pd.DataFrame(rows, columns=[*POLICE_COLUMNS, "_row"])
     df["street"] = street_of(df["street"]) if len(df) else df["street"]
     return _finish(_occurrence_keys(df), p.name)

@@ -50,17 +50,22 @@ def render_html(c: Comparison) -> str:
         f"<td>{_cell(r['ed_count'], r['ed_suppressed'])}</td>"
         f"<td>{_cell(r['police_count'], r['police_suppressed'])}</td>"
         f"<td>{_cell(r['ed_excess'], r['excess_suppressed'])}</td></tr>"
-        for _, r in top.iterrows())
+        for _, r in top.iterrows()
+    )
     if not body:
-        body = ("<tr><td colspan='5'>No place with a publishable ED-only excess in this "
-                "period.</td></tr>")
-    summ = "".join(f"<tr><th>{html.escape(str(s))}: {html.escape(str(k))}</th>"
-                   f"<td>{html.escape(str(v))}</td></tr>"
-                   for s, k, v in c.summary.itertuples(index=False) if s != "caveat")
+        body = (
+            "<tr><td colspan='5'>No place with a publishable ED-only excess in this "
+            "period.</td></tr>"
+        )
+    summ = "".join(
+        f"<tr><th>{html.escape(str(s))}: {html.escape(str(k))}</th>"
+        f"<td>{html.escape(str(v))}</td></tr>"
+        for s, k, v in c.summary.itertuples(index=False)
+        if s != "caveat"
+    )
     banner = ""
     if c.rule.raw:
-        banner = ("<p class='warn'>UNSUPPRESSED RAW COUNTS: NOT FOR PUBLICATION OR SHARING."
-                  "</p>")
+        banner = "<p class='warn'>UNSUPPRESSED RAW COUNTS: NOT FOR PUBLICATION OR SHARING.</p>"
     period = f"{kv.get('period_from', '')} to {kv.get('period_to', '')}"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -71,7 +76,7 @@ text-align:left}}.caveat{{background:#fff6d5;border-left:4px solid #c90;padding:
 .warn{{background:#c00;color:#fff;padding:.6em 1em;font-weight:bold}}</style></head><body>
 {banner}<h1>Where ED data shows violence police data does not</h1>
 <p>Period {html.escape(period)}; unit: {html.escape(label)}; boroughs:
-{html.escape(kv.get('boroughs', 'all'))}. Ranked by the ED-only excess (ED attendances for
+{html.escape(kv.get("boroughs", "all"))}. Ranked by the ED-only excess (ED attendances for
 assault minus police-recorded violence and sexual offences). Disclosure rule
 {html.escape(c.rule.label)}: counts 1-{c.rule.suppress_max} and the excess wherever the ED count is
 suppressed show as <b>*</b>; other numbers are rounded to the nearest {c.rule.round_to}.</p>
@@ -111,15 +116,22 @@ def write_comparison(c: Comparison, path: Path | str, fmt: str) -> list[Path]:
     try:
         t = c.table
         if c.unit != "blocks":
-            pyogrio.write_dataframe(t, tmp, layer="comparison", driver="GPKG",
-                                    geometry_type="MultiPolygon", promote_to_multi=True)
+            pyogrio.write_dataframe(
+                t,
+                tmp,
+                layer="comparison",
+                driver="GPKG",
+                geometry_type="MultiPolygon",
+                promote_to_multi=True,
+            )
         else:
             pyogrio.write_dataframe(t, tmp, layer="comparison", driver="GPKG")
         pyogrio.write_dataframe(c.summary, tmp, layer="summary", driver="GPKG")
     except Exception as exc:  # pragma: no cover - disk/driver failures
         if tmp.exists():
             tmp.unlink()
-        raise CompareError(f"file {path.name!r}: could not write GeoPackage "
-                           f"({type(exc).__name__})") from exc
+        raise CompareError(
+            f"file {path.name!r}: could not write GeoPackage ({type(exc).__name__})"
+        ) from exc
     os.replace(tmp, path)
     return [path]

@@ -15,9 +15,15 @@ import typer
 from istvhub.compliance.core import ComplianceError, Report, compliance_report, load_rules
 
 
-def build_report(db_url: str, *, start: str | None = None, end: str | None = None,
-                 departments: list[str] | None = None, rules_path: Path | None = None,
-                 now: datetime | None = None) -> Report:
+def build_report(
+    db_url: str,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    departments: list[str] | None = None,
+    rules_path: Path | None = None,
+    now: datetime | None = None,
+) -> Report:
     """Read the store at ``db_url`` and compute the report (the CLI and the API call this)."""
     from istvhub.compliance.read import engine_for, read_inputs
 
@@ -26,9 +32,16 @@ def build_report(db_url: str, *, start: str | None = None, end: str | None = Non
         inputs = read_inputs(engine)
     finally:
         engine.dispose()
-    return compliance_report(inputs.departments, inputs.submissions, inputs.record_stats,
-                             start=start, end=end, only=departments or None,
-                             rules=load_rules(rules_path), now=now)
+    return compliance_report(
+        inputs.departments,
+        inputs.submissions,
+        inputs.record_stats,
+        start=start,
+        end=end,
+        only=departments or None,
+        rules=load_rules(rules_path),
+        now=now,
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -37,23 +50,38 @@ def register(app: typer.Typer) -> None:
     @app.command("compliance")
     def compliance(
         from_: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
-        to: Annotated[str | None, typer.Option(
-            "--to", help="Last month, YYYY-MM (default: latest month received).")] = None,
-        department: Annotated[list[str] | None, typer.Option(
-            "--department", help="ODS code; repeat for several (default: all).")] = None,
-        fmt: Annotated[str, typer.Option(
-            "--format", help="table | csv | json | html")] = "table",
-        output: Annotated[Path | None, typer.Option(
-            "--output", help="Write to this file instead of the terminal.")] = None,
-        db: Annotated[str | None, typer.Option(
-            "--db", help="Database URL (default: ISTVHUB_DB or the SQLite file in ISTVHUB_HOME).")
+        to: Annotated[
+            str | None,
+            typer.Option("--to", help="Last month, YYYY-MM (default: latest month received)."),
         ] = None,
-        rules: Annotated[Path | None, typer.Option(
-            "--rules", help="Compliance rules TOML (default: the shipped compliance.toml).")
+        department: Annotated[
+            list[str] | None,
+            typer.Option("--department", help="ODS code; repeat for several (default: all)."),
         ] = None,
-        as_of: Annotated[str | None, typer.Option(
-            "--as-of", help="Judge deadlines as at this ISO time (default: now).",
-            hidden=True)] = None,
+        fmt: Annotated[str, typer.Option("--format", help="table | csv | json | html")] = "table",
+        output: Annotated[
+            Path | None,
+            typer.Option("--output", help="Write to this file instead of the terminal."),
+        ] = None,
+        db: Annotated[
+            str | None,
+            typer.Option(
+                "--db",
+                help="Database URL (default: ISTVHUB_DB or the SQLite file in ISTVHUB_HOME).",
+            ),
+        ] = None,
+        rules: Annotated[
+            Path | None,
+            typer.Option(
+                "--rules", help="Compliance rules TOML (default: the shipped compliance.toml)."
+            ),
+        ] = None,
+        as_of: Annotated[
+            str | None,
+            typer.Option(
+                "--as-of", help="Judge deadlines as at this ISO time (default: now).", hidden=True
+            ),
+        ] = None,
     ) -> None:
         """Sharing compliance per department and month: on time, complete, geocodable (RAG)."""
         from istvhub.compliance.render import FORMATS, render, table_width, to_rich_table
@@ -70,8 +98,9 @@ def register(app: typer.Typer) -> None:
             if now.tzinfo is None:
                 now = now.replace(tzinfo=UTC)
         url = db or get_settings().db_url
-        report = build_report(url, start=from_, end=to, departments=department,
-                              rules_path=rules, now=now)
+        report = build_report(
+            url, start=from_, end=to, departments=department, rules_path=rules, now=now
+        )
         if output is not None:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(render(report, fmt), encoding="utf-8")

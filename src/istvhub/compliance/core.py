@@ -35,9 +35,19 @@ _PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 #: Counts per department-month of the current version's records (the ``record_stats`` frame).
 STAT_COLUMNS = (
-    "records", "n_incident_date", "n_incident_time", "n_location_text", "n_location_type",
-    "n_weapon", "n_geocoded", "n_located", "n_home", "n_unknown", "n_unmatched",
-    "n_outside_area", "n_ambiguous",
+    "records",
+    "n_incident_date",
+    "n_incident_time",
+    "n_location_text",
+    "n_location_type",
+    "n_weapon",
+    "n_geocoded",
+    "n_located",
+    "n_home",
+    "n_unknown",
+    "n_unmatched",
+    "n_outside_area",
+    "n_ambiguous",
 )
 #: ISTV fields whose completeness is reported: (cell column, count column).
 COMPLETENESS = (
@@ -52,12 +62,34 @@ RAGS = ("green", "amber", "red", "grey")
 
 #: Columns of a cell (one department-month), in the order the CSV and JSON carry them.
 CELL_COLUMNS = (
-    "department", "name", "borough", "dept_type", "period", "expected", "status", "due_at",
-    "received_at", "last_received_at", "on_time", "days_late", "versions", "records",
-    "rows_total", "rows_quarantined", "rows_skipped",
+    "department",
+    "name",
+    "borough",
+    "dept_type",
+    "period",
+    "expected",
+    "status",
+    "due_at",
+    "received_at",
+    "last_received_at",
+    "on_time",
+    "days_late",
+    "versions",
+    "records",
+    "rows_total",
+    "rows_quarantined",
+    "rows_skipped",
     *(c for c, _ in COMPLETENESS),
-    "geocoded", "share_located", "share_home", "share_unknown", "share_unmatched",
-    "share_located_of_non_home", "trailing_median", "drop_flag", "rag", "reasons",
+    "geocoded",
+    "share_located",
+    "share_home",
+    "share_unknown",
+    "share_unmatched",
+    "share_located_of_non_home",
+    "trailing_median",
+    "drop_flag",
+    "rag",
+    "reasons",
 )
 
 
@@ -110,7 +142,8 @@ def load_rules(path: str | Path | None = None) -> Rules:
             raw = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ComplianceError(
-            f"file {p.name!r}: cannot read compliance rules ({type(exc).__name__})") from None
+            f"file {p.name!r}: cannot read compliance rules ({type(exc).__name__})"
+        ) from None
     dl, rag = raw.get("deadline", {}), raw.get("rag", {})
     con, drop = raw.get("consistency", {}), raw.get("drop_flag", {})
     base = Rules()
@@ -213,19 +246,23 @@ def summarise_records(records: pd.DataFrame) -> pd.DataFrame:
     txt = r["location_text"].astype("string").str.strip()
     geo = r["geo_status"] if "geo_status" in r else pd.Series(pd.NA, index=r.index)
     geo = geo.astype("string")
-    flags = pd.DataFrame({
-        "department": r["department"].astype("string"),
-        "period": r["period"].astype("string"),
-        "records": 1,
-        "n_incident_date": r["incident_date"].notna(),
-        "n_incident_time": r["incident_time"].notna(),
-        "n_location_text": (txt.fillna("").str.len() > 0),
-        "n_location_type": r["location_type"].astype("string").fillna("unknown") != "unknown",
-        "n_weapon": r["weapon"].astype("string").fillna("unknown") != "unknown",
-        "n_geocoded": geo.notna(),
-        **{f"n_{s}": (geo == s).fillna(False)
-           for s in ("located", "home", "unknown", "unmatched", "outside_area", "ambiguous")},
-    })
+    flags = pd.DataFrame(
+        {
+            "department": r["department"].astype("string"),
+            "period": r["period"].astype("string"),
+            "records": 1,
+            "n_incident_date": r["incident_date"].notna(),
+            "n_incident_time": r["incident_time"].notna(),
+            "n_location_text": (txt.fillna("").str.len() > 0),
+            "n_location_type": r["location_type"].astype("string").fillna("unknown") != "unknown",
+            "n_weapon": r["weapon"].astype("string").fillna("unknown") != "unknown",
+            "n_geocoded": geo.notna(),
+            **{
+                f"n_{s}": (geo == s).fillna(False)
+                for s in ("located", "home", "unknown", "unmatched", "outside_area", "ambiguous")
+            },
+        }
+    )
     flags = flags.astype({c: "int64" for c in STAT_COLUMNS})
     out = flags.groupby(["department", "period"], as_index=False)[list(STAT_COLUMNS)].sum()
     return out[["department", "period", *STAT_COLUMNS]]
@@ -235,8 +272,16 @@ def summarise_records(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def _submission_summary(submissions: pd.DataFrame) -> pd.DataFrame:
-    cols = ["department", "period", "versions", "received_at", "last_received_at",
-            "rows_total", "rows_quarantined", "rows_skipped"]
+    cols = [
+        "department",
+        "period",
+        "versions",
+        "received_at",
+        "last_received_at",
+        "rows_total",
+        "rows_quarantined",
+        "rows_skipped",
+    ]
     if submissions.empty:
         return pd.DataFrame(columns=cols)
     s = submissions.copy()
@@ -244,11 +289,13 @@ def _submission_summary(submissions: pd.DataFrame) -> pd.DataFrame:
     s = s.sort_values(["department", "period", "version"])
     g = s.groupby(["department", "period"], sort=False)
     first = g.first()  # version 1 (or the lowest kept): when the month first arrived
-    agg = pd.DataFrame({
-        "versions": g.size(),
-        "received_at": first["received_at"],
-        "last_received_at": g["received_at"].max(),
-    })
+    agg = pd.DataFrame(
+        {
+            "versions": g.size(),
+            "received_at": first["received_at"],
+            "last_received_at": g["received_at"].max(),
+        }
+    )
     cur = s[s["status"] == "current"].drop_duplicates(["department", "period"], keep="last")
     cur = cur.set_index(["department", "period"])
     for c in ("rows_total", "rows_quarantined", "rows_skipped"):
@@ -262,9 +309,16 @@ def _div(num: pd.Series, den: pd.Series) -> pd.Series:
     return (num / den.where(den > 0)).astype("float64")
 
 
-def build_grid(departments: pd.DataFrame, submissions: pd.DataFrame,
-               record_stats: pd.DataFrame, start: str, end: str, *,
-               rules: Rules = Rules(), now: datetime | None = None) -> pd.DataFrame:
+def build_grid(
+    departments: pd.DataFrame,
+    submissions: pd.DataFrame,
+    record_stats: pd.DataFrame,
+    start: str,
+    end: str,
+    *,
+    rules: Rules = Rules(),
+    now: datetime | None = None,
+) -> pd.DataFrame:
     """One row per department x month from ``start`` to ``end`` with every figure and the RAG.
 
     ``now`` decides which unreceived months are still ``pending`` (not yet due) rather than
@@ -293,7 +347,8 @@ def build_grid(departments: pd.DataFrame, submissions: pd.DataFrame,
 
     since = grid["sharing_since"].astype("string")
     grid["expected"] = (since.isna() | (since.fillna("") == "") | (grid["period"] >= since)).astype(
-        bool)
+        bool
+    )
     due = {p: pd.Timestamp(due_at(p, rules.due_day, rules.timezone)) for p in months}
     grid["due_at"] = grid["period"].map(due)
     received = grid["versions"].fillna(0) > 0
@@ -301,7 +356,8 @@ def build_grid(departments: pd.DataFrame, submissions: pd.DataFrame,
     grid["received_at"] = grid["received_at"].astype("object")
     passed = grid["due_at"].map(lambda d: d.tz_convert("UTC") < now_ts).astype(bool)
     grid["status"] = np.select(
-        [received, ~grid["expected"], ~passed], ["received", "not_expected", "pending"], "missing")
+        [received, ~grid["expected"], ~passed], ["received", "not_expected", "pending"], "missing"
+    )
 
     on = []
     late_days = []
@@ -408,12 +464,27 @@ def consistency(cells: pd.DataFrame, end: str, rules: Rules = Rules()) -> pd.Dat
         n = len(judged)
         ok = int(judged["rag"].isin(rules.ok_rags).sum())
         need = math.ceil(rules.min_ok_months * n / rules.window_months) if n else 0
-        rows.append({
-            "department": dep, "expected_months": n, "ok_months": ok, "required_months": need,
-            "agreed": bool(w["expected"].any()), "consistent": bool(n > 0 and ok >= need),
-        })
-    return pd.DataFrame(rows, columns=["department", "expected_months", "ok_months",
-                                       "required_months", "agreed", "consistent"])
+        rows.append(
+            {
+                "department": dep,
+                "expected_months": n,
+                "ok_months": ok,
+                "required_months": need,
+                "agreed": bool(w["expected"].any()),
+                "consistent": bool(n > 0 and ok >= need),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "department",
+            "expected_months",
+            "ok_months",
+            "required_months",
+            "agreed",
+            "consistent",
+        ],
+    )
 
 
 @dataclass
@@ -451,8 +522,11 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
                 clean[k] = None
             elif isinstance(v, np.generic):
                 clean[k] = v.item()
-            elif isinstance(v, float) and v.is_integer() and (k == "records" or k.startswith(
-                    ("rows_", "geocoded", "days_", "versions"))):
+            elif (
+                isinstance(v, float)
+                and v.is_integer()
+                and (k == "records" or k.startswith(("rows_", "geocoded", "days_", "versions")))
+            ):
                 clean[k] = int(v)
             else:
                 clean[k] = v
@@ -460,8 +534,9 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def default_range(submissions: pd.DataFrame, now: datetime | None = None,
-                  window: int = 12) -> tuple[str, str]:
+def default_range(
+    submissions: pd.DataFrame, now: datetime | None = None, window: int = 12
+) -> tuple[str, str]:
     """Latest submitted month (else last month) and the ``window`` months up to it."""
     if len(submissions):
         end = str(submissions["period"].max())
@@ -471,10 +546,17 @@ def default_range(submissions: pd.DataFrame, now: datetime | None = None,
     return month_add(end, -(window - 1)), end
 
 
-def compliance_report(departments: pd.DataFrame, submissions: pd.DataFrame,
-                      record_stats: pd.DataFrame, *, start: str | None = None,
-                      end: str | None = None, only: list[str] | None = None,
-                      rules: Rules | None = None, now: datetime | None = None) -> Report:
+def compliance_report(
+    departments: pd.DataFrame,
+    submissions: pd.DataFrame,
+    record_stats: pd.DataFrame,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    only: list[str] | None = None,
+    rules: Rules | None = None,
+    now: datetime | None = None,
+) -> Report:
     """The whole report: cells for ``start..end``, per-department consistency, London summary.
 
     The grid is computed from far enough back that trailing medians and the consistency window
@@ -484,8 +566,11 @@ def compliance_report(departments: pd.DataFrame, submissions: pd.DataFrame,
     now = now or datetime.now(UTC)
     d_start, d_end = default_range(submissions, now, rules.window_months)
     end = check_period(end, field_name="to") if end else d_end
-    start = check_period(start, field_name="from") if start else (
-        d_start if end == d_end else month_add(end, -(rules.window_months - 1)))
+    start = (
+        check_period(start, field_name="from")
+        if start
+        else (d_start if end == d_end else month_add(end, -(rules.window_months - 1)))
+    )
     if end < start:
         raise ComplianceError("field 'to': earlier than 'from'")
     deps = departments
@@ -501,26 +586,38 @@ def compliance_report(departments: pd.DataFrame, submissions: pd.DataFrame,
     grid = build_grid(deps, submissions, record_stats, calc_start, end, rules=rules, now=now)
     cons = consistency(grid, end, rules)
     info = deps.rename(columns={"ods_code": "department"})[
-        ["department", "name", "dept_type", "borough", "sharing_since"]].astype(
-        {"department": "string"})
+        ["department", "name", "dept_type", "borough", "sharing_since"]
+    ].astype({"department": "string"})
     cells = grid[grid["period"] >= start].reset_index(drop=True)
-    counts = cells.pivot_table(index="department", columns="rag", values="period",
-                               aggfunc="count", fill_value=0)
+    counts = cells.pivot_table(
+        index="department", columns="rag", values="period", aggfunc="count", fill_value=0
+    )
     for r in RAGS:
         if r not in counts:
             counts[r] = 0
     counts = counts[list(RAGS)].add_prefix("months_").reset_index()
-    depinfo = info.merge(cons, on="department", how="left").merge(counts, on="department",
-                                                                  how="left")
+    depinfo = info.merge(cons, on="department", how="left").merge(
+        counts, on="department", how="left"
+    )
     agreed = depinfo[depinfo["agreed"].fillna(False).astype(bool)]
     n_ok = int(agreed["consistent"].sum())
     m = len(agreed)
     summary = {
-        "from": start, "to": end, "generated_at": pd.Timestamp(now).isoformat(),
+        "from": start,
+        "to": end,
+        "generated_at": pd.Timestamp(now).isoformat(),
         "window": [month_add(end, -(rules.window_months - 1)), end],
-        "departments_agreed": m, "departments_consistent": n_ok,
+        "departments_agreed": m,
+        "departments_consistent": n_ok,
         "line": f"{n_ok} of {m} departments sharing consistently",
         "rag_counts": {r: int((cells["rag"] == r).sum()) for r in RAGS},
     }
-    return Report(start=start, end=end, cells=cells, departments=depinfo, rules=rules,
-                  generated_at=pd.Timestamp(now).isoformat(), summary=summary)
+    return Report(
+        start=start,
+        end=end,
+        cells=cells,
+        departments=depinfo,
+        rules=rules,
+        generated_at=pd.Timestamp(now).isoformat(),
+        summary=summary,
+    )

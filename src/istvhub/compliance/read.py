@@ -23,8 +23,18 @@ from istvhub.store.schema import (
 )
 
 DEPT_COLUMNS = ["ods_code", "name", "dept_type", "borough", "sharing_since"]
-SUB_COLUMNS = ["submission_id", "department", "period", "version", "status", "received_at",
-               "rows_total", "rows_accepted", "rows_quarantined", "rows_skipped"]
+SUB_COLUMNS = [
+    "submission_id",
+    "department",
+    "period",
+    "version",
+    "status",
+    "received_at",
+    "rows_total",
+    "rows_accepted",
+    "rows_quarantined",
+    "rows_skipped",
+]
 
 
 @dataclass
@@ -55,8 +65,10 @@ def stat_columns() -> list[sa.ColumnElement]:
         _count_if(r.location_type != "unknown").label("n_location_type"),
         _count_if(r.weapon != "unknown").label("n_weapon"),
         sa.func.count(geo).label("n_geocoded"),
-        *(_count_if(geo == s).label(f"n_{s}")
-          for s in ("located", "home", "unknown", "unmatched", "outside_area", "ambiguous")),
+        *(
+            _count_if(geo == s).label(f"n_{s}")
+            for s in ("located", "home", "unknown", "unmatched", "outside_area", "ambiguous")
+        ),
     ]
 
 
@@ -65,18 +77,25 @@ def record_stats_query() -> sa.Select:
     r = records.c
     cols = [r.department, r.period, *stat_columns()]
     j = records.join(submissions, records.c.submission_id == submissions.c.submission_id)
-    return (sa.select(*cols).select_from(j).where(submissions.c.status == "current")
-            .group_by(r.department, r.period))
+    return (
+        sa.select(*cols)
+        .select_from(j)
+        .where(submissions.c.status == "current")
+        .group_by(r.department, r.period)
+    )
 
 
 def _with_archived(conn: sa.Connection, stats: pd.DataFrame) -> pd.DataFrame:
     """Add the statistics retention archived for current submissions whose records are gone."""
     a = record_stats_archive
-    q = (sa.select(a.c.department, a.c.period, *(a.c[c] for c in STAT_COLUMNS))
-         .select_from(a.join(submissions, a.c.submission_id == submissions.c.submission_id))
-         .where(submissions.c.status == "current"))
-    arch = pd.DataFrame(conn.execute(q).mappings().all(),
-                        columns=["department", "period", *STAT_COLUMNS])
+    q = (
+        sa.select(a.c.department, a.c.period, *(a.c[c] for c in STAT_COLUMNS))
+        .select_from(a.join(submissions, a.c.submission_id == submissions.c.submission_id))
+        .where(submissions.c.status == "current")
+    )
+    arch = pd.DataFrame(
+        conn.execute(q).mappings().all(), columns=["department", "period", *STAT_COLUMNS]
+    )
     if arch.empty:
         return stats
     both = pd.concat([stats, arch], ignore_index=True)
@@ -102,23 +121,30 @@ def read_inputs(engine: sa.Engine) -> Inputs:
     """Departments, submissions (all versions) and record counts, as frames."""
     try:
         with engine.connect() as conn:
-            deps = pd.DataFrame(conn.execute(
-                sa.select(*(departments.c[c] for c in DEPT_COLUMNS))).mappings().all(),
-                columns=DEPT_COLUMNS)
-            subs = pd.DataFrame(conn.execute(
-                sa.select(*(submissions.c[c] for c in SUB_COLUMNS))).mappings().all(),
-                columns=SUB_COLUMNS)
+            deps = pd.DataFrame(
+                conn.execute(sa.select(*(departments.c[c] for c in DEPT_COLUMNS))).mappings().all(),
+                columns=DEPT_COLUMNS,
+            )
+            subs = pd.DataFrame(
+                conn.execute(sa.select(*(submissions.c[c] for c in SUB_COLUMNS))).mappings().all(),
+                columns=SUB_COLUMNS,
+            )
             q = conn.execute(
-                sa.select(quarantine.c.submission_id, sa.func.count().label("n"))
-                .group_by(quarantine.c.submission_id)).all()
-            stats = pd.DataFrame(conn.execute(record_stats_query()).mappings().all(),
-                                 columns=["department", "period", *STAT_COLUMNS])
+                sa.select(quarantine.c.submission_id, sa.func.count().label("n")).group_by(
+                    quarantine.c.submission_id
+                )
+            ).all()
+            stats = pd.DataFrame(
+                conn.execute(record_stats_query()).mappings().all(),
+                columns=["department", "period", *STAT_COLUMNS],
+            )
             if sa.inspect(conn).has_table(record_stats_archive.name):
                 stats = _with_archived(conn, stats)
     except sa.exc.SQLAlchemyError as exc:
         raise StoreError(
             f"cannot read compliance inputs from the store ({type(exc).__name__}); "
-            "has anything been ingested into this database?") from None
+            "has anything been ingested into this database?"
+        ) from None
     if deps.empty:
         deps = read_registry_csv()
     if len(subs) and q:
@@ -126,7 +152,8 @@ def read_inputs(engine: sa.Engine) -> Inputs:
         qn = dict(q)
         subs["rows_quarantined"] = [
             max(int(v or 0), int(qn.get(sid, 0)))
-            for sid, v in zip(subs["submission_id"], subs["rows_quarantined"], strict=True)]
+            for sid, v in zip(subs["submission_id"], subs["rows_quarantined"], strict=True)
+        ]
     for c in STAT_COLUMNS:
         stats[c] = stats[c].astype("int64")
     return Inputs(deps, subs, stats)

@@ -19,8 +19,12 @@ from rich.text import Text
 
 from istvhub.compliance.core import Report
 
-RAG_STYLE = {"green": "black on green3", "amber": "black on dark_orange",
-             "red": "white on red3", "grey": "grey50"}
+RAG_STYLE = {
+    "green": "black on green3",
+    "amber": "black on dark_orange",
+    "red": "white on red3",
+    "grey": "grey50",
+}
 RAG_COLOUR = {"green": "#2e9e44", "amber": "#f0a030", "red": "#d0342c", "grey": "#d8d8d8"}
 STATUS_MARK = {"missing": "MISS", "pending": "due", "not_expected": "·"}
 
@@ -57,8 +61,11 @@ def cell_text(cell: dict[str, Any]) -> str:
 
 def cell_tooltip(cell: dict[str, Any]) -> str:
     """Every figure of a department-month, one per line (the HTML hover text)."""
-    lines = [f"{cell['department']} {cell['period']}: {cell['rag'].upper()}",
-             f"status: {cell['status'].replace('_', ' ')}", f"due: {cell['due_at'][:16]}"]
+    lines = [
+        f"{cell['department']} {cell['period']}: {cell['rag'].upper()}",
+        f"status: {cell['status'].replace('_', ' ')}",
+        f"due: {cell['due_at'][:16]}",
+    ]
     if cell["status"] == "received":
         late = "on time" if cell["on_time"] else f"late by {_int(cell['days_late'])} day(s)"
         lines += [
@@ -66,11 +73,20 @@ def cell_tooltip(cell: dict[str, Any]) -> str:
             f"versions: {int(cell['versions'])}",
             f"records: {_int(cell['records'])}; quarantined rows: {_int(cell['rows_quarantined'])}",
             "complete: date {} / time {} / location text {} / location type {} / weapon {}".format(
-                *(_pct(cell[c]) for c in ("complete_incident_date", "complete_incident_time",
-                                          "complete_location_text", "complete_location_type",
-                                          "complete_weapon"))),
+                *(
+                    _pct(cell[c])
+                    for c in (
+                        "complete_incident_date",
+                        "complete_incident_time",
+                        "complete_location_text",
+                        "complete_location_type",
+                        "complete_weapon",
+                    )
+                )
+            ),
             "geocoded: located {} / home {} / unknown {} / unmatched {}".format(
-                *(_pct(cell[f"share_{s}"]) for s in ("located", "home", "unknown", "unmatched"))),
+                *(_pct(cell[f"share_{s}"]) for s in ("located", "home", "unknown", "unmatched"))
+            ),
             f"located of non-home: {_pct(cell['share_located_of_non_home'])}",
             f"trailing median records: {_int(cell['trailing_median'])}"
             + (" (sudden drop)" if cell["drop_flag"] else ""),
@@ -91,9 +107,12 @@ def _by_department(report: Report) -> list[tuple[dict[str, Any], dict[str, dict[
 
 def to_rich_table(report: Report) -> Table:
     """Departments x months, each cell coloured by RAG; the London summary as the caption."""
-    t = Table(title=f"ISTV sharing compliance {report.start} to {report.end}",
-              caption=report.summary["line"] + "   (L late, xN versions, ! sudden drop)",
-              show_lines=False, pad_edge=False)
+    t = Table(
+        title=f"ISTV sharing compliance {report.start} to {report.end}",
+        caption=report.summary["line"] + "   (L late, xN versions, ! sudden drop)",
+        show_lines=False,
+        pad_edge=False,
+    )
     t.add_column("Dept", no_wrap=True, min_width=5)
     t.add_column("Name", overflow="ellipsis", no_wrap=True, max_width=22)
     for p in report.months:
@@ -105,8 +124,12 @@ def to_rich_table(report: Report) -> Table:
             c = cells.get(p)
             row.append(Text(cell_text(c), style=RAG_STYLE[c["rag"]]) if c else Text(""))
         ok = f"{_int(dep['ok_months'])}/{_int(dep['expected_months'])}"
-        row.append(Text(("yes " if dep["consistent"] else "no ") + ok,
-                        style="green" if dep["consistent"] else "red"))
+        row.append(
+            Text(
+                ("yes " if dep["consistent"] else "no ") + ok,
+                style="green" if dep["consistent"] else "red",
+            )
+        )
         t.add_row(*row)
     return t
 
@@ -171,14 +194,16 @@ def to_html(report: Report) -> str:
             tds.append(
                 f'<td class="cell {e(c["rag"])}" tabindex="0" title="{e(tip)}" '
                 f'data-status="{e(c["status"])}">{e(cell_text(c))}'
-                f'<span class="tip">{e(tip)}</span></td>')
+                f'<span class="tip">{e(tip)}</span></td>'
+            )
         yes = bool(dep["consistent"])
         rows.append(
             f'<tr><td class="dep">{e(dep["department"])}</td>'
             f'<td class="dep">{e(dep["name"] or "")}</td>'
             f'<td class="dep">{e(dep["borough"] or "")}</td>{"".join(tds)}'
             f'<td class="{"yes" if yes else "no"}">{"yes" if yes else "no"} '
-            f'{_int(dep["ok_months"])}/{_int(dep["expected_months"])}</td></tr>')
+            f"{_int(dep['ok_months'])}/{_int(dep['expected_months'])}</td></tr>"
+        )
     r = report.rules
     rules = [
         f"Due by day {r.due_day} of the following month, 23:59:59 {e(r.timezone)}.",
@@ -194,7 +219,8 @@ def to_html(report: Report) -> str:
     fg = {"green": "#fff", "amber": "#000", "red": "#fff", "grey": "#000"}
     legend = "".join(
         f'<span style="background:{RAG_COLOUR[k]};color:{fg[k]}">{k}</span>'
-        for k in ("green", "amber", "red", "grey"))
+        for k in ("green", "amber", "red", "grey")
+    )
     s = report.summary
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -234,8 +260,7 @@ def render(report: Report, fmt: str) -> str:
     if fmt == "table":
         from rich.console import Console
 
-        con = Console(file=io.StringIO(), width=table_width(report), record=True,
-                      color_system=None)
+        con = Console(file=io.StringIO(), width=table_width(report), record=True, color_system=None)
         con.print(to_rich_table(report))
         return con.export_text()
     raise ValueError(f"unknown format {fmt!r}")

@@ -19,9 +19,7 @@ DATA_DIR = PACKAGE_DIR / "data"
 REPO_DIR = PACKAGE_DIR.parents[1]
 #: Hand-kept gazetteer tables (abbreviations, aliases, phrases, calibration) ship inside the
 #: package, so a wheel install geocodes; ``$ISTVHUB_GAZETTEER_TABLES`` points at edited copies.
-GAZETTEER_TABLES_DIR = Path(
-    os.environ.get("ISTVHUB_GAZETTEER_TABLES", DATA_DIR / "gazetteer")
-)
+GAZETTEER_TABLES_DIR = Path(os.environ.get("ISTVHUB_GAZETTEER_TABLES", DATA_DIR / "gazetteer"))
 
 
 def default_sources() -> Path | None:

@@ -23,5 +23,6 @@ def emit_text(text: str, output: Path | None, error: type[IstvhubError] = Istvhu
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise error(
-            f"option --output: cannot write {output.name!r} ({type(exc).__name__})") from None
+            f"option --output: cannot write {output.name!r} ({type(exc).__name__})"
+        ) from None
     typer.echo(f"wrote {output}")

@@ -12,9 +12,16 @@ from istvhub.core.output import emit_text
 from istvhub.equality.core import EqualityError, EqualityTable, breakdown, parse_by
 
 
-def build_table(engine, *, start: str, end: str, by: str | tuple[str, ...] | None = None,
-                boroughs: tuple[str, ...] = (), department: str | None = None,
-                rule_name: str | None = None) -> EqualityTable:
+def build_table(
+    engine,
+    *,
+    start: str,
+    end: str,
+    by: str | tuple[str, ...] | None = None,
+    boroughs: tuple[str, ...] = (),
+    department: str | None = None,
+    rule_name: str | None = None,
+) -> EqualityTable:
     """Read counts and protect them (the CLI and the API call this)."""
     from istvhub.compliance.core import check_period
     from istvhub.equality.read import read_counts
@@ -28,8 +35,9 @@ def build_table(engine, *, start: str, end: str, by: str | tuple[str, ...] | Non
         raise EqualityError("option --department: give a borough or a department, not both")
     dims = parse_by(by)
     rule = get_rule(rule_name)
-    counts = read_counts(engine, dims, start=start, end=end, boroughs=boroughs,
-                         department=department)
+    counts = read_counts(
+        engine, dims, start=start, end=end, boroughs=boroughs, department=department
+    )
     if department:
         scope = f"Department {department.upper()}"
     elif boroughs:
@@ -46,18 +54,29 @@ def register(app: typer.Typer) -> None:
     def equality(
         from_: Annotated[str, typer.Option("--from", help="First month, YYYY-MM.")],
         to: Annotated[str, typer.Option("--to", help="Last month, YYYY-MM.")],
-        borough: Annotated[list[str] | None, typer.Option(
-            "--borough", help="Incidents located in this borough (repeatable).")] = None,
-        department: Annotated[str | None, typer.Option(
-            "--department", help="Attendances at this ED (ODS code).")] = None,
-        by: Annotated[str | None, typer.Option(
-            "--by", help="Dimensions, comma-separated: age_band,sex,weapon,location_type "
-                         "(default: all four).")] = None,
-        rule: Annotated[str | None, typer.Option(
-            "--rule", help="Disclosure rule (default from disclosure_rules.toml).")] = None,
+        borough: Annotated[
+            list[str] | None,
+            typer.Option("--borough", help="Incidents located in this borough (repeatable)."),
+        ] = None,
+        department: Annotated[
+            str | None, typer.Option("--department", help="Attendances at this ED (ODS code).")
+        ] = None,
+        by: Annotated[
+            str | None,
+            typer.Option(
+                "--by",
+                help="Dimensions, comma-separated: age_band,sex,weapon,location_type "
+                "(default: all four).",
+            ),
+        ] = None,
+        rule: Annotated[
+            str | None,
+            typer.Option("--rule", help="Disclosure rule (default from disclosure_rules.toml)."),
+        ] = None,
         fmt: Annotated[str, typer.Option("--format", help="csv | html")] = "csv",
-        output: Annotated[Path | None, typer.Option(
-            "--output", help="Write here (default: the terminal).")] = None,
+        output: Annotated[
+            Path | None, typer.Option("--output", help="Write here (default: the terminal).")
+        ] = None,
         db: Annotated[str | None, typer.Option("--db", help="Database URL.")] = None,
     ) -> None:
         """Counts by age band x sex x weapon x location type, with primary and secondary
@@ -70,9 +89,15 @@ def register(app: typer.Typer) -> None:
             raise EqualityError(f"option --format: choose one of {', '.join(FORMATS)}")
         engine = engine_for(db or get_settings().db_url)
         try:
-            t = build_table(engine, start=from_, end=to, by=by,
-                            boroughs=tuple(b for b in (borough or []) if b.strip()),
-                            department=department, rule_name=rule)
+            t = build_table(
+                engine,
+                start=from_,
+                end=to,
+                by=by,
+                boroughs=tuple(b for b in (borough or []) if b.strip()),
+                department=department,
+                rule_name=rule,
+            )
         finally:
             engine.dispose()
         text = render(t, fmt)

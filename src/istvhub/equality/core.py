@@ -41,8 +41,12 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
     "location_type": LOCATION_TYPES,
 }
 DEFAULT_BY = ("age_band", "sex", "weapon", "location_type")
-LABELS = {"age_band": "Age band", "sex": "Sex", "weapon": "Weapon",
-          "location_type": "Location type"}
+LABELS = {
+    "age_band": "Age band",
+    "sex": "Sex",
+    "weapon": "Weapon",
+    "location_type": "Location type",
+}
 
 
 class EqualityError(IstvhubError):
@@ -61,7 +65,8 @@ def parse_by(by: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
             continue
         if p not in DIMENSIONS:
             raise EqualityError(
-                f"option --by: unknown dimension; choose from {', '.join(DIMENSIONS)}")
+                f"option --by: unknown dimension; choose from {', '.join(DIMENSIONS)}"
+            )
         if p not in out:
             out.append(p)
     if not out:
@@ -80,8 +85,12 @@ def cube_from_counts(counts: pd.DataFrame, by: tuple[str, ...]) -> np.ndarray:
             levels = DIMENSIONS[d]
             pos = {v: i for i, v in enumerate(levels)}
             unk = levels.index("unknown")
-            idx.append(np.array([pos.get(str(v), unk) if v is not None else unk
-                                 for v in counts[d].tolist()], dtype=int))
+            idx.append(
+                np.array(
+                    [pos.get(str(v), unk) if v is not None else unk for v in counts[d].tolist()],
+                    dtype=int,
+                )
+            )
         np.add.at(inner, tuple(idx), counts["n"].to_numpy(dtype="float64"))
     ext = inner
     for ax in range(len(by)):
@@ -151,8 +160,15 @@ class EqualityTable:
         return None if bool(row["suppressed"]) else float(row["count"])
 
 
-def breakdown(counts: pd.DataFrame, by: tuple[str, ...], rule: DisclosureRule, *, scope: str,
-              start: str, end: str) -> EqualityTable:
+def breakdown(
+    counts: pd.DataFrame,
+    by: tuple[str, ...],
+    rule: DisclosureRule,
+    *,
+    scope: str,
+    start: str,
+    end: str,
+) -> EqualityTable:
     """Grouped counts -> the disclosure-controlled table (pure: no IO)."""
     ext = cube_from_counts(counts, by)
     values, hidden = protect_cube(ext, rule)
@@ -168,5 +184,6 @@ def breakdown(counts: pd.DataFrame, by: tuple[str, ...], rule: DisclosureRule, *
         "Totals are computed from the unrounded data and rounded separately: rows need not add "
         "up exactly.",
     ]
-    return EqualityTable(by=by, frame=frame, scope=scope, start=start, end=end, rule=rule,
-                         notes=notes)
+    return EqualityTable(
+        by=by, frame=frame, scope=scope, start=start, end=end, rule=rule, notes=notes
+    )

@@ -42,14 +42,18 @@ def _grid(t: EqualityTable, fixed: dict[str, str]) -> str:
         val[key] = format_count(None if rec.suppressed else float(rec.count))
     col_levels = (*DIMENSIONS[cols_dim], TOTAL) if cols_dim else (TOTAL,)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in col_levels)
-    out = [f"<table><thead><tr><th>{html.escape(LABELS[rows_dim])}"
-           + (f" \\ {html.escape(LABELS[cols_dim])}" if cols_dim else "")
-           + f"</th>{head}</tr></thead><tbody>"]
+    out = [
+        f"<table><thead><tr><th>{html.escape(LABELS[rows_dim])}"
+        + (f" \\ {html.escape(LABELS[cols_dim])}" if cols_dim else "")
+        + f"</th>{head}</tr></thead><tbody>"
+    ]
     for r in (*DIMENSIONS[rows_dim], TOTAL):
         cls = ' class="total"' if r == TOTAL else ""
         cells = "".join(
-            f'<td{" class=sup" if val.get((r, c)) == "*" else ""}>'
-            f"{html.escape(val.get((r, c), ''))}</td>" for c in col_levels)
+            f"<td{' class=sup' if val.get((r, c)) == '*' else ''}>"
+            f"{html.escape(val.get((r, c), ''))}</td>"
+            for c in col_levels
+        )
         out.append(f"<tr{cls}><th>{html.escape(r)}</th>{cells}</tr>")
     out.append("</tbody></table>")
     return "".join(out)

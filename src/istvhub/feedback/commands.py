@@ -32,10 +32,12 @@ def register(app: typer.Typer) -> None:
         department: Annotated[str, typer.Option("--department", help="ODS code of the ED.")],
         period: Annotated[str, typer.Option("--period", help="Month, YYYY-MM.")],
         fmt: Annotated[str, typer.Option("--format", help="html | csv")] = "html",
-        output: Annotated[Path | None, typer.Option(
-            "--output", help="Write here (default: the terminal).")] = None,
-        top: Annotated[int, typer.Option("--top", min=1, max=500,
-                                         help="How many texts to list.")] = 25,
+        output: Annotated[
+            Path | None, typer.Option("--output", help="Write here (default: the terminal).")
+        ] = None,
+        top: Annotated[
+            int, typer.Option("--top", min=1, max=500, help="How many texts to list.")
+        ] = 25,
         db: Annotated[str | None, typer.Option("--db", help="Database URL.")] = None,
     ) -> None:
         """Monthly data-quality sheet for ONE department: share located, the commonest texts

@@ -29,17 +29,90 @@ VAGUE_MATCHES = ("area", "borough", "postcode_district", "postcode_sector")
 FAILED = ("unknown", "unmatched", "ambiguous", "outside_area")
 
 _VENUE_WORDS = {
-    "pub", "bar", "club", "nightclub", "inn", "tavern", "arms", "restaurant", "cafe", "kebab",
-    "chicken", "shop", "supermarket", "tesco", "sainsbury", "sainsburys", "asda", "lidl", "aldi",
-    "mcdonalds", "maccys", "nandos", "kfc", "hotel", "cinema", "theatre", "church", "mosque",
-    "school", "college", "park", "market", "centre", "center", "stadium", "hospital", "station",
-    "stn", "estate", "garage", "library", "gym", "bookies", "casino", "venue",
+    "pub",
+    "bar",
+    "club",
+    "nightclub",
+    "inn",
+    "tavern",
+    "arms",
+    "restaurant",
+    "cafe",
+    "kebab",
+    "chicken",
+    "shop",
+    "supermarket",
+    "tesco",
+    "sainsbury",
+    "sainsburys",
+    "asda",
+    "lidl",
+    "aldi",
+    "mcdonalds",
+    "maccys",
+    "nandos",
+    "kfc",
+    "hotel",
+    "cinema",
+    "theatre",
+    "church",
+    "mosque",
+    "school",
+    "college",
+    "park",
+    "market",
+    "centre",
+    "center",
+    "stadium",
+    "hospital",
+    "station",
+    "stn",
+    "estate",
+    "garage",
+    "library",
+    "gym",
+    "bookies",
+    "casino",
+    "venue",
 }
 _STREET_WORDS = {
-    "road", "rd", "street", "st", "lane", "ln", "avenue", "ave", "av", "way", "close", "cl",
-    "drive", "dr", "gardens", "gdns", "grove", "hill", "place", "pl", "square", "sq", "terrace",
-    "crescent", "cres", "row", "walk", "parade", "broadway", "high", "mews", "court", "ct",
-    "rise", "green", "embankment", "bridge",
+    "road",
+    "rd",
+    "street",
+    "st",
+    "lane",
+    "ln",
+    "avenue",
+    "ave",
+    "av",
+    "way",
+    "close",
+    "cl",
+    "drive",
+    "dr",
+    "gardens",
+    "gdns",
+    "grove",
+    "hill",
+    "place",
+    "pl",
+    "square",
+    "sq",
+    "terrace",
+    "crescent",
+    "cres",
+    "row",
+    "walk",
+    "parade",
+    "broadway",
+    "high",
+    "mews",
+    "court",
+    "ct",
+    "rise",
+    "green",
+    "embankment",
+    "bridge",
 }
 _POSTCODE_DISTRICT = re.compile(r"\b[a-z]{1,2}\d[a-z\d]?\b")
 _JUNCTION = re.compile(r"\b(jct|junction|j/w|corner|junc)\b|\w{2,}\s*/\s*\w{2,}|&| and ")
@@ -59,15 +132,20 @@ class Advice:
 NO_TEXT = Advice(
     "no location recorded",
     "Record where the assault happened: the street and area, or the venue and its street "
-    "(e.g. 'Black Lion pub on Commercial Road').")
+    "(e.g. 'Black Lion pub on Commercial Road').",
+)
 
 
 def _words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower().replace("'", "")))
 
 
-def advise(text: str | None, geo_status: str | None, match_type: str | None = None,
-           reason: str | None = None) -> Advice | None:
+def advise(
+    text: str | None,
+    geo_status: str | None,
+    match_type: str | None = None,
+    reason: str | None = None,
+) -> Advice | None:
     """Why a text failed (or was vague) and what to record instead; None when nothing to fix
     (located precisely, or a home, which is never mapped by design)."""
     if geo_status in ("home",):
@@ -82,59 +160,84 @@ def advise(text: str | None, geo_status: str | None, match_type: str | None = No
         if match_type not in VAGUE_MATCHES:
             return None
         if match_type in ("postcode_district", "postcode_sector"):
-            return Advice("partial postcode only",
-                          "Add the street or venue to the postcode (e.g. 'Commercial Road E1').")
-        return Advice(f"{'borough' if match_type == 'borough' else 'area'} only",
-                      "Add the street, or the venue and its street: an area alone cannot be "
-                      "placed on a street block.")
+            return Advice(
+                "partial postcode only",
+                "Add the street or venue to the postcode (e.g. 'Commercial Road E1').",
+            )
+        return Advice(
+            f"{'borough' if match_type == 'borough' else 'area'} only",
+            "Add the street, or the venue and its street: an area alone cannot be "
+            "placed on a street block.",
+        )
     if geo_status is None:
         return Advice("not geocoded yet", "No action: the hub has not geocoded this month yet.")
     if geo_status == "unknown":
-        return Advice("no place given (e.g. 'u/k', 'n/k')",
-                      "Ask where it happened and record the street and area, or the venue and "
-                      "its street; 'unknown' only when the patient cannot or will not say.")
+        return Advice(
+            "no place given (e.g. 'u/k', 'n/k')",
+            "Ask where it happened and record the street and area, or the venue and "
+            "its street; 'unknown' only when the patient cannot or will not say.",
+        )
     if geo_status == "outside_area":
-        return Advice("place outside London",
-                      "Check the place: if the assault happened in London, record the London "
-                      "street or venue; if it really happened elsewhere, no action.")
+        return Advice(
+            "place outside London",
+            "Check the place: if the assault happened in London, record the London "
+            "street or venue; if it really happened elsewhere, no action.",
+        )
     if geo_status == "ambiguous":
         why = (reason or "").lower()
-        kind = match_type or ("junction" if "junction" in why or _JUNCTION.search(t) else
-                              "venue" if venue or "venue" in why or "station" in why else
-                              "street")
+        kind = match_type or (
+            "junction"
+            if "junction" in why or _JUNCTION.search(t)
+            else "venue"
+            if venue or "venue" in why or "station" in why
+            else "street"
+        )
         if kind == "junction":
-            return Advice("junction of names found in several places",
-                          "Add the area or postcode district to the junction "
-                          "(e.g. 'junction Acre Lane / Brixton Hill, SW2').")
+            return Advice(
+                "junction of names found in several places",
+                "Add the area or postcode district to the junction "
+                "(e.g. 'junction Acre Lane / Brixton Hill, SW2').",
+            )
         if kind in ("venue", "station"):
-            return Advice("venue name alone",
-                          "Add the street the venue is on "
-                          "(e.g. 'Black Lion pub on Commercial Road').")
+            return Advice(
+                "venue name alone",
+                "Add the street the venue is on (e.g. 'Black Lion pub on Commercial Road').",
+            )
         if kind in ("area", "borough"):
-            return Advice("area name found in several places",
-                          "Add the street (and the borough or postcode district).")
-        return Advice("street without area",
-                      "The street name exists in several places: add the area or the postcode "
-                      "district (e.g. 'Commercial Road E1' or 'Commercial Road, Whitechapel').")
+            return Advice(
+                "area name found in several places",
+                "Add the street (and the borough or postcode district).",
+            )
+        return Advice(
+            "street without area",
+            "The street name exists in several places: add the area or the postcode "
+            "district (e.g. 'Commercial Road E1' or 'Commercial Road, Whitechapel').",
+        )
     # unmatched: judge from the words typed
     if _JUNCTION.search(t) and street:
-        return Advice("junction not found",
-                      "Check the spelling of both streets and add the area "
-                      "(e.g. 'junction Acre Lane / Brixton Hill, Brixton').")
+        return Advice(
+            "junction not found",
+            "Check the spelling of both streets and add the area "
+            "(e.g. 'junction Acre Lane / Brixton Hill, Brixton').",
+        )
     if venue and not street:
-        return Advice("venue not found",
-                      "Add the street and area of the venue "
-                      "(e.g. 'Black Lion pub on Commercial Road, Whitechapel').")
+        return Advice(
+            "venue not found",
+            "Add the street and area of the venue "
+            "(e.g. 'Black Lion pub on Commercial Road, Whitechapel').",
+        )
     if street:
-        return Advice("street not found",
-                      "Check the spelling and add the area or postcode district "
-                      "(e.g. 'Commercial Road E1').")
+        return Advice(
+            "street not found",
+            "Check the spelling and add the area or postcode district (e.g. 'Commercial Road E1').",
+        )
     if _POSTCODE_DISTRICT.search(t):
-        return Advice("postcode not recognised",
-                      "Check the postcode and add the street.")
-    return Advice("no recognisable place",
-                  "Record a street and area, or a venue and its street "
-                  "(e.g. 'Black Lion pub on Commercial Road').")
+        return Advice("postcode not recognised", "Check the postcode and add the street.")
+    return Advice(
+        "no recognisable place",
+        "Record a street and area, or a venue and its street "
+        "(e.g. 'Black Lion pub on Commercial Road').",
+    )
 
 
 def text_key(text: str | None) -> str:
@@ -160,18 +263,25 @@ def _status_label(status: str | None, match_type: str | None) -> str:
     return status or "not geocoded"
 
 
-def feedback_sheet(records: pd.DataFrame, department: str, period: str, *,
-                   department_name: str = "", top: int = 25) -> FeedbackSheet:
+def feedback_sheet(
+    records: pd.DataFrame, department: str, period: str, *, department_name: str = "", top: int = 25
+) -> FeedbackSheet:
     """The sheet for ``department`` and ``period`` from that department's records (columns
     ``department, location_text, geo_status, match_type, reason``)."""
     department = department.upper()
     if len(records) and (records["department"].astype(str).str.upper() != department).any():
         raise FeedbackError("field 'department': records of another department were passed")
     n = len(records)
-    status = records["geo_status"].astype(object).where(records["geo_status"].notna(), None) \
-        if n else pd.Series(dtype=object)
-    mt = records["match_type"].astype(object).where(records["match_type"].notna(), None) \
-        if n else pd.Series(dtype=object)
+    status = (
+        records["geo_status"].astype(object).where(records["geo_status"].notna(), None)
+        if n
+        else pd.Series(dtype=object)
+    )
+    mt = (
+        records["match_type"].astype(object).where(records["match_type"].notna(), None)
+        if n
+        else pd.Series(dtype=object)
+    )
     located = int((status == "located").sum())
     vague = int(((status == "located") & mt.isin(VAGUE_MATCHES)).sum())
     home = int((status == "home").sum())
@@ -191,18 +301,24 @@ def feedback_sheet(records: pd.DataFrame, department: str, period: str, *,
     }
     rows = []
     if n:
-        df = pd.DataFrame({
-            "text": records["location_text"].astype(object).where(
-                records["location_text"].notna(), None),
-            "status": status, "match_type": mt,
-            "reason": records["reason"].astype(object).where(records["reason"].notna(), None)
-            if "reason" in records else None,
-        })
+        df = pd.DataFrame(
+            {
+                "text": records["location_text"]
+                .astype(object)
+                .where(records["location_text"].notna(), None),
+                "status": status,
+                "match_type": mt,
+                "reason": records["reason"].astype(object).where(records["reason"].notna(), None)
+                if "reason" in records
+                else None,
+            }
+        )
         vague_m = (df["status"] == "located") & df["match_type"].isin(VAGUE_MATCHES)
         df = df[(df["status"].isin(FAILED) | df["status"].isna() | vague_m).to_numpy(bool)]
         df["key"] = [text_key(t) for t in df["text"]]
-        df["label"] = [_status_label(s, m) for s, m in zip(df["status"], df["match_type"],
-                                                             strict=True)]
+        df["label"] = [
+            _status_label(s, m) for s, m in zip(df["status"], df["match_type"], strict=True)
+        ]
         for (_key, label), g in df.groupby(["key", "label"], sort=False, dropna=False):
             shown = g["text"].dropna()
             text = shown.value_counts().index[0] if len(shown) else ""
@@ -210,8 +326,15 @@ def feedback_sheet(records: pd.DataFrame, department: str, period: str, *,
             adv = advise(text or None, first["status"], first["match_type"], first["reason"])
             if adv is None:
                 continue
-            rows.append({"text": str(text).strip(), "count": len(g), "status": label,
-                         "problem": adv.problem, "guidance": adv.guidance})
+            rows.append(
+                {
+                    "text": str(text).strip(),
+                    "count": len(g),
+                    "status": label,
+                    "problem": adv.problem,
+                    "guidance": adv.guidance,
+                }
+            )
     texts = pd.DataFrame(rows, columns=["text", "count", "status", "problem", "guidance"])
     if len(texts):
         texts = texts.sort_values(["count", "text"], ascending=[False, True], kind="stable")

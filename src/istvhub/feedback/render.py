@@ -44,15 +44,27 @@ def _fmt(key: str, v: object) -> str:
 def to_csv(sheet: FeedbackSheet) -> str:
     """One table: ``section, item, count, status, problem, guidance`` (section = summary|text)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["department", "period", "section", "item", "value", "status", "problem",
-                "guidance"])
+    w = csv.writer(buf, lineterminator="\n")  # free-text cells pass the neutraliser (_cell)
+    w.writerow(
+        ["department", "period", "section", "item", "value", "status", "problem", "guidance"]
+    )
     for k, v in sheet.summary.items():
-        w.writerow([sheet.department, sheet.period, "summary", k, "" if v is None else v,
-                    "", "", ""])
+        w.writerow(
+            [sheet.department, sheet.period, "summary", k, "" if v is None else v, "", "", ""]
+        )
     for r in sheet.texts.itertuples(index=False):
-        w.writerow([sheet.department, sheet.period, "text", _cell(r.text), r.count, r.status,
-                    r.problem, r.guidance])
+        w.writerow(
+            [
+                sheet.department,
+                sheet.period,
+                "text",
+                _cell(r.text),
+                r.count,
+                r.status,
+                r.problem,
+                r.guidance,
+            ]
+        )
     return buf.getvalue()
 
 
@@ -63,8 +75,11 @@ vertical-align:top}td.n{text-align:right}.note{color:#555}"""
 
 def to_html(sheet: FeedbackSheet) -> str:
     e = html.escape
-    name = f"{sheet.department_name} ({sheet.department})" if sheet.department_name \
+    name = (
+        f"{sheet.department_name} ({sheet.department})"
+        if sheet.department_name
         else sheet.department
+    )
     parts = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
         f"<title>Location recording feedback {e(sheet.department)} {e(sheet.period)}</title>",
@@ -74,19 +89,24 @@ def to_html(sheet: FeedbackSheet) -> str:
         "<h2>How many locations were found</h2><table><tbody>",
     ]
     for k, v in sheet.summary.items():
-        parts.append(f"<tr><th>{e(SUMMARY_LABELS.get(k, k))}</th>"
-                     f'<td class="n">{e(_fmt(k, v))}</td></tr>')
+        parts.append(
+            f'<tr><th>{e(SUMMARY_LABELS.get(k, k))}</th><td class="n">{e(_fmt(k, v))}</td></tr>'
+        )
     parts.append("</tbody></table>")
     parts.append("<h2>Most common texts that were not found or too vague</h2>")
     if sheet.texts.empty:
         parts.append("<p>None this month.</p>")
     else:
-        parts.append("<table><thead><tr><th>Text as recorded</th><th>Times</th><th>Result</th>"
-                     "<th>Why</th><th>What to record instead</th></tr></thead><tbody>")
+        parts.append(
+            "<table><thead><tr><th>Text as recorded</th><th>Times</th><th>Result</th>"
+            "<th>Why</th><th>What to record instead</th></tr></thead><tbody>"
+        )
         for r in sheet.texts.itertuples(index=False):
-            parts.append(f"<tr><td>{e(r.text) or '<i>(blank)</i>'}</td>"
-                         f'<td class="n">{r.count}</td><td>{e(r.status)}</td>'
-                         f"<td>{e(r.problem)}</td><td>{e(r.guidance)}</td></tr>")
+            parts.append(
+                f"<tr><td>{e(r.text) or '<i>(blank)</i>'}</td>"
+                f'<td class="n">{r.count}</td><td>{e(r.status)}</td>'
+                f"<td>{e(r.problem)}</td><td>{e(r.guidance)}</td></tr>"
+            )
         parts.append("</tbody></table>")
     parts.append("</body></html>\n")
     return "\n".join(parts)

@@ -33,12 +33,38 @@ from istvhub.gazetteer.normalise import normalise_name
 BUILD_SCHEMA = 1
 
 ENTRY_COLUMNS = [
-    "entry_id", "entry_type", "name", "key", "easting", "northing", "lat", "lon", "precision_m",
-    "borough", "lsoa_code", "district", "source", "category", "street_a", "street_b",
+    "entry_id",
+    "entry_type",
+    "name",
+    "key",
+    "easting",
+    "northing",
+    "lat",
+    "lon",
+    "precision_m",
+    "borough",
+    "lsoa_code",
+    "district",
+    "source",
+    "category",
+    "street_a",
+    "street_b",
 ]
-ENTRY_TYPES = ("postcode", "postcode_sector", "postcode_district", "street", "junction",
-               "station", "bus_stop", "cycle_dock", "venue", "hospital", "school", "area",
-               "borough")
+ENTRY_TYPES = (
+    "postcode",
+    "postcode_sector",
+    "postcode_district",
+    "street",
+    "junction",
+    "station",
+    "bus_stop",
+    "cycle_dock",
+    "venue",
+    "hospital",
+    "school",
+    "area",
+    "borough",
+)
 #: Approximate junctions from postcode points: streets whose points come this close.
 POSTCODE_JUNCTION_M = 60.0
 NETWORK_JUNCTION_PRECISION_M = 30.0
@@ -84,8 +110,10 @@ Progress = Callable[[str], None]
 
 # --------------------------------------------------------------------------- helpers
 
-def _nearest_district(tree: shapely.STRtree, districts: np.ndarray, pts: np.ndarray,
-                      within_m: float = 3000.0) -> np.ndarray:
+
+def _nearest_district(
+    tree: shapely.STRtree, districts: np.ndarray, pts: np.ndarray, within_m: float = 3000.0
+) -> np.ndarray:
     """Postcode district of the nearest unit postcode (None beyond ``within_m``).
 
     ``query_nearest`` without ``max_distance`` is several times faster here; the distance is
@@ -122,8 +150,9 @@ def _source_rows(name: str, path: Path, newlines: int) -> int | None:
     if path.suffix.lower() == ".csv":
         with path.open(encoding="utf-8", errors="replace") as fh:
             first = fh.readline().lower()
-        has_header = name != "codepoint" and ("name" in first or "postcode" in first or
-                                              "pcd" in first or "lat" in first)
+        has_header = name != "codepoint" and (
+            "name" in first or "postcode" in first or "pcd" in first or "lat" in first
+        )
         return max(newlines - (1 if has_header else 0), 0)
     if path.suffix.lower() in (".geojson", ".json", ".gpkg"):
         try:
@@ -145,8 +174,15 @@ def source_manifest(found: dict[str, list[Path]], root: Path) -> list[dict]:
                 rel = str(p.relative_to(root.resolve()))
             except ValueError:
                 rel = str(p)
-            out.append({"source": name, "path": rel, "sha256": sha, "bytes": size,
-                        "rows": _source_rows(name, p, nl)})
+            out.append(
+                {
+                    "source": name,
+                    "path": rel,
+                    "sha256": sha,
+                    "bytes": size,
+                    "rows": _source_rows(name, p, nl),
+                }
+            )
     return out
 
 
@@ -186,14 +222,23 @@ def _mode(s: pd.Series):
 
 # --------------------------------------------------------------------------- stages
 
+
 def _postcode_entries(cp: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame({
-        "entry_id": "postcode:" + cp["postcode"].str.replace(" ", "", regex=False),
-        "entry_type": "postcode", "name": cp["postcode"], "easting": cp["easting"],
-        "northing": cp["northing"], "precision_m": np.where(cp["quality"] <= 10, 25.0, 100.0),
-        "borough": cp["borough"], "lsoa_code": cp["lsoa_code"], "district": cp["district"],
-        "source": "codepoint", "category": None,
-    })
+    out = pd.DataFrame(
+        {
+            "entry_id": "postcode:" + cp["postcode"].str.replace(" ", "", regex=False),
+            "entry_type": "postcode",
+            "name": cp["postcode"],
+            "easting": cp["easting"],
+            "northing": cp["northing"],
+            "precision_m": np.where(cp["quality"] <= 10, 25.0, 100.0),
+            "borough": cp["borough"],
+            "lsoa_code": cp["lsoa_code"],
+            "district": cp["district"],
+            "source": "codepoint",
+            "category": None,
+        }
+    )
     return out
 
 
@@ -203,25 +248,35 @@ def _area_units(cp: pd.DataFrame, col: str, etype: str) -> pd.DataFrame:
     cen = g[["easting", "northing"]].mean()
     boro = g["borough"].agg(_mode)
     tmp = cp[[col, "easting", "northing"]].merge(
-        cen.add_suffix("_c"), left_on=col, right_index=True, how="left")
+        cen.add_suffix("_c"), left_on=col, right_index=True, how="left"
+    )
     d = np.hypot(tmp["easting"] - tmp["easting_c"], tmp["northing"] - tmp["northing_c"])
     spread = d.groupby(tmp[col]).quantile(0.9)
-    out = pd.DataFrame({
-        "entry_id": etype + ":" + cen.index.str.replace(" ", "", regex=False),
-        "entry_type": etype, "name": cen.index, "easting": cen["easting"].to_numpy(),
-        "northing": cen["northing"].to_numpy(),
-        "precision_m": np.maximum(spread.reindex(cen.index).to_numpy(), 100.0),
-        "borough": boro.reindex(cen.index).to_numpy(), "lsoa_code": None,
-        "district": [x.split(" ")[0] for x in cen.index], "source": "codepoint",
-        "category": None,
-    })
+    out = pd.DataFrame(
+        {
+            "entry_id": etype + ":" + cen.index.str.replace(" ", "", regex=False),
+            "entry_type": etype,
+            "name": cen.index,
+            "easting": cen["easting"].to_numpy(),
+            "northing": cen["northing"].to_numpy(),
+            "precision_m": np.maximum(spread.reindex(cen.index).to_numpy(), 100.0),
+            "borough": boro.reindex(cen.index).to_numpy(),
+            "lsoa_code": None,
+            "district": [x.split(" ")[0] for x in cen.index],
+            "source": "codepoint",
+            "category": None,
+        }
+    )
     return out.reset_index(drop=True)
 
 
 def _street_entries(ps: pd.DataFrame, cp: pd.DataFrame):
     """(street entries, street points) from postcode -> street joined to unit points."""
-    sp = ps.merge(cp[["postcode", "easting", "northing", "borough", "district", "lsoa_code"]],
-                  on="postcode", how="inner")
+    sp = ps.merge(
+        cp[["postcode", "easting", "northing", "borough", "district", "lsoa_code"]],
+        on="postcode",
+        how="inner",
+    )
     sp["key"] = sp["street"].map(_cached_norm)
     sp = sp[sp["key"] != ""].sort_values(["borough", "key", "postcode"]).reset_index(drop=True)
     gid_s = sp.groupby(["key", "borough"], sort=True).ngroup().to_numpy()
@@ -231,18 +286,31 @@ def _street_entries(ps: pd.DataFrame, cp: pd.DataFrame):
     display = _group_mode(gid_s, sp["street"]).map(S.display_case)
     district = _group_mode(gid_s, sp["district"])
     ids = ["street:" + _hash(k, b) for k, b in zip(first["key"], first["borough"], strict=True)]
-    streets = pd.DataFrame({
-        "entry_id": ids, "entry_type": "street", "name": display.to_numpy(),
-        "easting": sp["easting"].to_numpy()[rep], "northing": sp["northing"].to_numpy()[rep],
-        "precision_m": np.maximum(spread + 25.0, 50.0), "borough": first["borough"].to_numpy(),
-        "lsoa_code": sp["lsoa_code"].to_numpy()[rep], "district": district.to_numpy(),
-        "source": "postcode_streets", "category": None,
-    })
-    points = pd.DataFrame({"entry_id": np.asarray(ids, dtype=object)[gid_s],
-                           "easting": sp["easting"].to_numpy(),
-                           "northing": sp["northing"].to_numpy(),
-                           "postcode": sp["postcode"].to_numpy(),
-                           "key": sp["key"].to_numpy(), "borough": sp["borough"].to_numpy()})
+    streets = pd.DataFrame(
+        {
+            "entry_id": ids,
+            "entry_type": "street",
+            "name": display.to_numpy(),
+            "easting": sp["easting"].to_numpy()[rep],
+            "northing": sp["northing"].to_numpy()[rep],
+            "precision_m": np.maximum(spread + 25.0, 50.0),
+            "borough": first["borough"].to_numpy(),
+            "lsoa_code": sp["lsoa_code"].to_numpy()[rep],
+            "district": district.to_numpy(),
+            "source": "postcode_streets",
+            "category": None,
+        }
+    )
+    points = pd.DataFrame(
+        {
+            "entry_id": np.asarray(ids, dtype=object)[gid_s],
+            "easting": sp["easting"].to_numpy(),
+            "northing": sp["northing"].to_numpy(),
+            "postcode": sp["postcode"].to_numpy(),
+            "key": sp["key"].to_numpy(),
+            "borough": sp["borough"].to_numpy(),
+        }
+    )
     return streets, points
 
 
@@ -277,15 +345,31 @@ def _osm_street_entries(blocks: gpd.GeoDataFrame, streets: pd.DataFrame):
     first = b.groupby(gid).first()
     ids = ["street:" + _hash(k, bo) for k, bo in zip(first["key"], first["borough"], strict=True)]
     half = b.groupby(gid)["length_m"].max().to_numpy() / 2
-    ent = pd.DataFrame({
-        "entry_id": ids, "entry_type": "street", "name": first["name"].to_numpy(),
-        "easting": b["e"].to_numpy()[rep], "northing": b["n"].to_numpy()[rep],
-        "precision_m": np.maximum(spread + half, 30.0), "borough": first["borough"].to_numpy(),
-        "lsoa_code": None, "district": None, "source": "osm", "category": None,
-    })
-    pts = pd.DataFrame({"entry_id": np.asarray(ids, dtype=object)[gid], "easting": b["e"],
-                        "northing": b["n"], "postcode": None, "key": b["key"],
-                        "borough": b["borough"]})
+    ent = pd.DataFrame(
+        {
+            "entry_id": ids,
+            "entry_type": "street",
+            "name": first["name"].to_numpy(),
+            "easting": b["e"].to_numpy()[rep],
+            "northing": b["n"].to_numpy()[rep],
+            "precision_m": np.maximum(spread + half, 30.0),
+            "borough": first["borough"].to_numpy(),
+            "lsoa_code": None,
+            "district": None,
+            "source": "osm",
+            "category": None,
+        }
+    )
+    pts = pd.DataFrame(
+        {
+            "entry_id": np.asarray(ids, dtype=object)[gid],
+            "easting": b["e"],
+            "northing": b["n"],
+            "postcode": None,
+            "key": b["key"],
+            "borough": b["borough"],
+        }
+    )
     return ent, pts
 
 
@@ -294,8 +378,19 @@ def _junction_entries(netj: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
     same borough come within POSTCODE_JUNCTION_M (bounded: an STRtree radius query)."""
     rows = []
     for r in netj.itertuples(index=False):
-        rows.append(("junction", f"{r.name_a} / {r.name_b}", r.easting, r.northing,
-                     NETWORK_JUNCTION_PRECISION_M, r.borough, "osm", r.street_a, r.street_b))
+        rows.append(
+            (
+                "junction",
+                f"{r.name_a} / {r.name_b}",
+                r.easting,
+                r.northing,
+                NETWORK_JUNCTION_PRECISION_M,
+                r.borough,
+                "osm",
+                r.street_a,
+                r.street_b,
+            )
+        )
     net_pairs = set(zip(netj["street_a"], netj["street_b"], netj["borough"], strict=True))
     if len(points):
         pts = points.drop_duplicates(["entry_id", "easting", "northing"]).reset_index(drop=True)
@@ -315,23 +410,61 @@ def _junction_entries(netj: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
         b = np.where(swap, ka, kb)
         e = pts["easting"].to_numpy()
         n = pts["northing"].to_numpy()
-        cand = pd.DataFrame({"a": a, "b": b, "borough": bor[i],
-                             "d": np.hypot(e[i] - e[j], n[i] - n[j]),
-                             "e": (e[i] + e[j]) / 2, "n": (n[i] + n[j]) / 2})
+        cand = pd.DataFrame(
+            {
+                "a": a,
+                "b": b,
+                "borough": bor[i],
+                "d": np.hypot(e[i] - e[j], n[i] - n[j]),
+                "e": (e[i] + e[j]) / 2,
+                "n": (n[i] + n[j]) / 2,
+            }
+        )
         cand = cand[cand["a"] != cand["b"]]
         best = cand.sort_values(["a", "b", "borough", "d", "e", "n"]).drop_duplicates(
-            ["a", "b", "borough"])
+            ["a", "b", "borough"]
+        )
         for r in best.itertuples(index=False):
             if (r.a, r.b, r.borough) in net_pairs:
                 continue
-            rows.append(("junction", f"{r.a.title()} / {r.b.title()}", r.e, r.n,
-                         POSTCODE_JUNCTION_PRECISION_M + r.d / 2, r.borough, "postcode_streets",
-                         r.a, r.b))
-    df = pd.DataFrame(rows, columns=["entry_type", "name", "easting", "northing", "precision_m",
-                                     "borough", "source", "street_a", "street_b"])
-    df["entry_id"] = ["junction:" + _hash(a, b, bo, round(e), round(n)) for a, b, bo, e, n in
-                      zip(df["street_a"], df["street_b"], df["borough"], df["easting"],
-                          df["northing"], strict=True)]
+            rows.append(
+                (
+                    "junction",
+                    f"{r.a.title()} / {r.b.title()}",
+                    r.e,
+                    r.n,
+                    POSTCODE_JUNCTION_PRECISION_M + r.d / 2,
+                    r.borough,
+                    "postcode_streets",
+                    r.a,
+                    r.b,
+                )
+            )
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "entry_type",
+            "name",
+            "easting",
+            "northing",
+            "precision_m",
+            "borough",
+            "source",
+            "street_a",
+            "street_b",
+        ],
+    )
+    df["entry_id"] = [
+        "junction:" + _hash(a, b, bo, round(e), round(n))
+        for a, b, bo, e, n in zip(
+            df["street_a"],
+            df["street_b"],
+            df["borough"],
+            df["easting"],
+            df["northing"],
+            strict=True,
+        )
+    ]
     df["category"] = None
     df["lsoa_code"] = None
     df["district"] = None
@@ -341,47 +474,66 @@ def _junction_entries(netj: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
 BUS_STOP_JUNCTION_PRECISION_M = 100.0
 
 
-def _bus_stop_junctions(pois: pd.DataFrame, variants: pd.Series, streets: pd.DataFrame,
-                        junctions: pd.DataFrame) -> pd.DataFrame:
+def _bus_stop_junctions(
+    pois: pd.DataFrame, variants: pd.Series, streets: pd.DataFrame, junctions: pd.DataFrame
+) -> pd.DataFrame:
     """Bus stops named 'X / Y' where X and Y are both streets of the stop's borough give the
     junctions that postcode points miss (a main road's postcodes often stop short of the
     corner). Pairs already known from the network or postcode points are left alone."""
     street_keys = set(zip(streets["name"].map(_cached_norm), streets["borough"], strict=True))
-    have = set(zip(junctions["street_a"], junctions["street_b"], junctions["borough"],
-                   strict=True))
+    have = set(zip(junctions["street_a"], junctions["street_b"], junctions["borough"], strict=True))
     names = dict(zip(streets["name"].map(_cached_norm), streets["name"], strict=False))
     is_bus = (pois["entry_type"] == "bus_stop").to_numpy()
     rows = []
-    for e, n, bo, vs in zip(pois.loc[is_bus, "easting"], pois.loc[is_bus, "northing"],
-                            pois.loc[is_bus, "borough"], variants[is_bus], strict=True):
+    for e, n, bo, vs in zip(
+        pois.loc[is_bus, "easting"],
+        pois.loc[is_bus, "northing"],
+        pois.loc[is_bus, "borough"],
+        variants[is_bus],
+        strict=True,
+    ):
         if not vs or len(vs) != 2:
             continue
         a, b = sorted(_cached_norm(v) for v in vs)
-        if (a == b or (a, bo) not in street_keys or (b, bo) not in street_keys
-                or (a, b, bo) in have):
+        if a == b or (a, bo) not in street_keys or (b, bo) not in street_keys or (a, b, bo) in have:
             continue
         rows.append((a, b, bo, e, n))
     df = pd.DataFrame(rows, columns=["street_a", "street_b", "borough", "easting", "northing"])
     # the stops on both sides of the road (same pair) -> one junction between them
     df = df.groupby(["street_a", "street_b", "borough"], as_index=False, sort=True)[
-        ["easting", "northing"]].mean()
+        ["easting", "northing"]
+    ].mean()
     df["entry_type"] = "junction"
-    df["name"] = [f"{names.get(a, a.title())} / {names.get(b, b.title())}"
-                  for a, b in zip(df["street_a"], df["street_b"], strict=True)]
+    df["name"] = [
+        f"{names.get(a, a.title())} / {names.get(b, b.title())}"
+        for a, b in zip(df["street_a"], df["street_b"], strict=True)
+    ]
     df["precision_m"] = BUS_STOP_JUNCTION_PRECISION_M
     df["source"] = "tfl_bus_stops"
-    df["entry_id"] = ["junction:" + _hash(a, b, bo, round(e), round(n)) for a, b, bo, e, n in
-                      zip(df["street_a"], df["street_b"], df["borough"], df["easting"],
-                          df["northing"], strict=True)]
+    df["entry_id"] = [
+        "junction:" + _hash(a, b, bo, round(e), round(n))
+        for a, b, bo, e, n in zip(
+            df["street_a"],
+            df["street_b"],
+            df["borough"],
+            df["easting"],
+            df["northing"],
+            strict=True,
+        )
+    ]
     for c in ("category", "lsoa_code", "district"):
         df[c] = None
     return df
 
 
 def _junction_display(df: pd.DataFrame, street_names: dict[str, str]) -> pd.Series:
-    return pd.Series([f"{street_names.get(a, a.title())} / {street_names.get(b, b.title())}"
-                      for a, b in zip(df["street_a"], df["street_b"], strict=True)],
-                     index=df.index)
+    return pd.Series(
+        [
+            f"{street_names.get(a, a.title())} / {street_names.get(b, b.title())}"
+            for a, b in zip(df["street_a"], df["street_b"], strict=True)
+        ],
+        index=df.index,
+    )
 
 
 def _borough_name_map(boroughs: gpd.GeoDataFrame) -> dict[str, str]:
@@ -393,8 +545,15 @@ def _borough_name_map(boroughs: gpd.GeoDataFrame) -> dict[str, str]:
 
 #: Same type and name closer than this is one place (the same pub in two source layers, a
 #: hospital in CQC and NHS data, the bus stops on both sides of a road).
-DEDUPE_M = {"venue": 60.0, "school": 60.0, "cycle_dock": 30.0, "bus_stop": 150.0,
-            "station": 400.0, "hospital": 400.0, "area": 300.0}
+DEDUPE_M = {
+    "venue": 60.0,
+    "school": 60.0,
+    "cycle_dock": 30.0,
+    "bus_stop": 150.0,
+    "station": 400.0,
+    "hospital": 400.0,
+    "area": 300.0,
+}
 
 
 def _dedupe_near(df: pd.DataFrame, radius: dict[str, float]) -> pd.DataFrame:
@@ -408,7 +567,7 @@ def _dedupe_near(df: pd.DataFrame, radius: dict[str, float]) -> pd.DataFrame:
         within_m = radius.get(etype, 100.0)
         kept: list[tuple[float, float]] = []
         for idx, e, n in zip(g.index, g["easting"], g["northing"], strict=True):
-            if any((e - ke) ** 2 + (n - kn) ** 2 < within_m ** 2 for ke, kn in kept):
+            if any((e - ke) ** 2 + (n - kn) ** 2 < within_m**2 for ke, kn in kept):
                 drop.add(idx)
             else:
                 kept.append((e, n))
@@ -417,8 +576,13 @@ def _dedupe_near(df: pd.DataFrame, radius: dict[str, float]) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- build
 
-def build(sources: Path | None = None, out: Path | None = None,
-          networks: Sequence[Path] | None = None, progress: Progress | None = None) -> Path:
+
+def build(
+    sources: Path | None = None,
+    out: Path | None = None,
+    networks: Sequence[Path] | None = None,
+    progress: Progress | None = None,
+) -> Path:
     """Build a new gazetteer version from ``sources`` under ``out`` and make it CURRENT.
 
     Returns the new version directory. ``networks`` replaces the default OSM line files (e.g.
@@ -455,12 +619,16 @@ def build(sources: Path | None = None, out: Path | None = None,
     cp["lsoa_code"] = cp["lsoa_code"].astype(object)
     miss = cp["lsoa_code"].isna()
     if miss.any():
-        cp.loc[miss, "lsoa_code"] = net.lsoa_of(lsoas, lsoa_tree, cp.loc[miss, "easting"],
-                                                cp.loc[miss, "northing"])
+        cp.loc[miss, "lsoa_code"] = net.lsoa_of(
+            lsoas, lsoa_tree, cp.loc[miss, "easting"], cp.loc[miss, "northing"]
+        )
     cp["district"] = cp["postcode"].str.split(" ").str[0]
     cp["sector"] = cp["postcode"].str[:-2]
-    parts = [_postcode_entries(cp), _area_units(cp, "sector", "postcode_sector"),
-             _area_units(cp, "district", "postcode_district")]
+    parts = [
+        _postcode_entries(cp),
+        _area_units(cp, "sector", "postcode_sector"),
+        _area_units(cp, "district", "postcode_district"),
+    ]
     districts = parts[2].set_index("name")
 
     step("streets")
@@ -483,12 +651,18 @@ def build(sources: Path | None = None, out: Path | None = None,
     parts += [streets, junctions]
 
     step("places")
-    pois = pd.concat([
-        S.read_stations(found["stations"]), S.read_bus_stops(found["bus_stops"]),
-        S.read_cycle_docks(found["cycle_docks"]), S.read_venues(found["venues"]),
-        S.read_hospitals(found["cqc_hospitals"], found["nhs_hospitals"]),
-        S.read_schools(found["schools"]), S.read_geonames(found["geonames"]),
-    ], ignore_index=True)
+    pois = pd.concat(
+        [
+            S.read_stations(found["stations"]),
+            S.read_bus_stops(found["bus_stops"]),
+            S.read_cycle_docks(found["cycle_docks"]),
+            S.read_venues(found["venues"]),
+            S.read_hospitals(found["cqc_hospitals"], found["nhs_hospitals"]),
+            S.read_schools(found["schools"]),
+            S.read_geonames(found["geonames"]),
+        ],
+        ignore_index=True,
+    )
     variants = pois.pop("variants")
     pois["easting"] = pois["easting"].astype(float)
     pois["northing"] = pois["northing"].astype(float)
@@ -514,30 +688,74 @@ def build(sources: Path | None = None, out: Path | None = None,
             continue
         bo = bmap.get(normalise_name(str(r.borough).split(",")[0]))
         dd = districts.loc[d]
-        arows.append(("area", str(r.area).strip(), dd["easting"], dd["northing"],
-                      float(dd["precision_m"]), bo or dd["borough"], None, d, "wikipedia", None))
-    area_df = pd.DataFrame(arows, columns=["entry_type", "name", "easting", "northing",
-                                           "precision_m", "borough", "lsoa_code", "district",
-                                           "source", "category"])
+        arows.append(
+            (
+                "area",
+                str(r.area).strip(),
+                dd["easting"],
+                dd["northing"],
+                float(dd["precision_m"]),
+                bo or dd["borough"],
+                None,
+                d,
+                "wikipedia",
+                None,
+            )
+        )
+    area_df = pd.DataFrame(
+        arows,
+        columns=[
+            "entry_type",
+            "name",
+            "easting",
+            "northing",
+            "precision_m",
+            "borough",
+            "lsoa_code",
+            "district",
+            "source",
+            "category",
+        ],
+    )
     rp = boroughs.geometry.representative_point()
-    boro_df = pd.DataFrame({
-        "entry_id": "borough:" + boroughs["gss_code"], "entry_type": "borough",
-        "name": boroughs["name"], "easting": rp.x.to_numpy(), "northing": rp.y.to_numpy(),
-        "precision_m": np.sqrt(boroughs.geometry.area.to_numpy() / np.pi),
-        "borough": boroughs["name"], "lsoa_code": None, "district": None, "source": "boroughs",
-        "category": boroughs["gss_code"],
-    })
+    boro_df = pd.DataFrame(
+        {
+            "entry_id": "borough:" + boroughs["gss_code"],
+            "entry_type": "borough",
+            "name": boroughs["name"],
+            "easting": rp.x.to_numpy(),
+            "northing": rp.y.to_numpy(),
+            "precision_m": np.sqrt(boroughs.geometry.area.to_numpy() / np.pi),
+            "borough": boroughs["name"],
+            "lsoa_code": None,
+            "district": None,
+            "source": "boroughs",
+            "category": boroughs["gss_code"],
+        }
+    )
     pois = pd.concat([pois, area_df], ignore_index=True)
-    variants = pd.concat([variants.reset_index(drop=True),
-                          pd.Series([[] for _ in range(len(area_df))], dtype=object)],
-                         ignore_index=True)
+    variants = pd.concat(
+        [
+            variants.reset_index(drop=True),
+            pd.Series([[] for _ in range(len(area_df))], dtype=object),
+        ],
+        ignore_index=True,
+    )
     pois["key"] = pois["name"].map(_cached_norm)
     pois["variants"] = variants.to_numpy()
     pois = pois[pois["key"] != ""]
     pois = _dedupe_near(pois.reset_index(drop=True), DEDUPE_M)
-    pois["entry_id"] = [f"{t}:" + _hash(s, k, round(e), round(n)) for t, s, k, e, n in
-                        zip(pois["entry_type"], pois["source"], pois["key"], pois["easting"],
-                            pois["northing"], strict=True)]
+    pois["entry_id"] = [
+        f"{t}:" + _hash(s, k, round(e), round(n))
+        for t, s, k, e, n in zip(
+            pois["entry_type"],
+            pois["source"],
+            pois["key"],
+            pois["easting"],
+            pois["northing"],
+            strict=True,
+        )
+    ]
     pois = pois.drop_duplicates("entry_id")
     parts += [pois.drop(columns=["variants"]), boro_df]
 
@@ -546,8 +764,9 @@ def build(sources: Path | None = None, out: Path | None = None,
     entries = entries.drop_duplicates("entry_id")
     pcs = entries["entry_type"].isin(["postcode", "postcode_sector", "postcode_district"])
     # a postcode's key is its lower-case form (what normalise_name gives, without the cost)
-    entries["key"] = np.where(pcs, entries["name"].astype(str).str.lower(),
-                              entries["name"].map(_cached_norm))
+    entries["key"] = np.where(
+        pcs, entries["name"].astype(str).str.lower(), entries["name"].map(_cached_norm)
+    )
     _fill_lsoa_district(entries, lsoas, lsoa_tree, cp)
     lon, lat = S.to_wgs(entries["easting"], entries["northing"])
     entries["lon"] = lon
@@ -558,8 +777,19 @@ def build(sources: Path | None = None, out: Path | None = None,
     entries = entries[ENTRY_COLUMNS].sort_values(["entry_type", "entry_id"]).reset_index(drop=True)
     for c in ("easting", "northing", "lat", "lon", "precision_m"):
         entries[c] = entries[c].astype(float)
-    for c in ("entry_id", "entry_type", "name", "key", "borough", "lsoa_code", "district",
-              "source", "category", "street_a", "street_b"):
+    for c in (
+        "entry_id",
+        "entry_type",
+        "name",
+        "key",
+        "borough",
+        "lsoa_code",
+        "district",
+        "source",
+        "category",
+        "street_a",
+        "street_b",
+    ):
         entries[c] = entries[c].astype("string")
     keys = _keys(entries, pois)
 
@@ -582,19 +812,25 @@ def build(sources: Path | None = None, out: Path | None = None,
         entries.to_parquet(tmp / "entries.parquet", index=False)
         keys.to_parquet(tmp / "keys.parquet", index=False)
         sp = points[["entry_id", "easting", "northing", "postcode"]].astype(
-            {"entry_id": "string", "postcode": "string", "easting": float, "northing": float})
+            {"entry_id": "string", "postcode": "string", "easting": float, "northing": float}
+        )
         sp.to_parquet(tmp / "street_points.parquet", index=False)
         blocks.to_parquet(tmp / "blocks.parquet", index=False)
         lsoas.to_parquet(tmp / "lsoas.parquet", index=False)
         boroughs.to_parquet(tmp / "boroughs.parquet", index=False)
         (tmp / "ATTRIBUTION.txt").write_text(ATTRIBUTION, encoding="utf-8")
         manifest = {
-            "version": version, "built_at": built_at.isoformat(timespec="seconds"),
-            "istvhub_version": __version__, "build_schema": BUILD_SCHEMA,
-            "sources_dir": str(Path(sources).resolve()), "sources": manifest_sources,
+            "version": version,
+            "built_at": built_at.isoformat(timespec="seconds"),
+            "istvhub_version": __version__,
+            "build_schema": BUILD_SCHEMA,
+            "sources_dir": str(Path(sources).resolve()),
+            "sources": manifest_sources,
             "counts": {k: int(v) for k, v in stats_counts.items()},
-            "keys": int(len(keys)), "street_points": int(len(points)),
-            "blocks": int(len(blocks)), "build_seconds": round(time.perf_counter() - t0, 2),
+            "keys": int(len(keys)),
+            "street_points": int(len(points)),
+            "blocks": int(len(blocks)),
+            "build_seconds": round(time.perf_counter() - t0, 2),
             "network_coverage": coverage,
             "unresolved_aliases": keys.attrs.get("unresolved", []),
         }
@@ -611,15 +847,19 @@ def build(sources: Path | None = None, out: Path | None = None,
 def _fill_lsoa_district(entries: pd.DataFrame, lsoas, lsoa_tree, cp: pd.DataFrame) -> None:
     """LSOA by point-in-polygon and postcode district of the nearest unit, where missing."""
     miss = entries["lsoa_code"].isna() & ~entries["entry_type"].isin(
-        ["postcode_sector", "postcode_district", "borough"])
+        ["postcode_sector", "postcode_district", "borough"]
+    )
     if miss.any():
         entries.loc[miss, "lsoa_code"] = net.lsoa_of(
-            lsoas, lsoa_tree, entries.loc[miss, "easting"], entries.loc[miss, "northing"])
+            lsoas, lsoa_tree, entries.loc[miss, "easting"], entries.loc[miss, "northing"]
+        )
     miss = entries["district"].isna() & (entries["entry_type"] != "borough")
     if miss.any():
         tree = shapely.STRtree(shapely.points(cp["easting"].to_numpy(), cp["northing"].to_numpy()))
-        pts = shapely.points(entries.loc[miss, "easting"].to_numpy(float),
-                             entries.loc[miss, "northing"].to_numpy(float))
+        pts = shapely.points(
+            entries.loc[miss, "easting"].to_numpy(float),
+            entries.loc[miss, "northing"].to_numpy(float),
+        )
         entries.loc[miss, "district"] = _nearest_district(tree, cp["district"].to_numpy(), pts)
 
 
@@ -651,21 +891,24 @@ def _coverage(blocks: gpd.GeoDataFrame, boroughs: gpd.GeoDataFrame) -> dict:
     with_blocks = {}
     if by is not None:
         for b, r in by.iterrows():
-            with_blocks[str(b)] = {"blocks": int(r["count"]),
-                                   "km": round(float(r["sum"]) / 1000, 1)}
+            with_blocks[str(b)] = {
+                "blocks": int(r["count"]),
+                "km": round(float(r["sum"]) / 1000, 1),
+            }
     return {
         "boroughs_with_blocks": with_blocks,
         "boroughs_without_network": sorted(set(boroughs["name"]) - set(with_blocks)),
         "note": "street blocks exist only where a line source covers the borough; "
-                "supply a full OSM extract (--network) for all of London",
+        "supply a full OSM extract (--network) for all of London",
     }
 
 
 def _keys(entries: pd.DataFrame, pois: pd.DataFrame) -> pd.DataFrame:
     """Search keys: every entry's own key, variants (names without 'the', '<x> station',
     bus stop parts, postcode without space), and aliases from data/gazetteer/aliases.csv."""
-    frames = [pd.DataFrame({"entry_id": entries["entry_id"], "key": entries["key"],
-                            "key_kind": "name"})]
+    frames = [
+        pd.DataFrame({"entry_id": entries["entry_id"], "key": entries["key"], "key_kind": "name"})
+    ]
     vid, vkey = [], []
     for eid, key, vs in zip(pois["entry_id"], pois["key"], pois["variants"], strict=True):
         for v in vs or ():

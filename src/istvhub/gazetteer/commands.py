@@ -7,49 +7,82 @@ from pathlib import Path
 
 import typer
 
-gazetteer_app = typer.Typer(help="Build and inspect the London gazetteer and street network.",
-                            no_args_is_help=True)
+gazetteer_app = typer.Typer(
+    help="Build and inspect the London gazetteer and street network.", no_args_is_help=True
+)
 
-BUILD_STEPS = ["checksums", "boundaries", "postcodes", "streets", "network", "junctions",
-               "places", "keys", "write", "done"]
+BUILD_STEPS = [
+    "checksums",
+    "boundaries",
+    "postcodes",
+    "streets",
+    "network",
+    "junctions",
+    "places",
+    "keys",
+    "write",
+    "done",
+]
 
 
 @gazetteer_app.command("build")
 def build_cmd(
-    sources: Path | None = typer.Option(None, "--sources", help="Open-data sources "
-                                        "directory (default $ISTVHUB_SOURCES, else "
-                                        "../shared/gazetteer-sources)"),
-    out: Path | None = typer.Option(None, "--out", help="Gazetteer directory "
-                                    "(default <ISTVHUB_HOME>/gazetteer)"),
-    network: list[Path] | None = typer.Option(None, "--network", help="Street line file(s) "
-                                              "replacing the default OSM clips, e.g. a full "
-                                              "Geofabrik London .osm.pbf (repeatable)"),
+    sources: Path | None = typer.Option(
+        None,
+        "--sources",
+        help="Open-data sources "
+        "directory (default $ISTVHUB_SOURCES, else "
+        "../shared/gazetteer-sources)",
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Gazetteer directory (default <ISTVHUB_HOME>/gazetteer)"
+    ),
+    network: list[Path] | None = typer.Option(
+        None,
+        "--network",
+        help="Street line file(s) "
+        "replacing the default OSM clips, e.g. a full "
+        "Geofabrik London .osm.pbf (repeatable)",
+    ),
 ) -> None:
     """Build a new gazetteer version from the sources and make it current."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from istvhub.gazetteer.build import build
 
-    with Progress(TextColumn("[bold]gazetteer[/] {task.description:<12}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn()) as bar:
+    with Progress(
+        TextColumn("[bold]gazetteer[/] {task.description:<12}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    ) as bar:
         task = bar.add_task("start", total=len(BUILD_STEPS))
 
         def step(name: str) -> None:
-            bar.update(task, description=name,
-                       completed=BUILD_STEPS.index(name) if name in BUILD_STEPS else None)
+            bar.update(
+                task,
+                description=name,
+                completed=BUILD_STEPS.index(name) if name in BUILD_STEPS else None,
+            )
             if name == "done":
                 bar.update(task, completed=len(BUILD_STEPS))
 
         vdir = build(sources=sources, out=out, networks=network or None, progress=step)
     manifest = json.loads((vdir / "manifest.json").read_text(encoding="utf-8"))
     cov = manifest["network_coverage"]
-    typer.echo(f"built {manifest['version']} in {manifest['build_seconds']} s: "
-               f"{sum(manifest['counts'].values())} entries, {manifest['blocks']} blocks")
-    typer.echo(f"street network covers {len(cov['boroughs_with_blocks'])} of 33 boroughs; "
-               f"no blocks in {len(cov['boroughs_without_network'])} (supply --network)")
+    typer.echo(
+        f"built {manifest['version']} in {manifest['build_seconds']} s: "
+        f"{sum(manifest['counts'].values())} entries, {manifest['blocks']} blocks"
+    )
+    typer.echo(
+        f"street network covers {len(cov['boroughs_with_blocks'])} of 33 boroughs; "
+        f"no blocks in {len(cov['boroughs_without_network'])} (supply --network)"
+    )
     if manifest.get("unresolved_aliases"):
-        typer.echo(f"warning: aliases with no target: {', '.join(manifest['unresolved_aliases'])}",
-                   err=True)
+        typer.echo(
+            f"warning: aliases with no target: {', '.join(manifest['unresolved_aliases'])}",
+            err=True,
+        )
 
 
 def stats(gaz) -> dict:
@@ -63,9 +96,14 @@ def stats(gaz) -> dict:
         d = {str(k): int(v) for k, v in row.items()}
         d["blocks"] = int(blocks.get(str(b), {}).get("blocks", 0))
         by_borough[str(b)] = d
-    return {"version": gaz.version, "entries": int(len(e)), "by_type": by_type,
-            "blocks": int(gaz.manifest.get("blocks", 0)), "by_borough": by_borough,
-            "network_coverage": gaz.manifest.get("network_coverage", {})}
+    return {
+        "version": gaz.version,
+        "entries": int(len(e)),
+        "by_type": by_type,
+        "blocks": int(gaz.manifest.get("blocks", 0)),
+        "by_borough": by_borough,
+        "network_coverage": gaz.manifest.get("network_coverage", {}),
+    }
 
 
 @gazetteer_app.command("stats")
@@ -89,16 +127,28 @@ def stats_cmd(
     for k, v in sorted(s["by_type"].items()):
         t.add_row(k, str(v))
     con.print(t)
-    cols = ["postcode", "street", "junction", "station", "bus_stop", "venue", "hospital",
-            "school", "area", "blocks"]
+    cols = [
+        "postcode",
+        "street",
+        "junction",
+        "station",
+        "bus_stop",
+        "venue",
+        "hospital",
+        "school",
+        "area",
+        "blocks",
+    ]
     t = Table("borough", *cols)
     for b, d in sorted(s["by_borough"].items()):
         t.add_row(b, *(str(d.get(c, 0)) for c in cols))
     con.print(t)
     missing = s["network_coverage"].get("boroughs_without_network", [])
-    con.print(f"street network: blocks in {33 - len(missing)} boroughs; none in "
-              f"{len(missing)} ({', '.join(missing)}). Supply a full OSM extract with "
-              "'istvhub gazetteer build --network FILE' for all of London.")
+    con.print(
+        f"street network: blocks in {33 - len(missing)} boroughs; none in "
+        f"{len(missing)} ({', '.join(missing)}). Supply a full OSM extract with "
+        "'istvhub gazetteer build --network FILE' for all of London."
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -39,8 +39,7 @@ def resolve_version_dir(home_or_dir: Path | str | None = None) -> Path:
             if version and (vdir / "manifest.json").is_file():
                 return vdir
             raise GazetteerNotBuilt(f"gazetteer CURRENT names missing version {version!r}")
-    raise GazetteerNotBuilt(
-        f"no gazetteer under {str(p)!r}: run 'istvhub gazetteer build' first")
+    raise GazetteerNotBuilt(f"no gazetteer under {str(p)!r}: run 'istvhub gazetteer build' first")
 
 
 @dataclass
@@ -79,12 +78,14 @@ class Gazetteer:
         """Which boroughs the street network covers (blocks exist only there)."""
         return self.manifest.get("network_coverage", {})
 
-    def snap_to_blocks(self, easting, northing, max_distance_m: float = 50.0,
-                       street_keys=None) -> np.ndarray:
+    def snap_to_blocks(
+        self, easting, northing, max_distance_m: float = 50.0, street_keys=None
+    ) -> np.ndarray:
         """Block id of the nearest block within ``max_distance_m`` (None if none); with
         ``street_keys``, only blocks carrying that street name (see network.snap_to_blocks)."""
-        return net.snap_to_blocks(self.blocks, self.blocks_tree, easting, northing,
-                                  max_distance_m, street_keys)
+        return net.snap_to_blocks(
+            self.blocks, self.blocks_tree, easting, northing, max_distance_m, street_keys
+        )
 
     def lsoa_of(self, easting, northing) -> np.ndarray:
         """LSOA 2011 code of each point (None outside London)."""
@@ -100,12 +101,20 @@ def load(home_or_dir: Path | str | None = None) -> Gazetteer:
     """Load the CURRENT gazetteer under ``home_or_dir`` (raise GazetteerNotBuilt if none)."""
     vdir = resolve_version_dir(home_or_dir)
     manifest = json.loads((vdir / "manifest.json").read_text(encoding="utf-8"))
-    for f in ("entries.parquet", "keys.parquet", "street_points.parquet", "blocks.parquet",
-              "lsoas.parquet", "boroughs.parquet"):
+    for f in (
+        "entries.parquet",
+        "keys.parquet",
+        "street_points.parquet",
+        "blocks.parquet",
+        "lsoas.parquet",
+        "boroughs.parquet",
+    ):
         if not (vdir / f).is_file():
             raise GazetteerNotBuilt(f"gazetteer version {vdir.name!r} lacks {f}")
     return Gazetteer(
-        path=vdir, version=manifest.get("version", vdir.name), manifest=manifest,
+        path=vdir,
+        version=manifest.get("version", vdir.name),
+        manifest=manifest,
         entries=pd.read_parquet(vdir / "entries.parquet"),
         keys=pd.read_parquet(vdir / "keys.parquet"),
         street_points=pd.read_parquet(vdir / "street_points.parquet"),

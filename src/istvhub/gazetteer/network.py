@@ -31,9 +31,26 @@ from istvhub.gazetteer.normalise import normalise_name
 from istvhub.gazetteer.sources import read_lines
 
 #: Highway rank: the block's highway is the most important of its pieces.
-_HW_RANK = ["motorway", "trunk", "primary", "secondary", "tertiary", "unclassified",
-            "residential", "living_street", "road", "busway", "pedestrian", "service",
-            "footway", "path", "steps", "cycleway", "track", "bridleway"]
+_HW_RANK = [
+    "motorway",
+    "trunk",
+    "primary",
+    "secondary",
+    "tertiary",
+    "unclassified",
+    "residential",
+    "living_street",
+    "road",
+    "busway",
+    "pedestrian",
+    "service",
+    "footway",
+    "path",
+    "steps",
+    "cycleway",
+    "track",
+    "bridleway",
+]
 UNNAMED = "(unnamed)"
 #: Blocks shorter than this (OSM node pairs a metre apart at junctions) are dropped: they carry
 #: no street of their own and would give absurd incidents-per-metre rates.
@@ -43,13 +60,17 @@ BLOCK_COLUMNS = ["block_id", "name", "names_key", "highway", "borough", "length_
 
 
 def _empty_blocks() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({c: pd.Series(dtype="object") for c in BLOCK_COLUMNS[:-2]} |
-                            {"length_m": pd.Series(dtype=float)},
-                            geometry=gpd.GeoSeries([], crs=27700), crs=27700)
+    return gpd.GeoDataFrame(
+        {c: pd.Series(dtype="object") for c in BLOCK_COLUMNS[:-2]}
+        | {"length_m": pd.Series(dtype=float)},
+        geometry=gpd.GeoSeries([], crs=27700),
+        crs=27700,
+    )
 
 
-def read_all_lines(files: Sequence[Path], log: Callable[[str], None] = lambda m: None
-                   ) -> gpd.GeoDataFrame:
+def read_all_lines(
+    files: Sequence[Path], log: Callable[[str], None] = lambda m: None
+) -> gpd.GeoDataFrame:
     """Every line source, deduplicated: later files only add lines not already covered."""
     kept: list[gpd.GeoDataFrame] = []
     for f in files:
@@ -57,8 +78,10 @@ def read_all_lines(files: Sequence[Path], log: Callable[[str], None] = lambda m:
         if g.empty:
             continue
         if kept:
-            g = g[covered_share(g.geometry.values, np.concatenate(
-                [k.geometry.values for k in kept])) < 0.8]
+            g = g[
+                covered_share(g.geometry.values, np.concatenate([k.geometry.values for k in kept]))
+                < 0.8
+            ]
         log(f"{Path(f).name}: {len(g)} lines")
         if not g.empty:
             kept.append(g)
@@ -67,8 +90,9 @@ def read_all_lines(files: Sequence[Path], log: Callable[[str], None] = lambda m:
     return gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=27700)
 
 
-def covered_share(lines: np.ndarray, earlier: np.ndarray, within_m: float = 2.0,
-                  step_m: float = 5.0) -> np.ndarray:
+def covered_share(
+    lines: np.ndarray, earlier: np.ndarray, within_m: float = 2.0, step_m: float = 5.0
+) -> np.ndarray:
     """Share of each line lying within ``within_m`` of an earlier line, from points sampled
     every ``step_m`` along it (an STRtree radius query, not a union of buffers)."""
     n = np.maximum(np.ceil(shapely.length(lines) / step_m).astype(int), 1) + 1
@@ -118,8 +142,9 @@ def split_at_shared_vertices(geoms: np.ndarray) -> np.ndarray:
     return np.asarray(shapely.linestrings(coords2, indices=piece))
 
 
-def build_blocks(lines: gpd.GeoDataFrame, boroughs: gpd.GeoDataFrame,
-                 noding: str = "shared_vertices") -> gpd.GeoDataFrame:
+def build_blocks(
+    lines: gpd.GeoDataFrame, boroughs: gpd.GeoDataFrame, noding: str = "shared_vertices"
+) -> gpd.GeoDataFrame:
     """Node the lines at junctions and merge pass-through nodes into junction-to-junction
     blocks with names, highway, borough and length.
 
@@ -130,8 +155,7 @@ def build_blocks(lines: gpd.GeoDataFrame, boroughs: gpd.GeoDataFrame,
         return _empty_blocks()
     geoms = lines.geometry.values
     if noding == "crossings":
-        noded = shapely.node(shapely.MultiLineString(list(geoms)) if len(geoms) > 1
-                             else geoms[0])
+        noded = shapely.node(shapely.MultiLineString(list(geoms)) if len(geoms) > 1 else geoms[0])
         pieces = np.asarray(shapely.get_parts(noded))
     else:
         pieces = split_at_shared_vertices(geoms)
@@ -182,20 +206,29 @@ def build_blocks(lines: gpd.GeoDataFrame, boroughs: gpd.GeoDataFrame,
     geom = np.array([r[0] for r in rows], dtype=object)
     a = np.round(shapely.get_coordinates(shapely.get_point(geom, 0)), 1)
     b = np.round(shapely.get_coordinates(shapely.get_point(geom, -1)), 1)
-    mid = np.round(shapely.get_coordinates(
-        shapely.line_interpolate_point(geom, 0.5, normalized=True)), 1)
+    mid = np.round(
+        shapely.get_coordinates(shapely.line_interpolate_point(geom, 0.5, normalized=True)), 1
+    )
     ids = []
     for k, r in enumerate(rows):
         ends_sorted = sorted([tuple(a[k]), tuple(b[k])])
         ids.append("blk:" + _hash(ends_sorted, r[2], tuple(mid[k]), n=14))
     primary = [r[1][0] if r[1] else UNNAMED for r in rows]
-    blocks = gpd.GeoDataFrame({
-        "block_id": ids, "name": primary, "names_key": [r[2] for r in rows],
-        "highway": [r[3] for r in rows], "length_m": shapely.length(geom),
-    }, geometry=geom, crs=27700)
+    blocks = gpd.GeoDataFrame(
+        {
+            "block_id": ids,
+            "name": primary,
+            "names_key": [r[2] for r in rows],
+            "highway": [r[3] for r in rows],
+            "length_m": shapely.length(geom),
+        },
+        geometry=geom,
+        crs=27700,
+    )
     blocks = blocks[blocks["length_m"] >= MIN_BLOCK_M].drop_duplicates("block_id")
     blocks["borough"] = _borough_of_points(
-        shapely.line_interpolate_point(blocks.geometry.values, 0.5, normalized=True), boroughs)
+        shapely.line_interpolate_point(blocks.geometry.values, 0.5, normalized=True), boroughs
+    )
     blocks = blocks.sort_values("block_id").reset_index(drop=True)
     return blocks[BLOCK_COLUMNS]
 
@@ -227,42 +260,60 @@ def network_junctions(blocks: gpd.GeoDataFrame) -> pd.DataFrame:
     b = np.round(shapely.get_coordinates(shapely.get_point(geom, -1)), 1)
     at: dict[tuple[float, float], dict[str, str]] = defaultdict(dict)
     boro: dict[tuple[float, float], str] = {}
-    for k, (names_key, name, bo) in enumerate(zip(blocks["names_key"], blocks["name"],
-                                                  blocks["borough"], strict=True)):
+    for k, (names_key, name, bo) in enumerate(
+        zip(blocks["names_key"], blocks["name"], blocks["borough"], strict=True)
+    ):
         if not names_key:
             continue
         for node in (tuple(a[k]), tuple(b[k])):
             for key in names_key.split("|"):
                 at[node].setdefault(key, name if normalise_name(name) == key else key.title())
             boro.setdefault(node, bo)
-    pairs: dict[tuple[str, str], list[tuple[float, float, str, str, str | None]]] = \
-        defaultdict(list)
+    pairs: dict[tuple[str, str], list[tuple[float, float, str, str, str | None]]] = defaultdict(
+        list
+    )
     for node, streets in at.items():
         if len(streets) < 2:
             continue
         ks = sorted(streets)
         for i in range(len(ks)):
             for j in range(i + 1, len(ks)):
-                pairs[(ks[i], ks[j])].append((node[0], node[1], streets[ks[i]], streets[ks[j]],
-                                              boro[node]))
+                pairs[(ks[i], ks[j])].append(
+                    (node[0], node[1], streets[ks[i]], streets[ks[j]], boro[node])
+                )
     rows = []
     for (ka, kb), pts in pairs.items():
         clusters: list[list[tuple]] = []
         for p in pts:
             for c in clusters:
-                if (c[0][0] - p[0]) ** 2 + (c[0][1] - p[1]) ** 2 < 60.0 ** 2:
+                if (c[0][0] - p[0]) ** 2 + (c[0][1] - p[1]) ** 2 < 60.0**2:
                     c.append(p)
                     break
             else:
                 clusters.append([p])
         for c in clusters:
-            rows.append((ka, kb, c[0][2], c[0][3], float(np.mean([p[0] for p in c])),
-                         float(np.mean([p[1] for p in c])), c[0][4]))
+            rows.append(
+                (
+                    ka,
+                    kb,
+                    c[0][2],
+                    c[0][3],
+                    float(np.mean([p[0] for p in c])),
+                    float(np.mean([p[1] for p in c])),
+                    c[0][4],
+                )
+            )
     return pd.DataFrame(rows, columns=cols)
 
 
-def snap_to_blocks(blocks: gpd.GeoDataFrame, tree: shapely.STRtree, easting, northing,
-                   max_distance_m: float, street_keys=None) -> np.ndarray:
+def snap_to_blocks(
+    blocks: gpd.GeoDataFrame,
+    tree: shapely.STRtree,
+    easting,
+    northing,
+    max_distance_m: float,
+    street_keys=None,
+) -> np.ndarray:
     """Nearest block id for each point within ``max_distance_m`` (None when none).
 
     With ``street_keys`` (normalised street name per point, None/"" when unknown), a point
@@ -279,9 +330,15 @@ def snap_to_blocks(blocks: gpd.GeoDataFrame, tree: shapely.STRtree, easting, nor
     if street_keys is None:
         keys = np.full(len(e), "", dtype=object)
     else:
-        keys = np.array(["" if (k is None or k is pd.NA or (isinstance(k, float) and
-                                                             np.isnan(k))) else str(k)
-                         for k in street_keys], dtype=object)
+        keys = np.array(
+            [
+                ""
+                if (k is None or k is pd.NA or (isinstance(k, float) and np.isnan(k)))
+                else str(k)
+                for k in street_keys
+            ],
+            dtype=object,
+        )
     plain = np.flatnonzero(ok & (keys == ""))
     if len(plain):
         pi, bi = tree.query_nearest(pts[plain], max_distance=max_distance_m, all_matches=False)
@@ -292,8 +349,10 @@ def snap_to_blocks(blocks: gpd.GeoDataFrame, tree: shapely.STRtree, easting, nor
         pi, bi = tree.query(pts[keyed], predicate="dwithin", distance=max_distance_m)
         if len(pi):
             d = shapely.distance(pts[keyed][pi], blocks.geometry.values[bi])
-            match = np.array([keys[keyed[p]] in names[b].split("|")
-                              for p, b in zip(pi, bi, strict=True)], dtype=bool)
+            match = np.array(
+                [keys[keyed[p]] in names[b].split("|") for p, b in zip(pi, bi, strict=True)],
+                dtype=bool,
+            )
             cand = pd.DataFrame({"p": pi[match], "b": bi[match], "d": d[match]})
             best = cand.sort_values(["p", "d", "b"]).drop_duplicates("p")
             out[keyed[best["p"].to_numpy()]] = ids[best["b"].to_numpy()]

@@ -28,8 +28,10 @@ def load_abbreviations(path: str | None = None) -> dict[str, tuple[str, str]]:
     """abbr -> (full, kind) from the CSV table."""
     p = Path(path) if path else GAZETTEER_TABLES_DIR / "abbreviations.csv"
     with p.open(encoding="utf-8") as fh:
-        return {r["abbr"].strip().lower(): (r["full"].strip().lower(), r["kind"].strip())
-                for r in csv.DictReader(fh)}
+        return {
+            r["abbr"].strip().lower(): (r["full"].strip().lower(), r["kind"].strip())
+            for r in csv.DictReader(fh)
+        }
 
 
 def ascii_fold(text: str) -> str:

@@ -24,20 +24,37 @@ from pyproj import Transformer
 from istvhub._errors import SourcesNotFound
 
 RAW_COLUMNS = [
-    "entry_type", "name", "easting", "northing", "precision_m", "borough", "lsoa_code",
-    "district", "source", "category", "variants",
+    "entry_type",
+    "name",
+    "easting",
+    "northing",
+    "precision_m",
+    "borough",
+    "lsoa_code",
+    "district",
+    "source",
+    "category",
+    "variants",
 ]
 
 #: Where each source lives under the sources directory (glob patterns; all matches).
 SOURCE_GLOBS: dict[str, list[str]] = {
-    "codepoint": ["postcodes/codepoint-open/Data/CSV/*.csv",
-                  "postcodes/**/Data/CSV/*.csv"],  # e.g. codepo_gb/ as OS unzips it
-    "codepoint_headers": ["postcodes/codepoint-open/Doc/Code-Point_Open_Column_Headers.csv",
-                          "postcodes/**/Code-Point_Open_Column_Headers.csv"],
+    "codepoint": [
+        "postcodes/codepoint-open/Data/CSV/*.csv",
+        "postcodes/**/Data/CSV/*.csv",
+    ],  # e.g. codepo_gb/ as OS unzips it
+    "codepoint_headers": [
+        "postcodes/codepoint-open/Doc/Code-Point_Open_Column_Headers.csv",
+        "postcodes/**/Code-Point_Open_Column_Headers.csv",
+    ],
     "ons_lookup": ["postcodes/ons-lookup/*.csv"],
     "postcode_streets": ["streets/postcode-streets/*.csv", "streets/price-paid/*.csv"],
-    "osm": ["streets/osm/*.geojson", "streets/osm/*.gpkg", "streets/osm/*.osm.pbf",
-            "streets/osm/*.osm"],
+    "osm": [
+        "streets/osm/*.geojson",
+        "streets/osm/*.gpkg",
+        "streets/osm/*.osm.pbf",
+        "streets/osm/*.osm",
+    ],
     "boroughs": ["boundaries/london_boroughs.gpkg"],
     "lsoas": ["boundaries/lsoa2011/*.json", "boundaries/lsoa2011/*.geojson"],
     "stations": ["transport/london_stations.csv"],
@@ -71,7 +88,8 @@ def find_sources(root: Path) -> dict[str, list[Path]]:
     for name in REQUIRED:
         if not found[name]:
             raise SourcesNotFound(
-                f"sources directory lacks {name} (looked for {SOURCE_GLOBS[name][0]})")
+                f"sources directory lacks {name} (looked for {SOURCE_GLOBS[name][0]})"
+            )
     return found
 
 
@@ -118,6 +136,7 @@ def _frame(**cols) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- boundaries
 
+
 def read_boroughs(files: list[Path]) -> gpd.GeoDataFrame:
     """The 33 boroughs: name, gss_code, geometry (EPSG:27700)."""
     g = gpd.read_file(files[0]).to_crs(27700)
@@ -126,8 +145,11 @@ def read_boroughs(files: list[Path]) -> gpd.GeoDataFrame:
     code = cols.get("gss_code") or cols.get("lad_code") or cols.get("lad11cd")
     if not name or not code:
         raise SourcesNotFound(f"{files[0].name}: needs name and gss_code columns")
-    out = gpd.GeoDataFrame({"name": g[name].astype(str), "gss_code": g[code].astype(str)},
-                           geometry=g.geometry.values, crs=27700)
+    out = gpd.GeoDataFrame(
+        {"name": g[name].astype(str), "gss_code": g[code].astype(str)},
+        geometry=g.geometry.values,
+        crs=27700,
+    )
     out = out[out["gss_code"].str.startswith("E09")].sort_values("gss_code")
     return out.reset_index(drop=True)
 
@@ -139,15 +161,20 @@ def read_lsoas(files: list[Path], boroughs: gpd.GeoDataFrame) -> gpd.GeoDataFram
     for f in files:
         g = pyogrio.read_dataframe(f)
         cols = {c.lower(): c for c in g.columns}
-        g = gpd.GeoDataFrame({
-            "lsoa_code": g[cols.get("lsoa11cd", "LSOA11CD")].astype(str),
-            "lsoa_name": g[cols.get("lsoa11nm", "LSOA11NM")].astype(str),
-            "borough": code2name.get(f.stem.split(".")[0]),
-        }, geometry=g.geometry.values, crs=g.crs or 4326).to_crs(27700)
+        g = gpd.GeoDataFrame(
+            {
+                "lsoa_code": g[cols.get("lsoa11cd", "LSOA11CD")].astype(str),
+                "lsoa_name": g[cols.get("lsoa11nm", "LSOA11NM")].astype(str),
+                "borough": code2name.get(f.stem.split(".")[0]),
+            },
+            geometry=g.geometry.values,
+            crs=g.crs or 4326,
+        ).to_crs(27700)
         parts.append(g)
     if not parts:
-        return gpd.GeoDataFrame({"lsoa_code": [], "lsoa_name": [], "borough": []},
-                                geometry=[], crs=27700)
+        return gpd.GeoDataFrame(
+            {"lsoa_code": [], "lsoa_name": [], "borough": []}, geometry=[], crs=27700
+        )
     out = pd.concat(parts, ignore_index=True)
     out["geometry"] = out.geometry.make_valid()
     return gpd.GeoDataFrame(out, geometry="geometry", crs=27700)
@@ -155,33 +182,57 @@ def read_lsoas(files: list[Path], boroughs: gpd.GeoDataFrame) -> gpd.GeoDataFram
 
 # --------------------------------------------------------------------------- postcodes
 
-def read_codepoint(files: list[Path], header_file: list[Path],
-                   boroughs: gpd.GeoDataFrame) -> pd.DataFrame:
+
+def read_codepoint(
+    files: list[Path], header_file: list[Path], boroughs: gpd.GeoDataFrame
+) -> pd.DataFrame:
     """Code-Point Open units in London boroughs: postcode, easting, northing, borough, quality."""
     if header_file:
         with header_file[0].open(encoding="utf-8-sig") as fh:
             rows = list(csv.reader(fh))
         names = [h.strip() for h in rows[-1]]  # second line holds the long names
     else:
-        names = ["Postcode", "Positional_quality_indicator", "Eastings", "Northings",
-                 "Country_code", "NHS_regional_HA_code", "NHS_HA_code", "Admin_county_code",
-                 "Admin_district_code", "Admin_ward_code"]
+        names = [
+            "Postcode",
+            "Positional_quality_indicator",
+            "Eastings",
+            "Northings",
+            "Country_code",
+            "NHS_regional_HA_code",
+            "NHS_HA_code",
+            "Admin_county_code",
+            "Admin_district_code",
+            "Admin_ward_code",
+        ]
     frames = []
     for f in files:
-        df = pd.read_csv(f, header=None, names=names, dtype=str, keep_default_na=False,
-                         usecols=["Postcode", "Positional_quality_indicator", "Eastings",
-                                  "Northings", "Admin_district_code"])
+        df = pd.read_csv(
+            f,
+            header=None,
+            names=names,
+            dtype=str,
+            keep_default_na=False,
+            usecols=[
+                "Postcode",
+                "Positional_quality_indicator",
+                "Eastings",
+                "Northings",
+                "Admin_district_code",
+            ],
+        )
         frames.append(df)
     df = pd.concat(frames, ignore_index=True)
     code2name = dict(zip(boroughs["gss_code"], boroughs["name"], strict=True))
     df = df[df["Admin_district_code"].isin(code2name)]
-    out = pd.DataFrame({
-        "postcode": canon_postcode(df["Postcode"]).values,
-        "easting": pd.to_numeric(df["Eastings"]).astype(float).values,
-        "northing": pd.to_numeric(df["Northings"]).astype(float).values,
-        "borough": df["Admin_district_code"].map(code2name).values,
-        "quality": pd.to_numeric(df["Positional_quality_indicator"]).values,
-    })
+    out = pd.DataFrame(
+        {
+            "postcode": canon_postcode(df["Postcode"]).values,
+            "easting": pd.to_numeric(df["Eastings"]).astype(float).values,
+            "northing": pd.to_numeric(df["Northings"]).astype(float).values,
+            "borough": df["Admin_district_code"].map(code2name).values,
+            "quality": pd.to_numeric(df["Positional_quality_indicator"]).values,
+        }
+    )
     out = out[(out["easting"] > 0) & (out["quality"] < 90)]
     return out.drop_duplicates("postcode").reset_index(drop=True)
 
@@ -189,8 +240,9 @@ def read_codepoint(files: list[Path], header_file: list[Path],
 def read_ons_lookup(files: list[Path]) -> pd.DataFrame:
     """postcode -> lsoa11cd from the ONS lookup (live and terminated postcodes)."""
     if not files:
-        return pd.DataFrame({"postcode": pd.Series(dtype="string"),
-                             "lsoa_code": pd.Series(dtype="string")})
+        return pd.DataFrame(
+            {"postcode": pd.Series(dtype="string"), "lsoa_code": pd.Series(dtype="string")}
+        )
     frames = []
     for f in files:
         head = pd.read_csv(f, nrows=0, encoding="latin-1").columns
@@ -205,22 +257,42 @@ def read_ons_lookup(files: list[Path]) -> pd.DataFrame:
 
 
 # Raw HM Land Registry Price Paid layout (no header).
-PRICE_PAID_COLUMNS = ["id", "price", "date", "postcode", "type", "new", "duration", "paon",
-                      "saon", "street", "locality", "town", "district", "county", "category",
-                      "status"]
+PRICE_PAID_COLUMNS = [
+    "id",
+    "price",
+    "date",
+    "postcode",
+    "type",
+    "new",
+    "duration",
+    "paon",
+    "saon",
+    "street",
+    "locality",
+    "town",
+    "district",
+    "county",
+    "category",
+    "status",
+]
 
 
 def _clean_postcode_streets(df: pd.DataFrame, keep: set[str] | None) -> pd.DataFrame:
     df = df[(df["postcode"].str.len() >= 5) & (df["street"].str.strip() != "")]
-    df = pd.DataFrame({"postcode": canon_postcode(df["postcode"]).values,
-                       "street": df["street"].str.strip().str.upper().values})
+    df = pd.DataFrame(
+        {
+            "postcode": canon_postcode(df["postcode"]).values,
+            "street": df["street"].str.strip().str.upper().values,
+        }
+    )
     if keep is not None:
         df = df[df["postcode"].isin(keep)]
     return df.drop_duplicates()
 
 
-def read_postcode_streets(files: list[Path], keep: set[str] | None = None,
-                          chunksize: int = 1_000_000) -> pd.DataFrame:
+def read_postcode_streets(
+    files: list[Path], keep: set[str] | None = None, chunksize: int = 1_000_000
+) -> pd.DataFrame:
     """postcode -> street name, from the aggregated table or the raw Price Paid CSV.
 
     Read in chunks, keeping only postcodes in ``keep`` (the London units) and distinct pairs,
@@ -231,26 +303,40 @@ def read_postcode_streets(files: list[Path], keep: set[str] | None = None,
             first = next(csv.reader(fh), [])
         lowered = [c.strip().lower() for c in first]
         if "postcode" in lowered and "street" in lowered:
-            reader = pd.read_csv(f, dtype=str, keep_default_na=False, chunksize=chunksize,
-                                 usecols=lambda c: c.strip().lower() in ("postcode", "street"))
+            reader = pd.read_csv(
+                f,
+                dtype=str,
+                keep_default_na=False,
+                chunksize=chunksize,
+                usecols=lambda c: c.strip().lower() in ("postcode", "street"),
+            )
         elif len(first) == len(PRICE_PAID_COLUMNS):
-            reader = pd.read_csv(f, header=None, names=PRICE_PAID_COLUMNS, dtype=str,
-                                 keep_default_na=False, usecols=["postcode", "street"],
-                                 chunksize=chunksize)
+            reader = pd.read_csv(
+                f,
+                header=None,
+                names=PRICE_PAID_COLUMNS,
+                dtype=str,
+                keep_default_na=False,
+                usecols=["postcode", "street"],
+                chunksize=chunksize,
+            )
         else:
             raise SourcesNotFound(
-                f"{f.name}: neither a postcode,street table nor the Price Paid layout")
+                f"{f.name}: neither a postcode,street table nor the Price Paid layout"
+            )
         with reader:
             for chunk in reader:
                 chunk.columns = [c.strip().lower() for c in chunk.columns]
                 frames.append(_clean_postcode_streets(chunk[["postcode", "street"]], keep))
     if not frames:
-        return pd.DataFrame({"postcode": pd.Series(dtype="string"),
-                             "street": pd.Series(dtype="string")})
+        return pd.DataFrame(
+            {"postcode": pd.Series(dtype="string"), "street": pd.Series(dtype="string")}
+        )
     return pd.concat(frames, ignore_index=True).drop_duplicates().reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- points of interest
+
 
 def _station_variants(name: str) -> list[str]:
     """'Hammersmith (Circle)' -> ['Hammersmith', 'Hammersmith station', ...]."""
@@ -265,9 +351,16 @@ def read_stations(files: list[Path]) -> pd.DataFrame:
     e, n = to_bng(pd.to_numeric(df["longitude"]), pd.to_numeric(df["latitude"]))
     names = df["name"].str.strip()
     variants = [_station_variants(x) for x in names]
-    return _frame(entry_type="station", name=names.values, easting=e, northing=n,
-                  precision_m=100.0, source="stations", category=df["lines"].values,
-                  variants=variants)
+    return _frame(
+        entry_type="station",
+        name=names.values,
+        easting=e,
+        northing=n,
+        precision_m=100.0,
+        source="stations",
+        category=df["lines"].values,
+        variants=variants,
+    )
 
 
 _BUS_JUNK = re.compile(r"<>|->|>\w*<|<\w*>|#|\[.*?\]|\bstop\s+[a-z0-9]{1,2}$", re.I)
@@ -289,12 +382,21 @@ def read_bus_stops(files: list[Path]) -> pd.DataFrame:
     ok = e.notna() & n.notna() & (e > 0) & (df["Stop_Name"].str.strip() != "")
     df, e, n = df[ok], e[ok], n[ok]
     parts = [bus_stop_parts(x) for x in df["Stop_Name"]]
-    names = [display_case(" / ".join(p)) if p else display_case(x)
-             for p, x in zip(parts, df["Stop_Name"], strict=True)]
+    names = [
+        display_case(" / ".join(p)) if p else display_case(x)
+        for p, x in zip(parts, df["Stop_Name"], strict=True)
+    ]
     variants = [p if len(p) > 1 else [] for p in parts]
-    return _frame(entry_type="bus_stop", name=names, easting=e.values, northing=n.values,
-                  precision_m=50.0, source="tfl_bus_stops",
-                  category=df["Naptan_Atco"].values, variants=variants)
+    return _frame(
+        entry_type="bus_stop",
+        name=names,
+        easting=e.values,
+        northing=n.values,
+        precision_m=50.0,
+        source="tfl_bus_stops",
+        category=df["Naptan_Atco"].values,
+        variants=variants,
+    )
 
 
 def read_cycle_docks(files: list[Path]) -> pd.DataFrame:
@@ -304,8 +406,16 @@ def read_cycle_docks(files: list[Path]) -> pd.DataFrame:
     e, n = to_bng(pd.to_numeric(df["lon"]), pd.to_numeric(df["lat"]))
     names = df["name"].str.replace(r"\s+,", ",", regex=True).str.strip()
     variants = [[x.split(",")[0].strip()] for x in names]
-    return _frame(entry_type="cycle_dock", name=names.values, easting=e, northing=n,
-                  precision_m=30.0, source="tfl_cycle_docks", category=None, variants=variants)
+    return _frame(
+        entry_type="cycle_dock",
+        name=names.values,
+        easting=e,
+        northing=n,
+        precision_m=30.0,
+        source="tfl_cycle_docks",
+        category=None,
+        variants=variants,
+    )
 
 
 def _points_geojson(f: Path) -> gpd.GeoDataFrame:
@@ -328,11 +438,18 @@ def read_venues(files: list[Path]) -> pd.DataFrame:
         g = _points_geojson(f)
         g = g[g["name"].notna() & (g["name"].astype(str).str.strip() != "")]
         cat = g.get("subcategory", g.get("category"))
-        frames.append(_frame(entry_type="venue", name=g["name"].astype(str).str.strip().values,
-                             easting=g.geometry.x.values, northing=g.geometry.y.values,
-                             precision_m=30.0, source="venues",
-                             category=cat.astype(str).values if cat is not None else None,
-                             variants=_without_the(g["name"])))
+        frames.append(
+            _frame(
+                entry_type="venue",
+                name=g["name"].astype(str).str.strip().values,
+                easting=g.geometry.x.values,
+                northing=g.geometry.y.values,
+                precision_m=30.0,
+                source="venues",
+                category=cat.astype(str).values if cat is not None else None,
+                variants=_without_the(g["name"]),
+            )
+        )
     return pd.concat(frames, ignore_index=True) if frames else _frame()
 
 
@@ -351,24 +468,42 @@ def read_hospitals(cqc: list[Path], nhs: list[Path]) -> pd.DataFrame:
     frames = []
     for f in cqc:
         g = _points_geojson(f)
-        frames.append(_frame(entry_type="hospital", name=g["hospital_name"].str.strip().values,
-                             easting=g.geometry.x.values, northing=g.geometry.y.values,
-                             precision_m=150.0, source="cqc", category=g["type"].values,
-                             variants=_hospital_variants(g["hospital_name"])))
+        frames.append(
+            _frame(
+                entry_type="hospital",
+                name=g["hospital_name"].str.strip().values,
+                easting=g.geometry.x.values,
+                northing=g.geometry.y.values,
+                precision_m=150.0,
+                source="cqc",
+                category=g["type"].values,
+                variants=_hospital_variants(g["hospital_name"]),
+            )
+        )
     for f in nhs:
         df = pd.read_csv(f, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         # the published lat/lon, else the postcode's grid reference
-        le, ln = to_bng(pd.to_numeric(df["Longitude"], errors="coerce"),
-                        pd.to_numeric(df["Latitude"], errors="coerce"))
+        le, ln = to_bng(
+            pd.to_numeric(df["Longitude"], errors="coerce"),
+            pd.to_numeric(df["Latitude"], errors="coerce"),
+        )
         ce = pd.to_numeric(df["cp_easting"], errors="coerce") if "cp_easting" in df else np.nan
         cn = pd.to_numeric(df["cp_northing"], errors="coerce") if "cp_northing" in df else np.nan
         e = np.where(np.isfinite(le), le, ce)
         n = np.where(np.isfinite(ln), ln, cn)
         names = df["OrganisationName"].str.strip()
-        frames.append(_frame(entry_type="hospital", name=names.values, easting=e,
-                             northing=n, precision_m=150.0, source="nhs_ods",
-                             category=df["SubType"].values,
-                             variants=_hospital_variants(names)))
+        frames.append(
+            _frame(
+                entry_type="hospital",
+                name=names.values,
+                easting=e,
+                northing=n,
+                precision_m=150.0,
+                source="nhs_ods",
+                category=df["SubType"].values,
+                variants=_hospital_variants(names),
+            )
+        )
     return pd.concat(frames, ignore_index=True) if frames else _frame()
 
 
@@ -376,10 +511,18 @@ def read_schools(files: list[Path]) -> pd.DataFrame:
     frames = []
     for f in files:
         g = _points_geojson(f)
-        frames.append(_frame(entry_type="school", name=g["school_name"].str.strip().values,
-                             easting=g.geometry.x.values, northing=g.geometry.y.values,
-                             precision_m=100.0, source="ofsted", category=g["phase"].values,
-                             variants=_without_the(g["school_name"])))
+        frames.append(
+            _frame(
+                entry_type="school",
+                name=g["school_name"].str.strip().values,
+                easting=g.geometry.x.values,
+                northing=g.geometry.y.values,
+                precision_m=100.0,
+                source="ofsted",
+                category=g["phase"].values,
+                variants=_without_the(g["school_name"]),
+            )
+        )
     return pd.concat(frames, ignore_index=True) if frames else _frame()
 
 
@@ -396,27 +539,51 @@ def read_geonames(files: list[Path]) -> pd.DataFrame:
         return _frame()
     df = pd.read_csv(files[0], dtype=str, keep_default_na=False)
     e, n = to_bng(pd.to_numeric(df["lon"]), pd.to_numeric(df["lat"]))
-    return _frame(entry_type="area", name=df["name"].str.strip().values, easting=e, northing=n,
-                  precision_m=1000.0, source="geonames", category=None,
-                  variants=[[] for _ in range(len(df))])
+    return _frame(
+        entry_type="area",
+        name=df["name"].str.strip().values,
+        easting=e,
+        northing=n,
+        precision_m=1000.0,
+        source="geonames",
+        category=None,
+        variants=[[] for _ in range(len(df))],
+    )
 
 
 # --------------------------------------------------------------------------- street lines
 
 #: OSM highway values kept in the network (named paths and footways are kept too).
 ROAD_CLASSES = {
-    "motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential",
-    "living_street", "pedestrian", "road", "busway", "motorway_link", "trunk_link",
-    "primary_link", "secondary_link", "tertiary_link",
+    "motorway",
+    "trunk",
+    "primary",
+    "secondary",
+    "tertiary",
+    "unclassified",
+    "residential",
+    "living_street",
+    "pedestrian",
+    "road",
+    "busway",
+    "motorway_link",
+    "trunk_link",
+    "primary_link",
+    "secondary_link",
+    "tertiary_link",
 }
 NAMED_ONLY_CLASSES = {"service", "footway", "path", "steps", "cycleway", "track", "bridleway"}
 
 
 #: OS Open Roads / OS MasterMap road classes -> the OSM highway value of the same rank.
 OS_ROAD_CLASS = {
-    "motorway": "motorway", "a road": "primary", "b road": "secondary",
-    "classified unnumbered": "tertiary", "unclassified": "unclassified",
-    "not classified": "residential", "unknown": "road",
+    "motorway": "motorway",
+    "a road": "primary",
+    "b road": "secondary",
+    "classified unnumbered": "tertiary",
+    "unclassified": "unclassified",
+    "not classified": "residential",
+    "unknown": "road",
 }
 
 
@@ -456,26 +623,34 @@ def read_lines(f: Path) -> gpd.GeoDataFrame:
     and class), and OSM XML/PBF (layer 'lines', only highway ways)."""
     is_osm = f.name.endswith(".osm") or f.name.endswith(".osm.pbf")
     if is_osm:
-        g = pyogrio.read_dataframe(f, layer="lines", columns=["name", "highway"],
-                                   where="highway IS NOT NULL")
+        g = pyogrio.read_dataframe(
+            f, layer="lines", columns=["name", "highway"], where="highway IS NOT NULL"
+        )
     else:
         g = pyogrio.read_dataframe(f, layer=_line_layer(f))
     if g.crs is None:
         g = g.set_crs(4326)
     cols = {c.lower(): c for c in g.columns}
     name_cols = [cols[c] for c in ("name", "name1", "name2", "road_name") if c in cols]
-    hw_col = (cols.get("highway") or cols.get("class") or cols.get("road_class")
-              or cols.get("road_classification"))
+    hw_col = (
+        cols.get("highway")
+        or cols.get("class")
+        or cols.get("road_class")
+        or cols.get("road_classification")
+    )
     names = [[] for _ in range(len(g))]
     for c in name_cols:
         for i, v in enumerate(g[c]):
             names[i].extend(x for x in _as_list(v) if x not in names[i])
     hws = [(_as_list(v) or [""])[0] for v in g[hw_col]] if hw_col else ["road"] * len(g)
     hws = [OS_ROAD_CLASS.get(h.lower(), h) for h in hws]
-    out = gpd.GeoDataFrame({"names": names, "highway": hws}, geometry=g.geometry.values,
-                           crs=g.crs).to_crs(27700)
+    out = gpd.GeoDataFrame(
+        {"names": names, "highway": hws}, geometry=g.geometry.values, crs=g.crs
+    ).to_crs(27700)
     out = out.explode(index_parts=False, ignore_index=True)
     out = out[out.geometry.geom_type == "LineString"]
-    keep = [(h in ROAD_CLASSES) or (h in NAMED_ONLY_CLASSES and bool(n)) or
-            (hw_col is None) for h, n in zip(out["highway"], out["names"], strict=True)]
+    keep = [
+        (h in ROAD_CLASSES) or (h in NAMED_ONLY_CLASSES and bool(n)) or (hw_col is None)
+        for h, n in zip(out["highway"], out["names"], strict=True)
+    ]
     return out[keep].reset_index(drop=True)

@@ -33,8 +33,9 @@ class Calibrator:
         if not p.exists():
             return cls()
         t = pd.read_csv(p)
-        return cls({k: g.sort_values("raw_lo").reset_index(drop=True)
-                    for k, g in t.groupby("match_type")})
+        return cls(
+            {k: g.sort_values("raw_lo").reset_index(drop=True) for k, g in t.groupby("match_type")}
+        )
 
     def calibrate(self, match_type: str, raw: float) -> float:
         t = self.tables.get(match_type)

@@ -88,14 +88,18 @@ def _strip_the(k: str) -> str:
 
 def _grams(tok: str) -> set[str]:
     t = f"^{tok}$"
-    return {t[i:i + 3] for i in range(len(t) - 2)}
+    return {t[i : i + 3] for i in range(len(t) - 2)}
 
 
 class PlaceIndex:
     """Hash indexes over the gazetteer entries (row positions, not entry_ids)."""
 
-    def __init__(self, entries: pd.DataFrame, keys: pd.DataFrame | None = None,
-                 street_points: pd.DataFrame | None = None) -> None:
+    def __init__(
+        self,
+        entries: pd.DataFrame,
+        keys: pd.DataFrame | None = None,
+        street_points: pd.DataFrame | None = None,
+    ) -> None:
         e = entries.reset_index(drop=True)
         self.entries = e
         self.etype = e["entry_type"].astype(str).to_numpy(dtype=object)
@@ -151,8 +155,13 @@ class PlaceIndex:
                 toks = k.split()
                 if t == "station":
                     base = k[: -len(" station")] if k.endswith(" station") else k
-                    for alias in (base, base + " station", base + " underground station",
-                                  base + " rail station", base + " overground station"):
+                    for alias in (
+                        base,
+                        base + " station",
+                        base + " underground station",
+                        base + " rail station",
+                        base + " overground station",
+                    ):
                         if i not in by_key.get(alias, ()):
                             by_key.setdefault(alias, []).append(i)
                 elif t in ("venue", "hospital", "school") and len(toks) > 1 and toks[0] == "the":
@@ -191,19 +200,23 @@ class PlaceIndex:
             sp = street_points[ok]
             rows = rows[ok]
             xy = sp[["easting", "northing"]].astype(float).to_numpy()
-            pcs = (sp["postcode"].astype(str).str.replace(" ", "").str.lower()
-                   .to_numpy(dtype=object)
-                   if "postcode" in sp else np.full(len(sp), "", dtype=object))
+            pcs = (
+                sp["postcode"].astype(str).str.replace(" ", "").str.lower().to_numpy(dtype=object)
+                if "postcode" in sp
+                else np.full(len(sp), "", dtype=object)
+            )
             order = np.argsort(rows, kind="stable")
             rows, xy, pcs = rows[order], xy[order], pcs[order]
             bounds = np.flatnonzero(np.diff(rows)) + 1
-            for chunk_r, chunk_xy, chunk_pc in zip(np.split(rows, bounds), np.split(xy, bounds),
-                                                   np.split(pcs, bounds), strict=True):
+            for chunk_r, chunk_xy, chunk_pc in zip(
+                np.split(rows, bounds), np.split(xy, bounds), np.split(pcs, bounds), strict=True
+            ):
                 if len(chunk_r):
                     self.street_pts[int(chunk_r[0])] = chunk_xy
                     self.street_pt_pc[int(chunk_r[0])] = chunk_pc
-        self.districts = {k for k, i in self.postcode.items()
-                          if self.etype[i] == "postcode_district"}
+        self.districts = {
+            k for k, i in self.postcode.items() if self.etype[i] == "postcode_district"
+        }
         self.protected: frozenset[str] | set[str] = PROTECTED
         self._alts: dict[str, list[tuple[str, float]]] = {}
         self._near: dict[str, list[str]] = {}
@@ -221,9 +234,16 @@ class PlaceIndex:
             cells[(a, b)].append(j)
         self.fuzzy_grid = {k: np.asarray(v, dtype=np.int64) for k, v in cells.items()}
 
-    def fuzzy_near(self, text: str, xs: np.ndarray, ys: np.ndarray, radius: float,
-                   types: tuple[str, ...], cutoff: float = 84.0, limit: int = 5
-                   ) -> list[tuple[int, float]]:
+    def fuzzy_near(
+        self,
+        text: str,
+        xs: np.ndarray,
+        ys: np.ndarray,
+        radius: float,
+        types: tuple[str, ...],
+        cutoff: float = 84.0,
+        limit: int = 5,
+    ) -> list[tuple[int, float]]:
         """Rows of the given types within ``radius`` of any of the points whose name matches
         ``text`` fuzzily: (row, score 0-1). Blocking by place keeps this to a few hundred names."""
         keys: set[tuple[int, int]] = set()
@@ -242,8 +262,13 @@ class PlaceIndex:
         if not len(idx):
             return []
         q = _strip_the(text)
-        res = process.extract(q, self.fuzzy_keys[idx].tolist(), scorer=fuzz.token_sort_ratio,
-                              score_cutoff=cutoff, limit=limit)
+        res = process.extract(
+            q,
+            self.fuzzy_keys[idx].tolist(),
+            scorer=fuzz.token_sort_ratio,
+            score_cutoff=cutoff,
+            limit=limit,
+        )
         return [(int(self.fuzzy_rows[idx[j]]), sc / 100.0) for _, sc, j in res]
 
     def rows_of(self, entry_ids: np.ndarray) -> np.ndarray:
@@ -263,9 +288,15 @@ class PlaceIndex:
         return self._correct(tok)
 
     def _correct_uncached(self, tok: str) -> tuple[str, float]:
-        if tok in self.vocab_freq or len(tok) < 4 or tok.isdigit() or tok in STOPWORDS \
-                or _OUTWARD.match(tok) \
-                or tok in GENERIC or tok in self.protected:
+        if (
+            tok in self.vocab_freq
+            or len(tok) < 4
+            or tok.isdigit()
+            or tok in STOPWORDS
+            or _OUTWARD.match(tok)
+            or tok in GENERIC
+            or tok in self.protected
+        ):
             return tok, 1.0
         grams = _grams(tok)
         hits = [self.gram_idx[g] for g in grams if g in self.gram_idx]
@@ -276,8 +307,9 @@ class PlaceIndex:
         if len(keep) > 400:
             keep = ids[np.argsort(-counts, kind="stable")[:400]]
         if len(tok) <= 8:
-            extra = [self.len_bucket.get((tok[0], n)) for n in (len(tok) - 1, len(tok),
-                                                                len(tok) + 1)]
+            extra = [
+                self.len_bucket.get((tok[0], n)) for n in (len(tok) - 1, len(tok), len(tok) + 1)
+            ]
             extra = [e for e in extra if e is not None]
             if extra:
                 keep = np.union1d(keep, np.concatenate(extra))
@@ -287,8 +319,7 @@ class PlaceIndex:
         if not res:
             return tok, 1.0
         # fewest edits, then same first letter, then the commoner word
-        res = sorted(res, key=lambda r: (r[1], r[0][0] != tok[0],
-                                         -self.vocab_freq.get(r[0], 0)))
+        res = sorted(res, key=lambda r: (r[1], r[0][0] != tok[0], -self.vocab_freq.get(r[0], 0)))
         out = []
         for word, d, _ in res:
             if word[0] != tok[0] and d > 1:  # first letters are rarely mistyped
@@ -309,13 +340,15 @@ class PlaceIndex:
         if len(tok) >= 5 and tok.isalpha() and tok not in GENERIC and tok not in STOPWORDS:
             grams = _grams(tok)
             parts = [self.gram_idx[g] for g in grams if g in self.gram_idx]
-            extra = [self.len_bucket.get((tok[0], n)) for n in (len(tok) - 1, len(tok),
-                                                                len(tok) + 1)]
+            extra = [
+                self.len_bucket.get((tok[0], n)) for n in (len(tok) - 1, len(tok), len(tok) + 1)
+            ]
             parts += [e for e in extra if e is not None]
             if parts:
                 ids = np.unique(np.concatenate(parts))
-                res = process.extract(tok, self.vocab[ids].tolist(), scorer=OSA.distance,
-                                      score_cutoff=1, limit=10)
+                res = process.extract(
+                    tok, self.vocab[ids].tolist(), scorer=OSA.distance, score_cutoff=1, limit=10
+                )
                 out = [w for w, d, _ in res if d == 1]
         self._near[tok] = out
         return out
@@ -333,8 +366,7 @@ class PlaceIndex:
         if ids is not None:
             if span[0] == "the" and len(span) >= 2:  # "the coronet" also names "Coronet"
                 rest = " ".join(span[1:])
-                more = [a for a in (self.by_key.get(rest), self.by_core.get(rest))
-                        if a is not None]
+                more = [a for a in (self.by_key.get(rest), self.by_core.get(rest)) if a is not None]
                 if more:
                     ids = np.unique(np.concatenate([ids, *more]))
             return ids, q, how
@@ -350,8 +382,12 @@ class PlaceIndex:
                     return st, q * 0.8, "core"
         return None
 
-    def find_spans(self, tokens: list[str], quality: list[float],
-                   alts: dict[int, list[tuple[str, float]]] | None = None) -> list[SpanHit]:
+    def find_spans(
+        self,
+        tokens: list[str],
+        quality: list[float],
+        alts: dict[int, list[tuple[str, float]]] | None = None,
+    ) -> list[SpanHit]:
         """All spans (not crossing separators) naming a gazetteer entry, longest first. Where a
         typo had several equally close corrections, every one that names a place is kept (with
         its own quality) so that context and distance choose between them."""
@@ -369,9 +405,14 @@ class PlaceIndex:
                 if all(t in STOPWORDS for t in span) or (j - i == 1 and span[0] in self.protected):
                     continue
                 if all(t in STOPWORDS or t in GENERIC or t.isdigit() for t in span) and (
-                        key not in self.by_key or (len(span) == 1 and not any(
-                            self.etype[k] in ("station", "area")
-                            for k in self.by_key[key].tolist()))):
+                    key not in self.by_key
+                    or (
+                        len(span) == 1
+                        and not any(
+                            self.etype[k] in ("station", "area") for k in self.by_key[key].tolist()
+                        )
+                    )
+                ):
                     continue
                 q = math.prod(quality[i:j])
                 variants = [(span, q)]
@@ -405,6 +446,5 @@ class PlaceIndex:
                         if r not in all_ids:
                             all_ids.append(r)
                             all_q.append(fq)
-                hits.append(SpanHit(i, j, " ".join(best_v), tuple(all_ids), bq, bhow,
-                                    tuple(all_q)))
+                hits.append(SpanHit(i, j, " ".join(best_v), tuple(all_ids), bq, bhow, tuple(all_q)))
         return hits

@@ -35,8 +35,10 @@ PERSON_WORDS = frozenset(
 )
 POSSESSIVE = frozenset("his her their my our own at a pts patients someones".split())
 #: "home" after these words is a journey, not the place ("walking home along old kent rd")
-ON_THE_WAY = frozenset("way walking walked going went heading headed travelling traveling "
-                       "cycling driving coming came back".split())
+ON_THE_WAY = frozenset(
+    "way walking walked going went heading headed travelling traveling "
+    "cycling driving coming came back".split()
+)
 DWELLING_WORDS = frozenset("house home flat place address residence room bedroom".split())
 _FILLERS = frozenset(
     "patient patients pt says said states stated reports reported was were is at in on the a "
@@ -48,8 +50,14 @@ _FILLERS = frozenset(
 def load_phrases(path: str | None = None) -> dict[str, str]:
     """phrase -> category from the home/unknown and outside-area tables."""
     out: dict[str, str] = {}
-    files = [Path(path)] if path else [GAZETTEER_TABLES_DIR / "home_unknown_phrases.csv",
-                                       GAZETTEER_TABLES_DIR / "outside_area_phrases.csv"]
+    files = (
+        [Path(path)]
+        if path
+        else [
+            GAZETTEER_TABLES_DIR / "home_unknown_phrases.csv",
+            GAZETTEER_TABLES_DIR / "outside_area_phrases.csv",
+        ]
+    )
     for p in files:
         with p.open(encoding="utf-8") as fh:
             for r in csv.DictReader(fh):
@@ -92,16 +100,22 @@ def boundary_towns() -> frozenset[str]:
     ``boundary_town`` in ``outside_area_phrases.csv``): beside them, a London postcode district
     ("epsom high street kt19") is no proof the place is in London."""
     with (GAZETTEER_TABLES_DIR / "outside_area_phrases.csv").open(encoding="utf-8") as fh:
-        return frozenset(r["phrase"].strip().lower() for r in csv.DictReader(fh)
-                         if (r.get("kind") or "").strip() == "boundary_town")
+        return frozenset(
+            r["phrase"].strip().lower()
+            for r in csv.DictReader(fh)
+            if (r.get("kind") or "").strip() == "boundary_town"
+        )
 
 
 def names_boundary_town(tokens: list[str], covered: set[int] | None = None) -> bool:
     """True when the text names a boundary town outside any London place name it contains."""
     covered = covered or set()
     towns = boundary_towns()
-    return any(" ".join(tokens[i:j]) in towns and not any(k in covered for k in range(i, j))
-               for i, j, c in _phrase_hits(tokens) if c == "outside_area")
+    return any(
+        " ".join(tokens[i:j]) in towns and not any(k in covered for k in range(i, j))
+        for i, j, c in _phrase_hits(tokens)
+        if c == "outside_area"
+    )
 
 
 def _phrase_hits(tokens: list[str]) -> list[tuple[int, int, str]]:
@@ -123,9 +137,11 @@ def is_home(tokens: list[str], covered: set[int] | None = None) -> bool:
     person word comes before them ("his flat")."""
     covered = covered or set()
     for i, t in enumerate(tokens):
-        if t == "home" and ((i and tokens[i - 1] in ON_THE_WAY) or
-                            (i + 1 < len(tokens) and tokens[i + 1] in ("from",))):
-            tokens = tokens[:i] + ["_"] + tokens[i + 1:]  # "on his way home": a journey
+        if t == "home" and (
+            (i and tokens[i - 1] in ON_THE_WAY)
+            or (i + 1 < len(tokens) and tokens[i + 1] in ("from",))
+        ):
+            tokens = tokens[:i] + ["_"] + tokens[i + 1 :]  # "on his way home": a journey
             continue
         if t in ("house", "place", "room", "houses"):
             prev = tokens[i - 1] if i else None
@@ -135,8 +151,13 @@ def is_home(tokens: list[str], covered: set[int] | None = None) -> bool:
                 return True
             if i + 1 < len(tokens) and tokens[i + 1] == "party":
                 return True
-        elif t.endswith("s") and t[:-1] in ("friend", "mum", "mate", "dad", "nan", "partner") \
-                and i == len(tokens) - 1 and i > 0 and tokens[i - 1] in POSSESSIVE:
+        elif (
+            t.endswith("s")
+            and t[:-1] in ("friend", "mum", "mate", "dad", "nan", "partner")
+            and i == len(tokens) - 1
+            and i > 0
+            and tokens[i - 1] in POSSESSIVE
+        ):
             return True  # "at his mums"
     for i, j, cat in _phrase_hits(tokens):
         if cat != "home":
@@ -163,8 +184,9 @@ def classify_tokens(tokens: list[str], covered: set[int] | None = None) -> str:
     whole = " ".join(words)
     if table.get(whole) == "unknown":
         return "unknown"
-    hits = [(i, j, c) for i, j, c in _phrase_hits(tokens)
-            if not any(k in covered for k in range(i, j))]
+    hits = [
+        (i, j, c) for i, j, c in _phrase_hits(tokens) if not any(k in covered for k in range(i, j))
+    ]
     if any(c == "outside_area" for _, _, c in hits):
         return "outside_area"
     # unknown if nothing but unknown phrases and fillers remain

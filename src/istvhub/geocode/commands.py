@@ -40,14 +40,16 @@ class GeocodeGroup(TyperGroup):
 
 
 geocode_app = typer.Typer(
-    cls=GeocodeGroup, no_args_is_help=True, add_completion=False,
+    cls=GeocodeGroup,
+    no_args_is_help=True,
+    add_completion=False,
     help="Geocode ED location text: a CSV file (INPUT.csv --column ... --output ...), the stored "
-         "records (--stored), or record an analyst correction (correct).",
+    "records (--stored), or record an analyst correction (correct).",
     epilog="Forms: istvhub geocode INPUT.csv --column TEXT --output OUT.csv [--department ODS | "
-           "--department-column COL] [--db URL]  |  istvhub geocode --stored [--department ODS] "
-           "[--period YYYY-MM] [--db URL]  |  istvhub geocode correct TEXT --lat .. --lon .. "
-           "[--department ODS] [--db URL] [--by NAME]. Options of each form: "
-           "istvhub geocode file --help, istvhub geocode stored --help.",
+    "--department-column COL] [--db URL]  |  istvhub geocode --stored [--department ODS] "
+    "[--period YYYY-MM] [--db URL]  |  istvhub geocode correct TEXT --lat .. --lon .. "
+    "[--department ODS] [--db URL] [--by NAME]. Options of each form: "
+    "istvhub geocode file --help, istvhub geocode stored --help.",
 )
 
 
@@ -69,20 +71,23 @@ def _db_for_corrections(db: str | None) -> str | None:
     return f"sqlite:///{f.resolve()}" if f.is_file() else None
 
 
-def _progress_run(geocoder, df: pd.DataFrame, text_col: str, dept_col: str | None
-                  ) -> pd.DataFrame:
+def _progress_run(geocoder, df: pd.DataFrame, text_col: str, dept_col: str | None) -> pd.DataFrame:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("geocoding distinct texts"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), transient=False) as prog:
+    with Progress(
+        TextColumn("geocoding distinct texts"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=False,
+    ) as prog:
         task = prog.add_task("geocode", total=None)
 
         def cb(done: int, total: int) -> None:
             if done == 1 or done % 200 == 0 or done == total:
                 prog.update(task, completed=done, total=total)
 
-        return geocoder.geocode_frame(df, text_col=text_col, department_col=dept_col,
-                                      progress=cb)
+        return geocoder.geocode_frame(df, text_col=text_col, department_col=dept_col, progress=cb)
 
 
 @geocode_app.command("file", hidden=True)
@@ -90,10 +95,12 @@ def geocode_file(
     input_csv: Path = typer.Argument(..., help="CSV file with a location text column."),
     column: str = typer.Option(..., "--column", help="Name of the location text column."),
     output: Path = typer.Option(..., "--output", help="CSV to write (input columns + results)."),
-    department: str | None = typer.Option(None, "--department",
-                                          help="ODS code of the receiving ED for every row."),
-    department_column: str | None = typer.Option(None, "--department-column",
-                                                 help="Column holding each row's ODS code."),
+    department: str | None = typer.Option(
+        None, "--department", help="ODS code of the receiving ED for every row."
+    ),
+    department_column: str | None = typer.Option(
+        None, "--department-column", help="Column holding each row's ODS code."
+    ),
     home: Path | None = typer.Option(None, "--home", help="ISTVHUB_HOME with the gazetteer."),
     db: str | None = typer.Option(None, "--db", help="Store URL whose corrections apply."),
 ) -> None:
@@ -107,21 +114,24 @@ def geocode_file(
     df = None
     for enc in ("utf-8-sig", "cp1252"):  # PAS exports are often Windows-1252
         try:
-            df = pd.read_csv(input_csv, dtype=str, keep_default_na=False, encoding=enc,
-                             sep=None, engine="python")
+            df = pd.read_csv(
+                input_csv, dtype=str, keep_default_na=False, encoding=enc, sep=None, engine="python"
+            )
             break
         except UnicodeDecodeError:
             continue
         except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
-            raise FileRejected(f"not a readable CSV ({type(exc).__name__})",
-                               file=input_csv.name) from exc
+            raise FileRejected(
+                f"not a readable CSV ({type(exc).__name__})", file=input_csv.name
+            ) from exc
     if df is None:
         raise FileRejected("not UTF-8 or Windows-1252 text", file=input_csv.name)
     if column not in df.columns:
         raise FileRejected("column not found", file=input_csv.name, field=column)
     if department_column and department_column not in df.columns:
-        raise FileRejected("department column not found", file=input_csv.name,
-                           field=department_column)
+        raise FileRejected(
+            "department column not found", file=input_csv.name, field=department_column
+        )
     geocoder = Geocoder.load(home or _settings().home, _db_for_corrections(db))
     work = pd.DataFrame({"_text": df[column].replace("", None)}, index=df.index)
     if department_column:
@@ -138,8 +148,10 @@ def geocode_file(
 
     neutralise_frame(out).to_csv(output, index=False)  # input text may carry formulas
     counts = res["geo_status"].value_counts()
-    typer.echo(f"wrote {len(out)} rows to {output} (gazetteer {geocoder.version}): "
-               + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    typer.echo(
+        f"wrote {len(out)} rows to {output} (gazetteer {geocoder.version}): "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
 
 
 @geocode_app.command("stored", hidden=True)
@@ -170,9 +182,12 @@ def geocode_stored(
         res["gazetteer_version"] = geocoder.version
         res["geocoded_at"] = datetime.now(UTC)
         n = store.update_geocodes(res)
-        store.audit("cli", "geocode.stored",
-                    f"re-geocoded {n} records (department {department or 'all'}, "
-                    f"period {period or 'all'}, gazetteer {geocoder.version})")
+        store.audit(
+            "cli",
+            "geocode.stored",
+            f"re-geocoded {n} records (department {department or 'all'}, "
+            f"period {period or 'all'}, gazetteer {geocoder.version})",
+        )
     finally:
         store.dispose()
     counts = res["geo_status"].value_counts()
@@ -184,8 +199,9 @@ def geocode_correct(
     text: str = typer.Argument(..., help="The location text as the ED wrote it."),
     lat: float = typer.Option(..., "--lat", help="Latitude (WGS84) it means."),
     lon: float = typer.Option(..., "--lon", help="Longitude (WGS84) it means."),
-    department: str | None = typer.Option(None, "--department",
-                                          help="Only for this ED (default: London-wide)."),
+    department: str | None = typer.Option(
+        None, "--department", help="Only for this ED (default: London-wide)."
+    ),
     db: str | None = typer.Option(None, "--db", help="Store URL (default ISTVHUB_DB/home)."),
     by: str = typer.Option("cli", "--by", help="Who makes the correction (audited)."),
 ) -> None:
@@ -193,8 +209,10 @@ def geocode_correct(
     from istvhub.geocode.corrections import add_correction
 
     cid = add_correction(db or _settings().db_url, text, lat, lon, department, by)
-    typer.echo(f"correction {cid} stored" + (f" for {department.upper()}" if department else
-                                              " (London-wide)"))
+    typer.echo(
+        f"correction {cid} stored"
+        + (f" for {department.upper()}" if department else " (London-wide)")
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -25,8 +25,14 @@ def correction_key(text: str) -> str:
     return normalise_text(scrub_text(text)[0])
 
 
-def add_correction(db_url: str | None, text: str, lat: float, lon: float,
-                   department: str | None = None, by: str = "cli") -> int:
+def add_correction(
+    db_url: str | None,
+    text: str,
+    lat: float,
+    lon: float,
+    department: str | None = None,
+    by: str = "cli",
+) -> int:
     """Store a correction (deactivating older ones for the same text and department) and an
     audit row; returns the correction id."""
     from istvhub.store import open_store
@@ -47,13 +53,27 @@ def add_correction(db_url: str | None, text: str, lat: float, lon: float,
             cond = [t.c.normalised_text == key, t.c.active == 1]
             cond.append(t.c.department == dept if dept else t.c.department.is_(None))
             conn.execute(t.update().where(*cond).values(active=0))
-            cid = conn.execute(t.insert().values(
-                normalised_text=key, department=dept, lat=float(lat), lon=float(lon),
-                created_by=by, created_at=now, active=1).returning(t.c.id)).scalar_one()
-            conn.execute(schema.audit_log.insert().values(
-                at=now, actor=by, action="geocode.correct",
-                detail=f"correction {cid} department {dept or 'all'} "
-                       f"point {lat:.5f},{lon:.5f}"))
+            cid = conn.execute(
+                t.insert()
+                .values(
+                    normalised_text=key,
+                    department=dept,
+                    lat=float(lat),
+                    lon=float(lon),
+                    created_by=by,
+                    created_at=now,
+                    active=1,
+                )
+                .returning(t.c.id)
+            ).scalar_one()
+            conn.execute(
+                schema.audit_log.insert().values(
+                    at=now,
+                    actor=by,
+                    action="geocode.correct",
+                    detail=f"correction {cid} department {dept or 'all'} point {lat:.5f},{lon:.5f}",
+                )
+            )
     finally:
         store.dispose()
     return int(cid)
@@ -67,8 +87,11 @@ def active_corrections(db_url: str) -> dict[tuple[str, str | None], tuple[float,
         with eng.connect() as conn:
             if not sa.inspect(conn).has_table(t.name):
                 return {}
-            rows = conn.execute(sa.select(t.c.normalised_text, t.c.department, t.c.lat, t.c.lon)
-                                .where(t.c.active == 1).order_by(t.c.id)).all()
+            rows = conn.execute(
+                sa.select(t.c.normalised_text, t.c.department, t.c.lat, t.c.lon)
+                .where(t.c.active == 1)
+                .order_by(t.c.id)
+            ).all()
     finally:
         eng.dispose()
     return {(r[0], r[1]): (float(r[2]), float(r[3])) for r in rows}

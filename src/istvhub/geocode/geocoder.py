@@ -53,10 +53,19 @@ VENUE_CUES = frozenset(
     "college hospital market arena stadium hall centre".split()
 )
 MATCH_TYPE_OF = {
-    "postcode": "postcode", "postcode_sector": "postcode_sector",
-    "postcode_district": "postcode_district", "street": "street", "station": "station",
-    "venue": "venue", "hospital": "venue", "school": "venue", "bus_stop": "street",
-    "cycle_dock": "street", "area": "area", "borough": "borough", "junction": "junction",
+    "postcode": "postcode",
+    "postcode_sector": "postcode_sector",
+    "postcode_district": "postcode_district",
+    "street": "street",
+    "station": "station",
+    "venue": "venue",
+    "hospital": "venue",
+    "school": "venue",
+    "bus_stop": "street",
+    "cycle_dock": "street",
+    "area": "area",
+    "borough": "borough",
+    "junction": "junction",
 }
 #: an unknown full postcode in a sector with fewer London units than this is outside London
 #: (fringe sectors such as CM13 3 or TW19 7 hold a handful of London postcodes)
@@ -137,17 +146,26 @@ def _extra_places(entries: pd.DataFrame) -> pd.DataFrame:
 class Geocoder:
     """Load once, geocode many. ``version`` is the gazetteer version results came from."""
 
-    def __init__(self, entries: pd.DataFrame, keys: pd.DataFrame | None = None,
-                 street_points: pd.DataFrame | None = None, *, gazetteer: Any = None,
-                 departments: dict[str, tuple[float, float, str | None]] | None = None,
-                 corrections: dict[tuple[str, str | None], tuple[float, float]] | None = None,
-                 version: str = "", calibrator: Calibrator | None = None,
-                 index: PlaceIndex | None = None) -> None:
+    def __init__(
+        self,
+        entries: pd.DataFrame,
+        keys: pd.DataFrame | None = None,
+        street_points: pd.DataFrame | None = None,
+        *,
+        gazetteer: Any = None,
+        departments: dict[str, tuple[float, float, str | None]] | None = None,
+        corrections: dict[tuple[str, str | None], tuple[float, float]] | None = None,
+        version: str = "",
+        calibrator: Calibrator | None = None,
+        index: PlaceIndex | None = None,
+    ) -> None:
         if index is None:
             extra = _extra_places(entries)
             if len(extra):
-                entries = pd.concat([entries, extra.astype(entries.dtypes.to_dict(),
-                                                           errors="ignore")], ignore_index=True)
+                entries = pd.concat(
+                    [entries, extra.astype(entries.dtypes.to_dict(), errors="ignore")],
+                    ignore_index=True,
+                )
             index = PlaceIndex(entries, keys, street_points)
         self.index = index
         self.gazetteer = gazetteer
@@ -179,12 +197,23 @@ class Geocoder:
         hit = _LOADED.get(vdir)
         if hit is not None:  # the index is read-only: reuse it across ingests in one process
             gaz, index = hit
-            return cls(index.entries, gazetteer=gaz, corrections=corrections, index=index,
-                       version=str(getattr(gaz, "version", "") or ""))
+            return cls(
+                index.entries,
+                gazetteer=gaz,
+                corrections=corrections,
+                index=index,
+                version=str(getattr(gaz, "version", "") or ""),
+            )
         gaz = load_gazetteer(vdir)
         entries, keys, points = _tables_of(gaz)
-        geo = cls(entries, keys, points, gazetteer=gaz, corrections=corrections,
-                  version=str(getattr(gaz, "version", "") or ""))
+        geo = cls(
+            entries,
+            keys,
+            points,
+            gazetteer=gaz,
+            corrections=corrections,
+            version=str(getattr(gaz, "version", "") or ""),
+        )
         _LOADED.clear()
         _LOADED[vdir] = (gaz, geo.index)
         return geo
@@ -195,10 +224,13 @@ class Geocoder:
         d = Path(gazetteer_dir)
         pts = d / "street_points.parquet"
         keys = d / "keys.parquet"
-        return cls(pd.read_parquet(d / "entries.parquet"),
-                   pd.read_parquet(keys) if keys.exists() else None,
-                   pd.read_parquet(pts) if pts.exists() else None,
-                   version=d.name, **kw)
+        return cls(
+            pd.read_parquet(d / "entries.parquet"),
+            pd.read_parquet(keys) if keys.exists() else None,
+            pd.read_parquet(pts) if pts.exists() else None,
+            version=d.name,
+            **kw,
+        )
 
     def _junction_index(self) -> dict[frozenset[str], list[int]]:
         ix = self.index
@@ -220,14 +252,21 @@ class Geocoder:
     # ------------------------------------------------------------------ public API
     def geocode(self, text: object, department: str | None = None) -> dict[str, Any]:
         """One text -> a dict with exactly GEOCODE_COLUMNS. Never raises on odd input."""
-        res = self.geocode_frame(pd.DataFrame({"location_text": [text],
-                                               "department": [department]}))
-        return {k: (None if isinstance(v, float) and math.isnan(v) else v)
-                for k, v in res.iloc[0].to_dict().items()}
+        res = self.geocode_frame(
+            pd.DataFrame({"location_text": [text], "department": [department]})
+        )
+        return {
+            k: (None if isinstance(v, float) and math.isnan(v) else v)
+            for k, v in res.iloc[0].to_dict().items()
+        }
 
-    def geocode_frame(self, df: pd.DataFrame, text_col: str = "location_text",
-                      department_col: str | None = "department",
-                      progress: Any = None) -> pd.DataFrame:
+    def geocode_frame(
+        self,
+        df: pd.DataFrame,
+        text_col: str = "location_text",
+        department_col: str | None = "department",
+        progress: Any = None,
+    ) -> pd.DataFrame:
         """Geocode a frame: exactly GEOCODE_COLUMNS, same index. Identical (normalised text,
         department) pairs are resolved once (cache kept for the Geocoder's lifetime)."""
         n = len(df)
@@ -255,8 +294,9 @@ class Geocoder:
                     r = self._geocode_norm(t, d)
                 except Exception as exc:  # noqa: BLE001 - one odd text must not stop an ingest
                     # type only: an exception message could quote the text
-                    log.error("geocoder failed on one distinct text (index %d): %s", k,
-                              type(exc).__name__)
+                    log.error(
+                        "geocoder failed on one distinct text (index %d): %s", k, type(exc).__name__
+                    )
                     r = _empty_result("unmatched", "unmatched: internal error while matching")
                 self._cache[key] = r
             results.append(r)
@@ -274,8 +314,15 @@ class Geocoder:
         """lat/lon from easting/northing, LSOA and block for located rows (vectorised)."""
         for c in ("lat", "lon", "easting", "northing", "precision_m", "confidence"):
             out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
-        for c in ("geo_status", "match_type", "matched_name", "lsoa_code", "borough",
-                  "block_id", "reason"):
+        for c in (
+            "geo_status",
+            "match_type",
+            "matched_name",
+            "lsoa_code",
+            "borough",
+            "block_id",
+            "reason",
+        ):
             out[c] = out[c].astype("object")
         loc = out["geo_status"].eq("located") & out["easting"].notna()
         need = loc & out["lat"].isna()
@@ -283,8 +330,9 @@ class Geocoder:
             from pyproj import Transformer
 
             tr = _to_wgs84()
-            lon, lat = tr.transform(out.loc[need, "easting"].to_numpy(),
-                                    out.loc[need, "northing"].to_numpy())
+            lon, lat = tr.transform(
+                out.loc[need, "easting"].to_numpy(), out.loc[need, "northing"].to_numpy()
+            )
             out.loc[need, "lat"] = np.round(lat, 6)
             out.loc[need, "lon"] = np.round(lon, 6)
             del Transformer
@@ -292,8 +340,10 @@ class Geocoder:
         need_lsoa = loc & out["lsoa_code"].isna()
         if gaz is not None and need_lsoa.any() and hasattr(gaz, "lsoa_of"):
             try:
-                codes = gaz.lsoa_of(out.loc[need_lsoa, "easting"].to_numpy(),
-                                    out.loc[need_lsoa, "northing"].to_numpy())
+                codes = gaz.lsoa_of(
+                    out.loc[need_lsoa, "easting"].to_numpy(),
+                    out.loc[need_lsoa, "northing"].to_numpy(),
+                )
                 out.loc[need_lsoa, "lsoa_code"] = list(np.asarray(codes, dtype=object))
             except Exception as exc:  # noqa: BLE001 - LSOA is an enrichment, not a failure
                 log.warning("lsoa_of failed (%s); LSOA left empty", type(exc).__name__)
@@ -307,14 +357,20 @@ class Geocoder:
                 if not m.any():
                     continue
                 try:
-                    ids = gaz.snap_to_blocks(out.loc[m, "easting"].to_numpy(),
-                                             out.loc[m, "northing"].to_numpy(), dist,
-                                             keys[m].tolist() if keyed else None)
-                    out.loc[m, "block_id"] = [None if (v is None or v != v or v == "")
-                                              else str(v) for v in np.asarray(ids, dtype=object)]
+                    ids = gaz.snap_to_blocks(
+                        out.loc[m, "easting"].to_numpy(),
+                        out.loc[m, "northing"].to_numpy(),
+                        dist,
+                        keys[m].tolist() if keyed else None,
+                    )
+                    out.loc[m, "block_id"] = [
+                        None if (v is None or v != v or v == "") else str(v)
+                        for v in np.asarray(ids, dtype=object)
+                    ]
                 except Exception as exc:  # noqa: BLE001 - the block is an enrichment
-                    log.warning("snap_to_blocks failed (%s); block_id left empty",
-                                type(exc).__name__)
+                    log.warning(
+                        "snap_to_blocks failed (%s); block_id left empty", type(exc).__name__
+                    )
         return out
 
     # ------------------------------------------------------------------ the matcher
@@ -334,19 +390,30 @@ class Geocoder:
                 c, q = ix.correct_token(t)
             corrected.append(c)
             quality.append(q)
-        alts = {k: ix.alternatives(t) for k, t in enumerate(tokens)
-                 if corrected[k] != t and ix.alternatives(t)}
+        alts = {
+            k: ix.alternatives(t)
+            for k, t in enumerate(tokens)
+            if corrected[k] != t and ix.alternatives(t)
+        }
         spans = ix.find_spans(corrected, quality, alts)
-        covered = {k for s in spans for k in range(s.start, s.end)
-                   if (s.end - s.start) >= 2 and any(ix.etype[i] != "bus_stop" for i in s.ids)}
+        covered = {
+            k
+            for s in spans
+            for k in range(s.start, s.end)
+            if (s.end - s.start) >= 2 and any(ix.etype[i] != "bus_stop" for i in s.ids)
+        }
         phrase_fixed = correct_phrase_tokens(tokens, ix.vocab_freq)
         # a gazetteer spelling correction counts only where it completes a place name
-        cls_tokens = [c if (c != t and k in covered and t not in self._phrase_words) else f
-                      for k, (t, c, f) in enumerate(zip(tokens, corrected, phrase_fixed,
-                                                        strict=True))]
+        cls_tokens = [
+            c if (c != t and k in covered and t not in self._phrase_words) else f
+            for k, (t, c, f) in enumerate(zip(tokens, corrected, phrase_fixed, strict=True))
+        ]
         cls = classify_tokens(cls_tokens, covered)
-        if cls == "outside_area" and not names_boundary_town(cls_tokens, covered) \
-                and any(p.key in ix.postcode for p in find_postcodes(tokens)):
+        if (
+            cls == "outside_area"
+            and not names_boundary_town(cls_tokens, covered)
+            and any(p.key in ix.postcode for p in find_postcodes(tokens))
+        ):
             cls = "locatable"  # "the flower of kent se14": a London postcode district wins
         if cls != "locatable":
             return _empty_result(cls, REASONS[cls], 0.95)
@@ -362,8 +429,11 @@ class Geocoder:
                 if ix.sector_units.get(sector, 0) >= MIN_LONDON_SECTOR_UNITS:
                     pcs.append(PostcodeHit("postcode_sector", sector, p.start, p.end))
                 elif _POSTCODE_AREA.match(p.key) and len(found) == 1 and not spans:
-                    return _empty_result("outside_area", "outside area: a full postcode whose "
-                                         "sector is not in London", 0.95)
+                    return _empty_result(
+                        "outside_area",
+                        "outside area: a full postcode whose sector is not in London",
+                        0.95,
+                    )
         loc = self._interpret(tokens, corrected, spans, pcs, ed_xy)
         if loc is None:
             return _empty_result("unmatched", REASONS["unmatched"], 0.0)
@@ -371,9 +441,14 @@ class Geocoder:
             return loc
         conf = self.calibrator.calibrate(loc.match_type, loc.raw)
         r = _empty_result("located", loc.reason, round(float(conf), 3))
-        r.update(match_type=loc.match_type, easting=round(loc.x, 1), northing=round(loc.y, 1),
-                 precision_m=round(float(loc.precision), 0), matched_name=loc.name,
-                 _street_key=loc.street_keys[0] if loc.street_keys else None)
+        r.update(
+            match_type=loc.match_type,
+            easting=round(loc.x, 1),
+            northing=round(loc.y, 1),
+            precision_m=round(float(loc.precision), 0),
+            matched_name=loc.name,
+            _street_key=loc.street_keys[0] if loc.street_keys else None,
+        )
         if loc.row is not None:
             r["lsoa_code"] = ix.lsoa[loc.row] if loc.match_type == "postcode" else None
             if loc.match_type in ("postcode",) or ix.borough[loc.row]:
@@ -402,33 +477,63 @@ class Geocoder:
         mask = np.isin(ix.etype, ("street", "junction", "venue", "station", "hospital", "school"))
         i = int(np.flatnonzero(mask)[np.argmin(d[mask])]) if mask.any() else int(np.argmin(d))
         mt = MATCH_TYPE_OF.get(str(ix.etype[i]), "street")
-        r = _empty_result("located", f"analyst correction (nearest gazetteer place: {ix.name[i]})",
-                          0.99)
-        r.update(match_type=mt, lat=lat, lon=lon, easting=round(x, 1), northing=round(y, 1),
-                 precision_m=25.0, matched_name=ix.name[i], borough=self._borough_near(x, y))
+        r = _empty_result(
+            "located", f"analyst correction (nearest gazetteer place: {ix.name[i]})", 0.99
+        )
+        r.update(
+            match_type=mt,
+            lat=lat,
+            lon=lon,
+            easting=round(x, 1),
+            northing=round(y, 1),
+            precision_m=25.0,
+            matched_name=ix.name[i],
+            borough=self._borough_near(x, y),
+        )
         return r
 
-    def _interpret(self, tokens: list[str], corrected: list[str], spans: list[SpanHit],
-                   pcs: list, ed_xy: tuple[float, float] | None) -> _Loc | dict | None:
+    def _interpret(
+        self,
+        tokens: list[str],
+        corrected: list[str],
+        spans: list[SpanHit],
+        pcs: list,
+        ed_xy: tuple[float, float] | None,
+    ) -> _Loc | dict | None:
         ix = self.index
         # 1. a full postcode is the most precise thing a receptionist can give
         units = [p for p in pcs if p.kind == "postcode"]
         if units:
             i = ix.postcode[units[0].key]
-            return _Loc("postcode", ix.x[i], ix.y[i], ix.prec[i], 0.97, ix.name[i], i,
-                        f"postcode {ix.name[i]}")
+            return _Loc(
+                "postcode",
+                ix.x[i],
+                ix.y[i],
+                ix.prec[i],
+                0.97,
+                ix.name[i],
+                i,
+                f"postcode {ix.name[i]}",
+            )
         pc_tok = {k for p in pcs for k in range(p.start, p.end)}
         chosen = _tile(spans, pc_tok)
         if len(chosen) > 1:  # "london" adds nothing beside a real place
             chosen = [c for c in chosen if c.key != "london"] or chosen
-        contexts_pc = [Context(p.kind, ix.name[ix.postcode[p.key]],
-                               np.array([ix.x[ix.postcode[p.key]]]),
-                               np.array([ix.y[ix.postcode[p.key]]]),
-                               max(PC_RADIUS.get(p.kind, 1500.0),
-                                   float(ix.prec[ix.postcode[p.key]])),
-                               district=(ix.name[ix.postcode[p.key]].split()[0].upper()
-                                         if p.kind == "postcode_district" else None))
-                       for p in pcs]
+        contexts_pc = [
+            Context(
+                p.kind,
+                ix.name[ix.postcode[p.key]],
+                np.array([ix.x[ix.postcode[p.key]]]),
+                np.array([ix.y[ix.postcode[p.key]]]),
+                max(PC_RADIUS.get(p.kind, 1500.0), float(ix.prec[ix.postcode[p.key]])),
+                district=(
+                    ix.name[ix.postcode[p.key]].split()[0].upper()
+                    if p.kind == "postcode_district"
+                    else None
+                ),
+            )
+            for p in pcs
+        ]
         words = set(corrected)
         street_spans = [s for s in chosen if any(ix.etype[i] == "street" for i in s.ids)]
         poi_ok = POI_TYPES if ({"bus", "stop", "dock", "bike"} & words) else MAIN_POI
@@ -440,18 +545,23 @@ class Geocoder:
         # 1b. "X tube/stn" where X is no station name as written: fuzzy over station names
         cue_at = next((k for k, t in enumerate(corrected) if t in STATION_CUES), None)
         named_before_cue = cue_at is not None and any(
-            sp.end == cue_at and sp.how == "exact" for sp in chosen)
-        if STATION_CUES & words and not named_before_cue and not any(
-                ix.etype[i] == "station" for sp in chosen for i in sp.ids):
+            sp.end == cue_at and sp.how == "exact" for sp in chosen
+        )
+        if (
+            STATION_CUES & words
+            and not named_before_cue
+            and not any(ix.etype[i] == "station" for sp in chosen for i in sp.ids)
+        ):
             loc = self._station_fuzzy(corrected, tokens, contexts_pc, ed_xy)
             if loc is not None:
                 return loc
         # 2. junction of two streets
         if len(street_spans) >= 2:
             a, b = street_spans[0], street_spans[1]
-            between = corrected[a.end:b.start]
-            cue = any(t in JUNCTION_WORDS for t in between) or \
-                any(t in ("junction", "corner", "/") for t in corrected)
+            between = corrected[a.end : b.start]
+            cue = any(t in JUNCTION_WORDS for t in between) or any(
+                t in ("junction", "corner", "/") for t in corrected
+            )
             if (cue or not poi_spans) and a.key != b.key:
                 other = [s for s in chosen if s not in (a, b)]
                 ctx = contexts_pc + self._contexts(other)
@@ -463,29 +573,42 @@ class Geocoder:
         in_streets = {k for sp in street_spans for k in range(sp.start, sp.end)}
         free_words = {t for k, t in enumerate(corrected) if k not in in_streets}
         if street_spans and not ((VENUE_CUES | STATION_CUES) & free_words):
-            poi_spans = [p for p in poi_spans
-                         if not (any(ix.etype[i] in AREA_TYPES for i in p.ids)
-                                 and any(sp is not p for sp in street_spans))]
+            poi_spans = [
+                p
+                for p in poi_spans
+                if not (
+                    any(ix.etype[i] in AREA_TYPES for i in p.ids)
+                    and any(sp is not p for sp in street_spans)
+                )
+            ]
         if poi_spans:
             p = max(poi_spans, key=lambda s: (s.end - s.start, s.quality))
             other = [s for s in chosen if s is not p]
             rows = [i for i in p.ids if ix.etype[i] in poi_ok]
             the_named = p.key.startswith("the ") or (
-                p.start > 0 and corrected[p.start - 1] == "the")
-            if the_named and not (STATION_CUES & words) and any(
-                    ix.etype[i] == "venue" for i in rows):
+                p.start > 0 and corrected[p.start - 1] == "the"
+            )
+            if (
+                the_named
+                and not (STATION_CUES & words)
+                and any(ix.etype[i] == "venue" for i in rows)
+            ):
                 rows = [i for i in rows if ix.etype[i] == "venue"]  # "the haggerston": a pub
             has_station = any(ix.etype[i] == "station" for i in rows)
             before = corrected[p.start - 1] if p.start else None
             ctx = contexts_pc + self._contexts(other)
-            if has_station and (STATION_CUES & words or (
-                    not (VENUE_CUES & words) and before not in ("on", "along", "off")
-                    and not ctx)):
+            if has_station and (
+                STATION_CUES & words
+                or (not (VENUE_CUES & words) and before not in ("on", "along", "off") and not ctx)
+            ):
                 # a bare station name ("o/s angel", "opp chancery lane") means the station;
                 # "on wandsworth road" means the road
-                if not (p.key.split()[-1] in ROAD_WORDS and before in (None, "in")
-                        and any(ix.etype[i] == "street" for i in p.ids)
-                        and not (STATION_CUES & words)):
+                if not (
+                    p.key.split()[-1] in ROAD_WORDS
+                    and before in (None, "in")
+                    and any(ix.etype[i] == "street" for i in p.ids)
+                    and not (STATION_CUES & words)
+                ):
                     rows = [i for i in rows if ix.etype[i] == "station"]
             elif has_station and any(ix.etype[i] == "street" for i in p.ids):
                 rows = [i for i in rows if ix.etype[i] != "station"]
@@ -494,9 +617,12 @@ class Geocoder:
             agrees = isinstance(loc, _Loc) and loc.ctx_hits
             # "brixton" alone names the area and its station: the area is what the
             # receptionist means, and its station is a better point than a district centroid
-            area_named = any(ix.etype[i] in AREA_TYPES for i in p.ids) \
-                and not (STATION_CUES & words) and not agrees \
-                and not the_named  # "the queensbury" is a pub, not the area
+            area_named = (
+                any(ix.etype[i] in AREA_TYPES for i in p.ids)
+                and not (STATION_CUES & words)
+                and not agrees
+                and not the_named
+            )  # "the queensbury" is a pub, not the area
             if area_named and residual and (VENUE_CUES & words or len(residual) >= 6):
                 alt = self._residual_match(residual, chosen, contexts_pc, ed_xy, words)
                 if alt is not None:  # "o/s the roundhouse chalk farm": a venue in the area
@@ -531,8 +657,12 @@ class Geocoder:
             ctx = contexts_pc + self._contexts(other)
             loc = self._pick(rows, s, ctx, ed_xy, "street")
             # a street that contradicts the postcode district given: trust the postcode
-            if not (isinstance(loc, _Loc) and contexts_pc and not loc.ctx_hits
-                    and any(c.name in loc.ctx_misses for c in contexts_pc)):
+            if not (
+                isinstance(loc, _Loc)
+                and contexts_pc
+                and not loc.ctx_hits
+                and any(c.name in loc.ctx_misses for c in contexts_pc)
+            ):
                 return loc
         # 5. area / borough, else a postcode sector/district
         if area_spans:
@@ -542,26 +672,40 @@ class Geocoder:
             rows = areas or rows  # an area point beats a borough centroid of the same name
             other = [t for t in chosen if t is not s]
             return self._pick(rows, s, contexts_pc + self._contexts(other), ed_xy, "area")
-        sect = [p for p in pcs if p.kind == "postcode_sector"] or \
-            [p for p in pcs if p.kind == "postcode_district"]
+        sect = [p for p in pcs if p.kind == "postcode_sector"] or [
+            p for p in pcs if p.kind == "postcode_district"
+        ]
         if sect:
             i = ix.postcode[sect[0].key]
             raw = 0.85 if sect[0].kind == "postcode_sector" else 0.75
-            return _Loc(sect[0].kind, ix.x[i], ix.y[i], ix.prec[i], raw, ix.name[i], i,
-                        f"{sect[0].kind.replace('_', ' ')} {ix.name[i]}")
+            return _Loc(
+                sect[0].kind,
+                ix.x[i],
+                ix.y[i],
+                ix.prec[i],
+                raw,
+                ix.name[i],
+                i,
+                f"{sect[0].kind.replace('_', ' ')} {ix.name[i]}",
+            )
         # 6. anything else a span named (bus stops, cycle docks)
         if chosen:
             s = max(chosen, key=lambda s: (s.end - s.start, s.quality))
             return self._pick(list(s.ids), s, contexts_pc, ed_xy, "other")
         return None
 
-    def _station_fuzzy(self, corrected: list[str], tokens: list[str],
-                       contexts_pc: list[Context], ed_xy: tuple[float, float] | None
-                       ) -> _Loc | None:
+    def _station_fuzzy(
+        self,
+        corrected: list[str],
+        tokens: list[str],
+        contexts_pc: list[Context],
+        ed_xy: tuple[float, float] | None,
+    ) -> _Loc | None:
         ix = self.index
         cue = next(k for k, t in enumerate(corrected) if t in STATION_CUES)
-        words = [t for t in tokens[max(0, cue - 4):cue] if t not in STOPWORDS
-                 and t not in SEPARATORS]
+        words = [
+            t for t in tokens[max(0, cue - 4) : cue] if t not in STOPWORDS and t not in SEPARATORS
+        ]
         if not words:
             return None
         from rapidfuzz import fuzz, process
@@ -573,8 +717,9 @@ class Geocoder:
         compass = {"north", "south", "east", "west"}
         for k in range(len(words)):  # "nr otwer gateway": try the last 1..4 words
             q = " ".join(words[k:])
-            hits = process.extract(q, self._station_keys, scorer=fuzz.ratio, score_cutoff=80,
-                                   limit=6)
+            hits = process.extract(
+                q, self._station_keys, scorer=fuzz.ratio, score_cutoff=80, limit=6
+            )
             # "east croydon" is not a misspelt "west croydon"
             qc = compass & set(q.split())
             hits = [h for h in hits if (compass & set(h[0].split())) == qc]
@@ -584,26 +729,52 @@ class Geocoder:
             return None
         r = np.array([self._station_rows[h[2]] for h in best])
         qual = np.array([h[1] / 100.0 for h in best])
-        ch = choose(ix.x[r], ix.y[r], qual, ix.etype[r], ix.borough[r], contexts_pc, ed_xy,
-                    ix.prec[r], ix.district[r])
+        ch = choose(
+            ix.x[r],
+            ix.y[r],
+            qual,
+            ix.etype[r],
+            ix.borough[r],
+            contexts_pc,
+            ed_xy,
+            ix.prec[r],
+            ix.district[r],
+        )
         if ch.ambiguous:
             return None
         b = int(r[ch.best])
-        raw = self._raw_conf(SpanHit(0, 0, "", (), float(qual[ch.best]), "fuzzy"), ch,
-                             "station", len(r))
-        return _Loc("station", float(ix.x[b]), float(ix.y[b]), float(ix.prec[b]), raw,
-                    ix.name[b], b, f"station {ix.name[b]}, {ix.borough[b]} (station name "
-                    "matched approximately)")
+        raw = self._raw_conf(
+            SpanHit(0, 0, "", (), float(qual[ch.best]), "fuzzy"), ch, "station", len(r)
+        )
+        return _Loc(
+            "station",
+            float(ix.x[b]),
+            float(ix.y[b]),
+            float(ix.prec[b]),
+            raw,
+            ix.name[b],
+            b,
+            f"station {ix.name[b]}, {ix.borough[b]} (station name matched approximately)",
+        )
 
-    def _residual_match(self, residual: str, chosen: list[SpanHit], contexts_pc: list[Context],
-                        ed_xy: tuple[float, float] | None, words: set[str]) -> _Loc | None:
+    def _residual_match(
+        self,
+        residual: str,
+        chosen: list[SpanHit],
+        contexts_pc: list[Context],
+        ed_xy: tuple[float, float] | None,
+        words: set[str],
+    ) -> _Loc | None:
         """Fuzzy-match the unexplained words (and each phrase between connector words) against
         places near what the text did name (district, street, area), or near the department
         when a venue word says it is a place."""
         ix = self.index
         named = {sp.key for sp in chosen}
-        queries = [q for q in dict.fromkeys([residual, *self._segments])
-                   if q and q not in named and not any(q in k or k in q for k in named)]
+        queries = [
+            q
+            for q in dict.fromkeys([residual, *self._segments])
+            if q and q not in named and not any(q in k or k in q for k in named)
+        ]
         queries = queries or ([residual] if residual else [])
         ctx = contexts_pc + self._contexts(chosen)
         types = POI_TYPES if ({"bus", "stop"} & words) else MAIN_POI
@@ -624,18 +795,30 @@ class Geocoder:
         rows = [h[0] for h in hits]
         q = np.array([h[1] for h in hits])
         r = np.asarray(rows)
-        ch = choose(ix.x[r], ix.y[r], q, ix.etype[r], ix.borough[r], ctx, ed_xy, ix.prec[r],
-                    ix.district[r])
+        ch = choose(
+            ix.x[r], ix.y[r], q, ix.etype[r], ix.borough[r], ctx, ed_xy, ix.prec[r], ix.district[r]
+        )
         best = int(r[ch.best])
         if ch.ambiguous:
             return None
         mt = MATCH_TYPE_OF.get(str(ix.etype[best]), "venue")
         raw = self._raw_conf(SpanHit(0, 0, "", (), float(q[ch.best]), "fuzzy"), ch, mt, len(r))
         reason = f"{mt} {ix.name[best]}" + (f", {ix.borough[best]}" if ix.borough[best] else "")
-        reason += " (name matched approximately among places near " + (
-            ", ".join(c.name for c in ctx[:2]) if ctx else "the department") + ")"
-        return _Loc(mt, float(ix.x[best]), float(ix.y[best]), float(ix.prec[best]), raw,
-                    ix.name[best], best, reason)
+        reason += (
+            " (name matched approximately among places near "
+            + (", ".join(c.name for c in ctx[:2]) if ctx else "the department")
+            + ")"
+        )
+        return _Loc(
+            mt,
+            float(ix.x[best]),
+            float(ix.y[best]),
+            float(ix.prec[best]),
+            raw,
+            ix.name[best],
+            best,
+            reason,
+        )
 
     def _contexts(self, spans: list[SpanHit]) -> list[Context]:
         ix = self.index
@@ -648,8 +831,16 @@ class Geocoder:
             if len(area):
                 out.append(Context("area", ix.name[area[0]], ix.x[area], ix.y[area], 1500.0))
             if len(bor):
-                out.append(Context("borough", ix.name[bor[0]] + " (borough)", ix.x[bor],
-                                   ix.y[bor], 5000.0, borough=ix.name[bor[0]]))
+                out.append(
+                    Context(
+                        "borough",
+                        ix.name[bor[0]] + " (borough)",
+                        ix.x[bor],
+                        ix.y[bor],
+                        5000.0,
+                        borough=ix.name[bor[0]],
+                    )
+                )
             if len(area) or len(bor):
                 continue
             st = rows[t == "street"]
@@ -664,15 +855,22 @@ class Geocoder:
                 out.append(Context("station", ix.name[poi[0]], ix.x[poi], ix.y[poi], 600.0))
         return out
 
-    def _pick(self, rows: list[int], span: SpanHit, ctx: list[Context],
-              ed_xy: tuple[float, float] | None, role: str) -> _Loc | dict | None:
+    def _pick(
+        self,
+        rows: list[int],
+        span: SpanHit,
+        ctx: list[Context],
+        ed_xy: tuple[float, float] | None,
+        role: str,
+    ) -> _Loc | dict | None:
         ix = self.index
         if not rows:
             return None
         r = np.asarray(rows, dtype=np.int64)
         q = span.quality_of(r)
-        ch = choose(ix.x[r], ix.y[r], q, ix.etype[r], ix.borough[r], ctx, ed_xy, ix.prec[r],
-                    ix.district[r])
+        ch = choose(
+            ix.x[r], ix.y[r], q, ix.etype[r], ix.borough[r], ctx, ed_xy, ix.prec[r], ix.district[r]
+        )
         best = int(r[ch.best])
         et = str(ix.etype[best])
         mt = MATCH_TYPE_OF.get(et, "street")
@@ -684,18 +882,26 @@ class Geocoder:
             pts = ix.street_pts[best]
             prec = max(prec, _spread(pts))
             for c in ctx:
-                if c.kind in ("postcode_sector", "postcode_district", "area", "station",
-                              "street") and len(pts) > 1:
-                    d = np.min(np.hypot(pts[:, 0, None] - c.xs[None, :],
-                                        pts[:, 1, None] - c.ys[None, :]), axis=1)
+                if (
+                    c.kind in ("postcode_sector", "postcode_district", "area", "station", "street")
+                    and len(pts) > 1
+                ):
+                    d = np.min(
+                        np.hypot(pts[:, 0, None] - c.xs[None, :], pts[:, 1, None] - c.ys[None, :]),
+                        axis=1,
+                    )
                     near = pts[d <= max(c.radius, 300.0)]
                     if len(near):
                         x, y = float(np.median(near[:, 0])), float(np.median(near[:, 1]))
                         prec = max(float(ix.prec[best]) * 0.5, min(prec, _spread(near) + 50))
                         break
         raw = self._raw_conf(span, ch, mt, len(r))
-        if span.how != "exact" and not ch.context_hits and len(span.key.split()) == 1 \
-                and et not in ("area", "borough"):
+        if (
+            span.how != "exact"
+            and not ch.context_hits
+            and len(span.key.split()) == 1
+            and et not in ("area", "borough")
+        ):
             raw *= 0.7  # one corrected word naming a venue or street, nothing to back it
         if ch.ed_km is not None and ch.ed_km > 10 and not ch.context_hits:
             raw *= 0.85
@@ -718,14 +924,32 @@ class Geocoder:
             reason += f"; chosen among {len(r)} same-name places"
             if ch.ed_km is not None and not ch.context_hits:
                 reason += f", nearest the department ({ch.ed_km:.1f} km)"
-        return _Loc(mt, float(x), float(y), prec, raw, ix.name[best], best, reason,
-                    (ix.key[best],) if et == "street" else (), tuple(ch.context_hits),
-                    tuple(ch.context_misses))
+        return _Loc(
+            mt,
+            float(x),
+            float(y),
+            prec,
+            raw,
+            ix.name[best],
+            best,
+            reason,
+            (ix.key[best],) if et == "street" else (),
+            tuple(ch.context_hits),
+            tuple(ch.context_misses),
+        )
 
     def _raw_conf(self, span: SpanHit, ch: Choice, mt: str, n: int) -> float:
-        base = {"postcode": 0.97, "junction": 0.85, "station": 0.9, "venue": 0.8,
-                "street": 0.85, "area": 0.7, "borough": 0.6, "postcode_sector": 0.85,
-                "postcode_district": 0.75}.get(mt, 0.6)
+        base = {
+            "postcode": 0.97,
+            "junction": 0.85,
+            "station": 0.9,
+            "venue": 0.8,
+            "street": 0.85,
+            "area": 0.7,
+            "borough": 0.6,
+            "postcode_sector": 0.85,
+            "postcode_district": 0.75,
+        }.get(mt, 0.6)
         raw = base * min(1.0, span.quality + 0.05)
         if ch.context_hits:
             raw = min(1.0, raw + 0.08 * len(ch.context_hits))
@@ -740,13 +964,20 @@ class Geocoder:
             "ambiguous",
             f"ambiguous: {mt.replace('_', ' ')} '{name}' exists in {ch.n_rivals + 1}+ places "
             "far apart and nothing in the text or the department's location tells them apart",
-            0.0)
+            0.0,
+        )
         r["matched_name"] = name
         r["match_type"] = mt
         return r
 
-    def _junction(self, a: SpanHit, b: SpanHit, ctx: list[Context],
-                  ed_xy: tuple[float, float] | None, cue: bool) -> _Loc | dict | None:
+    def _junction(
+        self,
+        a: SpanHit,
+        b: SpanHit,
+        ctx: list[Context],
+        ed_xy: tuple[float, float] | None,
+        cue: bool,
+    ) -> _Loc | dict | None:
         ix = self.index
         ra = [i for i in a.ids if ix.etype[i] == "street"]
         rb = [i for i in b.ids if ix.etype[i] == "street"]
@@ -755,14 +986,30 @@ class Geocoder:
         jrows = self._junctions.get(frozenset((ix.key[ra[0]], ix.key[rb[0]])))
         if jrows:
             r = np.asarray(jrows)
-            ch = choose(ix.x[r], ix.y[r], np.full(len(r), a.quality * b.quality),
-                        ix.etype[r], ix.borough[r], ctx, ed_xy)
+            ch = choose(
+                ix.x[r],
+                ix.y[r],
+                np.full(len(r), a.quality * b.quality),
+                ix.etype[r],
+                ix.borough[r],
+                ctx,
+                ed_xy,
+            )
             if ch.ambiguous:
                 return self._ambiguous(f"{names[0]} / {names[1]}", "junction", ch)
             best = int(r[ch.best])
-            return _Loc("junction", ix.x[best], ix.y[best], max(ix.prec[best], 30.0),
-                        self._raw_conf(_q(a, b), ch, "junction", len(r)), ix.name[best], best,
-                        f"junction {ix.name[best]}", (ix.key[ra[0]], ix.key[rb[0]]))
+            return _Loc(
+                "junction",
+                ix.x[best],
+                ix.y[best],
+                max(ix.prec[best], 30.0),
+                self._raw_conf(_q(a, b), ch, "junction", len(r)),
+                ix.name[best],
+                best,
+                f"junction {ix.name[best]}",
+                (ix.key[ra[0]], ix.key[rb[0]]),
+            )
+
         # else the closest approach of the two streets' points: all points of every street of
         # each name at once (a few hundred each), then the closest pair per pair of entries
         def pts_of(rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -805,22 +1052,36 @@ class Geocoder:
             raw *= 0.9
         if gap > 150:  # the streets' nearest postcode points are far apart: less sure
             raw *= max(0.6, 1.0 - (gap - 150) / 1000)
-        reason = (f"junction of {ix.name[ia]} and {ix.name[ib]}"
-                  + (f", {ix.borough[ia]}" if ix.borough[ia] else "")
-                  + f" (closest approach of the two streets, {gap:.0f} m)")
+        reason = (
+            f"junction of {ix.name[ia]} and {ix.name[ib]}"
+            + (f", {ix.borough[ia]}" if ix.borough[ia] else "")
+            + f" (closest approach of the two streets, {gap:.0f} m)"
+        )
         if ch.context_hits:
             reason += "; agrees with " + ", ".join(ch.context_hits)
-        if len({(round(m[0], -3), round(m[1], -3)) for m in cands}) > 1 and ch.ed_km is not None \
-                and not ch.context_hits:
+        if (
+            len({(round(m[0], -3), round(m[1], -3)) for m in cands}) > 1
+            and ch.ed_km is not None
+            and not ch.context_hits
+        ):
             reason += f"; nearest the department of several ({ch.ed_km:.1f} km)"
-        return _Loc("junction", float(mx), float(my), max(50.0, gap / 2 + 40.0), raw,
-                    f"{ix.name[ia]} / {ix.name[ib]}", None, reason,
-                    (ix.key[ia], ix.key[ib]))
+        return _Loc(
+            "junction",
+            float(mx),
+            float(my),
+            max(50.0, gap / 2 + 40.0),
+            raw,
+            f"{ix.name[ia]} / {ix.name[ib]}",
+            None,
+            reason,
+            (ix.key[ia], ix.key[ib]),
+        )
 
 
 def _q(a: SpanHit, b: SpanHit) -> SpanHit:
-    how = "exact" if a.how == b.how == "exact" else ("fuzzy" if "fuzzy" in (a.how, b.how)
-                                                     else "core")
+    how = (
+        "exact" if a.how == b.how == "exact" else ("fuzzy" if "fuzzy" in (a.how, b.how) else "core")
+    )
     return SpanHit(a.start, b.end, a.key + " / " + b.key, (), a.quality * b.quality, how)
 
 
@@ -920,6 +1181,7 @@ def _to_bng():
 
 def _tables_of(gaz: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
     """entries, keys, street_points from a loaded Gazetteer (attributes or its directory)."""
+
     def get(name: str) -> pd.DataFrame | None:
         v = getattr(gaz, name, None)
         if isinstance(v, pd.DataFrame):

@@ -2,7 +2,7 @@
 
 On top of :func:`istvhub.gazetteer.normalise.normalise_name` this keeps two separators as tokens,
 ``/`` (junction: "acre ln / brixton hill") and ``,`` (context: "the dolphin, e8"), and expands the
-receptionists' shorthand from ``data/gazetteer/ed_shorthand.csv`` (o/s, u/k, j/w, nr, pt, maccys...).
+receptionists' shorthand from ``data/gazetteer/ed_shorthand.csv`` (o/s, u/k, j/w, nr, pt, maccys).
 The result is idempotent (normalising twice gives the same string) and the function never raises.
 """
 
@@ -45,8 +45,10 @@ def _street_type_words() -> frozenset[str]:
     from istvhub.gazetteer.normalise import load_abbreviations
 
     tab = load_abbreviations()
-    return frozenset([k for k, (_f, kind) in tab.items() if kind == "street_type" and k != "st"]
-                     + [f for k, (f, kind) in tab.items() if kind == "street_type"])
+    return frozenset(
+        [k for k, (_f, kind) in tab.items() if kind == "street_type" and k != "st"]
+        + [f for k, (f, kind) in tab.items() if kind == "street_type"]
+    )
 
 
 @lru_cache(maxsize=2)
@@ -63,8 +65,12 @@ def _clean(text: str) -> str:
     s = _OSIDE.sub(" outside ", s)  # "o/side", "o/s/o"
     # o/s, u/k, j/w, n/k...: join single letters around a slash so the table can expand them
     pairs = _slash_pairs()
-    s = _SLASH_WORD.sub(lambda m: f" {m.group(1)}{m.group(2)}slash "
-                        if (m.group(1) + m.group(2)) in pairs else m.group(0), s)
+    s = _SLASH_WORD.sub(
+        lambda m: (
+            f" {m.group(1)}{m.group(2)}slash " if (m.group(1) + m.group(2)) in pairs else m.group(0)
+        ),
+        s,
+    )
     s = _PUNCT.sub(" ", s)
     s = _SEP_RUN.sub(lambda m: " / " if "/" in m.group(0) else " , ", s)
     return _SPACES.sub(" ", s).strip(" ,/")
@@ -94,8 +100,11 @@ def _expand_names(tokens: list[str]) -> list[str]:
         types = _street_type_words()
         for i, t in enumerate(seg):
             nxt = seg[i + 1] if i + 1 < len(seg) else None
-            fixed.append("street" if t == "st" and (nxt is None or nxt in _ST_STREET_BEFORE
-                                                    or nxt in types) else t)
+            fixed.append(
+                "street"
+                if t == "st" and (nxt is None or nxt in _ST_STREET_BEFORE or nxt in types)
+                else t
+            )
         out.extend(expand_tokens(fixed))
         seg.clear()
 

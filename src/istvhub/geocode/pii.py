@@ -15,8 +15,9 @@ _PATTERNS = [
     re.compile(r"\b\d{3}[\s-]?\d{3}[\s-]?\d{4}\b"),  # NHS number / 10-digit phone
     re.compile(r"(?:\+44\s?|\b0)(?:\d[\s-]?){9,10}\b"),  # UK phone
     re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b"),  # dates (DOB)
-    re.compile(r"\b(?:dob|d\.o\.b\.?|nhs\s*(?:no|number)?|tel|phone|mob|mobile)\b[\s:.#]*[\w/.-]*",
-               re.I),
+    re.compile(
+        r"\b(?:dob|d\.o\.b\.?|nhs\s*(?:no|number)?|tel|phone|mob|mobile)\b[\s:.#]*[\w/.-]*", re.I
+    ),
     # a title followed by one or two words: a person's name
     re.compile(r"\b(?:mr|mrs|ms|miss|mx|dr)\b\.?\s+[a-z][\w-]*(?:\s+[A-Z][\w-]*)?", re.I),
     re.compile(r"\b(?:name|called|named)\b\s*[:\-]?\s*[a-z][\w-]*(?:\s+[A-Z][\w-]*)?", re.I),

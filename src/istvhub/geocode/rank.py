@@ -15,9 +15,19 @@ import numpy as np
 
 #: prior by entry type when one name hits several kinds of place
 TYPE_PRIOR = {
-    "junction": 0.05, "station": 0.1, "hospital": 0.04, "venue": 0.02, "school": 0.0,
-    "street": 0.03, "area": 0.0, "borough": -0.02, "bus_stop": -0.06, "cycle_dock": -0.06,
-    "postcode": 0.1, "postcode_sector": 0.0, "postcode_district": 0.0,
+    "junction": 0.05,
+    "station": 0.1,
+    "hospital": 0.04,
+    "venue": 0.02,
+    "school": 0.0,
+    "street": 0.03,
+    "area": 0.0,
+    "borough": -0.02,
+    "bus_stop": -0.06,
+    "cycle_dock": -0.06,
+    "postcode": 0.1,
+    "postcode_sector": 0.0,
+    "postcode_district": 0.0,
 }
 ED_PRIOR_WEIGHT = 0.12  # score lost per e-fold of (1 + km from the department)
 CONTEXT_BONUS = 0.35
@@ -51,20 +61,25 @@ class Choice:
     ed_km: float | None = None
 
 
-def context_bonus(x: np.ndarray, y: np.ndarray, boroughs: np.ndarray | None,
-                  ctx: Context, districts: np.ndarray | None = None) -> np.ndarray:
+def context_bonus(
+    x: np.ndarray,
+    y: np.ndarray,
+    boroughs: np.ndarray | None,
+    ctx: Context,
+    districts: np.ndarray | None = None,
+) -> np.ndarray:
     """Bonus for candidates within the context's radius, penalty for ones far outside it.
     A postcode district named in the text is matched by the candidates' own district."""
     if ctx.district and districts is not None:
         known = np.array([d is not None for d in districts])
         same = np.array([d is not None and str(d).upper() == ctx.district for d in districts])
         if known.any() and same.any():
-            near = context_bonus(x, y, None, Context(ctx.kind, ctx.name, ctx.xs, ctx.ys,
-                                                     ctx.radius))
+            near = context_bonus(
+                x, y, None, Context(ctx.kind, ctx.name, ctx.xs, ctx.ys, ctx.radius)
+            )
             return np.where(same, CONTEXT_BONUS, np.minimum(near, 0.5 * CONTEXT_BONUS))
     if ctx.kind == "borough" and boroughs is not None and ctx.borough:
-        same = np.array([b is not None and str(b).lower() == ctx.borough.lower()
-                         for b in boroughs])
+        same = np.array([b is not None and str(b).lower() == ctx.borough.lower() for b in boroughs])
         if same.any():
             return np.where(same, CONTEXT_BONUS, -CONTEXT_PENALTY)
     d = np.min(np.hypot(x[:, None] - ctx.xs[None, :], y[:, None] - ctx.ys[None, :]), axis=1)
@@ -77,10 +92,17 @@ def context_bonus(x: np.ndarray, y: np.ndarray, boroughs: np.ndarray | None,
     return out
 
 
-def choose(x: np.ndarray, y: np.ndarray, quality: np.ndarray, types: np.ndarray,
-           boroughs: np.ndarray | None, contexts: list[Context],
-           ed_xy: tuple[float, float] | None, precision: np.ndarray | None = None,
-           districts: np.ndarray | None = None) -> Choice:
+def choose(
+    x: np.ndarray,
+    y: np.ndarray,
+    quality: np.ndarray,
+    types: np.ndarray,
+    boroughs: np.ndarray | None,
+    contexts: list[Context],
+    ed_xy: tuple[float, float] | None,
+    precision: np.ndarray | None = None,
+    districts: np.ndarray | None = None,
+) -> Choice:
     """Pick the best candidate; flag ambiguity between far-apart near-equal candidates."""
     score = quality.astype(float).copy()
     score += np.array([TYPE_PRIOR.get(str(t), 0.0) for t in types])
@@ -94,17 +116,21 @@ def choose(x: np.ndarray, y: np.ndarray, quality: np.ndarray, types: np.ndarray,
         ed_d = np.hypot(x - ed_xy[0], y - ed_xy[1])
         score -= ED_PRIOR_WEIGHT * np.log1p(ed_d / 1000.0)
     best = int(np.argmax(score))
-    same = SAME_PLACE_M if precision is None else np.maximum(
-        SAME_PLACE_M, precision + precision[best])
+    same = (
+        SAME_PLACE_M if precision is None else np.maximum(SAME_PLACE_M, precision + precision[best])
+    )
     far = np.hypot(x - x[best], y - y[best]) > same
     rivals = score[far]
     margin = float(score[best] - rivals.max()) if rivals.size else float("inf")
     hits = [c.name for c, b in zip(contexts, ctx_scores, strict=True) if b[best] > 0]
     misses = [c.name for c, b in zip(contexts, ctx_scores, strict=True) if b[best] <= 0]
     return Choice(
-        best=best, score=float(score[best]), margin=margin,
+        best=best,
+        score=float(score[best]),
+        margin=margin,
         ambiguous=bool(rivals.size and margin < AMBIGUITY_MARGIN),
-        context_hits=hits, context_misses=misses,
+        context_hits=hits,
+        context_misses=misses,
         n_rivals=int((rivals >= score[best] - 0.3).sum()) if rivals.size else 0,
         ed_km=float(ed_d[best] / 1000.0) if ed_d is not None else None,
     )

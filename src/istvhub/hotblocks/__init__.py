@@ -11,8 +11,12 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Filters": "aggregate", "Layers": "aggregate", "build_layers": "aggregate",
-    "DisclosureRule": "disclosure", "get_rule": "disclosure", "protect": "disclosure",
+    "Filters": "aggregate",
+    "Layers": "aggregate",
+    "build_layers": "aggregate",
+    "DisclosureRule": "disclosure",
+    "get_rule": "disclosure",
+    "protect": "disclosure",
     "write_layers": "export",
 }
 __all__ = sorted(_EXPORTS)

@@ -65,8 +65,10 @@ class Filters:
             raise BadFilter("option --from: after --to")
         if self.h3_res not in (8, 9, 10):
             raise BadFilter("option --h3-res: must be 8, 9 or 10")
-        for name, vals, allowed in (("--weapon", self.weapons, WEAPONS),
-                                    ("--location-type", self.location_types, LOCATION_TYPES)):
+        for name, vals, allowed in (
+            ("--weapon", self.weapons, WEAPONS),
+            ("--location-type", self.location_types, LOCATION_TYPES),
+        ):
             bad = [v for v in vals if v not in allowed]
             if bad:
                 raise BadFilter(f"option {name}: unknown code; allowed: {', '.join(allowed)}")
@@ -130,7 +132,8 @@ def _time_basis(df: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
     idate = df["incident_date"] if "incident_date" in df else pd.Series(None, index=df.index)
     inc_hour = pd.to_numeric(
         pd.Series([_hour_of(t) for t in it.tolist()], index=df.index, dtype="object"),
-        errors="coerce")
+        errors="coerce",
+    )
     inc_date = pd.to_datetime(idate, errors="coerce")
     used = inc_hour.notna()
     hour = inc_hour.where(used, arrival.dt.hour)
@@ -143,8 +146,7 @@ def filter_records(df: pd.DataFrame, f: Filters) -> tuple[pd.DataFrame, dict[str
     """Apply the filters; returns the kept records and how many used incident vs arrival time."""
     m = (df["period"] >= f.period_from) & (df["period"] <= f.period_to)
     if f.departments:
-        m &= df["department"].astype("string").str.upper().isin([d.upper() for d in
-                                                                 f.departments])
+        m &= df["department"].astype("string").str.upper().isin([d.upper() for d in f.departments])
     if f.weapons:
         m &= df["weapon"].isin(list(f.weapons))
     if f.location_types:
@@ -167,8 +169,10 @@ def filter_records(df: pd.DataFrame, f: Filters) -> tuple[pd.DataFrame, dict[str
                 wd = wd.where(~(hour < f.hours[1]), (wd - 1) % 7)
             keep &= wd.isin(list(f.days))
         keep = keep.fillna(False).to_numpy(dtype=bool)
-        basis = {"incident_time": float(used[keep].sum()),
-                 "arrival_time": float((~used[keep]).sum())}
+        basis = {
+            "incident_time": float(used[keep].sum()),
+            "arrival_time": float((~used[keep]).sum()),
+        }
         out = out[keep]
     return out, basis
 
@@ -235,10 +239,15 @@ def _protected_table(counts: dict[str, float], rule: DisclosureRule) -> dict[str
     return {k: (None if p.at[k, "suppressed"] else float(p.at[k, "count"])) for k in s.index}
 
 
-def build_layers(records: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
-                 filters: Filters, rule: DisclosureRule, *,
-                 lsoas: gpd.GeoDataFrame | None = None, gazetteer_version: str = "unknown",
-                 ) -> Layers:
+def build_layers(
+    records: pd.DataFrame,
+    blocks: gpd.GeoDataFrame | BlockIndex,
+    filters: Filters,
+    rule: DisclosureRule,
+    *,
+    lsoas: gpd.GeoDataFrame | None = None,
+    gazetteer_version: str = "unknown",
+) -> Layers:
     """Filter, assign, aggregate and protect: the whole hot-blocks core on frames."""
     started = datetime.now(UTC)
     index = blocks if isinstance(blocks, BlockIndex) else BlockIndex(blocks)
@@ -249,8 +258,14 @@ def build_layers(records: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
     # blocks in scope: every block of the chosen boroughs (all blocks without a borough filter)
     in_scope = np.ones(len(bl), dtype=bool)
     if filters.boroughs and "borough" in bl.columns:
-        in_scope = bl["borough"].astype("string").str.lower().isin(
-            [b.lower() for b in filters.boroughs]).fillna(False).to_numpy(dtype=bool)
+        in_scope = (
+            bl["borough"]
+            .astype("string")
+            .str.lower()
+            .isin([b.lower() for b in filters.boroughs])
+            .fillna(False)
+            .to_numpy(dtype=bool)
+        )
     scope_ids = pd.Index(bl["block_id"].astype(str).to_numpy()[in_scope])
     blk_raw = a.blocks.groupby("block_id", sort=True)["weight"].sum()
     blk_raw.index = blk_raw.index.astype(str)
@@ -280,7 +295,7 @@ def build_layers(records: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
     lsoa_raw = a.records["lsoa_code"].dropna().value_counts().sort_index().astype("float64")
 
     # totals, from the unsuppressed data, then protected
-    located = (kept.get("geo_status", pd.Series(dtype="string")).astype("string") == "located")
+    located = kept.get("geo_status", pd.Series(dtype="string")).astype("string") == "located"
     totals_raw = {
         "records_in_filter": float(len(kept)),
         "located": float(located.sum()),
@@ -296,78 +311,110 @@ def build_layers(records: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
     g = meta.loc[pub.index]
     length = pd.to_numeric(g["length_m"], errors="coerce").to_numpy()
     cnt = pub["count"].astype("float64").to_numpy()
-    bmid = shapely.line_interpolate_point(np.asarray(g.geometry.values, dtype=object), 0.5,
-                                          normalized=True)
+    bmid = shapely.line_interpolate_point(
+        np.asarray(g.geometry.values, dtype=object), 0.5, normalized=True
+    )
     if len(bmid):
         blon, blat = _TO_WGS84.transform(shapely.get_x(bmid), shapely.get_y(bmid))
-        bhex = np.asarray(cells_to_str(h3_cells(np.asarray(blat), np.asarray(blon), res)),
-                          dtype=object)
+        bhex = np.asarray(
+            cells_to_str(h3_cells(np.asarray(blat), np.asarray(blon), res)), dtype=object
+        )
     else:
         bhex = np.array([], dtype=object)
-    blocks_layer = gpd.GeoDataFrame({
-        "block_id": pub.index.to_numpy(dtype=object),
-        "name": g["name"].astype("string").to_numpy() if "name" in g else None,
-        "borough": g["borough"].astype("string").to_numpy() if "borough" in g else None,
-        "length_m": np.round(length, 1),
-        "count": pub["count"].array,
-        "rate_per_100m": np.round(np.where(length > 0, cnt / length * 100.0, np.nan), 2),
-        "rank": pub["rank"].array,
-        "share": pub["share"].to_numpy(),
-        "suppressed": pub["suppressed"].to_numpy(),
-        "hex_id": bhex,
-    }, geometry=np.asarray(g.geometry.values, dtype=object), crs=27700)
-    blocks_layer = blocks_layer.sort_values(["rank", "block_id"], na_position="last",
-                                            kind="stable").reset_index(drop=True)
+    blocks_layer = gpd.GeoDataFrame(
+        {
+            "block_id": pub.index.to_numpy(dtype=object),
+            "name": g["name"].astype("string").to_numpy() if "name" in g else None,
+            "borough": g["borough"].astype("string").to_numpy() if "borough" in g else None,
+            "length_m": np.round(length, 1),
+            "count": pub["count"].array,
+            "rate_per_100m": np.round(np.where(length > 0, cnt / length * 100.0, np.nan), 2),
+            "rank": pub["rank"].array,
+            "share": pub["share"].to_numpy(),
+            "suppressed": pub["suppressed"].to_numpy(),
+            "hex_id": bhex,
+        },
+        geometry=np.asarray(g.geometry.values, dtype=object),
+        crs=27700,
+    )
+    blocks_layer = blocks_layer.sort_values(
+        ["rank", "block_id"], na_position="last", kind="stable"
+    ).reset_index(drop=True)
 
     hpub = _published(hex_raw, rule, totals["in_hexes"])
-    hexes_layer = gpd.GeoDataFrame({
-        "hex_id": hpub.index.to_numpy(dtype=object),
-        "h3_res": np.full(len(hpub), res, dtype=np.int32),
-        "count": hpub["count"].array,
-        "rank": hpub["rank"].array,
-        "share": hpub["share"].to_numpy(),
-        "suppressed": hpub["suppressed"].to_numpy(),
-    }, geometry=_hex_polygons(pd.Series(hpub.index)), crs=27700)
+    hexes_layer = gpd.GeoDataFrame(
+        {
+            "hex_id": hpub.index.to_numpy(dtype=object),
+            "h3_res": np.full(len(hpub), res, dtype=np.int32),
+            "count": hpub["count"].array,
+            "rank": hpub["rank"].array,
+            "share": hpub["share"].to_numpy(),
+            "suppressed": hpub["suppressed"].to_numpy(),
+        },
+        geometry=_hex_polygons(pd.Series(hpub.index)),
+        crs=27700,
+    )
 
     lpub = _published(lsoa_raw, rule, totals["in_lsoas"])
     lgeom = np.array([None] * len(lpub), dtype=object)
     lname = None
     if lsoas is not None and len(lsoas):
         lg = lsoas.to_crs(27700) if lsoas.crs and lsoas.crs.to_epsg() != 27700 else lsoas
-        lg = lg.drop_duplicates("lsoa_code").set_index(lg["lsoa_code"].astype(str)
-                                                       .drop_duplicates().to_numpy())
+        lg = lg.drop_duplicates("lsoa_code").set_index(
+            lg["lsoa_code"].astype(str).drop_duplicates().to_numpy()
+        )
         hit = lpub.index.isin(lg.index)
         lgeom[hit] = np.asarray(lg.loc[lpub.index[hit]].geometry.values, dtype=object)
         for c in ("lsoa_name", "name", "lsoa11nm"):
             if c in lg.columns:
                 lname = lg[c].reindex(lpub.index).astype("string").to_numpy()
                 break
-    lsoas_layer = gpd.GeoDataFrame({
-        "lsoa_code": lpub.index.to_numpy(dtype=object),
-        "lsoa_name": lname,
-        "count": lpub["count"].array,
-        "rank": lpub["rank"].array,
-        "share": lpub["share"].to_numpy(),
-        "suppressed": lpub["suppressed"].to_numpy(),
-    }, geometry=lgeom, crs=27700)
+    lsoas_layer = gpd.GeoDataFrame(
+        {
+            "lsoa_code": lpub.index.to_numpy(dtype=object),
+            "lsoa_name": lname,
+            "count": lpub["count"].array,
+            "rank": lpub["rank"].array,
+            "share": lpub["share"].to_numpy(),
+            "suppressed": lpub["suppressed"].to_numpy(),
+        },
+        geometry=lgeom,
+        crs=27700,
+    )
 
     # why records were not located / not on a block (protected as a table with a total)
-    gs = kept.get("geo_status", pd.Series(None, index=kept.index)).astype("string") \
+    gs = (
+        kept.get("geo_status", pd.Series(None, index=kept.index))
+        .astype("string")
         .fillna("not_geocoded")
-    why_not = {f"not_located_{s}": float((gs == s).sum())
-               for s in (*[x for x in GEO_STATUSES if x != "located"], "not_geocoded")}
+    )
+    why_not = {
+        f"not_located_{s}": float((gs == s).sum())
+        for s in (*[x for x in GEO_STATUSES if x != "located"], "not_geocoded")
+    }
     snap = a.records["snap_status"]
-    why_not_block = {f"located_not_on_block_{s}": float((snap == s).sum())
-                     for s in ("too_far", "imprecise", "street_not_in_network", "not_snappable",
-                               "outside_network")}
+    why_not_block = {
+        f"located_not_on_block_{s}": float((snap == s).sum())
+        for s in (
+            "too_far",
+            "imprecise",
+            "street_not_in_network",
+            "not_snappable",
+            "outside_network",
+        )
+    }
     spread = float((snap == "spread").sum())
 
     rows = SummaryRows()
     add = rows.add
 
     if rule.raw:
-        add("disclosure", "WARNING", "UNSUPPRESSED RAW COUNTS: NOT FOR PUBLICATION OR SHARING. "
-            "Record-level disclosure risk; administrators only.")
+        add(
+            "disclosure",
+            "WARNING",
+            "UNSUPPRESSED RAW COUNTS: NOT FOR PUBLICATION OR SHARING. "
+            "Record-level disclosure risk; administrators only.",
+        )
     add("disclosure", "rule", rule.name)
     add("disclosure", "rule_label", rule.label)
     add("disclosure", "suppressed_cells_shown_as", "null count with suppressed = true ('*')")
@@ -385,15 +432,23 @@ def build_layers(records: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
     for k, v in _protected_table(why_not_block, rule).items():
         add("not_on_block", k, v)
     add("not_on_block", "street_matches_spread_over_blocks", protect_total(spread, rule))
-    publish_conc = {scope: rule.raw or c.incidents >= CONCENTRATION_MIN_TOTAL
-                    for scope, c in (("blocks", conc_b), ("hexes", conc_h))}
+    publish_conc = {
+        scope: rule.raw or c.incidents >= CONCENTRATION_MIN_TOTAL
+        for scope, c in (("blocks", conc_b), ("hexes", conc_h))
+    }
     for scope, c in (("blocks", conc_b), ("hexes", conc_h)):
-        pubc = c.published() if publish_conc[scope] else dict.fromkeys(
-            ("gini", "pct_units_for_25", "pct_units_for_50"))
+        pubc = (
+            c.published()
+            if publish_conc[scope]
+            else dict.fromkeys(("gini", "pct_units_for_25", "pct_units_for_50"))
+        )
         add("concentration", f"{scope}_units_in_scope", c.units)
         if not publish_conc[scope]:
-            add("concentration", f"{scope}_note",
-                f"not published: fewer than {CONCENTRATION_MIN_TOTAL} incidents")
+            add(
+                "concentration",
+                f"{scope}_note",
+                f"not published: fewer than {CONCENTRATION_MIN_TOTAL} incidents",
+            )
         add("concentration", f"{scope}_gini", pubc["gini"])
         add("concentration", f"{scope}_pct_holding_25pct", pubc["pct_units_for_25"])
         add("concentration", f"{scope}_pct_holding_50pct", pubc["pct_units_for_50"])
@@ -409,15 +464,26 @@ def build_layers(records: pd.DataFrame, blocks: gpd.GeoDataFrame | BlockIndex,
     add("attribution", "attribution", ATTRIBUTION)
     summary = rows.frame()
 
-    conc = pd.concat([
-        c.lorenz.assign(scope=scope) for scope, c in (("blocks", conc_b), ("hexes", conc_h))
-        if publish_conc[scope]
-    ] or [pd.DataFrame({"scope": pd.Series([], dtype=object), "pct_units": [],
-                        "pct_incidents": []})], ignore_index=True)[
-        ["scope", "pct_units", "pct_incidents"]]
+    conc = pd.concat(
+        [
+            c.lorenz.assign(scope=scope)
+            for scope, c in (("blocks", conc_b), ("hexes", conc_h))
+            if publish_conc[scope]
+        ]
+        or [
+            pd.DataFrame(
+                {"scope": pd.Series([], dtype=object), "pct_units": [], "pct_incidents": []}
+            )
+        ],
+        ignore_index=True,
+    )[["scope", "pct_units", "pct_incidents"]]
     return Layers(
-        blocks=blocks_layer, hexes=hexes_layer, lsoas=lsoas_layer, summary=summary,
-        concentration=conc, rule=rule,
+        blocks=blocks_layer,
+        hexes=hexes_layer,
+        lsoas=lsoas_layer,
+        summary=summary,
+        concentration=conc,
+        rule=rule,
         stats={"blocks": conc_b, "hexes": conc_h, "totals": totals, "filters": filters},
     )
 

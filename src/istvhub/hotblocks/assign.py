@@ -52,8 +52,14 @@ LSOA_MAX_PRECISION_M = 250.0
 
 #: Why a record did or did not reach a block (``snap_status``).
 SNAP_STATUSES = (
-    "snapped", "spread", "too_far", "imprecise", "street_not_in_network", "not_snappable",
-    "outside_network", "not_located",
+    "snapped",
+    "spread",
+    "too_far",
+    "imprecise",
+    "street_not_in_network",
+    "not_snappable",
+    "outside_network",
+    "not_located",
 )
 #: Imprecise junctions (a junction placed from postcodes, ~150-200 m) are put on the network's
 #: own junction of the two named streets when one lies within this radius (m).
@@ -62,8 +68,9 @@ JUNCTION_MAX_PRECISION_M = 400.0
 #: A record with no block at all within about this distance is ``outside_network``.
 NETWORK_COVERAGE_M = 300.0
 
-_SPLIT = re.compile(r"\s*(?:/|&|\+|;|\||,|\bjunction with\b|\bj/w\b|\bjw\b|\band\b)\s*",
-                    re.IGNORECASE)
+_SPLIT = re.compile(
+    r"\s*(?:/|&|\+|;|\||,|\bjunction with\b|\bj/w\b|\bjw\b|\band\b)\s*", re.IGNORECASE
+)
 _TO_WGS84 = Transformer.from_crs(27700, 4326, always_xy=True)
 _TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
 
@@ -96,8 +103,11 @@ def _block_name_lists(blocks: pd.DataFrame) -> list[list[str]]:
             hit = cache.get(v)
             if hit is None:
                 parts = [p for p in re.split(r"[|;]", v) if p.strip()]
-                hit = [normalise_name(p) for p in parts] if col == "name" else [
-                    p.strip() for p in parts]
+                hit = (
+                    [normalise_name(p) for p in parts]
+                    if col == "name"
+                    else [p.strip() for p in parts]
+                )
                 cache[v] = hit
             out.append(hit)
         else:
@@ -125,8 +135,12 @@ class BlockIndex:
                     b_idx.append(i)
                     n_ids.append(vocab.setdefault(nm, len(vocab)))
         self.vocab = vocab
-        self.block_names = pd.DataFrame({"block": np.asarray(b_idx, dtype=np.int64),
-                                         "name_id": np.asarray(n_ids, dtype=np.int64)})
+        self.block_names = pd.DataFrame(
+            {
+                "block": np.asarray(b_idx, dtype=np.int64),
+                "name_id": np.asarray(n_ids, dtype=np.int64),
+            }
+        )
         self._ends: pd.DataFrame | None = None
         self._grid: tuple[float, float, np.ndarray] | None = None
 
@@ -148,10 +162,10 @@ class BlockIndex:
             grid = np.zeros_like(hit)
             for dy in range(-r, r + 1):
                 for dx in range(-r, r + 1):
-                    if (dx * dx + dy * dy) * cell * cell > NETWORK_COVERAGE_M ** 2:
+                    if (dx * dx + dy * dy) * cell * cell > NETWORK_COVERAGE_M**2:
                         continue
-                    src = hit[max(0, -dy):ny - max(0, dy), max(0, -dx):nx - max(0, dx)]
-                    grid[max(0, dy):ny - max(0, -dy), max(0, dx):nx - max(0, -dx)] |= src
+                    src = hit[max(0, -dy) : ny - max(0, dy), max(0, -dx) : nx - max(0, dx)]
+                    grid[max(0, dy) : ny - max(0, -dy), max(0, dx) : nx - max(0, -dx)] |= src
             self._grid = (gx0, gy0, grid)
         gx0, gy0, grid = self._grid
         ix = np.floor((np.asarray(x) - gx0) / cell)
@@ -172,8 +186,9 @@ class BlockIndex:
                 last = np.r_[first[1:] - 1, len(idx) - 1]
                 sel = np.r_[first, last]
                 xy = np.round(coords[sel] * 2).astype(np.int64)
-                self._ends = pd.DataFrame({"block": idx[sel].astype(np.int64),
-                                           "key": xy[:, 0] * 10_000_000 + xy[:, 1]})
+                self._ends = pd.DataFrame(
+                    {"block": idx[sel].astype(np.int64), "key": xy[:, 0] * 10_000_000 + xy[:, 1]}
+                )
             else:
                 self._ends = pd.DataFrame({"block": [], "key": []}, dtype=np.int64)
         return self._ends
@@ -216,8 +231,9 @@ def _points_xy(records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _named_candidates(index: BlockIndex, pts: np.ndarray, radius: np.ndarray,
-                      names: pd.DataFrame) -> pd.DataFrame:
+def _named_candidates(
+    index: BlockIndex, pts: np.ndarray, radius: np.ndarray, names: pd.DataFrame
+) -> pd.DataFrame:
     """All (pos, block, dist) with the block within ``radius`` of point ``pos`` and carrying one of
     the names in ``names`` (pos -> name_id). ``pos`` indexes ``pts``."""
     if len(pts) == 0 or names.empty:
@@ -227,8 +243,9 @@ def _named_candidates(index: BlockIndex, pts: np.ndarray, radius: np.ndarray,
     pairs = pd.DataFrame({"pos": want[q_pos], "block": q_blk.astype(np.int64)})
     pairs = pairs.merge(index.block_names, on="block").merge(names, on=["pos", "name_id"])
     pairs = pairs.drop_duplicates(["pos", "block"])
-    pairs["dist"] = shapely.distance(pts[pairs["pos"].to_numpy()],
-                                     index.geoms[pairs["block"].to_numpy()])
+    pairs["dist"] = shapely.distance(
+        pts[pairs["pos"].to_numpy()], index.geoms[pairs["block"].to_numpy()]
+    )
     return pairs[["pos", "block", "name_id", "dist"]]
 
 
@@ -250,8 +267,9 @@ def h3_cells(lat: np.ndarray, lon: np.ndarray, res: int = 10) -> np.ndarray:
     # postcode / venue points, so this often saves most of the per-point H3 calls
     inv, uniq = pd.factorize(lat[ok] + 1j * lon[ok])
     f = h3.api.basic_int.latlng_to_cell
-    cells = np.fromiter((f(z.real, z.imag, res) for z in uniq.tolist()), dtype=np.uint64,
-                        count=len(uniq))
+    cells = np.fromiter(
+        (f(z.real, z.imag, res) for z in uniq.tolist()), dtype=np.uint64, count=len(uniq)
+    )
     out[ok] = cells[inv]
     return out
 
@@ -266,8 +284,11 @@ def cells_to_str(cells: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(strs, dtype=object))
 
 
-def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
-           lsoas: gpd.GeoDataFrame | None = None) -> Assignment:
+def assign(
+    records: pd.DataFrame,
+    index: BlockIndex | gpd.GeoDataFrame,
+    lsoas: gpd.GeoDataFrame | None = None,
+) -> Assignment:
     """Assign each record (geocode columns as in ``records.GEOCODE_COLUMNS``) to blocks, H3
     cells and an LSOA; see the module docstring for the rules."""
     if not isinstance(index, BlockIndex):
@@ -275,11 +296,13 @@ def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
     n = len(records)
     x, y = _points_xy(records)
     status = records.get("geo_status", pd.Series(["located"] * n, index=records.index))
-    located = (status == "located").fillna(False).to_numpy(dtype=bool) & np.isfinite(x) & \
-        np.isfinite(y)
+    located = (
+        (status == "located").fillna(False).to_numpy(dtype=bool) & np.isfinite(x) & np.isfinite(y)
+    )
     mtype = records.get("match_type", pd.Series([None] * n, index=records.index))
-    prec = pd.to_numeric(records.get("precision_m", pd.Series(np.nan, index=records.index)),
-                         errors="coerce").to_numpy(dtype="float64")
+    prec = pd.to_numeric(
+        records.get("precision_m", pd.Series(np.nan, index=records.index)), errors="coerce"
+    ).to_numpy(dtype="float64")
     prec_f = np.where(np.isfinite(prec), prec, 0.0)
 
     code = {s: i for i, s in enumerate(SNAP_STATUSES)}
@@ -322,8 +345,9 @@ def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
     named_pt = np.flatnonzero(is_point & has_name)
     if len(named_pt):
         radius = np.where(is_point, snap_d, 0.0)
-        pairs = _named_candidates(index, pts, radius,
-                                  names[np.isin(names["pos"].to_numpy(), named_pt)])
+        pairs = _named_candidates(
+            index, pts, radius, names[np.isin(names["pos"].to_numpy(), named_pt)]
+        )
         pairs["bid"] = index.block_ids[pairs["block"].to_numpy()]
         best = pairs.sort_values(["pos", "dist", "bid"], kind="stable").drop_duplicates("pos")
         rec_pos.append(best["pos"].to_numpy())
@@ -333,8 +357,11 @@ def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
         snap_status[best["pos"].to_numpy()] = code["snapped"]
 
     # 2b. imprecise junctions: the network's own junction of the two named streets, if near
-    jn = np.flatnonzero(imprecise & (mtype == "junction").fillna(False).to_numpy(dtype=bool)
-                        & (prec_f <= JUNCTION_MAX_PRECISION_M))
+    jn = np.flatnonzero(
+        imprecise
+        & (mtype == "junction").fillna(False).to_numpy(dtype=bool)
+        & (prec_f <= JUNCTION_MAX_PRECISION_M)
+    )
     if len(jn):
         jnames = names[np.isin(names["pos"].to_numpy(), jn)]
         radius = np.clip(prec_f * 1.5, *JUNCTION_SEARCH_M)
@@ -356,8 +383,9 @@ def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
     if len(street):
         snap_status[street] = code["street_not_in_network"]
         radius = np.clip(prec_f, *STREET_RADIUS_M)
-        pairs = _named_candidates(index, pts, radius,
-                                  names[np.isin(names["pos"].to_numpy(), street)])
+        pairs = _named_candidates(
+            index, pts, radius, names[np.isin(names["pos"].to_numpy(), street)]
+        )
         if len(pairs):
             pairs = pairs.sort_values(["pos", "block"], kind="stable")
             cnt = pairs.groupby("pos")["block"].transform("size").to_numpy()
@@ -368,8 +396,9 @@ def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
 
     # failures where the street network has no block at all nearby say so: the network does
     # not cover all of London, and that is not the geocoder's fault
-    failed = np.flatnonzero(np.isin(snap_status, [code["too_far"], code["street_not_in_network"],
-                                                  code["imprecise"]]))
+    failed = np.flatnonzero(
+        np.isin(snap_status, [code["too_far"], code["street_not_in_network"], code["imprecise"]])
+    )
     if len(failed):
         covered = index.covered(x[failed], y[failed])
         snap_status[failed[~covered]] = code["outside_network"]
@@ -382,17 +411,21 @@ def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
         rp = bp = np.array([], dtype=np.int64)
         w = np.array([], dtype="float64")
     order = np.lexsort((bp, rp))
-    blocks_long = pd.DataFrame({
-        "record": records.index.to_numpy()[rp[order]],
-        "block_id": index.block_ids[bp[order]],
-        "weight": w[order],
-    })
+    blocks_long = pd.DataFrame(
+        {
+            "record": records.index.to_numpy()[rp[order]],
+            "block_id": index.block_ids[bp[order]],
+            "weight": w[order],
+        }
+    )
 
     # H3
-    lat = pd.to_numeric(records.get("lat", pd.Series(np.nan, index=records.index)),
-                        errors="coerce").to_numpy(dtype="float64")
-    lon = pd.to_numeric(records.get("lon", pd.Series(np.nan, index=records.index)),
-                        errors="coerce").to_numpy(dtype="float64")
+    lat = pd.to_numeric(
+        records.get("lat", pd.Series(np.nan, index=records.index)), errors="coerce"
+    ).to_numpy(dtype="float64")
+    lon = pd.to_numeric(
+        records.get("lon", pd.Series(np.nan, index=records.index)), errors="coerce"
+    ).to_numpy(dtype="float64")
     need = located & ~(np.isfinite(lat) & np.isfinite(lon))
     if need.any():
         lon_t, lat_t = _TO_WGS84.transform(x[need], y[need])
@@ -415,8 +448,9 @@ def assign(records: pd.DataFrame, index: BlockIndex | gpd.GeoDataFrame,
     lsoa = records.get("lsoa_code", pd.Series([None] * n, index=records.index))
     lsoa = lsoa.astype(object).where(located, None)
     if lsoas is not None and len(lsoas):
-        missing = np.flatnonzero(located & lsoa.isna().to_numpy()
-                                 & (prec_f <= LSOA_MAX_PRECISION_M))
+        missing = np.flatnonzero(
+            located & lsoa.isna().to_numpy() & (prec_f <= LSOA_MAX_PRECISION_M)
+        )
         if len(missing):
             poly = lsoas.to_crs(27700) if lsoas.crs and lsoas.crs.to_epsg() != 27700 else lsoas
             ptree = shapely.STRtree(np.asarray(poly.geometry.values, dtype=object))

@@ -23,36 +23,68 @@ def register(app: typer.Typer) -> None:
         period_to: Annotated[str, typer.Option("--to", help="Last month, YYYY-MM.")],
         fmt: Annotated[str, typer.Option("--format", help="gpkg | geojson | csv | parquet")],
         output: Annotated[Path, typer.Option("--output", help="Output file.")],
-        borough: Annotated[list[str] | None, typer.Option(
-            "--borough", help="Borough name; repeat for several.")] = None,
-        department: Annotated[list[str] | None, typer.Option(
-            "--department", help="ODS code; repeat for several.")] = None,
-        weapon: Annotated[list[str] | None, typer.Option(
-            "--weapon", help="Weapon code; repeat for several.")] = None,
-        location_type: Annotated[list[str] | None, typer.Option(
-            "--location-type", help="Location type code; repeat for several.")] = None,
-        hours: Annotated[str | None, typer.Option(
-            "--hours", help="Hours HH-HH, start inclusive, end exclusive, may wrap (22-04). "
-                            "Incident time, else arrival time.")] = None,
-        days: Annotated[str | None, typer.Option(
-            "--days", help="Days of week, e.g. fri,sat (incident date, else arrival).")] = None,
+        borough: Annotated[
+            list[str] | None, typer.Option("--borough", help="Borough name; repeat for several.")
+        ] = None,
+        department: Annotated[
+            list[str] | None, typer.Option("--department", help="ODS code; repeat for several.")
+        ] = None,
+        weapon: Annotated[
+            list[str] | None, typer.Option("--weapon", help="Weapon code; repeat for several.")
+        ] = None,
+        location_type: Annotated[
+            list[str] | None,
+            typer.Option("--location-type", help="Location type code; repeat for several."),
+        ] = None,
+        hours: Annotated[
+            str | None,
+            typer.Option(
+                "--hours",
+                help="Hours HH-HH, start inclusive, end exclusive, may wrap (22-04). "
+                "Incident time, else arrival time.",
+            ),
+        ] = None,
+        days: Annotated[
+            str | None,
+            typer.Option(
+                "--days", help="Days of week, e.g. fri,sat (incident date, else arrival)."
+            ),
+        ] = None,
         h3_res: Annotated[int, typer.Option("--h3-res", help="H3 resolution 8, 9 or 10.")] = 9,
-        report: Annotated[Path | None, typer.Option(
-            "--report", help="Also write a one-page HTML report here.")] = None,
-        db: Annotated[str | None, typer.Option(
-            "--db", help="Database URL (default: ISTVHUB_DB or the SQLite file in ISTVHUB_HOME).")
+        report: Annotated[
+            Path | None, typer.Option("--report", help="Also write a one-page HTML report here.")
         ] = None,
-        unsuppressed: Annotated[bool, typer.Option(
-            "--unsuppressed", help="Raw counts, NO disclosure control (administrators only).")
-        ] = False,
-        rule: Annotated[str | None, typer.Option(
-            "--rule", help="Disclosure rule name from disclosure_rules.toml (default nhs_hes).")
+        db: Annotated[
+            str | None,
+            typer.Option(
+                "--db",
+                help="Database URL (default: ISTVHUB_DB or the SQLite file in ISTVHUB_HOME).",
+            ),
         ] = None,
-        harm: Annotated[bool, typer.Option(
-            "--harm", help="Add harm_score columns (weapon severity x decay; docs/HARM.md).")
+        unsuppressed: Annotated[
+            bool,
+            typer.Option(
+                "--unsuppressed", help="Raw counts, NO disclosure control (administrators only)."
+            ),
         ] = False,
-        as_of: Annotated[str | None, typer.Option(
-            "--as-of", help="Decay reference month YYYY-MM for --harm (default: --to).")] = None,
+        rule: Annotated[
+            str | None,
+            typer.Option(
+                "--rule", help="Disclosure rule name from disclosure_rules.toml (default nhs_hes)."
+            ),
+        ] = None,
+        harm: Annotated[
+            bool,
+            typer.Option(
+                "--harm", help="Add harm_score columns (weapon severity x decay; docs/HARM.md)."
+            ),
+        ] = False,
+        as_of: Annotated[
+            str | None,
+            typer.Option(
+                "--as-of", help="Decay reference month YYYY-MM for --harm (default: --to)."
+            ),
+        ] = None,
     ) -> None:
         """Violence per street block, H3 cell and LSOA, disclosure-controlled, for CSPs."""
         from istvhub.core.config import get_settings
@@ -64,10 +96,15 @@ def register(app: typer.Typer) -> None:
         if fmt not in FORMATS:
             raise ExportError(f"option --format: must be one of {', '.join(FORMATS)}")
         filters = Filters(
-            period_from=period_from, period_to=period_to, boroughs=tuple(borough or ()),
-            departments=tuple(d.upper() for d in department or ()), weapons=tuple(weapon or ()),
-            location_types=tuple(location_type or ()), hours=parse_hours(hours),
-            days=parse_days(days), h3_res=h3_res,
+            period_from=period_from,
+            period_to=period_to,
+            boroughs=tuple(borough or ()),
+            departments=tuple(d.upper() for d in department or ()),
+            weapons=tuple(weapon or ()),
+            location_types=tuple(location_type or ()),
+            hours=parse_hours(hours),
+            days=parse_days(days),
+            h3_res=h3_res,
         )
         disc = get_rule(rule, unsuppressed=unsuppressed)
         settings = get_settings()
@@ -82,25 +119,41 @@ def register(app: typer.Typer) -> None:
                 who = getpass.getuser()
             except (KeyError, OSError):
                 who = "unknown"
-            st.audit(f"cli:{who}", "hotblocks.unsuppressed", json.dumps({
-                "from": period_from, "to": period_to, "format": fmt,
-                "boroughs": list(borough or ()), "departments": list(department or ())}),
-                client="local")
+            st.audit(
+                f"cli:{who}",
+                "hotblocks.unsuppressed",
+                json.dumps(
+                    {
+                        "from": period_from,
+                        "to": period_to,
+                        "format": fmt,
+                        "boroughs": list(borough or ()),
+                        "departments": list(department or ()),
+                    }
+                ),
+                client="local",
+            )
             st.dispose()
         network = load_network(settings.home)
         layers = hotblocks_from_store(db or settings.db_url, filters, disc, network=network)
         if harm:
             from istvhub.hotblocks.harm import add_harm_from_store
 
-            layers = add_harm_from_store(layers, db or settings.db_url, filters, network,
-                                         as_of=as_of or period_to)
+            layers = add_harm_from_store(
+                layers, db or settings.db_url, filters, network, as_of=as_of or period_to
+            )
         files = write_outputs(layers, output, fmt, report, network.boroughs)
         if disc.raw:
-            typer.secho("WARNING: UNSUPPRESSED raw counts written: not for publication or "
-                        "sharing.", err=True, fg="red", bold=True)
+            typer.secho(
+                "WARNING: UNSUPPRESSED raw counts written: not for publication or sharing.",
+                err=True,
+                fg="red",
+                bold=True,
+            )
         kv = {r.key: r.value for r in layers.summary.itertuples()}
         typer.echo(
             f"hot blocks {period_from}..{period_to} ({disc.name}): {len(layers.blocks)} blocks, "
             f"{len(layers.hexes)} hexes, {len(layers.lsoas)} LSOAs; records "
             f"{kv.get('records_in_filter', '*')}, on blocks {kv.get('on_blocks', '*')} "
-            f"(rounded); wrote {', '.join(str(f) for f in files)}")
+            f"(rounded); wrote {', '.join(str(f) for f in files)}"
+        )

@@ -77,7 +77,10 @@ def concentration(counts: np.ndarray | pd.Series) -> Concentration:
     c = np.asarray(counts, dtype="float64")
     c = np.where(np.isfinite(c), c, 0.0)
     return Concentration(
-        units=len(c), incidents=float(c.sum()), gini=gini(c),
-        pct_units_for_25=pct_units_holding(c, 0.25), pct_units_for_50=pct_units_holding(c, 0.5),
+        units=len(c),
+        incidents=float(c.sum()),
+        gini=gini(c),
+        pct_units_for_25=pct_units_holding(c, 0.25),
+        pct_units_for_50=pct_units_holding(c, 0.5),
         lorenz=lorenz_points(c),
     )

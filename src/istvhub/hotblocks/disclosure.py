@@ -55,8 +55,12 @@ class DisclosureRule:
 
 #: Raw counts, only with an explicit ``--unsuppressed`` (and, in the API, an administrator).
 UNSUPPRESSED = DisclosureRule(
-    name="unsuppressed", label="UNSUPPRESSED raw counts: NOT FOR PUBLICATION", suppress_max=0,
-    round_to=1, secondary=False, raw=True,
+    name="unsuppressed",
+    label="UNSUPPRESSED raw counts: NOT FOR PUBLICATION",
+    suppress_max=0,
+    round_to=1,
+    secondary=False,
+    raw=True,
 )
 
 
@@ -67,8 +71,11 @@ def load_rules(path: Path | None = None) -> tuple[str, dict[str, DisclosureRule]
         data = tomllib.load(fh)
     rules = {
         name: DisclosureRule(
-            name=name, label=str(r.get("label", name)), suppress_max=int(r["suppress_max"]),
-            round_to=int(r["round_to"]), secondary=bool(r.get("secondary", True)),
+            name=name,
+            label=str(r.get("label", name)),
+            suppress_max=int(r["suppress_max"]),
+            round_to=int(r["round_to"]),
+            secondary=bool(r.get("secondary", True)),
             source=str(r.get("source", "")),
         )
         for name, r in data.get("rules", {}).items()
@@ -79,8 +86,9 @@ def load_rules(path: Path | None = None) -> tuple[str, dict[str, DisclosureRule]
     return default, rules
 
 
-def get_rule(name: str | None = None, *, unsuppressed: bool = False,
-             path: Path | None = None) -> DisclosureRule:
+def get_rule(
+    name: str | None = None, *, unsuppressed: bool = False, path: Path | None = None
+) -> DisclosureRule:
     """The named rule (default from the rules file); ``unsuppressed`` gives raw counts."""
     if unsuppressed:
         return UNSUPPRESSED
@@ -88,12 +96,14 @@ def get_rule(name: str | None = None, *, unsuppressed: bool = False,
     key = name or default
     if key not in rules:
         raise UnknownDisclosureRule(
-            f"option --rule: unknown disclosure rule; known: {', '.join(sorted(rules))}")
+            f"option --rule: unknown disclosure rule; known: {', '.join(sorted(rules))}"
+        )
     return rules[key]
 
 
-def protect(counts: pd.Series | np.ndarray, rule: DisclosureRule, *,
-            total_shown: bool = True) -> pd.DataFrame:
+def protect(
+    counts: pd.Series | np.ndarray, rule: DisclosureRule, *, total_shown: bool = True
+) -> pd.DataFrame:
     """Apply ``rule`` to a vector of counts.
 
     Returns a frame (same index as a Series input) with ``count`` (float, null where suppressed)

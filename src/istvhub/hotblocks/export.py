@@ -57,16 +57,22 @@ def _write_gpkg(layers: Layers, path: Path) -> list[Path]:
         tmp.unlink()
     try:
         for name, g in _spatial(layers).items():
-            pyogrio.write_dataframe(g, tmp, layer=name, driver="GPKG",
-                                    geometry_type="MultiPolygon" if name != "blocks" else None,
-                                    promote_to_multi=name != "blocks")
+            pyogrio.write_dataframe(
+                g,
+                tmp,
+                layer=name,
+                driver="GPKG",
+                geometry_type="MultiPolygon" if name != "blocks" else None,
+                promote_to_multi=name != "blocks",
+            )
         for name in TABLES:
             pyogrio.write_dataframe(getattr(layers, name), tmp, layer=name, driver="GPKG")
     except Exception as exc:  # pragma: no cover - disk/driver failures
         if tmp.exists():
             tmp.unlink()
-        raise ExportError(f"file {path.name!r}: could not write GeoPackage ({type(exc).__name__})"
-                          ) from exc
+        raise ExportError(
+            f"file {path.name!r}: could not write GeoPackage ({type(exc).__name__})"
+        ) from exc
     os.replace(tmp, path)
     return [path]
 
@@ -93,8 +99,9 @@ def write_layers(layers: Layers, path: Path | str, fmt: str) -> list[Path]:
         if fmt == "geojson":
             if p.exists():
                 p.unlink()
-            pyogrio.write_dataframe(g.to_crs(4326), p, driver="GeoJSON",
-                                    layer_options={"RFC7946": "YES"})
+            pyogrio.write_dataframe(
+                g.to_crs(4326), p, driver="GeoJSON", layer_options={"RFC7946": "YES"}
+            )
         elif fmt == "csv":
             _csv_frame(g).to_csv(p, index=False)
         else:

@@ -58,15 +58,18 @@ def load_harm_table(path: Path | None = None) -> HarmTable:
     w = {str(k): float(v) for k, v in data.get("weights", {}).items()}
     missing = [c for c in WEAPONS if c not in w]
     if missing or any(v <= 0 for v in w.values()):
-        raise HarmError(f"file {p.name!r}: section 'weights' needs a positive weight for every "
-                        f"weapon code ({', '.join(WEAPONS)})")
+        raise HarmError(
+            f"file {p.name!r}: section 'weights' needs a positive weight for every "
+            f"weapon code ({', '.join(WEAPONS)})"
+        )
     dec = data.get("decay", {})
     factor = float(dec.get("factor", 2.0 / 3.0))
     period = int(dec.get("period_months", 12))
     if not (0 < factor <= 1) or period < 1:
         raise HarmError(f"file {p.name!r}: section 'decay' needs 0 < factor <= 1, period >= 1")
-    return HarmTable(name=str(data.get("name", p.stem)), weights=w, factor=factor,
-                     period_months=period)
+    return HarmTable(
+        name=str(data.get("name", p.stem)), weights=w, factor=factor, period_months=period
+    )
 
 
 def month_index(ym: str, option: str = "--as-of") -> int:
@@ -110,8 +113,16 @@ def protect_scores(scores: pd.Series, suppressed: pd.Series, rule) -> pd.Series:
     return pd.Series(out, index=scores.index, dtype="float64")
 
 
-def add_harm(layers, records: pd.DataFrame, index, filters, *, as_of: str,
-             lsoas=None, table: HarmTable | None = None):
+def add_harm(
+    layers,
+    records: pd.DataFrame,
+    index,
+    filters,
+    *,
+    as_of: str,
+    lsoas=None,
+    table: HarmTable | None = None,
+):
     """Add ``harm_score`` to the blocks, hexes and LSOAs of ``layers`` (built by
     ``build_layers`` from the same ``records`` and ``filters``) and harm rows to the summary."""
     from istvhub.hotblocks.aggregate import filter_records
@@ -131,8 +142,11 @@ def add_harm(layers, records: pd.DataFrame, index, filters, *, as_of: str,
     h_raw = hx.groupby("k")["h"].sum()
     ls = pd.DataFrame({"k": a.records["lsoa_code"].astype("object"), "h": h}).dropna(subset=["k"])
     l_raw = ls.groupby("k")["h"].sum()
-    for name, key, raw in (("blocks", "block_id", b_raw), ("hexes", "hex_id", h_raw),
-                           ("lsoas", "lsoa_code", l_raw)):
+    for name, key, raw in (
+        ("blocks", "block_id", b_raw),
+        ("hexes", "hex_id", h_raw),
+        ("lsoas", "lsoa_code", l_raw),
+    ):
         g = getattr(layers, name)
         sc = raw.reindex(g[key].astype(str).to_numpy()).fillna(0.0)
         sc.index = g.index
@@ -142,14 +156,22 @@ def add_harm(layers, records: pd.DataFrame, index, filters, *, as_of: str,
         ("harm", "harm_table", t.name),
         ("harm", "harm_weights", ", ".join(f"{k}={v:g}" for k, v in t.weights.items())),
         ("harm", "harm_as_of", as_of),
-        ("harm", "harm_decay", f"x{t.factor:.4g} per full {t.period_months} months (stepwise), "
-                               "from the incident month (else arrival month)"),
-        ("harm", "harm_disclosure", "harm_score withheld where count is suppressed; rounded to "
-                                    f"the nearest {rule.round_to if not rule.raw else 0.01}"),
+        (
+            "harm",
+            "harm_decay",
+            f"x{t.factor:.4g} per full {t.period_months} months (stepwise), "
+            "from the incident month (else arrival month)",
+        ),
+        (
+            "harm",
+            "harm_disclosure",
+            "harm_score withheld where count is suppressed; rounded to "
+            f"the nearest {rule.round_to if not rule.raw else 0.01}",
+        ),
     ]
-    layers.summary = pd.concat([layers.summary, pd.DataFrame(rows, columns=["section", "key",
-                                                                            "value"])],
-                               ignore_index=True)
+    layers.summary = pd.concat(
+        [layers.summary, pd.DataFrame(rows, columns=["section", "key", "value"])], ignore_index=True
+    )
     return layers
 
 

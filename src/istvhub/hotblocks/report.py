@@ -43,8 +43,7 @@ def map_png(layers: Layers, boroughs: gpd.GeoDataFrame | None = None) -> str:
     else:
         bounds = None
     if boroughs is not None and len(boroughs):
-        b = boroughs.to_crs(27700) if boroughs.crs and boroughs.crs.to_epsg() != 27700 \
-            else boroughs
+        b = boroughs.to_crs(27700) if boroughs.crs and boroughs.crs.to_epsg() != 27700 else boroughs
         b.boundary.plot(ax=ax, color="#555555", linewidth=0.8, zorder=1)
     if len(hexes):
         pub = hexes[~hexes["suppressed"]]
@@ -53,14 +52,26 @@ def map_png(layers: Layers, boroughs: gpd.GeoDataFrame | None = None) -> str:
             sup.plot(ax=ax, color="#dddddd", edgecolor="white", linewidth=0.3, zorder=2)
         if len(pub):
             pub.assign(c=pub["count"].astype("float64")).plot(
-                ax=ax, column="c", cmap="Oranges", alpha=0.55, edgecolor="white",
-                linewidth=0.3, zorder=2)
+                ax=ax,
+                column="c",
+                cmap="Oranges",
+                alpha=0.55,
+                edgecolor="white",
+                linewidth=0.3,
+                zorder=2,
+            )
     if len(blocks):
         pub = blocks[~blocks["suppressed"]]
         if len(pub):
             pub.assign(c=pub["count"].astype("float64")).plot(
-                ax=ax, column="c", cmap="Reds", linewidth=2.2, zorder=3, legend=True,
-                legend_kwds={"label": "incidents per block (rounded)", "shrink": 0.6})
+                ax=ax,
+                column="c",
+                cmap="Reds",
+                linewidth=2.2,
+                zorder=3,
+                legend=True,
+                legend_kwds={"label": "incidents per block (rounded)", "shrink": 0.6},
+            )
         sup = blocks[blocks["suppressed"]]
         if len(sup):
             sup.plot(ax=ax, color="#999999", linewidth=1.0, zorder=3)
@@ -100,8 +111,10 @@ def _top_row(r: dict) -> str:
     share = "*" if sup or pd.isna(r["share"]) else f"{r['share']:.1f}%"
     name = "" if pd.isna(r.get("name")) else str(r.get("name"))
     borough = "" if pd.isna(r.get("borough")) else str(r.get("borough"))
-    return (f"<tr><td>{rank}</td><td>{html.escape(name)}</td><td>{html.escape(borough)}</td>"
-            f"<td>{cnt}</td><td>{rate}</td><td>{share}</td></tr>")
+    return (
+        f"<tr><td>{rank}</td><td>{html.escape(name)}</td><td>{html.escape(borough)}</td>"
+        f"<td>{cnt}</td><td>{rate}</td><td>{share}</td></tr>"
+    )
 
 
 def render_report(layers: Layers, boroughs: gpd.GeoDataFrame | None = None) -> str:
@@ -114,17 +127,22 @@ def render_report(layers: Layers, boroughs: gpd.GeoDataFrame | None = None) -> s
     summary_rows = "".join(
         f"<tr><td>{html.escape(r.section)}</td><td>{html.escape(r.key)}</td>"
         f"<td>{html.escape(r.value)}</td></tr>"
-        for r in s.itertuples() if r.section != "attribution"
+        for r in s.itertuples()
+        if r.section != "attribution"
     )
     conc = "".join(
         f"<li>{scope}: Gini {kv.get(('concentration', f'{scope}_gini'), '*')}; "
         f"{kv.get(('concentration', f'{scope}_pct_holding_25pct'), '*')}% of {scope} hold 25% "
         f"and {kv.get(('concentration', f'{scope}_pct_holding_50pct'), '*')}% hold 50% of "
-        f"incidents</li>" for scope in ("blocks", "hexes")
+        f"incidents</li>"
+        for scope in ("blocks", "hexes")
     )
-    banner = (f'<p class="warn">{html.escape(warn)}</p>' if warn else
-              f"<p>Disclosure control: {html.escape(layers.rule.label)}. Suppressed values "
-              "are shown as *.</p>")
+    banner = (
+        f'<p class="warn">{html.escape(warn)}</p>'
+        if warn
+        else f"<p>Disclosure control: {html.escape(layers.rule.label)}. Suppressed values "
+        "are shown as *.</p>"
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ISTV hot blocks</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:1em auto;color:#222}}
@@ -132,24 +150,26 @@ def render_report(layers: Layers, boroughs: gpd.GeoDataFrame | None = None) -> s
 table{{border-collapse:collapse;font-size:90%}}td,th{{border:1px solid #ccc;padding:2px 6px}}
 .row{{display:flex;gap:1em;flex-wrap:wrap}}img{{max-width:100%}}small{{color:#555}}</style>
 </head><body>
-<h1>ISTV hot blocks {html.escape(kv.get(('filter', 'period_from'), ''))} to
-{html.escape(kv.get(('filter', 'period_to'), ''))}</h1>
+<h1>ISTV hot blocks {html.escape(kv.get(("filter", "period_from"), ""))} to
+{html.escape(kv.get(("filter", "period_to"), ""))}</h1>
 {banner}
-<div class="row"><div><img alt="map of hot blocks" src="data:image/png;base64,{map_png(layers,
-                                                                                 boroughs)}"></div>
+<div class="row"><div><img alt="map of hot blocks" src="data:image/png;base64,{
+        map_png(layers, boroughs)
+    }"></div>
 <div><img alt="Lorenz curve" src="data:image/png;base64,{lorenz_png(layers)}">
 <ul>{conc}</ul></div></div>
 <h2>Top 10 blocks</h2>
 <table><tr><th>rank</th><th>street</th><th>borough</th><th>incidents</th><th>per 100 m</th>
 <th>share</th></tr>{rows}</table>
 <h2>Summary</h2><table><tr><th>section</th><th>item</th><th>value</th></tr>{summary_rows}</table>
-<p><small>{html.escape(kv.get(('attribution', 'attribution'), ''))}</small></p>
+<p><small>{html.escape(kv.get(("attribution", "attribution"), ""))}</small></p>
 </body></html>
 """
 
 
-def write_report(layers: Layers, path: Path | str,
-                 boroughs: gpd.GeoDataFrame | None = None) -> Path:
+def write_report(
+    layers: Layers, path: Path | str, boroughs: gpd.GeoDataFrame | None = None
+) -> Path:
     """Write the one-page report to ``path``."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)

@@ -36,22 +36,32 @@ def blocks_from_osm_edges(sources: Path, borough: str = "Westminster") -> gpd.Ge
     ids = (g["u"].astype(str) + "_" + g["v"].astype(str)).to_numpy(dtype=object)
     dup = pd.Series(ids).groupby(ids).cumcount().to_numpy()
     block_id = [f"w{a}_{d}" for a, d in zip(ids, dup, strict=True)]
-    out = gpd.GeoDataFrame({
-        "block_id": block_id,
-        "name": [" / ".join(n) if n else None for n in names],
-        "names_key": ["|".join(sorted({normalise_name(x) for x in n})) if n else None
-                      for n in names],
-        "highway": [h[0] if h else None for h in hw],
-        "borough": borough,
-        "length_m": shapely.length(g.geometry.values),
-    }, geometry=g.geometry.values, crs=27700)
+    out = gpd.GeoDataFrame(
+        {
+            "block_id": block_id,
+            "name": [" / ".join(n) if n else None for n in names],
+            "names_key": [
+                "|".join(sorted({normalise_name(x) for x in n})) if n else None for n in names
+            ],
+            "highway": [h[0] if h else None for h in hw],
+            "borough": borough,
+            "length_m": shapely.length(g.geometry.values),
+        },
+        geometry=g.geometry.values,
+        crs=27700,
+    )
     return out
 
 
-def synthetic_records(blocks: gpd.GeoDataFrame, n: int, *, seed: int = 7,
-                      periods: tuple[str, ...] = ("2024-01", "2024-02", "2024-03"),
-                      departments: tuple[str, ...] = ("RAL01", "RJ122"),
-                      hot_share: float = 0.5) -> pd.DataFrame:
+def synthetic_records(
+    blocks: gpd.GeoDataFrame,
+    n: int,
+    *,
+    seed: int = 7,
+    periods: tuple[str, ...] = ("2024-01", "2024-02", "2024-03"),
+    departments: tuple[str, ...] = ("RAL01", "RJ122"),
+    hot_share: float = 0.5,
+) -> pd.DataFrame:
     """``n`` located, postcode-precision records near the blocks, concentrated so that about
     ``hot_share`` of them fall on 2% of the blocks (as street violence does)."""
     rng = np.random.default_rng(seed)
@@ -70,38 +80,43 @@ def synthetic_records(blocks: gpd.GeoDataFrame, n: int, *, seed: int = 7,
     day = rng.integers(1, 28, n)
     per = rng.choice(np.array(periods, dtype=object), n)
     hour = rng.integers(0, 24, n)
-    arrival = pd.to_datetime([f"{p}-{d:02d} {h:02d}:30" for p, d, h in zip(per, day, hour,
-                                                                           strict=True)])
-    return pd.DataFrame({
-        "record_id": [f"syn{i:08d}" for i in range(n)],
-        "department": rng.choice(np.array(departments, dtype=object), n),
-        "period": per,
-        "arrival_at": arrival,
-        "incident_date": arrival.date,
-        "incident_time": (arrival - pd.Timedelta(minutes=20)).time,
-        "location_type": rng.choice(np.array(["street", "licensed_premises", "transport"],
-                                             dtype=object), n),
-        "weapon": rng.choice(np.array(["body_part", "sharp", "glass"], dtype=object), n),
-        "geo_status": "located",
-        "match_type": "postcode",
-        "lat": lat,
-        "lon": lon,
-        "easting": x,
-        "northing": y,
-        "precision_m": 30.0,
-        "confidence": 0.9,
-        "matched_name": None,
-        "lsoa_code": None,
-        "borough": blocks["borough"].to_numpy()[pick],
-        "block_id": None,
-    })
+    arrival = pd.to_datetime(
+        [f"{p}-{d:02d} {h:02d}:30" for p, d, h in zip(per, day, hour, strict=True)]
+    )
+    return pd.DataFrame(
+        {
+            "record_id": [f"syn{i:08d}" for i in range(n)],
+            "department": rng.choice(np.array(departments, dtype=object), n),
+            "period": per,
+            "arrival_at": arrival,
+            "incident_date": arrival.date,
+            "incident_time": (arrival - pd.Timedelta(minutes=20)).time,
+            "location_type": rng.choice(
+                np.array(["street", "licensed_premises", "transport"], dtype=object), n
+            ),
+            "weapon": rng.choice(np.array(["body_part", "sharp", "glass"], dtype=object), n),
+            "geo_status": "located",
+            "match_type": "postcode",
+            "lat": lat,
+            "lon": lon,
+            "easting": x,
+            "northing": y,
+            "precision_m": 30.0,
+            "confidence": 0.9,
+            "matched_name": None,
+            "lsoa_code": None,
+            "borough": blocks["borough"].to_numpy()[pick],
+            "block_id": None,
+        }
+    )
 
 
 def westminster_lsoas(sources: Path) -> gpd.GeoDataFrame:
     """Westminster's real LSOA 2011 polygons (lsoa_code, lsoa_name, EPSG:27700)."""
     g = gpd.read_file(Path(sources) / "boundaries" / "lsoa2011" / "E09000033.json").to_crs(27700)
     return g.rename(columns={"LSOA11CD": "lsoa_code", "LSOA11NM": "lsoa_name"})[
-        ["lsoa_code", "lsoa_name", "geometry"]]
+        ["lsoa_code", "lsoa_name", "geometry"]
+    ]
 
 
 def write_mini_gazetteer(sources: Path, home: Path, version: str = "test-westminster") -> Path:

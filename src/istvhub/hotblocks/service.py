@@ -21,9 +21,23 @@ from istvhub.hotblocks.report import write_report
 #: no ids, nothing about the patient. ``matched_name`` is the gazetteer's name of the match,
 #: used to keep a snap on the named street, and never written out.
 RECORD_INPUT_COLUMNS = (
-    "department", "period", "arrival_at", "incident_date", "incident_time", "weapon",
-    "location_type", "geo_status", "match_type", "lat", "lon", "easting", "northing",
-    "precision_m", "matched_name", "lsoa_code", "borough",
+    "department",
+    "period",
+    "arrival_at",
+    "incident_date",
+    "incident_time",
+    "weapon",
+    "location_type",
+    "geo_status",
+    "match_type",
+    "lat",
+    "lon",
+    "easting",
+    "northing",
+    "precision_m",
+    "matched_name",
+    "lsoa_code",
+    "borough",
 )
 
 
@@ -42,8 +56,9 @@ def load_network(home: Path | str | None = None) -> NetworkInputs:
     from istvhub.gazetteer import load
 
     gz = load(home)
-    return NetworkInputs(blocks=gz.blocks, lsoas=gz.lsoas, boroughs=gz.boroughs,
-                         version=str(gz.version))
+    return NetworkInputs(
+        blocks=gz.blocks, lsoas=gz.lsoas, boroughs=gz.boroughs, version=str(gz.version)
+    )
 
 
 def read_records(db_url: str, period_from: str, period_to: str) -> pd.DataFrame:
@@ -61,16 +76,28 @@ def read_records(db_url: str, period_from: str, period_to: str) -> pd.DataFrame:
     return df[list(RECORD_INPUT_COLUMNS)].reset_index(drop=True)
 
 
-def hotblocks_from_store(db_url: str, filters: Filters, rule: DisclosureRule, *,
-                         network: NetworkInputs) -> Layers:
+def hotblocks_from_store(
+    db_url: str, filters: Filters, rule: DisclosureRule, *, network: NetworkInputs
+) -> Layers:
     """Build the disclosure-controlled layers for ``filters`` from the store."""
     records = read_records(db_url, filters.period_from, filters.period_to)
-    return build_layers(records, network.blocks, filters, rule, lsoas=network.lsoas,
-                        gazetteer_version=network.version)
+    return build_layers(
+        records,
+        network.blocks,
+        filters,
+        rule,
+        lsoas=network.lsoas,
+        gazetteer_version=network.version,
+    )
 
 
-def write_outputs(layers: Layers, output: Path, fmt: str, report: Path | None = None,
-                  boroughs: gpd.GeoDataFrame | None = None) -> list[Path]:
+def write_outputs(
+    layers: Layers,
+    output: Path,
+    fmt: str,
+    report: Path | None = None,
+    boroughs: gpd.GeoDataFrame | None = None,
+) -> list[Path]:
     """Write the layers (and the HTML report when asked); returns the files written."""
     files = write_layers(layers, output, fmt)
     if report is not None:

@@ -50,8 +50,13 @@ class Adapted:
     @property
     def quarantine(self) -> pd.DataFrame:
         q = [i for i in self.issues if i.quarantined]
-        return pd.DataFrame({"source_row": [i.row for i in q], "field": [i.field for i in q],
-                             "reason": [i.reason for i in q]})
+        return pd.DataFrame(
+            {
+                "source_row": [i.row for i in q],
+                "field": [i.field for i in q],
+                "reason": [i.reason for i in q],
+            }
+        )
 
 
 def _col(raw: pd.DataFrame, cols: dict[str, str], name: str) -> pd.Series | None:
@@ -82,10 +87,15 @@ def _period_of(value: str) -> str | None:
     return None
 
 
-def _resolve_department(raw: pd.DataFrame, cols: dict[str, str], layout: Layout,
-                        option: str | None, file: str,
-                        aliases: dict[str, str] | None = None,
-                        fallback: str | None = None) -> str:
+def _resolve_department(
+    raw: pd.DataFrame,
+    cols: dict[str, str],
+    layout: Layout,
+    option: str | None,
+    file: str,
+    aliases: dict[str, str] | None = None,
+    fallback: str | None = None,
+) -> str:
     opt = option.strip().upper() if option else None
     const = layout.constants.get("department")
     const = const.strip().upper() if const else None
@@ -93,32 +103,54 @@ def _resolve_department(raw: pd.DataFrame, cols: dict[str, str], layout: Layout,
     c = cols.get("department")
     if c is not None:
         vals = raw[c].str.strip()
-        uniq = sorted({(aliases or {}).get(P.norm_text(v), v.upper())
-                       for v in vals[vals != ""].unique().tolist()})
+        uniq = sorted(
+            {
+                (aliases or {}).get(P.norm_text(v), v.upper())
+                for v in vals[vals != ""].unique().tolist()
+            }
+        )
         if len(uniq) > 1:
-            raise FileRejected("more than one department code in one file: upload one "
-                               "department per file", file=file, field=c)
+            raise FileRejected(
+                "more than one department code in one file: upload one department per file",
+                file=file,
+                field=c,
+            )
         col_val = uniq[0] if uniq else None
     found = [v for v in (col_val, const) if v]
     if opt and any(v != opt for v in found):
-        raise FileRejected("department in the file contradicts --department",
-                           file=file, field=c or "department")
+        raise FileRejected(
+            "department in the file contradicts --department", file=file, field=c or "department"
+        )
     if col_val and const and col_val != const:
-        raise FileRejected("department in the file contradicts the layout's department",
-                           file=file, field=c)
+        raise FileRejected(
+            "department in the file contradicts the layout's department", file=file, field=c
+        )
     dept = opt or col_val or const or fallback
     if not dept:
-        raise FileRejected("department missing: the file has no site code column; give "
-                           "--department ODS", file=file, field="department")
+        raise FileRejected(
+            "department missing: the file has no site code column; give --department ODS",
+            file=file,
+            field="department",
+        )
     if not DEPT_RE.match(dept):
-        raise FileRejected("department code is not an ODS site code (3-12 letters/digits)",
-                           file=file, field=c or "department")
+        raise FileRejected(
+            "department code is not an ODS site code (3-12 letters/digits)",
+            file=file,
+            field=c or "department",
+        )
     return dept
 
 
-def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None = None,
-          period: str | None = None, aliases: dict[str, str] | None = None,
-          fallback_department: str | None = None) -> Adapted:
+def adapt(
+    table: RawTable,
+    layout: Layout,
+    *,
+    file: str,
+    department: str | None = None,
+    period: str | None = None,
+    aliases: dict[str, str] | None = None,
+    fallback_department: str | None = None,
+) -> Adapted:
     """Map a raw table to canonical records with the given layout.
 
     ``aliases`` maps normalised department names (from the registry) to ODS codes, so a site
@@ -130,23 +162,25 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
     cols = layout.map_columns(table.headers)
     n_total = len(raw) + len(table.bad_rows)
     rows = pd.Series(np.asarray(raw.index) + 1, index=raw.index)  # 1-based data row numbers
-    issues: list[Issue] = [Issue(r, "row", "row has more fields than the header (unquoted "
-                                 "separator in text?)") for r in table.bad_rows]
+    issues: list[Issue] = [
+        Issue(r, "row", "row has more fields than the header (unquoted separator in text?)")
+        for r in table.bad_rows
+    ]
     fmts = tuple(layout.date_formats)
     mu = layout.midnight_unknown
 
     if period is not None and not PERIOD_RE.match(period.strip()):
         raise FileRejected("--period must be YYYY-MM", file=file, field="--period")
-    dept = _resolve_department(raw, cols, layout, department, file, aliases,
-                               fallback_department)
+    dept = _resolve_department(raw, cols, layout, department, file, aliases, fallback_department)
 
     # --- which rows are ISTV records (ECDS: intent = assault) --------------------------------
     keep = pd.Series(True, index=raw.index)
     skipped = 0
     filt = layout.filter_field or ("intent" if "intent" in cols else None)
     if filt and filt in cols:
-        intent, _miss, unrec = P.map_codes(raw[cols[filt]], "intent", layout.codes.get(filt),
-                                           layout.code_maps.get(filt))
+        intent, _miss, unrec = P.map_codes(
+            raw[cols[filt]], "intent", layout.codes.get(filt), layout.code_maps.get(filt)
+        )
         wanted = set(layout.filter_keep or ["assault"])
         keep = intent.isin(wanted).fillna(False).astype(bool)
         # an intent code missing from our list: an assault location description (recorded only
@@ -156,9 +190,16 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
             rescued = (unrec & described & ~keep).astype(bool)
             if rescued.any():
                 keep = keep | rescued
-                issues.extend(Issue(int(r), cols[filt], "intent code not recognised; kept as an "
-                                    "assault because an assault location is recorded", False)
-                              for r in rows[rescued])
+                issues.extend(
+                    Issue(
+                        int(r),
+                        cols[filt],
+                        "intent code not recognised; kept as an "
+                        "assault because an assault location is recorded",
+                        False,
+                    )
+                    for r in rows[rescued]
+                )
         skipped = int((~keep).sum())
     df = raw[keep]
     rows = rows[keep]
@@ -194,17 +235,22 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
         arr_time = P.times_from_datetimes(arr_date, has_dt_text, midnight_unknown=False)
         arr_date = arr_date.dt.normalize()
     else:
-        raise FileRejected("no arrival date column found (e.g. Arrival_Date, Date seen, "
-                           "Der_EC_Arrival_Date_Time)", file=file, field="arrival_date")
+        raise FileRejected(
+            "no arrival date column found (e.g. Arrival_Date, Date seen, Der_EC_Arrival_Date_Time)",
+            file=file,
+            field="arrival_date",
+        )
     if "arrival_time" in cols:
         c = cols["arrival_time"]
         t, inv = P.parse_times(df[c], midnight_unknown=False)
         flag(inv, c, "arrival time is not a valid time")
         arr_time = t.fillna(arr_time)
     hms = arr_time.fillna("00:00:00")
-    secs = (pd.to_numeric(hms.str.slice(0, 2), errors="coerce").fillna(0) * 3600
-            + pd.to_numeric(hms.str.slice(3, 5), errors="coerce").fillna(0) * 60
-            + pd.to_numeric(hms.str.slice(6, 8), errors="coerce").fillna(0))
+    secs = (
+        pd.to_numeric(hms.str.slice(0, 2), errors="coerce").fillna(0) * 3600
+        + pd.to_numeric(hms.str.slice(3, 5), errors="coerce").fillna(0) * 60
+        + pd.to_numeric(hms.str.slice(6, 8), errors="coerce").fillna(0)
+    )
     arrival_at = arr_date + pd.to_timedelta(secs.astype("int64"), unit="s")
 
     # --- incident date/time ------------------------------------------------------------------
@@ -242,8 +288,11 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
     arr_col = cols.get("arrival_date") or cols.get("arrival_datetime") or "arrival_date"
     valid_arr = arr_date.notna() & ~bad
     if valid_arr.any() and (outside & valid_arr).sum() > 0.5 * valid_arr.sum():
-        raise FileRejected("the period contradicts the arrival dates (most rows fall in another "
-                           "month)", file=file, field=arr_col)
+        raise FileRejected(
+            "the period contradicts the arrival dates (most rows fall in another month)",
+            file=file,
+            field=arr_col,
+        )
     flag(outside, arr_col, "arrival date outside the submission period")
 
     # --- codes -------------------------------------------------------------------------------
@@ -285,8 +334,9 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
     else:
         age_band = pd.Series("unknown", index=df.index, dtype="string")
     if "sex" in cols:
-        sex, _m, unrec = P.map_codes(df[cols["sex"]], "sex", layout.codes.get("sex"),
-                                     layout.code_maps.get("sex"))
+        sex, _m, unrec = P.map_codes(
+            df[cols["sex"]], "sex", layout.codes.get("sex"), layout.code_maps.get("sex")
+        )
         flag(unrec, cols["sex"], "sex code not recognised; recorded as unknown", False)
     else:
         sex = pd.Series("unknown", index=df.index, dtype="string")
@@ -296,11 +346,17 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
     weapon_text = _blank_to_na(weapon_text)
     scrubbed_loc, n1 = scrub_text(loc_text)
     scrubbed_wpn, n2 = scrub_text(weapon_text)
-    for before, after, fname in ((loc_text, scrubbed_loc, "location_text"),
-                                 (weapon_text, scrubbed_wpn, "weapon_text")):
+    for before, after, fname in (
+        (loc_text, scrubbed_loc, "location_text"),
+        (weapon_text, scrubbed_wpn, "weapon_text"),
+    ):
         changed = (before.fillna("") != after.fillna("")).astype(bool)
-        flag(changed, cols.get(fname, fname),
-             "identifier-like text (NHS number, phone number or date) removed", False)
+        flag(
+            changed,
+            cols.get(fname, fname),
+            "identifier-like text (NHS number, phone number or date) removed",
+            False,
+        )
     loc_text, weapon_text = scrubbed_loc, scrubbed_wpn
     loc_text = loc_text.str.slice(0, MAX_TEXT)
     weapon_text = weapon_text.str.slice(0, MAX_TEXT)
@@ -315,27 +371,29 @@ def adapt(table: RawTable, layout: Layout, *, file: str, department: str | None 
     if missing_key.any():
         sub = df[missing_key]
         joined = sub.astype(str).agg("\x1f".join, axis=1)
-        key.loc[missing_key] = [
-            "h:" + hashlib.sha256(j.encode()).hexdigest()[:32] for j in joined]
+        key.loc[missing_key] = ["h:" + hashlib.sha256(j.encode()).hexdigest()[:32] for j in joined]
     key_col = cols.get("source_key", "row")
     dup = key.duplicated(keep="first") & ~bad
     flag(dup, key_col, "duplicate row key (same attendance twice in the file)")
 
-    out = pd.DataFrame({
-        "record_id": [make_record_id(dept, k) for k in key.astype(str)],
-        "department": dept,
-        "period": per,
-        "arrival_at": arrival_at,
-        "incident_date": inc_date.dt.date.where(inc_date.notna(), None),
-        "incident_time": inc_time,
-        "location_text": loc_text,
-        "location_type": location_type,
-        "weapon": weapon,
-        "weapon_text": weapon_text,
-        "age_band": age_band,
-        "sex": sex,
-        "source_row": rows,
-    }, index=df.index)
+    out = pd.DataFrame(
+        {
+            "record_id": [make_record_id(dept, k) for k in key.astype(str)],
+            "department": dept,
+            "period": per,
+            "arrival_at": arrival_at,
+            "incident_date": inc_date.dt.date.where(inc_date.notna(), None),
+            "incident_time": inc_time,
+            "location_text": loc_text,
+            "location_type": location_type,
+            "weapon": weapon,
+            "weapon_text": weapon_text,
+            "age_band": age_band,
+            "sex": sex,
+            "source_row": rows,
+        },
+        index=df.index,
+    )
     out = out[~bad].reset_index(drop=True)
     out = out[[*RECORD_COLUMNS, "source_row"]]
     issues.extend(missing_item_warnings(cols))
@@ -356,10 +414,17 @@ def missing_item_warnings(columns: dict[str, str]) -> list[Issue]:
     """File-level warnings (row 0, not quarantined) for ISTV items no column was recognised
     for: the records are still stored, but an unrecognised header must not silently empty a
     field (e.g. a location column under a name the synonyms lack)."""
-    return [Issue(0, item, "no column recognised for this ISTV item; every record is stored "
-                  "without it (check the header, or onboard the layout with a mapping TOML)",
-                  quarantined=False)
-            for item, fields in ISTV_ITEMS.items() if not any(f in columns for f in fields)]
+    return [
+        Issue(
+            0,
+            item,
+            "no column recognised for this ISTV item; every record is stored "
+            "without it (check the header, or onboard the layout with a mapping TOML)",
+            quarantined=False,
+        )
+        for item, fields in ISTV_ITEMS.items()
+        if not any(f in columns for f in fields)
+    ]
 
 
 def _blank_to_na(s: pd.Series) -> pd.Series:
@@ -367,8 +432,15 @@ def _blank_to_na(s: pd.Series) -> pd.Series:
     return s.where(s.notna() & (s != ""), pd.NA)
 
 
-def _resolve_period(df: pd.DataFrame, cols: dict[str, str], layout: Layout, option: str | None,
-                    arr_date: pd.Series, bad: pd.Series, file: str) -> str:
+def _resolve_period(
+    df: pd.DataFrame,
+    cols: dict[str, str],
+    layout: Layout,
+    option: str | None,
+    arr_date: pd.Series,
+    bad: pd.Series,
+    file: str,
+) -> str:
     opt = option.strip() if option else None
     col_period = None
     col_name = None
@@ -388,8 +460,9 @@ def _resolve_period(df: pd.DataFrame, cols: dict[str, str], layout: Layout, opti
         col_period, col_name = months.pop(), c
         break
     if col_period and opt and col_period != opt:
-        raise FileRejected("reporting period in the file contradicts --period",
-                           file=file, field=col_name)
+        raise FileRejected(
+            "reporting period in the file contradicts --period", file=file, field=col_name
+        )
     if col_period:
         return col_period
     if opt:
@@ -397,21 +470,30 @@ def _resolve_period(df: pd.DataFrame, cols: dict[str, str], layout: Layout, opti
     months = arr_date[arr_date.notna() & ~bad].dt.strftime("%Y-%m")
     if "arrival" in layout.period_from and len(months):
         return str(months.value_counts().idxmax())
-    raise FileRejected("period missing: the file has no reporting period and no valid arrival "
-                       "dates; give --period YYYY-MM", file=file, field="period")
+    raise FileRejected(
+        "period missing: the file has no reporting period and no valid arrival "
+        "dates; give --period YYYY-MM",
+        file=file,
+        field="period",
+    )
 
 
-def _weapon(df: pd.DataFrame, cols: dict[str, str], layout: Layout, flag) -> tuple[pd.Series,
-                                                                                   pd.Series]:
-    text = df[cols["weapon_text"]].astype("string") if "weapon_text" in cols else \
-        pd.Series(pd.NA, index=df.index, dtype="string")
+def _weapon(
+    df: pd.DataFrame, cols: dict[str, str], layout: Layout, flag
+) -> tuple[pd.Series, pd.Series]:
+    text = (
+        df[cols["weapon_text"]].astype("string")
+        if "weapon_text" in cols
+        else pd.Series(pd.NA, index=df.index, dtype="string")
+    )
     weapon = pd.Series("unknown", index=df.index, dtype="string")
     src = None
     for fname in ("weapon_code", "mechanism"):
         if fname in cols:
             src = fname
-            w, missing, unrec = P.map_codes(df[cols[fname]], "weapon", layout.codes.get(fname),
-                                            layout.code_maps.get(fname))
+            w, missing, unrec = P.map_codes(
+                df[cols[fname]], "weapon", layout.codes.get(fname), layout.code_maps.get(fname)
+            )
             weapon = w
             flag(unrec, cols[fname], "weapon code not recognised; recorded as unknown", False)
             # plain-English weapon columns are the weapon text when there is no other
@@ -433,16 +515,19 @@ def _weapon(df: pd.DataFrame, cols: dict[str, str], layout: Layout, flag) -> tup
     return weapon, text
 
 
-def _location_type(df: pd.DataFrame, cols: dict[str, str], layout: Layout, flag
-                   ) -> tuple[pd.Series, pd.Series]:
+def _location_type(
+    df: pd.DataFrame, cols: dict[str, str], layout: Layout, flag
+) -> tuple[pd.Series, pd.Series]:
     """Location type codes, and the mask of rows without a usable code (blank/unrecognised)."""
     for fname in ("location_type_code", "place"):
         if fname in cols:
-            lt, _missing, unrec = P.map_codes(df[cols[fname]], "location_type",
-                                             layout.codes.get(fname),
-                                             layout.code_maps.get(fname))
+            lt, _missing, unrec = P.map_codes(
+                df[cols[fname]],
+                "location_type",
+                layout.codes.get(fname),
+                layout.code_maps.get(fname),
+            )
             flag(unrec, cols[fname], "location type not recognised; recorded as unknown", False)
             blank = df[cols[fname]].astype("string").str.strip().fillna("").eq("")
             return lt, (blank | unrec)
-    return (pd.Series("unknown", index=df.index, dtype="string"),
-            pd.Series(True, index=df.index))
+    return (pd.Series("unknown", index=df.index, dtype="string"), pd.Series(True, index=df.index))

@@ -19,19 +19,28 @@ def register(app: typer.Typer) -> None:
         department: str | None = typer.Option(None, "--department", help="ODS site code."),
         period: str | None = typer.Option(None, "--period", help="Submission month YYYY-MM."),
         adapter: str | None = typer.Option(
-            None, "--adapter", help="Force a layout: istv_mds, ecds, ucc_xlsx, legacy_pas, "
-            "generic, mapping:<name> or mapping:<file.toml>. Default: detect from the header."),
-        db: str | None = typer.Option(None, "--db", help="Database URL (default ISTVHUB_DB or "
-                                      "SQLite under ISTVHUB_HOME)."),
-        report: Path | None = typer.Option(None, "--report",
-                                           help="Write the row-level report CSV here."),
+            None,
+            "--adapter",
+            help="Force a layout: istv_mds, ecds, ucc_xlsx, legacy_pas, "
+            "generic, mapping:<name> or mapping:<file.toml>. Default: detect from the header.",
+        ),
+        db: str | None = typer.Option(
+            None, "--db", help="Database URL (default ISTVHUB_DB or SQLite under ISTVHUB_HOME)."
+        ),
+        report: Path | None = typer.Option(
+            None, "--report", help="Write the row-level report CSV here."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
-        no_geocode: bool = typer.Option(False, "--no-geocode",
-                                        help="Store without geocoding (geocode later)."),
+        no_geocode: bool = typer.Option(
+            False, "--no-geocode", help="Store without geocoding (geocode later)."
+        ),
         uploaded_by: str | None = typer.Option(None, "--uploaded-by", hidden=True),
         received_at: str | None = typer.Option(
-            None, "--received-at", help="When the file arrived, ISO date-time (default now; "
-            "naive = Europe/London), for back-filling history."),
+            None,
+            "--received-at",
+            help="When the file arrived, ISO date-time (default now; "
+            "naive = Europe/London), for back-filling history.",
+        ),
     ) -> None:
         """Ingest ED extracts: exit 0 when stored (even with quarantined rows), 2 if rejected."""
         from rich.console import Console
@@ -59,10 +68,15 @@ def register(app: typer.Typer) -> None:
         err = Console(stderr=True)
         results = []
         big = sum(f.stat().st_size for f in files if f.is_file()) > 2_000_000 or len(files) > 3
-        with Progress(TextColumn("{task.description}"), BarColumn(),
-                      TextColumn("{task.fields[step]}"), TimeElapsedColumn(), console=err,
-                      transient=True,
-                      disable=not big or as_json) as prog:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[step]}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=not big or as_json,
+        ) as prog:
             task = prog.add_task("ingest", total=len(files) * 4, step="")
             for f in files:
                 prog.update(task, description=f.name)
@@ -70,10 +84,18 @@ def register(app: typer.Typer) -> None:
                 def step(name: str) -> None:
                     prog.update(task, advance=1, step=name)  # noqa: B023
 
-                res = ingest_file(f, store, department=department, period=period,
-                                  adapter=adapter, geocode=not no_geocode, home=settings.home,
-                                  uploaded_by=uploaded_by, progress=step,
-                                  received_at=arrived)
+                res = ingest_file(
+                    f,
+                    store,
+                    department=department,
+                    period=period,
+                    adapter=adapter,
+                    geocode=not no_geocode,
+                    home=settings.home,
+                    uploaded_by=uploaded_by,
+                    progress=step,
+                    received_at=arrived,
+                )
                 results.append(res)
         store.dispose()
         if report is not None:
@@ -95,20 +117,22 @@ def register(app: typer.Typer) -> None:
                     f"{r.status}: {r.file} -> {r.department} {r.period} v{r.version} "
                     f"[{r.adapter}] accepted {r.rows_accepted}, quarantined "
                     f"{r.rows_quarantined}, skipped {r.rows_skipped}, PII scrubbed "
-                    f"{r.pii_scrubbed}" + (f", geocoded {r.geocoded}" if r.geocoded else "")
-                    + (f" ({r.message})" if r.status == "unchanged" else ""))
+                    f"{r.pii_scrubbed}"
+                    + (f", geocoded {r.geocoded}" if r.geocoded else "")
+                    + (f" ({r.message})" if r.status == "unchanged" else "")
+                )
                 for i in r.issues:
                     if i.row == 0:  # file-level: an ISTV item no column was recognised for
-                        typer.echo(f"istvhub: warning: {r.file}: {i.field}: {i.reason}",
-                                   err=True)
+                        typer.echo(f"istvhub: warning: {r.file}: {i.field}: {i.reason}", err=True)
         rejected = [r for r in results if r.status == "rejected"]
         if rejected:
             # an IstvhubError: the CLI entry point maps it to exit code 2 (typer.Exit codes are
             # swallowed under standalone_mode=False)
             from istvhub._errors import FileRejected
 
-            raise FileRejected(f"{len(rejected)} of {len(results)} file(s) rejected; "
-                               "nothing from them was stored")
+            raise FileRejected(
+                f"{len(rejected)} of {len(results)} file(s) rejected; nothing from them was stored"
+            )
 
     @app.command("submissions")
     def submissions_cmd(
@@ -129,9 +153,19 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(df.to_json(orient="records", date_format="iso", indent=2))
             return
-        cols = ["department", "period", "version", "status", "received_at", "adapter",
-                "rows_accepted", "rows_quarantined", "rows_skipped", "pii_scrubbed",
-                "source_filename"]
+        cols = [
+            "department",
+            "period",
+            "version",
+            "status",
+            "received_at",
+            "adapter",
+            "rows_accepted",
+            "rows_quarantined",
+            "rows_skipped",
+            "pii_scrubbed",
+            "source_filename",
+        ]
         t = Table(title=f"{len(df)} submissions")
         for c in cols:
             t.add_column(c)

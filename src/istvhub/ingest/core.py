@@ -60,9 +60,15 @@ class IngestResult:
         """Row-level report (file,row,field,reason): never a cell value."""
         if self.status == "rejected":
             return [{"file": self.file, "row": "", "field": "", "reason": self.message}]
-        return [{"file": self.file, "row": i.row, "field": i.field,
-                 "reason": i.reason if i.quarantined else f"warning: {i.reason}"}
-                for i in self.issues]
+        return [
+            {
+                "file": self.file,
+                "row": i.row,
+                "field": i.field,
+                "reason": i.reason if i.quarantined else f"warning: {i.reason}",
+            }
+            for i in self.issues
+        ]
 
 
 def department_from_filename(filename: str, known: set[str]) -> str | None:
@@ -80,8 +86,7 @@ def department_from_text(lines: list[str], aliases: dict[str, str]) -> str | Non
     text = f" {norm_text(' '.join(lines))} "
     if not text.strip():
         return None
-    hits = {code for name, code in aliases.items()
-            if len(name) >= 8 and f" {name} " in text}
+    hits = {code for name, code in aliases.items() if len(name) >= 8 and f" {name} " in text}
     return hits.pop() if len(hits) == 1 else None
 
 
@@ -107,8 +112,9 @@ def choose_layout(headers: list[str], adapter: str | None) -> Layout:
     return layout
 
 
-def _geocode_if_available(df: pd.DataFrame, home: Path | None, db_url: str | None
-                          ) -> tuple[pd.DataFrame, int, str | None]:
+def _geocode_if_available(
+    df: pd.DataFrame, home: Path | None, db_url: str | None
+) -> tuple[pd.DataFrame, int, str | None]:
     """Geocode records when a gazetteer is built; ingest works without one.
 
     Returns (frame with geocode columns added, number geocoded, warning or None).
@@ -137,8 +143,11 @@ def _geocode_if_available(df: pd.DataFrame, home: Path | None, db_url: str | Non
     for c in GEOCODE_COLUMNS:
         if c in res.columns:
             out[c] = res[c].values
-    version = (getattr(geocoder, "gazetteer_version", None) or getattr(geocoder, "version", None)
-               or getattr(getattr(geocoder, "gazetteer", None), "version", None))
+    version = (
+        getattr(geocoder, "gazetteer_version", None)
+        or getattr(geocoder, "version", None)
+        or getattr(getattr(geocoder, "gazetteer", None), "version", None)
+    )
     out["gazetteer_version"] = str(version) if version is not None else None
     out["geocoded_at"] = datetime.now(UTC)
     return out, len(out), None
@@ -163,34 +172,58 @@ def ingest_bytes(
     sha = hashlib.sha256(data).hexdigest()
     step("read")
     layout_hint = get_layout(adapter) if adapter else None
-    table = read_table(data, filename, vocabulary(layout_hint),
-                       encoding=layout_hint.encoding if layout_hint else None)
+    table = read_table(
+        data,
+        filename,
+        vocabulary(layout_hint),
+        encoding=layout_hint.encoding if layout_hint else None,
+    )
     check_headers(table.headers, filename)
     layout = layout_hint or choose_layout(table.headers, None)
     step("map")
     known = store.department_codes()
     aliases = department_aliases(store)
     fallback = department_from_filename(filename, known) or department_from_text(
-        table.preamble, aliases)
-    adapted: Adapted = adapt(table, layout, file=filename, department=department, period=period,
-                             aliases=aliases, fallback_department=fallback)
+        table.preamble, aliases
+    )
+    adapted: Adapted = adapt(
+        table,
+        layout,
+        file=filename,
+        department=department,
+        period=period,
+        aliases=aliases,
+        fallback_department=fallback,
+    )
     if adapted.department not in known:
-        raise UnknownDepartment("department is not in the registry of ISTV departments",
-                                file=filename, field="department")
+        raise UnknownDepartment(
+            "department is not in the registry of ISTV departments",
+            file=filename,
+            field="department",
+        )
     result = IngestResult(
-        file=filename, status="stored", adapter=layout.name, department=adapted.department,
-        period=adapted.period, rows_total=adapted.rows_total,
-        rows_accepted=len(adapted.records), rows_quarantined=int(len(adapted.quarantine)),
-        rows_skipped=adapted.rows_skipped, pii_scrubbed=adapted.pii_scrubbed,
-        file_sha256=sha, issues=adapted.issues,
+        file=filename,
+        status="stored",
+        adapter=layout.name,
+        department=adapted.department,
+        period=adapted.period,
+        rows_total=adapted.rows_total,
+        rows_accepted=len(adapted.records),
+        rows_quarantined=int(len(adapted.quarantine)),
+        rows_skipped=adapted.rows_skipped,
+        pii_scrubbed=adapted.pii_scrubbed,
+        file_sha256=sha,
+        issues=adapted.issues,
     )
     if store.current_sha256(adapted.department, adapted.period) == sha:
         sub = store.submissions(adapted.department, current_only=True)
         sub = sub[sub["period"] == adapted.period]
         result.status = "unchanged"
         result.version = int(sub["version"].iloc[0]) if len(sub) else None
-        result.message = (f"{filename}: identical to the current version of "
-                          f"{adapted.department} {adapted.period}; nothing changed")
+        result.message = (
+            f"{filename}: identical to the current version of "
+            f"{adapted.department} {adapted.period}; nothing changed"
+        )
         return result
     records = adapted.records
     warn = None
@@ -199,11 +232,18 @@ def ingest_bytes(
         records, result.geocoded, warn = _geocode_if_available(records, home, store.url)
     step("store")
     sr = store.store_submission(
-        department=adapted.department, period=adapted.period, file_sha256=sha,
-        source_filename=filename, adapter=layout.name, records=records,
-        quarantine=adapted.quarantine, rows_total=adapted.rows_total,
-        rows_skipped=adapted.rows_skipped, pii_scrubbed=adapted.pii_scrubbed,
-        uploaded_by=uploaded_by, received_at=received_at,
+        department=adapted.department,
+        period=adapted.period,
+        file_sha256=sha,
+        source_filename=filename,
+        adapter=layout.name,
+        records=records,
+        quarantine=adapted.quarantine,
+        rows_total=adapted.rows_total,
+        rows_skipped=adapted.rows_skipped,
+        pii_scrubbed=adapted.pii_scrubbed,
+        uploaded_by=uploaded_by,
+        received_at=received_at,
     )
     result.status = sr.status
     result.version = sr.version
@@ -221,15 +261,29 @@ def ingest_file(path: Path, store: Store, **kw: Any) -> IngestResult:
     limit = ReadLimits.from_env().max_file_bytes
     try:
         if Path(path).stat().st_size > limit:  # checked before reading a byte of it
-            return IngestResult(file=name, status="rejected", message=str(FileRejected(
-                f"file larger than the {limit} byte limit (ISTVHUB_MAX_FILE_BYTES)", file=name)))
+            return IngestResult(
+                file=name,
+                status="rejected",
+                message=str(
+                    FileRejected(
+                        f"file larger than the {limit} byte limit (ISTVHUB_MAX_FILE_BYTES)",
+                        file=name,
+                    )
+                ),
+            )
         data = Path(path).read_bytes()
     except OSError as exc:
-        return IngestResult(file=name, status="rejected",
-                            message=str(FileRejected(f"cannot read file ({type(exc).__name__})",
-                                                     file=name)))
+        return IngestResult(
+            file=name,
+            status="rejected",
+            message=str(FileRejected(f"cannot read file ({type(exc).__name__})", file=name)),
+        )
     try:
         return ingest_bytes(data, name, store, **kw)
     except FileRejected as exc:
-        return IngestResult(file=name, status="rejected", message=str(exc),
-                            file_sha256=hashlib.sha256(data).hexdigest())
+        return IngestResult(
+            file=name,
+            status="rejected",
+            message=str(exc),
+            file_sha256=hashlib.sha256(data).hexdigest(),
+        )

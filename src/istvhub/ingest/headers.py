@@ -15,18 +15,65 @@ _CAMEL2 = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _ALNUM = re.compile(r"[a-z0-9]+")
 #: Abbreviations seen in extract headers -> the word they stand for.
 TOKEN_SYNONYMS = {
-    "dt": "date", "dte": "date", "tm": "time", "hrs": "time", "desc": "description",
-    "descr": "description", "loc": "location", "locn": "location", "no": "number",
-    "num": "number", "nbr": "number", "nr": "number", "ident": "identifier", "id": "identifier",
-    "addr": "address", "yrs": "years", "arr": "arrival", "attend": "attendance",
-    "att": "attendance", "inc": "incident", "dept": "department", "org": "organisation",
-    "organization": "organisation", "grp": "group", "cd": "code", "ref": "reference",
-    "refno": "reference", "datetime": "date time", "timestamp": "date time", "typ": "type",
-    "snomedct": "snomed ct", "dob": "dob", "mech": "mechanism", "wpn": "weapon",
-    "cat": "category", "plc": "place", "inj": "injury", "arrv": "arrival",
+    "dt": "date",
+    "dte": "date",
+    "tm": "time",
+    "hrs": "time",
+    "desc": "description",
+    "descr": "description",
+    "loc": "location",
+    "locn": "location",
+    "no": "number",
+    "num": "number",
+    "nbr": "number",
+    "nr": "number",
+    "ident": "identifier",
+    "id": "identifier",
+    "addr": "address",
+    "yrs": "years",
+    "arr": "arrival",
+    "attend": "attendance",
+    "att": "attendance",
+    "inc": "incident",
+    "dept": "department",
+    "org": "organisation",
+    "organization": "organisation",
+    "grp": "group",
+    "cd": "code",
+    "ref": "reference",
+    "refno": "reference",
+    "datetime": "date time",
+    "timestamp": "date time",
+    "typ": "type",
+    "snomedct": "snomed ct",
+    "dob": "dob",
+    "mech": "mechanism",
+    "wpn": "weapon",
+    "cat": "category",
+    "plc": "place",
+    "inj": "injury",
+    "arrv": "arrival",
 }
-STOPWORDS = frozenset({"of", "the", "a", "an", "at", "did", "it", "to", "and", "by", "s", "was",
-                       "is", "in", "on", "for"})
+STOPWORDS = frozenset(
+    {
+        "of",
+        "the",
+        "a",
+        "an",
+        "at",
+        "did",
+        "it",
+        "to",
+        "and",
+        "by",
+        "s",
+        "was",
+        "is",
+        "in",
+        "on",
+        "for",
+    }
+)
 
 
 def tokens(header: str) -> list[str]:
@@ -66,8 +113,7 @@ def match_score(a: HeaderKey, b: HeaderKey) -> float:
     return r if r >= 90 else 0.0
 
 
-def best_assignment(headers: list[str], wanted: dict[str, list[tuple[str, int]]]
-                    ) -> dict[str, str]:
+def best_assignment(headers: list[str], wanted: dict[str, list[tuple[str, int]]]) -> dict[str, str]:
     """Assign each field at most one header and each header at most one field.
 
     ``wanted`` maps field -> [(spelling, priority)], priority 0 for a layout's own names and 1

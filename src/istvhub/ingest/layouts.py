@@ -27,10 +27,27 @@ LAYOUTS_DIR = Path(__file__).resolve().parent / "layouts"
 
 #: Canonical input fields an extract may carry (see ``_fields.toml`` for spellings).
 FIELDS = (
-    "department", "period_start", "period_end", "period", "source_key", "arrival_datetime",
-    "arrival_date", "arrival_time", "incident_datetime", "incident_date", "incident_time",
-    "weapon_code", "weapon_text", "location_type_code", "location_text", "age_band", "age", "sex",
-    "intent", "mechanism", "place",
+    "department",
+    "period_start",
+    "period_end",
+    "period",
+    "source_key",
+    "arrival_datetime",
+    "arrival_date",
+    "arrival_time",
+    "incident_datetime",
+    "incident_date",
+    "incident_time",
+    "weapon_code",
+    "weapon_text",
+    "location_type_code",
+    "location_text",
+    "age_band",
+    "age",
+    "sex",
+    "intent",
+    "mechanism",
+    "place",
 )
 
 
@@ -57,8 +74,9 @@ class Layout:
     def from_dict(cls, d: dict[str, Any], *, name: str, source: str | None = None) -> Layout:
         fmts = d.get("formats", {})
         kind = d.get("kind", "builtin")
-        cols = {k: ([v] if isinstance(v, str) else list(v))
-                for k, v in d.get("columns", {}).items()}
+        cols = {
+            k: ([v] if isinstance(v, str) else list(v)) for k, v in d.get("columns", {}).items()
+        }
         unknown = set(cols) - set(FIELDS)
         if unknown:
             raise FileRejected(f"layout names unknown fields {sorted(unknown)}", file=source)
@@ -66,17 +84,24 @@ class Layout:
         if isinstance(date_formats, str):
             date_formats = [date_formats]
         return cls(
-            name=name, title=d.get("title", name), kind=kind,
+            name=name,
+            title=d.get("title", name),
+            kind=kind,
             signature=list(d.get("signature", [])) or [c[0] for c in cols.values()],
-            columns=cols, codes=dict(d.get("codes", {})),
-            code_maps={k: {str(a): str(b) for a, b in v.items()}
-                       for k, v in d.get("code_maps", {}).items()},
+            columns=cols,
+            codes=dict(d.get("codes", {})),
+            code_maps={
+                k: {str(a): str(b) for a, b in v.items()} for k, v in d.get("code_maps", {}).items()
+            },
             constants={k: str(v) for k, v in d.get("constants", {}).items()},
-            date_formats=list(date_formats), dayfirst=bool(fmts.get("dayfirst", True)),
+            date_formats=list(date_formats),
+            dayfirst=bool(fmts.get("dayfirst", True)),
             midnight_unknown=bool(fmts.get("midnight_unknown", True)),
             period_from=list(d.get("period_from", ["column", "option", "arrival"])),
-            filter_field=d.get("filter_field"), filter_keep=list(d.get("filter_keep", [])),
-            encoding=fmts.get("encoding"), source=source,
+            filter_field=d.get("filter_field"),
+            filter_keep=list(d.get("filter_keep", [])),
+            encoding=fmts.get("encoding"),
+            source=source,
         )
 
     def wanted(self) -> dict[str, list[tuple[str, int]]]:
@@ -123,8 +148,9 @@ def load_layout_file(path: Path) -> Layout:
         with open(path, "rb") as fh:
             d = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise FileRejected(f"cannot read layout file ({type(exc).__name__})",
-                           file=path.name) from exc
+        raise FileRejected(
+            f"cannot read layout file ({type(exc).__name__})", file=path.name
+        ) from exc
     stem = d.get("name", path.stem)
     if d.get("kind") == "mapping" and not str(stem).startswith("mapping:"):
         stem = f"mapping:{stem}"

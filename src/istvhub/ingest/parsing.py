@@ -20,25 +20,82 @@ from istvhub.records import AGE_BANDS
 
 CODES_DIR = Path(__file__).resolve().parent / "codes"
 
-MISSING_TOKENS = frozenset({
-    "", "unknown", "unk", "n/k", "nk", "u/k", "uk", "not known", "null", "none", "na", "n/a", "-",
-    "--", "- -", "nan", "nat", "?", "not recorded", "not stated", "blank", "99:99", "--:--",
-})
+MISSING_TOKENS = frozenset(
+    {
+        "",
+        "unknown",
+        "unk",
+        "n/k",
+        "nk",
+        "u/k",
+        "uk",
+        "not known",
+        "null",
+        "none",
+        "na",
+        "n/a",
+        "-",
+        "--",
+        "- -",
+        "nan",
+        "nat",
+        "?",
+        "not recorded",
+        "not stated",
+        "blank",
+        "99:99",
+        "--:--",
+    }
+)
 
 ISO_FORMATS = (
-    "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S",
-    "%Y/%m/%d %H:%M", "%Y%m%d", "%Y%m%d %H:%M", "%Y%m%d%H%M",
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y/%m/%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y%m%d",
+    "%Y%m%d %H:%M",
+    "%Y%m%d%H%M",
 )
 DAYFIRST_FORMATS = (
-    "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y", "%d-%m-%Y %H:%M",
-    "%d-%m-%Y %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d/%m/%y", "%d/%m/%y %H:%M", "%d-%m-%y",
-    "%d-%b-%Y", "%d %b %Y", "%d %B %Y", "%d-%b-%y", "%d %b %y", "%d-%B-%Y", "%d/%b/%Y",
-    "%d-%b-%Y %H:%M", "%d-%b-%Y %H:%M:%S", "%d %b %Y %H:%M",
+    "%d/%m/%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d-%m-%Y",
+    "%d-%m-%Y %H:%M",
+    "%d-%m-%Y %H:%M:%S",
+    "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+    "%d/%m/%y",
+    "%d/%m/%y %H:%M",
+    "%d-%m-%y",
+    "%d-%b-%Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%d-%b-%y",
+    "%d %b %y",
+    "%d-%B-%Y",
+    "%d/%b/%Y",
+    "%d-%b-%Y %H:%M",
+    "%d-%b-%Y %H:%M:%S",
+    "%d %b %Y %H:%M",
 )
 MONTHFIRST_FORMATS = (
-    "%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%y", "%m-%d-%Y", "%b %d %Y",
-    "%B %d %Y", "%b %d, %Y", "%B %d, %Y",
+    "%m/%d/%Y",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%y",
+    "%m-%d-%Y",
+    "%b %d %Y",
+    "%B %d %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
 )
 _EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -67,8 +124,9 @@ def _clean(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return raw, missing
 
 
-def parse_dates(s: pd.Series, *, dayfirst: bool = True, formats: tuple[str, ...] = ()
-                ) -> tuple[pd.Series, pd.Series]:
+def parse_dates(
+    s: pd.Series, *, dayfirst: bool = True, formats: tuple[str, ...] = ()
+) -> tuple[pd.Series, pd.Series]:
     """Datetimes (``datetime64[ns]``, NaT when missing) and the invalid mask.
 
     Tries the layout's own formats, then ISO, then day-first (UK) or month-first as the layout
@@ -81,15 +139,17 @@ def parse_dates(s: pd.Series, *, dayfirst: bool = True, formats: tuple[str, ...]
     _try_formats(raw, tuple(formats) + ISO_FORMATS, out, todo)
     if todo.any():
         # day/month order: the one that parses more of this column wins; ties follow the layout
-        first, second = (DAYFIRST_FORMATS, MONTHFIRST_FORMATS) if dayfirst else (
-            MONTHFIRST_FORMATS, DAYFIRST_FORMATS)
+        first, second = (
+            (DAYFIRST_FORMATS, MONTHFIRST_FORMATS)
+            if dayfirst
+            else (MONTHFIRST_FORMATS, DAYFIRST_FORMATS)
+        )
         sample = todo[todo].index[:500]
         rs = raw.loc[sample]
         todo_a = pd.Series(True, index=sample)
         _try_formats(rs, first, pd.Series(pd.NaT, index=sample, dtype="datetime64[ns]"), todo_a)
         todo_b = pd.Series(True, index=sample)
-        _try_formats(rs, second, pd.Series(pd.NaT, index=sample, dtype="datetime64[ns]"),
-                     todo_b)
+        _try_formats(rs, second, pd.Series(pd.NaT, index=sample, dtype="datetime64[ns]"), todo_b)
         if int(todo_b.sum()) < int(todo_a.sum()):
             first, second = second, first
         _try_formats(raw, first + second, out, todo)
@@ -198,8 +258,9 @@ def parse_times(s: pd.Series, *, midnight_unknown: bool = True) -> tuple[pd.Seri
     return out, invalid
 
 
-def times_from_datetimes(dt: pd.Series, has_time_text: pd.Series, *, midnight_unknown: bool = True
-                         ) -> pd.Series:
+def times_from_datetimes(
+    dt: pd.Series, has_time_text: pd.Series, *, midnight_unknown: bool = True
+) -> pd.Series:
     """Time part of parsed datetimes as ``HH:MM:SS`` where the text carried a time."""
     out = pd.Series(pd.NA, index=dt.index, dtype="string")
     ok = dt.notna() & has_time_text
@@ -211,6 +272,7 @@ def times_from_datetimes(dt: pd.Series, has_time_text: pd.Series, *, midnight_un
 
 
 # --- code lists --------------------------------------------------------------------------------
+
 
 def norm_code(v: str) -> str:
     """Code key: lower case, no spaces/punctuation, numbers without leading zeros; a SNOMED id
@@ -293,8 +355,9 @@ _INTENT_WORDS = (
 )
 
 
-def map_codes(s: pd.Series, family: str, primary: str | None = None,
-              inline: dict[str, str] | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
+def map_codes(
+    s: pd.Series, family: str, primary: str | None = None, inline: dict[str, str] | None = None
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Map raw values to canonical codes of ``family``.
 
     Order: inline map from a mapping TOML, the layout's code list, the other code lists of the
@@ -363,12 +426,16 @@ def _band_from_text(v: str) -> str | None:
     if re.fullmatch(r"(under|<|u|less than|below)\s*-?(\d+)", t):
         n = int(re.findall(r"\d+", t)[0])
         return band_for_range(0, n - 1)
-    m = re.fullmatch(r"(\d+)\s*(\+|plus|and over|or over|and above|\+ years)", t) or \
-        re.fullmatch(r"(?:over|>=|>|aged)\s*(\d+)\+?", t)
+    m = re.fullmatch(r"(\d+)\s*(\+|plus|and over|or over|and above|\+ years)", t) or re.fullmatch(
+        r"(?:over|>=|>|aged)\s*(\d+)\+?", t
+    )
     if m:
         n = int(m.group(1))
-        return band_for_range(n + (1 if t.startswith(">") and not t.startswith(">=") else 0), 200) \
-            if n >= 65 else None
+        return (
+            band_for_range(n + (1 if t.startswith(">") and not t.startswith(">=") else 0), 200)
+            if n >= 65
+            else None
+        )
     m = re.fullmatch(r"(\d+)-(\d+)", t)
     if m:
         lo, hi = int(m.group(1)), int(m.group(2))

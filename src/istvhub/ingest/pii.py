@@ -17,11 +17,45 @@ from istvhub._errors import PIIRejected
 from istvhub.ingest.headers import tokens
 
 #: Words that qualify an address/postcode column as the *incident's* place, which is allowed.
-_PLACE_WORDS = {"incident", "assault", "injury", "location", "place", "scene", "event", "site",
-                "venue", "treatment", "hospital", "ed", "department", "provider", "organisation",
-                "org", "lsoa", "sector", "district", "area"}
-_PERSON_WORDS = {"patient", "pt", "person", "client", "first", "last", "full", "given", "family",
-                 "middle", "maiden", "preferred", "known", "victim", "casualty"}
+_PLACE_WORDS = {
+    "incident",
+    "assault",
+    "injury",
+    "location",
+    "place",
+    "scene",
+    "event",
+    "site",
+    "venue",
+    "treatment",
+    "hospital",
+    "ed",
+    "department",
+    "provider",
+    "organisation",
+    "org",
+    "lsoa",
+    "sector",
+    "district",
+    "area",
+}
+_PERSON_WORDS = {
+    "patient",
+    "pt",
+    "person",
+    "client",
+    "first",
+    "last",
+    "full",
+    "given",
+    "family",
+    "middle",
+    "maiden",
+    "preferred",
+    "known",
+    "victim",
+    "casualty",
+}
 
 
 def pii_reason(header: str) -> str | None:
@@ -31,32 +65,78 @@ def pii_reason(header: str) -> str | None:
         return None
     s = set(t)
     joined = "".join(t)
-    if "nhs" in s and (s & {"number", "no", "num", "nbr", "id", "identifier"} or len(t) == 1) \
-            or joined in {"nhsnumber", "nhsno", "nhsnum", "nhsid"}:
+    if (
+        "nhs" in s
+        and (s & {"number", "no", "num", "nbr", "id", "identifier"} or len(t) == 1)
+        or joined in {"nhsnumber", "nhsno", "nhsnum", "nhsid"}
+    ):
         return "NHS number column"
-    if joined in {"chi", "chinumber", "mrn", "hospitalnumber", "hospitalno", "pasnumber",
-                  "pasid", "casenotenumber", "localpatientidentifier", "localpatientid",
-                  "patientid", "patientidentifier", "patientnumber", "ptid", "unitnumber",
-                  "medicalrecordnumber", "crn", "ninumber", "nationalinsurancenumber"}:
+    if joined in {
+        "chi",
+        "chinumber",
+        "mrn",
+        "hospitalnumber",
+        "hospitalno",
+        "pasnumber",
+        "pasid",
+        "casenotenumber",
+        "localpatientidentifier",
+        "localpatientid",
+        "patientid",
+        "patientidentifier",
+        "patientnumber",
+        "ptid",
+        "unitnumber",
+        "medicalrecordnumber",
+        "crn",
+        "ninumber",
+        "nationalinsurancenumber",
+    }:
         return "patient identifier column"
-    if s & {"forename", "forenames", "surname", "firstname", "lastname", "givenname",
-            "familyname", "fullname", "middlename", "maidenname"}:
+    if s & {
+        "forename",
+        "forenames",
+        "surname",
+        "firstname",
+        "lastname",
+        "givenname",
+        "familyname",
+        "fullname",
+        "middlename",
+        "maidenname",
+    }:
         return "name column"
     if "name" in s and (len(t) == 1 or s & _PERSON_WORDS):
         return "name column"
-    if joined in {"dob", "dateofbirth", "birthdate", "birthdt", "dobdate", "datebirth",
-                  "personbirthdate", "birthday"} or ("birth" in s and ("date" in s or "dob" in s)):
+    if joined in {
+        "dob",
+        "dateofbirth",
+        "birthdate",
+        "birthdt",
+        "dobdate",
+        "datebirth",
+        "personbirthdate",
+        "birthday",
+    } or ("birth" in s and ("date" in s or "dob" in s)):
         return "date of birth column"
     if "dob" in s:
         return "date of birth column"
-    if s & {"address", "addr", "address1", "addressline1", "addressline", "address2"} and \
-            not s & _PLACE_WORDS:
+    if (
+        s & {"address", "addr", "address1", "addressline1", "addressline", "address2"}
+        and not s & _PLACE_WORDS
+    ):
         return "address column"
     if s & {"postcode", "postalcode", "zip", "zipcode"} or "postcode" in joined:
         if not s & _PLACE_WORDS or s & _PERSON_WORDS or s & {"home", "usual", "residence"}:
             return "patient postcode column"
     if s & {"phone", "telephone", "mobile", "email", "telno", "phonenumber"} or joined in {
-            "tel", "telno", "email", "emailaddress", "contactnumber", "contactno"}:
+        "tel",
+        "telno",
+        "email",
+        "emailaddress",
+        "contactnumber",
+        "contactno",
+    }:
         return "contact details column"
     if joined in {"nextofkin", "nok", "nokname"}:
         return "identifying column"
@@ -70,10 +150,14 @@ def check_headers(headers: list[str], file: str) -> None:
         if reason:
             raise PIIRejected(
                 f"{reason}: identifying data must not be uploaded (ISTV shares anonymised data "
-                "only); remove the column and upload again", file=file, field=str(h))
+                "only); remove the column and upload again",
+                file=file,
+                field=str(h),
+            )
 
 
 # --- NHS numbers -------------------------------------------------------------------------------
+
 
 def nhs_check_digit(first9: str) -> int | None:
     """NHS number modulus-11 check digit for 9 digits; None when 10 (such numbers are invalid)."""
@@ -96,7 +180,8 @@ def is_valid_nhs_number(value: str) -> bool:
 
 _NHS_RE = re.compile(r"(?<!\d)(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?!\d)")
 _PHONE_RE = re.compile(
-    r"(?<![\d+])(?:(?:\+|00)\s?44\s?\(?0?\)?\s?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\d)")
+    r"(?<![\d+])(?:(?:\+|00)\s?44\s?\(?0?\)?\s?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\d)"
+)
 _DATE_RE = re.compile(
     r"(?<!\d)(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{1,2}-\d{1,2})(?!\d)"
     r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
@@ -125,8 +210,10 @@ def _scrub_one(text: str) -> tuple[str, int]:
     return text, n
 
 
-_CANDIDATE = (r"\d{6}|\d{3}[ -]\d{3}|\d[/.-]\d|\b(?:dob|d\.o\.b|born|date of birth)\b"
-              r"|\d\s+[A-Za-z]{3}")
+_CANDIDATE = (
+    r"\d{6}|\d{3}[ -]\d{3}|\d[/.-]\d|\b(?:dob|d\.o\.b|born|date of birth)\b"
+    r"|\d\s+[A-Za-z]{3}"
+)
 
 
 def scrub_text(s: pd.Series) -> tuple[pd.Series, int]:

@@ -76,12 +76,17 @@ def decode(data: bytes, file: str, encoding: str | None = None) -> tuple[str, st
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
-            raise FileRejected("file starts with a UTF-16 byte-order mark but is not valid "
-                               "UTF-16: save it again as UTF-8 CSV", file=file) from exc
+            raise FileRejected(
+                "file starts with a UTF-16 byte-order mark but is not valid "
+                "UTF-16: save it again as UTF-8 CSV",
+                file=file,
+            ) from exc
     if b"\x00" in data:
         if _looks_utf16(data):
-            raise FileRejected("file looks like UTF-16 without a byte-order mark: save it "
-                               "again as UTF-8 CSV", file=file)
+            raise FileRejected(
+                "file looks like UTF-16 without a byte-order mark: save it again as UTF-8 CSV",
+                file=file,
+            )
         raise FileRejected("file is binary (NUL bytes), not CSV text", file=file)
     try:
         return data.decode("utf-8"), "utf-8"
@@ -95,7 +100,8 @@ def decode(data: bytes, file: str, encoding: str | None = None) -> tuple[str, st
 
 #: a well-formed UTF-8 multi-byte sequence (2-4 bytes)
 _UTF8_MULTIBYTE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 
 
 def _decode_line(line: bytes) -> str:
@@ -116,28 +122,39 @@ def check_text_limits(text: str, file: str, limits: ReadLimits) -> None:
     """Reject absurd lines or column counts before pandas builds a frame from them."""
     longest = max((len(ln) for ln in text.splitlines()), default=0)
     if longest > limits.max_line_bytes:
-        line = next(i for i, ln in enumerate(text.splitlines(), 1)
-                    if len(ln) > limits.max_line_bytes)
-        raise FileRejected(f"a line is longer than the {limits.max_line_bytes} character limit "
-                           "(ISTVHUB_MAX_LINE_BYTES)", file=file, row=line)
-    for ln in text.splitlines()[:HEADER_SCAN_ROWS + 5]:
+        line = next(
+            i for i, ln in enumerate(text.splitlines(), 1) if len(ln) > limits.max_line_bytes
+        )
+        raise FileRejected(
+            f"a line is longer than the {limits.max_line_bytes} character limit "
+            "(ISTVHUB_MAX_LINE_BYTES)",
+            file=file,
+            row=line,
+        )
+    for ln in text.splitlines()[: HEADER_SCAN_ROWS + 5]:
         if max(ln.count(d) for d in DELIMITERS) + 1 > limits.max_columns:
-            raise FileRejected(f"more than {limits.max_columns} columns "
-                               "(ISTVHUB_MAX_COLUMNS)", file=file)
+            raise FileRejected(
+                f"more than {limits.max_columns} columns (ISTVHUB_MAX_COLUMNS)", file=file
+            )
 
 
 def check_cells(df: pd.DataFrame, file: str, limits: ReadLimits, header_line: int) -> None:
     """Reject a cell longer than the limit (names the row and column, never the text)."""
     if len(df.columns) > limits.max_columns:
-        raise FileRejected(f"more than {limits.max_columns} columns (ISTVHUB_MAX_COLUMNS)",
-                           file=file)
+        raise FileRejected(
+            f"more than {limits.max_columns} columns (ISTVHUB_MAX_COLUMNS)", file=file
+        )
     for c in df.columns:
         n = df[c].str.len()
         if len(n) and n.max() > limits.max_cell_chars:
             pos = int(n.to_numpy().argmax())
-            raise FileRejected(f"a cell is longer than the {limits.max_cell_chars} character "
-                               "limit (ISTVHUB_MAX_CELL_CHARS)", file=file, field=str(c),
-                               row=pos + 1)
+            raise FileRejected(
+                f"a cell is longer than the {limits.max_cell_chars} character "
+                "limit (ISTVHUB_MAX_CELL_CHARS)",
+                file=file,
+                field=str(c),
+                row=pos + 1,
+            )
 
 
 def check_xlsx_container(data: bytes, file: str, limits: ReadLimits) -> None:
@@ -146,29 +163,44 @@ def check_xlsx_container(data: bytes, file: str, limits: ReadLimits) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
-            ctypes = zf.read("[Content_Types].xml")[:200_000] if (
-                "[Content_Types].xml" in zf.namelist()
-                and zf.getinfo("[Content_Types].xml").file_size < 1_000_000) else b""
+            ctypes = (
+                zf.read("[Content_Types].xml")[:200_000]
+                if (
+                    "[Content_Types].xml" in zf.namelist()
+                    and zf.getinfo("[Content_Types].xml").file_size < 1_000_000
+                )
+                else b""
+            )
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
         raise FileRejected("file looks like a damaged XLSX", file=file) from exc
     if len(infos) > limits.max_xlsx_members:
         raise FileRejected(f"XLSX holds more than {limits.max_xlsx_members} parts", file=file)
     total = sum(i.file_size for i in infos)
     if total > limits.max_xlsx_uncompressed:
-        raise FileRejected("XLSX would expand beyond the "
-                           f"{limits.max_xlsx_uncompressed} byte limit (zip bomb?) "
-                           "(ISTVHUB_MAX_XLSX_UNCOMPRESSED)", file=file)
+        raise FileRejected(
+            "XLSX would expand beyond the "
+            f"{limits.max_xlsx_uncompressed} byte limit (zip bomb?) "
+            "(ISTVHUB_MAX_XLSX_UNCOMPRESSED)",
+            file=file,
+        )
     for i in infos:
         if i.file_size > 1024 * 1024 and i.file_size > limits.max_xlsx_ratio * max(
-                i.compress_size, 1):
-            raise FileRejected(f"XLSX part compressed more than {limits.max_xlsx_ratio}:1 "
-                               "(zip bomb?) (ISTVHUB_MAX_XLSX_RATIO)", file=file)
+            i.compress_size, 1
+        ):
+            raise FileRejected(
+                f"XLSX part compressed more than {limits.max_xlsx_ratio}:1 "
+                "(zip bomb?) (ISTVHUB_MAX_XLSX_RATIO)",
+                file=file,
+            )
     names = [i.filename.lower() for i in infos]
     if any(n.endswith("vbaproject.bin") for n in names) or b"macroEnabled" in ctypes:
         raise FileRejected("workbook contains macros: save as a plain .xlsx or CSV", file=file)
     if any(n.startswith("xl/externallinks/") for n in names) or b"externalLink" in ctypes:
-        raise FileRejected("workbook links to other workbooks (external links): paste values "
-                           "and save as a plain .xlsx or CSV", file=file)
+        raise FileRejected(
+            "workbook links to other workbooks (external links): paste values "
+            "and save as a plain .xlsx or CSV",
+            file=file,
+        )
 
 
 def _header_row(rows: list[list[str]], vocab: list[HeaderKey]) -> tuple[int, int]:
@@ -201,13 +233,16 @@ def _dedupe(headers: list[str]) -> list[str]:
 def _drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
     if df.empty:
         return df
-    blank = (df.apply(lambda c: c.str.strip().eq("")) if len(df.columns) < 64 else
-             df.map(lambda v: not str(v).strip())).all(axis=1)
+    blank = (
+        df.apply(lambda c: c.str.strip().eq(""))
+        if len(df.columns) < 64
+        else df.map(lambda v: not str(v).strip())
+    ).all(axis=1)
     return df[~blank]
 
 
 def read_csv_text(text: str, file: str, vocab: list[HeaderKey]) -> RawTable:
-    lines = text.splitlines()[:HEADER_SCAN_ROWS + 5]
+    lines = text.splitlines()[: HEADER_SCAN_ROWS + 5]
     best: tuple[int, int, int, str] | None = None  # (score, ncols, -idx, delim)
     for d in DELIMITERS:
         try:
@@ -221,8 +256,10 @@ def read_csv_text(text: str, file: str, vocab: list[HeaderKey]) -> RawTable:
         if best is None or key[:3] > best[:3]:
             best = key
     if best is None or best[0] < 2:
-        raise FileRejected("no header row with known column names found in the first "
-                           f"{HEADER_SCAN_ROWS} rows", file=file)
+        raise FileRejected(
+            f"no header row with known column names found in the first {HEADER_SCAN_ROWS} rows",
+            file=file,
+        )
     _sc, _n, neg_idx, delim = best
     idx = -neg_idx
     try:
@@ -230,8 +267,16 @@ def read_csv_text(text: str, file: str, vocab: list[HeaderKey]) -> RawTable:
             # extra fields on the first row only warn: treat them like any ragged row
             warnings.simplefilter("error", pd.errors.ParserWarning)
             df = pd.read_csv(
-                io.StringIO(text), sep=delim, dtype=str, keep_default_na=False, na_filter=False,
-                skiprows=idx, header=0, skip_blank_lines=True, engine="c", quotechar='"',
+                io.StringIO(text),
+                sep=delim,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skiprows=idx,
+                header=0,
+                skip_blank_lines=True,
+                engine="c",
+                quotechar='"',
                 index_col=False,
             )
     except (pd.errors.ParserError, pd.errors.ParserWarning):
@@ -243,8 +288,7 @@ def read_csv_text(text: str, file: str, vocab: list[HeaderKey]) -> RawTable:
     df = df.astype("string").fillna("")
     df = _drop_blank_rows(df)
     pre = [" ".join(c for c in r if c.strip()) for r in csv.reader(lines[:idx], delimiter=delim)]
-    return RawTable(df, headers, idx + 1, "csv", delimiter=delim,
-                    preamble=[p for p in pre if p])
+    return RawTable(df, headers, idx + 1, "csv", delimiter=delim, preamble=[p for p in pre if p])
 
 
 def _read_csv_lenient(text: str, idx: int, delim: str, file: str) -> RawTable:
@@ -261,7 +305,7 @@ def _read_csv_lenient(text: str, idx: int, delim: str, file: str) -> RawTable:
     index: list[int] = []
     bad: list[int] = []
     n = 0
-    for r in rows[idx + 1:]:
+    for r in rows[idx + 1 :]:
         if not any(c.strip() for c in r):
             continue
         n += 1
@@ -272,8 +316,9 @@ def _read_csv_lenient(text: str, idx: int, delim: str, file: str) -> RawTable:
         index.append(n - 1)
     df = pd.DataFrame(good, columns=headers, index=index, dtype="string").fillna("")
     pre = [" ".join(c for c in r if c.strip()) for r in rows[:idx]]
-    return RawTable(df, headers, idx + 1, "csv", delimiter=delim, bad_rows=bad,
-                    preamble=[p for p in pre if p])
+    return RawTable(
+        df, headers, idx + 1, "csv", delimiter=delim, bad_rows=bad, preamble=[p for p in pre if p]
+    )
 
 
 def _cell_str(v: object) -> str:
@@ -300,8 +345,9 @@ def _cell_str(v: object) -> str:
     return str(v).strip()
 
 
-def read_xlsx(data: bytes, file: str, vocab: list[HeaderKey],
-              limits: ReadLimits | None = None) -> RawTable:
+def read_xlsx(
+    data: bytes, file: str, vocab: list[HeaderKey], limits: ReadLimits | None = None
+) -> RawTable:
     import openpyxl
 
     limits = limits or ReadLimits.from_env()
@@ -314,11 +360,14 @@ def read_xlsx(data: bytes, file: str, vocab: list[HeaderKey],
         # the first sheet normally; another sheet only when it looks far more like the data
         best: tuple[int, int, list[list[str]]] | None = None
         for ws in wb.worksheets[:5]:
-            rows = [[_cell_str(v) for v in r]
-                    for r in ws.iter_rows(values_only=True, max_col=limits.max_columns + 1)]
+            rows = [
+                [_cell_str(v) for v in r]
+                for r in ws.iter_rows(values_only=True, max_col=limits.max_columns + 1)
+            ]
             if any(len(r) > limits.max_columns and r[-1] for r in rows):
-                raise FileRejected(f"more than {limits.max_columns} columns "
-                                   "(ISTVHUB_MAX_COLUMNS)", file=file)
+                raise FileRejected(
+                    f"more than {limits.max_columns} columns (ISTVHUB_MAX_COLUMNS)", file=file
+                )
             i, sc = _header_row(rows, vocab)
             if best is None or sc > best[1] + 1:
                 best = (i, sc, rows)
@@ -326,14 +375,17 @@ def read_xlsx(data: bytes, file: str, vocab: list[HeaderKey],
         wb.close()
     idx, sc, rows = best if best else (-1, 0, [])
     if idx < 0 or sc < 2:
-        raise FileRejected("no header row with known column names found in the first "
-                           f"{HEADER_SCAN_ROWS} rows of the first sheet", file=file)
+        raise FileRejected(
+            "no header row with known column names found in the first "
+            f"{HEADER_SCAN_ROWS} rows of the first sheet",
+            file=file,
+        )
     header_cells = rows[idx]
     while header_cells and not header_cells[-1]:
         header_cells = header_cells[:-1]
     headers = _dedupe(header_cells)
     width = len(headers)
-    body = [(r + [""] * width)[:width] for r in rows[idx + 1:]]
+    body = [(r + [""] * width)[:width] for r in rows[idx + 1 :]]
     df = pd.DataFrame(body, columns=headers, dtype="string").fillna("")
     df.index = pd.RangeIndex(len(df))
     df = _drop_blank_rows(df)
@@ -341,14 +393,21 @@ def read_xlsx(data: bytes, file: str, vocab: list[HeaderKey],
     return RawTable(df, headers, idx + 1, "xlsx", preamble=[p for p in pre if p])
 
 
-def read_table(data: bytes, file: str, vocab: list[HeaderKey], encoding: str | None = None,
-               limits: ReadLimits | None = None) -> RawTable:
+def read_table(
+    data: bytes,
+    file: str,
+    vocab: list[HeaderKey],
+    encoding: str | None = None,
+    limits: ReadLimits | None = None,
+) -> RawTable:
     """Parse an upload; raises :class:`FileRejected` when it cannot be read, when it breaks a
     hostile-input limit (:class:`ReadLimits`) or when it has no data rows."""
     limits = limits or ReadLimits.from_env()
     if len(data) > limits.max_file_bytes:
-        raise FileRejected(f"file larger than the {limits.max_file_bytes} byte limit "
-                           "(ISTVHUB_MAX_FILE_BYTES)", file=file)
+        raise FileRejected(
+            f"file larger than the {limits.max_file_bytes} byte limit (ISTVHUB_MAX_FILE_BYTES)",
+            file=file,
+        )
     if not data.strip():
         raise FileRejected("file is empty", file=file)
     if data[:4] == b"PK\x03\x04":

@@ -13,16 +13,28 @@ def register(app: typer.Typer) -> None:
 
     @app.command("demo")
     def demo(
-        feeds: Annotated[Path | None, typer.Option(
-            "--feeds", help="Folder with manifest.csv and the feeds (default: sample_feeds/).")
+        feeds: Annotated[
+            Path | None,
+            typer.Option(
+                "--feeds", help="Folder with manifest.csv and the feeds (default: sample_feeds/)."
+            ),
         ] = None,
-        sources: Annotated[Path | None, typer.Option(
-            "--sources", help="Open-data sources (default: ISTVHUB_SOURCES or ../shared/...).")
+        sources: Annotated[
+            Path | None,
+            typer.Option(
+                "--sources", help="Open-data sources (default: ISTVHUB_SOURCES or ../shared/...)."
+            ),
         ] = None,
-        db: Annotated[str | None, typer.Option(
-            "--db", help="Database URL (default: ISTVHUB_DB or SQLite in ISTVHUB_HOME).")] = None,
-        rebuild: Annotated[bool, typer.Option(
-            "--rebuild-gazetteer", help="Build the gazetteer even if one exists.")] = False,
+        db: Annotated[
+            str | None,
+            typer.Option(
+                "--db", help="Database URL (default: ISTVHUB_DB or SQLite in ISTVHUB_HOME)."
+            ),
+        ] = None,
+        rebuild: Annotated[
+            bool,
+            typer.Option("--rebuild-gazetteer", help="Build the gazetteer even if one exists."),
+        ] = False,
     ) -> None:
         """Run the main job end to end: gazetteer, ingest + geocode the sample feeds, hot
         blocks, compliance."""
@@ -35,14 +47,23 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         home = settings.home
         home.mkdir(parents=True, exist_ok=True)
-        res = run_demo(home, feeds or REPO_DIR / "sample_feeds", db_url=db or settings.db_url,
-                       sources=sources, rebuild=rebuild, say=console.print)
+        res = run_demo(
+            home,
+            feeds or REPO_DIR / "sample_feeds",
+            db_url=db or settings.db_url,
+            sources=sources,
+            rebuild=rebuild,
+            say=console.print,
+        )
         stored = [r for r in res.ingested if r["status"] == "stored"]
         rejected = [r for r in res.ingested if r["status"] == "rejected"]
-        typer.echo(f"gazetteer: {res.gazetteer_version}"
-                   f"{' (built now)' if res.gazetteer_built else ''}")
-        typer.echo(f"feeds: {len(res.ingested)} files, {len(stored)} stored now, "
-                   f"{len(rejected)} rejected (expected: the PII file)")
+        typer.echo(
+            f"gazetteer: {res.gazetteer_version}{' (built now)' if res.gazetteer_built else ''}"
+        )
+        typer.echo(
+            f"feeds: {len(res.ingested)} files, {len(stored)} stored now, "
+            f"{len(rejected)} rejected (expected: the PII file)"
+        )
         typer.echo(f"compliance: {res.compliance_line}")
         for name, path in res.outputs.items():
             typer.echo(f"{name}: {path}")

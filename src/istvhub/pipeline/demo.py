@@ -44,8 +44,9 @@ def _arrival(text: str) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=LONDON)
 
 
-def ensure_gazetteer(home: Path, sources: Path | None, rebuild: bool,
-                     say: Callable[[str], None]) -> tuple[str, bool]:
+def ensure_gazetteer(
+    home: Path, sources: Path | None, rebuild: bool, say: Callable[[str], None]
+) -> tuple[str, bool]:
     """Load the current gazetteer, building it first when there is none (or when asked)."""
     from istvhub.gazetteer import load
     from istvhub.gazetteer.build import build
@@ -74,21 +75,52 @@ def ingest_feeds(store, feeds: Path, home: Path, say: Callable[[str], None]) -> 
         if hashlib.sha256(path.read_bytes()).hexdigest() in seen:
             results.append({"file": row["file"], "status": "already stored"})
             continue
-        res = ingest_file(path, store, department=row["department"] or None,
-                          period=row["period"] or None, home=home,
-                          received_at=_arrival(row["received_at"]))
+        res = ingest_file(
+            path,
+            store,
+            department=row["department"] or None,
+            period=row["period"] or None,
+            home=home,
+            received_at=_arrival(row["received_at"]),
+        )
         d = res.as_dict()
-        results.append({"file": row["file"], **{k: d.get(k) for k in (
-            "status", "version", "rows_accepted", "rows_quarantined", "rows_skipped",
-            "geocoded", "message")}})
-        say(f"  {row['file']}: {res.status}"
-            + (f" v{res.version}, {res.rows_accepted} records" if res.status != "rejected"
-               else f" ({res.message})"))
+        results.append(
+            {
+                "file": row["file"],
+                **{
+                    k: d.get(k)
+                    for k in (
+                        "status",
+                        "version",
+                        "rows_accepted",
+                        "rows_quarantined",
+                        "rows_skipped",
+                        "geocoded",
+                        "message",
+                    )
+                },
+            }
+        )
+        say(
+            f"  {row['file']}: {res.status}"
+            + (
+                f" v{res.version}, {res.rows_accepted} records"
+                if res.status != "rejected"
+                else f" ({res.message})"
+            )
+        )
     return results
 
 
-def run_demo(home: Path, feeds: Path, *, db_url: str, sources: Path | None = None,
-             rebuild: bool = False, say: Callable[[str], None] = print) -> DemoResult:
+def run_demo(
+    home: Path,
+    feeds: Path,
+    *,
+    db_url: str,
+    sources: Path | None = None,
+    rebuild: bool = False,
+    say: Callable[[str], None] = print,
+) -> DemoResult:
     """Run the whole job on ``feeds`` into ``home``/``db_url``; outputs go to ``home/outputs``."""
     from istvhub.compliance.commands import build_report
     from istvhub.compliance.render import render
@@ -100,8 +132,7 @@ def run_demo(home: Path, feeds: Path, *, db_url: str, sources: Path | None = Non
     out = home / "outputs"
     out.mkdir(parents=True, exist_ok=True)
     result = DemoResult()
-    result.gazetteer_version, result.gazetteer_built = ensure_gazetteer(home, sources, rebuild,
-                                                                        say)
+    result.gazetteer_version, result.gazetteer_built = ensure_gazetteer(home, sources, rebuild, say)
     say(f"gazetteer {result.gazetteer_version}")
 
     store = open_store(db_url)
@@ -115,8 +146,9 @@ def run_demo(home: Path, feeds: Path, *, db_url: str, sources: Path | None = Non
     first, last = periods[0], periods[-1]
     say(f"hot blocks {first}..{last} (disclosure control on)")
     network = load_network(home)
-    layers = hotblocks_from_store(db_url, Filters(period_from=first, period_to=last), get_rule(),
-                                  network=network)
+    layers = hotblocks_from_store(
+        db_url, Filters(period_from=first, period_to=last), get_rule(), network=network
+    )
     gpkg, report = out / "hotblocks.gpkg", out / "hotblocks.html"
     write_outputs(layers, gpkg, "gpkg", report=report, boroughs=network.boroughs)
     result.outputs.update(hotblocks_gpkg=gpkg, hotblocks_report=report)

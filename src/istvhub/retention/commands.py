@@ -10,16 +10,22 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add the ``retention`` command group."""
-    retention = typer.Typer(help="Retention of record-level data (default 24 months).",
-                            no_args_is_help=True)
+    retention = typer.Typer(
+        help="Retention of record-level data (default 24 months).", no_args_is_help=True
+    )
 
     @retention.command("apply")
     def apply(
-        months: Annotated[int | None, typer.Option(
-            "--months", help="Keep this many months before the current one "
-                             "(default: data/retention.toml).")] = None,
-        dry_run: Annotated[bool, typer.Option(
-            "--dry-run", help="Show what would be deleted; change nothing.")] = False,
+        months: Annotated[
+            int | None,
+            typer.Option(
+                "--months",
+                help="Keep this many months before the current one (default: data/retention.toml).",
+            ),
+        ] = None,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Show what would be deleted; change nothing.")
+        ] = False,
         db: Annotated[str | None, typer.Option("--db", help="Database URL.")] = None,
     ) -> None:
         """Delete records older than the retention period, in one transaction; keep

@@ -60,7 +60,7 @@ def cutoff_period(months: int, today: datetime | None = None) -> str:
     """First month kept: ``today``'s month minus ``months``."""
     from istvhub.compliance.core import month_add
 
-    now = (today or datetime.now(UTC))
+    now = today or datetime.now(UTC)
     return month_add(f"{now.year:04d}-{now.month:02d}", -months)
 
 
@@ -81,20 +81,29 @@ class Plan:
     def summary(self) -> str:
         verb = "would delete" if self.dry_run else "deleted"
         if not self.records:
-            return (f"retention {self.months} months: nothing before {self.cutoff}; "
-                    "no records " + ("would go" if self.dry_run else "deleted"))
+            return f"retention {self.months} months: nothing before {self.cutoff}; no records " + (
+                "would go" if self.dry_run else "deleted"
+            )
         first, last = min(self.by_period), max(self.by_period)
-        return (f"retention {self.months} months: {verb} {self.records} records of "
-                f"{self.submissions} submissions, months {first} to {last} "
-                f"(keeping {self.cutoff} and later)")
+        return (
+            f"retention {self.months} months: {verb} {self.records} records of "
+            f"{self.submissions} submissions, months {first} to {last} "
+            f"(keeping {self.cutoff} and later)"
+        )
 
 
 def _plan(conn: sa.Connection, months: int, cutoff: str, dry_run: bool) -> Plan:
     r = records.c
     rows = conn.execute(
-        sa.select(r.period, sa.func.count().label("n"),
-                  sa.func.count(sa.distinct(r.submission_id)).label("subs"))
-        .where(r.period < cutoff).group_by(r.period).order_by(r.period)).all()
+        sa.select(
+            r.period,
+            sa.func.count().label("n"),
+            sa.func.count(sa.distinct(r.submission_id)).label("subs"),
+        )
+        .where(r.period < cutoff)
+        .group_by(r.period)
+        .order_by(r.period)
+    ).all()
     plan = Plan(months=months, cutoff=cutoff, dry_run=dry_run)
     for period, n, subs in rows:
         plan.by_period[str(period)] = int(n)
@@ -103,8 +112,7 @@ def _plan(conn: sa.Connection, months: int, cutoff: str, dry_run: bool) -> Plan:
     return plan
 
 
-def plan_retention(store: Any, months: int | None = None, *,
-                   today: datetime | None = None) -> Plan:
+def plan_retention(store: Any, months: int | None = None, *, today: datetime | None = None) -> Plan:
     """What ``apply_retention`` would delete now (reads only)."""
     months = check_months(months) if months is not None else configured_months()
     cutoff = cutoff_period(months, today)
@@ -115,8 +123,14 @@ def plan_retention(store: Any, months: int | None = None, *,
         raise StoreError(f"cannot read the store ({type(exc).__name__})") from None
 
 
-def apply_retention(store: Any, months: int | None = None, *, dry_run: bool = False,
-                    actor: str = "cli", today: datetime | None = None) -> Plan:
+def apply_retention(
+    store: Any,
+    months: int | None = None,
+    *,
+    dry_run: bool = False,
+    actor: str = "cli",
+    today: datetime | None = None,
+) -> Plan:
     """Delete expired records in one transaction (see the module docstring); ``dry_run`` only
     plans. Returns the plan of what was (or would be) deleted."""
     if dry_run:
@@ -131,17 +145,34 @@ def apply_retention(store: Any, months: int | None = None, *, dry_run: bool = Fa
             plan = _plan(conn, months, cutoff, False)
             if plan.records:
                 now = datetime.now(UTC)
-                stats = conn.execute(
-                    sa.select(r.submission_id, r.department, r.period, *stat_columns())
-                    .where(r.period < cutoff)
-                    .group_by(r.submission_id, r.department, r.period)).mappings().all()
-                conn.execute(record_stats_archive.insert(),
-                             [dict(s) | {"archived_at": now} for s in stats])
+                stats = (
+                    conn.execute(
+                        sa.select(r.submission_id, r.department, r.period, *stat_columns())
+                        .where(r.period < cutoff)
+                        .group_by(r.submission_id, r.department, r.period)
+                    )
+                    .mappings()
+                    .all()
+                )
+                conn.execute(
+                    record_stats_archive.insert(), [dict(s) | {"archived_at": now} for s in stats]
+                )
                 conn.execute(records.delete().where(r.period < cutoff))
-            store._audit(conn, actor, "retention.apply", json.dumps({
-                "months": months, "cutoff": cutoff, "records": plan.records,
-                "submissions": plan.submissions, "by_period": plan.by_period,
-            }, sort_keys=True))
+            store._audit(
+                conn,
+                actor,
+                "retention.apply",
+                json.dumps(
+                    {
+                        "months": months,
+                        "cutoff": cutoff,
+                        "records": plan.records,
+                        "submissions": plan.submissions,
+                        "by_period": plan.by_period,
+                    },
+                    sort_keys=True,
+                ),
+            )
     except sa.exc.SQLAlchemyError as exc:
         raise StoreError(f"retention failed and changed nothing ({type(exc).__name__})") from None
     return plan

@@ -12,7 +12,12 @@ from istvhub.store.backends import PostgresStore, SQLiteStore
 from istvhub.store.base import Store, StoreResult, read_registry, registry_path
 
 __all__ = [
-    "PostgresStore", "SQLiteStore", "Store", "StoreResult", "open_store", "read_registry",
+    "PostgresStore",
+    "SQLiteStore",
+    "Store",
+    "StoreResult",
+    "open_store",
+    "read_registry",
     "registry_path",
 ]
 

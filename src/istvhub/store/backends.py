@@ -55,7 +55,8 @@ class SQLiteStore(Store):
                 for op in ("UPDATE", "DELETE"):  # the audit log is append-only
                     conn.exec_driver_sql(
                         f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{op.lower()} BEFORE {op} "
-                        "ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
+                        "ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+                    )
         except sa.exc.OperationalError as exc:
             raise StoreError(f"cannot open SQLite store: {type(exc).__name__}") from exc
 
@@ -81,8 +82,10 @@ class SQLiteStore(Store):
         cols.append([sid] * len(df))
         ident = ", ".join(f'"{c}"' for c in names)
         marks = ", ".join("?" for _ in names)
-        conn.exec_driver_sql(f'INSERT INTO "{schema.records.name}" ({ident}) VALUES ({marks})',
-                             list(zip(*cols, strict=True)))
+        conn.exec_driver_sql(
+            f'INSERT INTO "{schema.records.name}" ({ident}) VALUES ({marks})',
+            list(zip(*cols, strict=True)),
+        )
 
 
 #: the audit log is append-only: UPDATE and DELETE raise (TRUNCATE needs the table owner)
@@ -109,8 +112,7 @@ class PostgresStore(Store):
     def _init_schema(self) -> None:
         try:
             with self.engine.begin() as conn:
-                conn.execute(sa.text("select pg_advisory_xact_lock(:k)"),
-                             {"k": _SCHEMA_LOCK_KEY})
+                conn.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
                 schema.metadata.create_all(conn)
                 conn.exec_driver_sql(_PG_AUDIT_APPEND_ONLY)
         except sa.exc.OperationalError as exc:
@@ -122,8 +124,9 @@ class PostgresStore(Store):
             yield conn
 
     def _lock_department_period(self, conn: Connection, department: str, period: str) -> None:
-        conn.execute(sa.text("select pg_advisory_xact_lock(:k)"),
-                     {"k": _lock_key(department, period)})
+        conn.execute(
+            sa.text("select pg_advisory_xact_lock(:k)"), {"k": _lock_key(department, period)}
+        )
 
     def _insert_ignore(self, table: sa.Table) -> Any:
         return postgresql.insert(table).on_conflict_do_nothing()

@@ -28,8 +28,16 @@ from istvhub.store import schema
 #: The registry shipped with the package; ``ISTVHUB_DEPARTMENTS`` points elsewhere (tests, forks).
 DEFAULT_REGISTRY = DATA_DIR / "departments.csv"
 DEPARTMENT_COLUMNS = (
-    "ods_code", "name", "dept_type", "borough", "lat", "lon", "easting", "northing",
-    "sharing_since", "source",
+    "ods_code",
+    "name",
+    "dept_type",
+    "borough",
+    "lat",
+    "lon",
+    "easting",
+    "northing",
+    "sharing_since",
+    "source",
 )
 #: Columns of ``records`` an ingest writes (``id`` and ``submission_id`` are the store's own).
 RECORD_STORE_COLUMNS = tuple(
@@ -151,8 +159,11 @@ def records_to_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
         else:
             cols[col] = [_py(x) for x in s.tolist()]
     names = list(cols)
-    return [dict(zip(names, vals, strict=True)) for vals in zip(*cols.values(), strict=True)] \
-        if n else []
+    return (
+        [dict(zip(names, vals, strict=True)) for vals in zip(*cols.values(), strict=True)]
+        if n
+        else []
+    )
 
 
 def _none_where_na(values: pd.Series) -> list[Any]:
@@ -255,26 +266,27 @@ class Store(ABC):
                 old = existing.get(r["ods_code"])
                 if old is not None and any(old.get(k) != r[k] for k in DEPARTMENT_COLUMNS):
                     conn.execute(
-                        t.update().where(t.c.ods_code == r["ods_code"]).values(
-                            **{k: r[k] for k in DEPARTMENT_COLUMNS if k != "ods_code"}
-                        )
+                        t.update()
+                        .where(t.c.ods_code == r["ods_code"])
+                        .values(**{k: r[k] for k in DEPARTMENT_COLUMNS if k != "ods_code"})
                     )
                     changed += 1
         return changed
 
     def departments(self) -> pd.DataFrame:
         with self.engine.connect() as conn:
-            return _frame(conn.execute(
-                sa.select(schema.departments).order_by(schema.departments.c.ods_code)
-            ))
+            return _frame(
+                conn.execute(sa.select(schema.departments).order_by(schema.departments.c.ods_code))
+            )
 
     def department_codes(self) -> set[str]:
         with self.engine.connect() as conn:
             return set(conn.execute(sa.select(schema.departments.c.ods_code)).scalars())
 
     # --- reads -------------------------------------------------------------------------
-    def submissions(self, department: str | None = None, *, current_only: bool = False
-                    ) -> pd.DataFrame:
+    def submissions(
+        self, department: str | None = None, *, current_only: bool = False
+    ) -> pd.DataFrame:
         t = schema.submissions
         q = sa.select(t).order_by(t.c.department, t.c.period, t.c.version)
         if department:
@@ -293,8 +305,12 @@ class Store(ABC):
                 )
             ).scalar_one_or_none()
 
-    def current_records(self, department: str | None = None, period_from: str | None = None,
-                        period_to: str | None = None) -> pd.DataFrame:
+    def current_records(
+        self,
+        department: str | None = None,
+        period_from: str | None = None,
+        period_to: str | None = None,
+    ) -> pd.DataFrame:
         """Records of current submissions only: the analysis set."""
         r, s = schema.records, schema.submissions
         q = (
@@ -347,8 +363,11 @@ class Store(ABC):
         (aware; default now) records when the file arrived, e.g. when back-filling history.
         """
         department = department.upper()
-        qdf = quarantine if quarantine is not None else pd.DataFrame(
-            columns=["source_row", "field", "reason"])
+        qdf = (
+            quarantine
+            if quarantine is not None
+            else pd.DataFrame(columns=["source_row", "field", "reason"])
+        )
         n_rows = len(records)
         s = schema.submissions
         try:
@@ -356,97 +375,158 @@ class Store(ABC):
                 self._lock_department_period(conn, department, period)
                 cur = conn.execute(
                     sa.select(s.c.submission_id, s.c.version, s.c.file_sha256).where(
-                        s.c.department == department, s.c.period == period,
+                        s.c.department == department,
+                        s.c.period == period,
                         s.c.status == "current",
                     )
                 ).first()
                 if cur is not None and cur.file_sha256 == file_sha256:
                     return StoreResult(
-                        "unchanged", department, period, cur.submission_id, cur.version,
-                        message=(f"{source_filename}: identical to the current version "
-                                 f"{cur.version} of {department} {period}; nothing changed"),
+                        "unchanged",
+                        department,
+                        period,
+                        cur.submission_id,
+                        cur.version,
+                        message=(
+                            f"{source_filename}: identical to the current version "
+                            f"{cur.version} of {department} {period}; nothing changed"
+                        ),
                     )
                 maxv = conn.execute(
                     sa.select(sa.func.max(s.c.version)).where(
-                        s.c.department == department, s.c.period == period)
+                        s.c.department == department, s.c.period == period
+                    )
                 ).scalar()
                 version = (maxv or 0) + 1
                 if cur is not None:
                     conn.execute(
-                        s.update().where(s.c.department == department, s.c.period == period,
-                                         s.c.status == "current").values(status="superseded")
+                        s.update()
+                        .where(
+                            s.c.department == department,
+                            s.c.period == period,
+                            s.c.status == "current",
+                        )
+                        .values(status="superseded")
                     )
                 sid = conn.execute(
-                    s.insert().values(
-                        department=department, period=period, version=version,
+                    s.insert()
+                    .values(
+                        department=department,
+                        period=period,
+                        version=version,
                         status="current",
                         received_at=(received_at or datetime.now(UTC)).astimezone(UTC),
-                        file_sha256=file_sha256, source_filename=source_filename,
+                        file_sha256=file_sha256,
+                        source_filename=source_filename,
                         adapter=adapter,
-                        rows_total=int(rows_total if rows_total is not None
-                                       else n_rows + len(qdf) + rows_skipped),
-                        rows_accepted=n_rows, rows_quarantined=len(qdf),
-                        rows_skipped=int(rows_skipped), pii_scrubbed=int(pii_scrubbed),
+                        rows_total=int(
+                            rows_total
+                            if rows_total is not None
+                            else n_rows + len(qdf) + rows_skipped
+                        ),
+                        rows_accepted=n_rows,
+                        rows_quarantined=len(qdf),
+                        rows_skipped=int(rows_skipped),
+                        pii_scrubbed=int(pii_scrubbed),
                         uploaded_by=uploaded_by,
-                    ).returning(s.c.submission_id)
+                    )
+                    .returning(s.c.submission_id)
                 ).scalar_one()
                 self._bulk_insert_records(conn, sid, records)
                 if len(qdf):
-                    conn.execute(schema.quarantine.insert(), [
-                        {"submission_id": sid, "source_row": int(q.source_row),
-                         "field": _py(q.field), "reason": str(q.reason)}
-                        for q in qdf.itertuples(index=False)
-                    ])
-                self._audit(conn, uploaded_by or "cli", "ingest", json.dumps({
-                    "department": department, "period": period, "version": version,
-                    "file": source_filename, "accepted": n_rows,
-                    "quarantined": len(qdf), "skipped": int(rows_skipped),
-                }))
+                    conn.execute(
+                        schema.quarantine.insert(),
+                        [
+                            {
+                                "submission_id": sid,
+                                "source_row": int(q.source_row),
+                                "field": _py(q.field),
+                                "reason": str(q.reason),
+                            }
+                            for q in qdf.itertuples(index=False)
+                        ],
+                    )
+                self._audit(
+                    conn,
+                    uploaded_by or "cli",
+                    "ingest",
+                    json.dumps(
+                        {
+                            "department": department,
+                            "period": period,
+                            "version": version,
+                            "file": source_filename,
+                            "accepted": n_rows,
+                            "quarantined": len(qdf),
+                            "skipped": int(rows_skipped),
+                        }
+                    ),
+                )
         except (sa.exc.SQLAlchemyError, OSError, ValueError, TypeError) as exc:
             raise StoreError(f"storing {source_filename!r} failed: {type(exc).__name__}") from exc
         except Exception as exc:  # driver errors raised outside SQLAlchemy (PostgreSQL COPY)
             if type(exc).__module__.startswith(("psycopg", "sqlite3")):
                 raise StoreError(
-                    f"storing {source_filename!r} failed: {type(exc).__name__}") from exc
+                    f"storing {source_filename!r} failed: {type(exc).__name__}"
+                ) from exc
             raise
         return StoreResult(
-            "stored", department, period, sid, version,
+            "stored",
+            department,
+            period,
+            sid,
+            version,
             superseded_version=cur.version if cur is not None else None,
-            message=(f"{source_filename}: stored {department} {period} version {version}"
-                     + (f" (supersedes version {cur.version})" if cur is not None else "")),
+            message=(
+                f"{source_filename}: stored {department} {period} version {version}"
+                + (f" (supersedes version {cur.version})" if cur is not None else "")
+            ),
         )
 
     def update_geocodes(self, df: pd.DataFrame) -> int:
         """Write geocode results onto records by ``records.id`` (frame has an ``id`` column)."""
         if df.empty:
             return 0
-        cols = [c for c in (*GEOCODE_COLUMNS, "gazetteer_version", "geocoded_at")
-                if c in df.columns]
+        cols = [
+            c for c in (*GEOCODE_COLUMNS, "gazetteer_version", "geocoded_at") if c in df.columns
+        ]
         r = schema.records
         rows = records_to_rows(df[cols])
         ids = [int(x) for x in df["id"].tolist()]
         for row, i in zip(rows, ids, strict=True):
             row["_id"] = i
-        stmt = r.update().where(r.c.id == sa.bindparam("_id")).values(
-            **{c: sa.bindparam(c) for c in cols})
+        stmt = (
+            r.update()
+            .where(r.c.id == sa.bindparam("_id"))
+            .values(**{c: sa.bindparam(c) for c in cols})
+        )
         with self._write_txn() as conn:
             conn.execute(stmt, rows)
         return len(rows)
 
-    def _audit(self, conn: Connection, actor: str, action: str, detail: str | None,
-               client: str | None = None) -> None:
-        conn.execute(schema.audit_log.insert().values(
-            at=datetime.now(UTC), actor=actor, action=action, detail=detail, client=client))
+    def _audit(
+        self,
+        conn: Connection,
+        actor: str,
+        action: str,
+        detail: str | None,
+        client: str | None = None,
+    ) -> None:
+        conn.execute(
+            schema.audit_log.insert().values(
+                at=datetime.now(UTC), actor=actor, action=action, detail=detail, client=client
+            )
+        )
 
-    def audit(self, actor: str, action: str, detail: str | None = None,
-              client: str | None = None) -> None:
+    def audit(
+        self, actor: str, action: str, detail: str | None = None, client: str | None = None
+    ) -> None:
         with self._write_txn() as conn:
             self._audit(conn, actor, action, detail, client)
 
     def audit_log(self) -> pd.DataFrame:
         with self.engine.connect() as conn:
-            return _frame(conn.execute(sa.select(schema.audit_log).order_by(
-                schema.audit_log.c.id)))
+            return _frame(conn.execute(sa.select(schema.audit_log).order_by(schema.audit_log.c.id)))
 
     # --- tests and tools ---------------------------------------------------------------
     def dump_tables(self, tables: Iterable[str] | None = None) -> dict[str, list[tuple]]:

@@ -2,5 +2,13 @@
 
 from istvhub.api.routes import compliance, geocode, health, layers, ogc, pages, submissions, users
 
-ROUTERS = [health.router, users.router, submissions.router, geocode.router, layers.router,
-           ogc.router, compliance.router, pages.router]
+ROUTERS = [
+    health.router,
+    users.router,
+    submissions.router,
+    geocode.router,
+    layers.router,
+    ogc.router,
+    compliance.router,
+    pages.router,
+]

@@ -28,14 +28,26 @@ from istvhub.api.users import User
 router = APIRouter(tags=["compare"])
 
 CompareReader = Annotated[User, Depends(require("csp_analyst", "mopac", "admin"))]
-MEDIA = {"gpkg": "application/geopackage+sqlite3", "csv": "text/csv",
-         "html": "text/html; charset=utf-8"}
+MEDIA = {
+    "gpkg": "application/geopackage+sqlite3",
+    "csv": "text/csv",
+    "html": "text/html; charset=utf-8",
+}
 #: police.uk monthly files for all of London are ~10 MB; refuse anything far larger
 MAX_POLICE_BYTES = 100 * 1024 * 1024
 
 
-def _build(settings, police_files: list[Path], start: str, end: str, boroughs: tuple[str, ...],
-           unit: str, fmt: str, h3_res: int, out_dir: Path) -> Path:
+def _build(
+    settings,
+    police_files: list[Path],
+    start: str,
+    end: str,
+    boroughs: tuple[str, ...],
+    unit: str,
+    fmt: str,
+    h3_res: int,
+    out_dir: Path,
+) -> Path:
     from istvhub.api.layers_cache import network_for
     from istvhub.compare.commands import compare_from_store
     from istvhub.compare.report import write_comparison
@@ -43,23 +55,51 @@ def _build(settings, police_files: list[Path], start: str, end: str, boroughs: t
     from istvhub.hotblocks.disclosure import get_rule
 
     filters = Filters(period_from=start, period_to=end, boroughs=boroughs, h3_res=h3_res)
-    c = compare_from_store(settings.db_url, police_files, filters, get_rule(None), unit=unit,
-                           network=network_for(settings.home))
+    c = compare_from_store(
+        settings.db_url,
+        police_files,
+        filters,
+        get_rule(None),
+        unit=unit,
+        network=network_for(settings.home),
+    )
     out = out_dir / f"compare_{start}_{end}_{unit}.{fmt}"
     write_comparison(c, out, fmt)
     return out
 
 
-async def _respond(request: Request, user: User, police_files: list[Path], from_: str, to: str,
-                   unit: str, fmt: str, borough: list[str] | None, h3_res: int,
-                   work: Path) -> Response:
+async def _respond(
+    request: Request,
+    user: User,
+    police_files: list[Path],
+    from_: str,
+    to: str,
+    unit: str,
+    fmt: str,
+    borough: list[str] | None,
+    h3_res: int,
+    work: Path,
+) -> Response:
     if from_ > to:
         raise HTTPException(422, "field 'from': after 'to'")
     boroughs = scoped_boroughs(user, [b for b in (borough or []) if b.strip()])
-    out = await run_in_threadpool(_build, request.app.state.settings, police_files, from_, to,
-                                  boroughs, unit, fmt, h3_res, work)
-    return Response(out.read_bytes(), media_type=MEDIA[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{out.name}"'})
+    out = await run_in_threadpool(
+        _build,
+        request.app.state.settings,
+        police_files,
+        from_,
+        to,
+        boroughs,
+        unit,
+        fmt,
+        h3_res,
+        work,
+    )
+    return Response(
+        out.read_bytes(),
+        media_type=MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{out.name}"'},
+    )
 
 
 FromQ = Annotated[str, Query(alias="from", pattern=PERIOD)]
@@ -71,23 +111,38 @@ ResQ = Annotated[int, Query(ge=8, le=10)]
 
 
 @router.post("/compare", response_model=None)
-async def compare_upload(request: Request, user: CompareReader, from_: FromQ, to: ToQ,
-                         unit: UnitQ = "blocks", format: FormatQ = "csv",
-                         borough: BoroughQ = None, h3_res: ResQ = 9) -> Response:
+async def compare_upload(
+    request: Request,
+    user: CompareReader,
+    from_: FromQ,
+    to: ToQ,
+    unit: UnitQ = "blocks",
+    format: FormatQ = "csv",
+    borough: BoroughQ = None,
+    h3_res: ResQ = 9,
+) -> Response:
     """Compare the ED data with one uploaded police.uk file (multipart field ``police``)."""
     settings = request.app.state.settings
     root = settings.home / "uploads"
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         form = await receive_upload(request, Path(tmp), MAX_POLICE_BYTES, file_field="police")
-        return await _respond(request, user, [form.path], from_, to, unit, format, borough,
-                              h3_res, Path(tmp))
+        return await _respond(
+            request, user, [form.path], from_, to, unit, format, borough, h3_res, Path(tmp)
+        )
 
 
 @router.get("/compare", response_model=None)
-async def compare_configured(request: Request, user: CompareReader, from_: FromQ, to: ToQ,
-                             unit: UnitQ = "blocks", format: FormatQ = "csv",
-                             borough: BoroughQ = None, h3_res: ResQ = 9) -> Response:
+async def compare_configured(
+    request: Request,
+    user: CompareReader,
+    from_: FromQ,
+    to: ToQ,
+    unit: UnitQ = "blocks",
+    format: FormatQ = "csv",
+    borough: BoroughQ = None,
+    h3_res: ResQ = 9,
+) -> Response:
     """Compare the ED data with the police files configured in ``<home>/police/``."""
     pdir = request.app.state.settings.home / "police"
     files = sorted([*pdir.glob("*.csv"), *pdir.glob("*.json")]) if pdir.is_dir() else []
@@ -96,14 +151,18 @@ async def compare_configured(request: Request, user: CompareReader, from_: FromQ
     root = request.app.state.settings.home / "uploads"
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root) as tmp:
-        return await _respond(request, user, files, from_, to, unit, format, borough, h3_res,
-                              Path(tmp))
+        return await _respond(
+            request, user, files, from_, to, unit, format, borough, h3_res, Path(tmp)
+        )
 
 
 # ------------------------------------------------------------------ harm-weighted hot blocks
 
-LAYER_MEDIA = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json",
-               "csv": "text/csv"}
+LAYER_MEDIA = {
+    "gpkg": "application/geopackage+sqlite3",
+    "geojson": "application/geo+json",
+    "csv": "text/csv",
+}
 
 
 def _build_harm(settings, filters, as_of: str, fmt: str, layer: str, out_dir: Path) -> Path:
@@ -117,8 +176,14 @@ def _build_harm(settings, filters, as_of: str, fmt: str, layer: str, out_dir: Pa
     month_index(as_of)
     net = network_for(settings.home)
     records = read_records(settings.db_url, filters.period_from, filters.period_to)
-    layers = build_layers(records, net.index, filters, get_rule(None), lsoas=net.lsoas,
-                          gazetteer_version=str(net.version))
+    layers = build_layers(
+        records,
+        net.index,
+        filters,
+        get_rule(None),
+        lsoas=net.lsoas,
+        gazetteer_version=str(net.version),
+    )
     layers = add_harm(layers, records, net.index, filters, as_of=as_of, lsoas=net.lsoas)
     write_layers(layers, out_dir / f"hotblocks.{fmt}", fmt)
     return layer_file(out_dir, fmt, layer)
@@ -126,9 +191,13 @@ def _build_harm(settings, filters, as_of: str, fmt: str, layer: str, out_dir: Pa
 
 @router.get("/layers/harm", response_model=None, tags=["layers"])
 async def harm_layers(
-    request: Request, user: CompareReader, from_: FromQ, to: ToQ,
+    request: Request,
+    user: CompareReader,
+    from_: FromQ,
+    to: ToQ,
     as_of: Annotated[str | None, Query(pattern=PERIOD)] = None,
-    borough: BoroughQ = None, h3_res: ResQ = 9,
+    borough: BoroughQ = None,
+    h3_res: ResQ = 9,
     layer: Annotated[str, Query(pattern="^(blocks|hexes|lsoas|summary)$")] = "blocks",
     format: Annotated[str, Query(pattern="^(gpkg|geojson|csv)$")] = "gpkg",
 ) -> Response:
@@ -146,8 +215,12 @@ async def harm_layers(
     root = settings.home / "uploads"
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root) as tmp:
-        path = await run_in_threadpool(_build_harm, settings, filters, as_of or to, format,
-                                       layer, Path(tmp))
+        path = await run_in_threadpool(
+            _build_harm, settings, filters, as_of or to, format, layer, Path(tmp)
+        )
         name = f"harm_{from_}_{to}" + (f"_{layer}" if format != "gpkg" else "") + f".{format}"
-        return Response(path.read_bytes(), media_type=LAYER_MEDIA[format],
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(
+            path.read_bytes(),
+            media_type=LAYER_MEDIA[format],
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )

@@ -16,15 +16,23 @@ ComplianceReader = Annotated[User, Depends(require("mopac", "admin"))]
 Period = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 
 
-def compliance_report_for(store, start: str | None, end: str | None,
-                          departments: list[str] | None = None):
+def compliance_report_for(
+    store, start: str | None, end: str | None, departments: list[str] | None = None
+):
     """The compliance stage's report computed on the store's engine (its pool is reused)."""
     from istvhub.compliance.core import compliance_report, load_rules
     from istvhub.compliance.read import read_inputs
 
     inputs = read_inputs(store.engine)
-    return compliance_report(inputs.departments, inputs.submissions, inputs.record_stats,
-                             start=start, end=end, only=departments or None, rules=load_rules())
+    return compliance_report(
+        inputs.departments,
+        inputs.submissions,
+        inputs.record_stats,
+        start=start,
+        end=end,
+        only=departments or None,
+        rules=load_rules(),
+    )
 
 
 @router.get("/compliance", response_model=None)
@@ -45,5 +53,8 @@ def compliance(
     if format == "html":
         return HTMLResponse(render(report, "html"))
     name = f"compliance-{report.start}-{report.end}.csv"
-    return Response(render(report, "csv"), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        render(report, "csv"),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

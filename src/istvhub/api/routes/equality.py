@@ -18,13 +18,13 @@ from istvhub.api.users import User
 
 router = APIRouter(tags=["analyst products"])
 
-EqualityReader = Annotated[User, Depends(require("csp_analyst", "mopac", "admin",
-                                                 "ed_analyst"))]
+EqualityReader = Annotated[User, Depends(require("csp_analyst", "mopac", "admin", "ed_analyst"))]
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
-def scope_for(user: User, boroughs: list[str], department: str | None
-              ) -> tuple[tuple[str, ...], str | None]:
+def scope_for(
+    user: User, boroughs: list[str], department: str | None
+) -> tuple[tuple[str, ...], str | None]:
     """(boroughs, department) the request may cover for this user; 403 outside their scope."""
     from istvhub.api.routes.layers import scoped_boroughs
 
@@ -77,14 +77,27 @@ async def equality(
         from istvhub.compliance.core import month_add
 
         start, end = month_add(to, -11), to
-    t = await run_in_threadpool(build_table, store.engine, start=start, end=end, by=by,
-                                boroughs=boroughs, department=dept)
+    t = await run_in_threadpool(
+        build_table, store.engine, start=start, end=end, by=by, boroughs=boroughs, department=dept
+    )
     if format == "html":
         return HTMLResponse(render(t, "html"))
     if format == "csv":
-        return Response(render(t, "csv"), media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="equality_{start}_{end}.csv"'})
+        return Response(
+            render(t, "csv"),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="equality_{start}_{end}.csv"'},
+        )
     cells = t.frame.astype(object).where(t.frame.notna(), None).to_dict(orient="records")
-    return JSONResponse({"scope": t.scope, "from": t.start, "to": t.end, "by": list(t.by),
-                         "rule": t.rule.name, "rule_label": t.rule.label, "notes": t.notes,
-                         "cells": cells})
+    return JSONResponse(
+        {
+            "scope": t.scope,
+            "from": t.start,
+            "to": t.end,
+            "by": list(t.by),
+            "rule": t.rule.name,
+            "rule_label": t.rule.label,
+            "notes": t.notes,
+            "cells": cells,
+        }
+    )

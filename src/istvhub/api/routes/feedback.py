@@ -51,9 +51,18 @@ async def feedback(
     if format == "html":
         return HTMLResponse(render(sheet, "html"))
     if format == "csv":
-        return Response(render(sheet, "csv"), media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="feedback_{dept}_{period}.csv"'})
-    return JSONResponse({
-        "department": sheet.department, "department_name": sheet.department_name,
-        "period": sheet.period, "summary": sheet.summary, "notes": sheet.notes,
-        "texts": sheet.texts.to_dict(orient="records")})
+        return Response(
+            render(sheet, "csv"),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="feedback_{dept}_{period}.csv"'},
+        )
+    return JSONResponse(
+        {
+            "department": sheet.department,
+            "department_name": sheet.department_name,
+            "period": sheet.period,
+            "summary": sheet.summary,
+            "notes": sheet.notes,
+            "texts": sheet.texts.to_dict(orient="records"),
+        }
+    )

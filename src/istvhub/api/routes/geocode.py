@@ -63,8 +63,9 @@ async def geocode(body: GeocodeIn, request: Request, user: UserDep, store: Store
 
     def run() -> list[dict]:
         g = geocoder_for(home, store)
-        res = g.geocode_frame(pd.DataFrame({"location_text": texts,
-                                            "department": [dept] * len(texts)}))
+        res = g.geocode_frame(
+            pd.DataFrame({"location_text": texts, "department": [dept] * len(texts)})
+        )
         return [_clean(r) for r in res.to_dict("records")]
 
     results = await run_in_threadpool(run)
@@ -83,14 +84,14 @@ class CorrectionIn(BaseModel):
 def _may_correct(user: User, department: str | None) -> None:
     if department is None and user.role != "admin":
         raise HTTPException(403, "field 'department': London-wide corrections are for admin")
-    if department is not None and user.role == "ed_analyst" \
-            and department not in user.departments:
+    if department is not None and user.role == "ed_analyst" and department not in user.departments:
         raise HTTPException(403, "field 'department': not one of your departments")
 
 
 @router.post("/corrections", status_code=201)
-async def add_correction(body: CorrectionIn, request: Request, user: Corrector,
-                         store: StoreDep) -> dict:
+async def add_correction(
+    body: CorrectionIn, request: Request, user: Corrector, store: StoreDep
+) -> dict:
     """Pin a text to a point; later geocoding (and `istvhub geocode --stored`) uses it."""
     dept = body.department.strip().upper() if body.department else None
     if user.role == "ed_analyst" and dept is None and len(user.departments) == 1:
@@ -108,16 +109,23 @@ async def add_correction(body: CorrectionIn, request: Request, user: Corrector,
     if not key:
         raise HTTPException(422, "field 'text': nothing left to match after normalising")
     # the geocode stage's own function: deactivates older ones, audits (geocode.correct)
-    cid = await run_in_threadpool(store_correction, store.url, body.text, body.lat, body.lon,
-                                  dept, user.name)
+    cid = await run_in_threadpool(
+        store_correction, store.url, body.text, body.lat, body.lon, dept, user.name
+    )
     home = request.app.state.settings.home
 
     def check() -> dict:
         return _clean(geocoder_for(home, store).geocode(body.text, dept))
 
     result = await run_in_threadpool(check)
-    return {"id": cid, "normalised_text": key, "department": dept, "lat": body.lat,
-            "lon": body.lon, "result": result}
+    return {
+        "id": cid,
+        "normalised_text": key,
+        "department": dept,
+        "lat": body.lat,
+        "lon": body.lon,
+        "result": result,
+    }
 
 
 @router.get("/corrections")
@@ -125,20 +133,24 @@ def list_corrections(user: Corrector, store: StoreDep) -> list[dict]:
     """Active corrections: an ED analyst sees their departments' and the London-wide ones."""
     q = sa.select(corr_t).where(corr_t.c.active == 1).order_by(corr_t.c.id)
     if user.role != "admin":
-        q = q.where(sa.or_(corr_t.c.department.is_(None),
-                           corr_t.c.department.in_(list(user.departments))))
+        q = q.where(
+            sa.or_(corr_t.c.department.is_(None), corr_t.c.department.in_(list(user.departments)))
+        )
     with store.engine.connect() as conn:
         rows = conn.execute(q).mappings().all()
-    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
-            for r in rows]
+    return [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows
+    ]
 
 
 @router.delete("/corrections/{correction_id}")
-def retire_correction(correction_id: int, request: Request, user: Corrector,
-                      store: StoreDep) -> dict:
+def retire_correction(
+    correction_id: int, request: Request, user: Corrector, store: StoreDep
+) -> dict:
     with store.engine.begin() as conn:
-        row = conn.execute(sa.select(corr_t.c.department, corr_t.c.active)
-                           .where(corr_t.c.id == correction_id)).first()
+        row = conn.execute(
+            sa.select(corr_t.c.department, corr_t.c.active).where(corr_t.c.id == correction_id)
+        ).first()
         if row is None or (user.role != "admin" and row.department not in user.departments):
             raise HTTPException(404, "no such correction")
         conn.execute(corr_t.update().where(corr_t.c.id == correction_id).values(active=0))

@@ -20,5 +20,7 @@ def health(store: StoreDep) -> JSONResponse:
             conn.execute(sa.text("select 1"))
         return JSONResponse({"status": "ok", "version": __version__, "database": "ok"})
     except sa.exc.DBAPIError:
-        return JSONResponse({"status": "degraded", "version": __version__,
-                             "database": "unreachable"}, status_code=503)
+        return JSONResponse(
+            {"status": "degraded", "version": __version__, "database": "unreachable"},
+            status_code=503,
+        )

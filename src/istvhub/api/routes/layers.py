@@ -22,8 +22,11 @@ router = APIRouter(tags=["layers"])
 
 LayerReader = Annotated[User, Depends(require("csp_analyst", "mopac", "admin"))]
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
-MEDIA = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json",
-         "csv": "text/csv"}
+MEDIA = {
+    "gpkg": "application/geopackage+sqlite3",
+    "geojson": "application/geo+json",
+    "csv": "text/csv",
+}
 
 
 def scoped_boroughs(user: User, asked: list[str]) -> tuple[str, ...]:
@@ -67,8 +70,7 @@ async def hotblocks(
     hours: Annotated[str | None, Query(pattern=r"^\d{1,2}-\d{1,2}$")] = None,
     days: Annotated[str | None, Query(max_length=40)] = None,
     h3_res: Annotated[int, Query(ge=8, le=10)] = 9,
-    layer: Annotated[str, Query(pattern="^(blocks|hexes|lsoas|summary|concentration)$")
-                     ] = "blocks",
+    layer: Annotated[str, Query(pattern="^(blocks|hexes|lsoas|summary|concentration)$")] = "blocks",
     format: Annotated[str, Query(pattern="^(gpkg|geojson|csv)$")] = "gpkg",
     unsuppressed: bool = False,
 ) -> FileResponse:
@@ -86,13 +88,25 @@ async def hotblocks(
         from istvhub.compliance.core import month_add
 
         start, end = month_add(to, -11), to
-    filters = Filters(period_from=start, period_to=end, boroughs=boroughs,
-                      weapons=tuple(weapon or ()), location_types=tuple(location_type or ()),
-                      hours=parse_hours(hours), days=parse_days(days), h3_res=h3_res)
+    filters = Filters(
+        period_from=start,
+        period_to=end,
+        boroughs=boroughs,
+        weapons=tuple(weapon or ()),
+        location_types=tuple(location_type or ()),
+        hours=parse_hours(hours),
+        days=parse_days(days),
+        h3_res=h3_res,
+    )
     rule = get_rule(None, unsuppressed=unsuppressed)
     if unsuppressed:  # audited BEFORE the build: a failed build is still a request for raw data
-        audit(store, user, "layers.unsuppressed",
-              json_detail(filters.describe() | {"format": format, "layer": layer}), request)
+        audit(
+            store,
+            user,
+            "layers.unsuppressed",
+            json_detail(filters.describe() | {"format": format, "layer": layer}),
+            request,
+        )
     if format == "geojson" and layer in ("summary", "concentration"):
         raise HTTPException(422, "field 'layer': tables come as csv or inside the GeoPackage")
     settings = request.app.state.settings

@@ -56,20 +56,30 @@ def _json(body: Any, media: str = "application/json") -> JSONResponse:
 @router.get("/")
 def landing(request: Request, _: OgcReader) -> JSONResponse:
     b = _base(request)
-    return _json({
-        "title": "istvhub hot blocks",
-        "description": "Disclosure-controlled ISTV hot-block layers (counts 1-7 suppressed, "
-                       "others rounded to 5).",
-        "links": [
-            {"href": b, "rel": "self", "type": "application/json", "title": "this document"},
-            {"href": str(request.base_url) + "openapi.json", "rel": "service-desc",
-             "type": "application/vnd.oai.openapi+json;version=3.0", "title": "API definition"},
-            {"href": str(request.base_url) + "docs", "rel": "service-doc", "type": "text/html",
-             "title": "API documentation"},
-            {"href": b + "/conformance", "rel": "conformance", "type": "application/json"},
-            {"href": b + "/collections", "rel": "data", "type": "application/json"},
-        ],
-    })
+    return _json(
+        {
+            "title": "istvhub hot blocks",
+            "description": "Disclosure-controlled ISTV hot-block layers (counts 1-7 suppressed, "
+            "others rounded to 5).",
+            "links": [
+                {"href": b, "rel": "self", "type": "application/json", "title": "this document"},
+                {
+                    "href": str(request.base_url) + "openapi.json",
+                    "rel": "service-desc",
+                    "type": "application/vnd.oai.openapi+json;version=3.0",
+                    "title": "API definition",
+                },
+                {
+                    "href": str(request.base_url) + "docs",
+                    "rel": "service-doc",
+                    "type": "text/html",
+                    "title": "API documentation",
+                },
+                {"href": b + "/conformance", "rel": "conformance", "type": "application/json"},
+                {"href": b + "/collections", "rel": "data", "type": "application/json"},
+            ],
+        }
+    )
 
 
 @router.get("/conformance")
@@ -81,9 +91,12 @@ def _collection(request: Request, cid: str) -> dict:
     layer, _, title = COLLECTIONS[cid]
     b = _base(request)
     return {
-        "id": cid, "title": title, "itemType": "feature",
+        "id": cid,
+        "title": title,
+        "itemType": "feature",
         "extent": {"spatial": {"bbox": [LONDON_BBOX], "crs": CRS84}},
-        "crs": [CRS84], "storageCrs": CRS84,
+        "crs": [CRS84],
+        "storageCrs": CRS84,
         "links": [
             {"href": f"{b}/collections/{cid}", "rel": "self", "type": "application/json"},
             {"href": f"{b}/collections/{cid}/items", "rel": "items", "type": GEOJSON},
@@ -94,10 +107,12 @@ def _collection(request: Request, cid: str) -> dict:
 @router.get("/collections")
 def collections(request: Request, _: OgcReader) -> JSONResponse:
     b = _base(request)
-    return _json({
-        "links": [{"href": f"{b}/collections", "rel": "self", "type": "application/json"}],
-        "collections": [_collection(request, c) for c in COLLECTIONS],
-    })
+    return _json(
+        {
+            "links": [{"href": f"{b}/collections", "rel": "self", "type": "application/json"}],
+            "collections": [_collection(request, c) for c in COLLECTIONS],
+        }
+    )
 
 
 @router.get("/collections/{collection_id}")
@@ -159,8 +174,14 @@ def _load_features(path, id_col: str) -> list[dict]:
     return feats
 
 
-def _features_for(request: Request, store, user: User, collection_id: str,
-                  period_from: str | None, period_to: str | None) -> list[dict]:
+def _features_for(
+    request: Request,
+    store,
+    user: User,
+    collection_id: str,
+    period_from: str | None,
+    period_to: str | None,
+) -> list[dict]:
     from istvhub.api.layers_cache import build_cached, layer_file
     from istvhub.api.routes.layers import default_range, scoped_boroughs
     from istvhub.hotblocks.aggregate import Filters
@@ -172,19 +193,27 @@ def _features_for(request: Request, store, user: User, collection_id: str,
     start, end = default_range(store)
     start, end = period_from or start, period_to or end
     filters = Filters(period_from=start, period_to=end, boroughs=scoped_boroughs(user, []))
-    out_dir = build_cached(store, request.app.state.settings.home, filters, get_rule(None),
-                           "geojson")
+    out_dir = build_cached(
+        store, request.app.state.settings.home, filters, get_rule(None), "geojson"
+    )
     return _load_features(layer_file(out_dir, "geojson", layer), id_col)
 
 
 def _public(f: dict) -> dict:
-    return {"type": "Feature", "id": f["id"], "geometry": f["geometry"],
-            "properties": f.get("properties") or {}}
+    return {
+        "type": "Feature",
+        "id": f["id"],
+        "geometry": f["geometry"],
+        "properties": f.get("properties") or {},
+    }
 
 
 @router.get("/collections/{collection_id}/items")
 async def items(
-    request: Request, collection_id: str, user: OgcReader, store: StoreDep,
+    request: Request,
+    collection_id: str,
+    user: OgcReader,
+    store: StoreDep,
     bbox: str | None = None,
     limit: Annotated[int, Query(ge=1)] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -194,14 +223,18 @@ async def items(
     """Features with bbox filter and offset paging (``limit`` default 100, capped at 1000)."""
     limit = min(limit, MAX_LIMIT)
     box = _parse_bbox(bbox)
-    feats = await run_in_threadpool(_features_for, request, store, user, collection_id,
-                                    from_, to)
+    feats = await run_in_threadpool(_features_for, request, store, user, collection_id, from_, to)
     if box is not None:
         x0, y0, x1, y1 = box
-        feats = [f for f in feats if not (f["_bbox"][2] < x0 or f["_bbox"][0] > x1
-                                          or f["_bbox"][3] < y0 or f["_bbox"][1] > y1)]
+        feats = [
+            f
+            for f in feats
+            if not (
+                f["_bbox"][2] < x0 or f["_bbox"][0] > x1 or f["_bbox"][3] < y0 or f["_bbox"][1] > y1
+            )
+        ]
     matched = len(feats)
-    page = feats[offset:offset + limit]
+    page = feats[offset : offset + limit]
     base = f"{_base(request)}/collections/{collection_id}/items"
     keep = {k: v for k, v in request.query_params.items() if k not in ("limit", "offset")}
 
@@ -211,34 +244,50 @@ async def items(
         q = urlencode({**keep, "limit": limit, "offset": off})
         return {"href": f"{base}?{q}", "rel": rel, "type": GEOJSON}
 
-    links = [link("self", offset),
-             {"href": f"{_base(request)}/collections/{collection_id}", "rel": "collection",
-              "type": "application/json"}]
+    links = [
+        link("self", offset),
+        {
+            "href": f"{_base(request)}/collections/{collection_id}",
+            "rel": "collection",
+            "type": "application/json",
+        },
+    ]
     if offset + limit < matched:
         links.append(link("next", offset + limit))
     if offset > 0:
         links.append(link("prev", max(0, offset - limit)))
-    return _json({
-        "type": "FeatureCollection",
-        "features": [_public(f) for f in page],
-        "numberMatched": matched, "numberReturned": len(page),
-        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "links": links,
-    }, GEOJSON)
+    return _json(
+        {
+            "type": "FeatureCollection",
+            "features": [_public(f) for f in page],
+            "numberMatched": matched,
+            "numberReturned": len(page),
+            "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "links": links,
+        },
+        GEOJSON,
+    )
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}")
-async def item(request: Request, collection_id: str, feature_id: str, user: OgcReader,
-               store: StoreDep) -> JSONResponse:
-    feats = await run_in_threadpool(_features_for, request, store, user, collection_id,
-                                    None, None)
+async def item(
+    request: Request, collection_id: str, feature_id: str, user: OgcReader, store: StoreDep
+) -> JSONResponse:
+    feats = await run_in_threadpool(_features_for, request, store, user, collection_id, None, None)
     for f in feats:
         if f["id"] == feature_id:
             body = _public(f)
             body["links"] = [
-                {"href": f"{_base(request)}/collections/{collection_id}/items/{feature_id}",
-                 "rel": "self", "type": GEOJSON},
-                {"href": f"{_base(request)}/collections/{collection_id}", "rel": "collection",
-                 "type": "application/json"}]
+                {
+                    "href": f"{_base(request)}/collections/{collection_id}/items/{feature_id}",
+                    "rel": "self",
+                    "type": GEOJSON,
+                },
+                {
+                    "href": f"{_base(request)}/collections/{collection_id}",
+                    "rel": "collection",
+                    "type": "application/json",
+                },
+            ]
             return _json(body, GEOJSON)
     raise HTTPException(404, "no such feature")

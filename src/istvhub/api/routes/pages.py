@@ -36,8 +36,7 @@ PageUser = Annotated[User | None, Depends(page_user)]
 
 
 def _page(request: Request, name: str, user: User | None, status_code: int = 200, **ctx):
-    return templates.TemplateResponse(request, name, {"user": user, **ctx},
-                                      status_code=status_code)
+    return templates.TemplateResponse(request, name, {"user": user, **ctx}, status_code=status_code)
 
 
 def _gate(request: Request, user: User | None, roles: tuple[str, ...]) -> Response | None:
@@ -65,11 +64,23 @@ def signin(request: Request, store: StoreDep, token: Annotated[str, Form()]) -> 
     token = token.strip()
     user = authenticate_limited(request, store, token)
     if user is None:
-        return _page(request, "signin.html", None, status_code=401,
-                     error="That token is not valid (wrong, expired or revoked).")
+        return _page(
+            request,
+            "signin.html",
+            None,
+            status_code=401,
+            error="That token is not valid (wrong, expired or revoked).",
+        )
     resp = RedirectResponse("/", status_code=303)
-    resp.set_cookie(COOKIE_NAME, token, max_age=SESSION_SECONDS, httponly=True,
-                    samesite="strict", secure=request.url.scheme == "https", path="/")
+    resp.set_cookie(
+        COOKIE_NAME,
+        token,
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
     return resp
 
 
@@ -91,8 +102,13 @@ def upload_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     if user.role != "admin":
         subs = subs[subs["department"].isin(list(user.departments))]
     subs = subs.sort_values("submission_id", ascending=False).head(50)
-    return _page(request, "upload.html", user, departments=deps.to_dict("records"),
-                 submissions=subs.to_dict("records"))
+    return _page(
+        request,
+        "upload.html",
+        user,
+        departments=deps.to_dict("records"),
+        submissions=subs.to_dict("records"),
+    )
 
 
 def _borough_names(request: Request) -> list[str]:
@@ -110,16 +126,25 @@ def map_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     subs = store.submissions(current_only=True)
     last = str(subs["period"].max()) if len(subs) else ""
     first = str(subs["period"].min()) if len(subs) else ""
-    return _page(request, "map.html", user, boroughs=boroughs, weapons=WEAPONS,
-                 period_from=first, period_to=last)
+    return _page(
+        request,
+        "map.html",
+        user,
+        boroughs=boroughs,
+        weapons=WEAPONS,
+        period_from=first,
+        period_to=last,
+    )
 
 
 @router.get("/boundaries/boroughs.geojson")
 def boroughs_geojson(request: Request, user: UserDep) -> Response:
     """Borough outlines (our own open boundaries, simplified) for the map page."""
-    return Response(borough_outlines_geojson(request.app.state.settings),
-                    media_type="application/geo+json",
-                    headers={"Cache-Control": "private, max-age=3600"})
+    return Response(
+        borough_outlines_geojson(request.app.state.settings),
+        media_type="application/geo+json",
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
 
 
 @router.get("/compliance-grid", response_class=HTMLResponse)
@@ -132,6 +157,12 @@ def compliance_page(request: Request, user: PageUser, store: StoreDep) -> Respon
     period_from = request.query_params.get("from") or None
     period_to = request.query_params.get("to") or None
     report = compliance_report_for(store, period_from, period_to)
-    return _page(request, "compliance.html", user, period_from=report.start,
-                 period_to=report.end, summary_line=report.summary.get("line", ""),
-                 grid_html=render(report, "html"))
+    return _page(
+        request,
+        "compliance.html",
+        user,
+        period_from=report.start,
+        period_to=report.end,
+        summary_line=report.summary.get("line", ""),
+        grid_html=render(report, "html"),
+    )

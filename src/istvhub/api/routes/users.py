@@ -56,8 +56,14 @@ def add_user(body: NewUser, admin: AdminDep, store: StoreDep, request: Request) 
             known = None
     try:
         user, token = users_mod.add_user(
-            store.engine, body.name, body.role, departments=body.departments,
-            boroughs=body.boroughs, expires_days=body.expires_days, known_boroughs=known)
+            store.engine,
+            body.name,
+            body.role,
+            departments=body.departments,
+            boroughs=body.boroughs,
+            expires_days=body.expires_days,
+            known_boroughs=known,
+        )
     except users_mod.UserError as exc:
         raise HTTPException(422, str(exc)) from exc
     audit(store, admin, "users.add", f"user={user.name} role={user.role}", request)
@@ -75,10 +81,13 @@ def revoke_user(name: str, admin: AdminDep, store: StoreDep, request: Request) -
 
 
 @router.get("/audit", tags=["audit"])
-def audit_log(_: AdminDep, store: StoreDep,
-              after_id: Annotated[int, Query(ge=0)] = 0,
-              limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-              action: str | None = None) -> list[dict]:
+def audit_log(
+    _: AdminDep,
+    store: StoreDep,
+    after_id: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    action: str | None = None,
+) -> list[dict]:
     """The append-only audit log (who, what, when, from where), oldest first: admin only.
     Page with ``after_id`` = the last ``id`` seen."""
     import sqlalchemy as sa
@@ -90,5 +99,6 @@ def audit_log(_: AdminDep, store: StoreDep,
         q = q.where(t.c.action == action)
     with store.engine.connect() as conn:
         rows = conn.execute(q).mappings().all()
-    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
-            for r in rows]
+    return [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows
+    ]
