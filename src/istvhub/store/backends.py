@@ -13,17 +13,26 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from istvhub._errors import StoreError
-from istvhub.store import schema
+from istvhub.store import migrate, schema
 from istvhub.store.base import Store, records_to_columns
 
-_SCHEMA_LOCK_KEY = 0x157B_0B00  # advisory lock id for concurrent create_all on PostgreSQL
+_SCHEMA_LOCK_KEY = (
+    0x157B_0B00  # advisory lock id for concurrent schema create/upgrade on PostgreSQL
+)
 
 
 class SQLiteStore(Store):
     """One file, WAL journal, foreign keys on, a busy timeout; writers take BEGIN IMMEDIATE so two
     uploads of the same month queue instead of interleaving."""
 
-    def __init__(self, url: str, registry: Path | None = None, *, busy_timeout_ms: int = 30_000):
+    def __init__(
+        self,
+        url: str,
+        registry: Path | None = None,
+        *,
+        busy_timeout_ms: int = 30_000,
+        auto_upgrade: bool | None = None,
+    ):
         dbfile = sa.engine.make_url(url).database
         if dbfile and dbfile != ":memory:":
             Path(dbfile).parent.mkdir(parents=True, exist_ok=True)
@@ -46,12 +55,12 @@ class SQLiteStore(Store):
             else:
                 conn.exec_driver_sql("BEGIN")
 
-        super().__init__(url, engine, registry)
+        super().__init__(url, engine, registry, auto_upgrade=auto_upgrade)
 
     def _init_schema(self) -> None:
         try:
             with self._write_txn() as conn:
-                schema.metadata.create_all(conn)
+                self.upgraded_from = migrate.prepare(conn, auto_upgrade=self._auto_upgrade)
                 for op in ("UPDATE", "DELETE"):  # the audit log is append-only
                     conn.exec_driver_sql(
                         f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{op.lower()} BEFORE {op} "
@@ -105,15 +114,17 @@ def _lock_key(department: str, period: str) -> int:
 class PostgresStore(Store):
     """PostgreSQL: writers of one department-month serialise on a transaction advisory lock."""
 
-    def __init__(self, url: str, registry: Path | None = None) -> None:
+    def __init__(
+        self, url: str, registry: Path | None = None, *, auto_upgrade: bool | None = None
+    ) -> None:
         engine = sa.create_engine(url, pool_pre_ping=True)
-        super().__init__(url, engine, registry)
+        super().__init__(url, engine, registry, auto_upgrade=auto_upgrade)
 
     def _init_schema(self) -> None:
         try:
             with self.engine.begin() as conn:
                 conn.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
-                schema.metadata.create_all(conn)
+                self.upgraded_from = migrate.prepare(conn, auto_upgrade=self._auto_upgrade)
                 conn.exec_driver_sql(_PG_AUDIT_APPEND_ONLY)
         except sa.exc.OperationalError as exc:
             raise StoreError(f"cannot reach PostgreSQL store: {type(exc).__name__}") from exc

@@ -213,9 +213,23 @@ def records_to_columns(df: pd.DataFrame, *, sqlite_text: bool) -> tuple[list[str
 class Store(ABC):
     """Submissions, records, quarantine and audit behind one interface."""
 
-    def __init__(self, url: str, engine: Engine, registry: Path | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        engine: Engine,
+        registry: Path | None = None,
+        *,
+        auto_upgrade: bool | None = None,
+    ) -> None:
         self.url = url
         self.engine = engine
+        if auto_upgrade is None:
+            from istvhub.core.config import get_settings
+
+            auto_upgrade = get_settings().db_auto_upgrade
+        self._auto_upgrade = auto_upgrade
+        #: the schema revision this open upgraded from (None: it was current or new)
+        self.upgraded_from: str | None = None
         self._init_schema()
         reg = registry if registry is not None else registry_path()
         if reg and Path(reg).is_file():
@@ -224,7 +238,8 @@ class Store(ABC):
     # --- backend specifics -------------------------------------------------------------
     @abstractmethod
     def _init_schema(self) -> None:
-        """Create missing tables (safe when several processes start at once)."""
+        """Create or upgrade the schema (``store.migrate``), safe when several processes start at
+        once: it runs under the store's schema lock."""
 
     @abstractmethod
     def _write_txn(self) -> Any:
