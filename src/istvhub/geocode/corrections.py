@@ -95,3 +95,24 @@ def active_corrections(db_url: str) -> dict[tuple[str, str | None], tuple[float,
     finally:
         eng.dispose()
     return {(r[0], r[1]): (float(r[2]), float(r[3])) for r in rows}
+
+
+def corrections_state(db_url: str) -> tuple[int, int, int]:
+    """(rows, newest id, active rows): changes whenever a correction is added or revoked, so a
+    process-wide geocoder knows when to reload them (``geocode.shared``)."""
+    eng = sa.create_engine(db_url)
+    t = schema.geocode_corrections
+    try:
+        with eng.connect() as conn:
+            if not sa.inspect(conn).has_table(t.name):
+                return (0, 0, 0)
+            row = conn.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.coalesce(sa.func.max(t.c.id), 0),
+                    sa.func.sum(t.c.active),
+                )
+            ).one()
+    finally:
+        eng.dispose()
+    return (int(row[0]), int(row[1]), int(row[2] or 0))

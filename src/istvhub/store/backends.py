@@ -79,6 +79,25 @@ class SQLiteStore(Store):
     def _lock_department_period(self, conn: Connection, department: str, period: str) -> None:
         """BEGIN IMMEDIATE already holds the database write lock."""
 
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """An flock on a file beside the database: every process on this host sees it."""
+        import fcntl
+
+        dbfile = sa.engine.make_url(self.url).database
+        if not dbfile or dbfile == ":memory:":
+            yield  # one process only
+            return
+        locks = Path(dbfile).parent / ".locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256(name.encode()).hexdigest()[:24]
+        with open(locks / f"{digest}.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
     def _insert_ignore(self, table: sa.Table) -> Any:
         return sqlite.insert(table).on_conflict_do_nothing()
 
@@ -141,6 +160,18 @@ class PostgresStore(Store):
 
     def _insert_ignore(self, table: sa.Table) -> Any:
         return postgresql.insert(table).on_conflict_do_nothing()
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """A session advisory lock: shared by every worker on every host using this database."""
+        h = hashlib.sha256(f"istvhub-exclusive\x1f{name}".encode()).digest()
+        key = int.from_bytes(h[:8], "big", signed=True)
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("select pg_advisory_lock(:k)"), {"k": key})
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": key})
 
     def _bulk_insert_records(self, conn: Connection, sid: int, df) -> None:
         """COPY into ``records``: an order of magnitude faster than INSERT batches."""

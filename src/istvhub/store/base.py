@@ -11,6 +11,7 @@ import json
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -554,6 +555,11 @@ class Store(ABC):
                 rows = conn.execute(sa.select(t)).all()
                 out[t.name] = sorted((tuple(r) for r in rows), key=repr)
         return out
+
+    @abstractmethod
+    def exclusive(self, name: str) -> AbstractContextManager[None]:
+        """Hold a lock named ``name`` across every process using this store (API workers on
+        several hosts included), so work such as a layer export is done once, not per worker."""
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    func,
 )
 
 metadata = MetaData()
@@ -102,11 +103,12 @@ records = Table(
     UniqueConstraint("submission_id", "record_id", name="uq_record_in_submission"),
     Index("ix_records_dept_period", "department", "period"),
     Index("ix_records_record_id", "record_id"),
-    # London-wide layers filter on a period range alone, a CSP's on its borough (revision 0002)
+    # London-wide layers filter on a period range alone (revision 0002)
     Index("ix_records_period", "period"),
-    Index("ix_records_borough_period", "borough", "period"),
     Index("ix_records_submission", "submission_id"),
 )
+# a CSP's questions filter on its borough, matched case-insensitively (revision 0002)
+Index("ix_records_borough_period", func.lower(records.c.borough), records.c.period)
 
 quarantine = Table(
     "quarantine",
