@@ -86,8 +86,8 @@ def replacement_reason(prev: Previous | None, rows: int, adapter: str) -> str | 
     """
     if prev is None:
         return None
-    base = adapter_family(adapter)
-    if base != adapter_family(prev.adapter) and prev.adapter not in ("nil", ""):
+    base, before = adapter_family(adapter), adapter_family(prev.adapter)
+    if base != before and {base, before} <= _registered():
         return (
             f"the layout changed from {prev.adapter} (period {prev.period} version {prev.version}) "
             f"to {adapter}"
@@ -98,6 +98,13 @@ def replacement_reason(prev: Previous | None, rows: int, adapter: str) -> str | 
             f"has {prev.rows}"
         )
     return None
+
+
+def _registered() -> set[str]:
+    """Layout names a change between which is a layout change (not nil, not a test seed)."""
+    from istvhub.ingest.layouts import all_layouts
+
+    return {adapter_family(lay.name) for lay in all_layouts()} | {"generic"}
 
 
 def adapter_family(name: str) -> str:
