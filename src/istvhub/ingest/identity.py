@@ -18,6 +18,9 @@ import pandas as pd
 from istvhub._errors import FileRejected
 from istvhub.pii import is_valid_nhs_number
 
+#: national formats many departments send; every other layout (a PAS or UCC export, an onboarding
+#: mapping) is one department's local system, so it says whose file it is
+SHARED_LAYOUTS = frozenset({"istv_mds", "ecds", "generic", "nil"})
 #: a new version with fewer than this share of the current version's rows needs confirmation
 MIN_KEPT_SHARE = 0.5
 
@@ -131,7 +134,7 @@ def check_layout_owner(
 ) -> None:
     """Refuse a layout that only one *other* department uses and this one never has (Homerton's
     semicolon PAS export filed under St Thomas'), unless the uploader confirms it."""
-    if confirmed or layout in ("generic", "nil") or layout.startswith("mapping:"):
+    if confirmed or adapter_family(layout) in SHARED_LAYOUTS:
         return
     subs = store.submissions(current_only=True)
     if subs.empty:
