@@ -21,9 +21,9 @@ from typer.testing import CliRunner
 from istvhub.compare.core import compare, protect_excess
 from istvhub.compare.police import PoliceFileRejected, read_police, read_police_csv
 from istvhub.compare.report import render_html, write_comparison
+from istvhub.disclosure.rules import get_rule
 from istvhub.hotblocks.aggregate import Filters
 from istvhub.hotblocks.assign import BlockIndex, to_bng
-from istvhub.hotblocks.disclosure import get_rule
 from istvhub.hotblocks.sample import blocks_from_osm_edges, westminster_lsoas
 
 FIX = Path(__file__).parent / "fixtures" / "police" / "2024-06-metropolitan-street.csv"

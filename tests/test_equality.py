@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from istvhub.cli import app
+from istvhub.disclosure.rules import DisclosureRule, get_rule
 from istvhub.equality.core import (
     DIMENSIONS,
     TOTAL,
@@ -26,7 +27,6 @@ from istvhub.equality.core import (
     protect_cube,
 )
 from istvhub.equality.render import to_csv, to_html
-from istvhub.hotblocks.disclosure import DisclosureRule, get_rule
 from istvhub.records import make_record_id
 from istvhub.store import open_store
 

@@ -61,8 +61,8 @@ def register(app: typer.Typer) -> None:
         from istvhub.compare.core import UNITS, CompareError
         from istvhub.compare.report import FORMATS, write_comparison
         from istvhub.core.config import get_settings
+        from istvhub.disclosure.rules import get_rule
         from istvhub.hotblocks.aggregate import Filters
-        from istvhub.hotblocks.disclosure import get_rule
         from istvhub.hotblocks.service import load_network
 
         if fmt not in FORMATS:

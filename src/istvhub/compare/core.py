@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 
 from istvhub._errors import HotblocksError
+from istvhub.disclosure.rules import DisclosureRule, protect, protect_total
 from istvhub.hotblocks.aggregate import (
     ATTRIBUTION,
     Filters,
@@ -33,7 +34,6 @@ from istvhub.hotblocks.aggregate import (
     filter_records,
 )
 from istvhub.hotblocks.assign import BlockIndex, assign, to_bng
-from istvhub.hotblocks.disclosure import DisclosureRule, protect, protect_total
 
 UNITS = ("blocks", "hexes", "lsoas")
 UNIT_KEY = {"blocks": "block_id", "hexes": "hex_id", "lsoas": "lsoa_code"}

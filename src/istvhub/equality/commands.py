@@ -24,8 +24,8 @@ def build_table(
 ) -> EqualityTable:
     """Read counts and protect them (the CLI and the API call this)."""
     from istvhub.compliance.core import check_period
+    from istvhub.disclosure.rules import get_rule
     from istvhub.equality.read import read_counts
-    from istvhub.hotblocks.disclosure import get_rule
 
     start = check_period(start, field_name="from")
     end = check_period(end, field_name="to")

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from istvhub._errors import IstvhubError
-from istvhub.hotblocks.disclosure import DisclosureRule
+from istvhub.disclosure.rules import DisclosureRule
 from istvhub.records import AGE_BANDS, LOCATION_TYPES, SEXES, WEAPONS
 
 TOTAL = "All"
