@@ -43,6 +43,7 @@ GAZETTEER_TEXT = {"name", "lsoa_name", "borough"}
 
 @pytest.fixture(scope="module")
 def feeds_store(gazetteer_home, tmp_path_factory):
+    from istvhub.geocode.shared import shared_geocoder
     from istvhub.ingest.core import ingest_file
 
     files = sorted(p for p in FEEDS.glob("*/*_2025-0[1-3].*") if p.suffix in (".csv", ".xlsx"))
@@ -51,8 +52,9 @@ def feeds_store(gazetteer_home, tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('feeds') / 'hub.db'}"
     store = open_store(url)
     try:
+        geocoder = shared_geocoder(gazetteer_home, url)
         for f in files:
-            ingest_file(f, store, home=gazetteer_home)
+            ingest_file(f, store, geocoder=geocoder)
         recs = store.current_records(period_from="2025-01", period_to="2025-03")
     finally:
         store.dispose()

@@ -193,24 +193,22 @@ def test_sample_feeds_reupload_and_bad_dates(tmp_path):
 
 
 def test_geocode_skipped_without_gazetteer(db_url, home):
+    from istvhub.geocode.shared import shared_geocoder
+
     st = open_store(db_url)
-    res = ingest_file(FIX / "RJ122_mds_2025-03.csv", st, geocode=True, home=home)
+    assert shared_geocoder(home, st.url) is None  # no gazetteer built under this home
+    res = ingest_file(FIX / "RJ122_mds_2025-03.csv", st, geocoder=shared_geocoder(home, st.url))
     assert res.status == "stored" and res.geocoded == 0
     assert st.current_records()["geo_status"].isna().all()
     st.dispose()
 
 
-def test_geocode_hook_stores_results(db_url, monkeypatch):
-    """When a geocoder loads, its GEOCODE_COLUMNS and version are stored with the records."""
-    import istvhub.geocode as geo
+def test_geocode_hook_stores_results(db_url):
+    """The caller's geocoder's GEOCODE_COLUMNS and version are stored with the records."""
     from istvhub.records import GEOCODE_COLUMNS
 
     class FakeGeocoder:
         version = "test-gaz-1"
-
-        @classmethod
-        def load(cls, home=None, db_url=None):
-            return cls()
 
         def geocode_frame(self, df, text_col="location_text", department_col="department"):
             out = pd.DataFrame(index=df.index, columns=list(GEOCODE_COLUMNS))
@@ -219,9 +217,8 @@ def test_geocode_hook_stores_results(db_url, monkeypatch):
             out["lat"] = None
             return out
 
-    monkeypatch.setattr(geo, "Geocoder", FakeGeocoder)
     st = open_store(db_url)
-    res = ingest_file(FIX / "RJ122_mds_2025-03.csv", st, geocode=True)
+    res = ingest_file(FIX / "RJ122_mds_2025-03.csv", st, geocoder=FakeGeocoder())
     assert res.geocoded == 3
     cur = st.current_records()
     assert sorted(cur["geo_status"]) == ["home", "unmatched", "unmatched"]

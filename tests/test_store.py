@@ -152,3 +152,44 @@ def test_audit_log(db_url):
     assert list(log["action"]) == ["export"]
     assert log["actor"].iloc[0] == "analyst@ed"
     st.dispose()
+
+
+def test_exclusive_lock_is_shared_by_separate_store_objects(db_url):
+    """Two stores on one database (as two API workers are) exclude each other by name; other
+    names do not wait."""
+    import threading
+
+    from istvhub.store import open_store
+
+    a, b = open_store(db_url), open_store(db_url)
+    holding, b_in, other_in = threading.Event(), threading.Event(), threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with a.exclusive("layers:k1"):
+            holding.set()
+            release.wait(10)
+
+    def wait_same() -> None:
+        with b.exclusive("layers:k1"):
+            b_in.set()
+
+    def other_name() -> None:
+        with b.exclusive("layers:k2"):
+            other_in.set()
+
+    t1 = threading.Thread(target=hold)
+    t1.start()
+    assert holding.wait(10)
+    t2, t3 = threading.Thread(target=wait_same), threading.Thread(target=other_name)
+    t2.start()
+    t3.start()
+    assert other_in.wait(10), "a different name must not wait"
+    assert not b_in.wait(0.5), "the same name must wait for the holder"
+    release.set()
+    t1.join(10)
+    assert b_in.wait(10)
+    t2.join(10)
+    t3.join(10)
+    a.dispose()
+    b.dispose()

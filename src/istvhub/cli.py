@@ -28,6 +28,7 @@ def _register_all() -> None:
     from istvhub.hotblocks import commands as hotblocks_cmds
     from istvhub.ingest import commands as ingest_cmds
     from istvhub.pipeline import commands as pipeline_cmds
+    from istvhub.store import commands as store_cmds
 
     for mod in (
         ingest_cmds,
@@ -36,6 +37,7 @@ def _register_all() -> None:
         hotblocks_cmds,
         compliance_cmds,
         pipeline_cmds,
+        store_cmds,
     ):
         mod.register(app)
     from istvhub.compare import commands as compare_cmds  # issue 9.1-9.2

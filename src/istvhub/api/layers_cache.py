@@ -92,7 +92,8 @@ def build_cached(store, home: Path, filters, rule, fmt: str) -> Path:
         return out
     with _lock:
         lk = _build_locks.setdefault(key, threading.Lock())
-    with lk:
+    # threads of this worker queue on `lk`; other workers (any host) on the store's own lock
+    with lk, store.exclusive(f"layers:{key}"):
         if (out / "DONE").is_file():
             return out
         records = layer_input(

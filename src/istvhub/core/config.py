@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     home: Path = Path("./istvhub-data")
     db: str | None = None  # SQLAlchemy URL; default sqlite file under ``home``
     sources: Path | None = None
+    #: upgrade an older database schema when a store is opened (off: refuse, `istvhub db upgrade`)
+    db_auto_upgrade: bool = True
 
     @property
     def db_url(self) -> str:

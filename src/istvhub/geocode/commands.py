@@ -160,6 +160,9 @@ def geocode_stored(
     period: str | None = typer.Option(None, "--period", help="Only this month (YYYY-MM)."),
     db: str | None = typer.Option(None, "--db", help="Store URL (default ISTVHUB_DB/home)."),
     home: Path | None = typer.Option(None, "--home", help="ISTVHUB_HOME with the gazetteer."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, help="Processes to geocode in (each holds one loaded gazetteer)."
+    ),
 ) -> None:
     """Re-geocode stored current records (after a gazetteer rebuild or new corrections)."""
     import re
@@ -176,8 +179,14 @@ def geocode_stored(
         if recs.empty:
             typer.echo("no current records match")
             return
-        geocoder = Geocoder.load(home or _settings().home, url)
-        res = _progress_run(geocoder, recs, "location_text", "department")
+        gaz_home = home or _settings().home
+        geocoder = Geocoder.load(gaz_home, url)
+        if workers > 1:
+            from istvhub.geocode.parallel import geocode_parallel
+
+            res = geocode_parallel(recs, home=gaz_home, db_url=url, workers=workers)
+        else:
+            res = _progress_run(geocoder, recs, "location_text", "department")
         res["id"] = recs["id"].to_numpy()
         res["gazetteer_version"] = geocoder.version
         res["geocoded_at"] = datetime.now(UTC)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from istvhub._errors import IstvhubError
 from istvhub.geocode.classify import classify_tokens
 from istvhub.geocode.normalise import normalise_text
-from istvhub.geocode.pii import scrub_text
+from istvhub.geocode.pii import scrub_location
 from istvhub.store import schema
 
 #: generous Greater London box (WGS84): a correction outside it is a typo in lat/lon
@@ -22,7 +22,7 @@ LON_RANGE = (-0.56, 0.34)
 
 def correction_key(text: str) -> str:
     """The normal form a correction is stored under (PII scrubbed first)."""
-    return normalise_text(scrub_text(text)[0])
+    return normalise_text(scrub_location(text)[0])
 
 
 def add_correction(
@@ -95,3 +95,24 @@ def active_corrections(db_url: str) -> dict[tuple[str, str | None], tuple[float,
     finally:
         eng.dispose()
     return {(r[0], r[1]): (float(r[2]), float(r[3])) for r in rows}
+
+
+def corrections_state(db_url: str) -> tuple[int, int, int]:
+    """(rows, newest id, active rows): changes whenever a correction is added or revoked, so a
+    process-wide geocoder knows when to reload them (``geocode.shared``)."""
+    eng = sa.create_engine(db_url)
+    t = schema.geocode_corrections
+    try:
+        with eng.connect() as conn:
+            if not sa.inspect(conn).has_table(t.name):
+                return (0, 0, 0)
+            row = conn.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.coalesce(sa.func.max(t.c.id), 0),
+                    sa.func.sum(t.c.active),
+                )
+            ).one()
+    finally:
+        eng.dispose()
+    return (int(row[0]), int(row[1]), int(row[2] or 0))

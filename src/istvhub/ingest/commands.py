@@ -65,6 +65,11 @@ def register(app: typer.Typer) -> None:
             if arrived.tzinfo is None:
                 arrived = arrived.replace(tzinfo=ZoneInfo("Europe/London"))
         store = open_store(db or settings.db_url)
+        geocoder = None
+        if not no_geocode:  # one loaded geocoder for every file (the CLI wires the stages)
+            from istvhub.geocode.shared import shared_geocoder
+
+            geocoder = shared_geocoder(settings.home, store.url)
         err = Console(stderr=True)
         results = []
         big = sum(f.stat().st_size for f in files if f.is_file()) > 2_000_000 or len(files) > 3
@@ -90,8 +95,7 @@ def register(app: typer.Typer) -> None:
                     department=department,
                     period=period,
                     adapter=adapter,
-                    geocode=not no_geocode,
-                    home=settings.home,
+                    geocoder=geocoder,
                     uploaded_by=uploaded_by,
                     progress=step,
                     received_at=arrived,

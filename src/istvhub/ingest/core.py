@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
-from istvhub._errors import FileRejected, GazetteerNotBuilt, IstvhubError, UnknownDepartment
+from istvhub._errors import FileRejected, IstvhubError, UnknownDepartment
 from istvhub.ingest.adapters import Adapted, Issue, adapt
 from istvhub.ingest.layouts import Layout, detect_layout, get_layout, vocabulary
 from istvhub.ingest.pii import check_headers
@@ -112,25 +112,23 @@ def choose_layout(headers: list[str], adapter: str | None) -> Layout:
     return layout
 
 
-def _geocode_if_available(
-    df: pd.DataFrame, home: Path | None, db_url: str | None
+class RecordGeocoder(Protocol):
+    """What ingest needs of a geocoder (``istvhub.geocode.Geocoder`` is one); the caller wires it,
+    so ingest does not depend on the geocode stage."""
+
+    def geocode_frame(
+        self, df: pd.DataFrame, text_col: str = ..., department_col: str | None = ...
+    ) -> pd.DataFrame: ...
+
+
+def _geocode_records(
+    df: pd.DataFrame, geocoder: RecordGeocoder | None
 ) -> tuple[pd.DataFrame, int, str | None]:
-    """Geocode records when a gazetteer is built; ingest works without one.
+    """Geocode records with the caller's geocoder; ingest works without one.
 
     Returns (frame with geocode columns added, number geocoded, warning or None).
     """
-    if df.empty:
-        return df, 0, None
-    try:
-        from istvhub.geocode import Geocoder  # type: ignore[attr-defined]
-    except ImportError:
-        return df, 0, None
-    try:
-        geocoder = Geocoder.load(home, db_url)
-    except GazetteerNotBuilt:
-        return df, 0, None
-    except (AttributeError, NotImplementedError, TypeError) as exc:
-        log.info("geocoder unavailable: %s", type(exc).__name__)
+    if df.empty or geocoder is None:
         return df, 0, None
     try:
         res = geocoder.geocode_frame(df, text_col="location_text", department_col="department")
@@ -143,12 +141,8 @@ def _geocode_if_available(
     for c in GEOCODE_COLUMNS:
         if c in res.columns:
             out[c] = res[c].values
-    version = (
-        getattr(geocoder, "gazetteer_version", None)
-        or getattr(geocoder, "version", None)
-        or getattr(getattr(geocoder, "gazetteer", None), "version", None)
-    )
-    out["gazetteer_version"] = str(version) if version is not None else None
+    version = getattr(geocoder, "version", None)
+    out["gazetteer_version"] = str(version) if version else None
     out["geocoded_at"] = datetime.now(UTC)
     return out, len(out), None
 
@@ -162,7 +156,7 @@ def ingest_bytes(
     period: str | None = None,
     adapter: str | None = None,
     geocode: bool = True,
-    home: Path | None = None,
+    geocoder: RecordGeocoder | None = None,
     uploaded_by: str | None = None,
     progress: Progress | None = None,
     received_at: datetime | None = None,
@@ -227,9 +221,9 @@ def ingest_bytes(
         return result
     records = adapted.records
     warn = None
-    if geocode:
+    if geocode and geocoder is not None:
         step("geocode")
-        records, result.geocoded, warn = _geocode_if_available(records, home, store.url)
+        records, result.geocoded, warn = _geocode_records(records, geocoder)
     step("store")
     sr = store.store_submission(
         department=adapted.department,

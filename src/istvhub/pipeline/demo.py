@@ -63,8 +63,10 @@ def ensure_gazetteer(
 
 def ingest_feeds(store, feeds: Path, home: Path, say: Callable[[str], None]) -> list[dict]:
     """Ingest every manifest file once; returns one summary dict per file."""
+    from istvhub.geocode.shared import shared_geocoder
     from istvhub.ingest.core import ingest_file
 
+    geocoder = shared_geocoder(home, store.url)
     stored = store.submissions()
     seen = set(stored["file_sha256"]) if len(stored) else set()
     results = []
@@ -80,7 +82,7 @@ def ingest_feeds(store, feeds: Path, home: Path, say: Callable[[str], None]) -> 
             store,
             department=row["department"] or None,
             period=row["period"] or None,
-            home=home,
+            geocoder=geocoder,
             received_at=_arrival(row["received_at"]),
         )
         d = res.as_dict()

@@ -22,17 +22,20 @@ __all__ = [
 ]
 
 
-def open_store(url: str | None = None, *, registry: Path | None = None) -> Store:
-    """Open (and create if needed) the store at ``url``; default from settings (ISTVHUB_DB /
-    a SQLite file under ISTVHUB_HOME)."""
+def open_store(
+    url: str | None = None, *, registry: Path | None = None, auto_upgrade: bool | None = None
+) -> Store:
+    """Open (and create or upgrade if needed) the store at ``url``; default from settings
+    (ISTVHUB_DB / a SQLite file under ISTVHUB_HOME). ``auto_upgrade`` None follows the setting
+    ``ISTVHUB_DB_AUTO_UPGRADE`` (on by default)."""
     if url is None:
         from istvhub.core.config import get_settings
 
         url = get_settings().db_url
     if url.startswith("sqlite"):
-        return SQLiteStore(url, registry)
+        return SQLiteStore(url, registry, auto_upgrade=auto_upgrade)
     if url.startswith("postgres"):
-        return PostgresStore(url, registry)
+        return PostgresStore(url, registry, auto_upgrade=auto_upgrade)
     from istvhub._errors import StoreError
 
     raise StoreError("unsupported database URL scheme (use sqlite:/// or postgresql+psycopg://)")

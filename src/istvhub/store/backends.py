@@ -13,17 +13,26 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from istvhub._errors import StoreError
-from istvhub.store import schema
+from istvhub.store import migrate, schema
 from istvhub.store.base import Store, records_to_columns
 
-_SCHEMA_LOCK_KEY = 0x157B_0B00  # advisory lock id for concurrent create_all on PostgreSQL
+_SCHEMA_LOCK_KEY = (
+    0x157B_0B00  # advisory lock id for concurrent schema create/upgrade on PostgreSQL
+)
 
 
 class SQLiteStore(Store):
     """One file, WAL journal, foreign keys on, a busy timeout; writers take BEGIN IMMEDIATE so two
     uploads of the same month queue instead of interleaving."""
 
-    def __init__(self, url: str, registry: Path | None = None, *, busy_timeout_ms: int = 30_000):
+    def __init__(
+        self,
+        url: str,
+        registry: Path | None = None,
+        *,
+        busy_timeout_ms: int = 30_000,
+        auto_upgrade: bool | None = None,
+    ):
         dbfile = sa.engine.make_url(url).database
         if dbfile and dbfile != ":memory:":
             Path(dbfile).parent.mkdir(parents=True, exist_ok=True)
@@ -46,12 +55,12 @@ class SQLiteStore(Store):
             else:
                 conn.exec_driver_sql("BEGIN")
 
-        super().__init__(url, engine, registry)
+        super().__init__(url, engine, registry, auto_upgrade=auto_upgrade)
 
     def _init_schema(self) -> None:
         try:
             with self._write_txn() as conn:
-                schema.metadata.create_all(conn)
+                self.upgraded_from = migrate.prepare(conn, auto_upgrade=self._auto_upgrade)
                 for op in ("UPDATE", "DELETE"):  # the audit log is append-only
                     conn.exec_driver_sql(
                         f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{op.lower()} BEFORE {op} "
@@ -69,6 +78,25 @@ class SQLiteStore(Store):
 
     def _lock_department_period(self, conn: Connection, department: str, period: str) -> None:
         """BEGIN IMMEDIATE already holds the database write lock."""
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """An flock on a file beside the database: every process on this host sees it."""
+        import fcntl
+
+        dbfile = sa.engine.make_url(self.url).database
+        if not dbfile or dbfile == ":memory:":
+            yield  # one process only
+            return
+        locks = Path(dbfile).parent / ".locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256(name.encode()).hexdigest()[:24]
+        with open(locks / f"{digest}.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def _insert_ignore(self, table: sa.Table) -> Any:
         return sqlite.insert(table).on_conflict_do_nothing()
@@ -105,15 +133,17 @@ def _lock_key(department: str, period: str) -> int:
 class PostgresStore(Store):
     """PostgreSQL: writers of one department-month serialise on a transaction advisory lock."""
 
-    def __init__(self, url: str, registry: Path | None = None) -> None:
+    def __init__(
+        self, url: str, registry: Path | None = None, *, auto_upgrade: bool | None = None
+    ) -> None:
         engine = sa.create_engine(url, pool_pre_ping=True)
-        super().__init__(url, engine, registry)
+        super().__init__(url, engine, registry, auto_upgrade=auto_upgrade)
 
     def _init_schema(self) -> None:
         try:
             with self.engine.begin() as conn:
                 conn.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
-                schema.metadata.create_all(conn)
+                self.upgraded_from = migrate.prepare(conn, auto_upgrade=self._auto_upgrade)
                 conn.exec_driver_sql(_PG_AUDIT_APPEND_ONLY)
         except sa.exc.OperationalError as exc:
             raise StoreError(f"cannot reach PostgreSQL store: {type(exc).__name__}") from exc
@@ -130,6 +160,18 @@ class PostgresStore(Store):
 
     def _insert_ignore(self, table: sa.Table) -> Any:
         return postgresql.insert(table).on_conflict_do_nothing()
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """A session advisory lock: shared by every worker on every host using this database."""
+        h = hashlib.sha256(f"istvhub-exclusive\x1f{name}".encode()).digest()
+        key = int.from_bytes(h[:8], "big", signed=True)
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("select pg_advisory_lock(:k)"), {"k": key})
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": key})
 
     def _bulk_insert_records(self, conn: Connection, sid: int, df) -> None:
         """COPY into ``records``: an order of magnitude faster than INSERT batches."""

@@ -11,6 +11,7 @@ import json
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -213,9 +214,23 @@ def records_to_columns(df: pd.DataFrame, *, sqlite_text: bool) -> tuple[list[str
 class Store(ABC):
     """Submissions, records, quarantine and audit behind one interface."""
 
-    def __init__(self, url: str, engine: Engine, registry: Path | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        engine: Engine,
+        registry: Path | None = None,
+        *,
+        auto_upgrade: bool | None = None,
+    ) -> None:
         self.url = url
         self.engine = engine
+        if auto_upgrade is None:
+            from istvhub.core.config import get_settings
+
+            auto_upgrade = get_settings().db_auto_upgrade
+        self._auto_upgrade = auto_upgrade
+        #: the schema revision this open upgraded from (None: it was current or new)
+        self.upgraded_from: str | None = None
         self._init_schema()
         reg = registry if registry is not None else registry_path()
         if reg and Path(reg).is_file():
@@ -224,7 +239,8 @@ class Store(ABC):
     # --- backend specifics -------------------------------------------------------------
     @abstractmethod
     def _init_schema(self) -> None:
-        """Create missing tables (safe when several processes start at once)."""
+        """Create or upgrade the schema (``store.migrate``), safe when several processes start at
+        once: it runs under the store's schema lock."""
 
     @abstractmethod
     def _write_txn(self) -> Any:
@@ -539,6 +555,11 @@ class Store(ABC):
                 rows = conn.execute(sa.select(t)).all()
                 out[t.name] = sorted((tuple(r) for r in rows), key=repr)
         return out
+
+    @abstractmethod
+    def exclusive(self, name: str) -> AbstractContextManager[None]:
+        """Hold a lock named ``name`` across every process using this store (API workers on
+        several hosts included), so work such as a layer export is done once, not per worker."""
 
     def dispose(self) -> None:
         self.engine.dispose()

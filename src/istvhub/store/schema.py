@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    func,
 )
 
 metadata = MetaData()
@@ -62,6 +63,7 @@ submissions = Table(
     Column("uploaded_by", Text),
     UniqueConstraint("department", "period", "version", name="uq_submission_version"),
     Index("ix_submissions_dept_period", "department", "period"),
+    Index("ix_submissions_status", "status", "department", "period"),  # the current versions
 )
 
 records = Table(
@@ -101,7 +103,12 @@ records = Table(
     UniqueConstraint("submission_id", "record_id", name="uq_record_in_submission"),
     Index("ix_records_dept_period", "department", "period"),
     Index("ix_records_record_id", "record_id"),
+    # London-wide layers filter on a period range alone (revision 0002)
+    Index("ix_records_period", "period"),
+    Index("ix_records_submission", "submission_id"),
 )
+# a CSP's questions filter on its borough, matched case-insensitively (revision 0002)
+Index("ix_records_borough_period", func.lower(records.c.borough), records.c.period)
 
 quarantine = Table(
     "quarantine",
@@ -160,4 +167,41 @@ record_stats_archive = Table(
     Column("n_outside_area", Integer, nullable=False, default=0),
     Column("n_ambiguous", Integer, nullable=False, default=0),
     Column("archived_at", DateTime(timezone=True), nullable=False),
+)
+
+# --------------------------------------------------------------------------- users and tokens (API)
+ROLES = ("ed_analyst", "csp_analyst", "mopac", "admin")
+
+api_users = Table(
+    "api_users",
+    metadata,
+    Column("user_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),  # null = active
+)
+
+# which departments (ED analysts) or boroughs (CSP analysts) a user may see
+api_user_scopes = Table(
+    "api_user_scopes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("api_users.user_id"), nullable=False),
+    Column("kind", String(12), nullable=False),  # department | borough
+    Column("value", Text, nullable=False),
+    UniqueConstraint("user_id", "kind", "value", name="uq_user_scope"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("api_users.user_id"), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("prefix", String(12), nullable=False),  # first characters, to tell tokens apart in lists
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),  # null = no expiry
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("ix_api_tokens_user", "user_id"),
 )

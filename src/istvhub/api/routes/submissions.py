@@ -86,6 +86,7 @@ def run_ingest(
 ) -> dict[str, Any]:
     """Call the ingest stage exactly as the CLI does (read, adapt, PII guard, validate, geocode
     when a gazetteer is built, store in one transaction). A rejection raises FileRejected (422)."""
+    from istvhub.geocode.shared import shared_geocoder
     from istvhub.ingest.core import ingest_bytes
 
     result = ingest_bytes(
@@ -95,8 +96,7 @@ def run_ingest(
         department=department,
         period=period,
         adapter=adapter,
-        geocode=True,
-        home=home,
+        geocoder=shared_geocoder(home, store.url),  # loaded once per worker, not per upload
         uploaded_by=uploaded_by,
     )
     out = result.as_dict()

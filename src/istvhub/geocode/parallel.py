@@ -1,0 +1,77 @@
+"""Geocode many records in N processes, each holding one loaded geocoder.
+
+Distinct (text, department) pairs are what cost time, so they are de-duplicated first and dealt to
+the workers in contiguous chunks; results are joined back to every record. On Linux the pool forks
+after the parent has loaded the gazetteer index, so a worker starts with it already in memory
+(copy-on-write) and only re-reads the store's corrections; elsewhere each worker loads it once.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from istvhub.records import GEOCODE_COLUMNS
+
+_worker_geocoder = None
+
+
+def _init(home: str | None, db_url: str | None) -> None:
+    global _worker_geocoder
+    from istvhub.geocode.shared import shared_geocoder
+
+    _worker_geocoder = shared_geocoder(Path(home) if home else None, db_url)
+
+
+def _run(chunk: pd.DataFrame) -> pd.DataFrame:
+    assert _worker_geocoder is not None, "worker started without a gazetteer"
+    return _worker_geocoder.geocode_frame(chunk, text_col="t", department_col="d")
+
+
+def geocode_parallel(
+    df: pd.DataFrame,
+    *,
+    home: Path | None,
+    db_url: str | None,
+    workers: int,
+    text_col: str = "location_text",
+    department_col: str | None = "department",
+) -> pd.DataFrame:
+    """``GEOCODE_COLUMNS`` for each row of ``df`` (same index), computed by N processes."""
+    from istvhub.geocode.shared import shared_geocoder
+
+    parent = shared_geocoder(home, db_url)  # loads once here; forked workers inherit it
+    if parent is None:
+        from istvhub._errors import GazetteerNotBuilt
+
+        raise GazetteerNotBuilt("no gazetteer built: run istvhub gazetteer build")
+    dept = df[department_col] if department_col and department_col in df else None
+    keys = pd.DataFrame(
+        {
+            "t": df[text_col].astype("object"),
+            "d": dept.astype("object") if dept is not None else None,
+        }
+    )
+    distinct = keys.drop_duplicates().reset_index(drop=True)
+    if workers <= 1 or len(distinct) < 2 * workers:
+        res = parent.geocode_frame(distinct, text_col="t", department_col="d")
+    else:
+        chunks = np.array_split(np.arange(len(distinct)), workers * 4)  # small chunks balance load
+        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=mp.get_context(method),
+            initializer=_init,
+            initargs=(str(home) if home else None, db_url),
+        ) as pool:
+            parts = list(pool.map(_run, [distinct.iloc[c] for c in chunks if len(c)]))
+        res = pd.concat(parts)
+    res = pd.concat([distinct, res[list(GEOCODE_COLUMNS)].reset_index(drop=True)], axis=1)
+    merged = keys.reset_index().merge(res, on=["t", "d"], how="left").set_index("index")
+    out = merged.loc[df.index, list(GEOCODE_COLUMNS)]
+    out.index = df.index
+    return out
