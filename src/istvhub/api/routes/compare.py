@@ -62,6 +62,7 @@ def _build(
         get_rule(None),
         unit=unit,
         network=network_for(settings.home),
+        home=settings.home,
     )
     out = out_dir / f"compare_{start}_{end}_{unit}.{fmt}"
     write_comparison(c, out, fmt)
