@@ -21,9 +21,9 @@ import shapely
 
 from istvhub.compare.core import compare
 from istvhub.compare.police import CSV_COLUMNS, read_police
+from istvhub.disclosure.rules import get_rule
 from istvhub.hotblocks.aggregate import Filters, build_layers
 from istvhub.hotblocks.assign import _TO_WGS84, BlockIndex
-from istvhub.hotblocks.disclosure import get_rule
 from istvhub.hotblocks.harm import add_harm
 from istvhub.hotblocks.sample import blocks_from_osm_edges, synthetic_records, westminster_lsoas
 

@@ -19,9 +19,9 @@ import pandas as pd
 import shapely
 
 from istvhub.core.config import default_sources
+from istvhub.disclosure.rules import get_rule
 from istvhub.hotblocks.aggregate import Filters, build_layers
 from istvhub.hotblocks.assign import _TO_WGS84, BlockIndex, assign
-from istvhub.hotblocks.disclosure import get_rule
 from istvhub.hotblocks.sample import blocks_from_osm_edges
 
 LONDON_BNG = (503000.0, 155000.0, 562000.0, 201000.0)

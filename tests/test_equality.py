@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from istvhub.cli import app
+from istvhub.disclosure.rules import DisclosureRule, get_rule
 from istvhub.equality.core import (
     DIMENSIONS,
     TOTAL,
@@ -26,7 +27,6 @@ from istvhub.equality.core import (
     protect_cube,
 )
 from istvhub.equality.render import to_csv, to_html
-from istvhub.hotblocks.disclosure import DisclosureRule, get_rule
 from istvhub.records import make_record_id
 from istvhub.store import open_store
 
@@ -278,7 +278,8 @@ def test_cli_london_borough_department(db_url, tmp_path):
     ]
     london = _frame(_run(*common))
     grand = london[(london.age_band == TOTAL) & (london.sex == TOTAL)].iloc[0]
-    assert grand["count"] == "60"  # 12+3+20+9+14 = 58 -> 60 (30 in 2025-05 is out of range)
+    # 12+3+20+9+14 = 58 (30 in 2025-05 is out of range), perturbed by its cell key (+-2), rounded
+    assert grand["count"] in ("55", "60")
     # 3 hidden; its row total 15 and column... the female column (3 + 9 = 12) keeps it company
     lf = london[(london.age_band == "18-24") & (london.sex == "female")].iloc[0]
     assert lf["suppressed"] == "true" and lf["count"] == ""
@@ -290,7 +291,7 @@ def test_cli_london_borough_department(db_url, tmp_path):
 
     dep = _frame(_run(*common, "--department", "rjz01"))
     g = dep[(dep.age_band == TOTAL) & (dep.sex == TOTAL)].iloc[0]
-    assert g["count"] == "15"  # 14 -> 15
+    assert g["count"] in ("10", "15")  # 14 +- 2, rounded
 
     out = tmp_path / "eq.html"
     _run(*common, "--format", "html", "--output", str(out))

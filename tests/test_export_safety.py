@@ -145,7 +145,7 @@ def test_hotblocks_exports_neutralised_and_aggregate_only(
             names = [r[i] for r in rows[1:] if r[i]]
             assert names and all(n.startswith("'") for n in names)
             names_seen += len(names)
-    assert names_seen > 100
+    assert names_seen > 10  # only blocks with 8+ are listed (docs/DISCLOSURE.md)
     # spatial formats: the column sets of every layer against the allow-list
     for name, _ in pyogrio.list_layers(tmp_path / "gpkg" / "hot.gpkg"):
         df = pyogrio.read_dataframe(tmp_path / "gpkg" / "hot.gpkg", layer=name)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from istvhub.geocode.classify import classify_tokens, correct_phrase_tokens
 from istvhub.geocode.normalise import normalise_text
-from istvhub.geocode.pii import scrub_text
+from istvhub.geocode.pii import scrub_location as scrub_text
 from istvhub.geocode.postcodes import find_postcodes
 
 

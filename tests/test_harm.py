@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from istvhub.disclosure.rules import get_rule
 from istvhub.hotblocks.aggregate import Filters, build_layers
 from istvhub.hotblocks.assign import BlockIndex, assign
-from istvhub.hotblocks.disclosure import get_rule
 from istvhub.hotblocks.harm import (
     HarmError,
     add_harm,
@@ -97,6 +97,7 @@ def _on_block(geom, n, weapon, month):
     mid = shapely.line_interpolate_point(geom, 0.5, normalized=True)
     return [
         {
+            "record_id": f"{weapon}-{month}-{mid.x:.0f}-{i}",
             "department": "RJ122",
             "period": "2024-12",
             "arrival_at": f"{month}-10 22:00",
@@ -115,7 +116,8 @@ def _on_block(geom, n, weapon, month):
             "lsoa_code": None,
             "borough": "Westminster",
         }
-    ] * n
+        for i in range(n)
+    ]
 
 
 def test_harm_is_added_not_replacing_and_follows_suppression(blocks):
@@ -140,10 +142,12 @@ def test_harm_is_added_not_replacing_and_follows_suppression(blocks):
     pd.testing.assert_series_equal(plain.blocks["count"], layers.blocks["count"])
     assert "count" in layers.blocks and "harm_score" in layers.blocks
     assert bl.at[a.block_id, "count"] == 20
-    assert bl.at[a.block_id, "harm_score"] == 85.0  # 80 + 4.44 -> nearest 5
-    # b (3) is suppressed, c (12) drawn into secondary suppression: neither shows a score
-    for bid in (b.block_id, c.block_id):
-        assert bl.at[bid, "suppressed"] and pd.isna(bl.at[bid, "harm_score"])
+    # 80 + 4.44, scaled by the block's cell-key perturbation (20 +- 2 of 20) -> nearest 5
+    assert bl.at[a.block_id, "harm_score"] in (75.0, 80.0, 85.0, 90.0, 95.0)
+    # b (3) is not listed at all (as if empty); c (12) is published, perturbed by its cell key
+    # and rounded, with its score beside it
+    assert b.block_id not in bl.index
+    assert bl.at[c.block_id, "count"] in (10, 15) and pd.notna(bl.at[c.block_id, "harm_score"])
     hx = layers.hexes
     assert hx.loc[~hx["suppressed"], "harm_score"].notna().all()
     assert hx.loc[hx["suppressed"], "harm_score"].isna().all()

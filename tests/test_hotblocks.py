@@ -12,10 +12,10 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from istvhub.disclosure.rules import get_rule, load_rules, protect, protect_total
 from istvhub.hotblocks.aggregate import Filters, build_layers, filter_records, parse_hours
 from istvhub.hotblocks.assign import BlockIndex, assign, h3_cells, h3_parent
 from istvhub.hotblocks.concentration import concentration, gini, pct_units_holding
-from istvhub.hotblocks.disclosure import get_rule, load_rules, protect, protect_total
 from istvhub.hotblocks.export import layer_paths, write_layers
 from istvhub.hotblocks.sample import blocks_from_osm_edges, synthetic_records, westminster_lsoas
 
@@ -341,7 +341,12 @@ def _assert_safe(df: pd.DataFrame, rule=NHS):
 def test_gpkg_written_every_layer_read_back_and_safe(records, blocks, lsoas, tmp_path):
     small = records.sample(400, random_state=1)  # sparse: many blocks of 1-7 incidents
     layers = build_layers(small, blocks, Filters("2024-01", "2024-03"), NHS, lsoas=lsoas)
-    assert layers.blocks["suppressed"].any()
+    raw = build_layers(small, blocks, Filters("2024-01", "2024-03"), get_rule(unsuppressed=True))
+    small_ids = set(raw.blocks.loc[raw.blocks["count"] < NHS.threshold - 0.5, "block_id"])
+    assert small_ids  # the sample has blocks of 1-7 ...
+    # ... and none of them is listed: a block with 1-7 is left out exactly as an empty one is
+    assert not small_ids & set(layers.blocks["block_id"])
+    assert not layers.blocks["suppressed"].any() and layers.blocks["count"].notna().all()
     out = tmp_path / "hot.gpkg"
     write_layers(layers, out, "gpkg")
     names = [n for n, _ in pyogrio.list_layers(out)]
@@ -467,22 +472,20 @@ def test_snapped_block_is_the_nearest_and_within_50m(index, seed):
     assert (a.blocks.groupby("record")["weight"].sum() == 1.0).all()
 
 
-def test_report_is_self_contained_and_shows_suppressed_as_star(records, blocks, sources_dir):
+def test_report_is_self_contained_and_lists_no_small_block(records, blocks, sources_dir):
     import geopandas as gpd
 
     from istvhub.hotblocks.report import render_report
 
-    layers = build_layers(records.head(150), blocks, Filters("2024-01", "2024-03"), NHS)
+    layers = build_layers(records.head(1500), blocks, Filters("2024-01", "2024-03"), NHS)
     boroughs = gpd.read_file(sources_dir / "boundaries" / "london_boroughs.gpkg")
     html = render_report(layers, boroughs)
     assert html.count("data:image/png;base64,") == 2
     assert "http://" not in html and "https://" not in html
     top = html.split("<h2>Top 10 blocks</h2>")[1].split("</table>")[0]
-    assert top.count("<tr>") == 1 + min(10, len(layers.blocks))
-    n_sup = int(
-        layers.blocks.sort_values(["rank", "block_id"], na_position="last")
-        .head(10)["suppressed"]
-        .sum()
-    )
-    assert n_sup > 0  # 150 records over 4,815 blocks: the top 10 includes suppressed blocks
-    assert top.count("<td>*</td>") >= n_sup * 3  # count, rate and share hidden
+    assert 1 < top.count("<tr>") == 1 + min(10, len(layers.blocks))
+    # blocks of 1-7 are not listed at all (not even as '*'), so the top 10 shows counts only
+    assert "<td>*</td>" not in top
+    # and with nothing publishable the report still renders
+    empty = build_layers(records.head(20), blocks, Filters("2024-01", "2024-03"), NHS)
+    assert empty.blocks.empty and "Top 10 blocks" in render_report(empty, boroughs)

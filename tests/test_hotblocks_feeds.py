@@ -104,12 +104,17 @@ def test_sample_feeds_to_geopackage(feeds_store, gazetteer_home, tmp_path, monke
             assert not ((c >= 1) & (c <= 7)).any() and (c % 5 == 0).all(), name
         for col in set(df.columns) - GAZETTEER_TEXT - {"geometry"}:
             assert not set(df[col].dropna().astype(str)) & texts, (name, col)
+    # three months of sample feeds spread over London: few blocks reach 8 (blocks of 1-7 are not
+    # listed), but the coarser hexes and LSOAs do
     blocks = pyogrio.read_dataframe(out, layer="blocks")
-    assert len(blocks) > 0
+    hexes = pyogrio.read_dataframe(out, layer="hexes")
+    lsoas = pyogrio.read_dataframe(out, layer="lsoas")
+    assert len(hexes) > 0 and len(lsoas) > 0
     summary = pyogrio.read_dataframe(out, layer="summary")
     kv = dict(zip(summary["key"], summary["value"], strict=True))
     total = len(recs)
-    assert abs(float(kv["records_in_filter"]) - total) <= 2.5
+    # perturbed by the cell key (at most 2) and rounded to 5: within 4.5 of the raw total
+    assert abs(float(kv["records_in_filter"]) - total) <= 4.5
     assert float(kv["located"]) > 0
     html = (tmp_path / "csp.html").read_text()
     names = {str(n).lower() for n in blocks["name"].dropna()}

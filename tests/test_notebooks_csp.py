@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from _notebooks import run_notebook
+from istvhub.disclosure.rules import get_rule
 from istvhub.hotblocks.aggregate import Filters, build_layers
-from istvhub.hotblocks.disclosure import get_rule
 from istvhub.hotblocks.export import write_layers
 from istvhub.hotblocks.sample import blocks_from_osm_edges, synthetic_records, westminster_lsoas
 

@@ -22,8 +22,13 @@ from istvhub.ingest.pii import (
     is_valid_nhs_number,
     nhs_check_digit,
     pii_reason,
-    scrub_text,
 )
+from istvhub.pii import scrub_series
+
+
+def scrub_text(s: pd.Series) -> tuple[pd.Series, int]:
+    out, n, _kinds = scrub_series(s)
+    return out, n
 
 
 def _with_check(first9: str) -> str | None:

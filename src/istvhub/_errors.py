@@ -62,6 +62,11 @@ class StoreError(IstvhubError):
     """The database could not be reached or is in an unexpected state."""
 
 
+class DisclosureError(IstvhubError):
+    """A request for published counts cannot be met: an unknown disclosure rule, or a query
+    finer than the disclosure rules allow (names the option, never data)."""
+
+
 class HotblocksError(IstvhubError):
     """A hot-blocks request cannot be met: a bad filter option, an unknown disclosure rule or an
     output that cannot be written (names the option or file, never data)."""

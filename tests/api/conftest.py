@@ -71,8 +71,8 @@ def _hub(db_url: str, tmp_path: Path, gazetteer_home: Path | None):
 
 # --------------------------------------------------------------------------- located records
 
-#: (borough, number of records) per seeded block: a busy block, a middling one (dragged into
-#: secondary suppression), a quiet one (1-7: suppressed), and a block in another borough.
+#: (borough, number of records) per seeded block: a busy block, a middling one (published,
+#: perturbed by its cell key), a quiet one (1-7: not listed), and a block in another borough.
 SEED = (("Westminster", 20), ("Westminster", 12), ("Westminster", 3), ("Camden", 15))
 
 

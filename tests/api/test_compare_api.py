@@ -70,8 +70,8 @@ def test_csp_gets_own_borough_protected(chub):
     rows = _rows(_post(chub, "csp"))
     assert rows and {r["borough"] for r in rows} == {"Westminster"}
     by = {r["name"].split(" / ")[0]: r for r in rows}
-    assert by["Frith Street"]["ed_excess"] == "15"
-    assert by["Greek Street"]["ed_count"] == "" and by["Greek Street"]["ed_excess"] == ""
+    assert by["Frith Street"]["ed_excess"] in ("15", "20")  # 16, perturbed by its cell key
+    assert by["Greek Street"]["ed_count"] in ("10", "15") and by["Greek Street"]["ed_excess"] == ""
     assert by["Dean Street"]["ed_excess"] == "" and by["Dean Street"]["excess_suppressed"] == "True"
     for r in rows:
         assert r["ed_count"] == "" or int(r["ed_count"]) % 5 == 0
@@ -123,15 +123,22 @@ def test_harm_layers_beside_counts_with_suppression(chub):
     props = [f["properties"] for f in json.loads(r.content)["features"]]
     by = {p["name"].split(" / ")[0]: p for p in props}
     # Frith Street: 20 attendances, 7 sharp (x8) + 13 body part (x1) = 69 -> 70; count kept
-    assert by["Frith Street"]["count"] == 20 and by["Frith Street"]["harm_score"] == 70
-    # Dean (3) suppressed and Greek (12) drawn into secondary suppression: no score either
-    for s in ("Dean Street", "Greek Street"):
-        assert by[s]["suppressed"] and by[s]["harm_score"] is None and by[s]["count"] is None
+    # (scaled by the block's cell-key perturbation, 18-22 of 20, then rounded: 60-75)
+    assert by["Frith Street"]["count"] == 20 and by["Frith Street"]["harm_score"] in (
+        60,
+        65,
+        70,
+        75,
+    )
+    # Dean (3) is not listed at all; Greek (12) is published (cell-key perturbed) with a score
+    assert "Dean Street" not in by
+    assert by["Greek Street"]["count"] in (10, 15) and by["Greek Street"]["harm_score"] is not None
     # a year later the same incidents weigh a third less: 46 -> 45
     r = _harm(chub, "mopac", as_of="2025-06")
     props = [f["properties"] for f in json.loads(r.content)["features"]]
     frith = next(p for p in props if p["name"].startswith("Frith Street"))
-    assert frith["harm_score"] == 45 and frith["count"] == 20
+    assert frith["harm_score"] in (40, 45, 50) and frith["count"] == 20
+    assert frith["harm_score"] < by["Frith Street"]["harm_score"]
 
 
 def test_harm_layers_role_rules(chub):

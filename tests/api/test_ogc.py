@@ -39,15 +39,19 @@ def test_items_scoped_and_suppressed(seeded):
     props = {f["id"]: f["properties"] for f in fc["features"]}
     busy, middling, quiet, camden = seeded.blocks
     assert props[busy["block_id"]]["count"] == 20
-    assert props[quiet["block_id"]]["count"] is None
+    assert quiet["block_id"] not in props  # 1-7: not listed, as if empty
     assert camden["block_id"] not in props  # CSP: own borough only
     for p in props.values():
-        assert p["count"] is None or p["count"] == 0 or p["count"] >= 8
+        assert p["count"] >= 8 and not p["suppressed"]
     # MOPAC: London-wide, still suppressed
     mop = _get(hub, "mopac", "/ogc/collections/hotblocks-blocks/items", limit=1000)
     mprops = {f["id"]: f["properties"] for f in mop["features"]}
     assert mprops[camden["block_id"]]["count"] == 15
-    assert mprops[quiet["block_id"]]["count"] is None
+    assert quiet["block_id"] not in mprops
+    # asking for the quiet block by id answers exactly as for a block with no records
+    for bid in (quiet["block_id"], "blk:no-such-block"):
+        r = hub.client.get(f"/ogc/collections/hotblocks-blocks/items/{bid}", headers=hub.h("mopac"))
+        assert r.status_code == 404
     one = _get(hub, "csp", f"/ogc/collections/hotblocks-blocks/items/{busy['block_id']}")
     assert one["id"] == busy["block_id"] and one["properties"]["count"] == 20
     assert (

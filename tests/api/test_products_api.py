@@ -81,7 +81,8 @@ def test_equality_csp_own_boroughs_only(products):
     body = r.json()
     assert body["scope"] == f"Borough {OWN_BOROUGH}"
     # located in Westminster: only the 12 at Soho Square (ambiguous records have no borough)
-    assert _grand(body)["count"] == 10 and _grand(body)["suppressed"] is False
+    # 12, perturbed by its cell key (+-2) and rounded: 10 or 15
+    assert _grand(body)["count"] in (10, 15) and _grand(body)["suppressed"] is False
     assert _eq(products, "csp", borough=OTHER_BOROUGH).status_code == 403
     assert _eq(products, "csp", department=OWN_DEPT).status_code == 403
     assert _eq(products, "csp", borough=OWN_BOROUGH.upper()).status_code == 200
@@ -92,7 +93,7 @@ def test_equality_mopac_london_and_suppression(products):
     assert r.status_code == 200
     body = r.json()
     assert body["scope"] == "London"
-    assert _grand(body)["count"] == 60  # 20 + 3 + 12 + 9 + 14 = 58 -> 60
+    assert _grand(body)["count"] in (55, 60)  # 20 + 3 + 12 + 9 + 14 = 58, +-2, rounded
     cells = {(c["age_band"], c["sex"]): c for c in body["cells"]}
     assert cells[("18-24", "female")]["suppressed"] is True
     assert cells[("18-24", "female")]["count"] is None
@@ -111,7 +112,7 @@ def test_equality_mopac_london_and_suppression(products):
 def test_equality_ed_own_department_only(products):
     r = _eq(products, "ed")
     assert r.status_code == 200 and r.json()["scope"] == f"Department {OWN_DEPT}"
-    assert _grand(r.json())["count"] == 45  # 20 + 3 + 12 + 9 = 44 -> 45
+    assert _grand(r.json())["count"] in (40, 45)  # 20 + 3 + 12 + 9 = 44, +-2, rounded
     assert _eq(products, "ed", department=OTHER_DEPT).status_code == 403
     assert _eq(products, "ed", borough=OWN_BOROUGH).status_code == 403
 

@@ -71,7 +71,7 @@ def build_cached(store, home: Path, filters, rule, fmt: str) -> Path:
     """Directory holding the export of ``filters`` in ``fmt`` (built at most once per state)."""
     from istvhub.hotblocks.aggregate import build_layers
     from istvhub.hotblocks.export import write_layers
-    from istvhub.hotblocks.service import RECORD_INPUT_COLUMNS
+    from istvhub.hotblocks.service import layer_input
 
     net = network_for(home)
     key_src = json.dumps(
@@ -96,13 +96,10 @@ def build_cached(store, home: Path, filters, rule, fmt: str) -> Path:
     with lk, store.exclusive(f"layers:{key}"):
         if (out / "DONE").is_file():
             return out
-        records = store.current_records(
-            period_from=filters.period_from, period_to=filters.period_to
+        records = layer_input(
+            store.current_records(period_from=filters.period_from, period_to=filters.period_to),
+            home,
         )
-        for c in RECORD_INPUT_COLUMNS:
-            if c not in records.columns:
-                records[c] = None
-        records = records[list(RECORD_INPUT_COLUMNS)].reset_index(drop=True)
         layers = build_layers(
             records, net.index, filters, rule, lsoas=net.lsoas, gazetteer_version=net.version
         )

@@ -10,14 +10,17 @@ from typing import Annotated
 import typer
 
 
-def compare_from_store(db_url: str, police_files: list[Path], filters, rule, *, unit: str, network):
-    """IO edge shared by the CLI and the API: read the store and the police files, compare."""
+def compare_from_store(
+    db_url: str, police_files: list[Path], filters, rule, *, unit: str, network, home=None
+):
+    """IO edge shared by the CLI and the API: read the store and the police files, compare
+    (``home``: whose installation secret keys the records)."""
     from istvhub.compare.core import compare
     from istvhub.compare.police import read_police
     from istvhub.hotblocks.service import read_records
 
     police = read_police(list(police_files))
-    ed = read_records(db_url, filters.period_from, filters.period_to)
+    ed = read_records(db_url, filters.period_from, filters.period_to, home)
     blocks = getattr(network, "index", None) or network.blocks
     return compare(
         ed,
@@ -61,8 +64,8 @@ def register(app: typer.Typer) -> None:
         from istvhub.compare.core import UNITS, CompareError
         from istvhub.compare.report import FORMATS, write_comparison
         from istvhub.core.config import get_settings
+        from istvhub.disclosure.rules import get_rule
         from istvhub.hotblocks.aggregate import Filters
-        from istvhub.hotblocks.disclosure import get_rule
         from istvhub.hotblocks.service import load_network
 
         if fmt not in FORMATS:
@@ -79,7 +82,13 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         network = load_network(settings.home)
         c = compare_from_store(
-            db or settings.db_url, police, filters, disc, unit=unit, network=network
+            db or settings.db_url,
+            police,
+            filters,
+            disc,
+            unit=unit,
+            network=network,
+            home=settings.home,
         )
         files = write_comparison(c, output, fmt)
         kv = dict(zip(c.summary["key"], c.summary["value"], strict=False))

@@ -6,17 +6,22 @@ treated as precise points on the street they name ("On or near Marsh Wall" snaps
 Wall block within 50 m), but they are anonymised snap points, not where the crime happened: a
 block-level difference can be an artefact of where police.uk put its map point.
 
-Disclosure control (docs/COMPARE.md): the ED count and the ED-only excess are health-derived.
-``ed_count`` is protected as the hot-block counts are (suppress 1-7, round to 5, secondary
-suppression); the excess ``ed_count - police_count`` is computed from the *unsuppressed* counts
-and protected the same way on its size (sign kept), and it is never published where the ED count
-is suppressed. Police counts are public (police.uk, OGL) but are rounded by the same rule so the
-two columns compare like with like and never look more precise than each other.
+Disclosure control (docs/COMPARE.md, docs/DISCLOSURE.md): the ED count and the ED-only excess
+are health-derived. ``ed_count`` is protected as the hot-block counts are (cell-key perturbation,
+suppress 1-7, round to 5); a unit is listed only for its (public) police count or an ED count of
+8 or more, and an ED count of 0 is shown exactly as one of 1-7 (null, ``ed_suppressed``), so the
+table never tells "no ED attendance here" from "a few". The excess ``ed_count - police_count`` is
+the *published* ED count minus the (public) police count, protected the same way on its size
+(sign kept), and never published where the ED count is withheld: taken from the raw ED count, an
+excess of 0 would hand back the exact ED count to anyone who counts police.uk. A borough filter
+selects units, not records (``hotblocks.scope``). Police counts are public (police.uk, OGL) but
+are rounded by the same rule so the two columns compare like with like and never look more
+precise than each other.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import geopandas as gpd
@@ -25,6 +30,8 @@ import pandas as pd
 import shapely
 
 from istvhub._errors import HotblocksError
+from istvhub.disclosure.cellkey import cell_key_of, cell_keys, with_record_keys
+from istvhub.disclosure.rules import DisclosureRule, protect, protect_total
 from istvhub.hotblocks.aggregate import (
     ATTRIBUTION,
     Filters,
@@ -33,7 +40,7 @@ from istvhub.hotblocks.aggregate import (
     filter_records,
 )
 from istvhub.hotblocks.assign import BlockIndex, assign, to_bng
-from istvhub.hotblocks.disclosure import DisclosureRule, protect, protect_total
+from istvhub.hotblocks.scope import hex_in_scope, lsoa_in_scope
 
 UNITS = ("blocks", "hexes", "lsoas")
 UNIT_KEY = {"blocks": "block_id", "hexes": "hex_id", "lsoas": "lsoa_code"}
@@ -105,25 +112,53 @@ def police_records(police: pd.DataFrame, boroughs: gpd.GeoDataFrame | None = Non
     return df
 
 
-def _unit_counts(a, unit: str, res: int, scope_ids: pd.Index | None) -> pd.Series:
+def _unit_counts(
+    a,
+    unit: str,
+    res: int,
+    scope_ids: pd.Index | None,
+    *,
+    boroughs: tuple[str, ...] = (),
+    lsoas: gpd.GeoDataFrame | None = None,
+    asked: pd.Series | None = None,
+    keys: pd.Series | None = None,
+) -> tuple[pd.Series, pd.Series | None, pd.Series]:
+    """(count per unit, cell key per unit or None, which records are in a unit in scope).
+
+    A borough filter selects units by where they lie (``hotblocks.scope``); ``asked`` (the
+    records the borough filter itself keeps) is the fallback without LSOA outlines."""
     if unit == "blocks":
-        s = a.blocks.groupby("block_id", sort=True)["weight"].sum()
-        s.index = s.index.astype(str)
+        ab = a.blocks.assign(block_id=a.blocks["block_id"].astype(str))
         if scope_ids is not None:
-            s = s[s.index.isin(scope_ids)]
+            ab = ab[ab["block_id"].isin(scope_ids)]
+        s = ab.groupby("block_id", sort=True)["weight"].sum()
+        ck = None
+        if keys is not None:
+            ck = cell_keys(
+                keys.reindex(ab["record"].to_numpy()).reset_index(drop=True),
+                ab["block_id"].reset_index(drop=True),
+            )
+        used = pd.Series(a.records.index.isin(ab["record"].unique()), index=a.records.index)
     else:
         col = f"hex_{res}" if unit == "hexes" else "lsoa_code"
-        s = a.records[col].astype("object").dropna().value_counts()
-        s.index = s.index.astype(str)
-    return s[s > 0].astype("float64")
+        m = a.records[col].notna()
+        if boroughs:
+            f = hex_in_scope if unit == "hexes" else lsoa_in_scope
+            by_area = f(a.records[col], boroughs, lsoas)
+            m &= asked if by_area is None or asked is None else by_area
+        of = a.records.loc[m, col].astype(str)
+        s = of.value_counts().sort_index()
+        ck = cell_keys(keys[m], of) if keys is not None else None
+        used = m
+    return s[s > 0].astype("float64"), ck, used
 
 
 def protect_excess(
-    ed_raw: np.ndarray, police_raw: np.ndarray, ed_suppressed: np.ndarray, rule: DisclosureRule
+    ed: np.ndarray, police_raw: np.ndarray, ed_suppressed: np.ndarray, rule: DisclosureRule
 ) -> pd.DataFrame:
-    """ED-only excess (ED minus police) from unsuppressed counts, protected on its size with the
-    sign kept, and withheld wherever the ED count is suppressed."""
-    ex = np.asarray(ed_raw, dtype="float64") - np.asarray(police_raw, dtype="float64")
+    """ED-only excess (ED minus police; ``ed`` the published ED counts), protected on its size
+    with the sign kept, and withheld wherever the ED count is suppressed."""
+    ex = np.asarray(ed, dtype="float64") - np.asarray(police_raw, dtype="float64")
     p = protect(pd.Series(np.abs(ex)), rule, total_shown=False)
     sup = p["suppressed"].to_numpy() | np.asarray(ed_suppressed, dtype=bool)
     val = np.sign(ex) * p["count"].to_numpy()
@@ -149,7 +184,10 @@ def compare(
     started = datetime.now(UTC)
     index = blocks if isinstance(blocks, BlockIndex) else BlockIndex(blocks)
     res = filters.h3_res
+    if "record_key" not in ed.columns:
+        ed = with_record_keys(ed)
     kept_ed, _ = filter_records(ed, filters)
+    pool_ed = filter_records(ed, replace(filters, boroughs=()))[0] if filters.boroughs else kept_ed
     pol_all = police_records(police, boroughs)
     pol_f = Filters(
         period_from=filters.period_from,
@@ -158,6 +196,9 @@ def compare(
         h3_res=res,
     )
     kept_pol, _ = filter_records(pol_all, pol_f)
+    pool_pol = (
+        filter_records(pol_all, replace(pol_f, boroughs=()))[0] if pol_f.boroughs else kept_pol
+    )
 
     bl = index.blocks
     scope_ids = None
@@ -173,17 +214,44 @@ def compare(
                 .to_numpy(dtype=bool)
             )
         scope_ids = pd.Index(bl["block_id"].astype(str).to_numpy()[in_scope])
-    a_ed = assign(kept_ed, index, lsoas)
-    a_pol = assign(kept_pol, index, lsoas)
-    ed_raw = _unit_counts(a_ed, unit, res, scope_ids)
-    pol_raw = _unit_counts(a_pol, unit, res, scope_ids)
-    keys = ed_raw.index.union(pol_raw.index).sort_values()
+    a_ed = assign(pool_ed, index, lsoas)
+    a_pol = assign(pool_pol, index, lsoas)
+    rk = pool_ed["record_key"].astype("int64")
+    ed_raw, ed_ck, ed_used = _unit_counts(
+        a_ed,
+        unit,
+        res,
+        scope_ids,
+        boroughs=filters.boroughs,
+        lsoas=lsoas,
+        asked=pd.Series(pool_ed.index.isin(kept_ed.index), index=pool_ed.index),
+        keys=rk,
+    )
+    pol_raw, _, _ = _unit_counts(
+        a_pol,
+        unit,
+        res,
+        scope_ids,
+        boroughs=filters.boroughs,
+        lsoas=lsoas,
+        asked=pd.Series(pool_pol.index.isin(kept_pol.index), index=pool_pol.index),
+    )
+    # listed: every unit with police crimes (public) and, for ED, only counts that may be shown;
+    # a unit whose only ED records are 1-7 is left out exactly as an empty one
+    ed_listed = ed_raw if rule.raw else ed_raw[~rule.is_suppressed(ed_raw.to_numpy())]
+    keys = ed_listed.index.union(pol_raw.index).sort_values()
     e = ed_raw.reindex(keys, fill_value=0.0).to_numpy()
     p = pol_raw.reindex(keys, fill_value=0.0).to_numpy()
+    ck = ed_ck.reindex(keys).fillna(0).to_numpy() if ed_ck is not None else None
 
-    ep = protect(pd.Series(e, index=keys), rule)
+    ep = protect(pd.Series(e, index=keys), rule, cell_keys=ck)
+    if not rule.raw:  # an ED count of 0 is withheld exactly as one of 1-7 is
+        low = e < rule.suppress_max + 0.5
+        ep.loc[low, "suppressed"] = True
+        ep.loc[low, "count"] = np.nan
     pp = protect(pd.Series(p, index=keys), rule, total_shown=False)
-    xp = protect_excess(e, p, ep["suppressed"].to_numpy(), rule)
+    e_pub = e if rule.raw else ep["count"].fillna(0.0).to_numpy()
+    xp = protect_excess(e_pub, p, ep["suppressed"].to_numpy(), rule)
 
     def as_int(v: np.ndarray) -> pd.array:
         return (
@@ -243,8 +311,8 @@ def compare(
     add(
         "disclosure",
         "excess",
-        "ed_count - police_count from unsuppressed counts, protected on "
-        "its size; withheld wherever ed_count is suppressed",
+        "published ed_count - police_count, protected on its size; withheld wherever "
+        "ed_count is withheld (ED 0-7)",
     )
     add("filter", "period_from", filters.period_from)
     add("filter", "period_to", filters.period_to)
@@ -252,8 +320,16 @@ def compare(
     add("filter", "unit", unit)
     if unit == "hexes":
         add("filter", "h3_res", res)
-    add("total", "ed_records_in_filter", protect_total(len(kept_ed), rule))
-    add("total", "ed_in_units", protect_total(float(ed_raw.sum()), rule))
+    add(
+        "total",
+        "ed_records_in_filter",
+        protect_total(len(kept_ed), rule, cell_key_of(kept_ed["record_key"])),
+    )
+    add(
+        "total",
+        "ed_in_units",
+        protect_total(float(ed_raw.sum()), rule, cell_key_of(rk[ed_used.to_numpy(dtype=bool)])),
+    )
     # police totals are public figures: exact, so an analyst can check them against police.uk
     add("total", "police_violent_crimes_read", len(police))
     add("total", "police_in_filter", len(kept_pol))

@@ -21,11 +21,12 @@ def build_table(
     boroughs: tuple[str, ...] = (),
     department: str | None = None,
     rule_name: str | None = None,
+    home: Path | None = None,
 ) -> EqualityTable:
     """Read counts and protect them (the CLI and the API call this)."""
     from istvhub.compliance.core import check_period
+    from istvhub.disclosure.rules import get_rule
     from istvhub.equality.read import read_counts
-    from istvhub.hotblocks.disclosure import get_rule
 
     start = check_period(start, field_name="from")
     end = check_period(end, field_name="to")
@@ -36,7 +37,7 @@ def build_table(
     dims = parse_by(by)
     rule = get_rule(rule_name)
     counts = read_counts(
-        engine, dims, start=start, end=end, boroughs=boroughs, department=department
+        engine, dims, start=start, end=end, boroughs=boroughs, department=department, home=home
     )
     if department:
         scope = f"Department {department.upper()}"
@@ -97,6 +98,7 @@ def register(app: typer.Typer) -> None:
                 boroughs=tuple(b for b in (borough or []) if b.strip()),
                 department=department,
                 rule_name=rule,
+                home=get_settings().home,
             )
         finally:
             engine.dispose()

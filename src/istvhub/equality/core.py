@@ -14,8 +14,12 @@ grand total, and a k-way table carries every lower-order margin. Disclosure cont
    point; hiding only ever grows, so it terminates). Zeros are chosen only when a line has no
    non-zero candidate. ONS and NHS guidance both require that a suppressed count cannot be
    recovered by differencing against totals (``../shared/DOMAIN.md``).
-3. Published counts are then rounded with the rule (totals are computed from the unrounded data
-   and rounded separately, so rows need not add up exactly; this is deliberate).
+3. Published counts are perturbed by the cell-key method when the counts carry cell keys
+   (``ckey``, docs/DISCLOSURE.md: the same records always give the same answer; a margin's key
+   is the sum of its records' keys) and then rounded with the rule (totals are computed from the
+   unrounded data and perturbed and rounded separately, so rows need not add up exactly; this is
+   deliberate). Zeros stay zero: every entry of the cube is always listed, so the listing itself
+   says nothing.
 
 Which entries were hidden by which step is not published (that would narrow their values).
 """
@@ -29,7 +33,8 @@ import numpy as np
 import pandas as pd
 
 from istvhub._errors import IstvhubError
-from istvhub.hotblocks.disclosure import DisclosureRule
+from istvhub.disclosure.cellkey import KEY_SPACE, perturb
+from istvhub.disclosure.rules import DisclosureRule
 from istvhub.records import AGE_BANDS, LOCATION_TYPES, SEXES, WEAPONS
 
 TOTAL = "All"
@@ -74,9 +79,10 @@ def parse_by(by: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
     return tuple(out)
 
 
-def cube_from_counts(counts: pd.DataFrame, by: tuple[str, ...]) -> np.ndarray:
+def cube_from_counts(counts: pd.DataFrame, by: tuple[str, ...], column: str = "n") -> np.ndarray:
     """Grouped counts (columns ``by`` + ``n``) -> the extended cube with an ``All`` slot (the last
-    index) on every axis. Values outside a dimension's code list count as ``unknown``."""
+    index) on every axis. Values outside a dimension's code list count as ``unknown``.
+    ``column="ckey"`` sums the cell keys the same way (reduce mod 256 afterwards)."""
     shape = tuple(len(DIMENSIONS[d]) for d in by)
     inner = np.zeros(shape, dtype="float64")
     if len(counts):
@@ -91,7 +97,7 @@ def cube_from_counts(counts: pd.DataFrame, by: tuple[str, ...]) -> np.ndarray:
                     dtype=int,
                 )
             )
-        np.add.at(inner, tuple(idx), counts["n"].to_numpy(dtype="float64"))
+        np.add.at(inner, tuple(idx), counts[column].to_numpy(dtype="float64"))
     ext = inner
     for ax in range(len(by)):
         ext = np.concatenate([ext, ext.sum(axis=ax, keepdims=True)], axis=ax)
@@ -130,12 +136,19 @@ def secondary_suppression(ext: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     return sup
 
 
-def protect_cube(ext: np.ndarray, rule: DisclosureRule) -> tuple[np.ndarray, np.ndarray]:
-    """(published values with NaN where hidden, hidden mask) for an extended cube."""
+def protect_cube(
+    ext: np.ndarray, rule: DisclosureRule, keys: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(published values with NaN where hidden, hidden mask) for an extended cube; ``keys``:
+    the cell key of every entry (same shape), for the cell-key perturbation."""
     hidden = primary_suppression(ext, rule)
     if rule.secondary and not rule.raw:
         hidden = secondary_suppression(ext, hidden)
-    out = np.where(hidden, np.nan, rule.round(ext))
+    shown = ext
+    if keys is not None and not rule.raw:
+        k = np.asarray(keys, dtype="int64") % KEY_SPACE
+        shown = perturb(ext.reshape(-1), k.reshape(-1), rule).reshape(ext.shape)
+    out = np.where(hidden, np.nan, rule.round(shown))
     return out, hidden
 
 
@@ -171,7 +184,8 @@ def breakdown(
 ) -> EqualityTable:
     """Grouped counts -> the disclosure-controlled table (pure: no IO)."""
     ext = cube_from_counts(counts, by)
-    values, hidden = protect_cube(ext, rule)
+    keys = cube_from_counts(counts, by, "ckey") if "ckey" in counts.columns else None
+    values, hidden = protect_cube(ext, rule, keys)
     levels = [(*DIMENSIONS[d], TOTAL) for d in by]
     rows = list(product(*levels))
     frame = pd.DataFrame(rows, columns=list(by), dtype="string")

@@ -1,6 +1,13 @@
-"""Read grouped counts for a breakdown from the store (the IO edge): only counts leave SQL."""
+"""Read grouped counts for a breakdown from the store (the IO edge).
+
+Besides the count, each group gets its *cell key* (``istvhub.disclosure.cellkey``): the sum of its
+records' keyed record keys mod 256. The keys are computed here from the record ids, which never
+leave this function.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -17,8 +24,10 @@ def read_counts(
     end: str,
     boroughs: tuple[str, ...] = (),
     department: str | None = None,
+    home: Path | None = None,
 ) -> pd.DataFrame:
-    """Counts of current-version records per combination of ``by`` over ``start..end``.
+    """Counts (``n``) and cell keys (``ckey``) of current-version records per combination of
+    ``by`` over ``start..end`` (``home``: whose installation secret keys the records).
 
     ``boroughs`` filters on the borough the incident was geocoded to (as the hot-block layers
     do), case-insensitively; ``department`` on the ED that saw the patient. Without either:
@@ -27,10 +36,9 @@ def read_counts(
     r, s = records.c, submissions.c
     cols = [r[d] for d in by]
     q = (
-        sa.select(*cols, sa.func.count().label("n"))
+        sa.select(*cols, r.record_id)
         .select_from(records.join(submissions, r.submission_id == s.submission_id))
         .where(s.status == "current", r.period >= start, r.period <= end)
-        .group_by(*cols)
     )
     if boroughs:
         q = q.where(sa.func.lower(r.borough).in_([b.lower() for b in boroughs]))
@@ -43,6 +51,13 @@ def read_counts(
         raise StoreError(
             f"cannot read record counts from the store ({type(exc).__name__})"
         ) from None
-    df = pd.DataFrame([tuple(x) for x in rows], columns=[*by, "n"])
-    df["n"] = df["n"].astype("int64")
-    return df
+    from istvhub.disclosure.cellkey import KEY_SPACE, record_keys
+
+    df = pd.DataFrame([tuple(x) for x in rows], columns=[*by, "record_id"])
+    df["key"] = record_keys(df["record_id"].tolist(), home=home) if len(df) else []
+    df[list(by)] = df[list(by)].astype("object").where(df[list(by)].notna(), None)
+    g = df.groupby(list(by), dropna=False, sort=True)
+    out = pd.DataFrame({"n": g.size(), "ckey": g["key"].sum() % KEY_SPACE}).reset_index()
+    out["n"] = out["n"].astype("int64")
+    out["ckey"] = out["ckey"].astype("int64")
+    return out[[*by, "n", "ckey"]]

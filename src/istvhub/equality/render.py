@@ -9,8 +9,8 @@ from itertools import product
 
 import pandas as pd
 
+from istvhub.disclosure.rules import format_count
 from istvhub.equality.core import DIMENSIONS, LABELS, TOTAL, EqualityTable
-from istvhub.hotblocks.disclosure import format_count
 
 FORMATS = ("csv", "html")
 

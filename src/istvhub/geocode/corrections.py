@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from istvhub._errors import IstvhubError
 from istvhub.geocode.classify import classify_tokens
 from istvhub.geocode.normalise import normalise_text
-from istvhub.geocode.pii import scrub_text
+from istvhub.geocode.pii import scrub_location
 from istvhub.store import schema
 
 #: generous Greater London box (WGS84): a correction outside it is a typo in lat/lon
@@ -22,7 +22,7 @@ LON_RANGE = (-0.56, 0.34)
 
 def correction_key(text: str) -> str:
     """The normal form a correction is stored under (PII scrubbed first)."""
-    return normalise_text(scrub_text(text)[0])
+    return normalise_text(scrub_location(text)[0])
 
 
 def add_correction(

@@ -30,7 +30,7 @@ from istvhub.geocode.classify import (
     names_boundary_town,
 )
 from istvhub.geocode.normalise import SEPARATORS, normalise_text
-from istvhub.geocode.pii import scrub_text
+from istvhub.geocode.pii import scrub_location
 from istvhub.geocode.postcodes import PostcodeHit, find_postcodes
 from istvhub.geocode.rank import Choice, Context, choose
 from istvhub.records import GEOCODE_COLUMNS
@@ -279,7 +279,7 @@ class Geocoder:
         raw = texts.astype("object").where(texts.notna(), None)
         # normalise each distinct raw text once
         uniq_raw = pd.unique(raw.map(lambda v: "" if v is None else str(v)).to_numpy())
-        norm_of = {u: normalise_text(scrub_text(u)[0]) for u in uniq_raw}
+        norm_of = {u: normalise_text(scrub_location(u)[0]) for u in uniq_raw}
         norm = raw.map(lambda v: norm_of["" if v is None else str(v)])
         # the department only matters through its coordinates
         dept_key = depts.map(lambda d: d if d in self.departments else None)

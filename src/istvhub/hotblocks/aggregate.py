@@ -2,13 +2,15 @@
 
 Pure core: takes frames (records from the store, blocks and LSOAs from the gazetteer), returns
 :class:`Layers`. Nothing record-level survives: layers carry counts per area only, never free
-text, record ids, exact times or single-record points.
+text, record ids, exact times or single-record points. Every count goes through
+:mod:`istvhub.disclosure` (cell-key perturbation, suppression, rounding); units with 1-7 records
+are left out exactly as empty ones are, so a listing never says "at least one here".
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import geopandas as gpd
@@ -18,9 +20,12 @@ import pandas as pd
 import shapely
 
 from istvhub._errors import HotblocksError
+from istvhub.disclosure.cellkey import cell_key_of, cell_keys, with_record_keys
+from istvhub.disclosure.query import check_query
+from istvhub.disclosure.rules import DisclosureRule, protect, protect_total
 from istvhub.hotblocks.assign import BlockIndex, assign, to_bng
 from istvhub.hotblocks.concentration import Concentration, concentration
-from istvhub.hotblocks.disclosure import DisclosureRule, protect, protect_total
+from istvhub.hotblocks.scope import hex_in_scope, lsoa_in_scope
 from istvhub.records import GEO_STATUSES, LOCATION_TYPES, WEAPONS
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -218,9 +223,15 @@ def _hex_polygons(hex_ids: pd.Series) -> np.ndarray:
     return np.asarray(shapely.polygons(lr), dtype=object)
 
 
-def _published(raw: pd.Series, rule: DisclosureRule, total_pub: float | None) -> pd.DataFrame:
-    """count / suppressed / rank / share columns for raw counts (nonzero units only)."""
-    p = protect(raw, rule)
+def _published(
+    raw: pd.Series, rule: DisclosureRule, total_pub: float | None, keys: pd.Series
+) -> pd.DataFrame:
+    """count / suppressed / rank / share columns for the units that may be listed: non-zero and
+    not suppressed (a unit with 1-7 records is left out like an empty one). ``keys``: the cell
+    key of each unit."""
+    p = protect(raw, rule, cell_keys=keys.reindex(raw.index).fillna(0).to_numpy())
+    p = p[~p["suppressed"].to_numpy(dtype=bool)]
+    raw = raw.loc[p.index]
     cnt = p["count"]
     out = pd.DataFrame(index=raw.index)
     out["count"] = cnt.round(2) if rule.raw else cnt.astype("Int64")
@@ -231,12 +242,21 @@ def _published(raw: pd.Series, rule: DisclosureRule, total_pub: float | None) ->
     return out
 
 
-def _protected_table(counts: dict[str, float], rule: DisclosureRule) -> dict[str, float | None]:
+def _protected_table(
+    counts: dict[str, float], rule: DisclosureRule, keys: dict[str, int]
+) -> dict[str, float | None]:
+    """A small summary table (category -> count), each cell perturbed by its own cell key."""
     if not counts:
         return {}
     s = pd.Series(counts, dtype="float64")
-    p = protect(s, rule)
+    p = protect(s, rule, cell_keys=np.array([keys.get(k, 0) for k in s.index]))
     return {k: (None if p.at[k, "suppressed"] else float(p.at[k, "count"])) for k in s.index}
+
+
+def _keys_by(rk: pd.Series, labels: pd.Series, names: list[str]) -> dict[str, int]:
+    """Cell key of each category in ``names`` (records labelled by ``labels``)."""
+    ck = cell_keys(rk, labels.astype("object").fillna("\x00"))
+    return {n: int(ck.get(n, 0)) for n in names}
 
 
 def build_layers(
@@ -250,10 +270,26 @@ def build_layers(
 ) -> Layers:
     """Filter, assign, aggregate and protect: the whole hot-blocks core on frames."""
     started = datetime.now(UTC)
+    check_query(
+        rule,
+        period_from=filters.period_from,
+        period_to=filters.period_to,
+        hours=filters.hours,
+        days=filters.days,
+        h3_res=filters.h3_res,
+    )
+    if "record_key" not in records.columns:
+        records = with_record_keys(records)
     index = blocks if isinstance(blocks, BlockIndex) else BlockIndex(blocks)
     bl = index.blocks
+    # ``kept``: the records the filters ask for (totals, summary); ``pool``: the same without the
+    # borough filter, for the unit layers, where a borough filter selects units (hotblocks.scope)
     kept, basis = filter_records(records, filters)
-    a = assign(kept, index, lsoas)
+    pool = filter_records(records, replace(filters, boroughs=()))[0] if filters.boroughs else kept
+    rk = kept["record_key"].astype("int64")
+    rkp = pool["record_key"].astype("int64")
+    a = assign(pool, index, lsoas)
+    asked = pd.Series(pool.index.isin(kept.index), index=pool.index)
 
     # blocks in scope: every block of the chosen boroughs (all blocks without a borough filter)
     in_scope = np.ones(len(bl), dtype=bool)
@@ -267,18 +303,26 @@ def build_layers(
             .to_numpy(dtype=bool)
         )
     scope_ids = pd.Index(bl["block_id"].astype(str).to_numpy()[in_scope])
-    blk_raw = a.blocks.groupby("block_id", sort=True)["weight"].sum()
-    blk_raw.index = blk_raw.index.astype(str)
-    blk_raw = blk_raw[blk_raw.index.isin(scope_ids)]
+    ab = a.blocks.assign(block_id=a.blocks["block_id"].astype(str))
+    ab = ab[ab["block_id"].isin(scope_ids)]
+    blk_raw = ab.groupby("block_id", sort=True)["weight"].sum()
+    # a record spread over several blocks adds its key to each of them
+    blk_keys = cell_keys(
+        rkp.reindex(ab["record"].to_numpy()).reset_index(drop=True),
+        ab["block_id"].reset_index(drop=True),
+    )
     all_blk = pd.Series(0.0, index=scope_ids).add(blk_raw, fill_value=0.0)
     conc_b = concentration(all_blk.to_numpy())
 
     res = filters.h3_res
     hcol = f"hex_{res}"
-    hex_raw = a.records[hcol].dropna().value_counts()
-    hex_raw = hex_raw[hex_raw > 0]
-    hex_raw.index = hex_raw.index.astype(str)
-    hex_raw = hex_raw.sort_index().astype("float64")
+    in_hex = a.records[hcol].notna()
+    if filters.boroughs:
+        by_area = hex_in_scope(a.records[hcol], filters.boroughs, lsoas)
+        in_hex &= asked if by_area is None else by_area
+    hex_raw = a.records.loc[in_hex, hcol].astype(str).value_counts()
+    hex_raw = hex_raw[hex_raw > 0].sort_index().astype("float64")
+    hex_keys = cell_keys(rkp[in_hex], a.records.loc[in_hex, hcol].astype(str))
     # hex universe for concentration: cells holding an incident or a block midpoint in scope
     mids = shapely.line_interpolate_point(index.geoms[in_scope], 0.5, normalized=True)
     from istvhub.hotblocks.assign import _TO_WGS84, cells_to_str, h3_cells
@@ -292,10 +336,20 @@ def build_layers(
     hex_universe = pd.Index(sorted(set(mid_hex.dropna().tolist()) | set(hex_raw.index)))
     conc_h = concentration(pd.Series(0.0, index=hex_universe).add(hex_raw, fill_value=0.0))
 
-    lsoa_raw = a.records["lsoa_code"].dropna().value_counts().sort_index().astype("float64")
+    in_lsoa = a.records["lsoa_code"].notna()
+    if filters.boroughs:
+        by_area = lsoa_in_scope(a.records["lsoa_code"], filters.boroughs, lsoas)
+        in_lsoa &= asked if by_area is None else by_area
+    lsoa_of = a.records.loc[in_lsoa, "lsoa_code"].astype(str)
+    lsoa_raw = lsoa_of.value_counts().sort_index().astype("float64")
+    lsoa_keys = cell_keys(rkp[in_lsoa], lsoa_of)
 
-    # totals, from the unsuppressed data, then protected
-    located = kept.get("geo_status", pd.Series(dtype="string")).astype("string") == "located"
+    # totals, from the unsuppressed data, then protected (each with the cell key of its records)
+    located = (
+        kept.get("geo_status", pd.Series(None, index=kept.index, dtype="string")).astype("string")
+        == "located"
+    ).fillna(False)
+    on_block = rkp.index.isin(ab["record"].unique())
     totals_raw = {
         "records_in_filter": float(len(kept)),
         "located": float(located.sum()),
@@ -303,11 +357,18 @@ def build_layers(
         "in_hexes": float(hex_raw.sum()),
         "in_lsoas": float(lsoa_raw.sum()),
     }
-    totals = {k: protect_total(v, rule) for k, v in totals_raw.items()}
+    totals_keys = {
+        "records_in_filter": cell_key_of(rk),
+        "located": cell_key_of(rk[located.to_numpy(dtype=bool)]),
+        "on_blocks": cell_key_of(rkp[on_block]),
+        "in_hexes": cell_key_of(rkp[in_hex.to_numpy(dtype=bool)]),
+        "in_lsoas": cell_key_of(rkp[in_lsoa.to_numpy(dtype=bool)]),
+    }
+    totals = {k: protect_total(v, rule, totals_keys[k]) for k, v in totals_raw.items()}
 
     # block layer (non-zero blocks only)
     meta = bl.set_index(bl["block_id"].astype(str))
-    pub = _published(blk_raw, rule, totals["on_blocks"])
+    pub = _published(blk_raw, rule, totals["on_blocks"], blk_keys)
     g = meta.loc[pub.index]
     length = pd.to_numeric(g["length_m"], errors="coerce").to_numpy()
     cnt = pub["count"].astype("float64").to_numpy()
@@ -341,7 +402,8 @@ def build_layers(
         ["rank", "block_id"], na_position="last", kind="stable"
     ).reset_index(drop=True)
 
-    hpub = _published(hex_raw, rule, totals["in_hexes"])
+    hpub = _published(hex_raw, rule, totals["in_hexes"], hex_keys)
+    units_listed_hexes = len(set(mid_hex.dropna().tolist()) | set(hpub.index))
     hexes_layer = gpd.GeoDataFrame(
         {
             "hex_id": hpub.index.to_numpy(dtype=object),
@@ -355,7 +417,7 @@ def build_layers(
         crs=27700,
     )
 
-    lpub = _published(lsoa_raw, rule, totals["in_lsoas"])
+    lpub = _published(lsoa_raw, rule, totals["in_lsoas"], lsoa_keys)
     lgeom = np.array([None] * len(lpub), dtype=object)
     lname = None
     if lsoas is not None and len(lsoas):
@@ -392,7 +454,8 @@ def build_layers(
         f"not_located_{s}": float((gs == s).sum())
         for s in (*[x for x in GEO_STATUSES if x != "located"], "not_geocoded")
     }
-    snap = a.records["snap_status"]
+    why_not_keys = _keys_by(rk, "not_located_" + gs, list(why_not))
+    snap = a.records.loc[kept.index, "snap_status"]
     why_not_block = {
         f"located_not_on_block_{s}": float((snap == s).sum())
         for s in (
@@ -403,7 +466,11 @@ def build_layers(
             "outside_network",
         )
     }
+    why_not_block_keys = _keys_by(
+        rk, "located_not_on_block_" + snap.astype("string"), list(why_not_block)
+    )
     spread = float((snap == "spread").sum())
+    spread_key = cell_key_of(rk[(snap == "spread").fillna(False).to_numpy(dtype=bool)])
 
     rows = SummaryRows()
     add = rows.add
@@ -421,17 +488,27 @@ def build_layers(
     for k, v in filters.describe().items():
         add("filter", k, v)
     if filters.hours or filters.days:
-        ptb = _protected_table(basis, rule)
+        # the filter keeps records by time; which basis each used is a flag on the kept ones
+        used = _time_basis(kept)[2] if len(kept) else pd.Series(dtype=bool)
+        ptb = _protected_table(
+            basis,
+            rule,
+            _keys_by(rk, used.map({True: "incident_time", False: "arrival_time"}), list(basis)),
+        )
         add("filter", "time_basis", "incident date/time where recorded, else arrival date/time")
         add("filter", "records_by_incident_time", ptb["incident_time"])
         add("filter", "records_by_arrival_time_fallback", ptb["arrival_time"])
     for k, v in totals.items():
         add("total", k, v)
-    for k, v in _protected_table(why_not, rule).items():
+    for k, v in _protected_table(why_not, rule, why_not_keys).items():
         add("not_located", k, v)
-    for k, v in _protected_table(why_not_block, rule).items():
+    for k, v in _protected_table(why_not_block, rule, why_not_block_keys).items():
         add("not_on_block", k, v)
-    add("not_on_block", "street_matches_spread_over_blocks", protect_total(spread, rule))
+    add(
+        "not_on_block",
+        "street_matches_spread_over_blocks",
+        protect_total(spread, rule, spread_key),
+    )
     publish_conc = {
         scope: rule.raw or c.incidents >= CONCENTRATION_MIN_TOTAL
         for scope, c in (("blocks", conc_b), ("hexes", conc_h))
@@ -442,7 +519,10 @@ def build_layers(
             if publish_conc[scope]
             else dict.fromkeys(("gini", "pct_units_for_25", "pct_units_for_50"))
         )
-        add("concentration", f"{scope}_units_in_scope", c.units)
+        # hexes in scope = block-midpoint cells plus the listed ones: a cell holding 1-7 records
+        # and no block midpoint must not add one to the published number of units
+        units = c.units if scope == "blocks" or rule.raw else units_listed_hexes
+        add("concentration", f"{scope}_units_in_scope", units)
         if not publish_conc[scope]:
             add(
                 "concentration",
@@ -452,7 +532,12 @@ def build_layers(
         add("concentration", f"{scope}_gini", pubc["gini"])
         add("concentration", f"{scope}_pct_holding_25pct", pubc["pct_units_for_25"])
         add("concentration", f"{scope}_pct_holding_50pct", pubc["pct_units_for_50"])
-    add("layers", "zero_count_units", "omitted (concentration figures include them)")
+    add(
+        "layers",
+        "zero_count_units",
+        "omitted, and so are units with 1-7 records: a unit that is not listed has 0 or a "
+        "suppressed count (concentration figures include them)",
+    )
     add("layers", "crs", "EPSG:27700 (GeoPackage/Parquet); EPSG:4326 (GeoJSON, CSV WKT)")
     add("layers", "h3_note", "coarser H3 cells are parents of the res-10 cell of each point")
     add("build", "built_at", started.replace(microsecond=0).isoformat())

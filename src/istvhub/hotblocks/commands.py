@@ -88,8 +88,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Violence per street block, H3 cell and LSOA, disclosure-controlled, for CSPs."""
         from istvhub.core.config import get_settings
+        from istvhub.disclosure.rules import get_rule
         from istvhub.hotblocks.aggregate import Filters, parse_days, parse_hours
-        from istvhub.hotblocks.disclosure import get_rule
         from istvhub.hotblocks.export import FORMATS, ExportError
         from istvhub.hotblocks.service import hotblocks_from_store, load_network, write_outputs
 
@@ -135,12 +135,19 @@ def register(app: typer.Typer) -> None:
             )
             st.dispose()
         network = load_network(settings.home)
-        layers = hotblocks_from_store(db or settings.db_url, filters, disc, network=network)
+        layers = hotblocks_from_store(
+            db or settings.db_url, filters, disc, network=network, home=settings.home
+        )
         if harm:
             from istvhub.hotblocks.harm import add_harm_from_store
 
             layers = add_harm_from_store(
-                layers, db or settings.db_url, filters, network, as_of=as_of or period_to
+                layers,
+                db or settings.db_url,
+                filters,
+                network,
+                as_of=as_of or period_to,
+                home=settings.home,
             )
         files = write_outputs(layers, output, fmt, report, network.boroughs)
         if disc.raw:

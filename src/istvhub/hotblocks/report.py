@@ -20,8 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from istvhub.disclosure.rules import format_count  # noqa: E402
 from istvhub.hotblocks.aggregate import Layers  # noqa: E402
-from istvhub.hotblocks.disclosure import format_count  # noqa: E402
 
 
 def _png(fig: plt.Figure) -> str:
@@ -81,7 +81,12 @@ def map_png(layers: Layers, boroughs: gpd.GeoDataFrame | None = None) -> str:
         ax.set_ylim(bounds[1] - pad, bounds[3] + pad)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    ax.set_title("Hot blocks (grey: suppressed, 1-7 incidents)")
+    r = layers.rule
+    ax.set_title(
+        "Hot blocks (UNSUPPRESSED)"
+        if r.raw
+        else f"Hot blocks (blocks and cells with 0-{r.suppress_max} incidents are not drawn)"
+    )
     return _png(fig)
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from istvhub.disclosure.rules import DisclosureRule
 from istvhub.hotblocks.aggregate import Filters, Layers, build_layers
-from istvhub.hotblocks.disclosure import DisclosureRule
 from istvhub.hotblocks.export import write_layers
 from istvhub.hotblocks.report import write_report
 
@@ -61,8 +61,24 @@ def load_network(home: Path | str | None = None) -> NetworkInputs:
     )
 
 
-def read_records(db_url: str, period_from: str, period_to: str) -> pd.DataFrame:
-    """Current records of the period range, reduced to :data:`RECORD_INPUT_COLUMNS`."""
+def layer_input(df: pd.DataFrame, home: Path | None = None) -> pd.DataFrame:
+    """Store records reduced to :data:`RECORD_INPUT_COLUMNS` plus ``record_key`` (the cell-key
+    method's keyed 0-255 number of each record; the record id itself is dropped here)."""
+    from istvhub.disclosure.cellkey import record_keys
+
+    keys = record_keys(df["record_id"].tolist(), home=home) if len(df) else []
+    for c in RECORD_INPUT_COLUMNS:
+        if c not in df.columns:
+            df[c] = None
+    out = df[list(RECORD_INPUT_COLUMNS)].reset_index(drop=True)
+    out["record_key"] = pd.Series(keys, dtype="int64")
+    return out
+
+
+def read_records(
+    db_url: str, period_from: str, period_to: str, home: Path | None = None
+) -> pd.DataFrame:
+    """Current records of the period range, as :func:`layer_input` gives them."""
     from istvhub.store import open_store
 
     store = open_store(db_url)
@@ -70,17 +86,20 @@ def read_records(db_url: str, period_from: str, period_to: str) -> pd.DataFrame:
         df = store.current_records(period_from=period_from, period_to=period_to)
     finally:
         store.dispose()
-    for c in RECORD_INPUT_COLUMNS:
-        if c not in df.columns:
-            df[c] = None
-    return df[list(RECORD_INPUT_COLUMNS)].reset_index(drop=True)
+    return layer_input(df, home)
 
 
 def hotblocks_from_store(
-    db_url: str, filters: Filters, rule: DisclosureRule, *, network: NetworkInputs
+    db_url: str,
+    filters: Filters,
+    rule: DisclosureRule,
+    *,
+    network: NetworkInputs,
+    home: Path | None = None,
 ) -> Layers:
-    """Build the disclosure-controlled layers for ``filters`` from the store."""
-    records = read_records(db_url, filters.period_from, filters.period_to)
+    """Build the disclosure-controlled layers for ``filters`` from the store (``home``: whose
+    installation secret keys the records)."""
+    records = read_records(db_url, filters.period_from, filters.period_to, home)
     return build_layers(
         records,
         network.blocks,

@@ -17,8 +17,8 @@ import pandas as pd
 from istvhub._errors import FileRejected
 from istvhub.ingest import parsing as P
 from istvhub.ingest.layouts import Layout
-from istvhub.ingest.pii import scrub_text
 from istvhub.ingest.readers import RawTable
+from istvhub.pii import scrub_series
 from istvhub.records import RECORD_COLUMNS, make_record_id
 
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -344,19 +344,16 @@ def adapt(
     # --- PII scrub of free text --------------------------------------------------------------
     loc_text = _blank_to_na(loc_text)
     weapon_text = _blank_to_na(weapon_text)
-    scrubbed_loc, n1 = scrub_text(loc_text)
-    scrubbed_wpn, n2 = scrub_text(weapon_text)
-    for before, after, fname in (
-        (loc_text, scrubbed_loc, "location_text"),
-        (weapon_text, scrubbed_wpn, "weapon_text"),
-    ):
-        changed = (before.fillna("") != after.fillna("")).astype(bool)
-        flag(
-            changed,
-            cols.get(fname, fname),
-            "identifier-like text (NHS number, phone number or date) removed",
-            False,
-        )
+    scrubbed_loc, n1, kinds_loc = scrub_series(loc_text)
+    scrubbed_wpn, n2, kinds_wpn = scrub_series(weapon_text)
+    for kinds, fname in ((kinds_loc, "location_text"), (kinds_wpn, "weapon_text")):
+        for what in kinds.dropna().unique():
+            flag(
+                (kinds == what).fillna(False),
+                cols.get(fname, fname),
+                f"identifier removed from free text ({what})",
+                False,
+            )
     loc_text, weapon_text = scrubbed_loc, scrubbed_wpn
     loc_text = loc_text.str.slice(0, MAX_TEXT)
     weapon_text = weapon_text.str.slice(0, MAX_TEXT)

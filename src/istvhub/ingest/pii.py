@@ -2,19 +2,21 @@
 
 ISTV shares *anonymised* data (ISB 1594): no name, date of birth, NHS number, address or patient
 postcode may reach the hub. A file that carries such a column is rejected whole, naming the
-column (never a value). Free text (location, weapon description) is scrubbed of NHS-number-like
-tokens (10 digits passing the NHS modulus-11 check), telephone numbers and dates that look like
-dates of birth, and the number of scrubs is reported.
+column (never a value). Free text is scrubbed by :mod:`istvhub.pii` (the one scrubber).
 """
 
 from __future__ import annotations
 
 import re
 
-import pandas as pd
-
 from istvhub._errors import PIIRejected
 from istvhub.ingest.headers import tokens
+
+# the NHS-number rule lives with the one free-text scrubber; re-exported for older callers
+from istvhub.pii import REMOVED, is_valid_nhs_number, nhs_check_digit  # noqa: F401
+
+#: 3-3-4 digit groups: the log checker's NHS-number-like token (tests/conftest.py)
+_NHS_RE = re.compile(r"(?<!\d)(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?!\d)")
 
 #: Words that qualify an address/postcode column as the *incident's* place, which is allowed.
 _PLACE_WORDS = {
@@ -154,85 +156,3 @@ def check_headers(headers: list[str], file: str) -> None:
                 file=file,
                 field=str(h),
             )
-
-
-# --- NHS numbers -------------------------------------------------------------------------------
-
-
-def nhs_check_digit(first9: str) -> int | None:
-    """NHS number modulus-11 check digit for 9 digits; None when 10 (such numbers are invalid)."""
-    total = sum(int(d) * w for d, w in zip(first9, range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        return 0
-    if check == 10:
-        return None
-    return check
-
-
-def is_valid_nhs_number(value: str) -> bool:
-    digits = re.sub(r"[\s-]", "", value)
-    if len(digits) != 10 or not digits.isdigit():
-        return False
-    check = nhs_check_digit(digits[:9])
-    return check is not None and check == int(digits[9])
-
-
-_NHS_RE = re.compile(r"(?<!\d)(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?!\d)")
-_PHONE_RE = re.compile(
-    r"(?<![\d+])(?:(?:\+|00)\s?44\s?\(?0?\)?\s?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\d)"
-)
-_DATE_RE = re.compile(
-    r"(?<!\d)(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d{2}|(?:19|20)\d{2}-\d{1,2}-\d{1,2})(?!\d)"
-    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-    r"\s+(?:19|20)\d{2}\b"
-    r"|\b(?:dob|d\.o\.b\.?|date of birth|born)\b[:\s]*\S*",
-    re.I,
-)
-REMOVED = "[removed]"
-
-
-def _scrub_one(text: str) -> tuple[str, int]:
-    n = 0
-
-    def nhs(m: re.Match[str]) -> str:
-        nonlocal n
-        if is_valid_nhs_number(m.group(0)):
-            n += 1
-            return REMOVED
-        return m.group(0)
-
-    text = _NHS_RE.sub(nhs, text)
-    text, k = _PHONE_RE.subn(REMOVED, text)
-    n += k
-    text, k = _DATE_RE.subn(REMOVED, text)
-    n += k
-    return text, n
-
-
-_CANDIDATE = (
-    r"\d{6}|\d{3}[ -]\d{3}|\d[/.-]\d|\b(?:dob|d\.o\.b|born|date of birth)\b"
-    r"|\d\s+[A-Za-z]{3}"
-)
-
-
-def scrub_text(s: pd.Series) -> tuple[pd.Series, int]:
-    """Scrub free text; returns the cleaned Series and the number of tokens removed.
-
-    Only rows that could hold an identifier (runs of digits, date-like text) go through the
-    Python-level scrubber, so clean text costs one vectorised regex test.
-    """
-    if s.empty:
-        return s, 0
-    txt = s.astype("string")
-    cand = txt.str.contains(_CANDIDATE, case=False, regex=True, na=False)
-    if not cand.any():
-        return txt, 0
-    total = 0
-    out = txt.copy()
-    for idx, val in txt[cand].items():
-        new, n = _scrub_one(str(val))
-        if n:
-            out.at[idx] = new
-            total += n
-    return out, total

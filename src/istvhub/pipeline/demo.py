@@ -126,8 +126,8 @@ def run_demo(
     """Run the whole job on ``feeds`` into ``home``/``db_url``; outputs go to ``home/outputs``."""
     from istvhub.compliance.commands import build_report
     from istvhub.compliance.render import render
+    from istvhub.disclosure.rules import get_rule
     from istvhub.hotblocks.aggregate import Filters
-    from istvhub.hotblocks.disclosure import get_rule
     from istvhub.hotblocks.service import hotblocks_from_store, load_network, write_outputs
     from istvhub.store import open_store
 

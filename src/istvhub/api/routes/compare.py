@@ -51,8 +51,8 @@ def _build(
     from istvhub.api.layers_cache import network_for
     from istvhub.compare.commands import compare_from_store
     from istvhub.compare.report import write_comparison
+    from istvhub.disclosure.rules import get_rule
     from istvhub.hotblocks.aggregate import Filters
-    from istvhub.hotblocks.disclosure import get_rule
 
     filters = Filters(period_from=start, period_to=end, boroughs=boroughs, h3_res=h3_res)
     c = compare_from_store(
@@ -62,6 +62,7 @@ def _build(
         get_rule(None),
         unit=unit,
         network=network_for(settings.home),
+        home=settings.home,
     )
     out = out_dir / f"compare_{start}_{end}_{unit}.{fmt}"
     write_comparison(c, out, fmt)
@@ -167,15 +168,15 @@ LAYER_MEDIA = {
 
 def _build_harm(settings, filters, as_of: str, fmt: str, layer: str, out_dir: Path) -> Path:
     from istvhub.api.layers_cache import layer_file, network_for
+    from istvhub.disclosure.rules import get_rule
     from istvhub.hotblocks.aggregate import build_layers
-    from istvhub.hotblocks.disclosure import get_rule
     from istvhub.hotblocks.export import write_layers
     from istvhub.hotblocks.harm import add_harm, month_index
     from istvhub.hotblocks.service import read_records
 
     month_index(as_of)
     net = network_for(settings.home)
-    records = read_records(settings.db_url, filters.period_from, filters.period_to)
+    records = read_records(settings.db_url, filters.period_from, filters.period_to, settings.home)
     layers = build_layers(
         records,
         net.index,

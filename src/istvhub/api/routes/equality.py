@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
@@ -51,6 +51,7 @@ def scope_for(
 
 @router.get("/equality", response_model=None)
 async def equality(
+    request: Request,
     user: EqualityReader,
     store: StoreDep,
     from_: Annotated[str | None, Query(alias="from", pattern=PERIOD)] = None,
@@ -78,7 +79,14 @@ async def equality(
 
         start, end = month_add(to, -11), to
     t = await run_in_threadpool(
-        build_table, store.engine, start=start, end=end, by=by, boroughs=boroughs, department=dept
+        build_table,
+        store.engine,
+        start=start,
+        end=end,
+        by=by,
+        boroughs=boroughs,
+        department=dept,
+        home=request.app.state.settings.home,
     )
     if format == "html":
         return HTMLResponse(render(t, "html"))

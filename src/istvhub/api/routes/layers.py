@@ -75,8 +75,8 @@ async def hotblocks(
     unsuppressed: bool = False,
 ) -> FileResponse:
     """Hot blocks for a period; GeoPackage holds every layer, GeoJSON/CSV one ``layer``."""
+    from istvhub.disclosure.rules import get_rule
     from istvhub.hotblocks.aggregate import Filters, parse_days, parse_hours
-    from istvhub.hotblocks.disclosure import get_rule
 
     if unsuppressed and user.role != "admin":
         raise HTTPException(403, "field 'unsuppressed': only administrators may ask for raw counts")

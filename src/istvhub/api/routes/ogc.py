@@ -184,8 +184,8 @@ def _features_for(
 ) -> list[dict]:
     from istvhub.api.layers_cache import build_cached, layer_file
     from istvhub.api.routes.layers import default_range, scoped_boroughs
+    from istvhub.disclosure.rules import get_rule
     from istvhub.hotblocks.aggregate import Filters
-    from istvhub.hotblocks.disclosure import get_rule
 
     if collection_id not in COLLECTIONS:
         raise HTTPException(404, "no such collection")
