@@ -78,6 +78,9 @@ GEOCODE_COLUMNS = (
     "borough",
     "block_id",
     "reason",
+    # Census 2021 areas (issue 19), beside lsoa_code (2011); added after the original contract
+    "lsoa21_code",
+    "msoa21_code",
 )
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from istvhub.core.config import DATA_DIR, GAZETTEER_TABLES_DIR
 from istvhub.gazetteer.normalise import normalise_name
+from istvhub.geocode.areas21 import add_census2021
 from istvhub.geocode.calibrate import Calibrator
 from istvhub.geocode.candidates import POI_TYPES, STOPWORDS, PlaceIndex, SpanHit
 from istvhub.geocode.classify import (
@@ -371,6 +372,7 @@ class Geocoder:
                     log.warning(
                         "snap_to_blocks failed (%s); block_id left empty", type(exc).__name__
                     )
+        add_census2021(out, loc, gaz)  # LSOA/MSOA 2021 beside the 2011 code (issue 19)
         return out
 
     # ------------------------------------------------------------------ the matcher

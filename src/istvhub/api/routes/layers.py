@@ -70,7 +70,10 @@ async def hotblocks(
     hours: Annotated[str | None, Query(pattern=r"^\d{1,2}-\d{1,2}$")] = None,
     days: Annotated[str | None, Query(max_length=40)] = None,
     h3_res: Annotated[int, Query(ge=8, le=10)] = 9,
-    layer: Annotated[str, Query(pattern="^(blocks|hexes|lsoas|summary|concentration)$")] = "blocks",
+    layer: Annotated[
+        str,
+        Query(pattern="^(blocks|hexes|lsoa|lsoas|lsoas21|msoas21|summary|concentration)$"),
+    ] = "blocks",
     format: Annotated[str, Query(pattern="^(gpkg|geojson|csv)$")] = "gpkg",
     unsuppressed: bool = False,
 ) -> FileResponse:
@@ -107,6 +110,8 @@ async def hotblocks(
             json_detail(filters.describe() | {"format": format, "layer": layer}),
             request,
         )
+    if layer == "lsoa":  # the LSOA vintage of the period: 2021 areas from 2021 on (issue 19)
+        layer = "lsoas21" if start >= "2021-01" else "lsoas"
     if format == "geojson" and layer in ("summary", "concentration"):
         raise HTTPException(422, "field 'layer': tables come as csv or inside the GeoPackage")
     settings = request.app.state.settings
