@@ -171,7 +171,7 @@ def test_hotblocks_exports_neutralised_and_aggregate_only(
         df = pyogrio.read_dataframe(tmp_path / "gpkg" / "hot.gpkg", layer=name)
         assert set(df.columns) <= ALLOWED[name], (name, list(df.columns))
     gj = sorted((tmp_path / "geojson").glob("*.geojson"))
-    assert len(gj) == 3
+    assert len(gj) == 5  # blocks, hexes, lsoas, lsoas21, msoas21
     for p in gj:
         layer = p.stem.removeprefix("hot_") if p.stem != "hot" else "blocks"
         df = pyogrio.read_dataframe(p)
