@@ -280,3 +280,35 @@ def test_cli_nil_and_confirm_replace(db_url, tmp_path):
     st.dispose()
     assert n == 3
     assert hashlib  # (imported for fixtures elsewhere)
+
+
+# --------------------------------------------------------------------------- point 3: windows
+
+
+def test_default_window_is_the_latest_complete_month_not_one_odd_upload():
+    from istvhub.compliance.window import default_window, latest_complete_period
+
+    rows = []
+    for dep in ("RJ122", "RJZ01", "RQXM1", "R1H12"):
+        for m in range(1, 10):  # 2025-01..09, each sent on the 5th of the next month
+            rows.append((dep, f"2025-{m:02d}", f"2025-{m + 1:02d}-05T10:00:00+00:00"))
+    subs = pd.DataFrame(rows, columns=["department", "period", "received_at"])
+    now = datetime(2025, 11, 25, tzinfo=UTC)  # 2025-10 is due 2025-11-20
+    assert latest_complete_period(subs, now) == "2025-09"
+    odd = pd.concat(
+        [
+            subs,
+            pd.DataFrame(
+                [
+                    ("RJ122", "2025-10", "2025-11-02T10:00:00+00:00"),  # one ED on time
+                    ("RJZ01", "2025-11", "2025-11-24T10:00:00+00:00"),  # not due yet
+                ],
+                columns=subs.columns,
+            ),
+        ]
+    )
+    assert latest_complete_period(odd, now) == "2025-09"
+    assert default_window(odd, now) == ("2024-10", "2025-09")
+    late = subs.assign(received_at="2026-12-01T00:00:00+00:00")  # back-filled history
+    assert latest_complete_period(late, datetime(2026, 12, 3, tzinfo=UTC)) == "2025-09"
+    assert latest_complete_period(subs.iloc[:0], now) is None

@@ -8,7 +8,6 @@ written to the audit log before anything is built. ED analysts get no layers.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -45,16 +44,11 @@ def scoped_boroughs(user: User, asked: list[str]) -> tuple[str, ...]:
 
 
 def default_range(store) -> tuple[str, str]:
-    """Last 12 months up to the latest current submission (or the last complete month)."""
-    from istvhub.compliance.core import month_add
+    """Last 12 months up to the latest complete month (:mod:`istvhub.compliance.window`): one
+    odd upload does not move the map, the layers or the OGC items."""
+    from istvhub.compliance.window import default_window
 
-    subs = store.submissions(current_only=True)
-    if len(subs):
-        end = str(subs["period"].max())
-    else:
-        now = datetime.now(UTC)
-        end = month_add(f"{now.year:04d}-{now.month:02d}", -1)
-    return month_add(end, -11), end
+    return default_window(store.submissions())
 
 
 @router.get("/layers/hotblocks", response_model=None)
