@@ -22,7 +22,7 @@ from istvhub.ingest import plausibility
 from istvhub.ingest.core import ingest_bytes, ingest_nil
 from istvhub.ingest.rekey import rekey_records
 from istvhub.pii import nhs_check_digit
-from istvhub.records import keyed_record_id, legacy_record_id
+from istvhub.records import keyed_record_id, legacy_record_id, make_record_id, record_id_maker
 from istvhub.store import open_store
 from istvhub.store import schema as S
 
@@ -127,6 +127,7 @@ def test_record_ids_are_keyed_by_the_installation_secret(st, home, tmp_path):
     one = next(iter(unkeyed))  # another installation (another secret) gets other ids
     assert keyed_record_id(one, home=tmp_path / "other") != keyed_record_id(one, home=home)
     assert (home / "secret.key").stat().st_mode & 0o777 == 0o600
+    assert record_id_maker(home)("RJ122", "M1") == make_record_id("RJ122", "M1", home=home)
 
 
 def test_rekey_converts_legacy_ids_exactly_and_once(st, home):

@@ -8,6 +8,7 @@ birth, NHS number, patient postcode or address.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Literal
@@ -101,6 +102,23 @@ def keyed_record_id(legacy_id: str, *, home: Path | None = None) -> str:
     from istvhub.core.secrets import keyed_digest
 
     return keyed_digest("record_id", legacy_id, home=home).hex()[:RECORD_ID_CHARS]
+
+
+def record_id_maker(home: Path | None = None) -> Callable[[str, str], str]:
+    """``make_record_id`` for a whole file: the secret is read and the HMAC keyed once (the
+    same ids as :func:`make_record_id`, several times faster on 100,000 rows)."""
+    import hmac
+
+    from istvhub.core.secrets import installation_secret
+
+    base = hmac.new(installation_secret(home), b"record_id\x00", hashlib.sha256)
+
+    def make(department: str, source_key: str) -> str:
+        h = base.copy()
+        h.update(legacy_record_id(department, source_key).encode())
+        return h.hexdigest()[:RECORD_ID_CHARS]
+
+    return make
 
 
 def make_record_id(department: str, source_key: str, *, home: Path | None = None) -> str:

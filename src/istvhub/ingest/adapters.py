@@ -22,7 +22,7 @@ from istvhub.ingest.identity import refuse_nhs_number_keys
 from istvhub.ingest.layouts import Layout
 from istvhub.ingest.readers import RawTable
 from istvhub.pii import scrub_series
-from istvhub.records import RECORD_COLUMNS, make_record_id
+from istvhub.records import RECORD_COLUMNS, record_id_maker
 
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 DEPT_RE = re.compile(r"^[A-Z0-9]{3,12}$")
@@ -382,9 +382,10 @@ def adapt(
     dup = key.duplicated(keep="first") & ~bad
     flag(dup, key_col, "duplicate row key (same attendance twice in the file)")
 
+    make_id = record_id_maker(home)
     out = pd.DataFrame(
         {
-            "record_id": [make_record_id(dept, k, home=home) for k in key.astype(str)],
+            "record_id": [make_id(dept, k) for k in key.astype(str)],
             "department": dept,
             "period": per,
             "arrival_at": arrival_at,
