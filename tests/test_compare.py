@@ -378,3 +378,53 @@ def test_csv_reader_counts_every_violent_row(rows):
         s.strip() for _, _, s in violent if s.strip() and s.strip().lower() != "no location"
     )
     assert sorted(df["street"].dropna().tolist()) == want
+
+
+@pytest.fixture(scope="module")
+def areas21(sources_dir, boroughs):
+    from istvhub.gazetteer import census2021
+
+    l21 = census2021.read_lsoas21(
+        [sources_dir / "boundaries/census2021/london_lsoa21_bgc_27700.gpkg"], boroughs
+    )
+    return {"lsoas21": l21, "msoas21": census2021.msoas_from_lsoas(l21)}
+
+
+def test_census2021_units_and_police_lsoa_vintage(index, lsoas, boroughs, areas21, sources_dir):
+    """The fixture's LSOA E01004763 (Westminster 013B) is unchanged in 2021 (ONS lookup: U), so
+    the LSOA 2021 comparison names the same code, its MSOA the ONS file's; police.uk's own codes
+    are read as either vintage and agree with our polygons."""
+    lookup = pd.read_csv(
+        sources_dir / "boundaries/census2021/london_lsoa11_to_lsoa21_lad22_exactfit.csv",
+        dtype=str,
+    )
+    row = lookup[lookup["LSOA11CD"] == "E01004763"].iloc[0]
+    assert row["CHGIND"] == "U"
+    pol = read_police([FIX])
+    kw = {"lsoas": lsoas, "boroughs": boroughs, "areas21": areas21}
+    c = compare(ed_records(), pol, index, JUNE, NHS, unit="lsoas21", **kw)
+    got = c.table[["lsoa21_code", "ed_count", "police_count"]].values.tolist()
+    assert got == [[row["LSOA21CD"], 35, 35]]
+    assert c.table["lsoa21_name"].tolist() == ["Westminster 013B"]
+    m = compare(ed_records(), pol, index, JUNE, NHS, unit="msoas21", **kw)
+    l21 = areas21["lsoas21"].set_index("lsoa21_code")
+    assert m.table["msoa21_code"].tolist() == [l21.loc[row["LSOA21CD"], "msoa21_code"]]
+    s = c.summary.set_index(["section", "key"])["value"]
+    assert s[("police_lsoa", "police_lsoa_vintage")] == "either"
+    assert float(s[("police_lsoa", "police_lsoa_agreement_share")]) == 1.0
+    located = pol["lsoa_code"].notna() & pd.to_numeric(pol["lon"], errors="coerce").notna()
+    assert int(s[("police_lsoa", "police_points_checked")]) == int(located.sum()) >= 30
+
+
+def test_police_lsoa_vintage_reads_each_kind():
+    from istvhub.compare.vintage import file_vintage, vintage_of
+
+    v = vintage_of(
+        pd.Series(["E01033207", "E01033864", "E01004763", None, "E01999999"]),
+        {"E01033207", "E01004763"},
+        {"E01033864", "E01004763"},
+    )
+    assert v.tolist() == ["2011", "2021", "either", "none", "unknown"]
+    assert file_vintage(v) == "mixed"
+    assert file_vintage(v[[0, 2]]) == "2011"
+    assert file_vintage(v[[2, 3]]) == "either"

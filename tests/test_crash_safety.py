@@ -94,7 +94,8 @@ def consistency(url: str) -> dict:
 
 def _ingest(path: Path, url: str, home: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [*CLI, "ingest", str(path), "--no-geocode", "--db", url, "--json"],
+        # --confirm-replace: the last version replaces 150,000 rows with 5,000 on purpose
+        [*CLI, "ingest", str(path), "--no-geocode", "--confirm-replace", "--db", url, "--json"],
         env=_env(home),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

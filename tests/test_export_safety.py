@@ -53,6 +53,26 @@ ALLOWED = {
     },
     "hexes": {"hex_id", "h3_res", "count", "rank", "share", "suppressed", "geometry"},
     "lsoas": {"lsoa_code", "lsoa_name", "count", "rank", "share", "suppressed", "geometry"},
+    "lsoas21": {
+        "lsoa21_code",
+        "lsoa21_name",
+        "borough",
+        "count",
+        "rank",
+        "share",
+        "suppressed",
+        "geometry",
+    },
+    "msoas21": {
+        "msoa21_code",
+        "msoa21_name",
+        "borough",
+        "count",
+        "rank",
+        "share",
+        "suppressed",
+        "geometry",
+    },
     "summary": {"section", "key", "value"},
     "concentration": {"scope", "pct_units", "pct_incidents"},
 }
@@ -133,7 +153,7 @@ def test_hotblocks_exports_neutralised_and_aggregate_only(
         res = CliRunner().invoke(app, [*base, "--format", fmt, "--output", str(out)])
         assert res.exit_code == 0, (res.output, res.exception)
     csv_files = sorted((tmp_path / "csv").glob("*.csv"))
-    assert len(csv_files) == 5
+    assert len(csv_files) == 7  # blocks, hexes, lsoas, lsoas21, msoas21 + 2 tables
     names_seen = 0
     for p in csv_files:
         rows = _assert_csv_safe(p.read_text(encoding="utf-8"), p.name)
@@ -151,7 +171,7 @@ def test_hotblocks_exports_neutralised_and_aggregate_only(
         df = pyogrio.read_dataframe(tmp_path / "gpkg" / "hot.gpkg", layer=name)
         assert set(df.columns) <= ALLOWED[name], (name, list(df.columns))
     gj = sorted((tmp_path / "geojson").glob("*.geojson"))
-    assert len(gj) == 3
+    assert len(gj) == 5  # blocks, hexes, lsoas, lsoas21, msoas21
     for p in gj:
         layer = p.stem.removeprefix("hot_") if p.stem != "hot" else "blocks"
         df = pyogrio.read_dataframe(p)

@@ -176,7 +176,9 @@ def test_paths_and_queries(api, seg, q):
         f"/submissions/{s}/report",
         f"/submissions/{s}/records",
         "/submissions",
-        f"/collections/{s}/items",
+        f"/ogc/collections/{s}/items",  # an unknown collection: a 404 with a reason
+        "/ogc/collections/hotblocks-blocks/items",  # a real one, with fuzzed query parameters
+        f"/ogc/collections/hotblocks-blocks/items/{s}",
         "/compliance",
         "/layers/hotblocks",
     ):

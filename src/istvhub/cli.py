@@ -22,6 +22,7 @@ app = typer.Typer(
 
 
 def _register_all() -> None:
+    from istvhub.areas import commands as areas_cmds
     from istvhub.compliance import commands as compliance_cmds
     from istvhub.gazetteer import commands as gazetteer_cmds
     from istvhub.geocode import commands as geocode_cmds
@@ -38,6 +39,7 @@ def _register_all() -> None:
         compliance_cmds,
         pipeline_cmds,
         store_cmds,
+        areas_cmds,
     ):
         mod.register(app)
     from istvhub.compare import commands as compare_cmds  # issue 9.1-9.2

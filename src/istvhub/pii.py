@@ -223,7 +223,11 @@ def _scrub_names(s: str, kinds: list[str]) -> str:
 
     s = pats["title"].sub(title, s)
 
+    shouting = not any(c.islower() for c in s)  # all capitals: capitalisation says nothing
+
     def person(m: re.Match[str]) -> str:
+        if shouting and m.group("n").split()[0].lower() not in _lists()["first_names"]:
+            return m.group(0)  # "PT UNABLE TO SAY"; "PT JOHN SMITH" still goes
         name = _name_words(m.group("n"), m.string[m.end() :], context=True)
         if name is None:
             return m.group(0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -77,14 +78,36 @@ GEOCODE_COLUMNS = (
     "borough",
     "block_id",
     "reason",
+    # Census 2021 areas (issue 19), beside lsoa_code (2011); added after the original contract
+    "lsoa21_code",
+    "msoa21_code",
 )
 
 
-def make_record_id(department: str, source_key: str) -> str:
-    """Stable id: the same department + source row key always gives the same id, so a re-upload of
-    a month keeps its records' ids (and their corrections, joins and audit trail)."""
+def legacy_record_id(department: str, source_key: str) -> str:
+    """The unkeyed id of release 0.1 (a truncated SHA-256): reversible by brute force when the
+    key is an NHS number, so never stored any more; only the input of :func:`make_record_id`
+    and of ``istvhub rekey-records``."""
     h = hashlib.sha256(f"{department.upper()}\x1f{source_key}".encode()).hexdigest()
     return h[:24]
+
+
+#: length of a stored (keyed) record id; release-0.1 ids have 24 characters
+RECORD_ID_CHARS = 32
+
+
+def keyed_record_id(legacy_id: str, *, home: Path | None = None) -> str:
+    """HMAC of a legacy id under the installation secret (``istvhub.core.secrets``)."""
+    from istvhub.core.secrets import keyed_digest
+
+    return keyed_digest("record_id", legacy_id, home=home).hex()[:RECORD_ID_CHARS]
+
+
+def make_record_id(department: str, source_key: str, *, home: Path | None = None) -> str:
+    """Stable id: the same department + source row key always gives the same id, so a re-upload of
+    a month keeps its records' ids (and their corrections, joins and audit trail). Keyed with
+    the installation secret: without the secret file no one can test a guessed row key."""
+    return keyed_record_id(legacy_record_id(department, source_key), home=home)
 
 
 class IstvRecord(BaseModel):

@@ -170,14 +170,16 @@ def test_cli_users_add_prints_token_once_and_list_hides_it(tmp_path, monkeypatch
 
 
 def test_openapi_documents_the_upload_form(hub):
-    spec = hub.client.get("/openapi.json").json()
+    assert hub.client.get("/openapi.json").status_code == 401
+    spec = hub.client.get("/openapi.json", headers=hub.h("ed")).json()
     body = spec["paths"]["/submissions"]["post"]["requestBody"]["content"]
     assert "file" in body["multipart/form-data"]["schema"]["properties"]
     assert "/ogc/collections/{collection_id}/items" in spec["paths"]
 
 
 def test_api_docs_page_loads_nothing_from_outside(hub):
-    html = hub.client.get("/docs").text
+    assert hub.client.get("/docs").status_code == 401  # the API's map needs a token too
+    html = hub.client.get("/docs", headers=hub.h("ed")).text
     assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower() and "https://" not in html
     assert hub.client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200

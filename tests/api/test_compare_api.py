@@ -123,7 +123,13 @@ def test_harm_layers_beside_counts_with_suppression(chub):
     props = [f["properties"] for f in json.loads(r.content)["features"]]
     by = {p["name"].split(" / ")[0]: p for p in props}
     # Frith Street: 20 attendances, 7 sharp (x8) + 13 body part (x1) = 69 -> 70; count kept
-    assert by["Frith Street"]["count"] == 20 and by["Frith Street"]["harm_score"] == 70
+    # (scaled by the block's cell-key perturbation, 18-22 of 20, then rounded: 60-75)
+    assert by["Frith Street"]["count"] == 20 and by["Frith Street"]["harm_score"] in (
+        60,
+        65,
+        70,
+        75,
+    )
     # Dean (3) is not listed at all; Greek (12) is published (cell-key perturbed) with a score
     assert "Dean Street" not in by
     assert by["Greek Street"]["count"] in (10, 15) and by["Greek Street"]["harm_score"] is not None
@@ -131,7 +137,8 @@ def test_harm_layers_beside_counts_with_suppression(chub):
     r = _harm(chub, "mopac", as_of="2025-06")
     props = [f["properties"] for f in json.loads(r.content)["features"]]
     frith = next(p for p in props if p["name"].startswith("Frith Street"))
-    assert frith["harm_score"] == 45 and frith["count"] == 20
+    assert frith["harm_score"] in (40, 45, 50) and frith["count"] == 20
+    assert frith["harm_score"] < by["Frith Street"]["harm_score"]
 
 
 def test_harm_layers_role_rules(chub):

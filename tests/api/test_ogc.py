@@ -21,7 +21,13 @@ def test_landing_conformance_collections(seeded):
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in conf
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in conf
     cols = _get(hub, "csp", "/ogc/collections")["collections"]
-    assert {c["id"] for c in cols} == {"hotblocks-blocks", "hotblocks-hexes", "hotblocks-lsoas"}
+    assert {c["id"] for c in cols} == {
+        "hotblocks-blocks",
+        "hotblocks-hexes",
+        "hotblocks-lsoas",
+        "hotblocks-lsoas21",
+        "hotblocks-msoas21",
+    }
     one = _get(hub, "csp", "/ogc/collections/hotblocks-blocks")
     assert any(link["rel"] == "items" for link in one["links"])
     assert hub.client.get("/ogc/collections/records", headers=hub.h("csp")).status_code == 404
@@ -109,3 +115,21 @@ def test_ogc_refuses_ed_and_anonymous(seeded, who):
     for path in ("/ogc", "/ogc/collections", "/ogc/collections/hotblocks-blocks/items"):
         assert hub.client.get(path, headers=hub.h(who)).status_code == 403
         assert hub.client.get(path).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "cid, code", [("hotblocks-lsoas21", "lsoa21_code"), ("hotblocks-msoas21", "msoa21_code")]
+)
+def test_census2021_collections_real_codes_no_small_counts(seeded, sources_dir, cid, code):
+    """LSOA/MSOA 2021 items: every code is in the ONS 2021 boundary file, no count 1-7."""
+    import pyogrio
+
+    f = sources_dir / "boundaries/census2021/london_lsoa21_bgc_27700.gpkg"
+    ons = pyogrio.read_dataframe(f, read_geometry=False)
+    valid = set(ons["LSOA21CD" if code == "lsoa21_code" else "MSOA21CD"])
+    fc = _get(seeded.hub, "admin", f"/ogc/collections/{cid}/items", limit=1000)
+    assert fc["features"], "the seeded blocks lie in 2021 areas"
+    for feat in fc["features"]:
+        p = feat["properties"]
+        assert p[code] in valid
+        assert p["count"] is None or p["count"] >= 8

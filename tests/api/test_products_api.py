@@ -112,7 +112,7 @@ def test_equality_mopac_london_and_suppression(products):
 def test_equality_ed_own_department_only(products):
     r = _eq(products, "ed")
     assert r.status_code == 200 and r.json()["scope"] == f"Department {OWN_DEPT}"
-    assert _grand(r.json())["count"] == 45  # 20 + 3 + 12 + 9 = 44 -> 45
+    assert _grand(r.json())["count"] in (40, 45)  # 20 + 3 + 12 + 9 = 44, +-2, rounded
     assert _eq(products, "ed", department=OTHER_DEPT).status_code == 403
     assert _eq(products, "ed", borough=OWN_BOROUGH).status_code == 403
 

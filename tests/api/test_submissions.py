@@ -57,7 +57,9 @@ def test_ed_upload_stores_and_reports_quarantined_rows(hub):
 def test_identical_reupload_is_a_noop_and_new_file_supersedes(hub):
     assert _post(hub, "ed", CLEAN).json()["status"] == "stored"
     again = _post(hub, "ed", CLEAN)
-    assert again.status_code == 201 and again.json()["status"] == "unchanged"
+    assert again.status_code == 200 and again.json()["status"] == "unchanged"
+    assert "identical to version 1" in again.json()["message"]
+    assert "nothing changed" in again.json()["message"]
     subs = hub.client.get("/submissions", headers=hub.h("ed")).json()
     assert [(s["period"], s["version"]) for s in subs] == [("2025-06", 1)]
 

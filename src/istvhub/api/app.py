@@ -15,7 +15,13 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from istvhub import __version__
-from istvhub._errors import FileRejected, GazetteerNotBuilt, IstvhubError, StoreError
+from istvhub._errors import (
+    ConfirmationRequired,
+    FileRejected,
+    GazetteerNotBuilt,
+    IstvhubError,
+    StoreError,
+)
 from istvhub.core.config import Settings
 
 API_DIR = Path(__file__).resolve().parent
@@ -52,6 +58,9 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from istvhub.api.upload import clean_uploads
+
+        clean_uploads(settings.home)  # raw uploads a crashed worker left behind
         if warm_up:
             import threading
 
@@ -71,6 +80,7 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
         lifespan=lifespan,
         docs_url=None,  # served below from vendored Swagger UI: no CDN
         redoc_url=None,
+        openapi_url=None,  # served below behind a token, like every endpoint but /health
     )
     app.state.settings = settings
     app.state.store = None
@@ -93,6 +103,10 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
             for e in exc.errors()
         ]
         return JSONResponse({"detail": errs}, status_code=422)
+
+    @app.exception_handler(ConfirmationRequired)
+    async def _confirm(request: Request, exc: ConfirmationRequired) -> JSONResponse:
+        return JSONResponse(_error_body(exc), status_code=409)
 
     @app.exception_handler(FileRejected)
     async def _rejected(request: Request, exc: FileRejected) -> JSONResponse:
@@ -126,10 +140,18 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
     if static.is_dir():
         app.mount("/static", StaticFiles(directory=static), name="static")
 
-    @app.get("/docs", include_in_schema=False)
+    from fastapi import Depends
+
+    from istvhub.api.deps import current_user
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(current_user)])
+    def openapi_json() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(current_user)])
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
+            openapi_url="/openapi.json",
             title="istvhub API",
             swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",

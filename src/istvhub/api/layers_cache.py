@@ -35,6 +35,7 @@ class Network:
     index: Any  # hotblocks.assign.BlockIndex
     lsoas: Any
     boroughs: Any
+    areas21: Any = None  # {"lsoas21": ..., "msoas21": ...}
 
 
 def network_for(home: Path) -> Network:
@@ -49,7 +50,7 @@ def network_for(home: Path) -> Network:
         net = _network.get(key)
         if net is None:
             n = load_network(home)
-            net = Network(n.version, BlockIndex(n.blocks), n.lsoas, n.boroughs)
+            net = Network(n.version, BlockIndex(n.blocks), n.lsoas, n.boroughs, n.areas21)
             _network.clear()
             _network[key] = net
         return net
@@ -101,7 +102,13 @@ def build_cached(store, home: Path, filters, rule, fmt: str) -> Path:
             home,
         )
         layers = build_layers(
-            records, net.index, filters, rule, lsoas=net.lsoas, gazetteer_version=net.version
+            records,
+            net.index,
+            filters,
+            rule,
+            lsoas=net.lsoas,
+            gazetteer_version=net.version,
+            areas21=net.areas21,
         )
         root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=root, prefix=".build-"))

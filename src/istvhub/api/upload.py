@@ -4,8 +4,14 @@ while it streams (413 as soon as it is passed), so a huge upload never sits in m
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
+import time
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +24,63 @@ ALLOWED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".tsv")
 MAX_TEXT_FIELD = 1024
 #: a refused oversized upload closes the connection, so the server stops reading the rest of it
 _CLOSE = {"Connection": "close"}
+
+
+#: a per-request upload directory is named ``<pid>-<random>`` so start-up can tell orphans
+_PREFIX_RE = re.compile(r"^(\d+)-")
+#: directories of a live worker older than this are orphans too (a request never lasts a day)
+MAX_AGE_S = 24 * 3600
+
+
+@contextmanager
+def upload_dir(home: Path) -> Iterator[Path]:
+    """A private directory (0700, in ``<home>/uploads``, itself 0700) for one request's file,
+    removed when the request ends, whether it was stored, rejected or failed."""
+    root = Path(home) / "uploads"
+    root.mkdir(parents=True, exist_ok=True)
+    os.chmod(root, 0o700)
+    d = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))  # mkdtemp: mode 0700
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_uploads(home: Path) -> int:
+    """Remove what a crashed or killed worker left in ``<home>/uploads`` (called at start-up):
+    directories of processes that no longer run, anything older than a day, any loose file.
+    Returns how many entries were removed."""
+    root = Path(home) / "uploads"
+    if not root.is_dir():
+        return 0
+    n = 0
+    now = time.time()
+    for p in root.iterdir():
+        m = _PREFIX_RE.match(p.name)
+        try:
+            old = now - p.lstat().st_mtime > MAX_AGE_S
+        except OSError:
+            continue
+        pid = int(m.group(1)) if m is not None else None
+        in_flight = pid is not None and pid != os.getpid() and _alive(pid)
+        if p.is_dir() and not p.is_symlink() and in_flight and not old:
+            continue  # another live worker's request
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        n += 1
+    return n
 
 
 def sanitize_filename(name: str | None) -> str:
@@ -92,7 +155,8 @@ async def receive_upload(
             fname = sanitize_filename(p[b"filename"].decode("utf-8", "replace"))
             form.filename = fname
             form.path = dest_dir / fname
-            state["fh"] = open(form.path, "wb")  # noqa: SIM115 (closed in on_part_end/finally)
+            fd = os.open(form.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            state["fh"] = os.fdopen(fd, "wb")  # closed in on_part_end/finally
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         if state["fh"] is not None:

@@ -32,6 +32,7 @@ def compare_from_store(
         lsoas=network.lsoas,
         boroughs=network.boroughs,
         gazetteer_version=str(network.version),
+        areas21=getattr(network, "areas21", None),
     )
 
 
@@ -50,7 +51,9 @@ def register(app: typer.Typer) -> None:
         period_to: Annotated[str, typer.Option("--to", help="Last month, YYYY-MM.")],
         fmt: Annotated[str, typer.Option("--format", help="gpkg | csv | html")],
         output: Annotated[Path, typer.Option("--output", help="Output file.")],
-        unit: Annotated[str, typer.Option("--unit", help="blocks | hexes | lsoas")] = "blocks",
+        unit: Annotated[
+            str, typer.Option("--unit", help="blocks | hexes | lsoas | lsoas21 | msoas21")
+        ] = "blocks",
         borough: Annotated[
             list[str] | None, typer.Option("--borough", help="Borough name; repeat for several.")
         ] = None,

@@ -39,11 +39,19 @@ from istvhub.hotblocks.aggregate import (
     _hex_polygons,
     filter_records,
 )
+from istvhub.hotblocks.areas import AREA_LAYERS, area_codes
 from istvhub.hotblocks.assign import BlockIndex, assign, to_bng
 from istvhub.hotblocks.scope import hex_in_scope, lsoa_in_scope
 
-UNITS = ("blocks", "hexes", "lsoas")
-UNIT_KEY = {"blocks": "block_id", "hexes": "hex_id", "lsoas": "lsoa_code"}
+UNITS = ("blocks", "hexes", "lsoas", "lsoas21", "msoas21")
+UNIT_KEY = {
+    "blocks": "block_id",
+    "hexes": "hex_id",
+    "lsoas": "lsoa_code",
+    "lsoas21": "lsoa21_code",
+    "msoas21": "msoa21_code",
+}
+_AREA21_COL = "_area21"  # a Census 2021 unit's code on the assigned records (issue 19)
 #: Police snap points are treated as points on their street: snapped within the hot-blocks
 #: point distance (50 m) and fine enough for every H3 resolution used.
 POLICE_PRECISION_M = 50.0
@@ -140,7 +148,7 @@ def _unit_counts(
             )
         used = pd.Series(a.records.index.isin(ab["record"].unique()), index=a.records.index)
     else:
-        col = f"hex_{res}" if unit == "hexes" else "lsoa_code"
+        col = {"hexes": f"hex_{res}", "lsoas": "lsoa_code"}.get(unit, _AREA21_COL)
         m = a.records[col].notna()
         if boroughs:
             f = hex_in_scope if unit == "hexes" else lsoa_in_scope
@@ -177,6 +185,7 @@ def compare(
     lsoas: gpd.GeoDataFrame | None = None,
     boroughs: gpd.GeoDataFrame | None = None,
     gazetteer_version: str = "unknown",
+    areas21: dict[str, gpd.GeoDataFrame] | None = None,
 ) -> Comparison:
     """Per ``unit``: protected ED count, police count and ED-only excess, ranked by excess."""
     if unit not in UNITS:
@@ -216,6 +225,17 @@ def compare(
         scope_ids = pd.Index(bl["block_id"].astype(str).to_numpy()[in_scope])
     a_ed = assign(pool_ed, index, lsoas)
     a_pol = assign(pool_pol, index, lsoas)
+    scope_lsoas = lsoas
+    polys = None
+    if unit in AREA_LAYERS:  # Census 2021 areas: by point in polygon, scoped by their borough
+        code_col, name_col = AREA_LAYERS[unit]
+        polys = (areas21 or {}).get(unit)
+        if polys is None or not len(polys):
+            raise CompareError(f"option --unit: the gazetteer has no {unit} (rebuild it)")
+        polys = polys.drop_duplicates(code_col)
+        for a, pool in ((a_ed, pool_ed), (a_pol, pool_pol)):
+            a.records[_AREA21_COL] = area_codes(pool, polys, code_col).reindex(a.records.index)
+        scope_lsoas = polys.rename(columns={code_col: "lsoa_code"})
     rk = pool_ed["record_key"].astype("int64")
     ed_raw, ed_ck, ed_used = _unit_counts(
         a_ed,
@@ -223,7 +243,7 @@ def compare(
         res,
         scope_ids,
         boroughs=filters.boroughs,
-        lsoas=lsoas,
+        lsoas=scope_lsoas,
         asked=pd.Series(pool_ed.index.isin(kept_ed.index), index=pool_ed.index),
         keys=rk,
     )
@@ -233,7 +253,7 @@ def compare(
         res,
         scope_ids,
         boroughs=filters.boroughs,
-        lsoas=lsoas,
+        lsoas=scope_lsoas,
         asked=pd.Series(pool_pol.index.isin(kept_pol.index), index=pool_pol.index),
     )
     # listed: every unit with police crimes (public) and, for ED, only counts that may be shown;
@@ -272,6 +292,12 @@ def compare(
     elif unit == "hexes":
         cols["h3_res"] = np.full(len(keys), res, dtype=np.int32)
         geom = _hex_polygons(pd.Series(keys))
+    elif polys is not None:
+        pg = polys.set_index(polys[code_col].astype(str))
+        hit = keys.isin(pg.index)
+        geom[hit] = np.asarray(pg.loc[keys[hit]].geometry.values, dtype=object)
+        cols[name_col] = pg[name_col].reindex(keys).astype("string").to_numpy()
+        cols["borough"] = pg["borough"].reindex(keys).astype("string").to_numpy()
     elif lsoas is not None and len(lsoas):
         lg = lsoas.to_crs(27700) if lsoas.crs and lsoas.crs.to_epsg() != 27700 else lsoas
         lg = lg.drop_duplicates("lsoa_code")
@@ -334,6 +360,13 @@ def compare(
     add("total", "police_violent_crimes_read", len(police))
     add("total", "police_in_filter", len(kept_pol))
     add("total", "police_in_units", round(float(pol_raw.sum()), 2))
+    if lsoas is not None and len(lsoas) and "lsoa_code" in police:
+        from istvhub.compare.vintage import lsoa_agreement  # police LSOA codes (issue 19)
+
+        l21 = (areas21 or {}).get("lsoas21")
+        l21 = l21 if l21 is not None else gpd.GeoDataFrame({"lsoa21_code": []}, geometry=[])
+        for k, v in lsoa_agreement(police, lsoas, l21).items():
+            add("police_lsoa", k, v)
     add("caveat", "police_points", CAVEAT)
     add("build", "built_at", started.replace(microsecond=0).isoformat())
     add("build", "gazetteer_version", gazetteer_version)

@@ -537,13 +537,11 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 def default_range(
     submissions: pd.DataFrame, now: datetime | None = None, window: int = 12
 ) -> tuple[str, str]:
-    """Latest submitted month (else last month) and the ``window`` months up to it."""
-    if len(submissions):
-        end = str(submissions["period"].max())
-    else:
-        t = now or datetime.now(UTC)
-        end = month_add(f"{t.year:04d}-{t.month:02d}", -1)
-    return month_add(end, -(window - 1)), end
+    """The ``window`` months up to the latest *complete* month (deadline passed, sent on time by
+    most departments: :mod:`istvhub.compliance.window`), else up to last month."""
+    from istvhub.compliance.window import default_window
+
+    return default_window(submissions, now, window)
 
 
 def compliance_report(

@@ -22,6 +22,7 @@ def build_table(
     department: str | None = None,
     rule_name: str | None = None,
     home: Path | None = None,
+    areas21: tuple[str, ...] = (),
 ) -> EqualityTable:
     """Read counts and protect them (the CLI and the API call this)."""
     from istvhub.compliance.core import check_period
@@ -34,10 +35,25 @@ def build_table(
         raise EqualityError("option --from: must not be after --to")
     if boroughs and department:
         raise EqualityError("option --department: give a borough or a department, not both")
+    import re
+
+    for a in areas21:
+        if not re.fullmatch(r"E0[12]\d{6}", a.strip().upper()):
+            raise EqualityError(
+                "option --area: expected an LSOA 2021 (E01...) or MSOA 2021 (E02...) code"
+            )
+    areas21 = tuple(a.strip().upper() for a in areas21)
     dims = parse_by(by)
     rule = get_rule(rule_name)
     counts = read_counts(
-        engine, dims, start=start, end=end, boroughs=boroughs, department=department, home=home
+        engine,
+        dims,
+        start=start,
+        end=end,
+        boroughs=boroughs,
+        department=department,
+        home=home,
+        areas21=areas21,
     )
     if department:
         scope = f"Department {department.upper()}"
@@ -45,6 +61,8 @@ def build_table(
         scope = "Borough " + ", ".join(boroughs)
     else:
         scope = "London"
+    if areas21:
+        scope += " in " + ", ".join(areas21) + " (Census 2021 areas)"
     return breakdown(counts, dims, rule, scope=scope, start=start, end=end)
 
 
@@ -61,6 +79,12 @@ def register(app: typer.Typer) -> None:
         ] = None,
         department: Annotated[
             str | None, typer.Option("--department", help="Attendances at this ED (ODS code).")
+        ] = None,
+        area: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--area", help="Incidents in this LSOA or MSOA 2021 (E01.../E02...; repeatable)."
+            ),
         ] = None,
         by: Annotated[
             str | None,
@@ -99,6 +123,7 @@ def register(app: typer.Typer) -> None:
                 department=department,
                 rule_name=rule,
                 home=get_settings().home,
+                areas21=tuple(area or ()),
             )
         finally:
             engine.dispose()

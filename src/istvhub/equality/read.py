@@ -24,6 +24,7 @@ def read_counts(
     end: str,
     boroughs: tuple[str, ...] = (),
     department: str | None = None,
+    areas21: tuple[str, ...] = (),
     home: Path | None = None,
 ) -> pd.DataFrame:
     """Counts (``n``) and cell keys (``ckey``) of current-version records per combination of
@@ -44,6 +45,16 @@ def read_counts(
         q = q.where(sa.func.lower(r.borough).in_([b.lower() for b in boroughs]))
     if department:
         q = q.where(r.department == department.upper())
+    # Census 2021 areas (issue 19): LSOA codes E01..., MSOA codes E02...
+    lsoa21 = [a for a in areas21 if a.upper().startswith("E01")]
+    msoa21 = [a for a in areas21 if a.upper().startswith("E02")]
+    if lsoa21 or msoa21:
+        q = q.where(
+            sa.or_(
+                r.lsoa21_code.in_([a.upper() for a in lsoa21]),
+                r.msoa21_code.in_([a.upper() for a in msoa21]),
+            )
+        )
     try:
         with engine.connect() as conn:
             rows = conn.execute(q).all()

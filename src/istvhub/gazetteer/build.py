@@ -25,6 +25,7 @@ import shapely
 from istvhub import __version__
 from istvhub._errors import SourcesNotFound
 from istvhub.core.config import GAZETTEER_TABLES_DIR
+from istvhub.gazetteer import census2021
 from istvhub.gazetteer import network as net
 from istvhub.gazetteer import sources as S
 from istvhub.gazetteer.normalise import normalise_name
@@ -610,6 +611,9 @@ def build(
     step("boundaries")
     boroughs = S.read_boroughs(found["boroughs"])
     lsoas = S.read_lsoas(found["lsoas"], boroughs)
+    lsoas21 = census2021.read_lsoas21(found.get("lsoas21", []), boroughs)
+    msoas21 = census2021.msoas_from_lsoas(lsoas21)
+    lookup21 = census2021.read_lookup(found.get("lsoa_lookup21", []))
     lsoa_tree = shapely.STRtree(lsoas.geometry.values)
 
     step("postcodes")
@@ -817,6 +821,9 @@ def build(
         sp.to_parquet(tmp / "street_points.parquet", index=False)
         blocks.to_parquet(tmp / "blocks.parquet", index=False)
         lsoas.to_parquet(tmp / "lsoas.parquet", index=False)
+        lsoas21.to_parquet(tmp / "lsoas21.parquet", index=False)
+        msoas21.to_parquet(tmp / "msoas21.parquet", index=False)
+        lookup21.to_parquet(tmp / "lsoa11_to_21.parquet", index=False)
         boroughs.to_parquet(tmp / "boroughs.parquet", index=False)
         (tmp / "ATTRIBUTION.txt").write_text(ATTRIBUTION, encoding="utf-8")
         manifest = {
@@ -830,6 +837,12 @@ def build(
             "keys": int(len(keys)),
             "street_points": int(len(points)),
             "blocks": int(len(blocks)),
+            "statistical_areas": {
+                "lsoa2011": int(len(lsoas)),
+                "lsoa2021": int(len(lsoas21)),
+                "msoa2021": int(len(msoas21)),
+                "lsoa11_to_21_rows": int(len(lookup21)),
+            },
             "build_seconds": round(time.perf_counter() - t0, 2),
             "network_coverage": coverage,
             "unresolved_aliases": keys.attrs.get("unresolved", []),

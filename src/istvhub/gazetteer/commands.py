@@ -103,6 +103,22 @@ def stats(gaz) -> dict:
         "blocks": int(gaz.manifest.get("blocks", 0)),
         "by_borough": by_borough,
         "network_coverage": gaz.manifest.get("network_coverage", {}),
+        "statistical_areas": statistical_areas(gaz),
+    }
+
+
+def statistical_areas(gaz) -> dict:
+    """Both LSOA vintages (2011 for the contract and earlier periods, 2021 for today's joins)."""
+    l21 = gaz.lsoas21
+    change = gaz.lsoa_lookup21["change"].value_counts() if len(gaz.lsoa_lookup21) else {}
+    return {
+        "lsoa2011": {"london": int(len(gaz.lsoas))},
+        "lsoa2021": {
+            "london": int(len(l21)),
+            "by_borough": {str(k): int(v) for k, v in l21["borough"].value_counts().items()},
+        },
+        "msoa2021": {"london": int(len(gaz.msoas21))},
+        "lsoa11_to_21": {str(k): int(v) for k, v in dict(change).items()},
     }
 
 
@@ -123,6 +139,11 @@ def stats_cmd(
         return
     con = Console()
     con.print(f"gazetteer {s['version']}: {s['entries']} entries, {s['blocks']} blocks")
+    areas = s["statistical_areas"]
+    con.print(
+        f"LSOAs: {areas['lsoa2011']['london']} (2011), {areas['lsoa2021']['london']} (2021); "
+        f"MSOAs 2021: {areas['msoa2021']['london']}"
+    )
     t = Table("entry type", "count")
     for k, v in sorted(s["by_type"].items()):
         t.add_row(k, str(v))

@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from istvhub._errors import GazetteerNotBuilt
+from istvhub.gazetteer import census2021
 from istvhub.gazetteer import network as net
 
 
@@ -62,6 +63,31 @@ class Gazetteer:
         return gpd.read_parquet(self.path / "lsoas.parquet")
 
     @cached_property
+    def lsoas21(self) -> gpd.GeoDataFrame:
+        """LSOA 2021 polygons (empty for a gazetteer built without the Census 2021 files)."""
+        return _optional_geo(self.path / "lsoas21.parquet", census2021.LSOA21_COLUMNS)
+
+    @cached_property
+    def msoas21(self) -> gpd.GeoDataFrame:
+        return _optional_geo(self.path / "msoas21.parquet", census2021.MSOA21_COLUMNS)
+
+    @cached_property
+    def lsoa_lookup21(self) -> pd.DataFrame:
+        """ONS exact-fit LSOA 2011 -> 2021 rows: lsoa_code, lsoa21_code, change (U/S/M)."""
+        p = self.path / "lsoa11_to_21.parquet"
+        if not p.is_file():
+            return census2021.read_lookup([])
+        return pd.read_parquet(p)
+
+    @cached_property
+    def lsoas21_tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self.lsoas21.geometry.values)
+
+    def areas21_of(self, easting, northing) -> tuple[np.ndarray, np.ndarray]:
+        """(LSOA 2021, MSOA 2021) code of each point (None outside London)."""
+        return census2021.areas21_of(self.lsoas21, self.lsoas21_tree, easting, northing)
+
+    @cached_property
     def boroughs(self) -> gpd.GeoDataFrame:
         return gpd.read_parquet(self.path / "boroughs.parquet")
 
@@ -95,6 +121,12 @@ class Gazetteer:
         """Borough name of each point (None outside London)."""
         pts = shapely.points(np.asarray(easting, float), np.asarray(northing, float))
         return net._borough_of_points(pts, self.boroughs)
+
+
+def _optional_geo(path: Path, columns: tuple[str, ...]) -> gpd.GeoDataFrame:
+    if path.is_file():
+        return gpd.read_parquet(path)
+    return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=27700)
 
 
 def load(home_or_dir: Path | str | None = None) -> Gazetteer:

@@ -57,6 +57,9 @@ SOURCE_GLOBS: dict[str, list[str]] = {
     ],
     "boroughs": ["boundaries/london_boroughs.gpkg"],
     "lsoas": ["boundaries/lsoa2011/*.json", "boundaries/lsoa2011/*.geojson"],
+    # Census 2021 areas (optional: without them records carry 2011 codes only)
+    "lsoas21": ["boundaries/census2021/*lsoa21*.gpkg"],
+    "lsoa_lookup21": ["boundaries/census2021/*lsoa11_to_lsoa21*.csv"],
     "stations": ["transport/london_stations.csv"],
     "bus_stops": ["transport/tfl_bus_stops.csv"],
     "cycle_docks": ["transport/tfl_cycle_hire_docks*.csv"],

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from istvhub.geocode.areas21 import add_census2021
 from istvhub.geocode.candidates import PlaceIndex
 from istvhub.records import GEOCODE_COLUMNS
 
@@ -124,6 +125,7 @@ def finish(out: pd.DataFrame, gaz: Any) -> pd.DataFrame:
                 ]
             except Exception as exc:  # noqa: BLE001 - the block is an enrichment
                 log.warning("snap_to_blocks failed (%s); block_id left empty", type(exc).__name__)
+    add_census2021(out, loc, gaz)  # LSOA/MSOA 2021 beside the 2011 code (issue 19)
     return out
 
 

@@ -23,6 +23,7 @@ from istvhub._errors import HotblocksError
 from istvhub.disclosure.cellkey import cell_key_of, cell_keys, with_record_keys
 from istvhub.disclosure.query import check_query
 from istvhub.disclosure.rules import DisclosureRule, protect, protect_total
+from istvhub.hotblocks.areas import AREA_LAYERS, area_layer, empty_layer
 from istvhub.hotblocks.assign import BlockIndex, assign, to_bng
 from istvhub.hotblocks.concentration import Concentration, concentration
 from istvhub.hotblocks.scope import hex_in_scope, lsoa_in_scope
@@ -208,6 +209,9 @@ class Layers:
     concentration: pd.DataFrame
     rule: DisclosureRule
     stats: dict[str, object] = field(default_factory=dict)
+    # Census 2021 areas (issue 19); empty when the gazetteer has no 2021 polygons
+    lsoas21: gpd.GeoDataFrame = field(default_factory=lambda: empty_layer("lsoas21"))
+    msoas21: gpd.GeoDataFrame = field(default_factory=lambda: empty_layer("msoas21"))
 
 
 def _hex_polygons(hex_ids: pd.Series) -> np.ndarray:
@@ -267,6 +271,7 @@ def build_layers(
     *,
     lsoas: gpd.GeoDataFrame | None = None,
     gazetteer_version: str = "unknown",
+    areas21: dict[str, gpd.GeoDataFrame] | None = None,
 ) -> Layers:
     """Filter, assign, aggregate and protect: the whole hot-blocks core on frames."""
     started = datetime.now(UTC)
@@ -562,6 +567,11 @@ def build_layers(
         ],
         ignore_index=True,
     )[["scope", "pct_units", "pct_incidents"]]
+    areas21 = areas21 or {}
+    census21 = {
+        name: area_layer(name, pool, rkp, asked, filters.boroughs, rule, areas21.get(name))
+        for name in AREA_LAYERS
+    }
     return Layers(
         blocks=blocks_layer,
         hexes=hexes_layer,
@@ -570,6 +580,8 @@ def build_layers(
         concentration=conc,
         rule=rule,
         stats={"blocks": conc_b, "hexes": conc_h, "totals": totals, "filters": filters},
+        lsoas21=census21["lsoas21"],
+        msoas21=census21["msoas21"],
     )
 
 

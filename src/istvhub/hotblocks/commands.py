@@ -142,7 +142,12 @@ def register(app: typer.Typer) -> None:
             from istvhub.hotblocks.harm import add_harm_from_store
 
             layers = add_harm_from_store(
-                layers, db or settings.db_url, filters, network, as_of=as_of or period_to
+                layers,
+                db or settings.db_url,
+                filters,
+                network,
+                as_of=as_of or period_to,
+                home=settings.home,
             )
         files = write_outputs(layers, output, fmt, report, network.boroughs)
         if disc.raw:

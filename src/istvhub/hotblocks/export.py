@@ -1,6 +1,7 @@
 """Write hot-block layers: GeoPackage (one file, several layers), GeoJSON, CSV, GeoParquet.
 
-* ``gpkg``: layers ``blocks``, ``hexes``, ``lsoas`` (EPSG:27700), ``summary`` and
+* ``gpkg``: layers ``blocks``, ``hexes``, ``lsoas`` (2011), ``lsoas21`` and ``msoas21`` (Census
+  2021; EPSG:27700), ``summary`` and
   ``concentration`` (attribute tables), written through pyogrio.
 * ``geojson`` (EPSG:4326, RFC 7946) and ``csv`` (``wkt`` in EPSG:4326 plus ``hex_id``, the column
   kepler.gl reads): one file per layer, ``PATH`` holds ``blocks`` and siblings are named
@@ -22,7 +23,7 @@ from istvhub.exportsafety import neutralise_frame
 from istvhub.hotblocks.aggregate import Layers
 
 FORMATS = ("gpkg", "geojson", "csv", "parquet")
-SPATIAL = ("blocks", "hexes", "lsoas")
+SPATIAL = ("blocks", "hexes", "lsoas", "lsoas21", "msoas21")
 TABLES = ("summary", "concentration")
 
 

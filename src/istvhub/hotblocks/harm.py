@@ -125,31 +125,48 @@ def add_harm(
 ):
     """Add ``harm_score`` to the blocks, hexes and LSOAs of ``layers`` (built by
     ``build_layers`` from the same ``records`` and ``filters``) and harm rows to the summary."""
+    from dataclasses import replace
+
+    from istvhub.disclosure.cellkey import cell_keys, perturb, with_record_keys
     from istvhub.hotblocks.aggregate import filter_records
     from istvhub.hotblocks.assign import assign
 
     t = table or load_harm_table()
-    kept, _ = filter_records(records, filters)
+    if "record_key" not in records.columns:
+        records = with_record_keys(records)
+    # the listed units count every record in them whatever the borough filter (hotblocks.scope)
+    kept, _ = filter_records(records, replace(filters, boroughs=()))
     h = record_harm(kept, as_of, t)
+    rk = kept["record_key"].astype("int64")
     a = assign(kept, index, lsoas)
     rule = layers.rule
 
-    bl = a.blocks.assign(h=h.reindex(a.blocks["record"]).to_numpy() * a.blocks["weight"])
-    b_raw = bl.groupby("block_id")["h"].sum()
-    b_raw.index = b_raw.index.astype(str)
-    hcol = f"hex_{filters.h3_res}"
-    hx = pd.DataFrame({"k": a.records[hcol].astype("object"), "h": h}).dropna(subset=["k"])
-    h_raw = hx.groupby("k")["h"].sum()
-    ls = pd.DataFrame({"k": a.records["lsoa_code"].astype("object"), "h": h}).dropna(subset=["k"])
-    l_raw = ls.groupby("k")["h"].sum()
-    for name, key, raw in (
-        ("blocks", "block_id", b_raw),
-        ("hexes", "hex_id", h_raw),
-        ("lsoas", "lsoa_code", l_raw),
-    ):
+    bl = a.blocks.assign(
+        h=h.reindex(a.blocks["record"]).to_numpy() * a.blocks["weight"],
+        k=rk.reindex(a.blocks["record"]).to_numpy(),
+        block_id=a.blocks["block_id"].astype(str),
+    )
+    per_unit = {"blocks": bl.groupby("block_id").agg(h=("h", "sum"), n=("weight", "sum"))}
+    per_unit["blocks"]["ck"] = cell_keys(bl["k"], bl["block_id"])
+    for name, col in (("hexes", f"hex_{filters.h3_res}"), ("lsoas", "lsoa_code")):
+        u = pd.DataFrame({"u": a.records[col].astype("object"), "h": h, "k": rk}).dropna(
+            subset=["u"]
+        )
+        u["u"] = u["u"].astype(str)
+        g = u.groupby("u").agg(h=("h", "sum"), n=("h", "size"))
+        g["ck"] = cell_keys(u["k"], u["u"])
+        per_unit[name] = g
+    for name, key in (("blocks", "block_id"), ("hexes", "hex_id"), ("lsoas", "lsoa_code")):
         g = getattr(layers, name)
-        sc = raw.reindex(g[key].astype(str).to_numpy()).fillna(0.0)
-        sc.index = g.index
+        u = per_unit[name].reindex(g[key].astype(str).to_numpy())
+        raw = u["h"].fillna(0.0)
+        if not rule.raw:
+            # the score moves with its unit's cell-key perturbation (same relative noise), so
+            # differences of harm scores do not give the weighted sum of a few records back
+            n = u["n"].fillna(0.0).to_numpy(dtype="float64")
+            pert = perturb(n, u["ck"].fillna(0).to_numpy(dtype="int64"), rule)
+            raw = raw * np.where(n > 0, pert / np.where(n > 0, n, 1.0), 1.0)
+        sc = pd.Series(raw.to_numpy(dtype="float64"), index=g.index)
         pos = g.columns.get_loc("suppressed") + 1
         g.insert(pos, "harm_score", protect_scores(sc, g["suppressed"], rule))
     rows = [
@@ -165,7 +182,8 @@ def add_harm(
         (
             "harm",
             "harm_disclosure",
-            "harm_score withheld where count is suppressed; rounded to "
+            "harm_score scaled by its unit's cell-key perturbation, withheld where count is "
+            "suppressed; rounded to "
             f"the nearest {rule.round_to if not rule.raw else 0.01}",
         ),
     ]
@@ -175,10 +193,10 @@ def add_harm(
     return layers
 
 
-def add_harm_from_store(layers, db_url: str, filters, network, *, as_of: str):
+def add_harm_from_store(layers, db_url: str, filters, network, *, as_of: str, home=None):
     """IO edge for ``istvhub hotblocks --harm``: read the same records and add the scores."""
     from istvhub.hotblocks.service import read_records
 
     month_index(as_of)  # reject a malformed --as-of before any work
-    records = read_records(db_url, filters.period_from, filters.period_to)
+    records = read_records(db_url, filters.period_from, filters.period_to, home)
     return add_harm(layers, records, network.blocks, filters, as_of=as_of, lsoas=network.lsoas)

@@ -6,7 +6,7 @@ The CLI (``istvhub hotblocks``) and the API call :func:`hotblocks_from_store` an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -38,6 +38,8 @@ RECORD_INPUT_COLUMNS = (
     "matched_name",
     "lsoa_code",
     "borough",
+    "lsoa21_code",
+    "msoa21_code",
 )
 
 
@@ -49,6 +51,7 @@ class NetworkInputs:
     lsoas: gpd.GeoDataFrame | None
     boroughs: gpd.GeoDataFrame | None
     version: str
+    areas21: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)  # lsoas21, msoas21
 
 
 def load_network(home: Path | str | None = None) -> NetworkInputs:
@@ -57,7 +60,11 @@ def load_network(home: Path | str | None = None) -> NetworkInputs:
 
     gz = load(home)
     return NetworkInputs(
-        blocks=gz.blocks, lsoas=gz.lsoas, boroughs=gz.boroughs, version=str(gz.version)
+        blocks=gz.blocks,
+        lsoas=gz.lsoas,
+        boroughs=gz.boroughs,
+        version=str(gz.version),
+        areas21={"lsoas21": gz.lsoas21, "msoas21": gz.msoas21},
     )
 
 
@@ -107,6 +114,7 @@ def hotblocks_from_store(
         rule,
         lsoas=network.lsoas,
         gazetteer_version=network.version,
+        areas21=network.areas21,
     )
 
 

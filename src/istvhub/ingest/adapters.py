@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from istvhub._errors import FileRejected
 from istvhub.ingest import parsing as P
+from istvhub.ingest import plausibility as plausible
+from istvhub.ingest.identity import refuse_nhs_number_keys
 from istvhub.ingest.layouts import Layout
 from istvhub.ingest.readers import RawTable
 from istvhub.pii import scrub_series
@@ -150,6 +153,7 @@ def adapt(
     period: str | None = None,
     aliases: dict[str, str] | None = None,
     fallback_department: str | None = None,
+    home: Path | None = None,
 ) -> Adapted:
     """Map a raw table to canonical records with the given layout.
 
@@ -286,6 +290,10 @@ def adapt(
     arr_month = arr_date.dt.strftime("%Y-%m")
     outside = arr_date.notna() & (arr_month != per)
     arr_col = cols.get("arrival_date") or cols.get("arrival_datetime") or "arrival_date"
+    per_col = cols.get("period_start") or cols.get("period") or ("--period" if period else arr_col)
+    plausible.check_period(per, file=file, field=per_col)
+    flag(plausible.future(arr_date), arr_col, "arrival date is in the future")
+    flag(plausible.future(inc_date), inc_col, "incident date is in the future")
     valid_arr = arr_date.notna() & ~bad
     if valid_arr.any() and (outside & valid_arr).sum() > 0.5 * valid_arr.sum():
         raise FileRejected(
@@ -362,6 +370,7 @@ def adapt(
     if "source_key" in cols:
         key = df[cols["source_key"]].astype("string").str.strip()
         missing_key = key.isna() | (key == "")
+        refuse_nhs_number_keys(key, rows, file=file, field=cols["source_key"])
     else:
         key = pd.Series(pd.NA, index=df.index, dtype="string")
         missing_key = pd.Series(True, index=df.index)
@@ -375,7 +384,7 @@ def adapt(
 
     out = pd.DataFrame(
         {
-            "record_id": [make_record_id(dept, k) for k in key.astype(str)],
+            "record_id": [make_record_id(dept, k, home=home) for k in key.astype(str)],
             "department": dept,
             "period": per,
             "arrival_at": arrival_at,

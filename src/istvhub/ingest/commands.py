@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("ingest")
     def ingest_cmd(
-        files: list[Path] = typer.Argument(..., help="CSV or XLSX extracts to ingest."),
+        files: list[Path] = typer.Argument(None, help="CSV or XLSX extracts to ingest."),
         department: str | None = typer.Option(None, "--department", help="ODS site code."),
         period: str | None = typer.Option(None, "--period", help="Submission month YYYY-MM."),
         adapter: str | None = typer.Option(
@@ -41,6 +41,18 @@ def register(app: typer.Typer) -> None:
             help="When the file arrived, ISO date-time (default now; "
             "naive = Europe/London), for back-filling history.",
         ),
+        nil: bool = typer.Option(
+            False,
+            "--nil",
+            help="Record a nil return (no assaults that month: received, 0 records) for "
+            "--department and --period, without a file.",
+        ),
+        confirm_replace: bool = typer.Option(
+            False,
+            "--confirm-replace",
+            help="Allow a new version that drops most rows or changes layout from the "
+            "department's previous month.",
+        ),
     ) -> None:
         """Ingest ED extracts: exit 0 when stored (even with quarantined rows), 2 if rejected."""
         from rich.console import Console
@@ -64,14 +76,39 @@ def register(app: typer.Typer) -> None:
                 raise IstvhubError("field 'received-at': expected an ISO date-time") from None
             if arrived.tzinfo is None:
                 arrived = arrived.replace(tzinfo=ZoneInfo("Europe/London"))
+        from istvhub._errors import FileRejected
+
+        if nil:
+            if files or not department or not period:
+                raise FileRejected("--nil takes --department and --period and no file")
+        elif not files:
+            raise FileRejected("give one or more files to ingest (or --nil)")
+        files = files or []
         store = open_store(db or settings.db_url)
         geocoder = None
-        if not no_geocode:  # one loaded geocoder for every file (the CLI wires the stages)
+        if (
+            not no_geocode and not nil
+        ):  # one loaded geocoder for every file (the CLI wires the stages)
             from istvhub.geocode.shared import shared_geocoder
 
             geocoder = shared_geocoder(settings.home, store.url)
         err = Console(stderr=True)
         results = []
+        if nil:
+            from istvhub.ingest.core import IngestResult, ingest_nil
+
+            try:
+                results.append(
+                    ingest_nil(
+                        store,
+                        department=department,
+                        period=period,
+                        uploaded_by=uploaded_by,
+                        received_at=arrived,
+                    )
+                )
+            except FileRejected as exc:
+                results.append(IngestResult(file="nil return", status="rejected", message=str(exc)))
         big = sum(f.stat().st_size for f in files if f.is_file()) > 2_000_000 or len(files) > 3
         with Progress(
             TextColumn("{task.description}"),
@@ -96,9 +133,11 @@ def register(app: typer.Typer) -> None:
                     period=period,
                     adapter=adapter,
                     geocoder=geocoder,
+                    home=settings.home,
                     uploaded_by=uploaded_by,
                     progress=step,
                     received_at=arrived,
+                    confirm_replace=confirm_replace,
                 )
                 results.append(res)
         store.dispose()
@@ -124,6 +163,8 @@ def register(app: typer.Typer) -> None:
                     f"{r.pii_scrubbed}"
                     + (f", geocoded {r.geocoded}" if r.geocoded else "")
                     + (f" ({r.message})" if r.status == "unchanged" else "")
+                    + (f"; replaces {r.replaces}" if r.replaces else "")
+                    + ("; nil return, 0 records" if r.adapter == "nil" else "")
                 )
                 for i in r.issues:
                     if i.row == 0:  # file-level: an ISTV item no column was recognised for
@@ -132,11 +173,29 @@ def register(app: typer.Typer) -> None:
         if rejected:
             # an IstvhubError: the CLI entry point maps it to exit code 2 (typer.Exit codes are
             # swallowed under standalone_mode=False)
-            from istvhub._errors import FileRejected
-
             raise FileRejected(
                 f"{len(rejected)} of {len(results)} file(s) rejected; nothing from them was stored"
             )
+
+    @app.command("rekey-records")
+    def rekey_cmd(
+        db: str | None = typer.Option(None, "--db", help="Database URL."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Count, change nothing."),
+    ) -> None:
+        """Replace release-0.1 record ids (unkeyed hashes, reversible when a row key was an NHS
+        number) with ids keyed by this installation's secret. Safe to run again."""
+        from istvhub.core.config import get_settings
+        from istvhub.ingest.rekey import rekey_records
+        from istvhub.store import open_store
+
+        settings = get_settings()
+        store = open_store(db or settings.db_url)
+        try:
+            n = rekey_records(store, home=settings.home, dry_run=dry_run)
+        finally:
+            store.dispose()
+        verb = "would rekey" if dry_run else "rekeyed"
+        typer.echo(f"{verb} {n} record id(s)")
 
     @app.command("submissions")
     def submissions_cmd(

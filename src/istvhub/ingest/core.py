@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from istvhub._errors import FileRejected, IstvhubError, UnknownDepartment
+from istvhub._errors import ConfirmationRequired, FileRejected, IstvhubError, UnknownDepartment
+from istvhub.ingest import identity
 from istvhub.ingest.adapters import Adapted, Issue, adapt
 from istvhub.ingest.layouts import Layout, detect_layout, get_layout, vocabulary
 from istvhub.ingest.pii import check_headers
@@ -46,6 +47,7 @@ class IngestResult:
     geocoded: int = 0
     message: str = ""
     file_sha256: str | None = None
+    replaces: str | None = None  # what this version supersedes, in words
     issues: list[Issue] = field(default_factory=list)
 
     def as_dict(self, with_issues: bool = False) -> dict[str, Any]:
@@ -157,11 +159,19 @@ def ingest_bytes(
     adapter: str | None = None,
     geocode: bool = True,
     geocoder: RecordGeocoder | None = None,
+    home: Path | None = None,
     uploaded_by: str | None = None,
     progress: Progress | None = None,
     received_at: datetime | None = None,
+    confirm_replace: bool = False,
 ) -> IngestResult:
-    """Ingest one file's bytes. Rejections raise :class:`FileRejected` (nothing stored)."""
+    """Ingest one file's bytes. Rejections raise :class:`FileRejected` (nothing stored).
+
+    A header-only file is a nil return (the department had no assaults that month). A version
+    that drops most rows or changes layout needs ``confirm_replace``
+    (:class:`ConfirmationRequired` otherwise). ``home`` locates the installation secret that
+    keys record ids (default: ``ISTVHUB_SECRET_FILE`` or the settings' home).
+    """
     step = progress or (lambda _s: None)
     sha = hashlib.sha256(data).hexdigest()
     step("read")
@@ -171,15 +181,35 @@ def ingest_bytes(
         filename,
         vocabulary(layout_hint),
         encoding=layout_hint.encoding if layout_hint else None,
+        allow_empty=True,
     )
     check_headers(table.headers, filename)
     layout = layout_hint or choose_layout(table.headers, None)
     step("map")
     known = store.department_codes()
     aliases = department_aliases(store)
-    fallback = department_from_filename(filename, known) or department_from_text(
-        table.preamble, aliases
-    )
+    by_name = department_from_filename(filename, known)
+    by_text = department_from_text(table.preamble, aliases)
+    if table.frame.empty and not table.bad_rows:
+        dept = (department or by_name or by_text or "").strip().upper()
+        per = period or period_from_filename(filename)
+        if not dept or not per:
+            raise FileRejected(
+                "no data rows below the header: a nil return (no assaults that month) needs "
+                "the department and period (--department/--period or in the file name)",
+                file=filename,
+                field="period" if dept else "department",
+            )
+        identity.check_names(filename, dept, by_name=by_name, by_text=by_text)
+        return ingest_nil(
+            store,
+            department=dept,
+            period=per,
+            uploaded_by=uploaded_by,
+            received_at=received_at,
+            filename=filename,
+            file_sha256=sha,
+        )
     adapted: Adapted = adapt(
         table,
         layout,
@@ -187,7 +217,8 @@ def ingest_bytes(
         department=department,
         period=period,
         aliases=aliases,
-        fallback_department=fallback,
+        fallback_department=by_name or by_text,
+        home=home,
     )
     if adapted.department not in known:
         raise UnknownDepartment(
@@ -195,6 +226,7 @@ def ingest_bytes(
             file=filename,
             field="department",
         )
+    identity.check_names(filename, adapted.department, by_name=by_name, by_text=by_text)
     result = IngestResult(
         file=filename,
         status="stored",
@@ -209,16 +241,28 @@ def ingest_bytes(
         file_sha256=sha,
         issues=adapted.issues,
     )
-    if store.current_sha256(adapted.department, adapted.period) == sha:
-        sub = store.submissions(adapted.department, current_only=True)
-        sub = sub[sub["period"] == adapted.period]
-        result.status = "unchanged"
-        result.version = int(sub["version"].iloc[0]) if len(sub) else None
-        result.message = (
-            f"{filename}: identical to the current version of "
-            f"{adapted.department} {adapted.period}; nothing changed"
-        )
+    unchanged = _unchanged(store, adapted.department, adapted.period, sha, filename)
+    if unchanged is not None:
+        result.status, result.version, result.message = "unchanged", *unchanged
         return result
+    identity.check_layout_owner(
+        store, filename, adapted.department, layout.name, confirmed=confirm_replace
+    )
+    prev = identity.previous_version(store, adapted.department, adapted.period)
+    why = identity.replacement_reason(prev, len(adapted.records), layout.name)
+    if why and not confirm_replace:
+        raise ConfirmationRequired(
+            f"this upload would replace {adapted.department}'s data and {why}: check it is the "
+            "right file for the right department, then upload again with --confirm-replace "
+            "(API: confirm_replace=true)",
+            file=filename,
+            field="confirm_replace",
+        )
+    if prev is not None and prev.same_month:
+        result.replaces = (
+            f"{adapted.department} {prev.period} version {prev.version} "
+            f"({prev.rows} records, layout {prev.adapter})"
+        )
     records = adapted.records
     warn = None
     if geocode and geocoder is not None:
@@ -243,7 +287,97 @@ def ingest_bytes(
     result.version = sr.version
     result.submission_id = sr.submission_id
     result.superseded_version = sr.superseded_version
-    result.message = sr.message + (f"; {warn}" if warn else "")
+    result.message = sr.message + (f"; replaces {result.replaces}" if result.replaces else "")
+    result.message += f"; {warn}" if warn else ""
+    return result
+
+
+def period_from_filename(filename: str) -> str | None:
+    """YYYY-MM named in a file name (``RJ122_2025-03.csv``, ``rj122-202503.csv``)."""
+    m = re.search(r"(?<!\d)(20\d\d)[-_.]?(0[1-9]|1[0-2])(?!\d)", Path(filename).stem)
+    return f"{m.group(1)}-{m.group(2)}" if m else None
+
+
+def _unchanged(
+    store: Store, department: str, period: str, sha: str, filename: str
+) -> tuple[int | None, str] | None:
+    """(version, message) when the file is byte-identical to the current version."""
+    if store.current_sha256(department, period) != sha:
+        return None
+    sub = store.submissions(department, current_only=True)
+    sub = sub[sub["period"] == period]
+    if not len(sub):
+        return None
+    version = int(sub["version"].iloc[0])
+    when = pd.Timestamp(sub["received_at"].iloc[0])
+    return version, (
+        f"{filename}: identical to version {version} of {department} {period} received on "
+        f"{when:%Y-%m-%d}; nothing changed"
+    )
+
+
+NIL_ADAPTER = "nil"
+
+
+def ingest_nil(
+    store: Store,
+    *,
+    department: str,
+    period: str,
+    uploaded_by: str | None = None,
+    received_at: datetime | None = None,
+    filename: str | None = None,
+    file_sha256: str | None = None,
+) -> IngestResult:
+    """Record a nil return: the department had no assaults in ``period`` ("received, 0
+    records"). Compliance counts it received (and on time when it is)."""
+    from istvhub.ingest import plausibility
+    from istvhub.ingest.adapters import DEPT_RE, PERIOD_RE
+    from istvhub.records import RECORD_COLUMNS
+
+    name = filename or f"nil return {department} {period}"
+    department = department.strip().upper()
+    if not DEPT_RE.match(department):
+        raise FileRejected("department code is not an ODS site code", file=name, field="department")
+    if department not in store.department_codes():
+        raise UnknownDepartment(
+            "department is not in the registry of ISTV departments", file=name, field="department"
+        )
+    if not PERIOD_RE.match(period or ""):
+        raise FileRejected("period must be YYYY-MM", file=name, field="period")
+    plausibility.check_period(period, file=name, field="period")
+    sha = file_sha256 or hashlib.sha256(f"nil\x1f{department}\x1f{period}".encode()).hexdigest()
+    result = IngestResult(
+        file=name, status="stored", adapter=NIL_ADAPTER, department=department, period=period
+    )
+    unchanged = _unchanged(store, department, period, sha, name)
+    if unchanged is not None:
+        result.status, result.version, result.message = "unchanged", *unchanged
+        return result
+    prev = identity.previous_version(store, department, period)
+    if prev is not None and prev.same_month and prev.rows > 0:
+        raise ConfirmationRequired(
+            f"{department} {period} version {prev.version} holds {prev.rows} records; a nil "
+            "return would replace them with none. Upload a corrected file instead",
+            file=name,
+            field="period",
+        )
+    sr = store.store_submission(
+        department=department,
+        period=period,
+        file_sha256=sha,
+        source_filename=name,
+        adapter=NIL_ADAPTER,
+        records=pd.DataFrame(columns=[*RECORD_COLUMNS, "source_row"]),
+        rows_total=0,
+        uploaded_by=uploaded_by,
+        received_at=received_at,
+    )
+    result.status, result.version = sr.status, sr.version
+    result.submission_id, result.superseded_version = sr.submission_id, sr.superseded_version
+    result.message = f"{name}: received {department} {period}, 0 records (nil return)"
+    if sr.superseded_version:
+        result.message += f"; supersedes version {sr.superseded_version}"
     return result
 
 

@@ -399,9 +399,11 @@ def read_table(
     vocab: list[HeaderKey],
     encoding: str | None = None,
     limits: ReadLimits | None = None,
+    allow_empty: bool = False,
 ) -> RawTable:
     """Parse an upload; raises :class:`FileRejected` when it cannot be read, when it breaks a
-    hostile-input limit (:class:`ReadLimits`) or when it has no data rows."""
+    hostile-input limit (:class:`ReadLimits`) or when it has no data rows (unless
+    ``allow_empty``: a header-only file is a nil return, issue 14 point 6)."""
     limits = limits or ReadLimits.from_env()
     if len(data) > limits.max_file_bytes:
         raise FileRejected(
@@ -425,6 +427,6 @@ def read_table(
         t = read_csv_text(text, file, vocab)
         t.encoding = enc
     check_cells(t.frame, file, limits, t.header_line)
-    if t.frame.empty and not t.bad_rows:
+    if t.frame.empty and not t.bad_rows and not allow_empty:
         raise FileRejected("no data rows below the header", file=file)
     return t

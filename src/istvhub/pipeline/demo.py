@@ -83,6 +83,7 @@ def ingest_feeds(store, feeds: Path, home: Path, say: Callable[[str], None]) -> 
             department=row["department"] or None,
             period=row["period"] or None,
             geocoder=geocoder,
+            home=home,
             received_at=_arrival(row["received_at"]),
         )
         d = res.as_dict()

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -101,7 +102,7 @@ class SQLiteStore(Store):
     def _insert_ignore(self, table: sa.Table) -> Any:
         return sqlite.insert(table).on_conflict_do_nothing()
 
-    def _bulk_insert_records(self, conn: Connection, sid: int, df) -> None:
+    def _bulk_insert_records(self, conn: Connection, sid: int, df: pd.DataFrame) -> None:
         """Plain DB-API executemany of pre-formatted values: the fastest path on sqlite3."""
         if df.empty:
             return
@@ -173,7 +174,7 @@ class PostgresStore(Store):
             finally:
                 conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": key})
 
-    def _bulk_insert_records(self, conn: Connection, sid: int, df) -> None:
+    def _bulk_insert_records(self, conn: Connection, sid: int, df: pd.DataFrame) -> None:
         """COPY into ``records``: an order of magnitude faster than INSERT batches."""
         if df.empty:
             return

@@ -89,7 +89,7 @@ def read_registry(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _frame(result: sa.CursorResult) -> pd.DataFrame:
+def _frame(result: sa.CursorResult[Any]) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
@@ -168,11 +168,12 @@ def records_to_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _none_where_na(values: pd.Series) -> list[Any]:
-    arr = values.to_numpy(dtype=object, na_value=None)
-    return arr.tolist()
+    arr = values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
+    out: list[Any] = arr.tolist()
+    return out
 
 
-def records_to_columns(df: pd.DataFrame, *, sqlite_text: bool) -> tuple[list[str], list[list]]:
+def records_to_columns(df: pd.DataFrame, *, sqlite_text: bool) -> tuple[list[str], list[list[Any]]]:
     """Canonical records -> (column names, column value lists) as text the database parses.
 
     Vectorised (no per-cell Python conversion): dates and times become ISO text in the same
@@ -180,7 +181,7 @@ def records_to_columns(df: pd.DataFrame, *, sqlite_text: bool) -> tuple[list[str
     parses on COPY.
     """
     names: list[str] = []
-    cols: list[list] = []
+    cols: list[list[Any]] = []
     for col in RECORD_STORE_COLUMNS:
         if col not in df.columns:
             continue
@@ -455,7 +456,7 @@ class Store(ABC):
                         [
                             {
                                 "submission_id": sid,
-                                "source_row": int(q.source_row),
+                                "source_row": int(str(q.source_row)),
                                 "field": _py(q.field),
                                 "reason": str(q.reason),
                             }
@@ -545,9 +546,9 @@ class Store(ABC):
             return _frame(conn.execute(sa.select(schema.audit_log).order_by(schema.audit_log.c.id)))
 
     # --- tests and tools ---------------------------------------------------------------
-    def dump_tables(self, tables: Iterable[str] | None = None) -> dict[str, list[tuple]]:
+    def dump_tables(self, tables: Iterable[str] | None = None) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every table, sorted: compare two dumps to prove nothing changed."""
-        out: dict[str, list[tuple]] = {}
+        out: dict[str, list[tuple[Any, ...]]] = {}
         with self.engine.connect() as conn:
             for t in schema.metadata.sorted_tables:
                 if tables is not None and t.name not in tables:

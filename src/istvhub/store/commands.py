@@ -8,6 +8,7 @@ the upgrade once before starting them).
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -32,7 +33,14 @@ def _url(db: str | None) -> str:
     return get_settings().db_url
 
 
-def schema_state(url: str) -> dict[str, object]:
+@dataclass(frozen=True)
+class SchemaState:
+    current: str | None  # None: an empty database
+    head: str
+    pending: list[str]
+
+
+def schema_state(url: str) -> SchemaState:
     """Stored revision, head and pending revisions, read without changing anything."""
     from istvhub._errors import StoreError
 
@@ -47,18 +55,18 @@ def schema_state(url: str) -> dict[str, object]:
             todo = migrate.pending(conn)
     finally:
         engine.dispose()
-    return {"current": rev, "head": migrate.head_revision(), "pending": todo}
+    return SchemaState(rev, migrate.head_revision(), todo)
 
 
 @db_app.command("current")
 def current_cmd(db: DbOpt = None) -> None:
     """Print the schema revision of the database and whether an upgrade is pending."""
     state = schema_state(_url(db))
-    if state["current"] is None:
-        typer.echo(f"empty database (this istvhub creates schema revision {state['head']})")
+    if state.current is None:
+        typer.echo(f"empty database (this istvhub creates schema revision {state.head})")
         return
-    todo = state["pending"]
-    msg = f"schema revision {state['current']} (this istvhub: {state['head']})"
+    todo = state.pending
+    msg = f"schema revision {state.current} (this istvhub: {state.head})"
     typer.echo(msg + (f"; {len(todo)} upgrade(s) pending: istvhub db upgrade" if todo else ""))
 
 

@@ -95,6 +95,8 @@ records = Table(
     Column("confidence", Float),
     Column("matched_name", Text),
     Column("lsoa_code", String(9)),
+    Column("lsoa21_code", String(9)),  # Census 2021 areas (revision 0003)
+    Column("msoa21_code", String(9)),
     Column("borough", Text),
     Column("block_id", String(32)),
     Column("reason", Text),

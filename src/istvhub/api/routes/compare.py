@@ -3,7 +3,8 @@
 ``POST /compare`` takes one police.uk file (multipart field ``police``: the street-level CSV or
 an API JSON response); ``GET /compare`` uses the police files an administrator placed in
 ``<ISTVHUB_HOME>/police/`` (``*.csv``, ``*.json``). Query: ``from``, ``to`` (YYYY-MM),
-``unit`` (blocks|hexes|lsoas), ``format`` (csv|html|gpkg), ``borough`` (repeatable), ``h3_res``.
+``unit`` (blocks|hexes|lsoas|lsoas21|msoas21), ``format`` (csv|html|gpkg), ``borough``
+(repeatable), ``h3_res``.
 
 Rules as for the layers: a CSP analyst gets only their own boroughs (another borough -> 403;
 none -> theirs); MOPAC London-wide or any borough; admins too. Every output is
@@ -105,7 +106,7 @@ async def _respond(
 
 FromQ = Annotated[str, Query(alias="from", pattern=PERIOD)]
 ToQ = Annotated[str, Query(pattern=PERIOD)]
-UnitQ = Annotated[str, Query(pattern="^(blocks|hexes|lsoas)$")]
+UnitQ = Annotated[str, Query(pattern="^(blocks|hexes|lsoas|lsoas21|msoas21)$")]
 FormatQ = Annotated[str, Query(pattern="^(csv|html|gpkg)$")]
 BoroughQ = Annotated[list[str] | None, Query()]
 ResQ = Annotated[int, Query(ge=8, le=10)]
@@ -184,6 +185,7 @@ def _build_harm(settings, filters, as_of: str, fmt: str, layer: str, out_dir: Pa
         get_rule(None),
         lsoas=net.lsoas,
         gazetteer_version=str(net.version),
+        areas21=net.areas21,
     )
     layers = add_harm(layers, records, net.index, filters, as_of=as_of, lsoas=net.lsoas)
     write_layers(layers, out_dir / f"hotblocks.{fmt}", fmt)

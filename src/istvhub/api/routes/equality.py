@@ -60,6 +60,7 @@ async def equality(
     department: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9]{3,12}$")] = None,
     by: Annotated[str | None, Query(max_length=80)] = None,
     format: Annotated[str, Query(pattern="^(json|csv|html)$")] = "json",
+    area: Annotated[list[str] | None, Query()] = None,
 ) -> Response:
     """Counts by age band x sex x weapon x location type (``by`` picks dimensions), with every
     margin, primary and secondary suppression; json|csv|html."""
@@ -87,6 +88,7 @@ async def equality(
         boroughs=boroughs,
         department=dept,
         home=request.app.state.settings.home,
+        areas21=tuple(a for a in (area or []) if a.strip()),  # within the user's scope above
     )
     if format == "html":
         return HTMLResponse(render(t, "html"))

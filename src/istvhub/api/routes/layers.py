@@ -8,7 +8,6 @@ written to the audit log before anything is built. ED analysts get no layers.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -45,16 +44,11 @@ def scoped_boroughs(user: User, asked: list[str]) -> tuple[str, ...]:
 
 
 def default_range(store) -> tuple[str, str]:
-    """Last 12 months up to the latest current submission (or the last complete month)."""
-    from istvhub.compliance.core import month_add
+    """Last 12 months up to the latest complete month (:mod:`istvhub.compliance.window`): one
+    odd upload does not move the map, the layers or the OGC items."""
+    from istvhub.compliance.window import default_window
 
-    subs = store.submissions(current_only=True)
-    if len(subs):
-        end = str(subs["period"].max())
-    else:
-        now = datetime.now(UTC)
-        end = month_add(f"{now.year:04d}-{now.month:02d}", -1)
-    return month_add(end, -11), end
+    return default_window(store.submissions())
 
 
 @router.get("/layers/hotblocks", response_model=None)
@@ -70,7 +64,10 @@ async def hotblocks(
     hours: Annotated[str | None, Query(pattern=r"^\d{1,2}-\d{1,2}$")] = None,
     days: Annotated[str | None, Query(max_length=40)] = None,
     h3_res: Annotated[int, Query(ge=8, le=10)] = 9,
-    layer: Annotated[str, Query(pattern="^(blocks|hexes|lsoas|summary|concentration)$")] = "blocks",
+    layer: Annotated[
+        str,
+        Query(pattern="^(blocks|hexes|lsoa|lsoas|lsoas21|msoas21|summary|concentration)$"),
+    ] = "blocks",
     format: Annotated[str, Query(pattern="^(gpkg|geojson|csv)$")] = "gpkg",
     unsuppressed: bool = False,
 ) -> FileResponse:
@@ -107,6 +104,8 @@ async def hotblocks(
             json_detail(filters.describe() | {"format": format, "layer": layer}),
             request,
         )
+    if layer == "lsoa":  # the LSOA vintage of the period: 2021 areas from 2021 on (issue 19)
+        layer = "lsoas21" if start >= "2021-01" else "lsoas"
     if format == "geojson" and layer in ("summary", "concentration"):
         raise HTTPException(422, "field 'layer': tables come as csv or inside the GeoPackage")
     settings = request.app.state.settings

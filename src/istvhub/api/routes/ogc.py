@@ -34,7 +34,17 @@ CONFORMANCE = [
 COLLECTIONS = {
     "hotblocks-blocks": ("blocks", "block_id", "Violence per street block (suppressed, rounded)"),
     "hotblocks-hexes": ("hexes", "hex_id", "Violence per H3 cell (suppressed, rounded)"),
-    "hotblocks-lsoas": ("lsoas", "lsoa_code", "Violence per LSOA (suppressed, rounded)"),
+    "hotblocks-lsoas": ("lsoas", "lsoa_code", "Violence per LSOA 2011 (suppressed, rounded)"),
+    "hotblocks-lsoas21": (
+        "lsoas21",
+        "lsoa21_code",
+        "Violence per LSOA 2021 (suppressed, rounded)",
+    ),
+    "hotblocks-msoas21": (
+        "msoas21",
+        "msoa21_code",
+        "Violence per MSOA 2021 (suppressed, rounded)",
+    ),
 }
 LONDON_BBOX = [-0.5104, 51.2868, 0.3340, 51.6919]
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000

@@ -123,9 +123,10 @@ def map_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     if (r := _gate(request, user, ("csp_analyst", "mopac", "admin"))) is not None:
         return r
     boroughs = list(user.boroughs) if user.role == "csp_analyst" else _borough_names(request)
-    subs = store.submissions(current_only=True)
-    last = str(subs["period"].max()) if len(subs) else ""
-    first = str(subs["period"].min()) if len(subs) else ""
+    from istvhub.api.routes.layers import default_range
+
+    # the layers' default window: the latest complete months, not one odd upload's month
+    first, last = default_range(store) if len(store.submissions(current_only=True)) else ("", "")
     return _page(
         request,
         "map.html",

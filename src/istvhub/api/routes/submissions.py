@@ -10,12 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-import tempfile
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from istvhub.api.deps import StoreDep, audit, require
 from istvhub.api.upload import receive_upload
@@ -83,6 +83,7 @@ def run_ingest(
     adapter: str | None,
     uploaded_by: str,
     home,
+    confirm_replace: bool = False,
 ) -> dict[str, Any]:
     """Call the ingest stage exactly as the CLI does (read, adapt, PII guard, validate, geocode
     when a gazetteer is built, store in one transaction). A rejection raises FileRejected (422)."""
@@ -97,7 +98,9 @@ def run_ingest(
         period=period,
         adapter=adapter,
         geocoder=shared_geocoder(home, store.url),  # loaded once per worker, not per upload
+        home=home,
         uploaded_by=uploaded_by,
+        confirm_replace=confirm_replace,
     )
     out = result.as_dict()
     out["issues"] = result.report_rows()
@@ -125,7 +128,13 @@ UPLOAD_FORM = {
                         "period": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
                         "adapter": {
                             "type": "string",
-                            "description": "force a layout (default: detected)",
+                            "description": "force a registered layout by name (default: "
+                            "detected); file paths are for the CLI only",
+                        },
+                        "confirm_replace": {
+                            "type": "boolean",
+                            "description": "allow a version that drops most rows or changes "
+                            "layout from the department's previous month",
                         },
                     },
                 }
@@ -135,33 +144,53 @@ UPLOAD_FORM = {
 }
 
 
-@router.post("/submissions", status_code=201, openapi_extra=UPLOAD_FORM)
-async def upload(request: Request, user: UploaderDep, store: StoreDep) -> dict:
+def _registered_adapter(value: str | None) -> str | None:
+    """A layout by its registered name only: the same 422 for any other value (a path, a
+    missing file, a broken one), so the API never reads a server file nor says which exist."""
+    if value is None:
+        return None
+    from istvhub.ingest.layouts import all_layouts
+
+    if value != "generic" and value not in {lay.name for lay in all_layouts()}:
+        raise HTTPException(422, "field 'adapter': not a registered layout name")
+    return value
+
+
+def _own_department(user: User, department: str | None) -> str | None:
+    if department is not None and not _DEPT.match(department):
+        raise HTTPException(422, "field 'department': not an ODS code")
+    if user.role == "ed_analyst":
+        if department is None:
+            if len(user.departments) != 1:
+                raise HTTPException(422, "field 'department': required (you cover several)")
+            department = user.departments[0]
+        elif department not in user.departments:
+            raise HTTPException(403, "field 'department': not one of your departments")
+    return department
+
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@router.post("/submissions", status_code=201, openapi_extra=UPLOAD_FORM, response_model=None)
+async def upload(request: Request, user: UploaderDep, store: StoreDep) -> dict | JSONResponse:
     """Upload one monthly extract (multipart field ``file``; optional ``department``, ``period``,
-    ``adapter``). Streams to disk; 413 past the size limit; 422 with file/row/field when the whole
-    file is rejected (nothing stored)."""
+    ``adapter``, ``confirm_replace``). Streams to disk; 413 past the size limit; 422 with
+    file/row/field when the whole file is rejected (nothing stored); 409 when it would replace
+    a month unconfirmed; 200 when identical to the current version (nothing changed)."""
+    from istvhub.api.upload import upload_dir
+
     settings = request.app.state.settings
     limit = getattr(request.app.state, "max_upload_bytes", DEFAULT_MAX_UPLOAD)
-    tmp_root = settings.home / "uploads"
-    tmp_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=tmp_root) as tmp:
-        from pathlib import Path
-
-        form = await receive_upload(request, Path(tmp), limit)
+    with upload_dir(settings.home) as tmp:
+        form = await receive_upload(request, tmp, limit)
         department = (form.fields.get("department") or "").strip().upper() or None
         period = (form.fields.get("period") or "").strip() or None
-        adapter = (form.fields.get("adapter") or "").strip() or None
-        if department is not None and not _DEPT.match(department):
-            raise HTTPException(422, "field 'department': not an ODS code")
+        adapter = _registered_adapter((form.fields.get("adapter") or "").strip() or None)
+        confirm = (form.fields.get("confirm_replace") or "").strip().lower() in _TRUE
         if period is not None and not _PERIOD.match(period):
             raise HTTPException(422, "field 'period': expected YYYY-MM")
-        if user.role == "ed_analyst":
-            if department is None:
-                if len(user.departments) != 1:
-                    raise HTTPException(422, "field 'department': required (you cover several)")
-                department = user.departments[0]
-            elif department not in user.departments:
-                raise HTTPException(403, "field 'department': not one of your departments")
+        department = _own_department(user, department)
         summary = await run_in_threadpool(
             run_ingest,
             store,
@@ -172,6 +201,7 @@ async def upload(request: Request, user: UploaderDep, store: StoreDep) -> dict:
             adapter=adapter,
             uploaded_by=user.name,
             home=settings.home,
+            confirm_replace=confirm,
         )
     if (
         user.role == "ed_analyst"
@@ -182,7 +212,35 @@ async def upload(request: Request, user: UploaderDep, store: StoreDep) -> dict:
     if sid is not None:
         summary["report"] = f"/submissions/{sid}/report"
         summary["submission"] = _jsonable(_submission(store, int(sid), user))
+    if summary.get("status") == "unchanged":
+        return JSONResponse(summary, status_code=200)
     return summary
+
+
+class NilReturn(BaseModel):
+    """A month with no assaults: recorded as received with 0 records."""
+
+    model_config = ConfigDict(extra="forbid")
+    department: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{3,12}$")
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+@router.post("/submissions/nil", status_code=201, response_model=None)
+def nil_return(body: NilReturn, user: UploaderDep, store: StoreDep) -> dict | JSONResponse:
+    """Record a nil return for one department-month ("received, 0 records"): compliance counts
+    it received, and on time when it is. 200 when already recorded."""
+    from istvhub.ingest.core import ingest_nil
+
+    department = _own_department(user, body.department.upper() if body.department else None)
+    if department is None:
+        raise HTTPException(422, "field 'department': required")
+    res = ingest_nil(store, department=department, period=body.period, uploaded_by=user.name)
+    out = res.as_dict()
+    if res.submission_id is not None:
+        out["submission"] = _jsonable(_submission(store, int(res.submission_id), user))
+    if res.status == "unchanged":
+        return JSONResponse(out, status_code=200)
+    return out
 
 
 @router.get("/submissions")

@@ -10,6 +10,7 @@ $("upload-form").addEventListener("submit", async (ev) => {
   fd.append("file", f, f.name);
   if ($("department").value) fd.append("department", $("department").value);
   if ($("period").value) fd.append("period", $("period").value);
+  if ($("confirm_replace") && $("confirm_replace").checked) fd.append("confirm_replace", "true");
   $("upload-status").textContent = "Uploading…";
   const r = await fetch("/submissions", { method: "POST", body: fd, credentials: "same-origin" });
   const body = await r.json().catch(() => ({}));

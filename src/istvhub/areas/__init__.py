@@ -1,0 +1,1 @@
+"""istvhub.areas: statistical geography over time (LSOA 2011 -> 2021 conversion)."""

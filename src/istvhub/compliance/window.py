@@ -1,0 +1,59 @@
+"""The default window of compliance, the map, hot-block layers and OGC items: the latest
+*complete* months, never moved by one odd upload.
+
+A 5-row file for 2030-01 once moved MOPAC's default compliance window and the CSP map to months
+with no data (issue 14, point 3). Now the window ends at the latest month that is complete:
+its deadline has passed, and at least half as many departments sent it on time as in the best
+such month. One early, late or odd upload does not move it. When no month was sent on time at
+all (history back-filled after the fact) the count of departments that sent it at all decides.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+import pandas as pd
+
+#: a month is complete when at least this share of the best month's departments sent it on time
+QUORUM = 0.5
+
+
+def latest_complete_period(
+    submissions: pd.DataFrame, now: datetime | None = None, rules=None
+) -> str | None:
+    """The latest complete month of ``submissions`` (every version: the first receipt counts),
+    or None when nothing was submitted."""
+    from istvhub.compliance.core import Rules, due_at
+
+    if submissions is None or not len(submissions):
+        return None
+    rules = rules or Rules()
+    now = now or datetime.now(UTC)
+    first = (
+        submissions.assign(received_at=pd.to_datetime(submissions["received_at"], utc=True))
+        .groupby(["department", "period"], as_index=False)["received_at"]
+        .min()
+    )
+    due = {p: due_at(p, rules.due_day, rules.timezone) for p in first["period"].unique()}
+    first["due"] = pd.to_datetime(first["period"].map(due), utc=True)
+    done = first[first["due"] <= pd.Timestamp(now).tz_convert("UTC")]
+    if done.empty:  # nothing is due yet: the latest month sent
+        return str(first["period"].max())
+    on_time = done[done["received_at"] <= done["due"]].groupby("period")["department"].nunique()
+    counts = on_time if len(on_time) else done.groupby("period")["department"].nunique()
+    need = max(1, math.ceil(QUORUM * int(counts.max())))
+    return str(counts[counts >= need].index.max())
+
+
+def default_window(
+    submissions: pd.DataFrame, now: datetime | None = None, months: int = 12, rules=None
+) -> tuple[str, str]:
+    """(start, end): ``months`` months up to the latest complete month (else last month)."""
+    from istvhub.compliance.core import month_add
+
+    end = latest_complete_period(submissions, now, rules)
+    if end is None:
+        t = now or datetime.now(UTC)
+        end = month_add(f"{t.year:04d}-{t.month:02d}", -1)
+    return month_add(end, -(months - 1)), end
