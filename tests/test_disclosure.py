@@ -163,3 +163,32 @@ def test_time_filters_refused_on_fine_queries_and_named(network):
         build_layers(recs, index, Filters("2024-02", "2024-02", days=(4,)), NHS)
     with pytest.raises(QueryTooFine, match="--h3-res"):
         build_layers(recs, index, Filters("2024-01", "2024-03", hours=(22, 4), h3_res=10), NHS)
+
+
+# --- equality: every entry and margin keyed on its own records -----------------------------
+
+
+def test_equality_cube_perturbed_by_cell_key_and_stable():
+    from istvhub.equality.core import TOTAL, breakdown
+
+    rng = np.random.default_rng(4)
+    rows = []
+    for age in ("18-24", "25-34", "35-44"):
+        for sex in ("male", "female"):
+            n = int(rng.integers(8, 40))
+            rows.append({"age_band": age, "sex": sex, "n": n, "ckey": int(rng.integers(0, 256))})
+    counts = pd.DataFrame(rows)
+    by = ("age_band", "sex")
+    a = breakdown(counts, by, NHS, scope="t", start="2025-01", end="2025-03")
+    b = breakdown(counts, by, NHS, scope="t", start="2025-01", end="2025-03")
+    pd.testing.assert_frame_equal(a.frame, b.frame)  # same records, same answer
+    shown = a.frame.dropna(subset=["count"])
+    assert (shown["count"] % 5 == 0).all() and not shown["count"].between(1, 7).any()
+    # the grand total is a cell of its own: its key is the sum of every record key
+    raw_total = counts["n"].sum()
+    assert abs(a.cell(age_band=TOTAL, sex=TOTAL) - raw_total) <= 4.5
+    # another installation's keys move some entries (the noise is keyed, not fixed per count)
+    other = breakdown(
+        counts.assign(ckey=(counts["ckey"] + 97) % 256), by, NHS, scope="t", start="a", end="b"
+    )
+    assert (other.frame["count"].fillna(-1) != a.frame["count"].fillna(-1)).any()

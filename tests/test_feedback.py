@@ -236,6 +236,7 @@ def test_real_feed_geocoded_sheet(tmp_path, gazetteer_home):
     from conftest import SAMPLE_FEEDS
     from istvhub.feedback.commands import build_sheet
     from istvhub.feedback.core import text_key
+    from istvhub.geocode.shared import shared_geocoder
     from istvhub.ingest.core import ingest_file
 
     url = f"sqlite:///{tmp_path / 'fb.db'}"
@@ -245,7 +246,7 @@ def test_real_feed_geocoded_sheet(tmp_path, gazetteer_home):
             ingest_file(
                 SAMPLE_FEEDS / dep / f"{dep}_2025-03.csv",
                 st,
-                geocode=True,
+                geocoder=shared_geocoder(gazetteer_home, url),
                 home=gazetteer_home,
                 department=dep,
                 period="2025-03",

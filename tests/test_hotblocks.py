@@ -36,6 +36,10 @@ ALLOWED_COLUMNS = {
     "h3_res",
     "lsoa_code",
     "lsoa_name",
+    "lsoa21_code",  # Census 2021 area layers: codes and names, aggregates only
+    "lsoa21_name",
+    "msoa21_code",
+    "msoa21_name",
     "geometry",
     "wkt",
     "section",
@@ -350,7 +354,11 @@ def test_gpkg_written_every_layer_read_back_and_safe(records, blocks, lsoas, tmp
     out = tmp_path / "hot.gpkg"
     write_layers(layers, out, "gpkg")
     names = [n for n, _ in pyogrio.list_layers(out)]
-    assert names == ["blocks", "hexes", "lsoas", "summary", "concentration"]
+    assert names == [
+        *("blocks", "hexes", "lsoas", "lsoas21", "msoas21"),
+        "summary",
+        "concentration",
+    ]
     for name in names:
         df = pyogrio.read_dataframe(out, layer=name)
         assert len(df) == len(getattr(layers, name))

@@ -88,7 +88,10 @@ def test_cli_gpkg_and_report_from_the_store(db_url, mini_home, sources_dir, tmp_
     )
     assert "blocks" in res.output
     layers = {n: pyogrio.read_dataframe(out, layer=n) for n, _ in pyogrio.list_layers(out)}
-    assert set(layers) == {"blocks", "hexes", "lsoas", "summary", "concentration"}
+    assert set(layers) == {
+        *("blocks", "hexes", "lsoas", "lsoas21", "msoas21"),
+        *("summary", "concentration"),
+    }
     for name, df in layers.items():
         flat = df.drop(columns=[c for c in ("geometry",) if c in df.columns]).astype(str)
         assert not flat.apply(lambda s: s.str.contains("test venue", regex=False)).any().any()
@@ -189,3 +192,22 @@ def test_cli_rejects_bad_options(mini_home, tmp_path):
         ],
     )
     assert res.exit_code != 0 and "--format" in str(res.exception)
+
+
+def test_cli_refuses_time_filters_on_a_fine_query(db_url, mini_home, sources_dir, tmp_path):
+    """The query rules (docs/DISCLOSURE.md): --days/--hours over one month, or at res 10, are
+    refused with the option named and nothing written; --unsuppressed (admins) is not limited."""
+    fill_store(db_url, sources_dir, n=300, seed=3)
+    base = ["hotblocks", "--db", db_url, "--format", "csv"]
+    for extra, option in (
+        (["--from", "2024-02", "--to", "2024-02", "--days", "fri"], "--days"),
+        (["--from", "2023-12", "--to", "2024-02", "--hours", "22-04", "--h3-res", "10"], "--h3"),
+        (["--from", "2023-12", "--to", "2024-02", "--hours", "22-23"], "--hours"),
+    ):
+        out = tmp_path / f"{option.strip('-')}.csv"
+        res = CliRunner().invoke(app, [*base, *extra, "--output", str(out)])
+        assert res.exit_code != 0 and option in str(res.exception), extra
+        assert not out.exists()
+    ok = tmp_path / "ok.csv"
+    _run([*base, "--from", "2024-01", "--to", "2024-03", "--days", "fri,sat", "--output", str(ok)])
+    assert ok.is_file()

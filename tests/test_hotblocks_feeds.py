@@ -30,6 +30,10 @@ ALLOWED = {
     "h3_res",
     "lsoa_code",
     "lsoa_name",
+    "lsoa21_code",  # Census 2021 area layers: codes and names, aggregates only
+    "lsoa21_name",
+    "msoa21_code",
+    "msoa21_name",
     "geometry",
     "section",
     "key",
@@ -95,7 +99,11 @@ def test_sample_feeds_to_geopackage(feeds_store, gazetteer_home, tmp_path, monke
     )
     texts = {t for t in texts if len(t) > 3}
     layers = [n for n, _ in pyogrio.list_layers(out)]
-    assert layers == ["blocks", "hexes", "lsoas", "summary", "concentration"]
+    assert layers == [
+        *("blocks", "hexes", "lsoas", "lsoas21", "msoas21"),
+        "summary",
+        "concentration",
+    ]
     for name in layers:
         df = pyogrio.read_dataframe(out, layer=name)
         assert set(df.columns) <= ALLOWED, (name, set(df.columns) - ALLOWED)

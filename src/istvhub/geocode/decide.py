@@ -1,0 +1,219 @@
+"""Decide: which reading of the text's spans and postcodes names the place (postcode,
+junction, station/venue with context, street with context, area, postcode sector)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from istvhub.geocode.candidates import POI_TYPES, PlaceIndex, SpanHit
+from istvhub.geocode.cues import (
+    AREA_TYPES,
+    JUNCTION_WORDS,
+    MAIN_POI,
+    PC_RADIUS,
+    ROAD_WORDS,
+    STATION_CUES,
+    VENUE_CUES,
+)
+from istvhub.geocode.explain import Loc
+from istvhub.geocode.fuzzy import residual_match, station_fuzzy
+from istvhub.geocode.junctions import junction
+from istvhub.geocode.mentions import residual_words, segments_of, tile
+from istvhub.geocode.rank import Context
+from istvhub.geocode.resolve import contexts, pick
+
+
+def interpret(
+    ix: PlaceIndex,
+    tokens: list[str],
+    corrected: list[str],
+    spans: list[SpanHit],
+    pcs: list,
+    ed_xy: tuple[float, float] | None,
+) -> Loc | dict | None:
+    # 1. a full postcode is the most precise thing a receptionist can give
+    units = [p for p in pcs if p.kind == "postcode"]
+    if units:
+        i = ix.postcode[units[0].key]
+        return Loc(
+            "postcode",
+            ix.x[i],
+            ix.y[i],
+            ix.prec[i],
+            0.97,
+            ix.name[i],
+            i,
+            f"postcode {ix.name[i]}",
+        )
+    pc_tok = {k for p in pcs for k in range(p.start, p.end)}
+    chosen = tile(spans, pc_tok)
+    if len(chosen) > 1:  # "london" adds nothing beside a real place
+        chosen = [c for c in chosen if c.key != "london"] or chosen
+    contexts_pc = [
+        Context(
+            p.kind,
+            ix.name[ix.postcode[p.key]],
+            np.array([ix.x[ix.postcode[p.key]]]),
+            np.array([ix.y[ix.postcode[p.key]]]),
+            max(PC_RADIUS.get(p.kind, 1500.0), float(ix.prec[ix.postcode[p.key]])),
+            district=(
+                ix.name[ix.postcode[p.key]].split()[0].upper()
+                if p.kind == "postcode_district"
+                else None
+            ),
+        )
+        for p in pcs
+    ]
+    words = set(corrected)
+    street_spans = [s for s in chosen if any(ix.etype[i] == "street" for i in s.ids)]
+    poi_ok = POI_TYPES if ({"bus", "stop", "dock", "bike"} & words) else MAIN_POI
+    poi_spans = [s for s in chosen if any(ix.etype[i] in poi_ok for i in s.ids)]
+    area_spans = [s for s in chosen if any(ix.etype[i] in AREA_TYPES for i in s.ids)]
+    residual = residual_words(corrected, chosen, pc_tok)
+    segments = segments_of(tokens, pc_tok)  # per call, never on a shared object
+
+    # 1b. "X tube/stn" where X is no station name as written: fuzzy over station names
+    cue_at = next((k for k, t in enumerate(corrected) if t in STATION_CUES), None)
+    named_before_cue = cue_at is not None and any(
+        sp.end == cue_at and sp.how == "exact" for sp in chosen
+    )
+    if (
+        STATION_CUES & words
+        and not named_before_cue
+        and not any(ix.etype[i] == "station" for sp in chosen for i in sp.ids)
+    ):
+        loc = station_fuzzy(ix, corrected, tokens, contexts_pc, ed_xy)
+        if loc is not None:
+            return loc
+    # 2. junction of two streets
+    if len(street_spans) >= 2:
+        a, b = street_spans[0], street_spans[1]
+        between = corrected[a.end : b.start]
+        cue = any(t in JUNCTION_WORDS for t in between) or any(
+            t in ("junction", "corner", "/") for t in corrected
+        )
+        if (cue or not poi_spans) and a.key != b.key:
+            other = [s for s in chosen if s not in (a, b)]
+            ctx = contexts_pc + contexts(ix, other)
+            j = junction(ix, a, b, ctx, ed_xy, cue)
+            if j is not None:
+                return j
+    # 3. a venue/station/landmark, with any street/area/district as context; a word that
+    # also names an area beside a street is the street's context ("station rd harrow")
+    in_streets = {k for sp in street_spans for k in range(sp.start, sp.end)}
+    free_words = {t for k, t in enumerate(corrected) if k not in in_streets}
+    if street_spans and not ((VENUE_CUES | STATION_CUES) & free_words):
+        poi_spans = [
+            p
+            for p in poi_spans
+            if not (
+                any(ix.etype[i] in AREA_TYPES for i in p.ids)
+                and any(sp is not p for sp in street_spans)
+            )
+        ]
+    if poi_spans:
+        p = max(poi_spans, key=lambda s: (s.end - s.start, s.quality))
+        other = [s for s in chosen if s is not p]
+        rows = [i for i in p.ids if ix.etype[i] in poi_ok]
+        the_named = p.key.startswith("the ") or (p.start > 0 and corrected[p.start - 1] == "the")
+        if the_named and not (STATION_CUES & words) and any(ix.etype[i] == "venue" for i in rows):
+            rows = [i for i in rows if ix.etype[i] == "venue"]  # "the haggerston": a pub
+        has_station = any(ix.etype[i] == "station" for i in rows)
+        before = corrected[p.start - 1] if p.start else None
+        ctx = contexts_pc + contexts(ix, other)
+        if has_station and (
+            STATION_CUES & words
+            or (not (VENUE_CUES & words) and before not in ("on", "along", "off") and not ctx)
+        ):
+            # a bare station name ("o/s angel", "opp chancery lane") means the station;
+            # "on wandsworth road" means the road
+            if not (
+                p.key.split()[-1] in ROAD_WORDS
+                and before in (None, "in")
+                and any(ix.etype[i] == "street" for i in p.ids)
+                and not (STATION_CUES & words)
+            ):
+                rows = [i for i in rows if ix.etype[i] == "station"]
+        elif has_station and any(ix.etype[i] == "street" for i in p.ids):
+            rows = [i for i in rows if ix.etype[i] != "station"]
+        ctx = contexts_pc + contexts(ix, other)
+        loc = pick(ix, rows, p, ctx, ed_xy, "poi")
+        agrees = isinstance(loc, Loc) and loc.ctx_hits
+        # "brixton" alone names the area and its station: the area is what the
+        # receptionist means, and its station is a better point than a district centroid
+        area_named = (
+            any(ix.etype[i] in AREA_TYPES for i in p.ids)
+            and not (STATION_CUES & words)
+            and not agrees
+            and not the_named
+        )  # "the queensbury" is a pub, not the area
+        if area_named and residual and (VENUE_CUES & words or len(residual) >= 6):
+            alt = residual_match(ix, residual, segments, chosen, contexts_pc, ed_xy, words)
+            if alt is not None:  # "o/s the roundhouse chalk farm": a venue in the area
+                return alt
+        if area_named:
+            st = [i for i in rows if ix.etype[i] == "station"]
+            loc = pick(ix, st, p, ctx, ed_xy, "poi") if st else None
+            if isinstance(loc, Loc):
+                loc.match_type = "area"
+                loc.precision = max(loc.precision, 800.0)
+                loc.raw *= 0.85
+                loc.reason = f"area named by its station: {loc.reason}"
+                return loc
+        elif isinstance(loc, Loc) and (agrees or not loc.ctx_misses):
+            return loc
+        elif isinstance(loc, dict) and not (street_spans or area_spans):
+            if residual:
+                alt = residual_match(ix, residual, segments, chosen, contexts_pc, ed_xy, words)
+                if alt is not None:
+                    return alt
+            return loc
+    # 3b. words the gazetteer spans did not explain: a venue fuzzy-matched near the context
+    if residual:
+        loc = residual_match(ix, residual, segments, chosen, contexts_pc, ed_xy, words)
+        if loc is not None:
+            return loc
+    # 4. a street, with context
+    if street_spans:
+        s = max(street_spans, key=lambda s: (s.quality, s.end - s.start))
+        other = [t for t in chosen if t is not s]
+        rows = [i for i in s.ids if ix.etype[i] == "street"]
+        ctx = contexts_pc + contexts(ix, other)
+        loc = pick(ix, rows, s, ctx, ed_xy, "street")
+        # a street that contradicts the postcode district given: trust the postcode
+        if not (
+            isinstance(loc, Loc)
+            and contexts_pc
+            and not loc.ctx_hits
+            and any(c.name in loc.ctx_misses for c in contexts_pc)
+        ):
+            return loc
+    # 5. area / borough, else a postcode sector/district
+    if area_spans:
+        s = max(area_spans, key=lambda s: (s.end - s.start, s.quality))
+        rows = [i for i in s.ids if ix.etype[i] in AREA_TYPES]
+        areas = [i for i in rows if ix.etype[i] == "area"]
+        rows = areas or rows  # an area point beats a borough centroid of the same name
+        other = [t for t in chosen if t is not s]
+        return pick(ix, rows, s, contexts_pc + contexts(ix, other), ed_xy, "area")
+    sect = [p for p in pcs if p.kind == "postcode_sector"] or [
+        p for p in pcs if p.kind == "postcode_district"
+    ]
+    if sect:
+        i = ix.postcode[sect[0].key]
+        raw = 0.85 if sect[0].kind == "postcode_sector" else 0.75
+        return Loc(
+            sect[0].kind,
+            ix.x[i],
+            ix.y[i],
+            ix.prec[i],
+            raw,
+            ix.name[i],
+            i,
+            f"{sect[0].kind.replace('_', ' ')} {ix.name[i]}",
+        )
+    # 6. anything else a span named (bus stops, cycle docks)
+    if chosen:
+        s = max(chosen, key=lambda s: (s.end - s.start, s.quality))
+        return pick(ix, list(s.ids), s, contexts_pc, ed_xy, "other")
+    return None

@@ -1,0 +1,88 @@
+"""Run the stages for one distinct text: correct tokens -> find spans -> classify -> postcodes
+-> decide (interpret) -> calibrate -> explain. No state outlives the call."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from istvhub.geocode.classify import classify_tokens, correct_phrase_tokens, names_boundary_town
+from istvhub.geocode.cues import MIN_LONDON_SECTOR_UNITS
+from istvhub.geocode.decide import interpret
+from istvhub.geocode.explain import REASONS, correction_result, empty_result, located_result
+from istvhub.geocode.normalise import SEPARATORS
+from istvhub.geocode.postcodes import PostcodeHit, find_postcodes
+
+#: a real UK postcode area letter pair (not a road number like "a406")
+_POSTCODE_AREA = re.compile(r"^(?!a\d|m\d)[a-z]{1,2}\d")
+
+
+def geocode_norm(geo: Any, norm: str, dept: str | None) -> dict[str, Any]:
+    """Every stage for one distinct (normalised text, department). ``geo`` is read only: all
+    per-call state lives in locals, so one Geocoder serves many threads."""
+    ix = geo.index
+    tokens = norm.split()
+    if not tokens:
+        return empty_result("unknown", REASONS["unknown"], 0.99)
+    ed = geo.departments.get(dept) if dept else None
+    ed_xy = (ed[0], ed[1]) if ed else None
+    corr = geo.corrections.get((norm, dept)) or geo.corrections.get((norm, None))
+    corrected, quality = [], []
+    for t in tokens:
+        if t in SEPARATORS:
+            c, q = t, 1.0
+        else:
+            c, q = ix.correct_token(t)
+        corrected.append(c)
+        quality.append(q)
+    alts = {
+        k: ix.alternatives(t)
+        for k, t in enumerate(tokens)
+        if corrected[k] != t and ix.alternatives(t)
+    }
+    spans = ix.find_spans(corrected, quality, alts)
+    covered = {
+        k
+        for s in spans
+        for k in range(s.start, s.end)
+        if (s.end - s.start) >= 2 and any(ix.etype[i] != "bus_stop" for i in s.ids)
+    }
+    phrase_fixed = correct_phrase_tokens(tokens, ix.vocab_freq)
+    # a gazetteer spelling correction counts only where it completes a place name
+    cls_tokens = [
+        c if (c != t and k in covered and t not in geo.phrase_words) else f
+        for k, (t, c, f) in enumerate(zip(tokens, corrected, phrase_fixed, strict=True))
+    ]
+    cls = classify_tokens(cls_tokens, covered)
+    if (
+        cls == "outside_area"
+        and not names_boundary_town(cls_tokens, covered)
+        and any(p.key in ix.postcode for p in find_postcodes(tokens))
+    ):
+        cls = "locatable"  # "the flower of kent se14": a London postcode district wins
+    if cls != "locatable":
+        return empty_result(cls, REASONS[cls], 0.95)
+    if corr is not None:
+        return correction_result(ix, corr)
+    found = find_postcodes(tokens)
+    pcs = []
+    for p in found:
+        if p.key in ix.postcode:
+            pcs.append(p)
+        elif p.kind == "postcode":  # unknown unit: a typo, a new postcode, or not London
+            sector = f"{p.key[:-3]} {p.key[-3]}"
+            if ix.sector_units.get(sector, 0) >= MIN_LONDON_SECTOR_UNITS:
+                pcs.append(PostcodeHit("postcode_sector", sector, p.start, p.end))
+            elif _POSTCODE_AREA.match(p.key) and len(found) == 1 and not spans:
+                return empty_result(
+                    "outside_area",
+                    "outside area: a full postcode whose sector is not in London",
+                    0.95,
+                )
+    loc = interpret(ix, tokens, corrected, spans, pcs, ed_xy)
+    if loc is None:
+        return empty_result("unmatched", REASONS["unmatched"], 0.0)
+    if isinstance(loc, dict):
+        return loc
+    conf = geo.calibrator.calibrate(loc.match_type, loc.raw)
+    return located_result(ix, loc, round(float(conf), 3))
