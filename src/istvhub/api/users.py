@@ -239,3 +239,23 @@ def revoke_user(engine, name: str) -> int:
             .values(revoked_at=now)
         )
         return int(res.rowcount or 0)
+
+
+def rotate_token(engine, name: str, expires_days: int | None = None) -> tuple[str, int]:
+    """Revoke every live token of an active user and issue one new token, in one transaction;
+    returns (new token, tokens revoked). The new token is shown once, like the first."""
+    ensure_tables(engine)
+    with engine.begin() as conn:
+        row = conn.execute(
+            sa.select(api_users.c.user_id).where(
+                api_users.c.name == name, api_users.c.revoked_at.is_(None)
+            )
+        ).first()
+        if row is None:
+            raise UserError("field 'name': no active user with this name")
+        res = conn.execute(
+            api_tokens.update()
+            .where(api_tokens.c.user_id == row[0], api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=_now())
+        )
+        return _insert_token(conn, row[0], expires_days), int(res.rowcount or 0)

@@ -1,6 +1,17 @@
 """One router per resource; ``ROUTERS`` is the order they are mounted in."""
 
-from istvhub.api.routes import compliance, geocode, health, layers, ogc, pages, submissions, users
+from istvhub.api.routes import (
+    compliance,
+    geocode,
+    health,
+    layers,
+    ogc,
+    pages,
+    pages_products,
+    submissions,
+    users,
+    users_pages,
+)
 
 ROUTERS = [
     health.router,
@@ -11,4 +22,6 @@ ROUTERS = [
     ogc.router,
     compliance.router,
     pages.router,
+    pages_products.router,
+    users_pages.router,
 ]
