@@ -106,13 +106,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Counts by age band x sex x weapon x location type, with primary and secondary
         suppression (no hidden count can be recovered from the totals)."""
-        from istvhub.compliance.read import engine_for
         from istvhub.core.config import get_settings
         from istvhub.equality.render import FORMATS, render
+        from istvhub.store.repos import read_engine
 
         if fmt not in FORMATS:
             raise EqualityError(f"option --format: choose one of {', '.join(FORMATS)}")
-        engine = engine_for(db or get_settings().db_url)
+        engine = read_engine(db or get_settings().db_url)
         try:
             t = build_table(
                 engine,

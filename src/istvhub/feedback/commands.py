@@ -42,13 +42,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Monthly data-quality sheet for ONE department: share located, the commonest texts
         that failed, and what to record instead. Holds free text: for that ED only."""
-        from istvhub.compliance.read import engine_for
         from istvhub.core.config import get_settings
         from istvhub.feedback.render import FORMATS, render
+        from istvhub.store.repos import read_engine
 
         if fmt not in FORMATS:
             raise FeedbackError(f"option --format: choose one of {', '.join(FORMATS)}")
-        engine = engine_for(db or get_settings().db_url)
+        engine = read_engine(db or get_settings().db_url)
         try:
             sheet = build_sheet(engine, department, period, top=top)
         finally:

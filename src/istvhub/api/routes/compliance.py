@@ -19,11 +19,11 @@ Period = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 def compliance_report_for(
     store, start: str | None, end: str | None, departments: list[str] | None = None
 ):
-    """The compliance stage's report computed on the store's engine (its pool is reused)."""
+    """The compliance stage's report computed on the app's store (its pool is reused)."""
     from istvhub.compliance.core import compliance_report, load_rules
     from istvhub.compliance.read import read_inputs
 
-    inputs = read_inputs(store.engine)
+    inputs = read_inputs(store)
     return compliance_report(
         inputs.departments,
         inputs.submissions,

@@ -81,7 +81,7 @@ async def equality(
         start, end = month_add(to, -11), to
     t = await run_in_threadpool(
         build_table,
-        store.engine,
+        store,
         start=start,
         end=end,
         by=by,

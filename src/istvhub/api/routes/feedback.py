@@ -47,7 +47,7 @@ async def feedback(
     elif dept is None:
         raise HTTPException(422, "field 'department': required")
     audit(store, user, "feedback", json.dumps({"department": dept, "period": period}), request)
-    sheet = await run_in_threadpool(build_sheet, store.engine, dept, period, top=top)
+    sheet = await run_in_threadpool(build_sheet, store, dept, period, top=top)
     if format == "html":
         return HTMLResponse(render(sheet, "html"))
     if format == "csv":

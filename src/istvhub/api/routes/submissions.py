@@ -314,9 +314,7 @@ def records(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict:
     """Record-level rows: only for an ED analyst's own department (and admin)."""
-    import sqlalchemy as sa
-
-    from istvhub.store.schema import records as rt
+    from istvhub.store.repos.records import submission_page
 
     _submission(store, submission_id, user)
     audit(
@@ -326,16 +324,8 @@ def records(
         f"submission={submission_id} offset={offset} limit={limit}",
         request,
     )
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(rt)
-            .where(rt.c.submission_id == submission_id)
-            .order_by(rt.c.source_row)
-            .limit(limit)
-            .offset(offset)
-        ).mappings()
-        out = [
-            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
-            for r in rows
-        ]
+    out = [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+        for r in submission_page(store, submission_id, limit=limit, offset=offset)
+    ]
     return {"submission_id": submission_id, "offset": offset, "records": out}
