@@ -332,7 +332,10 @@ def basemap_file(home: Path, area: str) -> Path:
         fc = build_london(gaz) if key == "london" else build_borough(gaz, name)
         data = json.dumps(fc, separators=(",", ":")).encode()
         out_dir.mkdir(parents=True, exist_ok=True)
-        for target, payload in ((out.with_suffix(".geojson.gz"), gzip.compress(data, 6)), (out, data)):
+        for target, payload in (
+            (out.with_suffix(".geojson.gz"), gzip.compress(data, 6)),
+            (out, data),
+        ):
             fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".tmp-")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(payload)
