@@ -97,3 +97,10 @@ def test_no_module_outside_store_reaches_the_database():
 
 def test_compliance_counts_are_the_store_archive_columns():
     assert tuple(STAT_COLUMNS) == STORE_STAT_COLUMNS
+
+
+def test_the_period_pattern_is_written_once():
+    """A month is ``YYYY-MM``: its regex lives in ``istvhub.core.periods`` and nowhere else."""
+    month_alternation = "(0[1-9]|1[0-2])"
+    where = [name for name, src in package_modules() if month_alternation in src]
+    assert where == ["istvhub.core.periods"]

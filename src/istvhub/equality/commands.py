@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from istvhub.core.output import emit_text
+from istvhub.core.periods import check_period
 from istvhub.equality.core import EqualityError, EqualityTable, breakdown, parse_by
 
 
@@ -25,12 +26,11 @@ def build_table(
     areas21: tuple[str, ...] = (),
 ) -> EqualityTable:
     """Read counts and protect them (the CLI and the API call this)."""
-    from istvhub.compliance.core import check_period
     from istvhub.disclosure.rules import get_rule
     from istvhub.equality.read import read_counts
 
-    start = check_period(start, field_name="from")
-    end = check_period(end, field_name="to")
+    start = check_period(start, field_name="from", error=EqualityError)
+    end = check_period(end, field_name="to", error=EqualityError)
     if start > end:
         raise EqualityError("option --from: must not be after --to")
     if boroughs and department:

@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 import tomllib
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from istvhub._errors import IstvhubError
 from istvhub.core.config import DATA_DIR
+from istvhub.core.periods import current_period, month_add
 from istvhub.store import Store
 from istvhub.store.repos import retention as repo
 
@@ -57,10 +58,7 @@ def check_months(months: int, *, field_name: str = "--months") -> int:
 
 def cutoff_period(months: int, today: datetime | None = None) -> str:
     """First month kept: ``today``'s month minus ``months``."""
-    from istvhub.compliance.core import month_add
-
-    now = today or datetime.now(UTC)
-    return month_add(f"{now.year:04d}-{now.month:02d}", -months)
+    return month_add(current_period(today), -months)
 
 
 @dataclass

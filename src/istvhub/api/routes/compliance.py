@@ -9,11 +9,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from istvhub.api.deps import StoreDep, require
 from istvhub.api.users import User
+from istvhub.core.periods import PERIOD_PATTERN
 
 router = APIRouter(tags=["compliance"])
 
 ComplianceReader = Annotated[User, Depends(require("mopac", "admin"))]
-Period = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Period = Annotated[str | None, Query(pattern=PERIOD_PATTERN)]
 
 
 def compliance_report_for(
@@ -39,7 +40,7 @@ def compliance_report_for(
 def compliance(
     _: ComplianceReader,
     store: StoreDep,
-    from_: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    from_: Annotated[str | None, Query(alias="from", pattern=PERIOD_PATTERN)] = None,
     to: Period = None,
     department: Annotated[list[str] | None, Query()] = None,
     format: Annotated[str, Query(pattern="^(json|csv|html)$")] = "json",
