@@ -1,6 +1,7 @@
 """One router per resource; ``ROUTERS`` is the order they are mounted in."""
 
 from istvhub.api.routes import (
+    basemap,
     compliance,
     geocode,
     health,
@@ -21,6 +22,7 @@ ROUTERS = [
     layers.router,
     ogc.router,
     compliance.router,
+    basemap.router,
     pages.router,
     pages_products.router,
     users_pages.router,

@@ -17,7 +17,7 @@ from istvhub._errors import IstvhubError
 from istvhub.api import users as users_mod
 from istvhub.api.deps import StoreDep, audit
 from istvhub.api.routes.pages import PageUser, _gate, _page
-from istvhub.api.tables import ROLES
+from istvhub.api.users import ROLES
 
 router = APIRouter(include_in_schema=False)
 ROLE_WORDS = {
@@ -51,7 +51,7 @@ def _render(request: Request, admin, store, status_code: int = 200, **ctx) -> Re
         "users.html",
         admin,
         status_code=status_code,
-        users=users_mod.list_users(store.engine),
+        users=users_mod.list_users(store),
         roles=[(r, ROLE_WORDS.get(r, r)) for r in ROLES],
         departments=store.departments().to_dict("records"),
         boroughs=_known_boroughs(request),
@@ -92,7 +92,7 @@ def create_user(
     days = int(expires_days) if expires_days.strip().isdigit() else None
     try:
         new, token = users_mod.add_user(
-            store.engine,
+            store,
             name,
             role,
             departments=[d for d in departments or [] if d],
@@ -113,7 +113,7 @@ def rotate_user(request: Request, user: PageUser, store: StoreDep, name: str) ->
     if (r := _guard(request, user)) is not None:
         return r
     try:
-        token, n = users_mod.rotate_token(store.engine, name)
+        token, n = users_mod.rotate_token(store, name)
     except users_mod.UserError:
         return _render(request, user, store, status_code=404, error=f"No active user {name}.")
     audit(store, user, "users.rotate", f"user={name} revoked={n}", request)
@@ -125,7 +125,7 @@ def revoke(request: Request, user: PageUser, store: StoreDep, name: str) -> Resp
     if (r := _guard(request, user)) is not None:
         return r
     try:
-        n = users_mod.revoke_user(store.engine, name)
+        n = users_mod.revoke_user(store, name)
     except users_mod.UserError:
         return _render(request, user, store, status_code=404, error=f"No user {name}.")
     audit(store, user, "users.revoke", f"user={name}", request)
