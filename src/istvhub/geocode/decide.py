@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from istvhub.geocode.candidates import POI_TYPES, PlaceIndex, SpanHit
-from istvhub.geocode.context import named_elsewhere, text_contexts
+from istvhub.geocode.context import named_elsewhere, text_contexts, unexplained_name
 from istvhub.geocode.cues import (
     AREA_TYPES,
     JUNCTION_WORDS,
@@ -25,6 +25,30 @@ from istvhub.geocode.resolve import contexts, pick
 
 
 def interpret(
+    ix: PlaceIndex,
+    tokens: list[str],
+    corrected: list[str],
+    spans: list[SpanHit],
+    pcs: list,
+    ed_xy: tuple[float, float] | None,
+) -> Loc | dict | None:
+    """The reading of the text's mentions that names the place; a street, station or area
+    answer beside words that name something the gazetteer lacks ("prufrock coffee in
+    shoreditch high st") is a fallback and says so, at a lower confidence."""
+    loc = _interpret(ix, tokens, corrected, spans, pcs, ed_xy)
+    if (
+        isinstance(loc, Loc)
+        and loc.match_type in ("street", "station", "area", "borough")
+        and "not found" not in loc.reason
+    ):
+        lost = unexplained_name(ix, tokens, corrected, spans, pcs, loc)
+        if lost:
+            loc.raw *= 0.6
+            loc.reason += f"; {lost} (named in the text) was not found there: {loc.match_type} only"
+    return loc
+
+
+def _interpret(
     ix: PlaceIndex,
     tokens: list[str],
     corrected: list[str],

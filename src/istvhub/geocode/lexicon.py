@@ -31,6 +31,12 @@ def _english() -> dict[str, float]:
     return dict(get_frequency_dict("en", wordlist="small"))
 
 
+@lru_cache(maxsize=1)
+def _common() -> tuple[str, ...]:
+    """English words used at least ten times per million (zipf >= 4)."""
+    return tuple(w for w, f in _english().items() if f >= 1e-5 and w.isalpha())
+
+
 def english_freq(tok: str) -> float:
     """Frequency of ``tok`` in English text (0.0 when it is rarer than once per million)."""
     return _english().get(tok, 0.0)
@@ -49,6 +55,7 @@ class Lexicon:
         self.vocab_freq = vocab_freq
         self.total = float(max(sum(vocab_freq.values()), 1))
         self._ev: dict[str, float] = {}
+        self._near: dict[str, bool] = {}
 
     def gaz_freq(self, tok: str) -> float:
         """Share of gazetteer name tokens that are ``tok`` (half a count when absent)."""
@@ -84,6 +91,19 @@ class Lexicon:
         if english_freq(tok) <= 0.0:
             return True
         return self.corrected_evidence(tok, word, edits) > 0.0
+
+    def near_english(self, tok: str) -> bool:
+        """One edit from a common English word (zipf >= 4): "somwhere", "stret"."""
+        hit = self._near.get(tok)
+        if hit is None:
+            from rapidfuzz import process
+            from rapidfuzz.distance import OSA
+
+            hit = len(tok) >= 4 and (
+                process.extractOne(tok, _common(), scorer=OSA.distance, score_cutoff=1) is not None
+            )
+            self._near[tok] = hit
+        return hit
 
     def is_narrative(self, tok: str) -> bool:
         """An English word commoner in English than in place names ("group", "males")."""

@@ -63,7 +63,11 @@ def tile(spans: list[SpanHit], taken_tokens: set[int]) -> list[SpanHit]:
     """Non-overlapping spans, longest and best first, in text order."""
     chosen: list[SpanHit] = []
     used = set(taken_tokens)
-    for s in sorted(spans, key=lambda s: (-(s.end - s.start), -s.quality, s.start)):
+
+    def content(s: SpanHit) -> int:  # "bridge house" names more than "the bridge"
+        return sum(w not in _FUNCTION for w in s.key.split())
+
+    for s in sorted(spans, key=lambda s: (-(s.end - s.start), -content(s), -s.quality, s.start)):
         rng = set(range(s.start, s.end))
         if rng & used:
             continue
