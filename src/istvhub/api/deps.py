@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from istvhub.api import tables as _tables  # noqa: F401  (registers the users tables first)
 from istvhub.api.security import FailedAuthLimiter
 from istvhub.api.users import User, authenticate
 from istvhub.core.config import Settings
@@ -24,11 +23,11 @@ _store_lock = threading.Lock()
 
 def open_app_store(settings: Settings) -> Any:
     """Open the store (creates tables, loads the registry) and make sure our tables exist."""
-    from istvhub.api.tables import ensure_tables
     from istvhub.store import open_store
+    from istvhub.store.repos.users import ensure_tables
 
     store = open_store(settings.db_url)
-    ensure_tables(store.engine)  # no-op when the store's create_all already made them
+    ensure_tables(store)  # no-op when the store's schema step already made them
     return store
 
 
@@ -84,7 +83,7 @@ def authenticate_limited(request: Request, store: Any, token: str | None) -> Use
             "too many failed sign-in attempts; try again later",
             headers={"Retry-After": str(wait)},
         )
-    user = authenticate(store.engine, token)
+    user = authenticate(store, token)
     if user is None:
         lim.failed(client)
     return user

@@ -1,6 +1,16 @@
 """One router per resource; ``ROUTERS`` is the order they are mounted in."""
 
-from istvhub.api.routes import compliance, geocode, health, layers, ogc, pages, submissions, users
+from istvhub.api.routes import (
+    basemap,
+    compliance,
+    geocode,
+    health,
+    layers,
+    ogc,
+    pages,
+    submissions,
+    users,
+)
 
 ROUTERS = [
     health.router,
@@ -10,5 +20,6 @@ ROUTERS = [
     layers.router,
     ogc.router,
     compliance.router,
+    basemap.router,
     pages.router,
 ]

@@ -118,6 +118,13 @@ def _borough_names(request: Request) -> list[str]:
     return sorted(f["properties"]["name"] for f in fc["features"])
 
 
+def map_words() -> dict:
+    """Codes in words for the map page's filters (istvhub.labels)."""
+    from istvhub.labels import DAY_WORDS, LOCATION_WORDS, WEAPON_WORDS
+
+    return {"weapon_words": WEAPON_WORDS, "location_words": LOCATION_WORDS, "day_words": DAY_WORDS}
+
+
 @router.get("/map", response_class=HTMLResponse)
 def map_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     if (r := _gate(request, user, ("csp_analyst", "mopac", "admin"))) is not None:
@@ -133,6 +140,7 @@ def map_page(request: Request, user: PageUser, store: StoreDep) -> Response:
         user,
         boroughs=boroughs,
         weapons=WEAPONS,
+        **map_words(),
         period_from=first,
         period_to=last,
     )

@@ -37,7 +37,7 @@ def me(user: UserDep) -> dict:
 
 @router.get("/users")
 def list_users(_: AdminDep, store: StoreDep) -> list[dict]:
-    return users_mod.list_users(store.engine)
+    return users_mod.list_users(store)
 
 
 @router.post("/users", status_code=201)
@@ -56,7 +56,7 @@ def add_user(body: NewUser, admin: AdminDep, store: StoreDep, request: Request) 
             known = None
     try:
         user, token = users_mod.add_user(
-            store.engine,
+            store,
             body.name,
             body.role,
             departments=body.departments,
@@ -73,7 +73,7 @@ def add_user(body: NewUser, admin: AdminDep, store: StoreDep, request: Request) 
 @router.delete("/users/{name}")
 def revoke_user(name: str, admin: AdminDep, store: StoreDep, request: Request) -> dict:
     try:
-        n = users_mod.revoke_user(store.engine, name)
+        n = users_mod.revoke_user(store, name)
     except users_mod.UserError as exc:
         raise HTTPException(404, str(exc)) from exc
     audit(store, admin, "users.revoke", f"user={name}", request)
@@ -90,15 +90,9 @@ def audit_log(
 ) -> list[dict]:
     """The append-only audit log (who, what, when, from where), oldest first: admin only.
     Page with ``after_id`` = the last ``id`` seen."""
-    import sqlalchemy as sa
+    from istvhub.store.repos import audit
 
-    from istvhub.store.schema import audit_log as t
-
-    q = sa.select(t).where(t.c.id > after_id).order_by(t.c.id).limit(limit)
-    if action:
-        q = q.where(t.c.action == action)
-    with store.engine.connect() as conn:
-        rows = conn.execute(q).mappings().all()
+    rows = audit.page(store, after_id=after_id, limit=limit, action=action)
     return [
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows
     ]
