@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from istvhub.core.periods import month_range
 from istvhub.disclosure.cellkey import cell_keys
 from istvhub.disclosure.query import load_limits, months_between
 from istvhub.disclosure.rules import DisclosureRule, protect
@@ -40,15 +41,6 @@ class Profile:
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
-
-
-def month_range(start: str, end: str) -> list[str]:
-    y, m = (int(x) for x in start.split("-"))
-    out = []
-    while f"{y:04d}-{m:02d}" <= end:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
 
 
 def _protected(raw: pd.Series, keys: pd.Series, rule: DisclosureRule) -> list[float | None]:
@@ -114,4 +106,4 @@ def build_profile(records: pd.DataFrame, filters: Filters, rule: DisclosureRule)
     )
 
 
-__all__ = ["DAYS", "Profile", "build_profile", "month_range"]
+__all__ = ["DAYS", "Profile", "build_profile"]

@@ -22,7 +22,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from istvhub.api.deps import StoreDep, UserDep
-from istvhub.api.routes.layers import PERIOD, LayerReader, default_range, hotblocks, scoped_boroughs
+from istvhub.api.routes.layers import LayerReader, default_range, hotblocks, scoped_boroughs
+from istvhub.core.periods import PERIOD_PATTERN as PERIOD
 
 router = APIRouter(tags=["map"])
 
