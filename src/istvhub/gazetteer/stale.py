@@ -12,14 +12,12 @@ log = logging.getLogger(__name__)
 def stale_records(version: str, db_url: str | None = None) -> dict[str, int]:
     """Current records per older gazetteer version ({} when there is no store yet, or none is
     stale). Never creates a database: a missing SQLite file means nothing is stored."""
-    from sqlalchemy.engine import make_url
-
     from istvhub.core.config import get_settings
     from istvhub.store import open_store
 
     url = db_url or get_settings().db_url
     if url.startswith("sqlite"):
-        db = make_url(url).database
+        db = url.split(":///", 1)[-1].split("?", 1)[0] if ":///" in url else ""
         if not db or db == ":memory:" or not Path(db).is_file():
             return {}
     try:
