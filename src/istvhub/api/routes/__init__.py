@@ -8,8 +8,10 @@ from istvhub.api.routes import (
     layers,
     ogc,
     pages,
+    pages_products,
     submissions,
     users,
+    users_pages,
 )
 
 ROUTERS = [
@@ -22,4 +24,6 @@ ROUTERS = [
     compliance.router,
     basemap.router,
     pages.router,
+    pages_products.router,
+    users_pages.router,
 ]

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from istvhub.api.deps import StoreDep, require
 from istvhub.api.users import User
@@ -62,9 +62,13 @@ def _json(body: Any, media: str = "application/json") -> JSONResponse:
     return JSONResponse(body, media_type=media)
 
 
-@router.get("")
-@router.get("/")
-def landing(request: Request, _: OgcReader) -> JSONResponse:
+@router.get("", response_model=None)
+@router.get("/", response_model=None)
+def landing(request: Request, _: OgcReader) -> JSONResponse | RedirectResponse:
+    from istvhub.api.routes.pages import wants_page
+
+    if wants_page(request):  # a person who opened the URL: show how to connect instead
+        return RedirectResponse("/connect-qgis", status_code=303)
     b = _base(request)
     return _json(
         {
