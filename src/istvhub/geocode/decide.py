@@ -22,6 +22,7 @@ from istvhub.geocode.junctions import junction
 from istvhub.geocode.mentions import residual_words, segments_of, tile
 from istvhub.geocode.rank import Context
 from istvhub.geocode.resolve import contexts, pick
+from istvhub.geocode.venues import park_rows
 
 
 def interpret(
@@ -155,8 +156,11 @@ def _interpret(
             or (not (VENUE_CUES & words) and before not in ("on", "along", "off") and not ctx)
         ):
             # a bare station name ("o/s angel", "opp chancery lane") means the station;
-            # "on wandsworth road" means the road
-            if not (
+            # "on wandsworth road" means the road; "clapham common" the common (venues.py)
+            parks = [] if STATION_CUES & words else park_rows(ix, rows, p.key)
+            if parks:
+                rows = parks
+            elif not (
                 p.key.split()[-1] in ROAD_WORDS
                 and before in (None, "in")
                 and any(ix.etype[i] == "street" for i in p.ids)
