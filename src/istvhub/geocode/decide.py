@@ -231,6 +231,8 @@ def _interpret(
             and not loc.ctx_hits
             and any(c.name in loc.ctx_misses for c in contexts_pc)
         ):
+            if isinstance(loc, Loc) and loc.ctx_misses and not loc.ctx_hits:
+                loc.raw *= 0.5  # "roundhouse lane, newham" for a text that names chalk farm
             return loc
     # 5. area / borough, else a postcode sector/district
     if area_spans:

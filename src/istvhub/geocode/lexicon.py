@@ -51,8 +51,9 @@ def zipf(tok: str) -> float:
 class Lexicon:
     """Place-vs-narrative evidence per token for one gazetteer (built once per PlaceIndex)."""
 
-    def __init__(self, vocab_freq: dict[str, int]) -> None:
+    def __init__(self, vocab_freq: dict[str, int], n_names: int = 300_000) -> None:
         self.vocab_freq = vocab_freq
+        self.n_names = float(max(n_names, 1))
         self.total = float(max(sum(vocab_freq.values()), 1))
         self._ev: dict[str, float] = {}
         self._near: dict[str, bool] = {}
@@ -105,6 +106,15 @@ class Lexicon:
             self._near[tok] = hit
         return hit
 
+    def name_evidence(self, words: list[str], n_entries: int) -> float:
+        """log10 odds that words which are all English name one of the ``n_entries`` places
+        called so, rather than being the English phrase they spell ("private land" is one
+        park's name in OSM and a common phrase). The phrase's English frequency combines its
+        words' as wordfreq does for phrases (1/f = sum of 1/f_i)."""
+        inv = sum(1.0 / max(english_freq(w), EN_FLOOR) for w in words)
+        phrase = 1.0 / inv if inv > 0 else EN_FLOOR
+        return math.log10(max(n_entries, 1) / self.n_names) - math.log10(phrase)
+
     def is_narrative(self, tok: str) -> bool:
         """An English word commoner in English than in place names ("group", "males")."""
         return english_freq(tok) > 0.0 and self.evidence(tok) < 0.0
@@ -114,5 +124,6 @@ def lexicon_of(ix: Any) -> Lexicon:
     """The index's Lexicon, built on first use (a race only builds it twice)."""
     lex = getattr(ix, "_lexicon", None)
     if lex is None:
-        lex = ix._lexicon = Lexicon(ix.vocab_freq)
+        n = sum(1 for t in ix.etype if not str(t).startswith("postcode"))
+        lex = ix._lexicon = Lexicon(ix.vocab_freq, n)
     return lex

@@ -7,7 +7,7 @@ from rapidfuzz.distance import OSA
 
 from istvhub.geocode.candidates import STOPWORDS, PlaceIndex, SpanHit
 from istvhub.geocode.classify import UNKNOWN_WORDS
-from istvhub.geocode.lexicon import Lexicon, lexicon_of, zipf
+from istvhub.geocode.lexicon import Lexicon, english_freq, lexicon_of, zipf
 from istvhub.geocode.normalise import SEPARATORS
 
 
@@ -185,6 +185,18 @@ def place_mentions(ix: PlaceIndex, tokens: list[str], spans: list[SpanHit]) -> l
         if _after_locative(tokens, s):
             e += LOG_LOCATIVE
         ev.append(e)
+    # a one-word venue name that is an English word ("face", "spread") is judged as a whole:
+    # how many places bear the name against how common the word is in English
+    for k, s in enumerate(spans):
+        words = [t for t in tokens[s.start : s.end] if t not in _FUNCTION]
+        if (
+            s.how == "exact"
+            and len(words) == 1
+            and english_freq(words[0]) > 0
+            and all(ix.etype[i] == "venue" for i in s.ids)
+        ):
+            pos = ev[k] - span_evidence(lex, tokens, s)
+            ev[k] = min(ev[k], lex.name_evidence(words, len(s.ids)) + pos)
     multi = [_content(tokens, s) >= 2 for s in spans]
     sure = [m or e >= SURE for m, e in zip(multi, ev, strict=True)]
     out: list[SpanHit] = []
