@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from istvhub._errors import FileRejected
+from istvhub.core.periods import PERIOD_RE
 from istvhub.ingest import parsing as P
 from istvhub.ingest import plausibility as plausible
 from istvhub.ingest.identity import refuse_nhs_number_keys
@@ -24,7 +25,6 @@ from istvhub.ingest.readers import RawTable
 from istvhub.pii import scrub_series
 from istvhub.records import RECORD_COLUMNS, record_id_maker
 
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 DEPT_RE = re.compile(r"^[A-Z0-9]{3,12}$")
 MAX_TEXT = 255
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from istvhub._errors import ConfirmationRequired, FileRejected, IstvhubError, UnknownDepartment
+from istvhub.core.periods import is_period, period_in_name
 from istvhub.ingest import identity
 from istvhub.ingest.adapters import Adapted, Issue, adapt
 from istvhub.ingest.layouts import Layout, detect_layout, get_layout, vocabulary
@@ -295,8 +296,7 @@ def ingest_bytes(
 
 def period_from_filename(filename: str) -> str | None:
     """YYYY-MM named in a file name (``RJ122_2025-03.csv``, ``rj122-202503.csv``)."""
-    m = re.search(r"(?<!\d)(20\d\d)[-_.]?(0[1-9]|1[0-2])(?!\d)", Path(filename).stem)
-    return f"{m.group(1)}-{m.group(2)}" if m else None
+    return period_in_name(Path(filename).stem)
 
 
 def _unchanged(
@@ -333,7 +333,7 @@ def ingest_nil(
     """Record a nil return: the department had no assaults in ``period`` ("received, 0
     records"). Compliance counts it received (and on time when it is)."""
     from istvhub.ingest import plausibility
-    from istvhub.ingest.adapters import DEPT_RE, PERIOD_RE
+    from istvhub.ingest.adapters import DEPT_RE
     from istvhub.records import RECORD_COLUMNS
 
     name = filename or f"nil return {department} {period}"
@@ -344,7 +344,7 @@ def ingest_nil(
         raise UnknownDepartment(
             "department is not in the registry of ISTV departments", file=name, field="department"
         )
-    if not PERIOD_RE.match(period or ""):
+    if not is_period(period):
         raise FileRejected("period must be YYYY-MM", file=name, field="period")
     plausibility.check_period(period, file=name, field="period")
     sha = file_sha256 or hashlib.sha256(f"nil\x1f{department}\x1f{period}".encode()).hexdigest()

@@ -20,11 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from istvhub.api.deps import StoreDep, audit, require
 from istvhub.api.upload import receive_upload
 from istvhub.api.users import User
+from istvhub.core.periods import PERIOD_PATTERN, is_period
 
 router = APIRouter(tags=["submissions"])
 
 UploaderDep = Annotated[User, Depends(require("ed_analyst", "admin"))]
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _DEPT = re.compile(r"^[A-Z0-9]{3,12}$")
 #: default upload limit; override with ``app.state.max_upload_bytes``
 DEFAULT_MAX_UPLOAD = 50 * 1024 * 1024
@@ -125,7 +125,7 @@ UPLOAD_FORM = {
                             "type": "string",
                             "description": "ODS code (default: your department)",
                         },
-                        "period": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
+                        "period": {"type": "string", "pattern": PERIOD_PATTERN},
                         "adapter": {
                             "type": "string",
                             "description": "force a registered layout by name (default: "
@@ -188,7 +188,7 @@ async def upload(request: Request, user: UploaderDep, store: StoreDep) -> dict |
         period = (form.fields.get("period") or "").strip() or None
         adapter = _registered_adapter((form.fields.get("adapter") or "").strip() or None)
         confirm = (form.fields.get("confirm_replace") or "").strip().lower() in _TRUE
-        if period is not None and not _PERIOD.match(period):
+        if period is not None and not is_period(period):
             raise HTTPException(422, "field 'period': expected YYYY-MM")
         department = _own_department(user, department)
         summary = await run_in_threadpool(
@@ -222,7 +222,7 @@ class NilReturn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     department: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{3,12}$")
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    period: str = Field(pattern=PERIOD_PATTERN)
 
 
 @router.post("/submissions/nil", status_code=201, response_model=None)
@@ -314,9 +314,7 @@ def records(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict:
     """Record-level rows: only for an ED analyst's own department (and admin)."""
-    import sqlalchemy as sa
-
-    from istvhub.store.schema import records as rt
+    from istvhub.store.repos.records import submission_page
 
     _submission(store, submission_id, user)
     audit(
@@ -326,16 +324,8 @@ def records(
         f"submission={submission_id} offset={offset} limit={limit}",
         request,
     )
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(rt)
-            .where(rt.c.submission_id == submission_id)
-            .order_by(rt.c.source_row)
-            .limit(limit)
-            .offset(offset)
-        ).mappings()
-        out = [
-            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
-            for r in rows
-        ]
+    out = [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+        for r in submission_page(store, submission_id, limit=limit, offset=offset)
+    ]
     return {"submission_id": submission_id, "offset": offset, "records": out}
