@@ -53,8 +53,18 @@ def register(app: typer.Typer) -> None:
             help="Allow a new version that drops most rows or changes layout from the "
             "department's previous month.",
         ),
+        accept_mapping: bool = typer.Option(
+            False,
+            "--accept-mapping",
+            help="Accept the mapping proposed for a file held as needs mapping (FILE.mapping.toml "
+            "beside it, edited or not, or --mapping), keep it for the department and ingest.",
+        ),
+        mapping_file: Path | None = typer.Option(
+            None, "--mapping", help="The mapping TOML to accept (default FILE.mapping.toml)."
+        ),
     ) -> None:
-        """Ingest ED extracts: exit 0 when stored (even with quarantined rows), 2 if rejected."""
+        """Ingest ED extracts: exit 0 when stored (even with quarantined rows), 2 if rejected,
+        3 if held as needs mapping (nothing stored; a mapping TOML is proposed beside the file)."""
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -126,9 +136,7 @@ def register(app: typer.Typer) -> None:
                 def step(name: str) -> None:
                     prog.update(task, advance=1, step=name)  # noqa: B023
 
-                res = ingest_file(
-                    f,
-                    store,
+                kw = dict(
                     department=department,
                     period=period,
                     adapter=adapter,
@@ -139,6 +147,16 @@ def register(app: typer.Typer) -> None:
                     received_at=arrived,
                     confirm_replace=confirm_replace,
                 )
+                proposal_path = _proposal_path(f, mapping_file)
+                text = None
+                if accept_mapping and proposal_path.is_file():
+                    text = proposal_path.read_text(encoding="utf-8")
+                res = ingest_file(f, store, mapping=text, **kw)
+                if res.status == "needs_mapping" and accept_mapping and text is None:
+                    text = res.proposed_mapping
+                    res = ingest_file(f, store, mapping=text, **kw)
+                if res.status == "needs_mapping" and res.proposed_mapping:
+                    res.message += f"; proposed mapping written to {_write(proposal_path, res)}"
                 results.append(res)
         store.dispose()
         if report is not None:
@@ -155,6 +173,8 @@ def register(app: typer.Typer) -> None:
         for r in results:
             if r.status == "rejected":
                 typer.echo(f"istvhub: rejected: {r.message}", err=True)
+            elif r.status == "needs_mapping":
+                typer.echo(f"istvhub: held: {r.message}", err=True)
             elif not as_json:
                 typer.echo(
                     f"{r.status}: {r.file} -> {r.department} {r.period} v{r.version} "
@@ -165,17 +185,46 @@ def register(app: typer.Typer) -> None:
                     + (f" ({r.message})" if r.status == "unchanged" else "")
                     + (f"; replaces {r.replaces}" if r.replaces else "")
                     + ("; nil return, 0 records" if r.adapter == "nil" else "")
+                    + (f"; mapping kept for {r.mapping_saved}" if r.mapping_saved else "")
                 )
+                from istvhub.ingest.report import item_lines
+
+                for line in item_lines(r.items):
+                    typer.echo(f"  {line}")
                 for i in r.issues:
                     if i.row == 0:  # file-level: an ISTV item no column was recognised for
                         typer.echo(f"istvhub: warning: {r.file}: {i.field}: {i.reason}", err=True)
         rejected = [r for r in results if r.status == "rejected"]
+        held = [r for r in results if r.status == "needs_mapping"]
+        if held and not rejected:
+            from istvhub._errors import NeedsMapping
+
+            raise NeedsMapping(
+                f"{len(held)} of {len(results)} file(s) held as needs mapping; nothing from "
+                "them was stored",
+                file=None,
+                missing=sorted({m for r in held for m in r.missing_items}),
+                proposal="",
+            )
         if rejected:
             # an IstvhubError: the CLI entry point maps it to exit code 2 (typer.Exit codes are
             # swallowed under standalone_mode=False)
             raise FileRejected(
                 f"{len(rejected)} of {len(results)} file(s) rejected; nothing from them was stored"
             )
+
+    def _proposal_path(f: Path, given: Path | None) -> Path:
+        return given if given is not None else f.with_name(f.name + ".mapping.toml")
+
+    def _write(path: Path, res) -> Path:
+        """The proposal beside the file, else in the working directory."""
+        try:
+            path.write_text(res.proposed_mapping, encoding="utf-8")
+            return path
+        except OSError:
+            alt = Path.cwd() / path.name
+            alt.write_text(res.proposed_mapping, encoding="utf-8")
+            return alt
 
     @app.command("rekey-records")
     def rekey_cmd(
