@@ -80,6 +80,10 @@ class StoreError(IstvhubError):
     """The database could not be reached or is in an unexpected state."""
 
 
+class UserError(IstvhubError):
+    """A user-management request is invalid (unknown role, missing scope, duplicate name)."""
+
+
 class DisclosureError(IstvhubError):
     """A request for published counts cannot be met: an unknown disclosure rule, or a query
     finer than the disclosure rules allow (names the option, never data)."""

@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from istvhub.core.periods import PERIOD_PATTERN
+
 LOCATION_TYPES = (
     "street",
     "licensed_premises",
@@ -135,7 +137,7 @@ class IstvRecord(BaseModel):
 
     record_id: str = Field(min_length=8, max_length=64)
     department: str = Field(min_length=3, max_length=12, pattern=r"^[A-Z0-9]+$")
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    period: str = Field(pattern=PERIOD_PATTERN)
     arrival_at: datetime
     incident_date: date | None = None
     incident_time: time | None = None

@@ -14,9 +14,8 @@ import sqlalchemy as sa
 
 from istvhub.api import security, users
 from istvhub.api.security import FailedAuthLimiter
-from istvhub.api.tables import api_tokens
 from istvhub.records import make_record_id
-from istvhub.store.schema import audit_log
+from istvhub.store.schema import api_tokens, audit_log
 
 OWN_DEPT, OTHER_DEPT = "RJ122", "RJZ01"  # as in tests/api/conftest.py
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from istvhub.api import security, users
-from istvhub.api.tables import api_tokens
+from istvhub.store.schema import api_tokens
 
 PROTECTED = [
     ("get", "/me"),

@@ -69,8 +69,8 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
             ).start()
         yield
         store = getattr(app.state, "store", None)
-        if store is not None and hasattr(store, "engine"):
-            store.engine.dispose()
+        if store is not None:
+            store.dispose()
 
     app = FastAPI(
         title="istvhub",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from istvhub.api.tables import ROLES
+from istvhub.store.repos.users import ROLES
 
 users_app = typer.Typer(help="Manage API users and their tokens.", no_args_is_help=True)
 
@@ -52,7 +52,7 @@ def users_add(
 
     store = _store(db)
     user, token = users.add_user(
-        store.engine,
+        store,
         name,
         role,
         departments=department,
@@ -79,7 +79,7 @@ def users_token(
     """Issue an additional token for an existing user (printed once)."""
     from istvhub.api import users
 
-    typer.echo(users.issue_token(_store(db).engine, name, expires_days or None))
+    typer.echo(users.issue_token(_store(db), name, expires_days or None))
 
 
 @users_app.command("list")
@@ -90,7 +90,7 @@ def users_list(
     """List users, roles, scopes and whether they are active (never tokens)."""
     from istvhub.api import users
 
-    rows = users.list_users(_store(db).engine)
+    rows = users.list_users(_store(db))
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -115,7 +115,7 @@ def users_revoke(name: str = typer.Argument(...), db: str = typer.Option(None, "
     """Revoke a user and every token they hold."""
     from istvhub.api import users
 
-    n = users.revoke_user(_store(db).engine, name)
+    n = users.revoke_user(_store(db), name)
     typer.echo(f"revoked {name!r} ({n} token(s))")
 
 
@@ -138,7 +138,7 @@ def serve(
 
     settings = Settings()
     settings.home.mkdir(parents=True, exist_ok=True)
-    _store(settings.db).engine.dispose()
+    _store(settings.db).dispose()
     uvicorn.run(
         "istvhub.api.app:app_from_env",
         factory=True,

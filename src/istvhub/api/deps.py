@@ -12,8 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from istvhub.api import tables as _tables  # noqa: F401  (registers the users tables first)
-from istvhub.api.security import FailedAuthLimiter
+from istvhub.api.security import FailedAuthLimiter, token_from_authorization
 from istvhub.api.users import User, authenticate
 from istvhub.core.config import Settings
 
@@ -24,11 +23,11 @@ _store_lock = threading.Lock()
 
 def open_app_store(settings: Settings) -> Any:
     """Open the store (creates tables, loads the registry) and make sure our tables exist."""
-    from istvhub.api.tables import ensure_tables
     from istvhub.store import open_store
+    from istvhub.store.repos.users import ensure_tables
 
     store = open_store(settings.db_url)
-    ensure_tables(store.engine)  # no-op when the store's create_all already made them
+    ensure_tables(store)  # no-op when the store's schema step already made them
     return store
 
 
@@ -84,7 +83,7 @@ def authenticate_limited(request: Request, store: Any, token: str | None) -> Use
             "too many failed sign-in attempts; try again later",
             headers={"Retry-After": str(wait)},
         )
-    user = authenticate(store.engine, token)
+    user = authenticate(store, token)
     if user is None:
         lim.failed(client)
     return user
@@ -93,18 +92,40 @@ def authenticate_limited(request: Request, store: Any, token: str | None) -> Use
 def current_user(
     request: Request,
     store: StoreDep,
-    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],  # for OpenAPI
 ) -> User:
-    """The user behind ``Authorization: Bearer <token>`` (or the sign-in cookie of the pages)."""
-    token = creds.credentials if creds is not None else request.cookies.get(COOKIE_NAME)
+    """The user behind ``Authorization: Bearer <token>``, HTTP Basic with the token as the
+    password (QGIS, ArcGIS, GDAL), or the sign-in cookie of the pages."""
+    token = presented_token(request)
     user = authenticate_limited(request, store, token)
     if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "missing, invalid, expired or revoked token",
-            headers={"WWW-Authenticate": "Bearer"},
+            headers={"WWW-Authenticate": challenge(request)},
         )
     return user
+
+
+#: paths GIS clients call: their 401 also offers Basic, so a client that waits for a challenge
+#: (rather than sending credentials up front, as QGIS does) knows to send them. Elsewhere only
+#: Bearer, so a page's script never makes the browser pop up a password dialog.
+GIS_PREFIXES = ("/ogc", "/layers")
+
+
+def challenge(request: Request) -> str:
+    if request.url.path.startswith(GIS_PREFIXES):
+        return 'Bearer, Basic realm="istvhub", charset="UTF-8"'
+    return "Bearer"
+
+
+def presented_token(request: Request) -> str | None:
+    """The token the request carries: the Authorization header (Bearer or Basic), else the
+    pages' cookie."""
+    header = request.headers.get("authorization")
+    if header:
+        return token_from_authorization(header)
+    return request.cookies.get(COOKIE_NAME)
 
 
 UserDep = Annotated[User, Depends(current_user)]

@@ -6,20 +6,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
-from istvhub.store.schema import geocode_corrections as corr_t
+from istvhub.store.repos import corrections as corrections_repo
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {}
-
-
-def corrections_state(engine) -> str:
-    with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(sa.func.max(corr_t.c.id), sa.func.count(), sa.func.sum(corr_t.c.active))
-        ).first()
-    return f"{row[0]}|{row[1]}|{row[2]}"
 
 
 def geocoder_for(home: Path, store) -> Any:
@@ -28,7 +18,7 @@ def geocoder_for(home: Path, store) -> Any:
 
     current = Path(home) / "gazetteer" / "CURRENT"
     version = current.read_text().strip() if current.is_file() else ""
-    key = f"{home}|{version}|{store.url}|{corrections_state(store.engine)}"
+    key = f"{home}|{version}|{store.url}|{corrections_repo.state(store)}"
     with _lock:
         if _state.get("key") != key:
             _state["geocoder"] = Geocoder.load(home, store.url)

@@ -19,10 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
-from istvhub.store.schema import records as records_t
-from istvhub.store.schema import submissions as submissions_t
+from istvhub.store.repos.records import data_state
 
 _lock = threading.Lock()
 _build_locks: dict[str, threading.Lock] = {}
@@ -56,18 +53,6 @@ def network_for(home: Path) -> Network:
         return net
 
 
-def data_state(engine) -> str:
-    """A cheap fingerprint of what the layers depend on in the store."""
-    with engine.connect() as conn:
-        s = conn.execute(
-            sa.select(sa.func.max(submissions_t.c.submission_id), sa.func.count()).where(
-                submissions_t.c.status == "current"
-            )
-        ).first()
-        g = conn.execute(sa.select(sa.func.max(records_t.c.geocoded_at))).scalar()
-    return f"{s[0]}|{s[1]}|{g}"
-
-
 def build_cached(store, home: Path, filters, rule, fmt: str) -> Path:
     """Directory holding the export of ``filters`` in ``fmt`` (built at most once per state)."""
     from istvhub.hotblocks.aggregate import build_layers
@@ -82,7 +67,7 @@ def build_cached(store, home: Path, filters, rule, fmt: str) -> Path:
             "raw": bool(rule.raw),
             "fmt": fmt,
             "gaz": net.version,
-            "state": data_state(store.engine),
+            "state": data_state(store),
         },
         sort_keys=True,
     )

@@ -22,6 +22,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 ALLOWED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".tsv")
 MAX_TEXT_FIELD = 1024
+#: form fields allowed to be longer: an accepted mapping TOML (issue 17)
+LONG_FIELDS = {"mapping": 64 * 1024}
 #: a refused oversized upload closes the connection, so the server stops reading the rest of it
 _CLOSE = {"Connection": "close"}
 
@@ -167,7 +169,7 @@ async def receive_upload(
             state["fh"].write(data[start:end])
         elif state["name"]:
             state["text"] += data[start:end]
-            if len(state["text"]) > MAX_TEXT_FIELD:
+            if len(state["text"]) > LONG_FIELDS.get(state["name"], MAX_TEXT_FIELD):
                 state["bad_field"] = True
 
     def on_part_end() -> None:

@@ -1,4 +1,4 @@
-"""User management: pure functions over a SQLAlchemy engine (the store's), used by CLI and API."""
+"""User management (validation, tokens) over the store's users repository, used by CLI and API."""
 
 from __future__ import annotations
 
@@ -6,16 +6,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import sqlalchemy as sa
-
-from istvhub._errors import IstvhubError
+from istvhub._errors import UserError
 from istvhub.api import security
-from istvhub.api.tables import ROLES, api_tokens, api_user_scopes, api_users, ensure_tables
-from istvhub.store.schema import departments as departments_table
+from istvhub.store.repos import Db
+from istvhub.store.repos import users as repo
+from istvhub.store.repos.users import ROLES
 
-
-class UserError(IstvhubError):
-    """A user-management request is invalid (unknown role, missing scope, duplicate name)."""
+__all__ = [
+    "ROLES",
+    "User",
+    "UserError",
+    "add_user",
+    "authenticate",
+    "list_users",
+    "revoke_user",
+    "rotate_token",
+]
 
 
 @dataclass(frozen=True)
@@ -62,15 +68,8 @@ def canonical_borough(name: str, known: Iterable[str]) -> str | None:
     return None
 
 
-def _known_departments(conn) -> set[str]:
-    try:
-        return {r[0] for r in conn.execute(sa.select(departments_table.c.ods_code))}
-    except sa.exc.DBAPIError:
-        return set()
-
-
 def add_user(
-    engine,
+    db: Db,
     name: str,
     role: str,
     *,
@@ -80,7 +79,7 @@ def add_user(
     known_boroughs: Iterable[str] | None = None,
 ) -> tuple[User, str]:
     """Create a user and a first token; returns (user, token). The token is not stored."""
-    ensure_tables(engine)
+    repo.ensure_tables(db)
     name = name.strip()
     if not name or len(name) > 80:
         raise UserError("field 'name': must be 1-80 characters")
@@ -105,137 +104,62 @@ def add_user(
                 raise UserError("field 'borough': not a London borough name")
             fixed.append(c)
         bors = tuple(dict.fromkeys(fixed))
-    with engine.begin() as conn:
-        known_d = _known_departments(conn)
-        if known_d and any(d not in known_d for d in depts):
-            raise UserError("field 'department': not in the department registry")
-        exists = conn.execute(sa.select(api_users.c.user_id).where(api_users.c.name == name))
-        if exists.first() is not None:
-            raise UserError("field 'name': a user with this name already exists")
-        uid = conn.execute(
-            api_users.insert().values(name=name, role=role, created_at=_now())
-        ).inserted_primary_key[0]
-        rows = [{"user_id": uid, "kind": "department", "value": d} for d in depts]
-        rows += [{"user_id": uid, "kind": "borough", "value": b} for b in bors]
-        if rows:
-            conn.execute(api_user_scopes.insert(), rows)
-        token = _insert_token(conn, uid, expires_days)
+    token, row = _new_token(expires_days)
+    uid = repo.create(db, name, role, depts, bors, row)
     return User(uid, name, role, depts, bors), token
 
 
-def _insert_token(conn, user_id: int, expires_days: int | None) -> str:
+def _new_token(expires_days: int | None) -> tuple[str, repo.NewToken]:
     token = security.new_token()
     now = _now()
-    conn.execute(
-        api_tokens.insert().values(
-            user_id=user_id,
-            token_sha256=security.hash_token(token),
-            prefix=token[:9],
-            created_at=now,
-            expires_at=(now + timedelta(days=expires_days)) if expires_days else None,
-        )
-    )
+    expires = (now + timedelta(days=expires_days)) if expires_days else None
+    return token, repo.NewToken(security.hash_token(token), token[:9], now, expires)
+
+
+def issue_token(db: Db, name: str, expires_days: int | None = None) -> str:
+    """A new token for an existing, active user (old tokens stay valid until revoked)."""
+    repo.ensure_tables(db)
+    token, row = _new_token(expires_days)
+    repo.add_token(db, name, row)
     return token
 
 
-def issue_token(engine, name: str, expires_days: int | None = None) -> str:
-    """A new token for an existing, active user (old tokens stay valid until revoked)."""
-    ensure_tables(engine)
-    with engine.begin() as conn:
-        row = conn.execute(
-            sa.select(api_users.c.user_id).where(
-                api_users.c.name == name, api_users.c.revoked_at.is_(None)
-            )
-        ).first()
-        if row is None:
-            raise UserError("field 'name': no active user with this name")
-        return _insert_token(conn, row[0], expires_days)
-
-
-def _load_user(conn, user_id: int, name: str, role: str) -> User:
-    scopes = conn.execute(
-        sa.select(api_user_scopes.c.kind, api_user_scopes.c.value).where(
-            api_user_scopes.c.user_id == user_id
-        )
-    ).all()
-    return User(
-        user_id,
-        name,
-        role,
-        tuple(sorted(v for k, v in scopes if k == "department")),
-        tuple(v for k, v in scopes if k == "borough"),
-    )
-
-
-def authenticate(engine, token: str | None) -> User | None:
+def authenticate(db: Db, token: str | None) -> User | None:
     """The active user holding this live token, or None."""
     if not security.looks_like_token(token):
         return None
-    digest = security.hash_token(token)
-    with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(
-                api_tokens.c.token_sha256,
-                api_tokens.c.expires_at,
-                api_tokens.c.revoked_at,
-                api_users.c.user_id,
-                api_users.c.name,
-                api_users.c.role,
-                api_users.c.revoked_at.label("user_revoked"),
-            )
-            .join(api_users, api_users.c.user_id == api_tokens.c.user_id)
-            .where(api_tokens.c.token_sha256 == digest)
-        ).first()
-        if row is None or not security.digest_matches(token, row.token_sha256):
-            return None
-        if row.user_revoked is not None:
-            return None
-        if not security.is_live(row.expires_at, row.revoked_at):
-            return None
-        return _load_user(conn, row.user_id, row.name, row.role)
+    h = repo.holder(db, security.hash_token(token))
+    if h is None or not security.digest_matches(token, h.token_sha256):
+        return None
+    if h.user_revoked_at is not None or not security.is_live(h.expires_at, h.revoked_at):
+        return None
+    return User(h.user_id, h.name, h.role, h.departments, h.boroughs)
 
 
-def list_users(engine) -> list[dict]:
+def list_users(db: Db) -> list[dict]:
     """Every user with role, scopes, status and token count (never token material)."""
-    ensure_tables(engine)
+    repo.ensure_tables(db)
     out = []
-    with engine.connect() as conn:
-        users = conn.execute(sa.select(api_users).order_by(api_users.c.name)).all()
-        for u in users:
-            user = _load_user(conn, u.user_id, u.name, u.role)
-            n_tokens = conn.execute(
-                sa.select(sa.func.count())
-                .select_from(api_tokens)
-                .where(api_tokens.c.user_id == u.user_id, api_tokens.c.revoked_at.is_(None))
-            ).scalar_one()
-            d = user.as_dict()
-            d.update(
-                active=u.revoked_at is None,
-                live_tokens=int(n_tokens),
-                created_at=u.created_at.isoformat() if u.created_at else None,
-            )
-            out.append(d)
+    for u in repo.list_all(db):
+        d = User(u["user_id"], u["name"], u["role"], u["departments"], u["boroughs"]).as_dict()
+        d.update(
+            active=u["revoked_at"] is None,
+            live_tokens=u["live_tokens"],
+            created_at=u["created_at"].isoformat() if u["created_at"] else None,
+        )
+        out.append(d)
     return out
 
 
-def revoke_user(engine, name: str) -> int:
+def revoke_user(db: Db, name: str) -> int:
     """Revoke a user and all their tokens at once; returns the number of tokens revoked."""
-    ensure_tables(engine)
-    now = _now()
-    with engine.begin() as conn:
-        row = conn.execute(
-            sa.select(api_users.c.user_id, api_users.c.revoked_at).where(api_users.c.name == name)
-        ).first()
-        if row is None:
-            raise UserError("field 'name': no user with this name")
-        conn.execute(
-            api_users.update()
-            .where(api_users.c.user_id == row.user_id)
-            .values(revoked_at=row.revoked_at or now)
-        )
-        res = conn.execute(
-            api_tokens.update()
-            .where(api_tokens.c.user_id == row.user_id, api_tokens.c.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-        return int(res.rowcount or 0)
+    repo.ensure_tables(db)
+    return repo.revoke(db, name, _now())
+
+
+def rotate_token(db: Db, name: str, expires_days: int | None = None) -> tuple[str, int]:
+    """Revoke every live token of the active user ``name`` and issue one new token, in one
+    transaction; returns (new token, tokens revoked). The new token is shown once."""
+    repo.ensure_tables(db)
+    token, row = _new_token(expires_days)
+    return token, repo.rotate(db, name, row)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from istvhub._errors import FileRejected
+from istvhub.core.periods import PERIOD_RE
 
 CSV_COLUMNS = (
     "Crime ID",
@@ -45,7 +46,7 @@ CSV_VIOLENCE = ("Violence and sexual offences", "Violent crime")
 API_VIOLENCE = ("violent-crime",)
 #: What the readers return, one row per violent crime.
 POLICE_COLUMNS = ("crime_key", "month", "lon", "lat", "street", "lsoa_code", "source")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = PERIOD_RE
 _ON_OR_NEAR = re.compile(r"^\s*on or near\s+", re.IGNORECASE)
 
 

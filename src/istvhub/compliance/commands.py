@@ -25,9 +25,10 @@ def build_report(
     now: datetime | None = None,
 ) -> Report:
     """Read the store at ``db_url`` and compute the report (the CLI and the API call this)."""
-    from istvhub.compliance.read import engine_for, read_inputs
+    from istvhub.compliance.read import read_inputs
+    from istvhub.store.repos import read_engine
 
-    engine = engine_for(db_url)
+    engine = read_engine(db_url)
     try:
         inputs = read_inputs(engine)
     finally:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import calendar
 import math
-import re
 import tomllib
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -28,10 +27,11 @@ import numpy as np
 import pandas as pd
 
 from istvhub._errors import IstvhubError
+from istvhub.core import periods
 from istvhub.core.config import DATA_DIR
+from istvhub.core.periods import month_add, month_range
 
 RULES_PATH = DATA_DIR / "compliance.toml"
-_PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 #: Counts per department-month of the current version's records (the ``record_stats`` frame).
 STAT_COLUMNS = (
@@ -182,26 +182,8 @@ def load_rules(path: str | Path | None = None) -> Rules:
 
 
 def check_period(period: str, *, field_name: str = "period") -> str:
-    """Return ``period`` if it is ``YYYY-MM``; raise naming the field otherwise."""
-    if not isinstance(period, str) or not _PERIOD_RE.match(period):
-        raise ComplianceError(f"field {field_name!r}: expected YYYY-MM")
-    return period
-
-
-def month_add(period: str, n: int) -> str:
-    """``month_add('2025-12', 1) == '2026-01'``."""
-    y, m = int(period[:4]), int(period[5:7])
-    k = y * 12 + (m - 1) + n
-    return f"{k // 12:04d}-{k % 12 + 1:02d}"
-
-
-def month_range(start: str, end: str) -> list[str]:
-    """Inclusive list of months from ``start`` to ``end`` (empty if end < start)."""
-    out, p = [], start
-    while p <= end:
-        out.append(p)
-        p = month_add(p, 1)
-    return out
+    """Return ``period`` if it is ``YYYY-MM``; raise ComplianceError naming the field otherwise."""
+    return periods.check_period(period, field_name=field_name, error=ComplianceError)
 
 
 def due_at(period: str, due_day: int = 20, tz: str = "Europe/London") -> datetime:

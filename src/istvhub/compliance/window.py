@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from istvhub.core.periods import current_period, month_add
+
 #: a month is complete when at least this share of the best month's departments sent it on time
 QUORUM = 0.5
 
@@ -50,10 +52,7 @@ def default_window(
     submissions: pd.DataFrame, now: datetime | None = None, months: int = 12, rules=None
 ) -> tuple[str, str]:
     """(start, end): ``months`` months up to the latest complete month (else last month)."""
-    from istvhub.compliance.core import month_add
-
     end = latest_complete_period(submissions, now, rules)
     if end is None:
-        t = now or datetime.now(UTC)
-        end = month_add(f"{t.year:04d}-{t.month:02d}", -1)
+        end = month_add(current_period(now), -1)
     return month_add(end, -(months - 1)), end

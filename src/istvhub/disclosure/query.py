@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from istvhub._errors import DisclosureError
+from istvhub.core.periods import months_between
 from istvhub.disclosure.rules import RULES_FILE, DisclosureRule
 
 
@@ -32,13 +33,6 @@ def load_limits(path: Path | None = None) -> QueryLimits:
     with (Path(path) if path else RULES_FILE).open("rb") as fh:
         q = tomllib.load(fh).get("query", {})
     return QueryLimits(**{k: int(v) for k, v in q.items() if k in QueryLimits.__annotations__})
-
-
-def months_between(period_from: str, period_to: str) -> int:
-    """Number of months from ``period_from`` to ``period_to`` inclusive (YYYY-MM)."""
-    y0, m0 = (int(x) for x in period_from.split("-"))
-    y1, m1 = (int(x) for x in period_to.split("-"))
-    return (y1 - y0) * 12 + (m1 - m0) + 1
 
 
 def hours_width(hours: tuple[int, int]) -> int:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from istvhub.core.output import emit_text
+from istvhub.core.periods import check_period
 from istvhub.equality.core import EqualityError, EqualityTable, breakdown, parse_by
 
 
@@ -25,12 +26,11 @@ def build_table(
     areas21: tuple[str, ...] = (),
 ) -> EqualityTable:
     """Read counts and protect them (the CLI and the API call this)."""
-    from istvhub.compliance.core import check_period
     from istvhub.disclosure.rules import get_rule
     from istvhub.equality.read import read_counts
 
-    start = check_period(start, field_name="from")
-    end = check_period(end, field_name="to")
+    start = check_period(start, field_name="from", error=EqualityError)
+    end = check_period(end, field_name="to", error=EqualityError)
     if start > end:
         raise EqualityError("option --from: must not be after --to")
     if boroughs and department:
@@ -106,13 +106,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Counts by age band x sex x weapon x location type, with primary and secondary
         suppression (no hidden count can be recovered from the totals)."""
-        from istvhub.compliance.read import engine_for
         from istvhub.core.config import get_settings
         from istvhub.equality.render import FORMATS, render
+        from istvhub.store.repos import read_engine
 
         if fmt not in FORMATS:
             raise EqualityError(f"option --format: choose one of {', '.join(FORMATS)}")
-        engine = engine_for(db or get_settings().db_url)
+        engine = read_engine(db or get_settings().db_url)
         try:
             t = build_table(
                 engine,

@@ -8,15 +8,15 @@ from typing import Annotated
 import typer
 
 from istvhub.core.output import emit_text
+from istvhub.core.periods import check_period
 from istvhub.feedback.core import FeedbackError, FeedbackSheet, feedback_sheet
 
 
 def build_sheet(engine, department: str, period: str, *, top: int = 25) -> FeedbackSheet:
     """Read one department-month and make its sheet (the CLI and the API call this)."""
-    from istvhub.compliance.core import check_period
     from istvhub.feedback.read import known_department, read_department_month
 
-    period = check_period(period, field_name="period")
+    period = check_period(period, field_name="period", error=FeedbackError)
     department = department.strip().upper()
     if not known_department(engine, department):
         raise FeedbackError("option --department: not a department in the registry")
@@ -42,13 +42,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Monthly data-quality sheet for ONE department: share located, the commonest texts
         that failed, and what to record instead. Holds free text: for that ED only."""
-        from istvhub.compliance.read import engine_for
         from istvhub.core.config import get_settings
         from istvhub.feedback.render import FORMATS, render
+        from istvhub.store.repos import read_engine
 
         if fmt not in FORMATS:
             raise FeedbackError(f"option --format: choose one of {', '.join(FORMATS)}")
-        engine = engine_for(db or get_settings().db_url)
+        engine = read_engine(db or get_settings().db_url)
         try:
             sheet = build_sheet(engine, department, period, top=top)
         finally:

@@ -24,6 +24,7 @@ import typer
 from typer.core import TyperGroup
 
 from istvhub._errors import FileRejected, IstvhubError
+from istvhub.core.periods import is_period
 from istvhub.records import GEOCODE_COLUMNS
 
 
@@ -165,12 +166,11 @@ def geocode_stored(
     ),
 ) -> None:
     """Re-geocode stored current records (after a gazetteer rebuild or new corrections)."""
-    import re
 
     from istvhub.geocode import Geocoder
     from istvhub.store import open_store
 
-    if period and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+    if period and not is_period(period):
         raise IstvhubError("--period must be YYYY-MM")
     url = db or _settings().db_url
     store = open_store(url)

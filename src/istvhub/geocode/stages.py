@@ -6,11 +6,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from istvhub.geocode.classify import classify_tokens, correct_phrase_tokens, names_boundary_town
+from istvhub.geocode.classify import (
+    classify_tokens,
+    correct_phrase_tokens,
+    names_boundary_town,
+    outside_hits,
+    unknown_hits,
+)
 from istvhub.geocode.cues import MIN_LONDON_SECTOR_UNITS
 from istvhub.geocode.decide import interpret
 from istvhub.geocode.explain import REASONS, correction_result, empty_result, located_result
-from istvhub.geocode.normalise import SEPARATORS
+from istvhub.geocode.mentions import (
+    correct_tokens,
+    outside_is_narrative,
+    place_mentions,
+    says_unknown,
+)
 from istvhub.geocode.postcodes import PostcodeHit, find_postcodes
 
 #: a real UK postcode area letter pair (not a road number like "a406")
@@ -27,20 +38,8 @@ def geocode_norm(geo: Any, norm: str, dept: str | None) -> dict[str, Any]:
     ed = geo.departments.get(dept) if dept else None
     ed_xy = (ed[0], ed[1]) if ed else None
     corr = geo.corrections.get((norm, dept)) or geo.corrections.get((norm, None))
-    corrected, quality = [], []
-    for t in tokens:
-        if t in SEPARATORS:
-            c, q = t, 1.0
-        else:
-            c, q = ix.correct_token(t)
-        corrected.append(c)
-        quality.append(q)
-    alts = {
-        k: ix.alternatives(t)
-        for k, t in enumerate(tokens)
-        if corrected[k] != t and ix.alternatives(t)
-    }
-    spans = ix.find_spans(corrected, quality, alts)
+    corrected, quality, alts = correct_tokens(ix, tokens)
+    spans = place_mentions(ix, tokens, ix.find_spans(corrected, quality, alts))
     covered = {
         k
         for s in spans
@@ -60,8 +59,18 @@ def geocode_norm(geo: Any, norm: str, dept: str | None) -> dict[str, Any]:
         and any(p.key in ix.postcode for p in find_postcodes(tokens))
     ):
         cls = "locatable"  # "the flower of kent se14": a London postcode district wins
+    if cls == "outside_area" and outside_is_narrative(
+        ix,
+        cls_tokens,
+        spans,
+        outside_hits(cls_tokens, covered),
+        any(p.kind == "postcode" and p.key in ix.postcode for p in find_postcodes(tokens)),
+    ):
+        cls = "locatable"  # "o/s aldgate stn - supporters liverpool": the scene is London
+    if cls == "locatable" and says_unknown(ix, cls_tokens, spans, unknown_hits(cls_tokens)):
+        cls = "unknown"  # "pt not sure where it happened"
     if cls != "locatable":
-        return empty_result(cls, REASONS[cls], 0.95)
+        return empty_result(cls, REASONS[cls], geo.calibrator.status_confidence(cls, 0.95))
     if corr is not None:
         return correction_result(ix, corr)
     found = find_postcodes(tokens)
@@ -77,12 +86,12 @@ def geocode_norm(geo: Any, norm: str, dept: str | None) -> dict[str, Any]:
                 return empty_result(
                     "outside_area",
                     "outside area: a full postcode whose sector is not in London",
-                    0.95,
+                    geo.calibrator.status_confidence("outside_area", 0.95),
                 )
     loc = interpret(ix, tokens, corrected, spans, pcs, ed_xy)
     if loc is None:
         return empty_result("unmatched", REASONS["unmatched"], 0.0)
     if isinstance(loc, dict):
         return loc
-    conf = geo.calibrator.calibrate(loc.match_type, loc.raw)
+    conf = geo.calibrator.confidence(loc, tokens, corrected)  # P(right), calibrate.py
     return located_result(ix, loc, round(float(conf), 3))

@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from istvhub._errors import HotblocksError
+from istvhub.core.periods import is_period
 from istvhub.disclosure.cellkey import cell_key_of, cell_keys, with_record_keys
 from istvhub.disclosure.query import check_query
 from istvhub.disclosure.rules import DisclosureRule, protect, protect_total
@@ -42,7 +43,6 @@ ATTRIBUTION = (
 #: Below this many incidents in scope, concentration figures are not published: with few
 #: incidents a share to 0.1% would give away exact (small) counts.
 CONCENTRATION_MIN_TOTAL = 50
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class BadFilter(HotblocksError):
@@ -65,7 +65,7 @@ class Filters:
 
     def __post_init__(self) -> None:
         for name, v in (("--from", self.period_from), ("--to", self.period_to)):
-            if not _PERIOD.match(v or ""):
+            if not is_period(v):
                 raise BadFilter(f"option {name}: expected YYYY-MM")
         if self.period_from > self.period_to:
             raise BadFilter("option --from: after --to")

@@ -14,7 +14,6 @@ would otherwise give back exact counts).
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +22,12 @@ import numpy as np
 import pandas as pd
 
 from istvhub._errors import HotblocksError
+from istvhub.core import periods
 from istvhub.core.config import DATA_DIR
+from istvhub.core.periods import is_period
 from istvhub.records import WEAPONS
 
 HARM_FILE = DATA_DIR / "harm_weights.toml"
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 class HarmError(HotblocksError):
@@ -74,10 +74,9 @@ def load_harm_table(path: Path | None = None) -> HarmTable:
 
 def month_index(ym: str, option: str = "--as-of") -> int:
     """``YYYY-MM`` -> months since year 0 (for whole-month differences)."""
-    m = _MONTH.match(ym or "")
-    if not m:
+    if not is_period(ym):
         raise HarmError(f"option {option}: expected YYYY-MM")
-    return int(m.group(1)) * 12 + int(m.group(2)) - 1
+    return periods.month_index(ym)
 
 
 def incident_months(records: pd.DataFrame) -> np.ndarray:

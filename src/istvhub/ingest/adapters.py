@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from istvhub._errors import FileRejected
+from istvhub.core.periods import PERIOD_RE
 from istvhub.ingest import parsing as P
 from istvhub.ingest import plausibility as plausible
 from istvhub.ingest.identity import refuse_nhs_number_keys
@@ -27,7 +28,6 @@ from istvhub.records import AGE_BANDS, RECORD_COLUMNS, record_id_maker
 
 #: the column built from one Y/N column per weapon
 FLAG_COL = "weapon (from the weapon flag columns)"
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 DEPT_RE = re.compile(r"^[A-Z0-9]{3,12}$")
 MAX_TEXT = 255
 
@@ -211,7 +211,8 @@ def adapt(
                     for r in rows[rescued]
                 )
         skipped = int((~keep).sum())
-    df = raw[keep]
+    # raw[keep] copies every cell: skip it when every row is kept (most files)
+    df = raw if bool(keep.all()) else raw[keep]
     rows = rows[keep]
     bad = pd.Series(False, index=df.index)
     if rec.weapon_flags and not {"weapon_code", "mechanism"} & set(cols):

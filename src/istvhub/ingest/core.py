@@ -23,6 +23,7 @@ from istvhub._errors import (
     NeedsMapping,
     UnknownDepartment,
 )
+from istvhub.core.periods import is_period, period_in_name
 from istvhub.ingest import identity
 from istvhub.ingest.adapters import Adapted, Issue, adapt
 from istvhub.ingest.layouts import Layout, detect_layout, get_layout, vocabulary
@@ -160,7 +161,7 @@ def _geocode_records(
     except Exception as exc:  # the record is stored ungeocoded; `istvhub geocode --stored` redoes
         log.warning("geocoding failed: %s", type(exc).__name__)
         return df, 0, f"geocoding skipped ({type(exc).__name__}); run istvhub geocode --stored"
-    out = df.copy()
+    out = df  # the caller's own frame: columns added in place, not on a copy of every record
     for c in GEOCODE_COLUMNS:
         if c in res.columns:
             out[c] = res[c].values
@@ -270,6 +271,8 @@ def ingest_bytes(
         home=home,
         recognition=rec,
     )
+    items = item_report(adapted, table.frame)
+    del table  # the raw cells are not needed again: free them before geocoding and storing
     if adapted.department not in known:
         raise UnknownDepartment(
             "department is not in the registry of ISTV departments",
@@ -290,7 +293,7 @@ def ingest_bytes(
         pii_scrubbed=adapted.pii_scrubbed,
         file_sha256=sha,
         issues=adapted.issues,
-        items=item_report(adapted, table.frame),
+        items=items,
     )
     unchanged = _unchanged(store, adapted.department, adapted.period, sha, filename)
     if unchanged is not None:
@@ -426,8 +429,7 @@ def lost_items(store: Store, prev: Any, records: pd.DataFrame) -> list[str]:
 
 def period_from_filename(filename: str) -> str | None:
     """YYYY-MM named in a file name (``RJ122_2025-03.csv``, ``rj122-202503.csv``)."""
-    m = re.search(r"(?<!\d)(20\d\d)[-_.]?(0[1-9]|1[0-2])(?!\d)", Path(filename).stem)
-    return f"{m.group(1)}-{m.group(2)}" if m else None
+    return period_in_name(Path(filename).stem)
 
 
 def _unchanged(
@@ -464,7 +466,7 @@ def ingest_nil(
     """Record a nil return: the department had no assaults in ``period`` ("received, 0
     records"). Compliance counts it received (and on time when it is)."""
     from istvhub.ingest import plausibility
-    from istvhub.ingest.adapters import DEPT_RE, PERIOD_RE
+    from istvhub.ingest.adapters import DEPT_RE
     from istvhub.records import RECORD_COLUMNS
 
     name = filename or f"nil return {department} {period}"
@@ -475,7 +477,7 @@ def ingest_nil(
         raise UnknownDepartment(
             "department is not in the registry of ISTV departments", file=name, field="department"
         )
-    if not PERIOD_RE.match(period or ""):
+    if not is_period(period):
         raise FileRejected("period must be YYYY-MM", file=name, field="period")
     plausibility.check_period(period, file=name, field="period")
     sha = file_sha256 or hashlib.sha256(f"nil\x1f{department}\x1f{period}".encode()).hexdigest()

@@ -9,33 +9,22 @@ by their length (24 characters; keyed ids have 32). One transaction; audited.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from istvhub.records import keyed_record_id
-from istvhub.store import schema
+from istvhub.store import Store
+from istvhub.store.repos.records import rekey
 
 _LEGACY = re.compile(r"^[0-9a-f]{24}$")
 
 
-def rekey_records(store, *, home: Path | None = None, dry_run: bool = False) -> int:
+def rekey_records(store: Store, *, home: Path | None = None, dry_run: bool = False) -> int:
     """Rekey every legacy record id; returns how many rows changed (or would)."""
-    r = schema.records
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(r.c.id, r.c.record_id).where(sa.func.length(r.c.record_id) == 24)
-        ).all()
-    todo = [(i, rid) for i, rid in rows if _LEGACY.match(rid)]
-    if dry_run or not todo:
-        return len(todo)
-    new = {rid: keyed_record_id(rid, home=home) for _, rid in todo}
-    with store.engine.begin() as conn:
-        conn.execute(
-            r.update().where(r.c.id == sa.bindparam("_id")).values(record_id=sa.bindparam("_rid")),
-            [{"_id": i, "_rid": new[rid]} for i, rid in todo],
-        )
-        store._audit(conn, "cli", "rekey-records", json.dumps({"records": len(todo)}))
-    return len(todo)
+    return rekey(
+        store,
+        lambda rid: bool(_LEGACY.match(rid)),
+        lambda rid: keyed_record_id(rid, home=home),
+        length=24,
+        dry_run=dry_run,
+    )

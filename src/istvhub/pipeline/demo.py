@@ -115,6 +115,21 @@ def ingest_feeds(store, feeds: Path, home: Path, say: Callable[[str], None]) -> 
     return results
 
 
+def regeocode_stale(home: Path, db_url: str, version: str, say: Callable[[str], None]) -> int:
+    """After a gazetteer rebuild, re-geocode the stored records made against an older one
+    (``istvhub geocode --stored``), so hot blocks use the new streets, parks and venues."""
+    from istvhub.gazetteer.stale import stale_records
+    from istvhub.geocode.commands import geocode_stored
+
+    stale = stale_records(version, db_url)
+    if not stale:
+        return 0
+    n = sum(stale.values())
+    say(f"re-geocoding {n} stored records made against an older gazetteer (geocode --stored)")
+    geocode_stored(department=None, period=None, db=db_url, home=home, workers=1)
+    return n
+
+
 def run_demo(
     home: Path,
     feeds: Path,
@@ -145,6 +160,7 @@ def run_demo(
         periods = sorted(store.submissions()["period"].unique())
     finally:
         store.dispose()
+    regeocode_stale(home, db_url, result.gazetteer_version, say)
 
     first, last = periods[0], periods[-1]
     say(f"hot blocks {first}..{last} (disclosure control on)")

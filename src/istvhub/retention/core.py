@@ -16,15 +16,15 @@ from __future__ import annotations
 import json
 import tomllib
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
-from istvhub._errors import IstvhubError, StoreError
+from istvhub._errors import IstvhubError
 from istvhub.core.config import DATA_DIR
-from istvhub.store.schema import record_stats_archive, records
+from istvhub.core.periods import current_period, month_add
+from istvhub.store import Store
+from istvhub.store.repos import retention as repo
 
 CONFIG_FILE = DATA_DIR / "retention.toml"
 DEFAULT_MONTHS = 24
@@ -58,10 +58,7 @@ def check_months(months: int, *, field_name: str = "--months") -> int:
 
 def cutoff_period(months: int, today: datetime | None = None) -> str:
     """First month kept: ``today``'s month minus ``months``."""
-    from istvhub.compliance.core import month_add
-
-    now = today or datetime.now(UTC)
-    return month_add(f"{now.year:04d}-{now.month:02d}", -months)
+    return month_add(current_period(today), -months)
 
 
 @dataclass
@@ -92,39 +89,26 @@ class Plan:
         )
 
 
-def _plan(conn: sa.Connection, months: int, cutoff: str, dry_run: bool) -> Plan:
-    r = records.c
-    rows = conn.execute(
-        sa.select(
-            r.period,
-            sa.func.count().label("n"),
-            sa.func.count(sa.distinct(r.submission_id)).label("subs"),
-        )
-        .where(r.period < cutoff)
-        .group_by(r.period)
-        .order_by(r.period)
-    ).all()
+def _plan(expired: repo.Expired, months: int, cutoff: str, dry_run: bool) -> Plan:
     plan = Plan(months=months, cutoff=cutoff, dry_run=dry_run)
-    for period, n, subs in rows:
-        plan.by_period[str(period)] = int(n)
-        plan.records += int(n)
-        plan.submissions += int(subs)
+    for period, n, subs in expired:
+        plan.by_period[period] = n
+        plan.records += n
+        plan.submissions += subs
     return plan
 
 
-def plan_retention(store: Any, months: int | None = None, *, today: datetime | None = None) -> Plan:
+def plan_retention(
+    store: Store, months: int | None = None, *, today: datetime | None = None
+) -> Plan:
     """What ``apply_retention`` would delete now (reads only)."""
     months = check_months(months) if months is not None else configured_months()
     cutoff = cutoff_period(months, today)
-    try:
-        with store.engine.connect() as conn:
-            return _plan(conn, months, cutoff, True)
-    except sa.exc.SQLAlchemyError as exc:
-        raise StoreError(f"cannot read the store ({type(exc).__name__})") from None
+    return _plan(repo.expired(store, cutoff), months, cutoff, True)
 
 
 def apply_retention(
-    store: Any,
+    store: Store,
     months: int | None = None,
     *,
     dry_run: bool = False,
@@ -135,44 +119,22 @@ def apply_retention(
     plans. Returns the plan of what was (or would be) deleted."""
     if dry_run:
         return plan_retention(store, months, today=today)
-    from istvhub.compliance.read import stat_columns
-
     months = check_months(months) if months is not None else configured_months()
     cutoff = cutoff_period(months, today)
-    r = records.c
-    try:
-        with store._write_txn() as conn:
-            plan = _plan(conn, months, cutoff, False)
-            if plan.records:
-                now = datetime.now(UTC)
-                stats = (
-                    conn.execute(
-                        sa.select(r.submission_id, r.department, r.period, *stat_columns())
-                        .where(r.period < cutoff)
-                        .group_by(r.submission_id, r.department, r.period)
-                    )
-                    .mappings()
-                    .all()
-                )
-                conn.execute(
-                    record_stats_archive.insert(), [dict(s) | {"archived_at": now} for s in stats]
-                )
-                conn.execute(records.delete().where(r.period < cutoff))
-            store._audit(
-                conn,
-                actor,
-                "retention.apply",
-                json.dumps(
-                    {
-                        "months": months,
-                        "cutoff": cutoff,
-                        "records": plan.records,
-                        "submissions": plan.submissions,
-                        "by_period": plan.by_period,
-                    },
-                    sort_keys=True,
-                ),
-            )
-    except sa.exc.SQLAlchemyError as exc:
-        raise StoreError(f"retention failed and changed nothing ({type(exc).__name__})") from None
-    return plan
+
+    def detail(expired: repo.Expired) -> str:
+        plan = _plan(expired, months, cutoff, False)
+        return json.dumps(
+            {
+                "months": months,
+                "cutoff": cutoff,
+                "records": plan.records,
+                "submissions": plan.submissions,
+                "by_period": plan.by_period,
+            },
+            sort_keys=True,
+        )
+
+    return _plan(
+        repo.delete_expired(store, cutoff, actor=actor, detail=detail), months, cutoff, False
+    )

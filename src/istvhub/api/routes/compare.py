@@ -22,9 +22,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from istvhub.api.deps import require
-from istvhub.api.routes.layers import PERIOD, scoped_boroughs
+from istvhub.api.routes.layers import scoped_boroughs
 from istvhub.api.upload import receive_upload
 from istvhub.api.users import User
+from istvhub.core.periods import PERIOD_PATTERN
 
 router = APIRouter(tags=["compare"])
 
@@ -104,8 +105,8 @@ async def _respond(
     )
 
 
-FromQ = Annotated[str, Query(alias="from", pattern=PERIOD)]
-ToQ = Annotated[str, Query(pattern=PERIOD)]
+FromQ = Annotated[str, Query(alias="from", pattern=PERIOD_PATTERN)]
+ToQ = Annotated[str, Query(pattern=PERIOD_PATTERN)]
 UnitQ = Annotated[str, Query(pattern="^(blocks|hexes|lsoas|lsoas21|msoas21)$")]
 FormatQ = Annotated[str, Query(pattern="^(csv|html|gpkg)$")]
 BoroughQ = Annotated[list[str] | None, Query()]
@@ -198,7 +199,7 @@ async def harm_layers(
     user: CompareReader,
     from_: FromQ,
     to: ToQ,
-    as_of: Annotated[str | None, Query(pattern=PERIOD)] = None,
+    as_of: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
     borough: BoroughQ = None,
     h3_res: ResQ = 9,
     layer: Annotated[str, Query(pattern="^(blocks|hexes|lsoas|summary)$")] = "blocks",

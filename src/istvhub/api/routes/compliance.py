@@ -9,21 +9,22 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from istvhub.api.deps import StoreDep, require
 from istvhub.api.users import User
+from istvhub.core.periods import PERIOD_PATTERN
 
 router = APIRouter(tags=["compliance"])
 
 ComplianceReader = Annotated[User, Depends(require("mopac", "admin"))]
-Period = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Period = Annotated[str | None, Query(pattern=PERIOD_PATTERN)]
 
 
 def compliance_report_for(
     store, start: str | None, end: str | None, departments: list[str] | None = None
 ):
-    """The compliance stage's report computed on the store's engine (its pool is reused)."""
+    """The compliance stage's report computed on the app's store (its pool is reused)."""
     from istvhub.compliance.core import compliance_report, load_rules
     from istvhub.compliance.read import read_inputs
 
-    inputs = read_inputs(store.engine)
+    inputs = read_inputs(store)
     return compliance_report(
         inputs.departments,
         inputs.submissions,
@@ -39,7 +40,7 @@ def compliance_report_for(
 def compliance(
     _: ComplianceReader,
     store: StoreDep,
-    from_: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    from_: Annotated[str | None, Query(alias="from", pattern=PERIOD_PATTERN)] = None,
     to: Period = None,
     department: Annotated[list[str] | None, Query()] = None,
     format: Annotated[str, Query(pattern="^(json|csv|html)$")] = "json",

@@ -15,11 +15,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from istvhub.api.deps import StoreDep, require
 from istvhub.api.users import User
+from istvhub.core.periods import PERIOD_PATTERN, month_add
 
 router = APIRouter(tags=["analyst products"])
 
 EqualityReader = Annotated[User, Depends(require("csp_analyst", "mopac", "admin", "ed_analyst"))]
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 def scope_for(
@@ -54,8 +54,8 @@ async def equality(
     request: Request,
     user: EqualityReader,
     store: StoreDep,
-    from_: Annotated[str | None, Query(alias="from", pattern=PERIOD)] = None,
-    to: Annotated[str | None, Query(pattern=PERIOD)] = None,
+    from_: Annotated[str | None, Query(alias="from", pattern=PERIOD_PATTERN)] = None,
+    to: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
     borough: Annotated[list[str] | None, Query()] = None,
     department: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9]{3,12}$")] = None,
     by: Annotated[str | None, Query(max_length=80)] = None,
@@ -76,12 +76,10 @@ async def equality(
         end = max(from_, end)
         start = from_
     elif to and not from_:
-        from istvhub.compliance.core import month_add
-
         start, end = month_add(to, -11), to
     t = await run_in_threadpool(
         build_table,
-        store.engine,
+        store,
         start=start,
         end=end,
         by=by,

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from istvhub.api.deps import StoreDep, audit, require
 from istvhub.api.users import User
+from istvhub.core.periods import PERIOD_PATTERN
 
 router = APIRouter(tags=["analyst products"])
 
@@ -26,7 +27,7 @@ async def feedback(
     request: Request,
     user: FeedbackReader,
     store: StoreDep,
-    period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+    period: Annotated[str, Query(pattern=PERIOD_PATTERN)],
     department: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9]{3,12}$")] = None,
     format: Annotated[str, Query(pattern="^(json|csv|html)$")] = "html",
     top: Annotated[int, Query(ge=1, le=500)] = 25,
@@ -47,7 +48,7 @@ async def feedback(
     elif dept is None:
         raise HTTPException(422, "field 'department': required")
     audit(store, user, "feedback", json.dumps({"department": dept, "period": period}), request)
-    sheet = await run_in_threadpool(build_sheet, store.engine, dept, period, top=top)
+    sheet = await run_in_threadpool(build_sheet, store, dept, period, top=top)
     if format == "html":
         return HTMLResponse(render(sheet, "html"))
     if format == "csv":

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, model_validator
@@ -18,7 +17,7 @@ from istvhub.api.deps import StoreDep, UserDep, audit, require
 from istvhub.api.geocoding import geocoder_for, normalised_key
 from istvhub.api.users import User
 from istvhub.records import GEOCODE_COLUMNS
-from istvhub.store.schema import geocode_corrections as corr_t
+from istvhub.store.repos import corrections as corrections_repo
 
 router = APIRouter(tags=["geocode"])
 
@@ -131,13 +130,9 @@ async def add_correction(
 @router.get("/corrections")
 def list_corrections(user: Corrector, store: StoreDep) -> list[dict]:
     """Active corrections: an ED analyst sees their departments' and the London-wide ones."""
-    q = sa.select(corr_t).where(corr_t.c.active == 1).order_by(corr_t.c.id)
-    if user.role != "admin":
-        q = q.where(
-            sa.or_(corr_t.c.department.is_(None), corr_t.c.department.in_(list(user.departments)))
-        )
-    with store.engine.connect() as conn:
-        rows = conn.execute(q).mappings().all()
+    rows = corrections_repo.list_active(
+        store, None if user.role == "admin" else list(user.departments)
+    )
     return [
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows
     ]
@@ -147,12 +142,10 @@ def list_corrections(user: Corrector, store: StoreDep) -> list[dict]:
 def retire_correction(
     correction_id: int, request: Request, user: Corrector, store: StoreDep
 ) -> dict:
-    with store.engine.begin() as conn:
-        row = conn.execute(
-            sa.select(corr_t.c.department, corr_t.c.active).where(corr_t.c.id == correction_id)
-        ).first()
-        if row is None or (user.role != "admin" and row.department not in user.departments):
-            raise HTTPException(404, "no such correction")
-        conn.execute(corr_t.update().where(corr_t.c.id == correction_id).values(active=0))
+    def allowed(department: str | None) -> bool:
+        return user.role == "admin" or department in user.departments
+
+    if not corrections_repo.retire(store, correction_id, allowed):
+        raise HTTPException(404, "no such correction")
     audit(store, user, "corrections.retire", f"id={correction_id}", request)
     return {"id": correction_id, "active": False}

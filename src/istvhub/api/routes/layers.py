@@ -16,11 +16,11 @@ from fastapi.responses import FileResponse
 
 from istvhub.api.deps import StoreDep, audit, require
 from istvhub.api.users import User
+from istvhub.core.periods import PERIOD_PATTERN, month_add
 
 router = APIRouter(tags=["layers"])
 
 LayerReader = Annotated[User, Depends(require("csp_analyst", "mopac", "admin"))]
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 MEDIA = {
     "gpkg": "application/geopackage+sqlite3",
     "geojson": "application/geo+json",
@@ -56,8 +56,8 @@ async def hotblocks(
     request: Request,
     user: LayerReader,
     store: StoreDep,
-    from_: Annotated[str | None, Query(alias="from", pattern=PERIOD)] = None,
-    to: Annotated[str | None, Query(pattern=PERIOD)] = None,
+    from_: Annotated[str | None, Query(alias="from", pattern=PERIOD_PATTERN)] = None,
+    to: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
     borough: Annotated[list[str] | None, Query()] = None,
     weapon: Annotated[list[str] | None, Query()] = None,
     location_type: Annotated[list[str] | None, Query()] = None,
@@ -82,8 +82,6 @@ async def hotblocks(
     if from_ and not to:
         start, end = from_, max(from_, default_range(store)[1])
     if to and not from_:
-        from istvhub.compliance.core import month_add
-
         start, end = month_add(to, -11), to
     filters = Filters(
         period_from=start,

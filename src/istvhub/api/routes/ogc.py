@@ -16,10 +16,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from istvhub.api.deps import StoreDep, require
 from istvhub.api.users import User
+from istvhub.core.periods import PERIOD_PATTERN
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 
@@ -48,7 +49,6 @@ COLLECTIONS = {
 }
 LONDON_BBOX = [-0.5104, 51.2868, 0.3340, 51.6919]
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 _features_cache: dict[str, list[dict]] = {}
 _cache_lock = threading.Lock()
@@ -62,9 +62,13 @@ def _json(body: Any, media: str = "application/json") -> JSONResponse:
     return JSONResponse(body, media_type=media)
 
 
-@router.get("")
-@router.get("/")
-def landing(request: Request, _: OgcReader) -> JSONResponse:
+@router.get("", response_model=None)
+@router.get("/", response_model=None)
+def landing(request: Request, _: OgcReader) -> JSONResponse | RedirectResponse:
+    from istvhub.api.routes.pages import wants_page
+
+    if wants_page(request):  # a person who opened the URL: show how to connect instead
+        return RedirectResponse("/connect-qgis", status_code=303)
     b = _base(request)
     return _json(
         {
@@ -227,8 +231,8 @@ async def items(
     bbox: str | None = None,
     limit: Annotated[int, Query(ge=1)] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0)] = 0,
-    from_: Annotated[str | None, Query(alias="from", pattern=PERIOD)] = None,
-    to: Annotated[str | None, Query(pattern=PERIOD)] = None,
+    from_: Annotated[str | None, Query(alias="from", pattern=PERIOD_PATTERN)] = None,
+    to: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
 ) -> JSONResponse:
     """Features with bbox filter and offset paging (``limit`` default 100, capped at 1000)."""
     limit = min(limit, MAX_LIMIT)

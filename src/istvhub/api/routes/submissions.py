@@ -17,14 +17,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from istvhub._errors import NeedsMapping
 from istvhub.api.deps import StoreDep, audit, require
 from istvhub.api.upload import receive_upload
 from istvhub.api.users import User
+from istvhub.core.periods import PERIOD_PATTERN, is_period
 
 router = APIRouter(tags=["submissions"])
 
 UploaderDep = Annotated[User, Depends(require("ed_analyst", "admin"))]
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _DEPT = re.compile(r"^[A-Z0-9]{3,12}$")
 #: default upload limit; override with ``app.state.max_upload_bytes``
 DEFAULT_MAX_UPLOAD = 50 * 1024 * 1024
@@ -84,6 +85,7 @@ def run_ingest(
     uploaded_by: str,
     home,
     confirm_replace: bool = False,
+    mapping: str | None = None,
 ) -> dict[str, Any]:
     """Call the ingest stage exactly as the CLI does (read, adapt, PII guard, validate, geocode
     when a gazetteer is built, store in one transaction). A rejection raises FileRejected (422)."""
@@ -101,6 +103,7 @@ def run_ingest(
         home=home,
         uploaded_by=uploaded_by,
         confirm_replace=confirm_replace,
+        mapping=mapping,
     )
     out = result.as_dict()
     out["issues"] = result.report_rows()
@@ -125,11 +128,17 @@ UPLOAD_FORM = {
                             "type": "string",
                             "description": "ODS code (default: your department)",
                         },
-                        "period": {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
+                        "period": {"type": "string", "pattern": PERIOD_PATTERN},
                         "adapter": {
                             "type": "string",
                             "description": "force a registered layout by name (default: "
                             "detected); file paths are for the CLI only",
+                        },
+                        "mapping": {
+                            "type": "string",
+                            "description": "accept a mapping TOML (the one proposed when the "
+                            "file was held as needs mapping, edited or not); kept for the "
+                            "department and used for its next files with the same header",
                         },
                         "confirm_replace": {
                             "type": "boolean",
@@ -175,9 +184,12 @@ _TRUE = {"1", "true", "yes", "on"}
 @router.post("/submissions", status_code=201, openapi_extra=UPLOAD_FORM, response_model=None)
 async def upload(request: Request, user: UploaderDep, store: StoreDep) -> dict | JSONResponse:
     """Upload one monthly extract (multipart field ``file``; optional ``department``, ``period``,
-    ``adapter``, ``confirm_replace``). Streams to disk; 413 past the size limit; 422 with
-    file/row/field when the whole file is rejected (nothing stored); 409 when it would replace
-    a month unconfirmed; 200 when identical to the current version (nothing changed)."""
+    ``adapter``, ``confirm_replace``, ``mapping``). A file whose key items have no confident
+    column is held: 422 with ``status: needs_mapping``, ``missing_items`` and
+    ``proposed_mapping`` (send it back as ``mapping`` to accept it). Streams to disk; 413 past
+    the size limit; 422 with file/row/field when the whole file is rejected (nothing stored);
+    409 when it would replace a month unconfirmed; 200 when identical to the current version
+    (nothing changed)."""
     from istvhub.api.upload import upload_dir
 
     settings = request.app.state.settings
@@ -188,21 +200,36 @@ async def upload(request: Request, user: UploaderDep, store: StoreDep) -> dict |
         period = (form.fields.get("period") or "").strip() or None
         adapter = _registered_adapter((form.fields.get("adapter") or "").strip() or None)
         confirm = (form.fields.get("confirm_replace") or "").strip().lower() in _TRUE
-        if period is not None and not _PERIOD.match(period):
+        if period is not None and not is_period(period):
             raise HTTPException(422, "field 'period': expected YYYY-MM")
         department = _own_department(user, department)
-        summary = await run_in_threadpool(
-            run_ingest,
-            store,
-            form.path,
-            filename=form.filename,
-            department=department,
-            period=period,
-            adapter=adapter,
-            uploaded_by=user.name,
-            home=settings.home,
-            confirm_replace=confirm,
-        )
+        mapping = form.fields.get("mapping") or None
+        try:
+            summary = await run_in_threadpool(
+                run_ingest,
+                store,
+                form.path,
+                filename=form.filename,
+                department=department,
+                period=period,
+                adapter=adapter,
+                uploaded_by=user.name,
+                home=settings.home,
+                confirm_replace=confirm,
+                mapping=mapping,
+            )
+        except NeedsMapping as exc:  # held: nothing stored; say what to map and propose it
+            return JSONResponse(
+                {
+                    "status": "needs_mapping",
+                    "detail": str(exc),
+                    "error": "NeedsMapping",
+                    "file": exc.file,
+                    "missing_items": exc.missing,
+                    "proposed_mapping": exc.proposal,
+                },
+                status_code=422,
+            )
     if (
         user.role == "ed_analyst"
         and str(summary.get("department", "")).upper() not in user.departments
@@ -222,7 +249,7 @@ class NilReturn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     department: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{3,12}$")
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    period: str = Field(pattern=PERIOD_PATTERN)
 
 
 @router.post("/submissions/nil", status_code=201, response_model=None)
@@ -314,9 +341,7 @@ def records(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict:
     """Record-level rows: only for an ED analyst's own department (and admin)."""
-    import sqlalchemy as sa
-
-    from istvhub.store.schema import records as rt
+    from istvhub.store.repos.records import submission_page
 
     _submission(store, submission_id, user)
     audit(
@@ -326,16 +351,8 @@ def records(
         f"submission={submission_id} offset={offset} limit={limit}",
         request,
     )
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(rt)
-            .where(rt.c.submission_id == submission_id)
-            .order_by(rt.c.source_row)
-            .limit(limit)
-            .offset(offset)
-        ).mappings()
-        out = [
-            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
-            for r in rows
-        ]
+    out = [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+        for r in submission_page(store, submission_id, limit=limit, offset=offset)
+    ]
     return {"submission_id": submission_id, "offset": offset, "records": out}

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from istvhub.api import users as users_mod
 from istvhub.api.deps import AdminDep, StoreDep, UserDep, audit
+from istvhub.api.routes.pages import wants_page
 
 router = APIRouter(tags=["users"])
 
@@ -29,15 +31,20 @@ class NewUserOut(BaseModel):
     token: str = Field(description="shown once; only its SHA-256 is stored")
 
 
-@router.get("/me")
-def me(user: UserDep) -> dict:
-    """Who the token belongs to and what it may see."""
+@router.get("/me", response_model=None)
+def me(user: UserDep, request: Request) -> dict | RedirectResponse:
+    """Who the token belongs to and what it may see (a browser is shown /account)."""
+    if wants_page(request):
+        return RedirectResponse("/account", status_code=303)
     return user.as_dict()
 
 
-@router.get("/users")
-def list_users(_: AdminDep, store: StoreDep) -> list[dict]:
-    return users_mod.list_users(store.engine)
+@router.get("/users", response_model=None)
+def list_users(_: AdminDep, store: StoreDep, request: Request) -> list[dict] | RedirectResponse:
+    """Every user, role, scope and live-token count (a browser is shown /admin/users)."""
+    if wants_page(request):
+        return RedirectResponse("/admin/users", status_code=303)
+    return users_mod.list_users(store)
 
 
 @router.post("/users", status_code=201)
@@ -56,7 +63,7 @@ def add_user(body: NewUser, admin: AdminDep, store: StoreDep, request: Request) 
             known = None
     try:
         user, token = users_mod.add_user(
-            store.engine,
+            store,
             body.name,
             body.role,
             departments=body.departments,
@@ -73,11 +80,34 @@ def add_user(body: NewUser, admin: AdminDep, store: StoreDep, request: Request) 
 @router.delete("/users/{name}")
 def revoke_user(name: str, admin: AdminDep, store: StoreDep, request: Request) -> dict:
     try:
-        n = users_mod.revoke_user(store.engine, name)
+        n = users_mod.revoke_user(store, name)
     except users_mod.UserError as exc:
         raise HTTPException(404, str(exc)) from exc
     audit(store, admin, "users.revoke", f"user={name}", request)
     return {"name": name, "revoked_tokens": n}
+
+
+class RotateOut(BaseModel):
+    name: str
+    revoked_tokens: int
+    token: str = Field(description="shown once; only its SHA-256 is stored")
+
+
+@router.post("/users/{name}/token", status_code=201)
+def rotate(
+    name: str,
+    admin: AdminDep,
+    store: StoreDep,
+    request: Request,
+    expires_days: Annotated[int | None, Query(ge=1, le=3650)] = None,
+) -> RotateOut:
+    """Rotate a user's token: every live token is revoked and one new token is returned once."""
+    try:
+        token, n = users_mod.rotate_token(store, name, expires_days)
+    except users_mod.UserError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    audit(store, admin, "users.rotate", f"user={name} revoked={n}", request)
+    return RotateOut(name=name, revoked_tokens=n, token=token)
 
 
 @router.get("/audit", tags=["audit"])
@@ -90,15 +120,9 @@ def audit_log(
 ) -> list[dict]:
     """The append-only audit log (who, what, when, from where), oldest first: admin only.
     Page with ``after_id`` = the last ``id`` seen."""
-    import sqlalchemy as sa
+    from istvhub.store.repos import audit
 
-    from istvhub.store.schema import audit_log as t
-
-    q = sa.select(t).where(t.c.id > after_id).order_by(t.c.id).limit(limit)
-    if action:
-        q = q.where(t.c.action == action)
-    with store.engine.connect() as conn:
-        rows = conn.execute(q).mappings().all()
+    rows = audit.page(store, after_id=after_id, limit=limit, action=action)
     return [
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows
     ]
