@@ -104,3 +104,100 @@ def test_the_period_pattern_is_written_once():
     month_alternation = "(0[1-9]|1[0-2])"
     where = [name for name, src in package_modules() if month_alternation in src]
     assert where == ["istvhub.core.periods"]
+
+
+#: the stage packages: dependencies between them point down the pipeline (issue 15.2)
+STAGES = {
+    "ingest",
+    "gazetteer",
+    "geocode",
+    "hotblocks",
+    "compliance",
+    "equality",
+    "feedback",
+    "compare",
+    "retention",
+    "areas",
+    "api",
+    "pipeline",
+}
+
+
+def stage_of(name: str) -> str | None:
+    parts = name.split(".")
+    return parts[1] if len(parts) > 2 and parts[1] in STAGES else None
+
+
+def _justified(lines: list[str], node: ast.stmt) -> bool:
+    """A comment on the import itself, or heading the block of imports it belongs to, says why
+    it is lazy."""
+    if any("#" in line for line in lines[node.lineno - 1 : node.end_lineno]):
+        return True
+    i = node.lineno - 2
+    while i >= 0 and lines[i].strip().startswith(("from ", "import ", "#")):
+        if lines[i].strip().startswith("#"):
+            return True
+        i -= 1
+    return False
+
+
+def sideways_imports(source: str, name: str) -> list[str]:
+    """Imports inside a function, from another stage package, with no comment saying why."""
+    me = stage_of(name)
+    if me is None:
+        return []
+    lines = source.split("\n")
+    bad = []
+    for fn in ast.walk(ast.parse(source)):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            for line, mod in imported(node):
+                other = stage_of(mod + ".x")
+                if other and other != me and not _justified(lines, node):
+                    bad.append(f"{name}:{line} imports {mod} inside a function")
+                    break
+    return bad
+
+
+def test_the_sideways_check_sees_an_unexplained_lazy_import():
+    src = (
+        "def f():\n"
+        "    from istvhub.hotblocks.aggregate import Filters\n"
+        "def g():\n"
+        "    # hot blocks load lazily: they cost a second at start-up\n"
+        "    from istvhub.hotblocks.service import load_network\n"
+        "def h():\n"
+        "    from istvhub.api.routes.layers import x\n"
+    )
+    assert sideways_imports(src, "istvhub.compare.commands") == [
+        "istvhub.compare.commands:2 imports istvhub.hotblocks.aggregate inside a function",
+        "istvhub.compare.commands:7 imports istvhub.api.routes.layers inside a function",
+    ]
+    assert sideways_imports(src, "istvhub.api.routes.ogc") == [
+        "istvhub.api.routes.ogc:2 imports istvhub.hotblocks.aggregate inside a function"
+    ]
+
+
+def test_no_unexplained_import_inside_a_function_across_stages():
+    bad = [v for name, src in package_modules() for v in sideways_imports(src, name)]
+    assert bad == []
+
+
+def test_cli_and_api_share_services_not_typer_files():
+    """Only ``istvhub.cli`` imports a ``<stage>.commands`` module; a route never imports another
+    route module (what they share lives in ``api/scope.py`` or a stage's ``service.py``)."""
+    bad = []
+    for name, src in package_modules():
+        for line, mod in imported(ast.parse(src)):
+            if name != "istvhub.cli" and mod.split(".")[-1] == "commands" and mod != name:
+                if mod.startswith("istvhub.") and len(mod.split(".")) == 3:
+                    bad.append(f"{name}:{line} imports {mod}")
+            if name.startswith("istvhub.api.routes.") and mod.startswith("istvhub.api.routes."):
+                bad.append(f"{name}:{line} imports {mod}")
+    assert bad == []
+    assert {"compliance", "equality", "feedback", "compare", "hotblocks"} <= {
+        n.split(".")[1] for n, _ in package_modules() if n.endswith(".service")
+    }

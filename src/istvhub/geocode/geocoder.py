@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from istvhub.gazetteer.load import load as load_gazetteer
+from istvhub.gazetteer.load import resolve_version_dir
 from istvhub.geocode.calibrate import Calibrator
 from istvhub.geocode.candidates import PlaceIndex
 from istvhub.geocode.classify import load_phrases
@@ -76,9 +78,6 @@ class Geocoder:
     def load(cls, home: Path | None = None, db_url: str | None = None) -> Geocoder:
         """The current gazetteer under ``home`` (raises GazetteerNotBuilt), the department
         registry, and active analyst corrections from the store when ``db_url`` is given."""
-        from istvhub.gazetteer import load as load_gazetteer  # type: ignore[attr-defined]
-        from istvhub.gazetteer.load import resolve_version_dir
-
         vdir = str(resolve_version_dir(home))
         corrections = {}
         if db_url:

@@ -17,6 +17,8 @@ from fastapi.templating import Jinja2Templates
 from istvhub.api.deps import COOKIE_NAME, StoreDep, UserDep, authenticate_limited
 from istvhub.api.geo import borough_outlines_geojson
 from istvhub.api.users import User
+from istvhub.compliance.render import render
+from istvhub.compliance.service import report_from
 from istvhub.records import WEAPONS
 
 router = APIRouter(include_in_schema=False)
@@ -123,7 +125,7 @@ def map_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     if (r := _gate(request, user, ("csp_analyst", "mopac", "admin"))) is not None:
         return r
     boroughs = list(user.boroughs) if user.role == "csp_analyst" else _borough_names(request)
-    from istvhub.api.routes.layers import default_range
+    from istvhub.api.scope import default_range
 
     # the layers' default window: the latest complete months, not one odd upload's month
     first, last = default_range(store) if len(store.submissions(current_only=True)) else ("", "")
@@ -152,12 +154,10 @@ def boroughs_geojson(request: Request, user: UserDep) -> Response:
 def compliance_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     if (r := _gate(request, user, ("mopac", "admin"))) is not None:
         return r
-    from istvhub.api.routes.compliance import compliance_report_for
-    from istvhub.compliance.render import render
 
     period_from = request.query_params.get("from") or None
     period_to = request.query_params.get("to") or None
-    report = compliance_report_for(store, period_from, period_to)
+    report = report_from(store, start=period_from, end=period_to)
     return _page(
         request,
         "compliance.html",
