@@ -1,16 +1,23 @@
-"""Score the geocoder against ground truth, with a naive baseline on the same rows in the same run.
+"""Geocoder accuracy and confidence on texts it was not tuned on (issue 12, "What it must show").
 
-Ground truth: any CSV with ``text,lat,lon,tol_m`` and optionally ``expect`` (located, home,
-unknown, outside_area), ``category`` (the kind of place, e.g. the sample feeds' ground_truth.csv)
-and ``department`` (ODS code of the receiving ED, used for the distance prior).
+Sets: the dev ground truth (``--gt``, default sample_feeds/geocode_dev.csv: ``text,lat,lon,tol_m``
+and ``expect``), the police.uk labels recast as ED text (``--police``, default
+../shared/police-uk-sample), six noise families rewriting the dev texts in other authors' styles
+(``istvhub.geocode.evaluation.noise``) and the narrative-robustness set (random words from the
+5,000 commonest English words around every locatable dev text).
 
-Prints: share of locatable texts located within tolerance (overall, by truth category and by our
-match type), precision/recall of home and unknown, outside-area accuracy, home texts located
-(must be 0), share right among confidence >= 0.9, and the baseline (rapidfuzz ``extractOne`` over
-all gazetteer names) on a sample of the same rows.
+Confidence is judged where it was not fitted: each noise family with a calibration fitted on the
+dev texts and the other five families (leave-one-family-out); the dev texts with one fitted on
+the families; the police and narrative sets with one fitted on dev + all families (they are never
+used for fitting). ``--fit-calibration`` writes that last fit to data/geocode_calibration.json.
 
-    .venv/bin/python benchmarks/geocode_eval.py [--gt sample_feeds/geocode_dev.csv]
-        [--home ISTVHUB_HOME] [--baseline-rows 300] [--fit-calibration]
+Prints per set: located within tolerance, home/unknown precision and recall, non-locatable texts
+located (must be 0), answers with confidence >= 0.9 and the share right (target >= 98%), ECE and
+Brier (raw score vs calibrated); reliability tables and precision at each recall; the
+narrative-robustness drop (target <= 2 points); a markdown summary for benchmarks/RESULTS.md.
+
+    .venv/bin/python benchmarks/geocode_eval.py [--home ISTVHUB_HOME] [--gt CSV] [--police DIR]
+        [--family-rows 1500] [--fit-calibration] [--show-misses N] [--detail]
 """
 
 from __future__ import annotations
@@ -27,19 +34,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from istvhub.geocode import Geocoder  # noqa: E402
-from istvhub.geocode.calibrate import TABLE, Calibrator, isotonic_bins  # noqa: E402
-from istvhub.geocode.normalise import normalise_text  # noqa: E402
-
-
-def _haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    lat1, lon1, lat2, lon2 = (
-        np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2)
-    )
-    a = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 6371000.0 * 2 * np.arcsin(np.sqrt(a))
+from istvhub.geocode import calibrate as cal  # noqa: E402
+from istvhub.geocode.evaluation import metrics as M  # noqa: E402
+from istvhub.geocode.evaluation.narrative import narrative_set  # noqa: E402
+from istvhub.geocode.evaluation.noise import FAMILIES, family_set  # noqa: E402
+from istvhub.geocode.evaluation.police import default_dir, read_labels, recast  # noqa: E402
+from istvhub.geocode.evaluation.runner import Run  # noqa: E402
 
 
 def load_geocoder(home: Path | None) -> Geocoder:
@@ -82,179 +82,161 @@ def read_truth(path: Path) -> pd.DataFrame:
     return gt.reset_index(drop=True)
 
 
-def correct_mask(gt: pd.DataFrame, res: pd.DataFrame) -> np.ndarray:
-    """Right = located within tolerance for locatable rows; the same status otherwise."""
-    d = _haversine_m(gt["lat"], gt["lon"], res["lat"], res["lon"])
-    loc_ok = (res["geo_status"].to_numpy() == "located") & (d <= gt["tol_m"].to_numpy())
-    same = res["geo_status"].to_numpy() == gt["expect"].to_numpy()
-    return np.where(gt["expect"].to_numpy() == "located", loc_ok, same)
+def district_lookup(geo: Geocoder):
+    """(lat, lon) -> postcode district of the nearest postcode unit (for the police recasts)."""
+    ix = geo.index
+    rows = np.flatnonzero(ix.etype == "postcode")
+    px, py = ix.x[rows], ix.y[rows]
+    from istvhub.geocode.explain import to_bng
+
+    def of(lat: float, lon: float) -> str | None:
+        x, y = to_bng().transform(lon, lat)
+        k = int(np.argmin((px - x) ** 2 + (py - y) ** 2))
+        return str(ix.name[rows[k]]).split()[0].lower()
+
+    return of
 
 
-def baseline(gaz_entries: pd.DataFrame, texts: list[str]) -> pd.DataFrame:
-    """Naive: best rapidfuzz WRatio over every gazetteer name; no classification, no priors."""
-    from rapidfuzz import fuzz, process
-
-    names = gaz_entries["key"].astype(str).to_numpy()
-    out = []
-    for t in texts:
-        hit = process.extractOne(normalise_text(t), names, scorer=fuzz.WRatio, score_cutoff=60)
-        if hit is None:
-            out.append(("unmatched", np.nan, np.nan))
-        else:
-            r = gaz_entries.iloc[hit[2]]
-            out.append(("located", r["lat"], r["lon"]))
-    return pd.DataFrame(out, columns=["geo_status", "lat", "lon"])
+def fmt(v: float, pct: bool = True) -> str:
+    if v != v:
+        return "-"
+    return f"{v:.1%}" if pct else f"{v:.3f}"
 
 
-def report(gt: pd.DataFrame, res: pd.DataFrame, label: str) -> dict:
-    ok = correct_mask(gt, res)
-    locatable = gt["expect"].eq("located").to_numpy()
-    status = res["geo_status"].to_numpy()
-    print(f"\n== {label}: {len(gt)} rows ==")
-    share = ok[locatable].mean() if locatable.any() else float("nan")
-    print(f"locatable within tolerance: {share:.1%} ({ok[locatable].sum()}/{locatable.sum()})")
-    print(f"all rows right (located within tolerance, or the expected status): {ok.mean():.1%}")
-    tab = pd.DataFrame(
-        {
-            "category": gt["category"],
-            "ok": ok,
-            "status": status,
-            "match_type": res.get("match_type"),
-        }
+def print_set(run: Run, name: str, params: dict, fitted_on: str, detail: bool) -> dict:
+    gt, res, ok = run.sets[name]
+    conf = run.confidence(name, params)
+    s = M.score(gt, res, conf)
+    raw_ece, raw_brier = M.ece_brier(run.confidence(name, None), ok)
+    loc = gt["expect"].eq("located").to_numpy()
+    print(
+        f"\n== {name}: {s.n:,} texts, {s.locatable:,} locatable (calibration fitted on {fitted_on})"
     )
-    by = tab[locatable].groupby("category")["ok"].agg(["mean", "size"])
-    print("by truth category:\n" + by.to_string(float_format=lambda v: f"{v:.1%}"))
-    if "match_type" in res and res["match_type"].notna().any():
-        by2 = (
-            tab[locatable & (status == "located")].groupby("match_type")["ok"].agg(["mean", "size"])
-        )
+    print(f"located within tolerance: {fmt(s.located_ok)} ({int(ok[loc].sum())}/{s.locatable})")
+    print(
+        f"home precision {fmt(s.home_p)} recall {fmt(s.home_r)}; "
+        f"unknown precision {fmt(s.unknown_p)} recall {fmt(s.unknown_r)}"
+    )
+    print(f"non-locatable texts located: {s.nonloc_located} (must be 0)")
+    print(f"confidence >= 0.9: {s.hi_n:,} answers, {fmt(s.hi_right)} right (target >= 98%)")
+    print(f"ECE {s.ece:.3f} (raw score {raw_ece:.3f}); Brier {s.brier:.3f} (raw {raw_brier:.3f})")
+    st = res.loc[loc, "geo_status"].value_counts()
+    print("status of locatable texts: " + ", ".join(f"{k} {v}" for k, v in st.items()))
+    if detail:
+        rel = M.reliability(conf, ok)
+        print("reliability:\n" + rel.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        answered = res["geo_status"].eq("located").to_numpy()
+        pr = M.precision_recall(conf, ok, answered, s.locatable)
         print(
-            "by our match type (located rows):\n" + by2.to_string(float_format=lambda v: f"{v:.1%}")
+            "precision at recall:\n" + pr.to_string(index=False, float_format=lambda v: f"{v:.3f}")
         )
-    st = tab[locatable]["status"].value_counts()
-    print("status of locatable rows: " + ", ".join(f"{k} {v}" for k, v in st.items()))
-    for cls in ("home", "unknown", "outside_area"):
-        exp = gt["expect"].eq(cls).to_numpy()
-        got = status == cls
-        if exp.any() or got.any():
-            prec = (exp & got).sum() / max(got.sum(), 1)
-            rec = (exp & got).sum() / max(exp.sum(), 1)
-            print(
-                f"{cls}: precision {prec:.1%} recall {rec:.1%} (expected {exp.sum()}, "
-                f"got {got.sum()})"
-            )
-    hu = gt["expect"].isin(["home", "unknown"]).to_numpy()
-    if hu.any():
-        print(f"home/unknown classified so: {np.isin(status[hu], ['home', 'unknown']).mean():.1%}")
-    home_located = int((gt["expect"].eq("home").to_numpy() & (status == "located")).sum())
-    print(f"home texts located: {home_located}")
-    if "confidence" in res:
-        hi = res["confidence"].fillna(0).to_numpy() >= 0.9
-        if hi.any():
-            print(f"confidence >= 0.9: {hi.sum()} rows, {ok[hi].mean():.1%} right")
-    return {"locatable_share": share, "ok": ok}
+    return {"set": name, "scores": s, "raw_ece": raw_ece, "raw_brier": raw_brier}
+
+
+def show_misses(run: Run, name: str, n: int) -> None:
+    gt, res, ok = run.sets[name]
+    bad = gt[gt["expect"].eq("located").to_numpy() & ~ok].copy()
+    bad = bad.join(res[["geo_status", "confidence", "reason"]])
+    bad["err_m"] = np.round(
+        M.haversine_m(bad["lat"], bad["lon"], res.loc[bad.index, "lat"], res.loc[bad.index, "lon"])
+    )
+    pd.set_option("display.width", 250)
+    pd.set_option("display.max_colwidth", 80)
+    cols = ["text", "geo_status", "confidence", "err_m", "reason"]
+    print(f"\nmisses in {name} ({len(bad)}):")
+    print(bad.sample(min(n, len(bad)), random_state=0)[cols].to_string())
+
+
+def narrative_drop(run: Run) -> tuple[float, dict]:
+    gt, res, ok = run.sets["narrative (wordfreq)"]
+    dgt, dres, dok = run.sets["dev"]
+    base_ok = dict(zip(dgt["text"], dok, strict=True))
+    base = np.array([base_ok[t] for t in gt["base_text"]])
+    drop = (base.mean() - ok.mean()) * 100
+    status = res["geo_status"].value_counts().to_dict()
+    print(
+        f"\n== narrative robustness: {len(gt):,} locatable dev texts with random common words: "
+        f"{ok.mean():.1%} located within tolerance vs {base.mean():.1%} without: drop "
+        f"{drop:.1f} points (target <= 2); turned home {status.get('home', 0)}, unknown "
+        f"{status.get('unknown', 0)}, outside area {status.get('outside_area', 0)}"
+    )
+    return drop, status
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--gt", type=Path, default=REPO / "sample_feeds" / "geocode_dev.csv")
     ap.add_argument("--home", type=Path, default=None, help="ISTVHUB_HOME with a gazetteer")
-    ap.add_argument("--baseline-rows", type=int, default=300)
-    ap.add_argument(
-        "--fit-calibration",
-        action="store_true",
-        help=f"fit gazetteer/{TABLE} on this ground truth (raw scores, isotonic)",
-    )
+    ap.add_argument("--police", type=Path, default=None, help="police.uk JSON directory")
+    ap.add_argument("--family-rows", type=int, default=1500, help="dev rows per noise family")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--fit-calibration", action="store_true", help=f"write {cal.PARAMS.name}")
     ap.add_argument("--show-misses", type=int, default=0)
+    ap.add_argument("--detail", action="store_true", help="reliability and PR for every set")
     args = ap.parse_args()
 
-    gt = read_truth(args.gt)
     t0 = time.perf_counter()
     geo = load_geocoder(args.home)
     print(f"gazetteer {geo.version}: loaded in {time.perf_counter() - t0:.1f} s")
-    if args.fit_calibration:
-        geo.calibrator = Calibrator()  # identity: confidence = raw score
-    t0 = time.perf_counter()
-    res = geo.geocode_frame(gt, text_col="text", department_col="department")
-    dt = time.perf_counter() - t0
-    print(f"geocoded {len(gt)} rows in {dt:.1f} s ({len(gt) / dt:,.0f} rows/s)")
-    out = report(gt, res, "geocoder")
+    run = Run(geo)
+    dev = read_truth(args.gt)
+    print("geocoding:")
+    run.add("dev", dev)
+    pdir = args.police or default_dir()
+    if pdir and pdir.is_dir():
+        run.add("police.uk labels", recast(read_labels(pdir), district_lookup(geo), args.seed))
+    else:
+        print("  police.uk sample not found: that dev set skipped")
+    fams = list(FAMILIES)
+    for f in fams:
+        run.add(f"family {f}", family_set(dev, f, args.seed, args.family_rows))
+    run.add("narrative (wordfreq)", narrative_set(dev, args.seed))
 
-    if args.fit_calibration:
+    cal_sets = ["dev", *(f"family {f}" for f in fams)]
+    full = run.fit(cal_sets)
+    out = []
+    out.append(print_set(run, "dev", run.fit(cal_sets[1:]), "the 6 families", args.detail))
+    for f in fams:
+        held = f"family {f}"
+        params = run.fit([s for s in cal_sets if s != held])
+        out.append(print_set(run, held, params, "dev + the other 5 families", args.detail))
+    for name in ("police.uk labels", "narrative (wordfreq)"):
+        if name in run.sets:
+            out.append(print_set(run, name, full, "dev + all families", True))
+    drop, _ = narrative_drop(run)
 
-        def fit(mask: np.ndarray) -> pd.DataFrame:
-            loc = res["geo_status"].eq("located").to_numpy() & mask
-            rows = []
-            for mt, g in res[loc].groupby("match_type"):
-                b = isotonic_bins(g["confidence"].to_numpy(), out["ok"][g.index.to_numpy()])
-                rows.append(b.assign(match_type=mt))
-            allb = isotonic_bins(res.loc[loc, "confidence"].to_numpy(), out["ok"][loc])
-            rows.append(allb.assign(match_type="*"))
-            return pd.concat(rows)[["match_type", "raw_lo", "raw_hi", "confidence", "n"]]
-
-        # honesty check: fit on even rows, judge on odd rows
-        even = (np.arange(len(gt)) % 2) == 0
-        half = Calibrator(
-            {
-                k: g.sort_values("raw_lo").reset_index(drop=True)
-                for k, g in fit(even).groupby("match_type")
-            }
-        )
-        conf = np.array(
-            [
-                half.calibrate(mt, c) if st == "located" else c
-                for mt, c, st in zip(
-                    res["match_type"], res["confidence"].fillna(0), res["geo_status"], strict=True
-                )
-            ]
-        )
-        hi = (conf >= 0.9) & ~even
-        print(
-            f"\ncalibration fitted on even rows, judged on odd rows: confidence >= 0.9 on "
-            f"{hi.sum()} rows, {out['ok'][hi].mean():.1%} right"
-        )
-        table = fit(np.ones(len(gt), dtype=bool))
-        path = REPO / "gazetteer" / TABLE
-        table.to_csv(path, index=False)
-        print(f"wrote {path} ({len(table)} bins)")
-        geo.calibrator = Calibrator.load(path)
-        geo._cache.clear()
-        res = geo.geocode_frame(gt, text_col="text", department_col="department")
-        out = report(gt, res, "geocoder, calibrated")
-
-    if args.show_misses:
-        bad = gt[gt["expect"].eq("located") & ~out["ok"]].copy()
-        bad = bad.join(res[["geo_status", "match_type", "reason"]])
-        d = _haversine_m(
-            bad["lat"], bad["lon"], res.loc[bad.index, "lat"], res.loc[bad.index, "lon"]
-        )
-        bad["err_m"] = np.round(d)
-        pd.set_option("display.width", 250)
-        pd.set_option("display.max_colwidth", 90)
-        print(
-            bad.sample(min(args.show_misses, len(bad)), random_state=0)[
-                ["text", "category", "tol_m", "geo_status", "err_m", "reason"]
-            ].to_string()
-        )
-
-    n = min(args.baseline_rows, len(gt))
-    if n <= 0:
-        print("\nbaseline skipped (--baseline-rows 0)")
-        return
-    sample = gt.sample(n, random_state=0).reset_index(drop=True)
-    t0 = time.perf_counter()
-    base = baseline(geo.index.entries, sample["text"].tolist())
-    bdt = time.perf_counter() - t0
-    geo._cache.clear()
-    ours = geo.geocode_frame(sample, text_col="text", department_col="department")
-    b = report(sample, base, f"baseline (rapidfuzz extractOne, {n} sampled rows)")
-    o = report(sample, ours, f"geocoder on the same {n} rows")
-    print(f"\nbaseline speed: {n / bdt:,.1f} rows/s")
     print(
-        f"geocoder - baseline on locatable rows: "
-        f"{(o['locatable_share'] - b['locatable_share']) * 100:+.1f} points; on all rows: "
-        f"{(o['ok'].mean() - b['ok'].mean()) * 100:+.1f} points"
+        "\n| set | texts | located within tol | home P / R | unknown P / R | non-loc located "
+        "| conf >= 0.9: n, right | ECE raw -> cal | Brier raw -> cal |"
     )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for o in out:
+        s = o["scores"]
+        print(
+            f"| {o['set']} | {s.n:,} | {fmt(s.located_ok)} | {fmt(s.home_p)} / {fmt(s.home_r)} "
+            f"| {fmt(s.unknown_p)} / {fmt(s.unknown_r)} | {s.nonloc_located} "
+            f"| {s.hi_n:,}, {fmt(s.hi_right)} | {o['raw_ece']:.3f} -> {s.ece:.3f} "
+            f"| {o['raw_brier']:.3f} -> {s.brier:.3f} |"
+        )
+    print(f"\nnarrative-robustness drop: {drop:.1f} points")
+    shipped = cal.Calibrator.load()
+    if shipped.weights is not None:
+        for name in run.sets:
+            gt, res, ok = run.sets[name]
+            c = res["confidence"].fillna(0).to_numpy() >= 0.9
+            print(
+                f"as shipped ({cal.PARAMS.name}), {name}: conf >= 0.9 {c.sum()}, "
+                f"{fmt(ok[c].mean() if c.any() else float('nan'))} right"
+            )
+    if args.show_misses:
+        for name in run.sets:
+            show_misses(run, name, args.show_misses)
+    if args.fit_calibration:
+        note = (
+            f"fitted by benchmarks/geocode_eval.py on {', '.join(cal_sets)} "
+            f"(gazetteer {geo.version}, {args.family_rows} rows per family, seed {args.seed})"
+        )
+        print(f"\nwrote {cal.save(full, note=note)}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from istvhub.api.security import FailedAuthLimiter
+from istvhub.api.security import FailedAuthLimiter, token_from_authorization
 from istvhub.api.users import User, authenticate
 from istvhub.core.config import Settings
 
@@ -92,18 +92,40 @@ def authenticate_limited(request: Request, store: Any, token: str | None) -> Use
 def current_user(
     request: Request,
     store: StoreDep,
-    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],  # for OpenAPI
 ) -> User:
-    """The user behind ``Authorization: Bearer <token>`` (or the sign-in cookie of the pages)."""
-    token = creds.credentials if creds is not None else request.cookies.get(COOKIE_NAME)
+    """The user behind ``Authorization: Bearer <token>``, HTTP Basic with the token as the
+    password (QGIS, ArcGIS, GDAL), or the sign-in cookie of the pages."""
+    token = presented_token(request)
     user = authenticate_limited(request, store, token)
     if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "missing, invalid, expired or revoked token",
-            headers={"WWW-Authenticate": "Bearer"},
+            headers={"WWW-Authenticate": challenge(request)},
         )
     return user
+
+
+#: paths GIS clients call: their 401 also offers Basic, so a client that waits for a challenge
+#: (rather than sending credentials up front, as QGIS does) knows to send them. Elsewhere only
+#: Bearer, so a page's script never makes the browser pop up a password dialog.
+GIS_PREFIXES = ("/ogc", "/layers")
+
+
+def challenge(request: Request) -> str:
+    if request.url.path.startswith(GIS_PREFIXES):
+        return 'Bearer, Basic realm="istvhub", charset="UTF-8"'
+    return "Bearer"
+
+
+def presented_token(request: Request) -> str | None:
+    """The token the request carries: the Authorization header (Bearer or Basic), else the
+    pages' cookie."""
+    header = request.headers.get("authorization")
+    if header:
+        return token_from_authorization(header)
+    return request.cookies.get(COOKIE_NAME)
 
 
 UserDep = Annotated[User, Depends(current_user)]

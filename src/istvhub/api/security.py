@@ -6,6 +6,8 @@ enough (no slow hash needed: there is nothing to brute-force as with passwords).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
@@ -33,6 +35,26 @@ def digest_matches(token: str, stored_sha256: str) -> bool:
 def looks_like_token(token: str | None) -> bool:
     """Cheap shape check before touching the database."""
     return bool(token) and token.startswith(TOKEN_PREFIX) and 20 < len(token) < 200
+
+
+def token_from_authorization(header: str | None) -> str | None:
+    """The token in an ``Authorization`` header: ``Bearer <token>``, or ``Basic`` with the token
+    as the password (user name ignored). QGIS 3.22, ArcGIS and GDAL can send Basic credentials
+    but not a custom header; both forms then go through the same checks and the same limiter."""
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    scheme, value = scheme.lower(), value.strip()
+    if scheme == "bearer":
+        return value or None
+    if scheme != "basic" or not value or len(value) > 1024:
+        return None
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    _, sep, password = decoded.partition(":")
+    return password.strip() or None if sep else None
 
 
 def is_live(

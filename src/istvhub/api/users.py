@@ -12,7 +12,16 @@ from istvhub.store.repos import Db
 from istvhub.store.repos import users as repo
 from istvhub.store.repos.users import ROLES
 
-__all__ = ["ROLES", "User", "UserError", "add_user", "authenticate", "list_users", "revoke_user"]
+__all__ = [
+    "ROLES",
+    "User",
+    "UserError",
+    "add_user",
+    "authenticate",
+    "list_users",
+    "revoke_user",
+    "rotate_token",
+]
 
 
 @dataclass(frozen=True)
@@ -146,3 +155,11 @@ def revoke_user(db: Db, name: str) -> int:
     """Revoke a user and all their tokens at once; returns the number of tokens revoked."""
     repo.ensure_tables(db)
     return repo.revoke(db, name, _now())
+
+
+def rotate_token(db: Db, name: str, expires_days: int | None = None) -> tuple[str, int]:
+    """Revoke every live token of the active user ``name`` and issue one new token, in one
+    transaction; returns (new token, tokens revoked). The new token is shown once."""
+    repo.ensure_tables(db)
+    token, row = _new_token(expires_days)
+    return token, repo.rotate(db, name, row)

@@ -1,77 +1,246 @@
-"""Confidence calibration: raw match scores -> the share of such matches that are right.
+"""Confidence = the probability that an answer is right, learnt from texts it was not tuned on.
 
-The table ``data/gazetteer/geocode_calibration.csv`` (match_type, raw_lo, raw_hi, confidence, n) is
-fitted by ``benchmarks/geocode_eval.py --fit-calibration`` on the development ground truth with
-pooled-adjacent-violators (isotonic) bins, and kept as data. Without the table the raw score is
-passed through unchanged.
+The decide stage gives every located answer a raw score; on its own that score did not separate
+right from wrong (right and wrong answers both carried 0.97). The calibrator adds what the raw
+score ignores about the *text*: how many of its words the answer leaves unexplained (narrative
+read as a place), how many words were spelling-corrected, whether the name matched without its
+type word, among how many same-name places it was chosen, whether the context agreed. A
+logistic model over those features, fitted offline by ``benchmarks/geocode_eval.py
+--fit-calibration`` on the noise families (judged leave-one-family-out), gives the probability.
+Home, unknown and outside-area answers get the share of such answers that were right.
+
+The parameters live in ``data/geocode_calibration.json`` (package data). At run time it is one
+dot product per distinct text. Without the file the raw score is passed through. The model is
+monotone in the raw score (its weight is constrained >= 0) and bounded by [FLOOR, CAP].
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from istvhub.core.config import GAZETTEER_TABLES_DIR
+from istvhub.core.config import DATA_DIR
 
-TABLE = "geocode_calibration.csv"
-#: pseudo-observations at PRIOR_P added to every bin, and the highest confidence ever claimed
-PRIOR_N = 10.0
-PRIOR_P = 0.7
-CAP = 0.97
+log = logging.getLogger(__name__)
+
+PARAMS = DATA_DIR / "geocode_calibration.json"
+CAP = 0.99  # never claim certainty
+FLOOR = 0.01
+#: the statuses whose confidence is a fitted constant (located answers use the model)
+CLASS_STATUSES = ("home", "unknown", "outside_area")
+MATCH_TYPES = (
+    "postcode",
+    "postcode_sector",
+    "postcode_district",
+    "junction",
+    "station",
+    "venue",
+    "street",
+    "area",
+)
+FEATURES = (
+    "bias",
+    "logit_raw",
+    *(f"type_{t}" for t in MATCH_TYPES),
+    "unexplained_words",
+    "unexplained_share",
+    "corrected_words",
+    "short_corrected",
+    "name_exact",
+    "spelling_corrected",
+    "core_match",
+    "same_name_choice",
+    "nearest_department",
+    "area_by_station",
+    "context_hits",
+    "context_miss",
+    "precision_over_tolerance",
+)
+#: how far off an answer of each type may be and still count as right (the dev ground truth's
+#: tolerances): an answer whose own error radius exceeds it is less likely to be right
+TOLERANCE_M = {
+    "postcode": 100.0,
+    "venue": 150.0,
+    "station": 150.0,
+    "junction": 150.0,
+    "street": 500.0,
+    "area": 1500.0,
+    "postcode_sector": 1000.0,
+    "postcode_district": 2000.0,
+}
+#: words that carry no place: connectors, cue words, ED shorthand for "outside", "near"
+_FILLER = frozenset(
+    "o/s opp nr outside opposite near adjacent by at in on of the a an to from junction jct j/w "
+    "jw with corner and or & between behind next front rear top end entrance inside off "
+    "station stn tube dlr rail overground underground bus stop shops shop / , - + x".split()
+)
+_RAW = FEATURES.index("logit_raw")
+_TYPES = slice(
+    FEATURES.index(f"type_{MATCH_TYPES[0]}"), FEATURES.index(f"type_{MATCH_TYPES[-1]}") + 1
+)
+_POSTCODEISH = re.compile(r"^[a-z]{1,2}\d[a-z\d]?$|^\d[a-z]{2}$|^\d+[a-z]?$")
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def _name_tokens(*names: str) -> set[str]:
+    out: set[str] = set()
+    for n in names:
+        out.update(_WORD.findall(n.lower()))
+    return out
+
+
+def features(loc: Any, tokens: list[str], corrected: list[str]) -> np.ndarray:
+    """The feature vector of one located answer (``loc`` is an explain.Loc)."""
+    raw = min(max(float(loc.raw), 1e-3), 1 - 1e-3)
+    explained = _name_tokens(loc.name, *loc.ctx_hits)
+    content = [
+        (t, c)
+        for t, c in zip(tokens, corrected, strict=True)
+        if c not in _FILLER and t not in _FILLER and not _POSTCODEISH.match(c)
+    ]
+    unexplained = [c for t, c in content if c not in explained and t not in explained]
+    name = _name_tokens(loc.name)
+    reason = loc.reason
+    f = [
+        1.0,
+        math.log(raw / (1 - raw)),
+        *(1.0 if loc.match_type == t else 0.0 for t in MATCH_TYPES),
+        float(min(len(unexplained), 6)),
+        len(unexplained) / max(len(content), 1),
+        float(min(sum(c != t for t, c in zip(tokens, corrected, strict=True)), 3)),
+        float(sum(c != t and len(t) <= 5 for t, c in zip(tokens, corrected, strict=True))),
+        float(bool(name) and name <= set(tokens)),
+        float("spelling corrected" in reason),
+        float("without its type word" in reason),
+        float("same-name places" in reason),
+        float("nearest the department" in reason),
+        float("area named by its station" in reason),
+        float(min(len(loc.ctx_hits), 2)),
+        float(bool(loc.ctx_misses)),
+        math.log2(max(float(loc.precision), 10.0) / TOLERANCE_M.get(loc.match_type, 1500.0)),
+    ]
+    return np.asarray(f, dtype=float)
 
 
 @dataclass
 class Calibrator:
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Applies the fitted model; with no weights, confidence = raw score (identity).
+    ``record`` (a dict), when given, collects each text's features for offline fitting."""
+
+    weights: np.ndarray | None = None
+    status: dict[str, float] = field(default_factory=dict)
+    record: dict[str, np.ndarray] | None = None
+    raw_floor: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Calibrator:
-        p = path or GAZETTEER_TABLES_DIR / TABLE
+        p = path or PARAMS
         if not p.exists():
             return cls()
-        t = pd.read_csv(p)
+        d = json.loads(p.read_text())
+        if tuple(d.get("features", ())) != FEATURES:
+            log.warning("calibration parameters are for other features; confidence = raw score")
+            return cls()
         return cls(
-            {k: g.sort_values("raw_lo").reset_index(drop=True) for k, g in t.groupby("match_type")}
+            np.asarray(d["weights"], dtype=float),
+            dict(d.get("status", {})),
+            raw_floor=dict(d.get("raw_floor", {})),
         )
 
-    def calibrate(self, match_type: str, raw: float) -> float:
-        t = self.tables.get(match_type)
-        if t is None or t.empty:
-            t = self.tables.get("*")
-        if t is None or t.empty:
-            return float(raw)
-        if raw < float(t["raw_lo"].iat[0]) - 0.01:
-            # below anything seen in development: never claim the lowest bin's confidence
-            return float(min(raw, t["confidence"].iat[0]))
-        i = int(np.searchsorted(t["raw_hi"].to_numpy(), raw, side="left"))
-        i = min(max(i, 0), len(t) - 1)
-        return float(t["confidence"].iat[i])
+    def confidence(self, loc: Any, tokens: list[str], corrected: list[str]) -> float:
+        if self.weights is None and self.record is None:
+            return float(min(max(loc.raw, 0.0), 1.0))
+        x = features(loc, tokens, corrected)
+        if self.record is not None:
+            self.record[" ".join(tokens)] = x
+        if self.weights is None:
+            return float(min(max(loc.raw, 0.0), 1.0))
+        return self.apply_features(x)
+
+    def apply_features(self, x: np.ndarray) -> float:
+        assert self.weights is not None
+        p = apply(self.weights, x)
+        raw = 1.0 / (1.0 + math.exp(-float(x[_RAW])))
+        hot = np.flatnonzero(x[_TYPES] == 1)
+        mt = MATCH_TYPES[int(hot[0])] if len(hot) else ""
+        if raw < self.raw_floor.get(mt, 0.0):
+            # a raw score below anything the fit saw for this type: the decide stage flagged a
+            # risk the evaluation texts never showed, so claim no more than the raw score
+            return min(p, max(raw, FLOOR))
+        return p
+
+    def status_confidence(self, status: str, default: float) -> float:
+        return float(self.status.get(status, default))
 
 
-def isotonic_bins(raw: np.ndarray, ok: np.ndarray) -> pd.DataFrame:
-    """Pool-adjacent-violators on (raw, correct): non-decreasing bins of raw score with their
-    observed share correct (shrunk a little towards 0.5 so tiny bins never claim certainty)."""
-    order = np.argsort(raw, kind="stable")
-    r, y = raw[order], ok[order].astype(float)
-    blocks = [[float(r[i]), float(r[i]), float(y[i]), 1.0] for i in range(len(r))]
-    out: list[list[float]] = []
-    for b in blocks:
-        out.append(b)
-        while len(out) > 1 and out[-2][2] / out[-2][3] >= out[-1][2] / out[-1][3]:
-            lo, _, s, n = out[-2]
-            _, hi, s2, n2 = out.pop()
-            out[-1] = [lo, hi, s + s2, n + n2]
-    rows = []
-    for lo, hi, s, n in out:
-        # shrink towards a modest prior (small bins never claim certainty) and cap: the
-        # development labels come from one generator, real extracts will be messier
-        conf = min((s + PRIOR_N * PRIOR_P) / (n + PRIOR_N), CAP)
-        rows.append({"raw_lo": lo, "raw_hi": hi, "confidence": conf, "n": int(n)})
-    df = pd.DataFrame(rows)
-    if len(df):
-        df["confidence"] = np.maximum.accumulate(df["confidence"].to_numpy()).round(3)
-        df.loc[df.index[-1], "raw_hi"] = 1.0
-    return df
+def apply(weights: np.ndarray, x: np.ndarray) -> float:
+    z = float(np.dot(weights, x))
+    p = 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+    return min(max(p, FLOOR), CAP)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50) -> np.ndarray:
+    """L2-penalised logistic regression by Newton's method (the bias is not penalised); the
+    raw-score weight is held >= 0 so confidence never falls as the raw score rises."""
+    n, k = x.shape
+    active = np.ones(k, dtype=bool)
+    active[x.std(axis=0) == 0] = False
+    active[0] = True
+    raw_col = FEATURES.index("logit_raw")
+    for _ in range(2):
+        w = np.zeros(k)
+        xa = x[:, active]
+        pen = np.full(active.sum(), l2)
+        pen[0] = 0.0
+        wa = np.zeros(active.sum())
+        for _ in range(iters):
+            p = 1.0 / (1.0 + np.exp(-np.clip(xa @ wa, -30, 30)))
+            g = xa.T @ (p - y) + pen * wa
+            h = (xa * (p * (1 - p))[:, None]).T @ xa + np.diag(pen + 1e-9)
+            step = np.linalg.solve(h, g)
+            wa -= step
+            if np.abs(step).max() < 1e-8:
+                break
+        w[active] = wa
+        if w[raw_col] >= 0:
+            return w
+        active[raw_col] = False  # a negative slope would break monotonicity: drop the term
+    return w
+
+
+def fit(
+    rows: list[np.ndarray], right: np.ndarray, status_right: dict[str, tuple[int, int]]
+) -> dict[str, Any]:
+    """Parameters from located answers' features and rightness, and per class status
+    (right, total) counts; class confidences shrunk towards 0.5 by 10 pseudo-rows; per match
+    type the 1st percentile of the raw scores seen (below it the model is extrapolating)."""
+    x = np.vstack(rows)
+    w = fit_logistic(x, np.asarray(right, dtype=float))
+    status = {s: round(min((r + 5.0) / (n + 10.0), CAP), 4) for s, (r, n) in status_right.items()}
+    raw = 1 / (1 + np.exp(-x[:, _RAW]))
+    floor = {}
+    for t in MATCH_TYPES:
+        m = x[:, FEATURES.index(f"type_{t}")] == 1
+        if m.sum() >= 20:
+            floor[t] = round(float(np.quantile(raw[m], 0.01)), 4)
+    return {
+        "features": list(FEATURES),
+        "weights": [round(float(v), 6) for v in w],
+        "status": status,
+        "raw_floor": floor,
+    }
+
+
+def save(params: dict[str, Any], path: Path | None = None, note: str = "") -> Path:
+    p = path or PARAMS
+    tmp = p.with_suffix(".tmp")
+    tmp.write_text(json.dumps({**params, "note": note}, indent=1) + "\n")
+    tmp.replace(p)
+    return p

@@ -61,7 +61,7 @@ def geocode_norm(geo: Any, norm: str, dept: str | None) -> dict[str, Any]:
     ):
         cls = "locatable"  # "the flower of kent se14": a London postcode district wins
     if cls != "locatable":
-        return empty_result(cls, REASONS[cls], 0.95)
+        return empty_result(cls, REASONS[cls], geo.calibrator.status_confidence(cls, 0.95))
     if corr is not None:
         return correction_result(ix, corr)
     found = find_postcodes(tokens)
@@ -77,12 +77,12 @@ def geocode_norm(geo: Any, norm: str, dept: str | None) -> dict[str, Any]:
                 return empty_result(
                     "outside_area",
                     "outside area: a full postcode whose sector is not in London",
-                    0.95,
+                    geo.calibrator.status_confidence("outside_area", 0.95),
                 )
     loc = interpret(ix, tokens, corrected, spans, pcs, ed_xy)
     if loc is None:
         return empty_result("unmatched", REASONS["unmatched"], 0.0)
     if isinstance(loc, dict):
         return loc
-    conf = geo.calibrator.calibrate(loc.match_type, loc.raw)
+    conf = geo.calibrator.confidence(loc, tokens, corrected)  # P(right), calibrate.py
     return located_result(ix, loc, round(float(conf), 3))

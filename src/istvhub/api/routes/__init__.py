@@ -1,6 +1,18 @@
 """One router per resource; ``ROUTERS`` is the order they are mounted in."""
 
-from istvhub.api.routes import compliance, geocode, health, layers, ogc, pages, submissions, users
+from istvhub.api.routes import (
+    basemap,
+    compliance,
+    geocode,
+    health,
+    layers,
+    ogc,
+    pages,
+    pages_products,
+    submissions,
+    users,
+    users_pages,
+)
 
 ROUTERS = [
     health.router,
@@ -10,5 +22,8 @@ ROUTERS = [
     layers.router,
     ogc.router,
     compliance.router,
+    basemap.router,
     pages.router,
+    pages_products.router,
+    users_pages.router,
 ]

@@ -16,10 +16,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from istvhub.api.deps import StoreDep, require
-from istvhub.api.scope import default_range, scoped_boroughs
+from istvhub.api.scope import default_range, scoped_boroughs, wants_page
 from istvhub.api.users import User
 from istvhub.core.periods import PERIOD_PATTERN
 from istvhub.hotblocks.aggregate import Filters
@@ -64,9 +64,11 @@ def _json(body: Any, media: str = "application/json") -> JSONResponse:
     return JSONResponse(body, media_type=media)
 
 
-@router.get("")
-@router.get("/")
-def landing(request: Request, _: OgcReader) -> JSONResponse:
+@router.get("", response_model=None)
+@router.get("/", response_model=None)
+def landing(request: Request, _: OgcReader) -> JSONResponse | RedirectResponse:
+    if wants_page(request):  # a person who opened the URL: show how to connect instead
+        return RedirectResponse("/connect-qgis", status_code=303)
     b = _base(request)
     return _json(
         {

@@ -14,10 +14,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from istvhub.api.deps import COOKIE_NAME, StoreDep, UserDep, authenticate_limited
+from istvhub.api.deps import (
+    COOKIE_NAME,
+    StoreDep,
+    UserDep,
+    authenticate_limited,
+    presented_token,
+)
 from istvhub.api.geo import borough_outlines_geojson
 from istvhub.api.users import User
-from istvhub.compliance.render import render
 from istvhub.compliance.service import report_from
 from istvhub.records import WEAPONS
 
@@ -27,11 +32,7 @@ SESSION_SECONDS = 8 * 3600
 
 
 def page_user(request: Request, store: StoreDep) -> User | None:
-    token = request.cookies.get(COOKIE_NAME)
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        token = auth[7:].strip()
-    return authenticate_limited(request, store, token)
+    return authenticate_limited(request, store, presented_token(request))
 
 
 PageUser = Annotated[User | None, Depends(page_user)]
@@ -100,17 +101,8 @@ def upload_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     deps = store.departments()
     if user.role != "admin":
         deps = deps[deps["ods_code"].isin(list(user.departments))]
-    subs = store.submissions()
-    if user.role != "admin":
-        subs = subs[subs["department"].isin(list(user.departments))]
-    subs = subs.sort_values("submission_id", ascending=False).head(50)
-    return _page(
-        request,
-        "upload.html",
-        user,
-        departments=deps.to_dict("records"),
-        submissions=subs.to_dict("records"),
-    )
+    # the submissions list is drawn (and paged, and refreshed after each upload) by upload.js
+    return _page(request, "upload.html", user, departments=deps.to_dict("records"))
 
 
 def _borough_names(request: Request) -> list[str]:
@@ -118,6 +110,13 @@ def _borough_names(request: Request) -> list[str]:
 
     fc = json.loads(borough_outlines_geojson(request.app.state.settings))
     return sorted(f["properties"]["name"] for f in fc["features"])
+
+
+def map_words() -> dict:
+    """Codes in words for the map page's filters (istvhub.labels)."""
+    from istvhub.labels import DAY_WORDS, LOCATION_WORDS, WEAPON_WORDS
+
+    return {"weapon_words": WEAPON_WORDS, "location_words": LOCATION_WORDS, "day_words": DAY_WORDS}
 
 
 @router.get("/map", response_class=HTMLResponse)
@@ -135,6 +134,7 @@ def map_page(request: Request, user: PageUser, store: StoreDep) -> Response:
         user,
         boroughs=boroughs,
         weapons=WEAPONS,
+        **map_words(),
         period_from=first,
         period_to=last,
     )
@@ -154,6 +154,7 @@ def boroughs_geojson(request: Request, user: UserDep) -> Response:
 def compliance_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     if (r := _gate(request, user, ("mopac", "admin"))) is not None:
         return r
+    from istvhub.api.compliance_view import RAG_WORDS, dashboard, month_words
 
     period_from = request.query_params.get("from") or None
     period_to = request.query_params.get("to") or None
@@ -162,8 +163,45 @@ def compliance_page(request: Request, user: PageUser, store: StoreDep) -> Respon
         request,
         "compliance.html",
         user,
-        period_from=report.start,
-        period_to=report.end,
-        summary_line=report.summary.get("line", ""),
-        grid_html=render(report, "html"),
+        d=dashboard(report),
+        rag_words=RAG_WORDS,
+        month_words=month_words,
+    )
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico on every page; answer it instead of a 404."""
+    from fastapi.responses import FileResponse
+
+    return FileResponse(
+        Path(__file__).resolve().parents[1] / "static" / "favicon.ico",
+        media_type="image/x-icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, user: PageUser) -> Response:
+    """Who you are signed in as and what you may see (the page behind /me)."""
+    if user is None:
+        return RedirectResponse("/signin", status_code=303)
+    return _page(request, "account.html", user)
+
+
+@router.get("/connect-qgis", response_class=HTMLResponse)
+def qgis_page(request: Request, user: PageUser) -> Response:
+    """How to add the hub's OGC API - Features layers to QGIS (and ArcGIS, GDAL)."""
+    if (r := _gate(request, user, ("csp_analyst", "mopac", "admin"))) is not None:
+        return r
+    from istvhub.api.routes.ogc import COLLECTIONS
+
+    base = str(request.base_url).rstrip("/")
+    return _page(
+        request,
+        "qgis.html",
+        user,
+        ogc_url=base + "/ogc",
+        base_url=base,
+        collections=[(k, v[2]) for k, v in COLLECTIONS.items()],
     )

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from istvhub.api import users as users_mod
 from istvhub.api.deps import AdminDep, StoreDep, UserDep, audit
+from istvhub.api.scope import wants_page
 
 router = APIRouter(tags=["users"])
 
@@ -29,14 +31,19 @@ class NewUserOut(BaseModel):
     token: str = Field(description="shown once; only its SHA-256 is stored")
 
 
-@router.get("/me")
-def me(user: UserDep) -> dict:
-    """Who the token belongs to and what it may see."""
+@router.get("/me", response_model=None)
+def me(user: UserDep, request: Request) -> dict | RedirectResponse:
+    """Who the token belongs to and what it may see (a browser is shown /account)."""
+    if wants_page(request):
+        return RedirectResponse("/account", status_code=303)
     return user.as_dict()
 
 
-@router.get("/users")
-def list_users(_: AdminDep, store: StoreDep) -> list[dict]:
+@router.get("/users", response_model=None)
+def list_users(_: AdminDep, store: StoreDep, request: Request) -> list[dict] | RedirectResponse:
+    """Every user, role, scope and live-token count (a browser is shown /admin/users)."""
+    if wants_page(request):
+        return RedirectResponse("/admin/users", status_code=303)
     return users_mod.list_users(store)
 
 
@@ -78,6 +85,29 @@ def revoke_user(name: str, admin: AdminDep, store: StoreDep, request: Request) -
         raise HTTPException(404, str(exc)) from exc
     audit(store, admin, "users.revoke", f"user={name}", request)
     return {"name": name, "revoked_tokens": n}
+
+
+class RotateOut(BaseModel):
+    name: str
+    revoked_tokens: int
+    token: str = Field(description="shown once; only its SHA-256 is stored")
+
+
+@router.post("/users/{name}/token", status_code=201)
+def rotate(
+    name: str,
+    admin: AdminDep,
+    store: StoreDep,
+    request: Request,
+    expires_days: Annotated[int | None, Query(ge=1, le=3650)] = None,
+) -> RotateOut:
+    """Rotate a user's token: every live token is revoked and one new token is returned once."""
+    try:
+        token, n = users_mod.rotate_token(store, name, expires_days)
+    except users_mod.UserError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    audit(store, admin, "users.rotate", f"user={name} revoked={n}", request)
+    return RotateOut(name=name, revoked_tokens=n, token=token)
 
 
 @router.get("/audit", tags=["audit"])

@@ -1,80 +1,382 @@
-// Hot-block map: borough outlines (our own boundaries) and the disclosure-controlled layer drawn
-// as SVG paths. No tiles, no external requests.
+// Hot-block map: MapLibre GL JS (vendored, CSP build) over a basemap the hub draws from its own
+// gazetteer (/basemap/*.geojson), the disclosure-controlled layer (/map/units.geojson) on a
+// stated colour scale, and the selection's day x time grid and trend (/map/profile, uPlot).
+// No tiles, no fonts, no requests outside the hub: labels are HTML markers.
 "use strict";
 const $ = (id) => document.getElementById(id);
-const SVGNS = "http://www.w3.org/2000/svg";
-let proj = null;
+const form = $("filters");
+const ROLE = form.dataset.role;
+const OWN = (form.dataset.own || "").split("|").filter(Boolean);
+const WORDS = {};
+for (const sel of ["weapon", "location_type", "hours"]) {
+  WORDS[sel] = Object.fromEntries([...$(sel).options].map((o) => [o.value, o.textContent.trim()]));
+}
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+  "September", "October", "November", "December"];
+// The colour scale: published counts are multiples of 5 from 10 up (1-7 are never listed).
+const BREAKS = [10, 20, 40, 80];
+const COLOURS = ["#fed976", "#feb24c", "#fd8d3c", "#e31a1c", "#800026"];
+const CLASS_LABELS = ["10", "15 to 20", "25 to 40", "45 to 80", "85 or more"];
+const LAYER_WORDS = { blocks: "street blocks", hexes: "H3 hexagons", lsoa: "neighbourhoods (LSOAs)" };
 
-function makeProjection(fc) {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  const visit = (c) => { if (typeof c[0] === "number") { x0 = Math.min(x0, c[0]); x1 = Math.max(x1, c[0]); y0 = Math.min(y0, c[1]); y1 = Math.max(y1, c[1]); } else c.forEach(visit); };
-  fc.features.forEach((f) => f.geometry && visit(f.geometry.coordinates));
-  const k = Math.cos(((y0 + y1) / 2) * Math.PI / 180);
-  const w = (x1 - x0) * k, h = y1 - y0, s = Math.min(1000 / w, 700 / h) * 0.96;
-  const ox = (1000 - w * s) / 2, oy = (700 - h * s) / 2;
-  return (c) => [ox + (c[0] - x0) * k * s, oy + (y1 - c[1]) * s];
+maplibregl.setWorkerUrl("/static/vendor/maplibre-gl/maplibre-gl-csp-worker.js");
+const EMPTY = { type: "FeatureCollection", features: [] };
+let map = null;
+let mapReady = null;
+let labels = [];
+let basemapKey = null;
+let lastUnits = EMPTY;
+let drawSeq = 0;
+
+function monthWords(ym) {
+  if (!ym) return "";
+  const [y, m] = ym.split("-");
+  return `${MONTHS[Number(m) - 1]} ${y}`;
 }
-function pathData(geom) {
-  const ring = (r, close) => r.map((c, i) => (i ? "L" : "M") + proj(c).map((v) => v.toFixed(1)).join(",")).join("") + (close ? "Z" : "");
-  switch (geom.type) {
-    case "LineString": return ring(geom.coordinates, false);
-    case "MultiLineString": return geom.coordinates.map((r) => ring(r, false)).join("");
-    case "Polygon": return geom.coordinates.map((r) => ring(r, true)).join("");
-    case "MultiPolygon": return geom.coordinates.map((p) => p.map((r) => ring(r, true)).join("")).join("");
-    case "Point": { const [x, y] = proj(geom.coordinates); return `M${x - 2},${y}a2,2 0 1,0 4,0a2,2 0 1,0 -4,0`; }
-    default: return "";
-  }
+function selectedDays() {
+  return [...form.querySelectorAll("input[name=days]:checked")].map((c) => c.value);
 }
-function colour(t) { // t in [0,1]: yellow -> red
-  const r = 255, g = Math.round(220 - 200 * t), b = Math.round(60 - 60 * t);
-  return `rgb(${r},${g},${b})`;
-}
-function params(format) {
+function params(extra) {
   const p = new URLSearchParams();
-  for (const k of ["from", "to", "borough", "weapon", "layer"]) if ($(k) && $(k).value) p.set(k, $(k).value);
+  for (const k of ["from", "to", "borough", "weapon", "location_type", "hours"]) if ($(k).value) p.set(k, $(k).value);
+  const d = selectedDays();
+  if (d.length) p.set("days", d.join(","));
   if ($("unsuppressed") && $("unsuppressed").checked) p.set("unsuppressed", "true");
-  p.set("format", format);
+  for (const [k, v] of Object.entries(extra || {})) p.set(k, v);
   return p;
 }
+function selectionWords() {
+  const parts = [`${monthWords($("from").value)} to ${monthWords($("to").value)}`];
+  parts.push($("borough").value || (ROLE === "csp_analyst" ? OWN.join(", ") : "all of London"));
+  parts.push($("weapon").value ? WORDS.weapon[$("weapon").value] : "any weapon");
+  parts.push($("location_type").value ? WORDS.location_type[$("location_type").value] : "any place");
+  parts.push($("hours").value ? WORDS.hours[$("hours").value] : "any time");
+  const d = selectedDays();
+  parts.push(d.length ? d.map((x) => x[0].toUpperCase() + x.slice(1)).join(", ") : "every day");
+  return parts.join(" · ");
+}
+function showPeriod() {
+  $("period-line").textContent = "Period: " + selectionWords();
+  const b = $("unsuppressed-banner");
+  if (b) b.hidden = !($("unsuppressed") && $("unsuppressed").checked);
+}
+function colourExpr() {
+  return ["step", ["coalesce", ["get", "count"], 0], COLOURS[0], BREAKS[0] + 0.5, COLOURS[1],
+    BREAKS[1] + 0.5, COLOURS[2], BREAKS[2] + 0.5, COLOURS[3], BREAKS[3] + 0.5, COLOURS[4]];
+}
+async function getJSON(url) {
+  const r = await fetch(url, { credentials: "same-origin" });
+  let body = null;
+  try { body = await r.json(); } catch (e) { body = null; }
+  if (!r.ok) {
+    const d = body && body.detail;
+    const msg = typeof d === "string" ? d : (Array.isArray(d) ? d.map((x) => x.msg).join("; ") : r.statusText);
+    throw new Error(msg);
+  }
+  return body;
+}
+
+function initMap() {
+  map = new maplibregl.Map({
+    container: "map",
+    style: {
+      version: 8,
+      sources: {
+        london: { type: "geojson", data: EMPTY },
+        local: { type: "geojson", data: EMPTY },
+        units: { type: "geojson", data: EMPTY, promoteId: "uid" },
+      },
+      layers: [
+        { id: "bg", type: "background", paint: { "background-color": "#f2efe9" } },
+        { id: "london-fill", type: "fill", source: "london", filter: ["==", ["get", "kind"], "borough"], paint: { "fill-color": "#fbfaf7" } },
+        { id: "own-fill", type: "fill", source: "london", filter: ["in", ["get", "name"], ["literal", []]], paint: { "fill-color": "#dce7f3", "fill-opacity": 0.55 } },
+        { id: "no-net-fill", type: "fill", source: "london", filter: ["all", ["==", ["get", "kind"], "borough"], ["==", ["get", "has_network"], false]], paint: { "fill-color": "#e6e1d6", "fill-opacity": 0.7 } },
+        { id: "parks", type: "fill", source: "local", filter: ["==", ["get", "kind"], "park"], paint: { "fill-color": "#cfe6c4" } },
+        { id: "water", type: "fill", source: "local", filter: ["==", ["get", "kind"], "water"], paint: { "fill-color": "#a9cbe8" } },
+        { id: "london-water", type: "fill", source: "london", filter: ["==", ["get", "kind"], "water"], paint: { "fill-color": "#a9cbe8" } },
+        { id: "lsoa-lines", type: "line", source: "local", minzoom: 12, filter: ["==", ["get", "kind"], "lsoa"], paint: { "line-color": "#9a8f80", "line-width": 0.6, "line-dasharray": [2, 2] } },
+        { id: "streets-minor", type: "line", source: "local", minzoom: 12.5, filter: ["all", ["==", ["get", "kind"], "street"], [">=", ["get", "rank"], 2]], paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 13, 1, 17, 6] } },
+        { id: "streets-casing", type: "line", source: "local", filter: ["all", ["==", ["get", "kind"], "street"], ["<", ["get", "rank"], 2]], paint: { "line-color": "#c9c2b4", "line-width": ["interpolate", ["linear"], ["zoom"], 11, 1.5, 17, 11] } },
+        { id: "streets-main", type: "line", source: "local", filter: ["all", ["==", ["get", "kind"], "street"], ["<", ["get", "rank"], 2]], paint: { "line-color": ["match", ["get", "rank"], 0, "#fce4b0", "#ffffff"], "line-width": ["interpolate", ["linear"], ["zoom"], 11, 0.8, 17, 8] } },
+        { id: "london-roads", type: "line", source: "london", maxzoom: 12.5, filter: ["==", ["get", "kind"], "street"], paint: { "line-color": "#e0c98f", "line-width": 0.8 } },
+        { id: "borough-lines", type: "line", source: "london", filter: ["==", ["get", "kind"], "borough"], paint: { "line-color": "#6b6b6b", "line-width": 1 } },
+        { id: "own-line", type: "line", source: "london", filter: ["in", ["get", "name"], ["literal", []]], paint: { "line-color": "#12355b", "line-width": 3 } },
+        { id: "units-fill", type: "fill", source: "units", filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": colourExpr(), "fill-opacity": 0.75, "fill-outline-color": "#5a3a00" } },
+        { id: "units-line", type: "line", source: "units", filter: ["==", ["geometry-type"], "LineString"], layout: { "line-cap": "round" }, paint: { "line-color": colourExpr(), "line-width": ["interpolate", ["linear"], ["zoom"], 11, 2.5, 15, 7, 18, 14] } },
+        { id: "units-hl", type: "line", source: "units", filter: ["==", ["get", "uid"], ""], paint: { "line-color": "#000", "line-width": 3 } },
+      ],
+    },
+    bounds: [[-0.51, 51.28], [0.34, 51.70]],
+    fitBoundsOptions: { padding: 10 },
+    attributionControl: false,
+    keyboard: true,
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+  map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution: "Basemap from the hub's gazetteer: © OpenStreetMap contributors (ODbL); boundaries OGL v3 (GLA/ONS/OS)" }));
+  map.getCanvas().setAttribute("aria-label", "Map. Arrow keys pan, plus and minus zoom.");
+  map.on("zoomend", placeLabels);
+  map.on("moveend", placeLabels);
+  for (const id of ["units-fill", "units-line"]) {
+    map.on("click", id, (e) => openPopup(e.features[0], e.lngLat));
+    map.on("mouseenter", id, () => { map.getCanvas().style.cursor = "pointer"; });
+    map.on("mouseleave", id, () => { map.getCanvas().style.cursor = ""; });
+  }
+  mapReady = new Promise((resolve) => map.on("load", resolve));
+  window.istvMap = map; // for the browser tests
+}
+
+function popupHTML(p) {
+  const layer = lastUnits.properties ? lastUnits.properties.layer : "blocks";
+  const rows = [];
+  let title = "";
+  if (p.block_id) {
+    title = p.name && p.name !== "(unnamed)" ? p.name : "Unnamed street";
+    rows.push(["Borough", p.borough || ""], ["Length", `${Math.round(p.length_m)} m`]);
+  } else if (p.hex_id) {
+    title = `H3 hexagon in ${p.borough || "?"}`;
+    rows.push(["Cell", p.hex_id]);
+  } else {
+    title = p.lsoa21_name || p.lsoa_name || p.lsoa21_code || p.lsoa_code || "Area";
+    rows.push(["Borough", p.borough || ""], ["Code", p.lsoa21_code || p.lsoa_code || ""]);
+  }
+  rows.push(["Incidents", p.count == null ? "suppressed (1 to 7)" : String(p.count)]);
+  rows.push(["Rank", `${p.rank} of ${lastUnits.features.length} listed ${LAYER_WORDS[layer] || layer}`]);
+  if (p.rate_per_100m != null) rows.push(["Per 100 m of street", String(p.rate_per_100m)]);
+  if (p.share != null) rows.push(["Share of the selection", `${p.share}%`]);
+  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
+  return `<h3>${esc(title)}</h3><table>${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</table>`;
+}
+let popup = null;
+function openPopup(feature, lngLat) {
+  if (popup) popup.remove();
+  popup = new maplibregl.Popup({ maxWidth: "320px", focusAfterOpen: true }).setLngLat(lngLat).setHTML(popupHTML(feature.properties)).addTo(map);
+  popup.getElement().id = "unit-popup";
+  map.setFilter("units-hl", ["==", ["get", "uid"], feature.properties.uid || ""]);
+}
+
+function bboxOf(geom) {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  const visit = (c) => { if (typeof c[0] === "number") { x0 = Math.min(x0, c[0]); x1 = Math.max(x1, c[0]); y0 = Math.min(y0, c[1]); y1 = Math.max(y1, c[1]); } else c.forEach(visit); };
+  visit(geom.coordinates);
+  return [[x0, y0], [x1, y1]];
+}
+
+async function loadBasemap(borough) {
+  const key = borough || "london";
+  const london = await getJSON("/basemap/london.geojson");
+  map.getSource("london").setData(london);
+  const highlight = borough ? [borough] : OWN;
+  const f = ["in", ["get", "name"], ["literal", highlight]];
+  map.setFilter("own-fill", ["all", ["==", ["get", "kind"], "borough"], f]);
+  map.setFilter("own-line", ["all", ["==", ["get", "kind"], "borough"], f]);
+  let local = EMPTY;
+  if (borough) local = await getJSON(`/basemap/${encodeURIComponent(borough)}.geojson`);
+  map.getSource("local").setData(local);
+  if (key !== basemapKey) {
+    const bb = (local.properties || london.properties).bbox;
+    map.fitBounds([[bb[0], bb[1]], [bb[2], bb[3]]], { padding: 20, animate: false });
+    basemapKey = key;
+  }
+  labels.forEach((m) => m.marker.remove());
+  labels = [];
+  const lab = [...london.features, ...local.features].filter((x) => x.properties.kind === "label");
+  for (const x of lab) {
+    const el = document.createElement("div");
+    el.className = "lbl " + x.properties.class;
+    el.textContent = x.properties.name;
+    el.setAttribute("aria-hidden", "true");
+    labels.push({ marker: new maplibregl.Marker({ element: el }).setLngLat(x.geometry.coordinates), cls: x.properties.class, rank: x.properties.rank, on: false });
+  }
+  placeLabels();
+  return { london, local };
+}
+function placeLabels() {
+  const z = map.getZoom();
+  const b = map.getBounds();
+  for (const l of labels) {
+    const show = (l.cls === "borough" && z < 12.3) || ((l.cls === "place" || l.cls === "park") && z >= 12.3)
+      || (l.cls === "station" && z >= 14) || (l.cls === "street" && (l.rank === 0 ? z >= 14 : z >= 15.5));
+    const inView = b.contains(l.marker.getLngLat());
+    if (show && inView && !l.on) { l.marker.addTo(map); l.on = true; }
+    if ((!show || !inView) && l.on) { l.marker.remove(); l.on = false; }
+  }
+}
+
+function legend(rule, layer, n) {
+  const el = $("legend");
+  const what = layer === "blocks" ? "Incidents on the street block" : "Incidents in the area";
+  el.innerHTML = "";
+  const h = document.createElement("h3"); h.textContent = what; el.appendChild(h);
+  COLOURS.forEach((c, i) => {
+    const d = document.createElement("div");
+    const s = document.createElement("span"); s.className = "sw"; s.style.background = c; d.appendChild(s);
+    d.appendChild(document.createTextNode(CLASS_LABELS[i])); el.appendChild(d);
+  });
+  const d = document.createElement("div");
+  const s = document.createElement("span"); s.className = "sw"; s.style.background = "transparent"; d.appendChild(s);
+  d.appendChild(document.createTextNode("No colour: none, or 1 to 7 (suppressed)")); el.appendChild(d);
+  el.dataset.units = String(n);
+}
+
+function noNetworkNotice(borough, hasNetwork) {
+  const el = $("no-network");
+  if (!borough || hasNetwork) { el.hidden = true; el.textContent = ""; return false; }
+  el.hidden = false;
+  el.textContent = `${borough} has no street network in this gazetteer, so incidents cannot be put on street blocks: ` +
+    "shown as H3 hexagons instead. A full OpenStreetMap extract of London (Geofabrik's greater-london-latest.osm.pbf) " +
+    "given to the gazetteer build fills the gap.";
+  return true;
+}
+
 async function draw() {
+  const seq = ++drawSeq;
+  const t0 = performance.now();
+  showPeriod();
+  updateDownloads();
   $("map-status").textContent = "Loading…";
-  const bres = await fetch("/boundaries/boroughs.geojson", { credentials: "same-origin" });
-  const bfc = await bres.json();
-  const sel = $("borough").value;
-  const focus = sel ? { type: "FeatureCollection", features: bfc.features.filter((f) => f.properties.name === sel) } : bfc;
-  proj = makeProjection(focus.features.length ? focus : bfc);
-  const gb = $("boroughs"); gb.innerHTML = "";
-  for (const f of bfc.features) {
-    const p = document.createElementNS(SVGNS, "path"); p.setAttribute("d", pathData(f.geometry));
-    const t = document.createElementNS(SVGNS, "title"); t.textContent = f.properties.name; p.appendChild(t);
-    gb.appendChild(p);
+  await mapReady;
+  const borough = $("borough").value || (OWN.length === 1 ? OWN[0] : "");
+  let base;
+  try { base = await loadBasemap(borough); } catch (e) { $("map-status").textContent = "Basemap unavailable: " + e.message; return; }
+  let layer = $("layer").value;
+  const hasNet = base.local.properties ? base.local.properties.has_network : true;
+  const fallback = noNetworkNotice(borough, hasNet) && layer === "blocks";
+  if (fallback) layer = "hexes";
+  let fc;
+  try {
+    fc = await getJSON("/map/units.geojson?" + params({ layer }));
+  } catch (e) {
+    if (seq !== drawSeq) return;
+    map.getSource("units").setData(EMPTY);
+    lastUnits = EMPTY;
+    $("map-status").textContent = e.message;
+    $("map").dataset.features = "0";
+    fillTop(EMPTY);
+    return;
   }
-  const r = await fetch("/layers/hotblocks?" + params("geojson"), { credentials: "same-origin" });
-  const gh = $("hot"); gh.innerHTML = "";
-  if (!r.ok) { const e = await r.json().catch(() => ({})); $("map-status").textContent = "No layer: " + (e.detail || r.statusText); return; }
-  const fc = await r.json();
-  const counts = fc.features.map((f) => f.properties.count).filter((c) => c != null);
-  const max = Math.max(1, ...counts);
-  const lines = fc.features.length && /Line/.test(fc.features[0].geometry.type);
-  for (const f of fc.features) {
-    const p = document.createElementNS(SVGNS, "path"); p.setAttribute("d", pathData(f.geometry));
-    const c = f.properties.count;
-    if (c == null) p.setAttribute("class", "suppressed");
-    else if (lines) { p.setAttribute("stroke", colour(c / max)); p.setAttribute("stroke-width", String(1.5 + 4 * c / max)); p.setAttribute("fill", "none"); }
-    else { p.setAttribute("fill", colour(c / max)); p.setAttribute("fill-opacity", "0.8"); p.setAttribute("stroke", "none"); }
-    const t = document.createElementNS(SVGNS, "title"); t.textContent = (f.properties.name || f.properties.hex_id || "") + ": " + (c == null ? "*" : c); p.appendChild(t);
-    gh.appendChild(p);
-  }
-  $("map").dataset.features = String(fc.features.length);
-  $("map-status").textContent = fc.features.length + " features";
-  const tb = $("top-table").querySelector("tbody"); tb.innerHTML = "";
-  fc.features.filter((f) => f.properties.count != null).sort((a, b) => b.properties.count - a.properties.count).slice(0, 10)
-    .forEach((f, i) => { const tr = document.createElement("tr"); for (const v of [i + 1, f.properties.name || f.properties.hex_id, f.properties.borough || "", f.properties.count]) { const td = document.createElement("td"); td.textContent = v; tr.appendChild(td); } tb.appendChild(tr); });
+  if (seq !== drawSeq) return;
+  fc.features.forEach((f, i) => { f.properties.uid = f.properties.block_id || f.properties.hex_id || f.properties.lsoa21_code || f.properties.lsoa_code || String(i); });
+  lastUnits = fc;
+  map.getSource("units").setData(fc);
+  if (popup) popup.remove();
+  legend(null, layer, fc.features.length);
+  const n = fc.features.length;
+  const sel = selectionWords();
+  $("map-status").textContent = n
+    ? `${n} ${LAYER_WORDS[layer]} with 8 or more incidents${fallback ? " (hexagons: this borough has no street network)" : ""}.`
+    : `No ${LAYER_WORDS[layer]} had 8 or more incidents for ${sel}. Try a longer period or fewer filters.`;
+  $("map").dataset.features = String(n);
+  $("map").dataset.layer = layer;
+  fillTop(fc);
+  map.once("idle", () => {
+    if (seq !== drawSeq) return;
+    $("map").dataset.drawMs = String(Math.round(performance.now() - t0));
+    $("map").dataset.drawn = String(seq);
+  });
+  map.triggerRepaint();
+  drawProfile(seq);
 }
+
+function fillTop(fc) {
+  const tb = $("top-table").querySelector("tbody");
+  tb.innerHTML = "";
+  fc.features.slice().sort((a, b) => a.properties.rank - b.properties.rank).slice(0, 10).forEach((f) => {
+    const p = f.properties;
+    const tr = document.createElement("tr");
+    tr.tabIndex = 0;
+    const name = p.block_id ? (p.name || "Unnamed street") : p.hex_id ? `H3 hexagon ${p.hex_id.slice(-6)}` : (p.lsoa21_name || p.lsoa_name || p.lsoa21_code || p.lsoa_code);
+    for (const v of [p.rank, name, p.borough || "", p.count == null ? "*" : p.count, p.rate_per_100m == null ? "" : p.rate_per_100m]) {
+      const td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
+    }
+    const go = () => {
+      const bb = bboxOf(f.geometry);
+      map.fitBounds(bb, { padding: 80, maxZoom: 16, animate: false });
+      openPopup(f, [(bb[0][0] + bb[1][0]) / 2, (bb[0][1] + bb[1][1]) / 2]);
+    };
+    tr.addEventListener("click", go);
+    tr.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); go(); } });
+    tb.appendChild(tr);
+  });
+}
+
+const HEAT = ["#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6"];
+let trendPlot = null;
+async function drawProfile(seq) {
+  const p = params();
+  let prof;
+  try { prof = await getJSON("/map/profile?" + p); } catch (e) {
+    if (seq !== drawSeq) return;
+    $("heat-note").textContent = e.message; $("trend-note").textContent = e.message; return;
+  }
+  if (seq !== drawSeq) return;
+  $("rule-line").textContent = "Disclosure control, the same for the map, the grid and the trend: " + prof.rule_label +
+    ". Counts are perturbed (cell key) then rounded; a unit or cell with 1 to 7 incidents is shown as * or left uncoloured, like one with none.";
+  $("heat-note").textContent = prof.grid_note;
+  const heat = $("heat");
+  const thead = heat.querySelector("thead"), tbody = heat.querySelector("tbody");
+  thead.innerHTML = ""; tbody.innerHTML = "";
+  heat.dataset.ready = prof.grid ? "1" : "0";
+  if (prof.grid) {
+    const hr = document.createElement("tr");
+    hr.appendChild(Object.assign(document.createElement("th"), { textContent: "Day" }));
+    prof.bands.forEach((b) => { const th = document.createElement("th"); th.scope = "col"; th.textContent = b.replace("-", "–"); hr.appendChild(th); });
+    thead.appendChild(hr);
+    const vals = prof.grid.flat().filter((v) => v != null);
+    const max = Math.max(1, ...vals);
+    const hours = $("hours").value ? $("hours").value.split("-").map(Number) : null;
+    const days = selectedDays();
+    const dayKeys = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    prof.grid.forEach((row, d) => {
+      const tr = document.createElement("tr");
+      const th = document.createElement("th"); th.scope = "row"; th.textContent = prof.days[d]; tr.appendChild(th);
+      row.forEach((v, b) => {
+        const td = document.createElement("td");
+        td.textContent = v == null ? "*" : String(v);
+        td.title = `${prof.days[d]} ${prof.bands[b]}: ${v == null ? "1 to 7 (suppressed)" : v + " incidents"}`;
+        td.style.background = v == null || v === 0 ? "#ffffff" : HEAT[Math.min(4, Math.floor((v / max) * 4.999))];
+        const a = b * 3;
+        const inHours = !hours || (hours[0] < hours[1] ? a + 3 > hours[0] && a < hours[1] : a + 3 > hours[0] || a < hours[1]);
+        if ((hours || days.length) && inHours && (!days.length || days.includes(dayKeys[d]))) td.className = "sel";
+        tr.appendChild(td);
+      });
+      tbody.appendChild(tr);
+    });
+  }
+  $("trend-note").textContent = prof.trend_note;
+  const tt = $("trend-table").querySelector("tbody"); tt.innerHTML = "";
+  prof.periods.forEach((per, i) => {
+    const tr = document.createElement("tr");
+    for (const v of [per, prof.trend[i] == null ? "* (1 to 7)" : prof.trend[i]]) { const td = document.createElement("td"); td.textContent = v; tr.appendChild(td); }
+    tt.appendChild(tr);
+  });
+  $("trend").dataset.points = String(prof.periods.length);
+  const xs = prof.periods.map((_, i) => i);
+  const opts = {
+    width: Math.max(280, $("trend").clientWidth || 500), height: 220,
+    scales: { x: { time: false } },
+    axes: [{ values: (u, ticks) => ticks.map((t) => (prof.periods[t] || "").replace("..", "–")), stroke: "#333" }, { stroke: "#333" }],
+    series: [{}, { label: "Incidents", stroke: "#c0392b", width: 2, points: { show: true, size: 6 }, spanGaps: false }],
+    legend: { show: false },
+  };
+  if (trendPlot) trendPlot.destroy();
+  $("trend").innerHTML = "";
+  trendPlot = new uPlot(opts, [xs, prof.trend], $("trend"));
+}
+
 function updateDownloads() {
-  document.querySelectorAll("a.dl").forEach((a) => { a.href = "/layers/hotblocks?" + params(a.dataset.format); });
+  document.querySelectorAll("a.dl").forEach((a) => {
+    const p = params({ format: a.dataset.format, layer: $("layer").value });
+    a.href = "/layers/hotblocks?" + p;
+  });
 }
-$("filters").addEventListener("submit", (ev) => { ev.preventDefault(); updateDownloads(); draw(); });
-$("filters").addEventListener("change", updateDownloads);
-updateDownloads();
-draw();
+form.addEventListener("submit", (ev) => { ev.preventDefault(); draw(); });
+form.addEventListener("change", () => { updateDownloads(); showPeriod(); });
+try {
+  initMap();
+  draw();
+} catch (e) {
+  $("map-status").textContent = "The map cannot be drawn in this browser (it needs WebGL): " + e.message;
+  showPeriod();
+  drawProfile(++drawSeq);
+}

@@ -207,3 +207,23 @@ def revoke(db: Db, name: str, now: datetime) -> int:
             .values(revoked_at=now)
         )
         return int(res.rowcount or 0)
+
+
+def rotate(db: Db, name: str, token: NewToken) -> int:
+    """Revoke every live token of the active user ``name`` and store ``token`` instead, in one
+    transaction; returns the number of tokens revoked."""
+    with engine_of(db).begin() as conn:
+        row = conn.execute(
+            sa.select(api_users.c.user_id).where(
+                api_users.c.name == name, api_users.c.revoked_at.is_(None)
+            )
+        ).first()
+        if row is None:
+            raise UserError("field 'name': no active user with this name")
+        res = conn.execute(
+            api_tokens.update()
+            .where(api_tokens.c.user_id == row.user_id, api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=token.created_at)
+        )
+        _insert_token(conn, int(row.user_id), token)
+        return int(res.rowcount or 0)
