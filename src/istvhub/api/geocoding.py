@@ -8,13 +8,14 @@ from typing import Any
 
 from istvhub.geocode import Geocoder
 from istvhub.geocode.corrections import correction_key
+from istvhub.store import Store
 from istvhub.store.repos import corrections as corrections_repo
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {}
 
 
-def geocoder_for(home: Path, store) -> Any:
+def geocoder_for(home: Path, store: Store) -> Any:
     """The current gazetteer's Geocoder with the store's active corrections (cached)."""
     current = Path(home) / "gazetteer" / "CURRENT"
     version = current.read_text().strip() if current.is_file() else ""

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from istvhub.hotblocks.aggregate import build_layers
+from istvhub.disclosure.rules import DisclosureRule
+from istvhub.hotblocks.aggregate import Filters, build_layers
 from istvhub.hotblocks.assign import BlockIndex
 from istvhub.hotblocks.export import layer_paths, write_layers
 from istvhub.hotblocks.service import layer_input, load_network
+from istvhub.store import Store
 from istvhub.store.repos.records import data_state
 
 _lock = threading.Lock()
@@ -54,7 +56,9 @@ def network_for(home: Path) -> Network:
         return net
 
 
-def build_cached(store, home: Path, filters, rule, fmt: str) -> Path:
+def build_cached(
+    store: Store, home: Path, filters: Filters, rule: DisclosureRule, fmt: str
+) -> Path:
     """Directory holding the export of ``filters`` in ``fmt`` (built at most once per state)."""
     net = network_for(home)
     key_src = json.dumps(

@@ -14,11 +14,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException, Request
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 ALLOWED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".tsv")
@@ -124,10 +127,16 @@ class _FormSink:
         self.fh: Any = None
         self.on_part_begin()
 
-    def callbacks(self) -> dict[str, Any]:
-        names = ("part_begin", "header_field", "header_value", "header_end")
-        names += ("headers_finished", "part_data", "part_end")
-        return {f"on_{n}": getattr(self, f"on_{n}") for n in names}
+    def callbacks(self) -> MultipartCallbacks:
+        return {
+            "on_part_begin": self.on_part_begin,
+            "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value,
+            "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished,
+            "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+        }
 
     def on_part_begin(self) -> None:
         self.headers: dict[str, bytes] = {}

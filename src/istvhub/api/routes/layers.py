@@ -8,7 +8,7 @@ written to the audit log before anything is built. ED analysts get no layers.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -95,7 +95,7 @@ async def hotblocks(
     return FileResponse(path, media_type=MEDIA[format], filename=name)
 
 
-def json_detail(d: dict) -> str:
+def json_detail(d: dict[str, Any]) -> str:
     import json
 
     return json.dumps(d, sort_keys=True)
