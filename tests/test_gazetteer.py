@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 import istvhub.gazetteer.build as build_mod
 from istvhub._errors import GazetteerNotBuilt, SourcesNotFound
 from istvhub.core.config import GAZETTEER_TABLES_DIR
-from istvhub.gazetteer import load
+from istvhub.gazetteer import fill, load
 from istvhub.gazetteer import network as net
 from istvhub.gazetteer.normalise import normalise_name
 from istvhub.gazetteer.sources import PRICE_PAID_COLUMNS, to_bng
@@ -192,7 +192,16 @@ def test_manifest_and_attribution(gaz, sources_dir):
     assert sum(m["counts"].values()) == len(gaz.entries)
     cov = m["network_coverage"]
     assert {"Westminster", "City of London", "Camden"} <= set(cov["boroughs_with_blocks"])
-    assert "Bromley" in cov["boroughs_without_network"]
+    # the 2018 OpenMapTiles roads stop at the Greenwich meridian: the east is missing or partial
+    assert {"Havering", "Bexley", "Redbridge", "Barking and Dagenham"} == set(
+        cov["boroughs_without_network"]
+    )
+    assert len(cov["boroughs_with_blocks"]) >= 29
+    part = cov["boroughs_partly_covered"]
+    assert {"Bromley", "Greenwich", "Newham"} <= set(part)
+    assert max(part["Bromley"], part["Greenwich"], part["Newham"]) < 0.5
+    assert cov["boroughs_with_blocks"]["Lambeth"]["postcodes_near_network"] > 0.95
+    assert "--network" in cov["note"]
     text = (gaz.path / "ATTRIBUTION.txt").read_text(encoding="utf-8")
     for needle in (
         "OpenStreetMap contributors",
@@ -378,12 +387,41 @@ def test_missing_required_source_is_named(tmp_path):
 
 
 def test_network_blocks_are_stable_when_rebuilt(sources_dir, gaz):
-    """Rebuilding the network alone from the same files gives the session build's ids."""
+    """Rebuilding the network alone from the same files gives the session build's ids, and the
+    London-wide fill (OpenMapTiles roads) leaves the detailed OSM clips' blocks as they were."""
     files = sorted((sources_dir / "streets/osm").glob("*"))
     files = [f for f in files if f.is_file() and not f.name.startswith(".")]
-    lines = net.read_all_lines(files)
+    filler = sorted((sources_dir / "streets/osm-london-2018").glob("*.gpkg"))
+    lines = fill.read_network(files, filler, gaz.boroughs)
     blocks = net.build_blocks(lines, gaz.boroughs)
+    blocks = blocks[blocks["borough"].notna()]
     assert blocks["block_id"].tolist() == gaz.blocks["block_id"].tolist()
+    detailed = net.build_blocks(net.read_all_lines(files), gaz.boroughs)
+    kept = detailed["block_id"].isin(set(gaz.blocks["block_id"])).mean()
+    assert kept > 0.99, kept
+
+
+def test_fill_adds_no_second_copy_of_a_street(gaz, sources_dir):
+    """Where the Westminster edges hold a street, the fill source adds no parallel copy of it:
+    points along the edges' named blocks find one block of that name within 8 m, not two."""
+    b = gaz.blocks
+    west = b[(b["borough"] == "Westminster") & (b["names_key"] != "") & (b["length_m"] > 40)]
+    west = west.sample(400, random_state=5)
+    mid = shapely.line_interpolate_point(west.geometry.values, 0.5, normalized=True)
+    tree = shapely.STRtree(b.geometry.values)
+    pi, bi = tree.query(mid, predicate="dwithin", distance=8.0)
+    names = b["names_key"].to_numpy()
+    keys = west["names_key"].str.split("|").str[0].to_numpy()
+    same = np.array([keys[p] in names[q].split("|") for p, q in zip(pi, bi, strict=True)])
+    per_point = np.bincount(pi[same], minlength=len(west))
+    assert (per_point == 1).mean() > 0.95
+    # and the fill reaches beyond the clips: Lambeth, Wandsworth and Croydon have networks now
+    by = gaz.coverage["boroughs_with_blocks"]
+    assert by["Lambeth"]["blocks"] > 2000 and by["Croydon"]["blocks"] > 2000
+    # nothing outside London's boundary plus the 200 m margin
+    lon = gaz.boroughs.geometry.union_all().buffer(fill.CLIP_MARGIN_M + 10)
+    assert shapely.within(b.geometry.values, lon).all()
+    assert b["borough"].notna().all()
 
 
 def test_cli_build_with_network_file(mini_sources, sources_dir, tmp_path):

@@ -142,8 +142,10 @@ def test_time_filter_on_a_short_period_is_refused_in_words(seeded):
 
 def test_profile_grid_and_trend_are_disclosure_controlled(seeded, seed_more):
     hub = seeded.hub
-    seed_more(hub, "2025-08")
     q = {"from": "2025-06", "to": "2025-08", "borough": OWN_BOROUGH}
+    before = _fc(hub.client.get("/map/profile", params=q, headers=hub.h("csp")))
+    assert before["trend"][2] == 0
+    seed_more(hub, "2025-08")  # a new upload: the cached profile must not be served
     p = _fc(hub.client.get("/map/profile", params=q, headers=hub.h("csp")))
     assert p["periods"] == ["2025-06", "2025-07", "2025-08"]
     # Westminster's seeded blocks hold 20 + 12 + 3 = 35 records per seeded month, none in July

@@ -220,6 +220,10 @@ def build_borough(gaz: Gaz, borough: str) -> dict:
         near = parks[parks.intersects(shape)].copy()
         near["geometry"] = near.geometry.simplify(3)
         feats += _features(near, "park", ["name"])
+        big = near[near.geometry.area > 20_000].copy()  # label parks of 2 ha and more
+        big["geometry"] = big.geometry.representative_point()
+        big["class"] = "park"
+        feats += _features(big, "label", ["name", "class"])
     river = gaz.thames()
     if river is not None and river.intersects(frame):
         import geopandas as gpd

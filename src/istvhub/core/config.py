@@ -17,7 +17,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 DATA_DIR = PACKAGE_DIR / "data"
 #: Repo root when running from a checkout (src layout): ``<repo>/src/istvhub`` -> ``<repo>``.
 REPO_DIR = PACKAGE_DIR.parents[1]
-#: Hand-kept gazetteer tables (abbreviations, aliases, phrases, calibration) ship inside the
+#: Hand-kept gazetteer tables (abbreviations, aliases, phrases) ship inside the
 #: package, so a wheel install geocodes; ``$ISTVHUB_GAZETTEER_TABLES`` points at edited copies.
 GAZETTEER_TABLES_DIR = Path(os.environ.get("ISTVHUB_GAZETTEER_TABLES", DATA_DIR / "gazetteer"))
 

@@ -44,11 +44,16 @@ def build_cmd(
         "replacing the default OSM clips, e.g. a full "
         "Geofabrik London .osm.pbf (repeatable)",
     ),
+    db: str | None = typer.Option(
+        None, "--db", help="Store URL whose records are checked against the new gazetteer."
+    ),
 ) -> None:
     """Build a new gazetteer version from the sources and make it current."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from istvhub.gazetteer.build import build
+    from istvhub.gazetteer.manifest import FILL_ADVICE
+    from istvhub.gazetteer.stale import stale_message, stale_records
 
     with Progress(
         TextColumn("[bold]gazetteer[/] {task.description:<12}"),
@@ -78,6 +83,19 @@ def build_cmd(
         f"street network covers {len(cov['boroughs_with_blocks'])} of 33 boroughs; "
         f"no blocks in {len(cov['boroughs_without_network'])} (supply --network)"
     )
+    if cov.get("boroughs_partly_covered"):
+        typer.echo(
+            "partly covered (share of postcodes near a block): "
+            + ", ".join(f"{b} {v:.0%}" for b, v in cov["boroughs_partly_covered"].items())
+        )
+    if cov["boroughs_without_network"]:
+        typer.echo(
+            f"no street network in {', '.join(cov['boroughs_without_network'])}: "
+            f"to fill them supply {FILL_ADVICE}"
+        )
+    stale = stale_records(manifest["version"], db)
+    if stale:
+        typer.echo(stale_message(stale), err=True)
     if manifest.get("unresolved_aliases"):
         typer.echo(
             f"warning: aliases with no target: {', '.join(manifest['unresolved_aliases'])}",

@@ -55,6 +55,9 @@ SOURCE_GLOBS: dict[str, list[str]] = {
         "streets/osm/*.osm.pbf",
         "streets/osm/*.osm",
     ],
+    # OpenStreetMap (OpenMapTiles, 2018) of west/central London: roads fill the gaps between
+    # the OSM clips above; parks, POIs and places become entries (osm_layers.py)
+    "osm_london": ["streets/osm-london-2018/*.gpkg"],
     "boroughs": ["boundaries/london_boroughs.gpkg"],
     "lsoas": ["boundaries/lsoa2011/*.json", "boundaries/lsoa2011/*.geojson"],
     # Census 2021 areas (optional: without them records carry 2011 codes only)
@@ -590,6 +593,11 @@ OS_ROAD_CLASS = {
 }
 
 
+#: OpenMapTiles transportation classes -> the OSM highway value of the same rank ("path"
+#: takes its subclass: footway, cycleway, pedestrian, steps, ...).
+OMT_CLASS = {"minor": "residential", "track": "track", "service": "service"}
+
+
 def _line_layer(f: Path) -> str | int:
     """The road layer of a multi-layer file: 'road_link' (OS Open Roads), else the first
     layer of line geometries, else the first layer."""
@@ -634,7 +642,7 @@ def read_lines(f: Path) -> gpd.GeoDataFrame:
     if g.crs is None:
         g = g.set_crs(4326)
     cols = {c.lower(): c for c in g.columns}
-    name_cols = [cols[c] for c in ("name", "name1", "name2", "road_name") if c in cols]
+    name_cols = [cols[c] for c in ("name", "name_en", "name1", "name2", "road_name") if c in cols]
     hw_col = (
         cols.get("highway")
         or cols.get("class")
@@ -647,6 +655,12 @@ def read_lines(f: Path) -> gpd.GeoDataFrame:
             names[i].extend(x for x in _as_list(v) if x not in names[i])
     hws = [(_as_list(v) or [""])[0] for v in g[hw_col]] if hw_col else ["road"] * len(g)
     hws = [OS_ROAD_CLASS.get(h.lower(), h) for h in hws]
+    if "subclass" in cols and hw_col == cols.get("class"):  # OpenMapTiles' roads layer
+        sub = [(_as_list(v) or [""])[0].split(";")[0] for v in g[cols["subclass"]]]
+        hws = [
+            (s or "path") if h == "path" else OMT_CLASS.get(h, h)
+            for h, s in zip(hws, sub, strict=True)
+        ]
     out = gpd.GeoDataFrame(
         {"names": names, "highway": hws}, geometry=g.geometry.values, crs=g.crs
     ).to_crs(27700)

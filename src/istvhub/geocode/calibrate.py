@@ -21,6 +21,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,8 @@ FEATURES = (
     "context_hits",
     "context_miss",
     "precision_over_tolerance",
+    "name_commonness",
+    "corrected_and_unexplained",
 )
 #: how far off an answer of each type may be and still count as right (the dev ground truth's
 #: tolerances): an answer whose own error radius exceeds it is less likely to be right
@@ -75,11 +78,20 @@ TOLERANCE_M = {
     "postcode_sector": 1000.0,
     "postcode_district": 2000.0,
 }
-#: words that carry no place: connectors, cue words, ED shorthand for "outside", "near"
+#: words that carry no place: connectors, ED shorthand for "outside", "near"
 _FILLER = frozenset(
     "o/s opp nr outside opposite near adjacent by at in on of the a an to from junction jct j/w "
     "jw with corner and or & between behind next front rear top end entrance inside off "
-    "station stn tube dlr rail overground underground bus stop shops shop / , - + x".split()
+    "shops shop / , - + x".split()
+)
+#: cue words explained only by an answer of their kind ("bus/coach station" is no venue)
+_STATION_WORDS = frozenset("station stn tube dlr rail overground underground".split())
+_STOP_WORDS = frozenset("bus stop".split())
+#: type words that say what kind of place a name is, not which one
+_TYPE_WORDS = frozenset(
+    "the road street lane avenue place square crescent close court drive grove hill terrace walk "
+    "way row mews rise vale yard wharf gardens park green station arms inn tavern bar pub club "
+    "cafe restaurant house hall centre high".split()
 )
 _RAW = FEATURES.index("logit_raw")
 _TYPES = slice(
@@ -96,10 +108,33 @@ def _name_tokens(*names: str) -> set[str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _english() -> dict[str, float]:
+    """wordfreq's small English list (words used at least once per million; ~0.05 s)."""
+    from wordfreq import get_frequency_dict
+
+    return dict(get_frequency_dict("en", wordlist="small"))
+
+
+def commonness(name: str) -> float:
+    """How ordinary an English word the name's least common distinctive word is (zipf / 7;
+    0 when some word is rarer than once per million): "The Space", "Coach" score high,
+    "Peckham", "Edmund Halley" low. A name made of ordinary words is easily a false hit."""
+    words = [w for w in _WORD.findall(name.lower()) if w not in _TYPE_WORDS and len(w) > 2]
+    if not words:
+        return 0.0
+    en = _english()
+    return min(math.log10(en[w]) + 9.0 if w in en else 0.0 for w in words) / 7.0
+
+
 def features(loc: Any, tokens: list[str], corrected: list[str]) -> np.ndarray:
     """The feature vector of one located answer (``loc`` is an explain.Loc)."""
     raw = min(max(float(loc.raw), 1e-3), 1 - 1e-3)
     explained = _name_tokens(loc.name, *loc.ctx_hits)
+    if loc.match_type in ("station", "area") or "station" in loc.reason:
+        explained |= _STATION_WORDS
+    if "bus" in loc.reason.lower() or "stop" in loc.reason.lower():
+        explained |= _STOP_WORDS
     content = [
         (t, c)
         for t, c in zip(tokens, corrected, strict=True)
@@ -125,6 +160,8 @@ def features(loc: Any, tokens: list[str], corrected: list[str]) -> np.ndarray:
         float(min(len(loc.ctx_hits), 2)),
         float(bool(loc.ctx_misses)),
         math.log2(max(float(loc.precision), 10.0) / TOLERANCE_M.get(loc.match_type, 1500.0)),
+        commonness(loc.name),
+        float("spelling corrected" in reason) * min(len(unexplained), 3),
     ]
     return np.asarray(f, dtype=float)
 

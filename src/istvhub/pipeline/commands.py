@@ -74,3 +74,9 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"compliance: {res.compliance_line}")
         for name, path in res.outputs.items():
             typer.echo(f"{name}: {path}")
+        # issue 18: where the interactive map is, and how to start the server that serves it
+        typer.echo("map: http://127.0.0.1:8000/map")
+        typer.echo(
+            "start the server: istvhub users add you@example.org --role mopac "
+            "(prints a sign-in token once), then istvhub serve"
+        )

@@ -24,6 +24,8 @@ from istvhub.compliance.service import build_report
 from istvhub.disclosure.rules import get_rule
 from istvhub.gazetteer import load
 from istvhub.gazetteer.build import build
+from istvhub.gazetteer.stale import stale_records
+from istvhub.geocode.service import regeocode_stored
 from istvhub.geocode.shared import shared_geocoder
 from istvhub.hotblocks.aggregate import Filters
 from istvhub.hotblocks.service import hotblocks_from_store, load_network, write_outputs
@@ -127,6 +129,18 @@ def ingest_feeds(
     return results
 
 
+def regeocode_stale(home: Path, db_url: str, version: str, say: Callable[[str], None]) -> int:
+    """After a gazetteer rebuild, re-geocode the stored records made against an older one
+    (``istvhub geocode --stored``), so hot blocks use the new streets, parks and venues."""
+    stale = stale_records(version, db_url)
+    if not stale:
+        return 0
+    n = sum(stale.values())
+    say(f"re-geocoding {n} stored records made against an older gazetteer (geocode --stored)")
+    regeocode_stored(db=db_url, home=home)
+    return n
+
+
 def run_demo(
     home: Path,
     feeds: Path,
@@ -151,6 +165,7 @@ def run_demo(
         periods = sorted(store.submissions()["period"].unique())
     finally:
         store.dispose()
+    regeocode_stale(home, db_url, result.gazetteer_version, say)
 
     first, last = periods[0], periods[-1]
     say(f"hot blocks {first}..{last} (disclosure control on)")

@@ -500,6 +500,19 @@ class Store(ABC):
             ),
         )
 
+    def gazetteer_versions(self) -> dict[str, int]:
+        """Current records per gazetteer version they were geocoded against ("" when never
+        geocoded): after a gazetteer rebuild, the ones to re-geocode."""
+        r, s = schema.records, schema.submissions
+        q = (
+            sa.select(r.c.gazetteer_version, sa.func.count())
+            .join(s, s.c.submission_id == r.c.submission_id)
+            .where(s.c.status == "current")
+            .group_by(r.c.gazetteer_version)
+        )
+        with self.engine.connect() as conn:
+            return {str(v or ""): int(n) for v, n in conn.execute(q)}
+
     def update_geocodes(self, df: pd.DataFrame) -> int:
         """Write geocode results onto records by ``records.id`` (frame has an ``id`` column)."""
         if df.empty:

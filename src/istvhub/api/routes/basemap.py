@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -31,6 +32,11 @@ from istvhub.hotblocks.profile import build_profile
 from istvhub.hotblocks.service import layer_input
 
 router = APIRouter(tags=["map"])
+#: profiles by (filters, rule, store state) and the keyed records of the last period asked for:
+#: a new upload or re-geocode changes the state, so nothing stale is served
+_profile_lock = threading.Lock()
+_profiles: dict[str, dict] = {}
+_records: dict[tuple, object] = {}
 
 
 @contextmanager
@@ -212,8 +218,27 @@ async def map_profile(
     home = request.app.state.settings.home
 
     def build() -> dict:
-        recs = store.current_records(period_from=start, period_to=end)
-        return build_profile(layer_input(recs, home), filters, rule).as_dict()
+        from istvhub.store.repos.records import data_state
+
+        state = data_state(store)
+        key = json.dumps([filters.describe(), rule.name, rule.raw, state, str(home)])
+        with _profile_lock:
+            if key in _profiles:
+                return _profiles[key]
+        rkey = (str(home), start, end, state)
+        with _profile_lock:
+            recs = _records.get(rkey)
+        if recs is None:  # the keyed records of a period, shared by every filter over it
+            recs = layer_input(store.current_records(period_from=start, period_to=end), home)
+            with _profile_lock:
+                _records.clear()
+                _records[rkey] = recs
+        out = build_profile(recs, filters, rule).as_dict()
+        with _profile_lock:
+            if len(_profiles) > 256:
+                _profiles.clear()
+            _profiles[key] = out
+        return out
 
     with _in_words():
         out = await run_in_threadpool(build)

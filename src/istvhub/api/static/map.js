@@ -162,10 +162,20 @@ function bboxOf(geom) {
   return [[x0, y0], [x1, y1]];
 }
 
-async function loadBasemap(borough) {
+let londonBase = null;
+async function londonBasemap() {
+  if (!londonBase) {
+    londonBase = await getJSON("/basemap/london.geojson");
+    map.getSource("london").setData(londonBase);
+  }
+  return londonBase;
+}
+function hasNetwork(london, borough) {
+  const f = london.features.find((x) => x.properties.kind === "borough" && x.properties.name === borough);
+  return !f || f.properties.has_network;
+}
+async function loadBasemap(borough, london) {
   const key = borough || "london";
-  const london = await getJSON("/basemap/london.geojson");
-  map.getSource("london").setData(london);
   const highlight = borough ? [borough] : OWN;
   const f = ["in", ["get", "name"], ["literal", highlight]];
   map.setFilter("own-fill", ["all", ["==", ["get", "kind"], "borough"], f]);
@@ -186,6 +196,7 @@ async function loadBasemap(borough) {
     el.className = "lbl " + x.properties.class;
     el.textContent = x.properties.name;
     el.setAttribute("aria-hidden", "true");
+    el.tabIndex = -1; // labels are not tab stops (MapLibre gives markers tabindex 0 otherwise)
     labels.push({ marker: new maplibregl.Marker({ element: el }).setLngLat(x.geometry.coordinates), cls: x.properties.class, rank: x.properties.rank, on: false });
   }
   placeLabels();
@@ -198,7 +209,7 @@ function placeLabels() {
     const show = (l.cls === "borough" && z < 12.3) || ((l.cls === "place" || l.cls === "park") && z >= 12.3)
       || (l.cls === "station" && z >= 14) || (l.cls === "street" && (l.rank === 0 ? z >= 14 : z >= 15.5));
     const inView = b.contains(l.marker.getLngLat());
-    if (show && inView && !l.on) { l.marker.addTo(map); l.on = true; }
+    if (show && inView && !l.on) { l.marker.addTo(map); l.marker.getElement().removeAttribute("aria-label"); l.on = true; }
     if ((!show || !inView) && l.on) { l.marker.remove(); l.on = false; }
   }
 }
@@ -237,15 +248,18 @@ async function draw() {
   $("map-status").textContent = "Loading…";
   await mapReady;
   const borough = $("borough").value || (OWN.length === 1 ? OWN[0] : "");
-  let base;
-  try { base = await loadBasemap(borough); } catch (e) { $("map-status").textContent = "Basemap unavailable: " + e.message; return; }
+  let london;
+  try { london = await londonBasemap(); } catch (e) { $("map-status").textContent = "Basemap unavailable: " + e.message; return; }
   let layer = $("layer").value;
-  const hasNet = base.local.properties ? base.local.properties.has_network : true;
-  const fallback = noNetworkNotice(borough, hasNet) && layer === "blocks";
+  const fallback = noNetworkNotice(borough, hasNetwork(london, borough)) && layer === "blocks";
   if (fallback) layer = "hexes";
+  // the borough's basemap and the layer are fetched at the same time
+  const baseP = loadBasemap(borough, london).catch((e) => { $("map-status").textContent = "Basemap unavailable: " + e.message; });
+  drawProfile(seq);
   let fc;
   try {
     fc = await getJSON("/map/units.geojson?" + params({ layer }));
+    await baseP;
   } catch (e) {
     if (seq !== drawSeq) return;
     map.getSource("units").setData(EMPTY);
@@ -272,10 +286,10 @@ async function draw() {
   map.once("idle", () => {
     if (seq !== drawSeq) return;
     $("map").dataset.drawMs = String(Math.round(performance.now() - t0));
+    $("map").dataset.sincePageMs = String(Math.round(performance.now()));
     $("map").dataset.drawn = String(seq);
   });
   map.triggerRepaint();
-  drawProfile(seq);
 }
 
 function fillTop(fc) {
@@ -370,6 +384,18 @@ function updateDownloads() {
     a.href = "/layers/hotblocks?" + p;
   });
 }
+// a link may carry the selection: /map?borough=Camden&layer=hexes&from=2025-01&to=2025-06
+function fromURL() {
+  const q = new URLSearchParams(location.search);
+  for (const k of ["from", "to", "borough", "weapon", "location_type", "hours", "layer"]) {
+    const v = q.get(k);
+    if (v != null && [...($(k).options || [])].every((o) => o.value !== v) && $(k).tagName === "SELECT") continue;
+    if (v != null) $(k).value = v;
+  }
+  const days = (q.get("days") || "").split(",");
+  form.querySelectorAll("input[name=days]").forEach((c) => { c.checked = days.includes(c.value); });
+}
+fromURL();
 form.addEventListener("submit", (ev) => { ev.preventDefault(); draw(); });
 form.addEventListener("change", () => { updateDownloads(); showPeriod(); });
 try {

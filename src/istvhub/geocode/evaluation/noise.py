@@ -119,6 +119,8 @@ _LONG = {v: k for k, v in _SHORT.items() if v not in ("tube", "hi")}
 _LONG.update({"str": "street", "stat": "station", "j/w": "junction with", "o/s": "outside"})
 
 _KEYS = "qwertyuiop asdfghjkl zxcvbnm".split()
+_DISTRICT = re.compile(r"^[a-z]{1,2}\d[a-z\d]?$")
+_FULL_POSTCODE = re.compile(r"[a-z]{1,2}\d[a-z\d]?\s*\d[a-z]{2}\b", re.I)
 _POSTCODE_TOKEN = re.compile(r"^[a-z]{1,2}\d[a-z\d]?$|^\d[a-z]{2}$")
 
 
@@ -194,9 +196,10 @@ def narrative(text: str, expect: str, rng: random.Random) -> str | None:
 
 
 _LEAD = {"o/s": "outside", "opp": "opposite", "nr": "near", "at": "at", "in": "in", "on": "on"}
-_JUNCTION = re.compile(
-    r"^(?:corner of |jct of |junction of )?(.+?)\s*(?:/|&| j/w | jw | \+ )\s*(.+)$"
-)
+#: two streets joined by a junction separator; "&" only after a junction word (venue names
+#: use it: "coco fresh tea & juice"); "o/s" and "j/w" are shielded before matching
+_JUNCTION = re.compile(r"^(?:corner of |jct of |junction of )(.+?)\s*(?:/|&|\+| jw | and )\s*(.+)$")
+_SLASHED = re.compile(r"^(.+?)\s*(?:/| jw | \+ )\s*(.+)$")
 
 
 def order(text: str, expect: str, rng: random.Random) -> str | None:
@@ -207,13 +210,16 @@ def order(text: str, expect: str, rng: random.Random) -> str | None:
         parts = [p.strip() for p in t.split(",") if p.strip()]
         if len(parts) >= 2:
             return ", ".join(reversed(parts))
-    m = _JUNCTION.match(t.lower())
+    shielded = re.sub(r"\bo/s\b", "o\x00s", re.sub(r"\bj/w\b", " jw ", t.lower()))
+    m = _JUNCTION.match(shielded) or _SLASHED.match(shielded)
     if m and expect == "located":
-        return f"{m.group(2)} / {m.group(1)}"
+        a, b = (g.replace("\x00", "/").strip() for g in m.groups())
+        if a and b:
+            return f"{b} / {a}"
     toks = t.split()
     if len(toks) >= 2 and toks[0].lower() in _LEAD:
         return f"{' '.join(toks[1:])}, {_LEAD[toks[0].lower()]}"
-    if len(toks) >= 2 and _POSTCODE_TOKEN.match(toks[-1].lower()):
+    if len(toks) >= 2 and _DISTRICT.match(toks[-1].lower()) and not _FULL_POSTCODE.search(t):
         return f"{toks[-1]} {' '.join(toks[:-1])}"  # "nw1 hyde park mansions"
     return None
 
