@@ -128,3 +128,52 @@ def test_geocoded_counts_texts_and_lost_items_are_flagged(st, home, base):
     res2 = _ingest(st, data2, name, home, confirm_replace=True)
     lost = [i for i in res2.issues if i.field == "items"]
     assert lost and "sex" in lost[0].reason and "location type" in lost[0].reason
+
+
+MDS_HEAD = (
+    "Site_Code_of_Treatment,Reporting_Period_Start_Date,Attendance_Identifier,Arrival_Date,"
+    "Arrival_Time,Assault_Date,Assault_Time,Assault_Method_Code,Assault_Location_Type_Code,"
+    "Assault_Location_Description,Age_Band,Sex\n"
+)
+GOOD = "RJ122,2025-03-01,{k},2025-03-0{d},10:00,2025-03-0{d},09:30,01,01,{loc},18-24,1\n"
+
+
+def test_every_coercion_is_a_counted_row_warning_with_row_and_line(st, home):
+    """Issue 14.8: code -> unknown, an implausible age band, an empty location, a cut text,
+    text not in UTF-8 and a dubious time order are each a row-level warning naming the row, the
+    spreadsheet line and the field; the records are stored."""
+    rows = [
+        GOOD.format(k="K1", d=1, loc="high st"),
+        GOOD.format(k="K2", d=2, loc="station rd").replace(",01,01,", ",ZZ,01,"),  # weapon
+        GOOD.format(k="K3", d=3, loc="mill lane").replace(",18-24,1", ",18-24,Q"),  # sex
+        GOOD.format(k="K4", d=4, loc="park road").replace(",18-24,", ",150+,"),  # age band
+        GOOD.format(k="K5", d=5, loc=""),  # empty location
+        GOOD.format(k="K6", d=6, loc="x" * 300),  # cut to 255
+        GOOD.format(k="K7", d=7, loc="caf\xe9 on the corner"),  # not UTF-8 (cp1252 byte)
+        GOOD.format(k="K8", d=8, loc="bus stop")
+        .replace("10:00,", "01:00,")
+        .replace("09:30", "23:00"),  # arrival 01:00 before an assault at 23:00 the same day
+    ]
+    data = ("Monthly extract\n" + MDS_HEAD + "".join(rows)).encode("cp1252")
+    res = _ingest(st, data, "RJ122_2025-03.csv", home)
+    assert res.status == "stored" and res.rows_accepted == 8
+    rep = {(r["row"], r["field"]): r["reason"] for r in res.report_rows()}
+    expect = {
+        (2, "Assault_Method_Code"): "weapon code not recognised",
+        (3, "Sex"): "sex code not recognised",
+        (4, "Age_Band"): "age band not recognised",
+        (5, "Assault_Location_Description"): "location description is empty",
+        (6, "Assault_Location_Description"): "cut to 255",
+        (7, "Assault_Location_Description"): "not UTF-8",
+        (8, "Assault_Date"): "assault time is after the arrival time",
+    }
+    for (row, fld), words in expect.items():
+        reason = rep[(row, fld)]
+        assert words in reason, (row, fld, reason)
+        # the header is on line 2 (one title row): data row N is line N + 2
+        assert reason.startswith(f"warning: Row {row} (line {row + 2} in your file): ")
+    counts = res.warning_counts()
+    assert counts["Sex: sex code not recognised; recorded as unknown"] == 1
+    recs = st.current_records().set_index("source_row")
+    assert recs.loc[4, "age_band"] == "unknown" and recs.loc[3, "sex"] == "unknown"
+    assert len(recs.loc[6, "location_text"]) == 255

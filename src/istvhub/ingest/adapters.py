@@ -297,6 +297,7 @@ def adapt(
     inc_col = cols.get("incident_date") or cols.get("incident_datetime") or "incident_date"
     after = inc_date.notna() & arr_date.notna() & (inc_date > arr_date)
     flag(after, inc_col, "incident date is after the arrival date")
+    _time_order(df, inc_date, inc_time, arr_date, arr_time, inc_col, flag)
     old = inc_date.notna() & arr_date.notna() & ((arr_date - inc_date).dt.days > 366)
     flag(old, inc_col, "incident date is more than a year before arrival")
 
@@ -391,6 +392,16 @@ def adapt(
                 False,
             )
     loc_text, weapon_text = scrubbed_loc, scrubbed_wpn
+    for txt, fname in ((loc_text, "location_text"), (weapon_text, "weapon_text")):
+        flag(
+            (txt.str.len() > MAX_TEXT).fillna(False),
+            cols.get(fname, fname),
+            f"text longer than {MAX_TEXT} characters; cut to {MAX_TEXT}",
+            False,
+        )
+    if "location_text" in cols:
+        flag(loc_text.isna(), cols["location_text"], "location description is empty", False)
+    _encoding_warnings(df, table.encoding, flag)
     loc_text = loc_text.str.slice(0, MAX_TEXT)
     weapon_text = weapon_text.str.slice(0, MAX_TEXT)
 
@@ -460,6 +471,42 @@ def missing_item_warnings(columns: dict[str, str], rec: Recognition | None = Non
         for item, fields in ISTV_ITEMS.items()
         if not any(f in columns for f in fields) and not (rec and item in rec.absent)
     ]
+
+
+def _time_order(df, inc_date, inc_time, arr_date, arr_time, inc_col, flag) -> None:
+    """Same-day assault time after the arrival time (arrival 01:00, assault 23:00): a dubious
+    order, stored as sent and warned (issue 14.8)."""
+    same = inc_date.notna() & arr_date.notna() & (inc_date == arr_date)
+    both = same & inc_time.notna() & arr_time.notna()
+    if both.any():
+        later = both & (inc_time.fillna("") > arr_time.fillna(""))
+        flag(
+            later.fillna(False).astype(bool),
+            inc_col,
+            "assault time is after the arrival time on the same day; check both times",
+            False,
+        )
+
+
+def _encoding_warnings(df: pd.DataFrame, encoding: str | None, flag) -> None:
+    """Cells re-read from a file that was not UTF-8, or holding unreadable bytes: each row is a
+    warning (the text may be garbled, e.g. Shift-JIS read as Windows-1252)."""
+    for c in df.columns:
+        col = df[c].astype("string")
+        if encoding in ("cp1252", "mixed"):
+            flag(
+                col.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False),
+                str(c),
+                "the file is not UTF-8: this text was read as Windows-1252, so accented or "
+                "non-Latin characters may be wrong",
+                False,
+            )
+        flag(
+            col.str.contains("\ufffd", regex=False).fillna(False),
+            str(c),
+            "unreadable characters in this cell were replaced",
+            False,
+        )
 
 
 def _blank_to_na(s: pd.Series) -> pd.Series:
@@ -566,7 +613,13 @@ def _location_type(
                 layout.codes.get(fname),
                 layout.code_maps.get(fname),
             )
-            flag(unrec, cols[fname], "location type not recognised; recorded as unknown", False)
+            flag(
+                unrec,
+                cols[fname],
+                "location type code not recognised; taken from the location description "
+                "where it names a place type, else recorded as unknown",
+                False,
+            )
             blank = df[cols[fname]].astype("string").str.strip().fillna("").eq("")
             return lt, (blank | unrec)
     return (pd.Series("unknown", index=df.index, dtype="string"), pd.Series(True, index=df.index))

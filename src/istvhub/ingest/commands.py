@@ -137,6 +137,8 @@ def _print_results(results: list[IngestResult], as_json: bool) -> None:
 
             for line in item_lines(r.items):
                 typer.echo(f"  {line}")
+            for what, n in r.warning_counts().items():
+                typer.echo(f"  warning, {n} row(s): {what}")
             for i in r.issues:
                 if i.row == 0:  # file-level: an ISTV item no column was recognised for
                     typer.echo(f"istvhub: warning: {r.file}: {i.field}: {i.reason}", err=True)

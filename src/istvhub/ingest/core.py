@@ -69,10 +69,12 @@ class IngestResult:
     missing_items: list[str] = field(default_factory=list)  # needs_mapping: what to map
     proposed_mapping: str | None = None  # needs_mapping: the TOML to accept or edit
     mapping_saved: str | None = None  # the accepted mapping stored for the department
+    header_line: int = 1  # the header's line in the file: data row N is line header_line + N
     issues: list[Issue] = field(default_factory=list)
 
     def as_dict(self, with_issues: bool = False) -> dict[str, Any]:
         d = asdict(self)
+        d["warning_counts"] = self.warning_counts()
         if with_issues:
             d["issues"] = [asdict(i) for i in self.issues]
         else:
@@ -88,10 +90,24 @@ class IngestResult:
                 "file": self.file,
                 "row": i.row,
                 "field": i.field,
-                "reason": i.reason if i.quarantined else f"warning: {i.reason}",
+                "reason": ("" if i.quarantined else "warning: ") + self._where(i.row) + i.reason,
             }
             for i in self.issues
         ]
+
+    def _where(self, row: int) -> str:
+        if row <= 0:
+            return ""
+        return f"Row {row} (line {self.header_line + row} in your file): "
+
+    def warning_counts(self) -> dict[str, int]:
+        """Each kind of row-level warning (every coercion is one) and how many rows it hit."""
+        out: dict[str, int] = {}
+        for i in self.issues:
+            if not i.quarantined and i.row > 0:
+                key = f"{i.field}: {i.reason}"
+                out[key] = out.get(key, 0) + 1
+        return out
 
 
 def department_from_filename(filename: str, known: set[str]) -> str | None:
@@ -272,6 +288,7 @@ def ingest_bytes(
         recognition=rec,
     )
     items = item_report(adapted, table.frame)
+    header_line = table.header_line
     del table  # the raw cells are not needed again: free them before geocoding and storing
     if adapted.department not in known:
         raise UnknownDepartment(
@@ -294,6 +311,7 @@ def ingest_bytes(
         file_sha256=sha,
         issues=adapted.issues,
         items=items,
+        header_line=header_line,
     )
     unchanged = _unchanged(store, adapted.department, adapted.period, sha, filename)
     if unchanged is not None:

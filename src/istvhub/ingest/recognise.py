@@ -163,6 +163,7 @@ class _Profile:
     values: pd.Series  # non-missing stripped values (a sample)
     n: int
     uniq: pd.Series  # value counts
+    memo: dict[str, float] = field(default_factory=dict)  # value scores, each computed once
 
     @classmethod
     def of(cls, s: pd.Series) -> _Profile:
@@ -241,20 +242,45 @@ def _place_text_share(p: _Profile) -> float:
 
 
 def _date_share(p: _Profile) -> float:
-    if not p.n:
+    if not p.n or p.values.head(300).str.contains(r"\d").mean() < 0.5:
         return 0.0
-    _dt, inv = P.parse_dates(p.values)
+    _dt, inv = P.parse_dates(p.values.head(300))
     return float(1 - inv.mean())
 
 
 def _time_share(p: _Profile) -> float:
     if not p.n:
         return 0.0
-    _t, inv = P.parse_times(p.values, midnight_unknown=False)
+    _t, inv = P.parse_times(p.values.head(300), midnight_unknown=False)
     return float(1 - inv.mean())
 
 
+_KIND = {
+    "location_type_code": "location_type",
+    "place": "location_type",
+    "weapon_code": "weapon",
+    "mechanism": "weapon",
+    "arrival_date": "date",
+    "arrival_datetime": "date",
+    "incident_date": "date",
+    "incident_datetime": "date",
+    "arrival_time": "time",
+    "incident_time": "time",
+}
+
+
 def value_score(fieldname: str, p: _Profile) -> float | None:
+    """0..1 for fields whose values say what they are (memoised per kind of value)."""
+    kind = _KIND.get(fieldname, fieldname)
+    if kind not in p.memo:
+        v = _value_score(fieldname, p)
+        if v is None:
+            return None
+        p.memo[kind] = v
+    return p.memo[kind]
+
+
+def _value_score(fieldname: str, p: _Profile) -> float | None:
     """0..1 for fields whose values say what they are; None for fields they do not."""
     if fieldname == "location_type_code":
         return _vocab_share(p, "location_type")
@@ -333,6 +359,8 @@ def recognise(headers: list[str], frame: pd.DataFrame, layout: Layout) -> Recogn
         for order, h in enumerate(free):
             p = profiles[h]
             hs = header_score(f, h, spellings)
+            if hs == 0 and f not in _BY_VALUES:
+                continue  # dates and keys are never taken on their values alone
             vs = value_score(f, p)
             if hs == 0 and (f not in _BY_VALUES or not vs):
                 continue
