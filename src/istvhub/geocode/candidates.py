@@ -79,6 +79,9 @@ class SpanHit:
         return np.array([m.get(int(r), self.quality) for r in rows])
 
 
+#: PlaceIndex attributes that are per-process memos, not tables
+_MEMOS = frozenset({"_alts", "_near", "_correct"})
+
 _OUTWARD = re.compile(r"^[a-z]{1,2}\d[a-z\d]?$")
 
 
@@ -91,8 +94,16 @@ def _grams(tok: str) -> set[str]:
     return {t[i : i + 3] for i in range(len(t) - 2)}
 
 
+def _deletes(tok: str) -> set[str]:
+    """The word and every string one deleted character from it."""
+    return {tok, *(tok[:i] + tok[i + 1 :] for i in range(len(tok)))}
+
+
 class PlaceIndex:
     """Hash indexes over the gazetteer entries (row positions, not entry_ids)."""
+
+    #: street-name pair -> junction rows; set by ``tables.build_index``
+    junctions: dict[frozenset[str], list[int]]
 
     def __init__(
         self,
@@ -171,6 +182,14 @@ class PlaceIndex:
         self.by_key = {k: np.asarray(v, dtype=np.int64) for k, v in by_key.items()}
         self.by_core = {k: np.asarray(v, dtype=np.int64) for k, v in core.items()}
         self.max_len = max((len(k.split()) for k in self.by_key), default=1)
+        # every leading run of words of a key: find_spans stops lengthening a span once no key
+        # starts with it (keep this after the last change to by_key / by_core)
+        prefixes: set[str] = set()
+        for k in (*self.by_key, *self.by_core):
+            toks = k.split()
+            for m in range(1, len(toks) + 1):
+                prefixes.add(" ".join(toks[:m]))
+        self.key_prefixes = prefixes
 
         # vocabulary + char 3-gram index for typo correction
         freq: dict[str, int] = defaultdict(int)
@@ -190,6 +209,14 @@ class PlaceIndex:
         for j, tok in enumerate(self.vocab):
             bucket[(tok[0], len(tok))].append(j)
         self.len_bucket = {k: np.asarray(v, dtype=np.int32) for k, v in bucket.items()}
+        # one-deletion keys of the vocabulary (symmetric delete): near_words finds the words one
+        # edit away with a few dict lookups instead of scoring every word sharing a 3-gram
+        dels: dict[str, list[int]] = defaultdict(list)
+        for j, tok in enumerate(self.vocab.tolist()):
+            if len(tok) >= 4:
+                for k in _deletes(tok):
+                    dels[k].append(j)
+        self.del_idx = dict(dels)
 
         # street points by row
         self.street_pts: dict[int, np.ndarray] = {}
@@ -218,9 +245,7 @@ class PlaceIndex:
             k for k, i in self.postcode.items() if self.etype[i] == "postcode_district"
         }
         self.protected: frozenset[str] | set[str] = PROTECTED
-        self._alts: dict[str, list[tuple[str, float]]] = {}
-        self._near: dict[str, list[str]] = {}
-        self._correct = lru_cache(maxsize=200_000)(self._correct_uncached)
+        self._init_memos()
         # points of interest and streets for context-blocked fuzzy matching of residual text,
         # on a 500 m grid so that "names near this district/street" is a few dict lookups
         fz = np.flatnonzero(np.isin(self.etype, POI_TYPES + ("street",)))
@@ -233,6 +258,20 @@ class PlaceIndex:
         for j, (a, b) in enumerate(zip(gx.tolist(), gy.tolist(), strict=True)):
             cells[(a, b)].append(j)
         self.fuzzy_grid = {k: np.asarray(v, dtype=np.int64) for k, v in cells.items()}
+
+    def _init_memos(self) -> None:
+        """Per-process memos of the typo corrector (filled as texts arrive, never saved)."""
+        self._alts: dict[str, list[tuple[str, float]]] = {}
+        self._near: dict[str, list[str]] = {}
+        self._correct = lru_cache(maxsize=200_000)(self._correct_uncached)
+
+    def __getstate__(self) -> dict[str, object]:
+        """The read-only tables (what ``index_cache`` saves); the memos are left out."""
+        return {k: v for k, v in self.__dict__.items() if k not in _MEMOS}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._init_memos()
 
     def fuzzy_near(
         self,
@@ -338,18 +377,18 @@ class PlaceIndex:
             return hit
         out: list[str] = []
         if len(tok) >= 5 and tok.isalpha() and tok not in GENERIC and tok not in STOPWORDS:
-            grams = _grams(tok)
-            parts = [self.gram_idx[g] for g in grams if g in self.gram_idx]
-            extra = [
-                self.len_bucket.get((tok[0], n)) for n in (len(tok) - 1, len(tok), len(tok) + 1)
-            ]
-            parts += [e for e in extra if e is not None]
-            if parts:
-                ids = np.unique(np.concatenate(parts))
-                res = process.extract(
-                    tok, self.vocab[ids].tolist(), scorer=OSA.distance, score_cutoff=1, limit=10
-                )
-                out = [w for w, d, _ in res if d == 1]
+            # every word within one edit shares a one-deletion key with ``tok``; the ten
+            # nearest in vocabulary order, as rapidfuzz's extract(limit=10) ranked them
+            cand: set[int] = set()
+            for k in _deletes(tok):
+                js = self.del_idx.get(k)
+                if js is not None:
+                    cand.update(js)
+            vocab = self.vocab
+            scored = sorted(
+                (d, j) for j in cand if (d := OSA.distance(tok, vocab[j], score_cutoff=1)) <= 1
+            )
+            out = [vocab[j] for d, j in scored[:10] if d == 1]
         self._near[tok] = out
         return out
 
@@ -382,6 +421,25 @@ class PlaceIndex:
                     return st, q * 0.8, "core"
         return None
 
+    def _reach(self, tokens: list[str], alts: dict[int, list[tuple[str, float]]], i: int) -> int:
+        """The end of the longest run from ``i`` that starts some key, with any of each
+        token's spelling alternatives in its place: no longer span can be a key."""
+        states = [""]
+        k = i
+        while k < len(tokens):
+            words = [tokens[k], *(w for w, _ in alts.get(k, ()))]
+            nxt = {
+                p
+                for s in states
+                for w in words
+                if (p := f"{s} {w}" if s else w) in self.key_prefixes
+            }
+            if not nxt:
+                break
+            states = list(nxt)
+            k += 1
+        return k
+
     def find_spans(
         self,
         tokens: list[str],
@@ -397,7 +455,12 @@ class PlaceIndex:
         for i in range(n):
             if tokens[i] in ("/", ","):
                 continue
+            reach = self._reach(tokens, alts, i)
             for j in range(min(n, i + self.max_len), i, -1):
+                # longer than any key (or a key plus a wrong street type) can be: only the
+                # real-word-typo reading below could still name a place
+                if j > reach + 1 and not (2 <= j - i <= 4 and tokens[j - 1] in NAME_ENDINGS):
+                    continue
                 span = tokens[i:j]
                 if "/" in span or "," in span:
                     continue

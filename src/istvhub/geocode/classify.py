@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from istvhub.core.config import GAZETTEER_TABLES_DIR
+from istvhub.geocode.lexicon import LOG_EDIT, english_freq
 
 #: people whose house/place is someone's home ("friends house", "his mums")
 PERSON_WORDS = frozenset(
@@ -65,6 +66,11 @@ def load_phrases(path: str | None = None) -> dict[str, str]:
     return out
 
 
+UNKNOWN_WORDS = frozenset(
+    "unknown known not sure unsure where happened patient pt says said states unclear".split()
+)
+
+
 @lru_cache(maxsize=1)
 def _phrase_vocab() -> tuple[str, ...]:
     return tuple(sorted({t for p in load_phrases() for t in p.split() if len(t) >= 4}))
@@ -77,7 +83,15 @@ def _phrase_correct(tok: str) -> str:
 
     max_d = 1 if len(tok) <= 7 else 2  # "brixton" must not become "brighton"
     hit = process.extractOne(tok, _phrase_vocab(), scorer=OSA.distance, score_cutoff=max_d)
-    return hit[0] if hit else tok
+    if not hit:
+        return tok
+    # an English word is read as written unless the phrase word, less the cost of the edits,
+    # is likelier: "sent" is not a typo of "kent", nor "come" of "home", nor "males" of "wales"
+    word, d = hit[0], int(hit[1])
+    en = english_freq(tok)
+    if en > 0.0 and english_freq(word) * 10.0 ** (LOG_EDIT * d) <= en:
+        return tok
+    return word
 
 
 def correct_phrase_tokens(tokens: list[str], known: set[str] | dict | None = None) -> list[str]:
@@ -162,10 +176,36 @@ def is_home(tokens: list[str], covered: set[int] | None = None) -> bool:
     for i, j, cat in _phrase_hits(tokens):
         if cat != "home":
             continue
+        if tokens[i:j] == ["flats"] and not _possessed(tokens, i) and len(tokens) > 2:
+            continue  # "near the flats": a block of flats is a building, not the home
         inside = all(k in covered for k in range(i, j))
         if not inside or (i > 0 and tokens[i - 1] in PERSON_WORDS - {"a", "an"}):
             return True
     return False
+
+
+def _possessed(tokens: list[str], i: int) -> bool:
+    """Someone's: "his flats", "pts mums flat" (a person or possessive word before)."""
+    return i > 0 and tokens[i - 1] in (PERSON_WORDS | POSSESSIVE) - {"a", "an", "at"}
+
+
+def unknown_hits(tokens: list[str], covered: set[int] | None = None) -> bool:
+    """True when an unknown phrase stands outside any London place name."""
+    covered = covered or set()
+    return any(
+        c == "unknown" and not any(k in covered for k in range(i, j))
+        for i, j, c in _phrase_hits(tokens)
+    )
+
+
+def outside_hits(tokens: list[str], covered: set[int] | None = None) -> list[tuple[int, int]]:
+    """Token ranges of outside-area phrases that are not part of a London place name."""
+    covered = covered or set()
+    return [
+        (i, j)
+        for i, j, c in _phrase_hits(tokens)
+        if c == "outside_area" and not any(k in covered for k in range(i, j))
+    ]
 
 
 def classify_tokens(tokens: list[str], covered: set[int] | None = None) -> str:

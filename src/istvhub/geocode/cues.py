@@ -9,7 +9,7 @@ ROAD_WORDS = frozenset(
     "road street lane avenue place square crescent close court drive grove hill terrace walk "
     "way row mews rise vale yard wharf embankment approach passage alley".split()
 )
-STATION_CUES = frozenset("station tube overground underground dlr rail railway".split())
+STATION_CUES = frozenset("station tube overground underground dlr rail railway tram".split())
 VENUE_CUES = frozenset(
     "pub bar club nightclub cafe coffee restaurant takeaway shop hotel inn tavern arms "
     "lounge kitchen grill chicken station tube theatre cinema gym church mosque school "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from istvhub.geocode.candidates import POI_TYPES, PlaceIndex, SpanHit
+from istvhub.geocode.context import named_elsewhere, text_contexts, unexplained_name
 from istvhub.geocode.cues import (
     AREA_TYPES,
     JUNCTION_WORDS,
@@ -25,6 +26,30 @@ from istvhub.geocode.venues import park_rows
 
 
 def interpret(
+    ix: PlaceIndex,
+    tokens: list[str],
+    corrected: list[str],
+    spans: list[SpanHit],
+    pcs: list,
+    ed_xy: tuple[float, float] | None,
+) -> Loc | dict | None:
+    """The reading of the text's mentions that names the place; a street, station or area
+    answer beside words that name something the gazetteer lacks ("prufrock coffee in
+    shoreditch high st") is a fallback and says so, at a lower confidence."""
+    loc = _interpret(ix, tokens, corrected, spans, pcs, ed_xy)
+    if (
+        isinstance(loc, Loc)
+        and loc.match_type in ("street", "station", "area", "borough")
+        and "not found" not in loc.reason
+    ):
+        lost = unexplained_name(ix, tokens, corrected, spans, pcs, loc)
+        if lost:
+            loc.raw *= 0.6
+            loc.reason += f"; {lost} (named in the text) was not found there: {loc.match_type} only"
+    return loc
+
+
+def _interpret(
     ix: PlaceIndex,
     tokens: list[str],
     corrected: list[str],
@@ -65,8 +90,12 @@ def interpret(
         )
         for p in pcs
     ]
+    contexts_pc += text_contexts(ix, corrected, chosen)
     words = set(corrected)
     street_spans = [s for s in chosen if any(ix.etype[i] == "street" for i in s.ids)]
+    if len(street_spans) > 1:  # "cheapside - the city": a span naming a borough is context
+        plain = [s for s in street_spans if not any(ix.etype[i] == "borough" for i in s.ids)]
+        street_spans = plain or street_spans
     poi_ok = POI_TYPES if ({"bus", "stop", "dock", "bike"} & words) else MAIN_POI
     poi_spans = [s for s in chosen if any(ix.etype[i] in poi_ok for i in s.ids)]
     area_spans = [s for s in chosen if any(ix.etype[i] in AREA_TYPES for i in s.ids)]
@@ -151,6 +180,13 @@ def interpret(
             and not agrees
             and not the_named
         )  # "the queensbury" is a pub, not the area
+        if area_named:  # "o/s the roundhuose chalk farm": a venue span in the named area
+            for q in other:
+                vrows = [i for i in q.ids if ix.etype[i] in poi_ok and ix.etype[i] != "station"]
+                if vrows and not any(ix.etype[i] in AREA_TYPES for i in q.ids):
+                    alt = pick(ix, vrows, q, contexts_pc + contexts(ix, [p]), ed_xy, "poi")
+                    if isinstance(alt, Loc) and alt.ctx_hits:
+                        return alt
         if area_named and residual and (VENUE_CUES & words or len(residual) >= 6):
             alt = residual_match(ix, residual, segments, chosen, contexts_pc, ed_xy, words)
             if alt is not None:  # "o/s the roundhouse chalk farm": a venue in the area
@@ -163,6 +199,10 @@ def interpret(
                 loc.precision = max(loc.precision, 800.0)
                 loc.raw *= 0.85
                 loc.reason = f"area named by its station: {loc.reason}"
+                lost = named_elsewhere(ix, tokens, p, other, residual)
+                if lost:
+                    loc.raw *= 0.5
+                    loc.reason += f"; the place named ({lost}) was not found there: area only"
                 return loc
         elif isinstance(loc, Loc) and (agrees or not loc.ctx_misses):
             return loc
@@ -199,7 +239,14 @@ def interpret(
         areas = [i for i in rows if ix.etype[i] == "area"]
         rows = areas or rows  # an area point beats a borough centroid of the same name
         other = [t for t in chosen if t is not s]
-        return pick(ix, rows, s, contexts_pc + contexts(ix, other), ed_xy, "area")
+        loc = pick(ix, rows, s, contexts_pc + contexts(ix, other), ed_xy, "area")
+        lost = named_elsewhere(ix, tokens, s, other, residual)
+        if isinstance(loc, Loc) and lost:
+            # "crown & anchr, hackney": the venue named is not found there; the area is a
+            # fallback, never an answer at full confidence
+            loc.raw *= 0.5
+            loc.reason += f"; the place named ({lost}) was not found there: area only"
+        return loc
     sect = [p for p in pcs if p.kind == "postcode_sector"] or [
         p for p in pcs if p.kind == "postcode_district"
     ]

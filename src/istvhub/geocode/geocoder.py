@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from istvhub.gazetteer.load import resolve_version_dir
+from istvhub.geocode import index_cache
 from istvhub.geocode.calibrate import Calibrator
 from istvhub.geocode.candidates import PlaceIndex
 from istvhub.geocode.classify import load_phrases
@@ -23,7 +25,13 @@ from istvhub.geocode.explain import empty_result, finish
 from istvhub.geocode.normalise import normalise_text
 from istvhub.geocode.pii import scrub_location
 from istvhub.geocode.stages import geocode_norm
-from istvhub.geocode.tables import extra_places, junction_index, load_departments, tables_of
+from istvhub.geocode.tables import (
+    build_index,
+    junction_index,
+    lazy_gazetteer,
+    load_departments,
+    tables_of,
+)
 from istvhub.records import GEOCODE_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -51,13 +59,7 @@ class Geocoder:
         index: PlaceIndex | None = None,
     ) -> None:
         if index is None:
-            extra = extra_places(entries)
-            if len(extra):
-                entries = pd.concat(
-                    [entries, extra.astype(entries.dtypes.to_dict(), errors="ignore")],
-                    ignore_index=True,
-                )
-            index = PlaceIndex(entries, keys, street_points)
+            index = build_index(entries, keys, street_points)
         self.index = index
         self.gazetteer = gazetteer
         self.departments = departments if departments is not None else load_departments()
@@ -65,7 +67,7 @@ class Geocoder:
         self.version = version
         self.calibrator = calibrator or Calibrator.load()
         self._cache: dict[tuple[str, str | None], dict[str, Any]] = {}
-        if not hasattr(index, "junctions"):
+        if not hasattr(index, "junctions"):  # an index built by hand (tests)
             index.junctions = junction_index(index)
         self._junctions = index.junctions
         self.phrase_words = {t for p in load_phrases() for t in p.split()}
@@ -75,11 +77,11 @@ class Geocoder:
     @classmethod
     def load(cls, home: Path | None = None, db_url: str | None = None) -> Geocoder:
         """The current gazetteer under ``home`` (raises GazetteerNotBuilt), the department
-        registry, and active analyst corrections from the store when ``db_url`` is given."""
-        from istvhub.gazetteer import load as load_gazetteer  # type: ignore[attr-defined]
-        from istvhub.gazetteer.load import resolve_version_dir
-
-        vdir = str(resolve_version_dir(home))
+        registry, and active analyst corrections from the store when ``db_url`` is given. The
+        index comes from its cache file beside the gazetteer when the code and gazetteer match
+        it (``index_cache``), else it is built and saved there."""
+        vpath = resolve_version_dir(home)
+        vdir = str(vpath)
         corrections = {}
         if db_url:
             from istvhub.geocode.corrections import active_corrections
@@ -95,14 +97,14 @@ class Geocoder:
                 index=index,
                 version=str(getattr(gaz, "version", "") or ""),
             )
-        gaz = load_gazetteer(vdir)
-        entries, keys, points = tables_of(gaz)
+        gaz = lazy_gazetteer(vpath)
+        index, how = index_cache.load_or_build(vpath, lambda: build_index(*tables_of(gaz)))
+        log.debug("geocoder index %s for gazetteer %s", how, vpath.name)
         geo = cls(
-            entries,
-            keys,
-            points,
+            index.entries,
             gazetteer=gaz,
             corrections=corrections,
+            index=index,
             version=str(getattr(gaz, "version", "") or ""),
         )
         _LOADED.clear()

@@ -6,11 +6,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from istvhub.geocode.classify import classify_tokens, correct_phrase_tokens, names_boundary_town
+from istvhub.geocode.classify import (
+    classify_tokens,
+    correct_phrase_tokens,
+    names_boundary_town,
+    outside_hits,
+    unknown_hits,
+)
 from istvhub.geocode.cues import MIN_LONDON_SECTOR_UNITS
 from istvhub.geocode.decide import interpret
 from istvhub.geocode.explain import REASONS, correction_result, empty_result, located_result
-from istvhub.geocode.normalise import SEPARATORS
+from istvhub.geocode.mentions import (
+    correct_tokens,
+    outside_is_narrative,
+    place_mentions,
+    says_unknown,
+)
 from istvhub.geocode.postcodes import PostcodeHit, find_postcodes
 
 #: a real UK postcode area letter pair (not a road number like "a406")
@@ -27,20 +38,8 @@ def geocode_norm(geo: Any, norm: str, dept: str | None) -> dict[str, Any]:
     ed = geo.departments.get(dept) if dept else None
     ed_xy = (ed[0], ed[1]) if ed else None
     corr = geo.corrections.get((norm, dept)) or geo.corrections.get((norm, None))
-    corrected, quality = [], []
-    for t in tokens:
-        if t in SEPARATORS:
-            c, q = t, 1.0
-        else:
-            c, q = ix.correct_token(t)
-        corrected.append(c)
-        quality.append(q)
-    alts = {
-        k: ix.alternatives(t)
-        for k, t in enumerate(tokens)
-        if corrected[k] != t and ix.alternatives(t)
-    }
-    spans = ix.find_spans(corrected, quality, alts)
+    corrected, quality, alts = correct_tokens(ix, tokens)
+    spans = place_mentions(ix, tokens, ix.find_spans(corrected, quality, alts))
     covered = {
         k
         for s in spans
@@ -60,6 +59,16 @@ def geocode_norm(geo: Any, norm: str, dept: str | None) -> dict[str, Any]:
         and any(p.key in ix.postcode for p in find_postcodes(tokens))
     ):
         cls = "locatable"  # "the flower of kent se14": a London postcode district wins
+    if cls == "outside_area" and outside_is_narrative(
+        ix,
+        cls_tokens,
+        spans,
+        outside_hits(cls_tokens, covered),
+        any(p.kind == "postcode" and p.key in ix.postcode for p in find_postcodes(tokens)),
+    ):
+        cls = "locatable"  # "o/s aldgate stn - supporters liverpool": the scene is London
+    if cls == "locatable" and says_unknown(ix, cls_tokens, spans, unknown_hits(cls_tokens)):
+        cls = "unknown"  # "pt not sure where it happened"
     if cls != "locatable":
         return empty_result(cls, REASONS[cls], geo.calibrator.status_confidence(cls, 0.95))
     if corr is not None:

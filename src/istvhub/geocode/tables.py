@@ -1,14 +1,18 @@
-"""Loading: department points, extra named places, junction index, gazetteer tables."""
+"""Loading: department points, extra named places, junction index, gazetteer tables, the
+full index (``build_index``) and a gazetteer whose point tables load only when asked for."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from istvhub._errors import GazetteerNotBuilt
 from istvhub.core.config import DATA_DIR, GAZETTEER_TABLES_DIR
+from istvhub.gazetteer.load import Gazetteer
 from istvhub.gazetteer.normalise import normalise_name
 from istvhub.geocode.candidates import PlaceIndex
 
@@ -65,8 +69,57 @@ def junction_index(ix: PlaceIndex) -> dict[frozenset[str], list[int]]:
     return out
 
 
-#: the last loaded gazetteer version dir -> (Gazetteer, PlaceIndex), reused by Geocoder.load
-_LOADED: dict[str, tuple[Any, PlaceIndex]] = {}
+def build_index(
+    entries: pd.DataFrame,
+    keys: pd.DataFrame | None = None,
+    street_points: pd.DataFrame | None = None,
+) -> PlaceIndex:
+    """The full PlaceIndex of a gazetteer's tables: its entries plus the extra named places,
+    with the junction index (what ``index_cache`` saves)."""
+    extra = extra_places(entries)
+    if len(extra):
+        entries = pd.concat(
+            [entries, extra.astype(entries.dtypes.to_dict(), errors="ignore")],
+            ignore_index=True,
+        )
+    index = PlaceIndex(entries, keys, street_points)
+    index.junctions = junction_index(index)
+    return index
+
+
+class LazyGazetteer(Gazetteer):
+    """``istvhub.gazetteer.load.Gazetteer`` with entries, keys and street points read on first
+    use: with the index cached, the geocoder needs only the layers it snaps to (lazy already)."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.version = manifest.get("version", path.name)
+
+    def __getattr__(self, name: str) -> Any:  # reached only while the table is not read yet
+        if name in _LAZY_TABLES:
+            v = pd.read_parquet(self.path / f"{name}.parquet")
+            setattr(self, name, v)
+            return v
+        raise AttributeError(name)
+
+
+_LAZY_TABLES = ("entries", "keys", "street_points")
+
+
+def lazy_gazetteer(vdir: Path) -> LazyGazetteer:
+    """The gazetteer version at ``vdir`` (checked complete as ``gazetteer.load`` checks it)."""
+    for f in (
+        "manifest.json",
+        *(f"{t}.parquet" for t in _LAZY_TABLES),
+        "blocks.parquet",
+        "lsoas.parquet",
+        "boroughs.parquet",
+    ):
+        if not (vdir / f).is_file():
+            raise GazetteerNotBuilt(f"gazetteer version {vdir.name!r} lacks {f}")
+    manifest = json.loads((vdir / "manifest.json").read_text(encoding="utf-8"))
+    return LazyGazetteer(vdir, manifest)
 
 
 def tables_of(gaz: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
@@ -84,7 +137,5 @@ def tables_of(gaz: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame
 
     entries = get("entries")
     if entries is None:
-        from istvhub._errors import GazetteerNotBuilt
-
         raise GazetteerNotBuilt("the gazetteer has no entries table")
     return entries, get("keys"), get("street_points")

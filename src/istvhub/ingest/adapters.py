@@ -205,7 +205,8 @@ def adapt(
                     for r in rows[rescued]
                 )
         skipped = int((~keep).sum())
-    df = raw[keep]
+    # raw[keep] copies every cell: skip it when every row is kept (most files)
+    df = raw if bool(keep.all()) else raw[keep]
     rows = rows[keep]
     bad = pd.Series(False, index=df.index)
 

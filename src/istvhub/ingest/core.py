@@ -140,7 +140,7 @@ def _geocode_records(
     except Exception as exc:  # the record is stored ungeocoded; `istvhub geocode --stored` redoes
         log.warning("geocoding failed: %s", type(exc).__name__)
         return df, 0, f"geocoding skipped ({type(exc).__name__}); run istvhub geocode --stored"
-    out = df.copy()
+    out = df  # the caller's own frame: columns added in place, not on a copy of every record
     for c in GEOCODE_COLUMNS:
         if c in res.columns:
             out[c] = res[c].values
@@ -221,6 +221,7 @@ def ingest_bytes(
         fallback_department=by_name or by_text,
         home=home,
     )
+    del table  # the raw cells are not needed again: free them before geocoding and storing
     if adapted.department not in known:
         raise UnknownDepartment(
             "department is not in the registry of ISTV departments",

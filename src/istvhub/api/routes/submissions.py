@@ -21,6 +21,9 @@ from istvhub.api.deps import StoreDep, audit, require
 from istvhub.api.upload import receive_upload
 from istvhub.api.users import User
 from istvhub.core.periods import PERIOD_PATTERN, is_period
+from istvhub.geocode.shared import shared_geocoder
+from istvhub.ingest.core import ingest_bytes, ingest_nil
+from istvhub.ingest.layouts import all_layouts
 
 router = APIRouter(tags=["submissions"])
 
@@ -87,9 +90,6 @@ def run_ingest(
 ) -> dict[str, Any]:
     """Call the ingest stage exactly as the CLI does (read, adapt, PII guard, validate, geocode
     when a gazetteer is built, store in one transaction). A rejection raises FileRejected (422)."""
-    from istvhub.geocode.shared import shared_geocoder
-    from istvhub.ingest.core import ingest_bytes
-
     result = ingest_bytes(
         path.read_bytes(),
         filename,
@@ -149,7 +149,6 @@ def _registered_adapter(value: str | None) -> str | None:
     missing file, a broken one), so the API never reads a server file nor says which exist."""
     if value is None:
         return None
-    from istvhub.ingest.layouts import all_layouts
 
     if value != "generic" and value not in {lay.name for lay in all_layouts()}:
         raise HTTPException(422, "field 'adapter': not a registered layout name")
@@ -229,8 +228,6 @@ class NilReturn(BaseModel):
 def nil_return(body: NilReturn, user: UploaderDep, store: StoreDep) -> dict | JSONResponse:
     """Record a nil return for one department-month ("received, 0 records"): compliance counts
     it received, and on time when it is. 200 when already recorded."""
-    from istvhub.ingest.core import ingest_nil
-
     department = _own_department(user, body.department.upper() if body.department else None)
     if department is None:
         raise HTTPException(422, "field 'department': required")
