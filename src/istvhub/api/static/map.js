@@ -147,7 +147,7 @@ function popupHTML(p) {
   if (p.rate_per_100m != null) rows.push(["Per 100 m of street", String(p.rate_per_100m)]);
   if (p.share != null) rows.push(["Share of the selection", `${p.share}%`]);
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
-  return `<h3>${esc(title)}</h3><table>${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</table>`;
+  return `<p class="pop-title">${esc(title)}</p><table>${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</table>`;
 }
 let popup = null;
 function openPopup(feature, lngLat) {
@@ -220,7 +220,7 @@ function legend(rule, layer, n) {
   const el = $("legend");
   const what = layer === "blocks" ? "Incidents on the street block" : "Incidents in the area";
   el.innerHTML = "";
-  const h = document.createElement("h3"); h.textContent = what; el.appendChild(h);
+  const h = document.createElement("p"); h.className = "lg-title"; h.textContent = what; el.appendChild(h);
   COLOURS.forEach((c, i) => {
     const d = document.createElement("div");
     const s = document.createElement("span"); s.className = "sw"; s.style.background = c; d.appendChild(s);
