@@ -16,7 +16,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 import layout_corpus as LC  # noqa: E402
-
 from istvhub._errors import NeedsMapping  # noqa: E402
 from istvhub.ingest.core import ingest_bytes  # noqa: E402
 from istvhub.store import open_store  # noqa: E402
