@@ -4,6 +4,7 @@ else cp1252) or XLSX (first sheet), with title rows above the header and blank r
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import zipfile
@@ -140,6 +141,25 @@ def _header_row(rows: list[list[str]], vocab: list[HeaderKey]) -> tuple[int, int
     return best
 
 
+def combine_group_row(rows: list[list[str]], idx: int) -> list[str]:
+    """A header row under group labels (merged cells: "Arrival" over "Date", "Time") becomes
+    "Arrival Date", "Arrival Time". Only when the header repeats a name and the row above holds
+    at least two labels, so a title row above an ordinary header changes nothing."""
+    header = [str(c or "").strip() for c in rows[idx]]
+    names = [h.lower() for h in header if h]
+    if idx == 0 or len(set(names)) == len(names):
+        return header
+    above = [str(c or "").strip() for c in rows[idx - 1]]
+    if sum(1 for c in above if c) < 2:
+        return header
+    out, group = [], ""
+    for j, h in enumerate(header):
+        g = above[j] if j < len(above) else ""
+        group = g or group
+        out.append(f"{group} {h}".strip() if h and group else h)
+    return out
+
+
 def _dedupe(headers: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
@@ -177,7 +197,11 @@ def read_csv_bytes(data: bytes, file: str, vocab: list[HeaderKey]) -> RawTable:
         headers = _dedupe(raw)
         df = pd.DataFrame(good, columns=headers, index=index, dtype="string").fillna("")
         return RawTable(df, headers, idx + 1, "csv", delimiter=delim, bad_rows=bad, preamble=pre)
-    headers = _dedupe([str(c) for c in df.columns])
+    head_rows = list(csv.reader(lines[: idx + 1], delimiter=delim))
+    if len(head_rows) == idx + 1 and len(head_rows[idx]) == len(df.columns):
+        headers = _dedupe(combine_group_row(head_rows, idx))  # group labels above the header
+    else:
+        headers = _dedupe([str(c) for c in df.columns])
     df.columns = headers
     df = _drop_blank_rows(df.astype("string").fillna(""))
     pre = csvread.preamble(lines, idx, delim)
@@ -247,7 +271,7 @@ def read_xlsx(
                 f"{HEADER_SCAN_ROWS} rows of the first sheet",
                 file=file,
             )
-        header_cells = head[idx]
+        header_cells = combine_group_row(head, idx)
         while header_cells and not header_cells[-1]:
             header_cells = header_cells[:-1]
         headers = _dedupe(header_cells)
