@@ -90,10 +90,10 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=36)
     ap.add_argument("--per-month", type=int, default=150)
     a = ap.parse_args()
-    from istvhub.equality.commands import build_table
     from istvhub.equality.render import render as render_eq
-    from istvhub.feedback.commands import build_sheet
+    from istvhub.equality.service import build_table
     from istvhub.feedback.render import render as render_fb
+    from istvhub.feedback.service import build_sheet
     from istvhub.retention.core import apply_retention
 
     tmp = tempfile.mkdtemp()

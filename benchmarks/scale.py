@@ -327,8 +327,8 @@ def layers(store, home: Path, periods, borough: str, results) -> None:
 
 
 def compliance_and_equality(store, periods, results) -> None:
-    from istvhub.compliance.commands import build_report
-    from istvhub.equality.commands import build_table
+    from istvhub.compliance.service import build_report
+    from istvhub.equality.service import build_table
 
     with step("compliance all departments x months", results) as row:
         rep = build_report(store.url, start=periods[0], end=periods[-1])

@@ -246,3 +246,69 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def log_capture():
     """The suite-wide capture handler and the leak checker: ``(handler, log_leaks)``."""
     return LOG_CAPTURE, log_leaks
+
+
+# ------------------------------------------------------------------ the fast loop (issue 15.5)
+#: what makes a test slow on this hub: the real gazetteer (loading and geocoding with it costs
+#: seconds per test), a hub behind the API or the CLI in a subprocess (a store, users and sample
+#: feeds per test), a notebook, a browser or a fresh venv
+SLOW_FIXTURES = ("gazetteer_home",)
+SLOW_MODULES = (
+    "test_compliance_samples",
+    "test_compliance_store",
+    "test_concurrency",
+    "test_crash_safety",
+    "test_export_safety",
+    "test_fuzz_adapters",
+    "test_fuzz_api",
+    "test_fuzz_geocode",
+    "test_gazetteer",
+    "test_gazetteer_osm",
+    "test_hostile",
+    "test_hotblocks_cli",
+    "test_index_cache",
+    "test_ingest",
+    "test_migrations",
+    "test_no_pii_in_logs",
+    "test_notebooks_csp",
+    "test_notebooks_mopac",
+    "test_query_plans",
+    "test_retention",
+    "test_sample_feeds",
+    "test_trust_ingest",
+    "test_wheel",
+)
+SLOW_DIRS = ("api", "browser")
+#: single tests measured over 10 s in the fast loop (``--durations``); every ``test_cli_*`` runs
+#: the CLI in a subprocess and is slow too
+SLOW_TESTS = (
+    "test_snapped_block_is_the_nearest_and_within_50m",
+    "test_network_coverage_grid_matches_exact_distance",
+    "test_too_far_imprecise_outside_and_unlocated_are_not_snapped",
+    "test_report_is_self_contained_and_lists_no_small_block",
+    "test_sample_feeds_four_way_table_is_safe",
+    "test_csv_reader_counts_every_violent_row",
+    # hypothesis round trips of the date parsers (each 15-20 s under load): in the gate
+    "test_datetimes_round_trip",
+    "test_dates_round_trip",
+    "test_ambiguous_day_month_follows_layout",
+    "test_rag_follows_the_rules_for_any_month_pattern",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test that needs one of :data:`SLOW_FIXTURES` (directly or through
+    another fixture), lives in :data:`SLOW_MODULES` or under ``tests/api`` / ``tests/browser``,
+    is one of :data:`SLOW_TESTS` or runs the CLI, so ``pytest -m "not slow"`` is the inner loop
+    (docs/DEVELOPING.md) and the full run the gate."""
+    for item in items:
+        path = Path(str(item.fspath))
+        names = getattr(item, "fixturenames", ())
+        if (
+            any(f in names for f in SLOW_FIXTURES)
+            or path.stem in SLOW_MODULES
+            or path.parent.name in SLOW_DIRS
+            or getattr(item, "originalname", item.name) in SLOW_TESTS
+            or item.name.startswith("test_cli")
+        ):
+            item.add_marker(pytest.mark.slow)

@@ -200,9 +200,9 @@ def test_cli_lsoa_convert(gazetteer_home, tmp_path, monkeypatch):
 
 def test_equality_scoped_to_a_census2021_area(gazetteer_home, db_url, tmp_path):
 
-    from istvhub.equality.commands import build_table
     from istvhub.equality.core import EqualityError
     from istvhub.equality.read import read_counts
+    from istvhub.equality.service import build_table
     from istvhub.geocode.shared import shared_geocoder
     from istvhub.ingest.core import ingest_file
     from istvhub.store import open_store

@@ -16,7 +16,7 @@ from istvhub.compliance.core import compliance_report, load_rules
 from istvhub.compliance.read import read_inputs
 
 MANIFEST = SAMPLE_FEEDS / "manifest.csv"
-CODES = Path(__file__).resolve().parents[1] / "src" / "istvhub" / "ingest" / "codes"
+CODES = Path(__file__).resolve().parents[1] / "src" / "istvhub" / "data" / "codes"
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 LONDON = ZoneInfo("Europe/London")
 

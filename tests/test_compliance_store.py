@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from istvhub.cli import app
-from istvhub.compliance.commands import build_report
 from istvhub.compliance.core import due_at, summarise_records
 from istvhub.compliance.read import read_inputs
 from istvhub.compliance.render import render
+from istvhub.compliance.service import build_report
 from istvhub.records import make_record_id
 from istvhub.store import open_store
 from istvhub.store.schema import submissions

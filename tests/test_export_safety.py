@@ -183,8 +183,8 @@ def test_hotblocks_exports_neutralised_and_aggregate_only(
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_compliance_csv_neutralises_department_names(db_url, sources_dir, home):
-    from istvhub.compliance.commands import build_report
     from istvhub.compliance.render import render
+    from istvhub.compliance.service import build_report
     from istvhub.store import open_store
     from istvhub.store.schema import departments
 

@@ -234,8 +234,8 @@ def test_real_feed_geocoded_sheet(tmp_path, gazetteer_home):
     ED accounts for all its records, lists only texts that ED sent, and its counts agree with the
     stored geocode results."""
     from conftest import SAMPLE_FEEDS
-    from istvhub.feedback.commands import build_sheet
     from istvhub.feedback.core import text_key
+    from istvhub.feedback.service import build_sheet
     from istvhub.geocode.shared import shared_geocoder
     from istvhub.ingest.core import ingest_file
 

@@ -104,3 +104,108 @@ def test_the_period_pattern_is_written_once():
     month_alternation = "(0[1-9]|1[0-2])"
     where = [name for name, src in package_modules() if month_alternation in src]
     assert where == ["istvhub.core.periods"]
+
+
+#: the stage packages: dependencies between them point down the pipeline (issue 15.2)
+STAGES = {
+    "ingest",
+    "gazetteer",
+    "geocode",
+    "hotblocks",
+    "compliance",
+    "equality",
+    "feedback",
+    "compare",
+    "retention",
+    "areas",
+    "api",
+    "pipeline",
+}
+
+
+def stage_of(name: str) -> str | None:
+    parts = name.split(".")
+    return parts[1] if len(parts) > 2 and parts[1] in STAGES else None
+
+
+def _justified(lines: list[str], node: ast.stmt) -> bool:
+    """A comment on the import itself, or heading the block of imports it belongs to, says why
+    it is lazy."""
+    if any("#" in line for line in lines[node.lineno - 1 : node.end_lineno]):
+        return True
+    i = node.lineno - 2
+    while i >= 0 and lines[i].strip().startswith(("from ", "import ", "#")):
+        if lines[i].strip().startswith("#"):
+            return True
+        i -= 1
+    return False
+
+
+def sideways_imports(source: str, name: str) -> list[str]:
+    """Imports inside a function, from another stage package, with no comment saying why."""
+    me = stage_of(name)
+    if me is None:
+        return []
+    lines = source.split("\n")
+    bad = []
+    for fn in ast.walk(ast.parse(source)):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            for line, mod in imported(node):
+                other = stage_of(mod + ".x")
+                if other and other != me and not _justified(lines, node):
+                    bad.append(f"{name}:{line} imports {mod} inside a function")
+                    break
+    return bad
+
+
+def test_the_sideways_check_sees_an_unexplained_lazy_import():
+    src = (
+        "def f():\n"
+        "    from istvhub.hotblocks.aggregate import Filters\n"
+        "def g():\n"
+        "    # hot blocks load lazily: they cost a second at start-up\n"
+        "    from istvhub.hotblocks.service import load_network\n"
+        "def h():\n"
+        "    from istvhub.api.routes.layers import x\n"
+    )
+    assert sideways_imports(src, "istvhub.compare.commands") == [
+        "istvhub.compare.commands:2 imports istvhub.hotblocks.aggregate inside a function",
+        "istvhub.compare.commands:7 imports istvhub.api.routes.layers inside a function",
+    ]
+    assert sideways_imports(src, "istvhub.api.routes.ogc") == [
+        "istvhub.api.routes.ogc:2 imports istvhub.hotblocks.aggregate inside a function"
+    ]
+
+
+def test_no_unexplained_import_inside_a_function_across_stages():
+    bad = [v for name, src in package_modules() for v in sideways_imports(src, name)]
+    assert bad == []
+
+
+#: what routes share lives in ``api/scope.py``; a route module never imports these from another
+SHARED_IN_SCOPE = ("default_range", "scoped_boroughs", "wants_page")
+
+
+def test_cli_and_api_share_services_not_typer_files():
+    """Only ``istvhub.cli`` imports a ``<stage>.commands`` module (the API, the pipeline and the
+    pages call ``<stage>/service.py``); the OGC routes import no other route module; the helpers
+    routes share come from ``api/scope.py``."""
+    bad = []
+    for name, src in package_modules():
+        for line, mod in imported(ast.parse(src)):
+            parts = mod.split(".")
+            if name != "istvhub.cli" and len(parts) == 3 and parts[2] == "commands":
+                if mod != name:
+                    bad.append(f"{name}:{line} imports {mod}")
+            if name == "istvhub.api.routes.ogc" and mod.startswith("istvhub.api.routes."):
+                bad.append(f"{name}:{line} imports {mod}")
+            if mod.startswith("istvhub.api.routes.") and parts[-1] in SHARED_IN_SCOPE:
+                bad.append(f"{name}:{line} imports {mod} (it lives in istvhub.api.scope)")
+    assert bad == []
+    assert {"compliance", "equality", "feedback", "compare", "hotblocks"} <= {
+        n.split(".")[1] for n, _ in package_modules() if n.endswith(".service")
+    }

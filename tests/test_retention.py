@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from istvhub.cli import app
-from istvhub.compliance.commands import build_report
 from istvhub.compliance.read import read_inputs
+from istvhub.compliance.service import build_report
 from istvhub.records import make_record_id
 from istvhub.retention.core import (
     RetentionError,

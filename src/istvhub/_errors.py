@@ -47,6 +47,19 @@ class ConfirmationRequired(FileRejected):
     dropped, layout changed): ``--confirm-replace`` / form field ``confirm_replace`` (API 409)."""
 
 
+class NeedsMapping(FileRejected):
+    """The file is held, not stored: a key ISTV item has no confident column (issue 17).
+    ``missing`` names the items, ``proposal`` is the mapping TOML to accept or edit. The CLI
+    exits 3; the API answers 422 with ``status: needs_mapping``."""
+
+    exit_code = 3
+
+    def __init__(self, reason: str, *, file: str | None, missing: list[str], proposal: str) -> None:
+        super().__init__(reason, file=file, field=", ".join(missing))
+        self.missing = missing
+        self.proposal = proposal
+
+
 class PIIRejected(FileRejected):
     """The file carries identifying columns (NHS number, name, date of birth, address, postcode)."""
 

@@ -79,7 +79,7 @@ def main() -> None:
         app(standalone_mode=False)
     except IstvhubError as exc:
         typer.echo(f"istvhub: error: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(getattr(exc, "exit_code", 2))  # 3: a file held as needs mapping
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from istvhub.compliance.commands import build_report
+from istvhub.compliance.service import build_report
 
 
 @pytest.mark.parametrize("who", ["ed", "csp"])

@@ -6,8 +6,10 @@ is the factory uvicorn workers call (settings from ``ISTVHUB_*`` environment var
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -27,8 +29,8 @@ from istvhub.core.config import Settings
 API_DIR = Path(__file__).resolve().parent
 
 
-def _error_body(exc: IstvhubError) -> dict:
-    body: dict = {"detail": str(exc), "error": type(exc).__name__}
+def _error_body(exc: IstvhubError) -> dict[str, Any]:
+    body: dict[str, Any] = {"detail": str(exc), "error": type(exc).__name__}
     if isinstance(exc, FileRejected):
         body.update(file=exc.file, row=exc.row, field=exc.field)
     return body
@@ -57,7 +59,7 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = False) -> Fa
         settings = Settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from istvhub.api.upload import clean_uploads
 
         clean_uploads(settings.home)  # raw uploads a crashed worker left behind

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 #: bump when the content of the files changes, so cached files of older code are not reused
-BASEMAP_SCHEMA = 1
+BASEMAP_SCHEMA = 2
 #: OSM/OpenMapTiles highway classes -> drawing rank (0 main roads, 1 through roads, 2 the rest)
 _RANK0 = {"motorway", "trunk", "primary", "motorway_link", "trunk_link", "primary_link"}
 _RANK1 = {"secondary", "tertiary", "secondary_link", "tertiary_link"}
@@ -186,6 +186,26 @@ def _street_features(blocks, simplify_m: float) -> list[dict]:
     return _features(b, "street", ["name", "rank"])
 
 
+def _main_roads(blocks) -> list[dict]:
+    """London's main roads for the whole-city view: each road's blocks merged into one line
+    (13k blocks become a few hundred features) and simplified to 20 m."""
+    import geopandas as gpd
+    import shapely
+
+    if blocks is None or len(blocks) == 0:
+        return []
+    names = blocks["name"].astype(str).where(blocks["name"].notna(), "")
+    merged = [
+        shapely.line_merge(shapely.union_all(g.geometry.values)).simplify(20)
+        for _, g in blocks.groupby(names.to_numpy(), sort=True)
+    ]
+    keys = sorted(set(names.tolist()))
+    roads = gpd.GeoDataFrame(
+        {"name": [k or None for k in keys], "rank": 0}, geometry=merged, crs=27700
+    )
+    return _features(roads, "street", ["name", "rank"])
+
+
 def _street_labels(blocks) -> list[dict]:
     """One label per named main or through street: the midpoint of its longest block."""
     import geopandas as gpd
@@ -271,7 +291,7 @@ def build_london(gaz: Gaz) -> dict:
     blocks = gaz.table("blocks")
     if blocks is not None and len(blocks):
         main = blocks[[_rank(h) == 0 for h in blocks["highway"].tolist()]]
-        feats += _street_features(main, 8.0)
+        feats += _main_roads(main)
     pts = gpd.GeoDataFrame(
         {"name": bor["name"].to_numpy(), "class": "borough"},
         geometry=bor.geometry.representative_point().to_numpy(),

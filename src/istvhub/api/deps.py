@@ -7,6 +7,7 @@ place and the tests can try to break each one.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
@@ -32,7 +33,8 @@ def open_app_store(settings: Settings) -> Any:
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def ensure_store(app: Any) -> Any:
@@ -131,7 +133,7 @@ def presented_token(request: Request) -> str | None:
 UserDep = Annotated[User, Depends(current_user)]
 
 
-def require(*roles: str):
+def require(*roles: str) -> Callable[..., User]:
     """A dependency that lets only ``roles`` through (403 for everyone else)."""
 
     def guard(user: UserDep) -> User:

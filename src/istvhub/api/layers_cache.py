@@ -19,6 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from istvhub.disclosure.rules import DisclosureRule
+from istvhub.hotblocks.aggregate import Filters, build_layers
+from istvhub.hotblocks.assign import BlockIndex
+from istvhub.hotblocks.export import layer_paths, write_layers
+from istvhub.hotblocks.service import layer_input, load_network
+from istvhub.store import Store
 from istvhub.store.repos.records import data_state
 
 _lock = threading.Lock()
@@ -37,9 +43,6 @@ class Network:
 
 def network_for(home: Path) -> Network:
     """The current gazetteer's block index, built once per process per gazetteer version."""
-    from istvhub.hotblocks.assign import BlockIndex
-    from istvhub.hotblocks.service import load_network
-
     current = Path(home) / "gazetteer" / "CURRENT"
     version = current.read_text().strip() if current.is_file() else ""
     key = f"{home}|{version}"
@@ -53,12 +56,10 @@ def network_for(home: Path) -> Network:
         return net
 
 
-def build_cached(store, home: Path, filters, rule, fmt: str) -> Path:
+def build_cached(
+    store: Store, home: Path, filters: Filters, rule: DisclosureRule, fmt: str
+) -> Path:
     """Directory holding the export of ``filters`` in ``fmt`` (built at most once per state)."""
-    from istvhub.hotblocks.aggregate import build_layers
-    from istvhub.hotblocks.export import write_layers
-    from istvhub.hotblocks.service import layer_input
-
     net = network_for(home)
     key_src = json.dumps(
         {
@@ -114,6 +115,5 @@ def layer_file(export_dir: Path, fmt: str, layer: str) -> Path:
     """The file of one layer inside an export (GeoPackage: the one file)."""
     if fmt == "gpkg":
         return export_dir / "hotblocks.gpkg"
-    from istvhub.hotblocks.export import layer_paths
 
     return layer_paths(export_dir / f"hotblocks.{fmt}", fmt)[layer]

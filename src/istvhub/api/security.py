@@ -11,6 +11,8 @@ import binascii
 import hashlib
 import hmac
 import secrets
+from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +36,7 @@ def digest_matches(token: str, stored_sha256: str) -> bool:
 
 def looks_like_token(token: str | None) -> bool:
     """Cheap shape check before touching the database."""
-    return bool(token) and token.startswith(TOKEN_PREFIX) and 20 < len(token) < 200
+    return token is not None and token.startswith(TOKEN_PREFIX) and 20 < len(token) < 200
 
 
 def token_from_authorization(header: str | None) -> str | None:
@@ -81,7 +83,9 @@ class FailedAuthLimiter:
     window in total; put a reverse proxy limit in front for a hard global figure.
     """
 
-    def __init__(self, limit: int = 20, window_s: float = 60.0, clock=None) -> None:
+    def __init__(
+        self, limit: int = 20, window_s: float = 60.0, clock: Callable[[], float] | None = None
+    ) -> None:
         import threading
         import time
         from collections import deque
@@ -89,7 +93,7 @@ class FailedAuthLimiter:
         self.limit = int(limit)
         self.window_s = float(window_s)
         self._clock = clock or time.monotonic
-        self._fails: dict[str, deque] = {}
+        self._fails: dict[str, deque[float]] = {}
         self._deque = deque
         self._lock = threading.Lock()
 

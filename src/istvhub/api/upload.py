@@ -14,14 +14,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException, Request
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
+
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 ALLOWED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".tsv")
 MAX_TEXT_FIELD = 1024
+#: form fields allowed to be longer: an accepted mapping TOML (issue 17)
+LONG_FIELDS = {"mapping": 64 * 1024}
 #: a refused oversized upload closes the connection, so the server stops reading the rest of it
 _CLOSE = {"Connection": "close"}
 
@@ -107,106 +113,105 @@ class UploadForm:
     fields: dict[str, str] = field(default_factory=dict)
 
 
-async def receive_upload(
-    request: Request, dest_dir: Path, max_bytes: int, file_field: str = "file"
-) -> UploadForm:
-    """Parse a multipart/form-data request body, streaming ``file_field`` into ``dest_dir``."""
-    ctype = request.headers.get("content-type", "")
-    mime, params = parse_options_header(ctype)
+class _FormSink:
+    """The multipart parser's callbacks: headers of each part, the file streamed to disk (its
+    size checked as it grows), small text fields kept in memory (their length checked)."""
+
+    def __init__(self, form: UploadForm, dest_dir: Path, max_bytes: int, file_field: str) -> None:
+        self.form, self.dest_dir, self.max_bytes, self.file_field = (
+            form,
+            dest_dir,
+            max_bytes,
+            file_field,
+        )
+        self.too_big = False
+        self.bad_field = False
+        self.fh: Any = None
+        self.on_part_begin()
+
+    def callbacks(self) -> MultipartCallbacks:
+        return {
+            "on_part_begin": self.on_part_begin,
+            "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value,
+            "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished,
+            "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+        }
+
+    def on_part_begin(self) -> None:
+        self.headers: dict[str, bytes] = {}
+        self.hname, self.hval = b"", b""
+        self.name: str | None = None
+        self.fh = None
+        self.text = bytearray()
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.hname += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.hval += data[start:end]
+
+    def on_header_end(self) -> None:
+        self.headers[self.hname.decode("latin-1").lower()] = self.hval
+        self.hname, self.hval = b"", b""
+
+    def on_headers_finished(self) -> None:
+        _, p = parse_options_header(self.headers.get("content-disposition", b""))
+        self.name = p.get(b"name", b"").decode("utf-8", "replace")
+        if self.name != self.file_field or b"filename" not in p:
+            return
+        if self.form.path is not None:
+            self.bad_field = True
+            return
+        fname = sanitize_filename(p[b"filename"].decode("utf-8", "replace"))
+        self.form.filename = fname
+        self.form.path = self.dest_dir / fname
+        fd = os.open(self.form.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        self.fh = os.fdopen(fd, "wb")  # closed in on_part_end / close
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.fh is not None:
+            self.form.size += end - start
+            if self.form.size > self.max_bytes:
+                self.too_big = True
+                return
+            self.fh.write(data[start:end])
+        elif self.name:
+            self.text += data[start:end]
+            if len(self.text) > LONG_FIELDS.get(str(self.name), MAX_TEXT_FIELD):
+                self.bad_field = True
+
+    def on_part_end(self) -> None:
+        if self.fh is not None:
+            self.close()
+        elif self.name and self.name != self.file_field:
+            self.form.fields[self.name] = self.text.decode("utf-8", "replace").strip()
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+            self.fh = None
+
+
+def _too_big(max_bytes: int) -> HTTPException:
+    return HTTPException(413, f"upload larger than the {max_bytes} byte limit", headers=_CLOSE)
+
+
+def _boundary(request: Request, max_bytes: int) -> bytes:
+    """The multipart boundary, refusing a body that is not a form or declares too many bytes."""
+    mime, params = parse_options_header(request.headers.get("content-type", ""))
     if mime != b"multipart/form-data" or b"boundary" not in params:
         raise HTTPException(415, "expected multipart/form-data with a file field")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes + 64 * 1024:
-        raise HTTPException(413, f"upload larger than the {max_bytes} byte limit", headers=_CLOSE)
+        raise _too_big(max_bytes)
+    return bytes(params[b"boundary"])
 
-    form = UploadForm()
-    state: dict = {
-        "headers": {},
-        "hname": b"",
-        "hval": b"",
-        "name": None,
-        "fh": None,
-        "text": bytearray(),
-        "too_big": False,
-        "bad_field": False,
-    }
 
-    def on_part_begin() -> None:
-        state.update(headers={}, hname=b"", hval=b"", name=None, fh=None, text=bytearray())
-
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        state["hname"] += data[start:end]
-
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        state["hval"] += data[start:end]
-
-    def on_header_end() -> None:
-        state["headers"][state["hname"].decode("latin-1").lower()] = state["hval"]
-        state["hname"], state["hval"] = b"", b""
-
-    def on_headers_finished() -> None:
-        _, p = parse_options_header(state["headers"].get("content-disposition", b""))
-        name = p.get(b"name", b"").decode("utf-8", "replace")
-        state["name"] = name
-        if name == file_field and b"filename" in p:
-            if form.path is not None:
-                state["bad_field"] = True
-                return
-            fname = sanitize_filename(p[b"filename"].decode("utf-8", "replace"))
-            form.filename = fname
-            form.path = dest_dir / fname
-            fd = os.open(form.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            state["fh"] = os.fdopen(fd, "wb")  # closed in on_part_end/finally
-
-    def on_part_data(data: bytes, start: int, end: int) -> None:
-        if state["fh"] is not None:
-            form.size += end - start
-            if form.size > max_bytes:
-                state["too_big"] = True
-                return
-            state["fh"].write(data[start:end])
-        elif state["name"]:
-            state["text"] += data[start:end]
-            if len(state["text"]) > MAX_TEXT_FIELD:
-                state["bad_field"] = True
-
-    def on_part_end() -> None:
-        if state["fh"] is not None:
-            state["fh"].close()
-            state["fh"] = None
-        elif state["name"] and state["name"] != file_field:
-            form.fields[state["name"]] = state["text"].decode("utf-8", "replace").strip()
-
-    parser = MultipartParser(
-        params[b"boundary"],
-        {
-            "on_part_begin": on_part_begin,
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-        },
-    )
-    try:
-        async for chunk in request.stream():
-            parser.write(chunk)
-            if state["too_big"]:
-                raise HTTPException(
-                    413, f"upload larger than the {max_bytes} byte limit", headers=_CLOSE
-                )
-            if state["bad_field"]:
-                raise HTTPException(422, "form field too long or more than one file")
-        parser.finalize()
-    except FormParserError as exc:  # a malformed body is the client's error, not a 500
-        raise HTTPException(400, "malformed multipart/form-data body") from exc
-    finally:
-        if state["fh"] is not None:
-            state["fh"].close()
-    if state["too_big"] or (form.path is not None and form.size > max_bytes):
-        raise HTTPException(413, f"upload larger than the {max_bytes} byte limit", headers=_CLOSE)
-    if form.path is None:
+def _check_file(form: UploadForm, file_field: str) -> UploadForm:
+    if form.path is None or form.filename is None:
         raise HTTPException(422, f"form field {file_field!r}: no file uploaded")
     if form.size == 0:
         raise HTTPException(422, f"file {form.filename!r}: empty upload")
@@ -215,3 +220,28 @@ async def receive_upload(
             415, f"file {form.filename!r}: expected one of " + ", ".join(ALLOWED_SUFFIXES)
         )
     return form
+
+
+async def receive_upload(
+    request: Request, dest_dir: Path, max_bytes: int, file_field: str = "file"
+) -> UploadForm:
+    """Parse a multipart/form-data request body, streaming ``file_field`` into ``dest_dir``."""
+    boundary = _boundary(request, max_bytes)
+    form = UploadForm()
+    sink = _FormSink(form, dest_dir, max_bytes, file_field)
+    parser = MultipartParser(boundary, sink.callbacks())
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+            if sink.too_big:
+                raise _too_big(max_bytes)
+            if sink.bad_field:
+                raise HTTPException(422, "form field too long or more than one file")
+        parser.finalize()
+    except FormParserError as exc:  # a malformed body is the client's error, not a 500
+        raise HTTPException(400, "malformed multipart/form-data body") from exc
+    finally:
+        sink.close()
+    if sink.too_big or (form.path is not None and form.size > max_bytes):
+        raise _too_big(max_bytes)
+    return _check_file(form, file_field)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from istvhub._errors import UserError
 from istvhub.api import security
@@ -34,7 +35,7 @@ class User:
     departments: tuple[str, ...] = field(default_factory=tuple)
     boroughs: tuple[str, ...] = field(default_factory=tuple)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "role": self.role,
@@ -126,7 +127,7 @@ def issue_token(db: Db, name: str, expires_days: int | None = None) -> str:
 
 def authenticate(db: Db, token: str | None) -> User | None:
     """The active user holding this live token, or None."""
-    if not security.looks_like_token(token):
+    if token is None or not security.looks_like_token(token):
         return None
     h = repo.holder(db, security.hash_token(token))
     if h is None or not security.digest_matches(token, h.token_sha256):
@@ -136,7 +137,7 @@ def authenticate(db: Db, token: str | None) -> User | None:
     return User(h.user_id, h.name, h.role, h.departments, h.boroughs)
 
 
-def list_users(db: Db) -> list[dict]:
+def list_users(db: Db) -> list[dict[str, Any]]:
     """Every user with role, scopes, status and token count (never token material)."""
     repo.ensure_tables(db)
     out = []

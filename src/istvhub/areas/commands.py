@@ -9,6 +9,8 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from istvhub.gazetteer.load import load
+
 lsoa_app = typer.Typer(help="Statistical geography: convert LSOA 2011 aggregates to LSOA 2021.")
 
 
@@ -31,7 +33,6 @@ def convert_cmd(
     from istvhub.core.config import get_settings
     from istvhub.disclosure.rules import get_rule
     from istvhub.exportsafety import neutralise_frame
-    from istvhub.gazetteer.load import load
     from istvhub.store import open_store
 
     try:

@@ -10,32 +10,6 @@ from typing import Annotated
 import typer
 
 
-def compare_from_store(
-    db_url: str, police_files: list[Path], filters, rule, *, unit: str, network, home=None
-):
-    """IO edge shared by the CLI and the API: read the store and the police files, compare
-    (``home``: whose installation secret keys the records)."""
-    from istvhub.compare.core import compare
-    from istvhub.compare.police import read_police
-    from istvhub.hotblocks.service import read_records
-
-    police = read_police(list(police_files))
-    ed = read_records(db_url, filters.period_from, filters.period_to, home)
-    blocks = getattr(network, "index", None) or network.blocks
-    return compare(
-        ed,
-        police,
-        blocks,
-        filters,
-        rule,
-        unit=unit,
-        lsoas=network.lsoas,
-        boroughs=network.boroughs,
-        gazetteer_version=str(network.version),
-        areas21=getattr(network, "areas21", None),
-    )
-
-
 def register(app: typer.Typer) -> None:
     """Add ``istvhub compare``."""
 
@@ -66,8 +40,11 @@ def register(app: typer.Typer) -> None:
         """ED assault attendances vs police-recorded violence per block/hex/LSOA, protected."""
         from istvhub.compare.core import UNITS, CompareError
         from istvhub.compare.report import FORMATS, write_comparison
+        from istvhub.compare.service import compare_from_store
         from istvhub.core.config import get_settings
         from istvhub.disclosure.rules import get_rule
+
+        # hot blocks load lazily: importing them adds ~1.5 s to every `istvhub` start
         from istvhub.hotblocks.aggregate import Filters
         from istvhub.hotblocks.service import load_network
 

@@ -5,7 +5,6 @@ violence police data does not. Only protected numbers are written; suppressed va
 
 from __future__ import annotations
 
-import html
 import os
 from pathlib import Path
 
@@ -13,81 +12,81 @@ import pandas as pd
 import pyogrio
 
 from istvhub.compare.core import CAVEAT, UNIT_KEY, CompareError, Comparison
+from istvhub.core.templates import render_template
 
 FORMATS = ("gpkg", "csv", "html")
 TOP_N = 25
 
 
+#: the column head of each unit
+UNIT_LABELS = {
+    "blocks": "Street block",
+    "hexes": "H3 cell",
+    "lsoas": "LSOA",
+    "lsoas21": "LSOA 2021",
+    "msoas21": "MSOA 2021",
+}
+CSS = """body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.25em .6em;
+text-align:left}.caveat{background:#fff6d5;border-left:4px solid #c90;padding:.6em 1em}
+.warn{background:#c00;color:#fff;padding:.6em 1em;font-weight:bold}"""
+
+
 def _cell(v: object, suppressed: bool = False) -> str:
+    """A protected number as printed (``*`` when suppressed or missing; thousands grouped)."""
     if suppressed or v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)):
         return "*"
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return html.escape(f"{v:,}" if isinstance(v, int) else str(v))
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def _place(c: Comparison, r: pd.Series, key: str) -> str:
+    """How a ranked place is named: street and borough for a block, the name of an LSOA."""
+    if c.unit == "blocks":
+        nm = r.get("name")
+        nm = "" if nm is None or pd.isna(nm) else str(nm)
+        bor = r.get("borough")
+        bor = "" if bor is None or pd.isna(bor) else str(bor)
+        return f"{nm or '(unnamed)'}, {bor} [{r[key]}]"
+    if c.unit == "lsoas" and "lsoa_name" in r and not pd.isna(r["lsoa_name"]):
+        return f"{r['lsoa_name']} [{r[key]}]"
+    return str(r[key])
 
 
 def render_html(c: Comparison) -> str:
-    """The one-page report (no scripts, no external URLs)."""
+    """The one-page report (``data/templates/compare.html``; no scripts, no external URLs)."""
     t = c.table
     key = UNIT_KEY[c.unit]
     top = t[t["excess_rank"].notna()].head(TOP_N)
     kv = dict(zip(c.summary["key"], c.summary["value"], strict=False))
-    label = {"blocks": "Street block", "hexes": "H3 cell", "lsoas": "LSOA"}[c.unit]
-
-    def place(r) -> str:
-        if c.unit == "blocks":
-            nm = r.get("name")
-            nm = "" if nm is None or pd.isna(nm) else str(nm)
-            bor = r.get("borough")
-            bor = "" if bor is None or pd.isna(bor) else str(bor)
-            return html.escape(f"{nm or '(unnamed)'}, {bor} [{r[key]}]")
-        if c.unit == "lsoas" and "lsoa_name" in r and not pd.isna(r["lsoa_name"]):
-            return html.escape(f"{r['lsoa_name']} [{r[key]}]")
-        return html.escape(str(r[key]))
-
-    body = "".join(
-        f"<tr><td>{_cell(r['excess_rank'])}</td><td>{place(r)}</td>"
-        f"<td>{_cell(r['ed_count'], r['ed_suppressed'])}</td>"
-        f"<td>{_cell(r['police_count'], r['police_suppressed'])}</td>"
-        f"<td>{_cell(r['ed_excess'], r['excess_suppressed'])}</td></tr>"
+    rows = [
+        {
+            "rank": _cell(r["excess_rank"]),
+            "place": _place(c, r, key),
+            "ed": _cell(r["ed_count"], r["ed_suppressed"]),
+            "police": _cell(r["police_count"], r["police_suppressed"]),
+            "excess": _cell(r["ed_excess"], r["excess_suppressed"]),
+        }
         for _, r in top.iterrows()
+    ]
+    return render_template(
+        "compare.html",
+        css=CSS,
+        raw=bool(c.rule.raw),
+        period=f"{kv.get('period_from', '')} to {kv.get('period_to', '')}",
+        label=UNIT_LABELS.get(c.unit, c.unit),
+        boroughs=kv.get("boroughs", "all"),
+        rule=c.rule,
+        caveat=CAVEAT,
+        top_n=TOP_N,
+        rows=rows,
+        summary=[
+            (str(s), str(k), str(v))
+            for s, k, v in c.summary.itertuples(index=False)
+            if s != "caveat"
+        ],
     )
-    if not body:
-        body = (
-            "<tr><td colspan='5'>No place with a publishable ED-only excess in this "
-            "period.</td></tr>"
-        )
-    summ = "".join(
-        f"<tr><th>{html.escape(str(s))}: {html.escape(str(k))}</th>"
-        f"<td>{html.escape(str(v))}</td></tr>"
-        for s, k, v in c.summary.itertuples(index=False)
-        if s != "caveat"
-    )
-    banner = ""
-    if c.rule.raw:
-        banner = "<p class='warn'>UNSUPPRESSED RAW COUNTS: NOT FOR PUBLICATION OR SHARING.</p>"
-    period = f"{kv.get('period_from', '')} to {kv.get('period_to', '')}"
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Violence police data does not show: {html.escape(period)}</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}}
-table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #bbb;padding:.25em .6em;
-text-align:left}}.caveat{{background:#fff6d5;border-left:4px solid #c90;padding:.6em 1em}}
-.warn{{background:#c00;color:#fff;padding:.6em 1em;font-weight:bold}}</style></head><body>
-{banner}<h1>Where ED data shows violence police data does not</h1>
-<p>Period {html.escape(period)}; unit: {html.escape(label)}; boroughs:
-{html.escape(kv.get("boroughs", "all"))}. Ranked by the ED-only excess (ED attendances for
-assault minus police-recorded violence and sexual offences). Disclosure rule
-{html.escape(c.rule.label)}: counts 1-{c.rule.suppress_max} and the excess wherever the ED count is
-suppressed show as <b>*</b>; other numbers are rounded to the nearest {c.rule.round_to}.</p>
-<div class="caveat"><b>Do not over-interpret block-level differences.</b> {html.escape(CAVEAT)}
-</div>
-<h2>Top {TOP_N} places by ED-only excess</h2>
-<table><thead><tr><th>Rank</th><th>{html.escape(label)}</th><th>ED count</th>
-<th>Police count</th><th>ED-only excess</th></tr></thead><tbody>{body}</tbody></table>
-<h2>Summary</h2><table>{summ}</table>
-</body></html>
-"""
 
 
 def write_comparison(c: Comparison, path: Path | str, fmt: str) -> list[Path]:

@@ -12,37 +12,7 @@ from typing import Annotated
 
 import typer
 
-from istvhub.compliance.core import ComplianceError, Report, compliance_report, load_rules
-
-
-def build_report(
-    db_url: str,
-    *,
-    start: str | None = None,
-    end: str | None = None,
-    departments: list[str] | None = None,
-    rules_path: Path | None = None,
-    now: datetime | None = None,
-) -> Report:
-    """Read the store at ``db_url`` and compute the report (the CLI and the API call this)."""
-    from istvhub.compliance.read import read_inputs
-    from istvhub.store.repos import read_engine
-
-    engine = read_engine(db_url)
-    try:
-        inputs = read_inputs(engine)
-    finally:
-        engine.dispose()
-    return compliance_report(
-        inputs.departments,
-        inputs.submissions,
-        inputs.record_stats,
-        start=start,
-        end=end,
-        only=departments or None,
-        rules=load_rules(rules_path),
-        now=now,
-    )
+from istvhub.compliance.core import ComplianceError
 
 
 def register(app: typer.Typer) -> None:
@@ -86,6 +56,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Sharing compliance per department and month: on time, complete, geocodable (RAG)."""
         from istvhub.compliance.render import FORMATS, render, table_width, to_rich_table
+        from istvhub.compliance.service import build_report
         from istvhub.core.config import get_settings
 
         if fmt not in FORMATS:

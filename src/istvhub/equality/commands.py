@@ -9,61 +9,7 @@ from typing import Annotated
 import typer
 
 from istvhub.core.output import emit_text
-from istvhub.core.periods import check_period
-from istvhub.equality.core import EqualityError, EqualityTable, breakdown, parse_by
-
-
-def build_table(
-    engine,
-    *,
-    start: str,
-    end: str,
-    by: str | tuple[str, ...] | None = None,
-    boroughs: tuple[str, ...] = (),
-    department: str | None = None,
-    rule_name: str | None = None,
-    home: Path | None = None,
-    areas21: tuple[str, ...] = (),
-) -> EqualityTable:
-    """Read counts and protect them (the CLI and the API call this)."""
-    from istvhub.disclosure.rules import get_rule
-    from istvhub.equality.read import read_counts
-
-    start = check_period(start, field_name="from", error=EqualityError)
-    end = check_period(end, field_name="to", error=EqualityError)
-    if start > end:
-        raise EqualityError("option --from: must not be after --to")
-    if boroughs and department:
-        raise EqualityError("option --department: give a borough or a department, not both")
-    import re
-
-    for a in areas21:
-        if not re.fullmatch(r"E0[12]\d{6}", a.strip().upper()):
-            raise EqualityError(
-                "option --area: expected an LSOA 2021 (E01...) or MSOA 2021 (E02...) code"
-            )
-    areas21 = tuple(a.strip().upper() for a in areas21)
-    dims = parse_by(by)
-    rule = get_rule(rule_name)
-    counts = read_counts(
-        engine,
-        dims,
-        start=start,
-        end=end,
-        boroughs=boroughs,
-        department=department,
-        home=home,
-        areas21=areas21,
-    )
-    if department:
-        scope = f"Department {department.upper()}"
-    elif boroughs:
-        scope = "Borough " + ", ".join(boroughs)
-    else:
-        scope = "London"
-    if areas21:
-        scope += " in " + ", ".join(areas21) + " (Census 2021 areas)"
-    return breakdown(counts, dims, rule, scope=scope, start=start, end=end)
+from istvhub.equality.core import EqualityError
 
 
 def register(app: typer.Typer) -> None:
@@ -108,6 +54,7 @@ def register(app: typer.Typer) -> None:
         suppression (no hidden count can be recovered from the totals)."""
         from istvhub.core.config import get_settings
         from istvhub.equality.render import FORMATS, render
+        from istvhub.equality.service import build_table
         from istvhub.store.repos import read_engine
 
         if fmt not in FORMATS:

@@ -3,12 +3,13 @@ HTML page (no scripts, no external URLs) with one cross-table per slice."""
 
 from __future__ import annotations
 
-import html
 import io
 from itertools import product
+from typing import Any
 
 import pandas as pd
 
+from istvhub.core.templates import render_template
 from istvhub.disclosure.rules import format_count
 from istvhub.equality.core import DIMENSIONS, LABELS, TOTAL, EqualityTable
 
@@ -28,7 +29,9 @@ def to_csv(t: EqualityTable) -> str:
     return buf.getvalue()
 
 
-def _grid(t: EqualityTable, fixed: dict[str, str]) -> str:
+def _grid(t: EqualityTable, fixed: dict[str, str]) -> dict[str, Any]:
+    """One cross-table of the first two dimensions where the others are ``fixed``: its corner
+    label, column levels and rows of formatted counts (``*`` = hidden)."""
     rows_dim = t.by[0]
     cols_dim = t.by[1] if len(t.by) > 1 else None
     f = t.frame
@@ -41,22 +44,17 @@ def _grid(t: EqualityTable, fixed: dict[str, str]) -> str:
         key = (getattr(rec, rows_dim), getattr(rec, cols_dim) if cols_dim else TOTAL)
         val[key] = format_count(None if rec.suppressed else float(rec.count))
     col_levels = (*DIMENSIONS[cols_dim], TOTAL) if cols_dim else (TOTAL,)
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in col_levels)
-    out = [
-        f"<table><thead><tr><th>{html.escape(LABELS[rows_dim])}"
-        + (f" \\ {html.escape(LABELS[cols_dim])}" if cols_dim else "")
-        + f"</th>{head}</tr></thead><tbody>"
+    corner = LABELS[rows_dim] + (f" \\ {LABELS[cols_dim]}" if cols_dim else "")
+    rows = [
+        {
+            "label": r,
+            "total": r == TOTAL,
+            "cells": [val.get((r, c), "") for c in col_levels],
+        }
+        for r in (*DIMENSIONS[rows_dim], TOTAL)
     ]
-    for r in (*DIMENSIONS[rows_dim], TOTAL):
-        cls = ' class="total"' if r == TOTAL else ""
-        cells = "".join(
-            f"<td{' class=sup' if val.get((r, c)) == '*' else ''}>"
-            f"{html.escape(val.get((r, c), ''))}</td>"
-            for c in col_levels
-        )
-        out.append(f"<tr{cls}><th>{html.escape(r)}</th>{cells}</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
+    title = ", ".join(f"{LABELS[d]}: {v}" for d, v in fixed.items())
+    return {"title": title, "corner": corner, "columns": col_levels, "rows": rows}
 
 
 CSS = """body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
@@ -66,27 +64,17 @@ td.sup{color:#888}h2{font-size:1.05em;margin-top:1.5em}.note{color:#555;max-widt
 
 
 def to_html(t: EqualityTable) -> str:
-    """One page: a cross-table of the first two dimensions for every slice of the others
-    (the all-levels slice first)."""
+    """One page (``data/templates/equality.html``): a cross-table of the first two dimensions
+    for every slice of the others (the all-levels slice first)."""
     rest = t.by[2:]
     slices = list(product(*[(TOTAL, *DIMENSIONS[d]) for d in rest])) if rest else [()]
-    parts = [
-        "<!doctype html><html lang=en><head><meta charset=utf-8>",
-        f"<title>Equality breakdown {html.escape(t.scope)} {t.start} to {t.end}</title>",
-        f"<style>{CSS}</style></head><body>",
-        f"<h1>Assault attendances by {html.escape(' x '.join(LABELS[d] for d in t.by))}</h1>",
-        f"<p>{html.escape(t.scope)}, {html.escape(t.start)} to {html.escape(t.end)}. "
-        f"Rule: {html.escape(t.rule.label)}.</p>",
-        *(f'<p class="note">{html.escape(n)}</p>' for n in t.notes),
-    ]
-    for sl in slices:
-        fixed = dict(zip(rest, sl, strict=True))
-        if fixed:
-            title = ", ".join(f"{LABELS[d]}: {v}" for d, v in fixed.items())
-            parts.append(f"<h2>{html.escape(title)}</h2>")
-        parts.append(_grid(t, fixed))
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+    return render_template(
+        "equality.html",
+        css=CSS,
+        t=t,
+        dims=" x ".join(LABELS[d] for d in t.by),
+        grids=[_grid(t, dict(zip(rest, sl, strict=True))) for sl in slices],
+    )
 
 
 def render(t: EqualityTable, fmt: str) -> str:

@@ -8,20 +8,7 @@ from typing import Annotated
 import typer
 
 from istvhub.core.output import emit_text
-from istvhub.core.periods import check_period
-from istvhub.feedback.core import FeedbackError, FeedbackSheet, feedback_sheet
-
-
-def build_sheet(engine, department: str, period: str, *, top: int = 25) -> FeedbackSheet:
-    """Read one department-month and make its sheet (the CLI and the API call this)."""
-    from istvhub.feedback.read import known_department, read_department_month
-
-    period = check_period(period, field_name="period", error=FeedbackError)
-    department = department.strip().upper()
-    if not known_department(engine, department):
-        raise FeedbackError("option --department: not a department in the registry")
-    df, name = read_department_month(engine, department, period)
-    return feedback_sheet(df, department, period, department_name=name, top=top)
+from istvhub.feedback.core import FeedbackError
 
 
 def register(app: typer.Typer) -> None:
@@ -44,6 +31,7 @@ def register(app: typer.Typer) -> None:
         that failed, and what to record instead. Holds free text: for that ED only."""
         from istvhub.core.config import get_settings
         from istvhub.feedback.render import FORMATS, render
+        from istvhub.feedback.service import build_sheet
         from istvhub.store.repos import read_engine
 
         if fmt not in FORMATS:

@@ -5,9 +5,9 @@ with ``= + - @`` would run as a formula in a spreadsheet)."""
 from __future__ import annotations
 
 import csv
-import html
 import io
 
+from istvhub.core.templates import render_template
 from istvhub.feedback.core import FeedbackSheet
 
 FORMATS = ("csv", "html")
@@ -74,42 +74,20 @@ vertical-align:top}td.n{text-align:right}.note{color:#555}"""
 
 
 def to_html(sheet: FeedbackSheet) -> str:
-    e = html.escape
+    """The sheet as one self-contained page (``data/templates/feedback.html``, escaped)."""
     name = (
         f"{sheet.department_name} ({sheet.department})"
         if sheet.department_name
         else sheet.department
     )
-    parts = [
-        "<!doctype html><html lang=en><head><meta charset=utf-8>",
-        f"<title>Location recording feedback {e(sheet.department)} {e(sheet.period)}</title>",
-        f"<style>{CSS}</style></head><body>",
-        f"<h1>Location recording: {e(name)}, {e(sheet.period)}</h1>",
-        *(f'<p class="note">{e(n)}</p>' for n in sheet.notes),
-        "<h2>How many locations were found</h2><table><tbody>",
-    ]
-    for k, v in sheet.summary.items():
-        parts.append(
-            f'<tr><th>{e(SUMMARY_LABELS.get(k, k))}</th><td class="n">{e(_fmt(k, v))}</td></tr>'
-        )
-    parts.append("</tbody></table>")
-    parts.append("<h2>Most common texts that were not found or too vague</h2>")
-    if sheet.texts.empty:
-        parts.append("<p>None this month.</p>")
-    else:
-        parts.append(
-            "<table><thead><tr><th>Text as recorded</th><th>Times</th><th>Result</th>"
-            "<th>Why</th><th>What to record instead</th></tr></thead><tbody>"
-        )
-        for r in sheet.texts.itertuples(index=False):
-            parts.append(
-                f"<tr><td>{e(r.text) or '<i>(blank)</i>'}</td>"
-                f'<td class="n">{r.count}</td><td>{e(r.status)}</td>'
-                f"<td>{e(r.problem)}</td><td>{e(r.guidance)}</td></tr>"
-            )
-        parts.append("</tbody></table>")
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+    return render_template(
+        "feedback.html",
+        css=CSS,
+        sheet=sheet,
+        name=name,
+        summary=[(SUMMARY_LABELS.get(k, k), _fmt(k, v)) for k, v in sheet.summary.items()],
+        texts=list(sheet.texts.itertuples(index=False)),
+    )
 
 
 def render(sheet: FeedbackSheet, fmt: str) -> str:

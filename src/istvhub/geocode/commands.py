@@ -15,7 +15,6 @@ hidden ``stored`` command, so both spellings in the issue work as written.
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -24,7 +23,6 @@ import typer
 from typer.core import TyperGroup
 
 from istvhub._errors import FileRejected, IstvhubError
-from istvhub.core.periods import is_period
 from istvhub.records import GEOCODE_COLUMNS
 
 
@@ -166,40 +164,20 @@ def geocode_stored(
     ),
 ) -> None:
     """Re-geocode stored current records (after a gazetteer rebuild or new corrections)."""
+    from istvhub.geocode.service import regeocode_stored
 
-    from istvhub.geocode import Geocoder
-    from istvhub.store import open_store
-
-    if period and not is_period(period):
-        raise IstvhubError("--period must be YYYY-MM")
-    url = db or _settings().db_url
-    store = open_store(url)
-    try:
-        recs = store.current_records(department, period_from=period, period_to=period)
-        if recs.empty:
-            typer.echo("no current records match")
-            return
-        gaz_home = home or _settings().home
-        geocoder = Geocoder.load(gaz_home, url)
-        if workers > 1:
-            from istvhub.geocode.parallel import geocode_parallel
-
-            res = geocode_parallel(recs, home=gaz_home, db_url=url, workers=workers)
-        else:
-            res = _progress_run(geocoder, recs, "location_text", "department")
-        res["id"] = recs["id"].to_numpy()
-        res["gazetteer_version"] = geocoder.version
-        res["geocoded_at"] = datetime.now(UTC)
-        n = store.update_geocodes(res)
-        store.audit(
-            "cli",
-            "geocode.stored",
-            f"re-geocoded {n} records (department {department or 'all'}, "
-            f"period {period or 'all'}, gazetteer {geocoder.version})",
-        )
-    finally:
-        store.dispose()
-    counts = res["geo_status"].value_counts()
+    counts = regeocode_stored(
+        department=department,
+        period=period,
+        db=db,
+        home=home,
+        workers=workers,
+        run=lambda g, recs: _progress_run(g, recs, "location_text", "department"),
+    )
+    if counts is None:
+        typer.echo("no current records match")
+        return
+    n = int(counts.sum())
     typer.echo(f"re-geocoded {n} records: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 

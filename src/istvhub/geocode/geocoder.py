@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from istvhub.gazetteer.load import resolve_version_dir
 from istvhub.geocode import index_cache
 from istvhub.geocode.calibrate import Calibrator
 from istvhub.geocode.candidates import PlaceIndex
@@ -79,8 +80,6 @@ class Geocoder:
         registry, and active analyst corrections from the store when ``db_url`` is given. The
         index comes from its cache file beside the gazetteer when the code and gazetteer match
         it (``index_cache``), else it is built and saved there."""
-        from istvhub.gazetteer.load import resolve_version_dir
-
         vpath = resolve_version_dir(home)
         vdir = str(vpath)
         corrections = {}

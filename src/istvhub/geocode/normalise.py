@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from istvhub.core.config import GAZETTEER_TABLES_DIR
-from istvhub.gazetteer.normalise import ascii_fold, expand_tokens
+from istvhub.gazetteer.normalise import ascii_fold, expand_tokens, load_abbreviations
 
 SEPARATORS = ("/", ",")
 #: words after which 'st' means street, not saint ("high st and church rd", "church st near...")
@@ -42,7 +42,6 @@ def load_shorthand(path: str | None = None) -> dict[str, str]:
 @lru_cache(maxsize=1)
 def _street_type_words() -> frozenset[str]:
     """'cannon st rd': 'st' before a street type is street (Cannon Street Road)."""
-    from istvhub.gazetteer.normalise import load_abbreviations
 
     tab = load_abbreviations()
     return frozenset(

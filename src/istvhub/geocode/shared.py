@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from istvhub._errors import GazetteerNotBuilt
+from istvhub.gazetteer.load import resolve_version_dir
 from istvhub.geocode.geocoder import Geocoder
 
 _lock = threading.Lock()
@@ -22,7 +23,6 @@ _MAX = 4  # homes x stores one process serves (tests use a few; a deployment one
 
 def shared_geocoder(home: Path | None, db_url: str | None = None) -> Geocoder | None:
     """The process's geocoder for ``home``'s current gazetteer (None when none is built)."""
-    from istvhub.gazetteer.load import resolve_version_dir
     from istvhub.geocode.corrections import corrections_state
 
     try:

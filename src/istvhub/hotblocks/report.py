@@ -8,7 +8,6 @@ only disclosure-controlled layers: suppressed values print as ``*``.
 from __future__ import annotations
 
 import base64
-import html
 import io
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from istvhub.core.templates import render_template  # noqa: E402
 from istvhub.disclosure.rules import format_count  # noqa: E402
 from istvhub.hotblocks.aggregate import Layers  # noqa: E402
 
@@ -108,68 +108,53 @@ def lorenz_png(layers: Layers) -> str:
     return _png(fig)
 
 
-def _top_row(r: dict) -> str:
+CSS = """body{font-family:sans-serif;max-width:1100px;margin:1em auto;color:#222}
+.warn{background:#b2182b;color:#fff;padding:.6em;font-weight:bold}
+table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:2px 6px}
+.row{display:flex;gap:1em;flex-wrap:wrap}img{max-width:100%}small{color:#555}"""
+
+
+def _top_row(r: dict) -> dict[str, str]:
+    """One top-10 row as printed: suppressed values as ``*``."""
     sup = bool(r["suppressed"])
-    rank = "" if pd.isna(r["rank"]) else str(int(r["rank"]))
-    cnt = format_count(None if sup or pd.isna(r["count"]) else float(r["count"]))
-    rate = "*" if sup or pd.isna(r["rate_per_100m"]) else f"{r['rate_per_100m']:.2f}"
-    share = "*" if sup or pd.isna(r["share"]) else f"{r['share']:.1f}%"
-    name = "" if pd.isna(r.get("name")) else str(r.get("name"))
-    borough = "" if pd.isna(r.get("borough")) else str(r.get("borough"))
-    return (
-        f"<tr><td>{rank}</td><td>{html.escape(name)}</td><td>{html.escape(borough)}</td>"
-        f"<td>{cnt}</td><td>{rate}</td><td>{share}</td></tr>"
-    )
+    return {
+        "rank": "" if pd.isna(r["rank"]) else str(int(r["rank"])),
+        "count": format_count(None if sup or pd.isna(r["count"]) else float(r["count"])),
+        "rate": "*" if sup or pd.isna(r["rate_per_100m"]) else f"{r['rate_per_100m']:.2f}",
+        "share": "*" if sup or pd.isna(r["share"]) else f"{r['share']:.1f}%",
+        "name": "" if pd.isna(r.get("name")) else str(r.get("name")),
+        "borough": "" if pd.isna(r.get("borough")) else str(r.get("borough")),
+    }
 
 
 def render_report(layers: Layers, boroughs: gpd.GeoDataFrame | None = None) -> str:
-    """The report as one HTML string (no external URLs)."""
+    """The report as one HTML string (``data/templates/hotblocks_report.html``; no external
+    URLs)."""
     s = layers.summary
     kv = {(r.section, r.key): r.value for r in s.itertuples()}
-    warn = kv.get(("disclosure", "WARNING"))
     top = layers.blocks.sort_values(["rank", "block_id"], na_position="last").head(10)
-    rows = "".join(_top_row(r) for r in top.to_dict("records"))
-    summary_rows = "".join(
-        f"<tr><td>{html.escape(r.section)}</td><td>{html.escape(r.key)}</td>"
-        f"<td>{html.escape(r.value)}</td></tr>"
-        for r in s.itertuples()
-        if r.section != "attribution"
+    return render_template(
+        "hotblocks_report.html",
+        css=CSS,
+        period_from=kv.get(("filter", "period_from"), ""),
+        period_to=kv.get(("filter", "period_to"), ""),
+        warning=kv.get(("disclosure", "WARNING")),
+        rule_label=layers.rule.label,
+        map_png=map_png(layers, boroughs),
+        lorenz_png=lorenz_png(layers),
+        concentration=[
+            {
+                "scope": scope,
+                "gini": kv.get(("concentration", f"{scope}_gini"), "*"),
+                "p25": kv.get(("concentration", f"{scope}_pct_holding_25pct"), "*"),
+                "p50": kv.get(("concentration", f"{scope}_pct_holding_50pct"), "*"),
+            }
+            for scope in ("blocks", "hexes")
+        ],
+        top=[_top_row(r) for r in top.to_dict("records")],
+        summary=[r for r in s.itertuples() if r.section != "attribution"],
+        attribution=kv.get(("attribution", "attribution"), ""),
     )
-    conc = "".join(
-        f"<li>{scope}: Gini {kv.get(('concentration', f'{scope}_gini'), '*')}; "
-        f"{kv.get(('concentration', f'{scope}_pct_holding_25pct'), '*')}% of {scope} hold 25% "
-        f"and {kv.get(('concentration', f'{scope}_pct_holding_50pct'), '*')}% hold 50% of "
-        f"incidents</li>"
-        for scope in ("blocks", "hexes")
-    )
-    banner = (
-        f'<p class="warn">{html.escape(warn)}</p>'
-        if warn
-        else f"<p>Disclosure control: {html.escape(layers.rule.label)}. Suppressed values "
-        "are shown as *.</p>"
-    )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>ISTV hot blocks</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:1em auto;color:#222}}
-.warn{{background:#b2182b;color:#fff;padding:.6em;font-weight:bold}}
-table{{border-collapse:collapse;font-size:90%}}td,th{{border:1px solid #ccc;padding:2px 6px}}
-.row{{display:flex;gap:1em;flex-wrap:wrap}}img{{max-width:100%}}small{{color:#555}}</style>
-</head><body>
-<h1>ISTV hot blocks {html.escape(kv.get(("filter", "period_from"), ""))} to
-{html.escape(kv.get(("filter", "period_to"), ""))}</h1>
-{banner}
-<div class="row"><div><img alt="map of hot blocks" src="data:image/png;base64,{
-        map_png(layers, boroughs)
-    }"></div>
-<div><img alt="Lorenz curve" src="data:image/png;base64,{lorenz_png(layers)}">
-<ul>{conc}</ul></div></div>
-<h2>Top 10 blocks</h2>
-<table><tr><th>rank</th><th>street</th><th>borough</th><th>incidents</th><th>per 100 m</th>
-<th>share</th></tr>{rows}</table>
-<h2>Summary</h2><table><tr><th>section</th><th>item</th><th>value</th></tr>{summary_rows}</table>
-<p><small>{html.escape(kv.get(("attribution", "attribution"), ""))}</small></p>
-</body></html>
-"""
 
 
 def write_report(

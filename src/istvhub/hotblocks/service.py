@@ -13,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from istvhub.disclosure.rules import DisclosureRule
+from istvhub.gazetteer import load
 from istvhub.hotblocks.aggregate import Filters, Layers, build_layers
 from istvhub.hotblocks.export import write_layers
 from istvhub.hotblocks.report import write_report
@@ -56,7 +57,6 @@ class NetworkInputs:
 
 def load_network(home: Path | str | None = None) -> NetworkInputs:
     """Blocks, LSOAs and boroughs of the CURRENT gazetteer under ``home``."""
-    from istvhub.gazetteer import load
 
     gz = load(home)
     return NetworkInputs(

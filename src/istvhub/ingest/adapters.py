@@ -22,9 +22,12 @@ from istvhub.ingest import plausibility as plausible
 from istvhub.ingest.identity import refuse_nhs_number_keys
 from istvhub.ingest.layouts import Layout
 from istvhub.ingest.readers import RawTable
+from istvhub.ingest.recognise import Recognition, flags_to_weapon, recognise
 from istvhub.pii import scrub_series
-from istvhub.records import RECORD_COLUMNS, record_id_maker
+from istvhub.records import AGE_BANDS, RECORD_COLUMNS, record_id_maker
 
+#: the column built from one Y/N column per weapon
+FLAG_COL = "weapon (from the weapon flag columns)"
 DEPT_RE = re.compile(r"^[A-Z0-9]{3,12}$")
 MAX_TEXT = 255
 
@@ -49,6 +52,7 @@ class Adapted:
     rows_skipped: int
     pii_scrubbed: int
     columns: dict[str, str] = field(default_factory=dict)
+    recognition: Recognition | None = None
 
     @property
     def quarantine(self) -> pd.DataFrame:
@@ -154,6 +158,7 @@ def adapt(
     aliases: dict[str, str] | None = None,
     fallback_department: str | None = None,
     home: Path | None = None,
+    recognition: Recognition | None = None,
 ) -> Adapted:
     """Map a raw table to canonical records with the given layout.
 
@@ -163,7 +168,8 @@ def adapt(
     file, the layout nor the caller names the department.
     """
     raw = table.frame
-    cols = layout.map_columns(table.headers)
+    rec = recognition or recognise(table.headers, raw, layout)
+    cols = dict(rec.columns)
     n_total = len(raw) + len(table.bad_rows)
     rows = pd.Series(np.asarray(raw.index) + 1, index=raw.index)  # 1-based data row numbers
     issues: list[Issue] = [
@@ -205,9 +211,18 @@ def adapt(
                     for r in rows[rescued]
                 )
         skipped = int((~keep).sum())
-    df = raw[keep]
+    # raw[keep] copies every cell: skip it when every row is kept (most files)
+    df = raw if bool(keep.all()) else raw[keep]
     rows = rows[keep]
     bad = pd.Series(False, index=df.index)
+    if rec.weapon_flags and not {"weapon_code", "mechanism"} & set(cols):
+        df = df.copy()
+        flagged, several = flags_to_weapon(df, rec.weapon_flags)
+        df[FLAG_COL] = flagged.fillna("")
+        cols["weapon_code"] = FLAG_COL
+        several_flags = several
+    else:
+        several_flags = None
 
     def flag(mask: pd.Series, fieldname: str, reason: str, quarantine: bool = True) -> None:
         nonlocal bad
@@ -282,6 +297,7 @@ def adapt(
     inc_col = cols.get("incident_date") or cols.get("incident_datetime") or "incident_date"
     after = inc_date.notna() & arr_date.notna() & (inc_date > arr_date)
     flag(after, inc_col, "incident date is after the arrival date")
+    _time_order(df, inc_date, inc_time, arr_date, arr_time, inc_col, flag)
     old = inc_date.notna() & arr_date.notna() & ((arr_date - inc_date).dt.days > 366)
     flag(old, inc_col, "incident date is more than a year before arrival")
 
@@ -304,6 +320,13 @@ def adapt(
     flag(outside, arr_col, "arrival date outside the submission period")
 
     # --- codes -------------------------------------------------------------------------------
+    if several_flags is not None:
+        flag(
+            several_flags,
+            "weapon",
+            "more than one weapon flagged; recorded the most serious",
+            False,
+        )
     weapon, weapon_text = _weapon(df, cols, layout, flag)
     location_type, no_code = _location_type(df, cols, layout, flag)
     if "location_text" in cols:
@@ -332,6 +355,12 @@ def adapt(
         location_type.loc[specific[specific].index] = from_text[specific]
     if "age_band" in cols:
         age_band, unrec = P.age_bands_from_text(df[cols["age_band"]])
+        inline = layout.code_maps.get("age_band")
+        if inline:
+            mapped = df[cols["age_band"]].astype("string").str.strip().map(inline)
+            mapped = mapped.where(mapped.isin(AGE_BANDS), pd.NA)
+            age_band = mapped.fillna(age_band).astype("string")
+            unrec = unrec & mapped.isna()
         if "age" in cols:
             ab2, _ = P.age_bands_from_years(df[cols["age"]])
             age_band = age_band.where(age_band != "unknown", ab2)
@@ -363,6 +392,16 @@ def adapt(
                 False,
             )
     loc_text, weapon_text = scrubbed_loc, scrubbed_wpn
+    for txt, fname in ((loc_text, "location_text"), (weapon_text, "weapon_text")):
+        flag(
+            (txt.str.len() > MAX_TEXT).fillna(False),
+            cols.get(fname, fname),
+            f"text longer than {MAX_TEXT} characters; cut to {MAX_TEXT}",
+            False,
+        )
+    if "location_text" in cols:
+        flag(loc_text.isna(), cols["location_text"], "location description is empty", False)
+    _encoding_warnings(df, table.encoding, flag)
     loc_text = loc_text.str.slice(0, MAX_TEXT)
     weapon_text = weapon_text.str.slice(0, MAX_TEXT)
 
@@ -403,9 +442,9 @@ def adapt(
     )
     out = out[~bad].reset_index(drop=True)
     out = out[[*RECORD_COLUMNS, "source_row"]]
-    issues.extend(missing_item_warnings(cols))
+    issues.extend(missing_item_warnings(cols, rec))
     issues.sort(key=lambda i: (i.row, i.field))
-    return Adapted(out, issues, dept, per, n_total, skipped, n1 + n2, cols)
+    return Adapted(out, issues, dept, per, n_total, skipped, n1 + n2, cols, rec)
 
 
 #: ISTV items and the layout fields any one of which carries them
@@ -417,7 +456,7 @@ ISTV_ITEMS = {
 }
 
 
-def missing_item_warnings(columns: dict[str, str]) -> list[Issue]:
+def missing_item_warnings(columns: dict[str, str], rec: Recognition | None = None) -> list[Issue]:
     """File-level warnings (row 0, not quarantined) for ISTV items no column was recognised
     for: the records are still stored, but an unrecognised header must not silently empty a
     field (e.g. a location column under a name the synonyms lack)."""
@@ -430,8 +469,44 @@ def missing_item_warnings(columns: dict[str, str]) -> list[Issue]:
             quarantined=False,
         )
         for item, fields in ISTV_ITEMS.items()
-        if not any(f in columns for f in fields)
+        if not any(f in columns for f in fields) and not (rec and item in rec.absent)
     ]
+
+
+def _time_order(df, inc_date, inc_time, arr_date, arr_time, inc_col, flag) -> None:
+    """Same-day assault time after the arrival time (arrival 01:00, assault 23:00): a dubious
+    order, stored as sent and warned (issue 14.8)."""
+    same = inc_date.notna() & arr_date.notna() & (inc_date == arr_date)
+    both = same & inc_time.notna() & arr_time.notna()
+    if both.any():
+        later = both & (inc_time.fillna("") > arr_time.fillna(""))
+        flag(
+            later.fillna(False).astype(bool),
+            inc_col,
+            "assault time is after the arrival time on the same day; check both times",
+            False,
+        )
+
+
+def _encoding_warnings(df: pd.DataFrame, encoding: str | None, flag) -> None:
+    """Cells re-read from a file that was not UTF-8, or holding unreadable bytes: each row is a
+    warning (the text may be garbled, e.g. Shift-JIS read as Windows-1252)."""
+    for c in df.columns:
+        col = df[c].astype("string")
+        if encoding in ("cp1252", "mixed"):
+            flag(
+                col.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False),
+                str(c),
+                "the file is not UTF-8: this text was read as Windows-1252, so accented or "
+                "non-Latin characters may be wrong",
+                False,
+            )
+        flag(
+            col.str.contains("\ufffd", regex=False).fillna(False),
+            str(c),
+            "unreadable characters in this cell were replaced",
+            False,
+        )
 
 
 def _blank_to_na(s: pd.Series) -> pd.Series:
@@ -504,7 +579,11 @@ def _weapon(
             weapon = w
             flag(unrec, cols[fname], "weapon code not recognised; recorded as unknown", False)
             # plain-English weapon columns are the weapon text when there is no other
-            if "weapon_text" not in cols and not layout.codes.get(fname):
+            if (
+                "weapon_text" not in cols
+                and not layout.codes.get(fname)
+                and cols[fname] != FLAG_COL
+            ):
                 txt = df[cols[fname]].astype("string")
                 is_code = txt.str.fullmatch(r"\s*\d{1,18}\s*").fillna(False)
                 text = txt.where(~is_code & ~missing, pd.NA)
@@ -534,7 +613,13 @@ def _location_type(
                 layout.codes.get(fname),
                 layout.code_maps.get(fname),
             )
-            flag(unrec, cols[fname], "location type not recognised; recorded as unknown", False)
+            flag(
+                unrec,
+                cols[fname],
+                "location type code not recognised; taken from the location description "
+                "where it names a place type, else recorded as unknown",
+                False,
+            )
             blank = df[cols[fname]].astype("string").str.strip().fillna("").eq("")
             return lt, (blank | unrec)
     return (pd.Series("unknown", index=df.index, dtype="string"), pd.Series(True, index=df.index))

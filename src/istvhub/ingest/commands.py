@@ -5,9 +5,143 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import typer
+
+from istvhub._errors import FileRejected, IstvhubError
+from istvhub.exportsafety import neutralise_rows
+from istvhub.geocode.shared import shared_geocoder
+from istvhub.ingest.core import IngestResult, ingest_file, ingest_nil
+from istvhub.store import Store
+
+
+def _arrival(received_at: str | None) -> datetime | None:
+    """``--received-at`` as an aware time (naive = Europe/London); None = now."""
+    if not received_at:
+        return None
+    try:
+        arrived = datetime.fromisoformat(received_at)
+    except ValueError:
+        raise IstvhubError("field 'received-at': expected an ISO date-time") from None
+    if arrived.tzinfo is None:
+        arrived = arrived.replace(tzinfo=ZoneInfo("Europe/London"))
+    return arrived
+
+
+def _nil_return(
+    store: Store, department: str | None, period: str | None, uploaded_by: str | None, arrived
+) -> IngestResult:
+    """``--nil``: record the month as received with 0 records (a refusal is a rejected result)."""
+    try:
+        return ingest_nil(
+            store,
+            department=department,
+            period=period,
+            uploaded_by=uploaded_by,
+            received_at=arrived,
+        )
+    except FileRejected as exc:
+        return IngestResult(file="nil return", status="rejected", message=str(exc))
+
+
+def _ingest_files(
+    files: list[Path],
+    store: Store,
+    *,
+    quiet: bool,
+    accept: bool = False,
+    mapping_file: Path | None = None,
+    **kw: Any,
+) -> list[IngestResult]:
+    """Ingest each file in turn, with a progress bar when there is a lot to do."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    big = sum(f.stat().st_size for f in files if f.is_file()) > 2_000_000 or len(files) > 3
+    results = []
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[step]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not big or quiet,
+    ) as prog:
+        task = prog.add_task("ingest", total=len(files) * 4, step="")
+        for f in files:
+            prog.update(task, description=f.name)
+
+            def step(name: str) -> None:
+                prog.update(task, advance=1, step=name)  # noqa: B023
+
+            results.append(_ingest_one(f, store, step, accept, mapping_file, kw))
+    return results
+
+
+def _ingest_one(
+    f: Path, store: Store, step: Any, accept: bool, mapping_file: Path | None, kw: dict
+) -> IngestResult:
+    """One file; a held file's proposal is written beside it (FILE.mapping.toml). With
+    ``accept`` that file (edited or not) is the mapping, else the proposal as made."""
+    path = mapping_file if mapping_file is not None else f.with_name(f.name + ".mapping.toml")
+    text = path.read_text(encoding="utf-8") if accept and path.is_file() else None
+    res = ingest_file(f, store, progress=step, mapping=text, **kw)
+    if res.status == "needs_mapping" and accept and text is None and res.proposed_mapping:
+        res = ingest_file(f, store, progress=step, mapping=res.proposed_mapping, **kw)
+    if res.status == "needs_mapping" and res.proposed_mapping:
+        try:
+            path.write_text(res.proposed_mapping, encoding="utf-8")
+        except OSError:
+            path = Path.cwd() / path.name
+            path.write_text(res.proposed_mapping, encoding="utf-8")
+        res.message += f"; proposed mapping written to {path}"
+    return res
+
+
+def _write_report(report: Path, results: list[IngestResult]) -> None:
+    """The row-level report CSV (file, row, field, reason; never a value)."""
+    report.parent.mkdir(parents=True, exist_ok=True)
+    with open(report, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=["file", "row", "field", "reason"])
+        w.writeheader()
+        for r in results:
+            w.writerows(neutralise_rows(r.report_rows()))
+
+
+def _print_results(results: list[IngestResult], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in results], indent=2, default=str))
+    for r in results:
+        if r.status == "rejected":
+            typer.echo(f"istvhub: rejected: {r.message}", err=True)
+        elif r.status == "needs_mapping":
+            typer.echo(f"istvhub: held: {r.message}", err=True)
+        elif not as_json:
+            typer.echo(
+                f"{r.status}: {r.file} -> {r.department} {r.period} v{r.version} "
+                f"[{r.adapter}] accepted {r.rows_accepted}, quarantined "
+                f"{r.rows_quarantined}, skipped {r.rows_skipped}, PII scrubbed "
+                f"{r.pii_scrubbed}"
+                + (f", geocoded {r.geocoded}" if r.geocoded else "")
+                + (f" ({r.message})" if r.status == "unchanged" else "")
+                + (f"; replaces {r.replaces}" if r.replaces else "")
+                + ("; nil return, 0 records" if r.adapter == "nil" else "")
+                + (f"; mapping kept for {r.mapping_saved}" if r.mapping_saved else "")
+            )
+            from istvhub.ingest.report import item_lines
+
+            for line in item_lines(r.items):
+                typer.echo(f"  {line}")
+            for what, n in r.warning_counts().items():
+                typer.echo(f"  warning, {n} row(s): {what}")
+            for i in r.issues:
+                if i.row == 0:  # file-level: an ISTV item no column was recognised for
+                    typer.echo(f"istvhub: warning: {r.file}: {i.field}: {i.reason}", err=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -53,31 +187,24 @@ def register(app: typer.Typer) -> None:
             help="Allow a new version that drops most rows or changes layout from the "
             "department's previous month.",
         ),
+        accept_mapping: bool = typer.Option(
+            False,
+            "--accept-mapping",
+            help="Accept the mapping proposed for a file held as needs mapping (FILE.mapping.toml "
+            "beside it, edited or not, or --mapping), keep it for the department and ingest.",
+        ),
+        mapping_file: Path | None = typer.Option(
+            None, "--mapping", help="The mapping TOML to accept (default FILE.mapping.toml)."
+        ),
     ) -> None:
-        """Ingest ED extracts: exit 0 when stored (even with quarantined rows), 2 if rejected."""
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
+        """Ingest ED extracts: exit 0 when stored (even with quarantined rows), 2 if rejected,
+        3 if held as needs mapping (nothing stored; a mapping TOML is proposed beside the file)."""
+        from istvhub._errors import FileRejected
         from istvhub.core.config import get_settings
-        from istvhub.ingest.core import ingest_file
         from istvhub.store import open_store
 
         settings = get_settings()
-        arrived = None
-        if received_at:
-            from datetime import datetime
-            from zoneinfo import ZoneInfo
-
-            from istvhub._errors import IstvhubError
-
-            try:
-                arrived = datetime.fromisoformat(received_at)
-            except ValueError:
-                raise IstvhubError("field 'received-at': expected an ISO date-time") from None
-            if arrived.tzinfo is None:
-                arrived = arrived.replace(tzinfo=ZoneInfo("Europe/London"))
-        from istvhub._errors import FileRejected
-
+        arrived = _arrival(received_at)
         if nil:
             if files or not department or not period:
                 raise FileRejected("--nil takes --department and --period and no file")
@@ -85,91 +212,44 @@ def register(app: typer.Typer) -> None:
             raise FileRejected("give one or more files to ingest (or --nil)")
         files = files or []
         store = open_store(db or settings.db_url)
-        geocoder = None
-        if (
-            not no_geocode and not nil
-        ):  # one loaded geocoder for every file (the CLI wires the stages)
-            from istvhub.geocode.shared import shared_geocoder
-
-            geocoder = shared_geocoder(settings.home, store.url)
-        err = Console(stderr=True)
-        results = []
-        if nil:
-            from istvhub.ingest.core import IngestResult, ingest_nil
-
-            try:
-                results.append(
-                    ingest_nil(
-                        store,
-                        department=department,
-                        period=period,
-                        uploaded_by=uploaded_by,
-                        received_at=arrived,
-                    )
-                )
-            except FileRejected as exc:
-                results.append(IngestResult(file="nil return", status="rejected", message=str(exc)))
-        big = sum(f.stat().st_size for f in files if f.is_file()) > 2_000_000 or len(files) > 3
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.fields[step]}"),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-            disable=not big or as_json,
-        ) as prog:
-            task = prog.add_task("ingest", total=len(files) * 4, step="")
-            for f in files:
-                prog.update(task, description=f.name)
-
-                def step(name: str) -> None:
-                    prog.update(task, advance=1, step=name)  # noqa: B023
-
-                res = ingest_file(
-                    f,
+        try:
+            if nil:
+                results = [_nil_return(store, department, period, uploaded_by, arrived)]
+            else:
+                # one loaded geocoder for every file (the CLI wires the stages)
+                geocoder = None if no_geocode else shared_geocoder(settings.home, store.url)
+                results = _ingest_files(
+                    files,
                     store,
+                    quiet=as_json,
+                    accept=accept_mapping,
+                    mapping_file=mapping_file,
                     department=department,
                     period=period,
                     adapter=adapter,
                     geocoder=geocoder,
                     home=settings.home,
                     uploaded_by=uploaded_by,
-                    progress=step,
                     received_at=arrived,
                     confirm_replace=confirm_replace,
                 )
-                results.append(res)
-        store.dispose()
+        finally:
+            store.dispose()
         if report is not None:
-            report.parent.mkdir(parents=True, exist_ok=True)
-            with open(report, "w", newline="", encoding="utf-8") as fh:
-                from istvhub.exportsafety import neutralise_rows
-
-                w = csv.DictWriter(fh, fieldnames=["file", "row", "field", "reason"])
-                w.writeheader()
-                for r in results:
-                    w.writerows(neutralise_rows(r.report_rows()))
-        if as_json:
-            typer.echo(json.dumps([r.as_dict() for r in results], indent=2, default=str))
-        for r in results:
-            if r.status == "rejected":
-                typer.echo(f"istvhub: rejected: {r.message}", err=True)
-            elif not as_json:
-                typer.echo(
-                    f"{r.status}: {r.file} -> {r.department} {r.period} v{r.version} "
-                    f"[{r.adapter}] accepted {r.rows_accepted}, quarantined "
-                    f"{r.rows_quarantined}, skipped {r.rows_skipped}, PII scrubbed "
-                    f"{r.pii_scrubbed}"
-                    + (f", geocoded {r.geocoded}" if r.geocoded else "")
-                    + (f" ({r.message})" if r.status == "unchanged" else "")
-                    + (f"; replaces {r.replaces}" if r.replaces else "")
-                    + ("; nil return, 0 records" if r.adapter == "nil" else "")
-                )
-                for i in r.issues:
-                    if i.row == 0:  # file-level: an ISTV item no column was recognised for
-                        typer.echo(f"istvhub: warning: {r.file}: {i.field}: {i.reason}", err=True)
+            _write_report(report, results)
+        _print_results(results, as_json)
         rejected = [r for r in results if r.status == "rejected"]
+        held = [r for r in results if r.status == "needs_mapping"]
+        if held and not rejected:
+            from istvhub._errors import NeedsMapping
+
+            raise NeedsMapping(  # exit code 3
+                f"{len(held)} of {len(results)} file(s) held as needs mapping; nothing from "
+                "them was stored",
+                file=None,
+                missing=sorted({m for r in held for m in r.missing_items}),
+                proposal="",
+            )
         if rejected:
             # an IstvhubError: the CLI entry point maps it to exit code 2 (typer.Exit codes are
             # swallowed under standalone_mode=False)

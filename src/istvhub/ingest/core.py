@@ -16,13 +16,27 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from istvhub._errors import ConfirmationRequired, FileRejected, IstvhubError, UnknownDepartment
+from istvhub._errors import (
+    ConfirmationRequired,
+    FileRejected,
+    IstvhubError,
+    NeedsMapping,
+    UnknownDepartment,
+)
 from istvhub.core.periods import is_period, period_in_name
 from istvhub.ingest import identity
 from istvhub.ingest.adapters import Adapted, Issue, adapt
 from istvhub.ingest.layouts import Layout, detect_layout, get_layout, vocabulary
+from istvhub.ingest.mapping import (
+    department_layout,
+    parse_mapping,
+    propose_mapping,
+    still_missing,
+)
 from istvhub.ingest.pii import check_headers
 from istvhub.ingest.readers import read_table
+from istvhub.ingest.recognise import ITEM_WORDS, recognise
+from istvhub.ingest.report import item_report
 from istvhub.records import GEOCODE_COLUMNS
 from istvhub.store import Store
 
@@ -33,7 +47,7 @@ Progress = Callable[[str], None]
 @dataclass
 class IngestResult:
     file: str
-    status: str  # stored | unchanged | rejected
+    status: str  # stored | unchanged | rejected | needs_mapping
     adapter: str | None = None
     department: str | None = None
     period: str | None = None
@@ -49,10 +63,18 @@ class IngestResult:
     message: str = ""
     file_sha256: str | None = None
     replaces: str | None = None  # what this version supersedes, in words
+    located: int = 0  # geocoded texts placed on the map
+    #: per ISTV item: the column it came from and the value mappings applied (issue 17.3)
+    items: list[dict[str, Any]] = field(default_factory=list)
+    missing_items: list[str] = field(default_factory=list)  # needs_mapping: what to map
+    proposed_mapping: str | None = None  # needs_mapping: the TOML to accept or edit
+    mapping_saved: str | None = None  # the accepted mapping stored for the department
+    header_line: int = 1  # the header's line in the file: data row N is line header_line + N
     issues: list[Issue] = field(default_factory=list)
 
     def as_dict(self, with_issues: bool = False) -> dict[str, Any]:
         d = asdict(self)
+        d["warning_counts"] = self.warning_counts()
         if with_issues:
             d["issues"] = [asdict(i) for i in self.issues]
         else:
@@ -61,17 +83,31 @@ class IngestResult:
 
     def report_rows(self) -> list[dict[str, Any]]:
         """Row-level report (file,row,field,reason): never a cell value."""
-        if self.status == "rejected":
+        if self.status in ("rejected", "needs_mapping"):
             return [{"file": self.file, "row": "", "field": "", "reason": self.message}]
         return [
             {
                 "file": self.file,
                 "row": i.row,
                 "field": i.field,
-                "reason": i.reason if i.quarantined else f"warning: {i.reason}",
+                "reason": ("" if i.quarantined else "warning: ") + self._where(i.row) + i.reason,
             }
             for i in self.issues
         ]
+
+    def _where(self, row: int) -> str:
+        if row <= 0:
+            return ""
+        return f"Row {row} (line {self.header_line + row} in your file): "
+
+    def warning_counts(self) -> dict[str, int]:
+        """Each kind of row-level warning (every coercion is one) and how many rows it hit."""
+        out: dict[str, int] = {}
+        for i in self.issues:
+            if not i.quarantined and i.row > 0:
+                key = f"{i.field}: {i.reason}"
+                out[key] = out.get(key, 0) + 1
+        return out
 
 
 def department_from_filename(filename: str, known: set[str]) -> str | None:
@@ -133,6 +169,7 @@ def _geocode_records(
     """
     if df.empty or geocoder is None:
         return df, 0, None
+    texts = int(df["location_text"].notna().sum())  # "geocoded N" counts texts, not rows
     try:
         res = geocoder.geocode_frame(df, text_col="location_text", department_col="department")
     except IstvhubError as exc:
@@ -140,14 +177,14 @@ def _geocode_records(
     except Exception as exc:  # the record is stored ungeocoded; `istvhub geocode --stored` redoes
         log.warning("geocoding failed: %s", type(exc).__name__)
         return df, 0, f"geocoding skipped ({type(exc).__name__}); run istvhub geocode --stored"
-    out = df.copy()
+    out = df  # the caller's own frame: columns added in place, not on a copy of every record
     for c in GEOCODE_COLUMNS:
         if c in res.columns:
             out[c] = res[c].values
     version = getattr(geocoder, "version", None)
     out["gazetteer_version"] = str(version) if version else None
     out["geocoded_at"] = datetime.now(UTC)
-    return out, len(out), None
+    return out, texts, None
 
 
 def ingest_bytes(
@@ -165,6 +202,7 @@ def ingest_bytes(
     progress: Progress | None = None,
     received_at: datetime | None = None,
     confirm_replace: bool = False,
+    mapping: str | None = None,
 ) -> IngestResult:
     """Ingest one file's bytes. Rejections raise :class:`FileRejected` (nothing stored).
 
@@ -211,6 +249,33 @@ def ingest_bytes(
             filename=filename,
             file_sha256=sha,
         )
+    hint = department_hint(department, by_name or by_text, table, layout)
+    mapping_name = None
+    if mapping is not None:  # an analyst accepts (or edited) the proposed mapping
+        layout, mapping_name = parse_mapping(mapping, table.headers, file=filename)
+        left = still_missing(layout, table.headers, table.frame)
+        if left:
+            raise FileRejected(
+                "the mapping leaves "
+                + ", ".join(ITEM_WORDS[i] for i in left)
+                + " without a column: give each a column or list it in `absent`",
+                file=filename,
+                field="mapping",
+            )
+    elif not adapter:
+        layout = department_layout(store, hint, table.headers) or layout
+    rec = recognise(table.headers, table.frame, layout)
+    if layout.kind == "generic" and rec.missing_items():
+        missing = rec.missing_items()
+        raise NeedsMapping(
+            "needs mapping: no confident column for "
+            + ", ".join(ITEM_WORDS[i] for i in missing)
+            + "; nothing was stored. Accept or edit the proposed mapping, then upload again "
+            "with it (CLI: --accept-mapping)",
+            file=filename,
+            missing=missing,
+            proposal=propose_mapping(table.headers, rec, department=hint, file=filename),
+        )
     adapted: Adapted = adapt(
         table,
         layout,
@@ -220,7 +285,11 @@ def ingest_bytes(
         aliases=aliases,
         fallback_department=by_name or by_text,
         home=home,
+        recognition=rec,
     )
+    items = item_report(adapted, table.frame)
+    header_line = table.header_line
+    del table  # the raw cells are not needed again: free them before geocoding and storing
     if adapted.department not in known:
         raise UnknownDepartment(
             "department is not in the registry of ISTV departments",
@@ -241,6 +310,8 @@ def ingest_bytes(
         pii_scrubbed=adapted.pii_scrubbed,
         file_sha256=sha,
         issues=adapted.issues,
+        items=items,
+        header_line=header_line,
     )
     unchanged = _unchanged(store, adapted.department, adapted.period, sha, filename)
     if unchanged is not None:
@@ -259,6 +330,26 @@ def ingest_bytes(
             file=filename,
             field="confirm_replace",
         )
+    lost = lost_items(store, prev, adapted.records)
+    if lost:
+        what = ", ".join(lost)
+        adapted.issues.insert(
+            0,
+            Issue(
+                0,
+                "items",
+                f"this version loses items the previous one had ({what}): check the file",
+                quarantined=False,
+            ),
+        )
+        if prev is not None and prev.same_month and not confirm_replace:
+            raise ConfirmationRequired(
+                f"this upload would replace {adapted.department} {prev.period} version "
+                f"{prev.version} and loses items it had ({what}): check the file, then upload "
+                "again with --confirm-replace (API: confirm_replace=true)",
+                file=filename,
+                field="confirm_replace",
+            )
     if prev is not None and prev.same_month:
         result.replaces = (
             f"{adapted.department} {prev.period} version {prev.version} "
@@ -269,6 +360,8 @@ def ingest_bytes(
     if geocode and geocoder is not None:
         step("geocode")
         records, result.geocoded, warn = _geocode_records(records, geocoder)
+        if "geo_status" in records.columns:
+            result.located = int((records["geo_status"] == "located").sum())
     step("store")
     sr = store.store_submission(
         department=adapted.department,
@@ -284,6 +377,17 @@ def ingest_bytes(
         uploaded_by=uploaded_by,
         received_at=received_at,
     )
+    if mapping is not None and mapping_name and sr.status == "stored":
+        from istvhub.store.mappings import save_mapping
+
+        save_mapping(
+            store,
+            department=adapted.department,
+            name=mapping_name,
+            toml=mapping,
+            accepted_by=uploaded_by,
+        )
+        result.mapping_saved = f"{adapted.department} {mapping_name}"
     result.status = sr.status
     result.version = sr.version
     result.submission_id = sr.submission_id
@@ -291,6 +395,54 @@ def ingest_bytes(
     result.message = sr.message + (f"; replaces {result.replaces}" if result.replaces else "")
     result.message += f"; {warn}" if warn else ""
     return result
+
+
+def department_hint(
+    option: str | None, from_name: str | None, table: Any, layout: Layout
+) -> str | None:
+    """The department a file is for, before adapting it: the option, the file name or title
+    rows, else a site column holding one code (to find the department's accepted mapping)."""
+    if option or from_name:
+        return (option or from_name or "").strip().upper()
+    col = layout.map_columns(table.headers).get("department")
+    if col is None:
+        return layout.constants.get("department")
+    vals = {v.strip().upper() for v in table.frame[col].head(500) if v and v.strip()}
+    return vals.pop() if len(vals) == 1 else None
+
+
+#: an item is "lost" when the previous version had it on this share of records and this one on
+#: less than a tenth of that
+_HAD = 0.5
+
+
+def lost_items(store: Store, prev: Any, records: pd.DataFrame) -> list[str]:
+    """ISTV items the previous version (same month, or the department's previous month) carried
+    and this one does not (issue 17.4)."""
+    if prev is None or records.empty:
+        return []
+    from istvhub.store.mappings import item_coverage
+
+    subs = store.submissions(None, current_only=True)
+    hit = subs[(subs["period"] == prev.period) & (subs["version"] == prev.version)]
+    if "department" in records.columns:
+        hit = hit[hit["department"] == records["department"].iloc[0]]
+    if hit.empty:
+        return []
+    before = item_coverage(store, int(hit["submission_id"].iloc[0]))
+    now = {
+        "location_text": records["location_text"].notna().mean(),
+        "location_type": (records["location_type"] != "unknown").mean(),
+        "weapon": (records["weapon"] != "unknown").mean(),
+        "age": (records["age_band"] != "unknown").mean(),
+        "sex": (records["sex"] != "unknown").mean(),
+        "incident_date": records["incident_date"].notna().mean(),
+    }
+    return [
+        ITEM_WORDS.get(k, k).replace("age or age band", "age band")
+        for k, had in before.items()
+        if had >= _HAD and float(now[k]) < 0.1 * had
+    ]
 
 
 def period_from_filename(filename: str) -> str | None:
@@ -408,6 +560,15 @@ def ingest_file(path: Path, store: Store, **kw: Any) -> IngestResult:
         )
     try:
         return ingest_bytes(data, name, store, **kw)
+    except NeedsMapping as exc:
+        return IngestResult(
+            file=name,
+            status="needs_mapping",
+            message=str(exc),
+            file_sha256=hashlib.sha256(data).hexdigest(),
+            missing_items=exc.missing,
+            proposed_mapping=exc.proposal,
+        )
     except FileRejected as exc:
         return IngestResult(
             file=name,

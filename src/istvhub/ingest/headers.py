@@ -55,6 +55,20 @@ TOKEN_SYNONYMS = {
     "inj": "injury",
     "arrv": "arrival",
 }
+
+
+def _extra_words() -> dict[str, str]:
+    """Non-English header words (data: ``istvhub/data/header_words.toml``)."""
+    import tomllib
+    from importlib import resources
+
+    raw = tomllib.loads(
+        resources.files("istvhub.data").joinpath("header_words.toml").read_text("utf-8")
+    )
+    return {k.lower(): str(v) for table in raw.values() for k, v in table.items()}
+
+
+TOKEN_SYNONYMS.update({k: v for k, v in _extra_words().items() if k not in TOKEN_SYNONYMS})
 STOPWORDS = frozenset(
     {
         "of",

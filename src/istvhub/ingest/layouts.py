@@ -69,6 +69,10 @@ class Layout:
     filter_keep: list[str] = field(default_factory=list)
     encoding: str | None = None
     source: str | None = None
+    #: key items the file does not carry (declared when a mapping is accepted; issue 17)
+    absent: list[str] = field(default_factory=list)
+    #: one Y/N column per weapon: column -> canonical weapon
+    weapon_flags: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], *, name: str, source: str | None = None) -> Layout:
@@ -102,6 +106,8 @@ class Layout:
             filter_keep=list(d.get("filter_keep", [])),
             encoding=fmts.get("encoding"),
             source=source,
+            absent=[str(x) for x in d.get("absent", [])],
+            weapon_flags={str(a): str(b) for a, b in d.get("weapon_flags", {}).items()},
         )
 
     def wanted(self) -> dict[str, list[tuple[str, int]]]:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from istvhub.records import AGE_BANDS
 
-CODES_DIR = Path(__file__).resolve().parent / "codes"
+CODES_DIR = Path(__file__).resolve().parents[1] / "data" / "codes"
 
 MISSING_TOKENS = frozenset(
     {
@@ -342,8 +342,8 @@ def keyword_lookup(value: str, keywords: tuple[tuple[re.Pattern[str], str], ...]
 
 #: Code lists by the canonical target they produce, tried after the layout's own list.
 FAMILY_LISTS = {
-    "weapon": ("istv_mds_weapon", "pas_method", "snomed_mechanism"),
-    "location_type": ("istv_mds_location", "pas_location", "snomed_place"),
+    "weapon": ("istv_mds_weapon", "pas_method", "snomed_mechanism", "weapon_forms"),
+    "location_type": ("istv_mds_location", "pas_location", "snomed_place", "location_forms"),
     "sex": ("sex",),
     "intent": ("snomed_intent",),
 }
@@ -433,7 +433,7 @@ def _band_from_text(v: str) -> str | None:
         n = int(m.group(1))
         return (
             band_for_range(n + (1 if t.startswith(">") and not t.startswith(">=") else 0), 200)
-            if n >= 65
+            if 65 <= n <= 110
             else None
         )
     m = re.fullmatch(r"(\d+)-(\d+)", t)

@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
-import warnings
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -16,10 +14,14 @@ from datetime import date, datetime, time
 import pandas as pd
 
 from istvhub._errors import FileRejected
+from istvhub.ingest import csvread
+from istvhub.ingest.csvread import (  # noqa: F401  (re-exported: the readers' public names)
+    DELIMITERS,
+    HEADER_SCAN_ROWS,
+    check_text_limits,
+    decode,
+)
 from istvhub.ingest.headers import HeaderKey, count_known
-
-DELIMITERS = (",", ";", "\t", "|")
-HEADER_SCAN_ROWS = 30
 
 
 @dataclass(frozen=True)
@@ -59,83 +61,6 @@ class RawTable:
     bad_rows: list[int] = field(default_factory=list)
     #: text of the title rows above the header (e.g. "Assault attendances - <site name>")
     preamble: list[str] = field(default_factory=list)
-
-
-def decode(data: bytes, file: str, encoding: str | None = None) -> tuple[str, str]:
-    if encoding:
-        try:
-            return data.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise FileRejected(f"file is not valid {encoding}", file=file) from exc
-    if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return data[3:].decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError:
-            pass
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError as exc:
-            raise FileRejected(
-                "file starts with a UTF-16 byte-order mark but is not valid "
-                "UTF-16: save it again as UTF-8 CSV",
-                file=file,
-            ) from exc
-    if b"\x00" in data:
-        if _looks_utf16(data):
-            raise FileRejected(
-                "file looks like UTF-16 without a byte-order mark: save it again as UTF-8 CSV",
-                file=file,
-            )
-        raise FileRejected("file is binary (NUL bytes), not CSV text", file=file)
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    if _UTF8_MULTIBYTE.search(data):
-        # lines pasted together from a UTF-8 and a Windows-1252 export: decode each line alone
-        return "".join(_decode_line(ln) for ln in data.splitlines(keepends=True)), "mixed"
-    return data.decode("cp1252", errors="replace"), "cp1252"
-
-
-#: a well-formed UTF-8 multi-byte sequence (2-4 bytes)
-_UTF8_MULTIBYTE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
-)
-
-
-def _decode_line(line: bytes) -> str:
-    try:
-        return line.decode("utf-8")
-    except UnicodeDecodeError:
-        return line.decode("cp1252", errors="replace")
-
-
-def _looks_utf16(data: bytes) -> bool:
-    """NULs on every other byte of mostly-ASCII text: UTF-16 saved without a BOM."""
-    head = data[:4096]
-    even, odd = head[0::2], head[1::2]
-    return bool(head) and (even.count(0) > 0.4 * len(even) or odd.count(0) > 0.4 * len(odd))
-
-
-def check_text_limits(text: str, file: str, limits: ReadLimits) -> None:
-    """Reject absurd lines or column counts before pandas builds a frame from them."""
-    longest = max((len(ln) for ln in text.splitlines()), default=0)
-    if longest > limits.max_line_bytes:
-        line = next(
-            i for i, ln in enumerate(text.splitlines(), 1) if len(ln) > limits.max_line_bytes
-        )
-        raise FileRejected(
-            f"a line is longer than the {limits.max_line_bytes} character limit "
-            "(ISTVHUB_MAX_LINE_BYTES)",
-            file=file,
-            row=line,
-        )
-    for ln in text.splitlines()[: HEADER_SCAN_ROWS + 5]:
-        if max(ln.count(d) for d in DELIMITERS) + 1 > limits.max_columns:
-            raise FileRejected(
-                f"more than {limits.max_columns} columns (ISTVHUB_MAX_COLUMNS)", file=file
-            )
 
 
 def check_cells(df: pd.DataFrame, file: str, limits: ReadLimits, header_line: int) -> None:
@@ -216,6 +141,25 @@ def _header_row(rows: list[list[str]], vocab: list[HeaderKey]) -> tuple[int, int
     return best
 
 
+def combine_group_row(rows: list[list[str]], idx: int) -> list[str]:
+    """A header row under group labels (merged cells: "Arrival" over "Date", "Time") becomes
+    "Arrival Date", "Arrival Time". Only when the header repeats a name and the row above holds
+    at least two labels, so a title row above an ordinary header changes nothing."""
+    header = [str(c or "").strip() for c in rows[idx]]
+    names = [h.lower() for h in header if h]
+    if idx == 0 or len(set(names)) == len(names):
+        return header
+    above = [str(c or "").strip() for c in rows[idx - 1]]
+    if sum(1 for c in above if c) < 2:
+        return header
+    out, group = [], ""
+    for j, h in enumerate(header):
+        g = above[j] if j < len(above) else ""
+        group = g or group
+        out.append(f"{group} {h}".strip() if h and group else h)
+    return out
+
+
 def _dedupe(headers: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
@@ -241,84 +185,32 @@ def _drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
     return df[~blank]
 
 
-def read_csv_text(text: str, file: str, vocab: list[HeaderKey]) -> RawTable:
-    lines = text.splitlines()[: HEADER_SCAN_ROWS + 5]
-    best: tuple[int, int, int, str] | None = None  # (score, ncols, -idx, delim)
-    for d in DELIMITERS:
-        try:
-            rows = list(csv.reader(lines, delimiter=d))
-        except csv.Error:
-            continue
-        idx, sc = _header_row(rows, vocab)
-        if idx < 0:
-            continue
-        key = (sc, len(rows[idx]), -idx, d)
-        if best is None or key[:3] > best[:3]:
-            best = key
-    if best is None or best[0] < 2:
-        raise FileRejected(
-            f"no header row with known column names found in the first {HEADER_SCAN_ROWS} rows",
-            file=file,
+def read_csv_bytes(data: bytes, file: str, vocab: list[HeaderKey]) -> RawTable:
+    """A CSV upload (UTF-8 bytes, see :func:`csvread.to_utf8`) as a frame of strings."""
+    lines = csvread.head_lines(data)
+    idx, delim = csvread.sniff(lines, lambda rows: _header_row(rows, vocab), file)
+    df = csvread.read_frame(data, idx, delim, file)
+    if df is None:
+        raw, good, index, bad, pre = csvread.lenient_rows(
+            data.decode("utf-8-sig"), idx, delim, file
         )
-    _sc, _n, neg_idx, delim = best
-    idx = -neg_idx
-    try:
-        with warnings.catch_warnings():
-            # extra fields on the first row only warn: treat them like any ragged row
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            df = pd.read_csv(
-                io.StringIO(text),
-                sep=delim,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                skiprows=idx,
-                header=0,
-                skip_blank_lines=True,
-                engine="c",
-                quotechar='"',
-                index_col=False,
-            )
-    except (pd.errors.ParserError, pd.errors.ParserWarning):
-        return _read_csv_lenient(text, idx, delim, file)
-    except (pd.errors.EmptyDataError, ValueError) as exc:
-        raise FileRejected("CSV cannot be parsed", file=file) from exc
-    headers = _dedupe([str(c) for c in df.columns])
+        headers = _dedupe(raw)
+        df = pd.DataFrame(good, columns=headers, index=index, dtype="string").fillna("")
+        return RawTable(df, headers, idx + 1, "csv", delimiter=delim, bad_rows=bad, preamble=pre)
+    head_rows = list(csv.reader(lines[: idx + 1], delimiter=delim))
+    if len(head_rows) == idx + 1 and len(head_rows[idx]) == len(df.columns):
+        headers = _dedupe(combine_group_row(head_rows, idx))  # group labels above the header
+    else:
+        headers = _dedupe([str(c) for c in df.columns])
     df.columns = headers
-    df = df.astype("string").fillna("")
-    df = _drop_blank_rows(df)
-    pre = [" ".join(c for c in r if c.strip()) for r in csv.reader(lines[:idx], delimiter=delim)]
-    return RawTable(df, headers, idx + 1, "csv", delimiter=delim, preamble=[p for p in pre if p])
+    df = _drop_blank_rows(df.astype("string").fillna(""))
+    pre = csvread.preamble(lines, idx, delim)
+    return RawTable(df, headers, idx + 1, "csv", delimiter=delim, preamble=pre)
 
 
-def _read_csv_lenient(text: str, idx: int, delim: str, file: str) -> RawTable:
-    """Row by row: rows with more fields than the header (an unquoted separator in free text)
-    are set aside for quarantine instead of failing the whole file."""
-    reader = csv.reader(io.StringIO(text), delimiter=delim)
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        raise FileRejected("CSV cannot be parsed", file=file) from exc
-    headers = _dedupe(rows[idx])
-    width = len(headers)
-    good: list[list[str]] = []
-    index: list[int] = []
-    bad: list[int] = []
-    n = 0
-    for r in rows[idx + 1 :]:
-        if not any(c.strip() for c in r):
-            continue
-        n += 1
-        if len(r) > width and any(c.strip() for c in r[width:]):
-            bad.append(n)
-            continue
-        good.append((r + [""] * width)[:width])
-        index.append(n - 1)
-    df = pd.DataFrame(good, columns=headers, index=index, dtype="string").fillna("")
-    pre = [" ".join(c for c in r if c.strip()) for r in rows[:idx]]
-    return RawTable(
-        df, headers, idx + 1, "csv", delimiter=delim, bad_rows=bad, preamble=[p for p in pre if p]
-    )
+def read_csv_text(text: str, file: str, vocab: list[HeaderKey]) -> RawTable:
+    """A CSV given as text (tests, small tools); uploads go through :func:`read_csv_bytes`."""
+    return read_csv_bytes(text.encode("utf-8"), file, vocab)
 
 
 def _cell_str(v: object) -> str:
@@ -357,40 +249,60 @@ def read_xlsx(
     except Exception as exc:  # openpyxl raises many types for corrupt files
         raise FileRejected(f"XLSX cannot be opened ({type(exc).__name__})", file=file) from exc
     try:
-        # the first sheet normally; another sheet only when it looks far more like the data
-        best: tuple[int, int, list[list[str]]] | None = None
-        for ws in wb.worksheets[:5]:
-            rows = [
+        # the first sheet normally; another sheet only when it looks far more like the data.
+        # Only the first rows of each sheet are read to choose (a sheet of a million rows is
+        # not materialised to be rejected); then the chosen sheet is streamed column-wise.
+        best: tuple[int, int, int, list[list[str]]] | None = None  # (idx, score, sheet, head)
+        for si, ws in enumerate(wb.worksheets[:5]):
+            head = [
                 [_cell_str(v) for v in r]
-                for r in ws.iter_rows(values_only=True, max_col=limits.max_columns + 1)
-            ]
-            if any(len(r) > limits.max_columns and r[-1] for r in rows):
-                raise FileRejected(
-                    f"more than {limits.max_columns} columns (ISTVHUB_MAX_COLUMNS)", file=file
+                for r in ws.iter_rows(
+                    values_only=True, max_col=limits.max_columns + 1, max_row=HEADER_SCAN_ROWS
                 )
-            i, sc = _header_row(rows, vocab)
+            ]
+            _check_width(head, file, limits)
+            i, sc = _header_row(head, vocab)
             if best is None or sc > best[1] + 1:
-                best = (i, sc, rows)
+                best = (i, sc, si, head)
+        idx, sc, si, head = best if best else (-1, 0, 0, [])
+        if idx < 0 or sc < 2:
+            raise FileRejected(
+                "no header row with known column names found in the first "
+                f"{HEADER_SCAN_ROWS} rows of the first sheet",
+                file=file,
+            )
+        header_cells = combine_group_row(head, idx)
+        while header_cells and not header_cells[-1]:
+            header_cells = header_cells[:-1]
+        headers = _dedupe(header_cells)
+        width = len(headers)
+        columns: list[list[str]] = [[] for _ in range(width)]
+        rows_iter = wb.worksheets[si].iter_rows(
+            values_only=True, min_row=idx + 2, max_col=limits.max_columns + 1
+        )
+        for r in rows_iter:
+            if len(r) > limits.max_columns and r[-1] not in (None, ""):
+                _check_width([["x"] * len(r)], file, limits)
+            for j in range(width):
+                columns[j].append(_cell_str(r[j]) if j < len(r) else "")
     finally:
         wb.close()
-    idx, sc, rows = best if best else (-1, 0, [])
-    if idx < 0 or sc < 2:
-        raise FileRejected(
-            "no header row with known column names found in the first "
-            f"{HEADER_SCAN_ROWS} rows of the first sheet",
-            file=file,
-        )
-    header_cells = rows[idx]
-    while header_cells and not header_cells[-1]:
-        header_cells = header_cells[:-1]
-    headers = _dedupe(header_cells)
-    width = len(headers)
-    body = [(r + [""] * width)[:width] for r in rows[idx + 1 :]]
-    df = pd.DataFrame(body, columns=headers, dtype="string").fillna("")
+    df = pd.DataFrame(
+        {h: pd.array(col, dtype="string") for h, col in zip(headers, columns, strict=True)},
+        columns=headers,
+    ).fillna("")
+    del columns
     df.index = pd.RangeIndex(len(df))
     df = _drop_blank_rows(df)
-    pre = [" ".join(c for c in r if c.strip()) for r in rows[:idx]]
+    pre = [" ".join(c for c in r if c.strip()) for r in head[:idx]]
     return RawTable(df, headers, idx + 1, "xlsx", preamble=[p for p in pre if p])
+
+
+def _check_width(rows: list[list[str]], file: str, limits: ReadLimits) -> None:
+    if any(len(r) > limits.max_columns and r[-1] for r in rows):
+        raise FileRejected(
+            f"more than {limits.max_columns} columns (ISTVHUB_MAX_COLUMNS)", file=file
+        )
 
 
 def read_table(
@@ -420,11 +332,12 @@ def read_table(
     elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise FileRejected("old binary .xls is not supported: save as .xlsx or CSV", file=file)
     else:
-        text, enc = decode(data, file, encoding)
-        if "\x00" in text:
+        raw, enc = csvread.to_utf8(data, file, encoding)
+        if b"\x00" in raw:
             raise FileRejected("file is binary, not CSV text", file=file)
-        check_text_limits(text, file, limits)
-        t = read_csv_text(text, file, vocab)
+        raw = csvread.normalise_newlines(raw)
+        csvread.check_text_limits(raw, file, limits)
+        t = read_csv_bytes(raw, file, vocab)
         t.encoding = enc
     check_cells(t.frame, file, limits, t.header_line)
     if t.frame.empty and not t.bad_rows and not allow_empty:

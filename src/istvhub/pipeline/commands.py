@@ -35,6 +35,12 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--rebuild-gazetteer", help="Build the gazetteer even if one exists."),
         ] = False,
+        quick: Annotated[
+            bool,
+            typer.Option(
+                "--quick", help="Only the feeds of the first three months (a smoke test)."
+            ),
+        ] = False,
     ) -> None:
         """Run the main job end to end: gazetteer, ingest + geocode the sample feeds, hot
         blocks, compliance."""
@@ -54,6 +60,7 @@ def register(app: typer.Typer) -> None:
             sources=sources,
             rebuild=rebuild,
             say=console.print,
+            quick=quick,
         )
         stored = [r for r in res.ingested if r["status"] == "stored"]
         rejected = [r for r in res.ingested if r["status"] == "rejected"]

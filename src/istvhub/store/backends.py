@@ -106,15 +106,26 @@ class SQLiteStore(Store):
         """Plain DB-API executemany of pre-formatted values: the fastest path on sqlite3."""
         if df.empty:
             return
-        names, cols = records_to_columns(df, sqlite_text=True)
-        names.append("submission_id")
-        cols.append([sid] * len(df))
-        ident = ", ".join(f'"{c}"' for c in names)
-        marks = ", ".join("?" for _ in names)
-        conn.exec_driver_sql(
-            f'INSERT INTO "{schema.records.name}" ({ident}) VALUES ({marks})',
-            list(zip(*cols, strict=True)),
-        )
+        for part in _parts(df):
+            names, cols = records_to_columns(part, sqlite_text=True)
+            names.append("submission_id")
+            cols.append([sid] * len(part))
+            ident = ", ".join(f'"{c}"' for c in names)
+            marks = ", ".join("?" for _ in names)
+            conn.exec_driver_sql(
+                f'INSERT INTO "{schema.records.name}" ({ident}) VALUES ({marks})',
+                list(zip(*cols, strict=True)),
+            )
+
+
+#: records are converted to driver values this many rows at a time, inside the one
+#: transaction: a 50 MB upload then needs a slice's Python objects, not the whole file's
+INSERT_CHUNK_ROWS = 20_000
+
+
+def _parts(df: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    for start in range(0, len(df), INSERT_CHUNK_ROWS):
+        yield df.iloc[start : start + INSERT_CHUNK_ROWS]
 
 
 #: the audit log is append-only: UPDATE and DELETE raise (TRUNCATE needs the table owner)
@@ -182,11 +193,12 @@ class PostgresStore(Store):
         if raw is None or not hasattr(raw, "cursor"):  # pragma: no cover - other drivers
             super()._bulk_insert_records(conn, sid, df)
             return
-        names, cols = records_to_columns(df, sqlite_text=False)
-        names.append("submission_id")
-        cols.append([sid] * len(df))
+        names = [*records_to_columns(df.iloc[:0], sqlite_text=False)[0], "submission_id"]
         ident = ", ".join(f'"{c}"' for c in names)
         table = schema.records.name
         with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({ident}) FROM STDIN') as cp:
-            for r in zip(*cols, strict=True):
-                cp.write_row(r)
+            for part in _parts(df):
+                _names, cols = records_to_columns(part, sqlite_text=False)
+                cols.append([sid] * len(part))
+                for r in zip(*cols, strict=True):
+                    cp.write_row(r)

@@ -207,3 +207,18 @@ api_tokens = Table(
     Column("revoked_at", DateTime(timezone=True)),
     Index("ix_api_tokens_user", "user_id"),
 )
+
+#: Layout mappings an analyst accepted for a department (issue 17): the mapping TOML as accepted,
+#: found again next month by the file's header signature. Column names and code words only.
+department_mappings = Table(
+    "department_mappings",
+    metadata,
+    Column("mapping_id", Integer, primary_key=True, autoincrement=True),
+    Column("department", String(12), ForeignKey("departments.ods_code"), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("toml", Text, nullable=False),
+    Column("accepted_by", Text),
+    Column("accepted_at", DateTime(timezone=True), nullable=False),
+    Column("active", Integer, nullable=False, default=1),
+    Index("ix_department_mappings_dept", "department", "active"),
+)

@@ -23,8 +23,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from istvhub.api.deps import StoreDep, UserDep
-from istvhub.api.routes.layers import LayerReader, default_range, hotblocks, scoped_boroughs
+from istvhub.api.routes.layers import LayerReader, hotblocks
+from istvhub.api.scope import default_range, scoped_boroughs
 from istvhub.core.periods import PERIOD_PATTERN as PERIOD
+from istvhub.hotblocks.aggregate import BadFilter, Filters, parse_days, parse_hours
+from istvhub.hotblocks.assign import to_bng
+from istvhub.hotblocks.profile import build_profile
+from istvhub.hotblocks.service import layer_input
 
 router = APIRouter(tags=["map"])
 #: profiles by (filters, rule, store state) and the keyed records of the last period asked for:
@@ -38,7 +43,6 @@ _records: dict[tuple, object] = {}
 def _in_words() -> Iterator[None]:
     """The disclosure query rules and filter errors, said in the page's words (422)."""
     from istvhub.disclosure.query import QueryTooFine, load_limits
-    from istvhub.hotblocks.aggregate import BadFilter
 
     try:
         yield
@@ -101,8 +105,6 @@ def _with_boroughs(fc: dict, layer: str, home) -> dict:
         return fc
     gaz = gaz_for(gazetteer_version_dir(home))
     if layer == "hexes":
-        from istvhub.hotblocks.assign import to_bng
-
         bor = gaz.boroughs()
         ll = np.array([h3.cell_to_latlng(f["properties"]["hex_id"]) for f in feats])
         x, y = to_bng(ll[:, 1], ll[:, 0])
@@ -195,9 +197,6 @@ async def map_profile(
     """Day x time-of-day grid and trend of the selection, disclosure-controlled."""
     from istvhub.api.deps import audit
     from istvhub.disclosure.rules import get_rule
-    from istvhub.hotblocks.aggregate import Filters, parse_days, parse_hours
-    from istvhub.hotblocks.profile import build_profile
-    from istvhub.hotblocks.service import layer_input
 
     if unsuppressed and user.role != "admin":
         raise HTTPException(403, "field 'unsuppressed': only administrators may ask for raw counts")

@@ -22,10 +22,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from istvhub.api.deps import require
-from istvhub.api.routes.layers import scoped_boroughs
+from istvhub.api.scope import scoped_boroughs
 from istvhub.api.upload import receive_upload
 from istvhub.api.users import User
+from istvhub.compare.report import write_comparison
+from istvhub.compare.service import compare_from_store
 from istvhub.core.periods import PERIOD_PATTERN
+from istvhub.hotblocks.aggregate import Filters, build_layers
+from istvhub.hotblocks.export import write_layers
+from istvhub.hotblocks.harm import add_harm, month_index
+from istvhub.hotblocks.service import read_records
 
 router = APIRouter(tags=["compare"])
 
@@ -51,10 +57,7 @@ def _build(
     out_dir: Path,
 ) -> Path:
     from istvhub.api.layers_cache import network_for
-    from istvhub.compare.commands import compare_from_store
-    from istvhub.compare.report import write_comparison
     from istvhub.disclosure.rules import get_rule
-    from istvhub.hotblocks.aggregate import Filters
 
     filters = Filters(period_from=start, period_to=end, boroughs=boroughs, h3_res=h3_res)
     c = compare_from_store(
@@ -171,10 +174,6 @@ LAYER_MEDIA = {
 def _build_harm(settings, filters, as_of: str, fmt: str, layer: str, out_dir: Path) -> Path:
     from istvhub.api.layers_cache import layer_file, network_for
     from istvhub.disclosure.rules import get_rule
-    from istvhub.hotblocks.aggregate import build_layers
-    from istvhub.hotblocks.export import write_layers
-    from istvhub.hotblocks.harm import add_harm, month_index
-    from istvhub.hotblocks.service import read_records
 
     month_index(as_of)
     net = network_for(settings.home)
@@ -207,8 +206,6 @@ async def harm_layers(
 ) -> Response:
     """Hot blocks with ``harm_score`` beside ``count`` (docs/HARM.md): same scope and
     suppression rules as /layers/hotblocks, never unsuppressed. ``as_of`` defaults to ``to``."""
-    from istvhub.hotblocks.aggregate import Filters
-
     if from_ > to:
         raise HTTPException(422, "field 'from': after 'to'")
     if format == "geojson" and layer == "summary":

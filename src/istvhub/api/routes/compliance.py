@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from istvhub.api.deps import StoreDep, require
 from istvhub.api.users import User
+from istvhub.compliance.core import Report
+from istvhub.compliance.render import render
+from istvhub.compliance.service import report_from
 from istvhub.core.periods import PERIOD_PATTERN
 
 router = APIRouter(tags=["compliance"])
@@ -18,22 +21,10 @@ Period = Annotated[str | None, Query(pattern=PERIOD_PATTERN)]
 
 
 def compliance_report_for(
-    store, start: str | None, end: str | None, departments: list[str] | None = None
-):
-    """The compliance stage's report computed on the app's store (its pool is reused)."""
-    from istvhub.compliance.core import compliance_report, load_rules
-    from istvhub.compliance.read import read_inputs
-
-    inputs = read_inputs(store)
-    return compliance_report(
-        inputs.departments,
-        inputs.submissions,
-        inputs.record_stats,
-        start=start,
-        end=end,
-        only=departments or None,
-        rules=load_rules(),
-    )
+    store: Any, start: str | None, end: str | None, departments: list[str] | None = None
+) -> Report:
+    """The compliance report on the app's store (its pool is reused); the pages call it too."""
+    return report_from(store, start=start, end=end, departments=departments)
 
 
 @router.get("/compliance", response_model=None)
@@ -46,8 +37,6 @@ def compliance(
     format: Annotated[str, Query(pattern="^(json|csv|html)$")] = "json",
 ) -> Response:
     """Sharing compliance per department and month (RAG), London summary line; json|csv|html."""
-    from istvhub.compliance.render import render
-
     report = compliance_report_for(store, from_, to, department)
     if format == "json":
         return JSONResponse(report.to_dict())

@@ -14,8 +14,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from istvhub.api.deps import StoreDep, require
+from istvhub.api.scope import default_range, scoped_boroughs
 from istvhub.api.users import User
 from istvhub.core.periods import PERIOD_PATTERN, month_add
+from istvhub.equality.render import render
+from istvhub.equality.service import build_table
 
 router = APIRouter(tags=["analyst products"])
 
@@ -26,8 +29,6 @@ def scope_for(
     user: User, boroughs: list[str], department: str | None
 ) -> tuple[tuple[str, ...], str | None]:
     """(boroughs, department) the request may cover for this user; 403 outside their scope."""
-    from istvhub.api.routes.layers import scoped_boroughs
-
     if user.role == "csp_analyst":
         if department:
             raise HTTPException(403, "field 'department': CSP analysts get borough breakdowns")
@@ -64,10 +65,6 @@ async def equality(
 ) -> Response:
     """Counts by age band x sex x weapon x location type (``by`` picks dimensions), with every
     margin, primary and secondary suppression; json|csv|html."""
-    from istvhub.api.routes.layers import default_range
-    from istvhub.equality.commands import build_table
-    from istvhub.equality.render import render
-
     boroughs, dept = scope_for(user, [b for b in (borough or []) if b.strip()], department)
     if boroughs and dept:
         raise HTTPException(422, "field 'department': give a borough or a department, not both")

@@ -16,6 +16,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from istvhub.api.deps import StoreDep, audit, require
 from istvhub.api.users import User
 from istvhub.core.periods import PERIOD_PATTERN
+from istvhub.feedback.render import render
+from istvhub.feedback.service import build_sheet
 
 router = APIRouter(tags=["analyst products"])
 
@@ -33,9 +35,6 @@ async def feedback(
     top: Annotated[int, Query(ge=1, le=500)] = 25,
 ) -> Response:
     """Share of texts located, the commonest texts that failed, and what to record instead."""
-    from istvhub.feedback.commands import build_sheet
-    from istvhub.feedback.render import render
-
     dept = department.strip().upper() if department else None
     if user.role == "ed_analyst":
         own = set(user.departments)

@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field, model_validator
 from istvhub.api.deps import StoreDep, UserDep, audit, require
 from istvhub.api.geocoding import geocoder_for, normalised_key
 from istvhub.api.users import User
+from istvhub.geocode.corrections import LAT_RANGE, LON_RANGE
+from istvhub.geocode.corrections import add_correction as store_correction
 from istvhub.records import GEOCODE_COLUMNS
 from istvhub.store.repos import corrections as corrections_repo
 
@@ -96,13 +98,11 @@ async def add_correction(
     if user.role == "ed_analyst" and dept is None and len(user.departments) == 1:
         dept = user.departments[0]
     _may_correct(user, dept)
-    from istvhub.geocode.corrections import LAT_RANGE, LON_RANGE
 
     if not (LAT_RANGE[0] <= body.lat <= LAT_RANGE[1] and LON_RANGE[0] <= body.lon <= LON_RANGE[1]):
         raise HTTPException(422, "field 'lat'/'lon': outside Greater London")
     if dept is not None and dept not in store.department_codes():
         raise HTTPException(422, "field 'department': not in the registry")
-    from istvhub.geocode.corrections import add_correction as store_correction
 
     key = normalised_key(body.text)
     if not key:

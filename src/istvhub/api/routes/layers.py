@@ -8,15 +8,17 @@ written to the audit log before anything is built. ED analysts get no layers.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from istvhub.api.deps import StoreDep, audit, require
+from istvhub.api.scope import default_range, scoped_boroughs
 from istvhub.api.users import User
 from istvhub.core.periods import PERIOD_PATTERN, month_add
+from istvhub.hotblocks.aggregate import Filters, parse_days, parse_hours
 
 router = APIRouter(tags=["layers"])
 
@@ -26,29 +28,6 @@ MEDIA = {
     "geojson": "application/geo+json",
     "csv": "text/csv",
 }
-
-
-def scoped_boroughs(user: User, asked: list[str]) -> tuple[str, ...]:
-    """The boroughs the request may cover: a CSP analyst only their own (403 otherwise)."""
-    if user.role != "csp_analyst":
-        return tuple(asked)
-    if not asked:
-        return tuple(user.boroughs)
-    own = {b.lower(): b for b in user.boroughs}
-    out = []
-    for b in asked:
-        if b.strip().lower() not in own:
-            raise HTTPException(403, "field 'borough': not one of your boroughs")
-        out.append(own[b.strip().lower()])
-    return tuple(out)
-
-
-def default_range(store) -> tuple[str, str]:
-    """Last 12 months up to the latest complete month (:mod:`istvhub.compliance.window`): one
-    odd upload does not move the map, the layers or the OGC items."""
-    from istvhub.compliance.window import default_window
-
-    return default_window(store.submissions())
 
 
 @router.get("/layers/hotblocks", response_model=None)
@@ -73,7 +52,6 @@ async def hotblocks(
 ) -> FileResponse:
     """Hot blocks for a period; GeoPackage holds every layer, GeoJSON/CSV one ``layer``."""
     from istvhub.disclosure.rules import get_rule
-    from istvhub.hotblocks.aggregate import Filters, parse_days, parse_hours
 
     if unsuppressed and user.role != "admin":
         raise HTTPException(403, "field 'unsuppressed': only administrators may ask for raw counts")
@@ -117,7 +95,7 @@ async def hotblocks(
     return FileResponse(path, media_type=MEDIA[format], filename=name)
 
 
-def json_detail(d: dict) -> str:
+def json_detail(d: dict[str, Any]) -> str:
     import json
 
     return json.dumps(d, sort_keys=True)

@@ -19,8 +19,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from istvhub.api.deps import StoreDep, require
+from istvhub.api.scope import default_range, scoped_boroughs, wants_page
 from istvhub.api.users import User
 from istvhub.core.periods import PERIOD_PATTERN
+from istvhub.hotblocks.aggregate import Filters
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 
@@ -65,8 +67,6 @@ def _json(body: Any, media: str = "application/json") -> JSONResponse:
 @router.get("", response_model=None)
 @router.get("/", response_model=None)
 def landing(request: Request, _: OgcReader) -> JSONResponse | RedirectResponse:
-    from istvhub.api.routes.pages import wants_page
-
     if wants_page(request):  # a person who opened the URL: show how to connect instead
         return RedirectResponse("/connect-qgis", status_code=303)
     b = _base(request)
@@ -197,9 +197,7 @@ def _features_for(
     period_to: str | None,
 ) -> list[dict]:
     from istvhub.api.layers_cache import build_cached, layer_file
-    from istvhub.api.routes.layers import default_range, scoped_boroughs
     from istvhub.disclosure.rules import get_rule
-    from istvhub.hotblocks.aggregate import Filters
 
     if collection_id not in COLLECTIONS:
         raise HTTPException(404, "no such collection")

@@ -23,6 +23,7 @@ from istvhub.api.deps import (
 )
 from istvhub.api.geo import borough_outlines_geojson
 from istvhub.api.users import User
+from istvhub.compliance.service import report_from
 from istvhub.records import WEAPONS
 
 router = APIRouter(include_in_schema=False)
@@ -35,15 +36,6 @@ def page_user(request: Request, store: StoreDep) -> User | None:
 
 
 PageUser = Annotated[User | None, Depends(page_user)]
-
-
-def wants_page(request: Request) -> bool:
-    """A person's browser navigating here (it asks for HTML first), not a script or a GIS
-    client: the JSON endpoints a person might open (/me, /users, /ogc) then send them to the
-    page that shows the same thing in words."""
-    accept = request.headers.get("accept", "")
-    first = accept.split(",")[0].split(";")[0].strip().lower()
-    return first in ("text/html", "application/xhtml+xml")
 
 
 def _page(request: Request, name: str, user: User | None, status_code: int = 200, **ctx):
@@ -132,7 +124,7 @@ def map_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     if (r := _gate(request, user, ("csp_analyst", "mopac", "admin"))) is not None:
         return r
     boroughs = list(user.boroughs) if user.role == "csp_analyst" else _borough_names(request)
-    from istvhub.api.routes.layers import default_range
+    from istvhub.api.scope import default_range
 
     # the layers' default window: the latest complete months, not one odd upload's month
     first, last = default_range(store) if len(store.submissions(current_only=True)) else ("", "")
@@ -163,11 +155,10 @@ def compliance_page(request: Request, user: PageUser, store: StoreDep) -> Respon
     if (r := _gate(request, user, ("mopac", "admin"))) is not None:
         return r
     from istvhub.api.compliance_view import RAG_WORDS, dashboard, month_words
-    from istvhub.api.routes.compliance import compliance_report_for
 
     period_from = request.query_params.get("from") or None
     period_to = request.query_params.get("to") or None
-    report = compliance_report_for(store, period_from, period_to)
+    report = report_from(store, start=period_from, end=period_to)
     return _page(
         request,
         "compliance.html",

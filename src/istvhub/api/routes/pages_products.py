@@ -17,10 +17,11 @@ from istvhub._errors import IstvhubError
 from istvhub.api.deps import StoreDep
 from istvhub.api.routes.pages import PageUser, _gate, _page
 from istvhub.api.users import User
+from istvhub.core.periods import PERIOD_RE
 
 router = APIRouter(include_in_schema=False)
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.S | re.I)
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_PERIOD = PERIOD_RE
 #: the equality page's choices of breakdown (the API's ``by``), in words
 BREAKDOWNS = {
     "age_band,sex": "Age band by sex",
@@ -160,7 +161,7 @@ def compare_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     if (r := _gate(request, user, ("csp_analyst", "mopac", "admin"))) is not None:
         return r
     assert user is not None
-    from istvhub.api.routes.layers import default_range
+    from istvhub.api.scope import default_range
 
     pdir = request.app.state.settings.home / "police"
     configured = pdir.is_dir() and any(

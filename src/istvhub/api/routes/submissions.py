@@ -17,10 +17,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from istvhub._errors import NeedsMapping
 from istvhub.api.deps import StoreDep, audit, require
 from istvhub.api.upload import receive_upload
 from istvhub.api.users import User
 from istvhub.core.periods import PERIOD_PATTERN, is_period
+from istvhub.geocode.shared import shared_geocoder
+from istvhub.ingest.core import ingest_bytes, ingest_nil
+from istvhub.ingest.layouts import all_layouts
 
 router = APIRouter(tags=["submissions"])
 
@@ -84,12 +88,10 @@ def run_ingest(
     uploaded_by: str,
     home,
     confirm_replace: bool = False,
+    mapping: str | None = None,
 ) -> dict[str, Any]:
     """Call the ingest stage exactly as the CLI does (read, adapt, PII guard, validate, geocode
     when a gazetteer is built, store in one transaction). A rejection raises FileRejected (422)."""
-    from istvhub.geocode.shared import shared_geocoder
-    from istvhub.ingest.core import ingest_bytes
-
     result = ingest_bytes(
         path.read_bytes(),
         filename,
@@ -101,6 +103,7 @@ def run_ingest(
         home=home,
         uploaded_by=uploaded_by,
         confirm_replace=confirm_replace,
+        mapping=mapping,
     )
     out = result.as_dict()
     out["issues"] = result.report_rows()
@@ -131,6 +134,12 @@ UPLOAD_FORM = {
                             "description": "force a registered layout by name (default: "
                             "detected); file paths are for the CLI only",
                         },
+                        "mapping": {
+                            "type": "string",
+                            "description": "accept a mapping TOML (the one proposed when the "
+                            "file was held as needs mapping, edited or not); kept for the "
+                            "department and used for its next files with the same header",
+                        },
                         "confirm_replace": {
                             "type": "boolean",
                             "description": "allow a version that drops most rows or changes "
@@ -149,7 +158,6 @@ def _registered_adapter(value: str | None) -> str | None:
     missing file, a broken one), so the API never reads a server file nor says which exist."""
     if value is None:
         return None
-    from istvhub.ingest.layouts import all_layouts
 
     if value != "generic" and value not in {lay.name for lay in all_layouts()}:
         raise HTTPException(422, "field 'adapter': not a registered layout name")
@@ -175,9 +183,12 @@ _TRUE = {"1", "true", "yes", "on"}
 @router.post("/submissions", status_code=201, openapi_extra=UPLOAD_FORM, response_model=None)
 async def upload(request: Request, user: UploaderDep, store: StoreDep) -> dict | JSONResponse:
     """Upload one monthly extract (multipart field ``file``; optional ``department``, ``period``,
-    ``adapter``, ``confirm_replace``). Streams to disk; 413 past the size limit; 422 with
-    file/row/field when the whole file is rejected (nothing stored); 409 when it would replace
-    a month unconfirmed; 200 when identical to the current version (nothing changed)."""
+    ``adapter``, ``confirm_replace``, ``mapping``). A file whose key items have no confident
+    column is held: 422 with ``status: needs_mapping``, ``missing_items`` and
+    ``proposed_mapping`` (send it back as ``mapping`` to accept it). Streams to disk; 413 past
+    the size limit; 422 with file/row/field when the whole file is rejected (nothing stored);
+    409 when it would replace a month unconfirmed; 200 when identical to the current version
+    (nothing changed)."""
     from istvhub.api.upload import upload_dir
 
     settings = request.app.state.settings
@@ -191,18 +202,33 @@ async def upload(request: Request, user: UploaderDep, store: StoreDep) -> dict |
         if period is not None and not is_period(period):
             raise HTTPException(422, "field 'period': expected YYYY-MM")
         department = _own_department(user, department)
-        summary = await run_in_threadpool(
-            run_ingest,
-            store,
-            form.path,
-            filename=form.filename,
-            department=department,
-            period=period,
-            adapter=adapter,
-            uploaded_by=user.name,
-            home=settings.home,
-            confirm_replace=confirm,
-        )
+        mapping = form.fields.get("mapping") or None
+        try:
+            summary = await run_in_threadpool(
+                run_ingest,
+                store,
+                form.path,
+                filename=form.filename,
+                department=department,
+                period=period,
+                adapter=adapter,
+                uploaded_by=user.name,
+                home=settings.home,
+                confirm_replace=confirm,
+                mapping=mapping,
+            )
+        except NeedsMapping as exc:  # held: nothing stored; say what to map and propose it
+            return JSONResponse(
+                {
+                    "status": "needs_mapping",
+                    "detail": str(exc),
+                    "error": "NeedsMapping",
+                    "file": exc.file,
+                    "missing_items": exc.missing,
+                    "proposed_mapping": exc.proposal,
+                },
+                status_code=422,
+            )
     if (
         user.role == "ed_analyst"
         and str(summary.get("department", "")).upper() not in user.departments
@@ -229,8 +255,6 @@ class NilReturn(BaseModel):
 def nil_return(body: NilReturn, user: UploaderDep, store: StoreDep) -> dict | JSONResponse:
     """Record a nil return for one department-month ("received, 0 records"): compliance counts
     it received, and on time when it is. 200 when already recorded."""
-    from istvhub.ingest.core import ingest_nil
-
     department = _own_department(user, body.department.upper() if body.department else None)
     if department is None:
         raise HTTPException(422, "field 'department': required")

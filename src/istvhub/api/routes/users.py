@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from istvhub.api import users as users_mod
 from istvhub.api.deps import AdminDep, StoreDep, UserDep, audit
-from istvhub.api.routes.pages import wants_page
+from istvhub.api.scope import wants_page
 
 router = APIRouter(tags=["users"])
 
@@ -32,7 +32,7 @@ class NewUserOut(BaseModel):
 
 
 @router.get("/me", response_model=None)
-def me(user: UserDep, request: Request) -> dict | RedirectResponse:
+def me(user: UserDep, request: Request) -> dict[str, Any] | RedirectResponse:
     """Who the token belongs to and what it may see (a browser is shown /account)."""
     if wants_page(request):
         return RedirectResponse("/account", status_code=303)
@@ -40,7 +40,9 @@ def me(user: UserDep, request: Request) -> dict | RedirectResponse:
 
 
 @router.get("/users", response_model=None)
-def list_users(_: AdminDep, store: StoreDep, request: Request) -> list[dict] | RedirectResponse:
+def list_users(
+    _: AdminDep, store: StoreDep, request: Request
+) -> list[dict[str, Any]] | RedirectResponse:
     """Every user, role, scope and live-token count (a browser is shown /admin/users)."""
     if wants_page(request):
         return RedirectResponse("/admin/users", status_code=303)
@@ -78,7 +80,7 @@ def add_user(body: NewUser, admin: AdminDep, store: StoreDep, request: Request) 
 
 
 @router.delete("/users/{name}")
-def revoke_user(name: str, admin: AdminDep, store: StoreDep, request: Request) -> dict:
+def revoke_user(name: str, admin: AdminDep, store: StoreDep, request: Request) -> dict[str, Any]:
     try:
         n = users_mod.revoke_user(store, name)
     except users_mod.UserError as exc:
@@ -117,7 +119,7 @@ def audit_log(
     after_id: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     action: str | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The append-only audit log (who, what, when, from where), oldest first: admin only.
     Page with ``after_id`` = the last ``id`` seen."""
     from istvhub.store.repos import audit

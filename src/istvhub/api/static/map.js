@@ -82,8 +82,9 @@ function initMap() {
     style: {
       version: 8,
       sources: {
-        london: { type: "geojson", data: EMPTY },
-        local: { type: "geojson", data: EMPTY },
+        // smaller tile buffers and more simplification: less tiling work in the worker
+        london: { type: "geojson", data: EMPTY, buffer: 32, tolerance: 0.8, maxzoom: 14 },
+        local: { type: "geojson", data: EMPTY, buffer: 32, tolerance: 0.6, maxzoom: 16 },
         units: { type: "geojson", data: EMPTY, promoteId: "uid" },
       },
       layers: [
@@ -110,6 +111,7 @@ function initMap() {
     fitBoundsOptions: { padding: 10 },
     attributionControl: false,
     keyboard: true,
+    fadeDuration: 0,
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
@@ -122,7 +124,7 @@ function initMap() {
     map.on("mouseenter", id, () => { map.getCanvas().style.cursor = "pointer"; });
     map.on("mouseleave", id, () => { map.getCanvas().style.cursor = ""; });
   }
-  mapReady = new Promise((resolve) => map.on("load", resolve));
+  mapReady = new Promise((resolve) => map.on("load", () => { $("map").dataset.loadMs = String(Math.round(performance.now())); resolve(); }));
   window.istvMap = map; // for the browser tests
 }
 
@@ -145,7 +147,7 @@ function popupHTML(p) {
   if (p.rate_per_100m != null) rows.push(["Per 100 m of street", String(p.rate_per_100m)]);
   if (p.share != null) rows.push(["Share of the selection", `${p.share}%`]);
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
-  return `<h3>${esc(title)}</h3><table>${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</table>`;
+  return `<p class="pop-title">${esc(title)}</p><table>${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</table>`;
 }
 let popup = null;
 function openPopup(feature, lngLat) {
@@ -218,7 +220,7 @@ function legend(rule, layer, n) {
   const el = $("legend");
   const what = layer === "blocks" ? "Incidents on the street block" : "Incidents in the area";
   el.innerHTML = "";
-  const h = document.createElement("h3"); h.textContent = what; el.appendChild(h);
+  const h = document.createElement("p"); h.className = "lg-title"; h.textContent = what; el.appendChild(h);
   COLOURS.forEach((c, i) => {
     const d = document.createElement("div");
     const s = document.createElement("span"); s.className = "sw"; s.style.background = c; d.appendChild(s);
@@ -273,6 +275,7 @@ async function draw() {
   fc.features.forEach((f, i) => { f.properties.uid = f.properties.block_id || f.properties.hex_id || f.properties.lsoa21_code || f.properties.lsoa_code || String(i); });
   lastUnits = fc;
   map.getSource("units").setData(fc);
+  $("map").dataset.dataMs = String(Math.round(performance.now())); // data in hand; idle = drawn
   if (popup) popup.remove();
   legend(null, layer, fc.features.length);
   const n = fc.features.length;

@@ -20,6 +20,7 @@ const LABELS = [
 const STATUS_WORDS = { current: "current version", superseded: "replaced by a later version" };
 let subs = [];
 let page = 0;
+let acceptedMapping = null; // a held file's mapping, accepted on the page (issue 17)
 
 function cell(tr, text) {
   const td = document.createElement("td");
@@ -150,11 +151,24 @@ $("upload-form").addEventListener("submit", async (ev) => {
   if ($("department").value) fd.append("department", $("department").value);
   if ($("period").value) fd.append("period", $("period").value);
   if ($("confirm_replace").checked) fd.append("confirm_replace", "true");
+  if (acceptedMapping !== null) fd.append("mapping", acceptedMapping);
+  acceptedMapping = null;
   say("Uploading and checking " + f.name + "…");
   $("upload-button").disabled = true;
   try {
     const r = await fetch("/submissions", { method: "POST", body: fd, credentials: "same-origin" });
     const body = await r.json().catch(() => ({}));
+    if (r.status === 422 && body.status === "needs_mapping") {
+      say("Held, not stored: " + body.detail, "error");
+      $("mapping-intro").textContent = "We could not tell which column holds: " +
+        (body.missing_items || []).join(", ").replaceAll("_", " ") + ". Give each a column " +
+        "below, or list it under absent if your file does not have it, then accept.";
+      $("mapping-text").value = body.proposed_mapping || "";
+      $("mapping").hidden = false;
+      $("report").hidden = true;
+      return;
+    }
+    $("mapping").hidden = true;
     if (!r.ok) {
       say("Not stored: " + errorText(r.status, body), "error");
       $("report").hidden = true;
@@ -187,3 +201,8 @@ $("upload-form").addEventListener("submit", async (ev) => {
 });
 
 loadSubs();
+
+$("mapping-accept").addEventListener("click", () => {
+  acceptedMapping = $("mapping-text").value;
+  $("upload-form").requestSubmit();
+});

@@ -1,0 +1,64 @@
+"""Issue 17 figures: the two held-out-style extracts and the layout corpus of
+tests/layout_corpus.py through the real ingest path (SQLite, no geocoding). Prints, per file,
+what happened and the share of records carrying each item.
+
+    .venv/bin/python benchmarks/layouts_heldout.py
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+import layout_corpus as LC  # noqa: E402
+from istvhub._errors import NeedsMapping  # noqa: E402
+from istvhub.ingest.core import ingest_bytes  # noqa: E402
+from istvhub.store import open_store  # noqa: E402
+
+
+def main() -> None:
+    base = LC.base()
+    print(f"base: {LC.BASE_FILE.name}, {len(base)} records")
+    print("file | status | s | location text | location type | weapon | age band | sex")
+    for mk in LC.HELDOUT + LC.CORPUS:
+        name, data, _want = mk(base)
+        with tempfile.TemporaryDirectory() as d:
+            st = open_store(f"sqlite:///{d}/b.db")
+            t0 = time.perf_counter()
+            try:
+                res = ingest_bytes(data, name, st, geocode=False, home=Path(d))
+            except NeedsMapping as exc:
+                dt = time.perf_counter() - t0
+                print(f"{name} | held: needs mapping for {', '.join(exc.missing)} | {dt:.2f}")
+                st.dispose()
+                continue
+            dt = time.perf_counter() - t0
+            r = st.current_records()
+            st.dispose()
+
+        def pct(mask) -> str:
+            return f"{100 * mask.mean():.0f}%"
+
+        print(
+            f"{name} | {res.status} ({res.adapter}) | {dt:.2f} | "
+            f"{pct(r['location_text'].notna())} | {pct(r['location_type'] != 'unknown')} | "
+            f"{pct(r['weapon'] != 'unknown')} | {pct(r['age_band'] != 'unknown')} | "
+            f"{pct(r['sex'] != 'unknown')}"
+        )
+    print(
+        "base (the sample month itself) | - | - | "
+        f"{100 * base['location_text'].notna().mean():.0f}% | "
+        f"{100 * (base['location_type'] != 'unknown').mean():.0f}% | "
+        f"{100 * (base['weapon'] != 'unknown').mean():.0f}% | "
+        f"{100 * (base['age_band'] != 'unknown').mean():.0f}% | "
+        f"{100 * (base['sex'] != 'unknown').mean():.0f}%"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""CSV uploads read from their bytes: decoding, hostile-input limits and the frame of strings.
+
+Why bytes and not a decoded ``str``: an upload of 50 MB decoded to text, split into lines and
+handed to pandas through ``StringIO`` peaked at about 8 times its size (issue 14 point 7).
+Here a UTF-8 file is validated in 1 MiB steps without keeping the text, lines are measured
+while iterating, and pandas' C parser reads the bytes itself: peak memory is about 3 times the
+file (figures in benchmarks/RESULTS.md, ``benchmarks/upload_memory.py``). Files in other
+encodings are transcoded to UTF-8 once.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from istvhub._errors import FileRejected
+
+if TYPE_CHECKING:
+    from istvhub.ingest.readers import ReadLimits
+
+DELIMITERS = (",", ";", "\t", "|")
+HEADER_SCAN_ROWS = 30
+_STEP = 1 << 20
+
+#: a well-formed UTF-8 multi-byte sequence (2-4 bytes)
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _valid_utf8(data: bytes | memoryview) -> bool:
+    """Whether ``data`` is UTF-8, checked in steps so no text of the whole file is built."""
+    dec = codecs.getincrementaldecoder("utf-8")()
+    mv = memoryview(data)
+    try:
+        for i in range(0, len(mv), _STEP):
+            dec.decode(mv[i : i + _STEP])
+        dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode_line(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("cp1252", errors="replace")
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """NULs on every other byte of mostly-ASCII text: UTF-16 saved without a BOM."""
+    head = data[:4096]
+    even, odd = head[0::2], head[1::2]
+    return bool(head) and (even.count(0) > 0.4 * len(even) or odd.count(0) > 0.4 * len(odd))
+
+
+def to_utf8(data: bytes, file: str, encoding: str | None = None) -> tuple[bytes, str]:
+    """(the file as UTF-8 bytes, the encoding it arrived in: utf-8, utf-8-sig, utf-16, cp1252,
+    mixed or the layout's own). UTF-8 input is returned as is (BOM kept: pandas skips it)."""
+    if encoding:
+        try:
+            if codecs.lookup(encoding).name == "utf-8":
+                if not _valid_utf8(data):
+                    raise UnicodeDecodeError("utf-8", b"", 0, 1, "invalid")
+                return data, encoding
+            return data.decode(encoding).encode("utf-8"), encoding
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise FileRejected(f"file is not valid {encoding}", file=file) from exc
+    if data.startswith(b"\xef\xbb\xbf") and _valid_utf8(memoryview(data)[3:]):
+        return data, "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16").encode("utf-8"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise FileRejected(
+                "file starts with a UTF-16 byte-order mark but is not valid "
+                "UTF-16: save it again as UTF-8 CSV",
+                file=file,
+            ) from exc
+    if b"\x00" in data:
+        if _looks_utf16(data):
+            raise FileRejected(
+                "file looks like UTF-16 without a byte-order mark: save it again as UTF-8 CSV",
+                file=file,
+            )
+        raise FileRejected("file is binary (NUL bytes), not CSV text", file=file)
+    if _valid_utf8(data):
+        return data, "utf-8"
+    if _UTF8_MULTIBYTE.search(data):
+        # lines pasted together from a UTF-8 and a Windows-1252 export: decode each line alone
+        text = "".join(_decode_line(ln) for ln in data.splitlines(keepends=True))
+        return text.encode("utf-8"), "mixed"
+    return data.decode("cp1252", errors="replace").encode("utf-8"), "cp1252"
+
+
+def decode(data: bytes, file: str, encoding: str | None = None) -> tuple[str, str]:
+    """The upload as text (small files and the lenient path only; see :func:`to_utf8`)."""
+    raw, enc = to_utf8(data, file, encoding)
+    return raw.decode("utf-8-sig"), enc
+
+
+def _lines(data: bytes) -> io.BytesIO:
+    return io.BytesIO(data)
+
+
+def normalise_newlines(data: bytes) -> bytes:
+    """Old Mac exports end lines with a lone CR: make them LF so lines can be measured."""
+    head = data[:65536]
+    if b"\r" in head and b"\n" not in head:
+        return data.replace(b"\r", b"\n")
+    return data
+
+
+def head_lines(data: bytes, n: int = HEADER_SCAN_ROWS + 5) -> list[str]:
+    """The first ``n`` lines as text, for header and delimiter detection."""
+    buf = _lines(data)
+    chunk = b"".join(buf.readline() for _ in range(n))
+    return chunk.decode("utf-8-sig", errors="replace").splitlines()[:n]
+
+
+def check_text_limits(data: bytes, file: str, limits: ReadLimits) -> None:
+    """Reject absurd lines or column counts before pandas builds a frame from them."""
+    for i, ln in enumerate(_lines(data), 1):
+        if len(ln.rstrip(b"\r\n")) > limits.max_line_bytes:
+            raise FileRejected(
+                f"a line is longer than the {limits.max_line_bytes} character limit "
+                "(ISTVHUB_MAX_LINE_BYTES)",
+                file=file,
+                row=i,
+            )
+    for ln in head_lines(data):
+        if max(ln.count(d) for d in DELIMITERS) + 1 > limits.max_columns:
+            raise FileRejected(
+                f"more than {limits.max_columns} columns (ISTVHUB_MAX_COLUMNS)", file=file
+            )
+
+
+HeaderRow = Callable[[list[list[str]]], tuple[int, int]]
+Finish = Callable[[pd.DataFrame, list[str]], pd.DataFrame]
+
+
+def sniff(lines: list[str], header_row: HeaderRow, file: str) -> tuple[int, str]:
+    """(0-based header line, delimiter): the delimiter whose split gives the best header."""
+    best: tuple[int, int, int, str] | None = None  # (score, ncols, -idx, delim)
+    for d in DELIMITERS:
+        try:
+            rows = list(csv.reader(lines, delimiter=d))
+        except csv.Error:
+            continue
+        idx, sc = header_row(rows)
+        if idx < 0:
+            continue
+        key = (sc, len(rows[idx]), -idx, d)
+        if best is None or key[:3] > best[:3]:
+            best = key
+    if best is None or best[0] < 2:
+        raise FileRejected(
+            f"no header row with known column names found in the first {HEADER_SCAN_ROWS} rows",
+            file=file,
+        )
+    return -best[2], best[3]
+
+
+def read_frame(data: bytes, idx: int, delim: str, file: str) -> pd.DataFrame | None:
+    """The data below header line ``idx`` as strings; None when a row is ragged (the caller
+    then reads row by row and quarantines those rows)."""
+    try:
+        with warnings.catch_warnings():
+            # extra fields on the first row only warn: treat them like any ragged row
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(
+                io.BytesIO(data),
+                encoding="utf-8-sig",
+                sep=delim,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skiprows=idx,
+                header=0,
+                skip_blank_lines=True,
+                engine="c",
+                quotechar='"',
+                index_col=False,
+            )
+    except (pd.errors.ParserError, pd.errors.ParserWarning):
+        return None
+    except (pd.errors.EmptyDataError, ValueError) as exc:
+        raise FileRejected("CSV cannot be parsed", file=file) from exc
+    return df
+
+
+def preamble(lines: list[str], idx: int, delim: str) -> list[str]:
+    """Title rows above the header, joined per row (department names live there)."""
+    pre = [" ".join(c for c in r if c.strip()) for r in csv.reader(lines[:idx], delimiter=delim)]
+    return [p for p in pre if p]
+
+
+def lenient_rows(
+    text: str, idx: int, delim: str, file: str
+) -> tuple[list[str], list[list[str]], list[int], list[int], list[str]]:
+    """Row by row: rows with more fields than the header (an unquoted separator in free text)
+    are set aside for quarantine instead of failing the whole file.
+
+    Returns (raw header cells, good rows padded to the header, their 0-based data index,
+    1-based bad data rows, raw title rows)."""
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise FileRejected("CSV cannot be parsed", file=file) from exc
+    width = len(rows[idx])
+    good: list[list[str]] = []
+    index: list[int] = []
+    bad: list[int] = []
+    n = 0
+    for r in rows[idx + 1 :]:
+        if not any(c.strip() for c in r):
+            continue
+        n += 1
+        if len(r) > width and any(c.strip() for c in r[width:]):
+            bad.append(n)
+            continue
+        good.append((r + [""] * width)[:width])
+        index.append(n - 1)
+    pre = [" ".join(c for c in r if c.strip()) for r in rows[:idx]]
+    return rows[idx], good, index, bad, [p for p in pre if p]

@@ -1,0 +1,179 @@
+"""Issue 17 through the ingest path on SQLite and PostgreSQL: held-out-style extracts stored
+with every item; a file lacking a key item held as needs mapping (nothing stored, CLI exit 3);
+the proposed mapping accepted, kept for the department and used next month; the per-item
+report; "geocoded N" counts texts; a version that loses items is flagged."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import layout_corpus as LC
+from istvhub._errors import ConfirmationRequired, NeedsMapping
+from istvhub.ingest.core import ingest_bytes
+from istvhub.store import open_store
+from istvhub.store.mappings import department_mappings
+
+if not LC.BASE_FILE.is_file():  # pragma: no cover
+    pytest.skip("sample feeds not generated", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def base() -> pd.DataFrame:
+    return LC.base()
+
+
+@pytest.fixture
+def st(db_url, home):
+    s = open_store(db_url)
+    yield s
+    s.dispose()
+
+
+def _ingest(st, data, name, home, **kw):
+    return ingest_bytes(data, name, st, geocode=False, home=home, **kw)
+
+
+def _tables(st):
+    return st.dump_tables(["submissions", "records", "quarantine", "department_mappings"])
+
+
+@pytest.mark.parametrize("maker", LC.HELDOUT, ids=lambda m: m.__name__)
+def test_heldout_style_extracts_keep_every_item(st, home, base, maker):
+    name, data, _want = maker(base)
+    res = _ingest(st, data, name, home)
+    assert res.status == "stored" and res.rows_accepted == len(base)
+    recs = st.current_records()
+    assert recs["location_text"].notna().mean() >= 0.95 * base["location_text"].notna().mean()
+    assert (recs["age_band"] != "unknown").mean() >= 0.9
+    assert (recs["sex"] != "unknown").mean() == (base["sex"] != "unknown").mean()
+    known_type = (recs["location_type"] != "unknown").mean()
+    assert known_type == pytest.approx((base["location_type"] != "unknown").mean())
+    items = {i["item"]: i for i in res.items}
+    assert items["weapon"]["column"] in ("Weapon Used", "Weapon")
+    assert ["Knife/Blade", "sharp", int((base["weapon"] == "sharp").sum())] in items["weapon"][
+        "mappings"
+    ]
+    assert any(m[0] == "Licensed premises" for m in items["location type"]["mappings"])
+
+
+def test_file_lacking_a_key_item_is_held_then_accepted_and_reused(st, home, base):
+    name, data, _w = LC.merged_header_xlsx(base)
+    before = _tables(st)
+    with pytest.raises(NeedsMapping) as exc:
+        _ingest(st, data, name, home)
+    assert exc.value.missing == ["location_type"]
+    assert "location type" in str(exc.value) and "nothing was stored" in str(exc.value)
+    assert _tables(st) == before  # held: nothing stored
+    proposal = exc.value.proposal
+    assert 'location_text = "Incident Location"' in proposal
+    assert "NEEDS A COLUMN: location type" in proposal
+    # accepting the proposal unedited still leaves the item without a column: refused, named
+    with pytest.raises(Exception, match="location type without a column"):
+        _ingest(st, data, name, home, mapping=proposal)
+    edited = proposal.replace("absent = []", 'absent = ["location_type"]')
+    res = _ingest(st, data, name, home, mapping=edited)
+    assert res.status == "stored" and res.mapping_saved
+    assert res.adapter.startswith("mapping:rj122_")
+    kept = department_mappings(st, "RJ122")
+    assert len(kept) == 1 and "absent" in kept[0]["toml"]
+    # next month: the same layout is recognised by the department's accepted mapping
+    nxt = data  # same header; another month's rows
+    df = base.copy()
+    df["arrival_at"] = df["arrival_at"] + pd.DateOffset(months=1)
+    df["incident_date"] = pd.to_datetime(df["incident_date"]) + pd.DateOffset(months=1)
+    name2, nxt, _ = LC.merged_header_xlsx(df)
+    res2 = _ingest(st, nxt, name2.replace("2025-03", "2025-04"), home)
+    assert res2.status == "stored" and res2.adapter == res.adapter and res2.period == "2025-04"
+    assert not [i for i in res2.issues if i.row == 0 and i.field == "location_type"]
+
+
+def test_cli_exit_code_3_and_accept_mapping(db_url, home, base, tmp_path):
+    name, data, _w = LC.merged_header_xlsx(base)
+    f = tmp_path / name
+    f.write_bytes(data)
+    cmd = [sys.executable, "-m", "istvhub", "ingest", str(f), "--db", db_url, "--no-geocode"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 3, r.stderr
+    assert "held" in r.stderr and "location type" in r.stderr
+    prop = tmp_path / (name + ".mapping.toml")
+    assert prop.is_file()
+    prop.write_text(prop.read_text().replace("absent = []", 'absent = ["location_type"]'))
+    r = subprocess.run([*cmd, "--accept-mapping"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "mapping kept for RJ122" in r.stdout
+    assert "weapon: from column 'Weapon Type'" in r.stdout
+
+
+def test_geocoded_counts_texts_and_lost_items_are_flagged(st, home, base):
+    class Fake:
+        version = "t"
+
+        def geocode_frame(self, df, text_col="location_text", department_col=None):
+            return pd.DataFrame({"geo_status": ["unmatched"] * len(df)}, index=df.index)
+
+    name, data, _w = LC.heldout_title_rows_csv(base)
+    res = ingest_bytes(data, name, st, geocoder=Fake(), home=home)
+    assert res.geocoded == int(base["location_text"].notna().sum()) < len(base)
+    # the same month again without sex and location type columns: flagged, needs confirming
+    df = pd.read_csv(pd.io.common.BytesIO(data), skiprows=2, dtype=str, keep_default_na=False)
+    df["Patient Sex"] = "Unknown"
+    df["Place of Incident (Type)"] = "Not known"
+    data2 = df.to_csv(index=False).encode()
+    with pytest.raises(ConfirmationRequired, match="loses items"):
+        _ingest(st, data2, name, home)
+    res2 = _ingest(st, data2, name, home, confirm_replace=True)
+    lost = [i for i in res2.issues if i.field == "items"]
+    assert lost and "sex" in lost[0].reason and "location type" in lost[0].reason
+
+
+MDS_HEAD = (
+    "Site_Code_of_Treatment,Reporting_Period_Start_Date,Attendance_Identifier,Arrival_Date,"
+    "Arrival_Time,Assault_Date,Assault_Time,Assault_Method_Code,Assault_Location_Type_Code,"
+    "Assault_Location_Description,Age_Band,Sex\n"
+)
+GOOD = "RJ122,2025-03-01,{k},2025-03-0{d},10:00,2025-03-0{d},09:30,01,01,{loc},18-24,1\n"
+
+
+def test_every_coercion_is_a_counted_row_warning_with_row_and_line(st, home):
+    """Issue 14.8: code -> unknown, an implausible age band, an empty location, a cut text,
+    text not in UTF-8 and a dubious time order are each a row-level warning naming the row, the
+    spreadsheet line and the field; the records are stored."""
+    rows = [
+        GOOD.format(k="K1", d=1, loc="high st"),
+        GOOD.format(k="K2", d=2, loc="station rd").replace(",01,01,", ",ZZ,01,"),  # weapon
+        GOOD.format(k="K3", d=3, loc="mill lane").replace(",18-24,1", ",18-24,Q"),  # sex
+        GOOD.format(k="K4", d=4, loc="park road").replace(",18-24,", ",150+,"),  # age band
+        GOOD.format(k="K5", d=5, loc=""),  # empty location
+        GOOD.format(k="K6", d=6, loc="x" * 300),  # cut to 255
+        GOOD.format(k="K7", d=7, loc="caf\xe9 on the corner"),  # not UTF-8 (cp1252 byte)
+        GOOD.format(k="K8", d=8, loc="bus stop")
+        .replace("10:00,", "01:00,")
+        .replace("09:30", "23:00"),  # arrival 01:00 before an assault at 23:00 the same day
+    ]
+    data = ("Monthly extract\n" + MDS_HEAD + "".join(rows)).encode("cp1252")
+    res = _ingest(st, data, "RJ122_2025-03.csv", home)
+    assert res.status == "stored" and res.rows_accepted == 8
+    rep = {(r["row"], r["field"]): r["reason"] for r in res.report_rows()}
+    expect = {
+        (2, "Assault_Method_Code"): "weapon code not recognised",
+        (3, "Sex"): "sex code not recognised",
+        (4, "Age_Band"): "age band not recognised",
+        (5, "Assault_Location_Description"): "location description is empty",
+        (6, "Assault_Location_Description"): "cut to 255",
+        (7, "Assault_Location_Description"): "not UTF-8",
+        (8, "Assault_Date"): "assault time is after the arrival time",
+    }
+    for (row, fld), words in expect.items():
+        reason = rep[(row, fld)]
+        assert words in reason, (row, fld, reason)
+        # the header is on line 2 (one title row): data row N is line N + 2
+        assert reason.startswith(f"warning: Row {row} (line {row + 2} in your file): ")
+    counts = res.warning_counts()
+    assert counts["Sex: sex code not recognised; recorded as unknown"] == 1
+    recs = st.current_records().set_index("source_row")
+    assert recs.loc[4, "age_band"] == "unknown" and recs.loc[3, "sex"] == "unknown"
+    assert len(recs.loc[6, "location_text"]) == 255
