@@ -103,26 +103,14 @@ def build_cmd(
         )
 
 
-def stats(gaz) -> dict:
-    """Counts by entry type, by borough and type, blocks by borough, network coverage."""
-    e = gaz.entries
-    by_type = {str(k): int(v) for k, v in e["entry_type"].value_counts().items()}
-    tab = e.groupby(["borough", "entry_type"]).size().unstack(fill_value=0)
-    blocks = gaz.manifest.get("network_coverage", {}).get("boroughs_with_blocks", {})
-    by_borough = {}
-    for b, row in tab.iterrows():
-        d = {str(k): int(v) for k, v in row.items()}
-        d["blocks"] = int(blocks.get(str(b), {}).get("blocks", 0))
-        by_borough[str(b)] = d
-    return {
-        "version": gaz.version,
-        "entries": int(len(e)),
-        "by_type": by_type,
-        "blocks": int(gaz.manifest.get("blocks", 0)),
-        "by_borough": by_borough,
-        "network_coverage": gaz.manifest.get("network_coverage", {}),
-        "statistical_areas": statistical_areas(gaz),
-    }
+def stats(gaz, on_block=None) -> dict:
+    """Counts by type and borough, network coverage, on-block shares (gazetteer/stats.py),
+    and both LSOA vintages."""
+    from istvhub.gazetteer.stats import stats as _stats
+
+    s = _stats(gaz, on_block)
+    s["statistical_areas"] = statistical_areas(gaz)
+    return s
 
 
 def statistical_areas(gaz) -> dict:
@@ -144,19 +132,28 @@ def statistical_areas(gaz) -> dict:
 def stats_cmd(
     home: Path | None = typer.Option(None, "--home", help="ISTVHUB_HOME or gazetteer dir"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+    db: str | None = typer.Option(
+        None, "--db", help="Store whose located records are checked against the blocks."
+    ),
 ) -> None:
-    """Counts by entry type and borough; blocks where the street network covers."""
+    """Counts by entry type and borough (blocks, parks, POIs, places); which boroughs have a
+    street network; the share of located records on a block by borough and match type."""
     from rich.console import Console
     from rich.table import Table
 
     from istvhub.gazetteer.load import load
+    from istvhub.gazetteer.stats import on_block_from_store
 
-    s = stats(load(home))
+    gaz = load(home)
+    s = stats(gaz, on_block_from_store(gaz, db))
     if as_json:
         typer.echo(json.dumps(s, indent=2))
         return
     con = Console()
-    con.print(f"gazetteer {s['version']}: {s['entries']} entries, {s['blocks']} blocks")
+    con.print(
+        f"gazetteer {s['version']}: {s['entries']} entries, {s['blocks']} blocks, "
+        f"{s['parks']} parks"
+    )
     areas = s["statistical_areas"]
     con.print(
         f"LSOAs: {areas['lsoa2011']['london']} (2011), {areas['lsoa2021']['london']} (2021); "
@@ -177,17 +174,30 @@ def stats_cmd(
         "school",
         "area",
         "blocks",
+        "parks",
+        "pois",
+        "places",
     ]
-    t = Table("borough", *cols)
+    ob = s.get("on_block", {}).get("by_borough", {})
+    t = Table("borough", *cols, "on block")
     for b, d in sorted(s["by_borough"].items()):
-        t.add_row(b, *(str(d.get(c, 0)) for c in cols))
+        share = ob.get(b, {}).get("share")
+        t.add_row(b, *(str(d.get(c, 0)) for c in cols), "" if share is None else f"{share:.0%}")
     con.print(t)
-    missing = s["network_coverage"].get("boroughs_without_network", [])
-    con.print(
-        f"street network: blocks in {33 - len(missing)} boroughs; none in "
-        f"{len(missing)} ({', '.join(missing)}). Supply a full OSM extract with "
-        "'istvhub gazetteer build --network FILE' for all of London."
-    )
+    if "on_block" in s:
+        t = Table("match type", "located", "on a block", "share")
+        for m, d in sorted(s["on_block"]["by_match_type"].items()):
+            share = "" if d["share"] is None else f"{d['share']:.0%}"
+            t.add_row(m, str(d["located"]), str(d["on_block"]), share)
+        con.print(t)
+        for label in ("boroughs_with_network", "boroughs_fully_covered"):
+            d = s["on_block"][label]
+            if d["share"] is not None:
+                con.print(
+                    f"located records on a block in {label.replace('_', ' ')}: "
+                    f"{d['on_block']} of {d['located']} ({d['share']:.0%})"
+                )
+    con.print(s["network_statement"])
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,18 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+def store_exists(db_url: str | None = None) -> bool:
+    """Whether the store at ``db_url`` (default: the configured one) may hold records: a
+    missing SQLite file holds none (and must not be created by a read)."""
+    from istvhub.core.config import get_settings
+
+    url = db_url or get_settings().db_url
+    if url.startswith("sqlite"):
+        db = url.split(":///", 1)[-1].split("?", 1)[0] if ":///" in url else ""
+        return bool(db) and db != ":memory:" and Path(db).is_file()
+    return True
+
+
 def stale_records(version: str, db_url: str | None = None) -> dict[str, int]:
     """Current records per older gazetteer version ({} when there is no store yet, or none is
     stale). Never creates a database: a missing SQLite file means nothing is stored."""
@@ -16,10 +28,8 @@ def stale_records(version: str, db_url: str | None = None) -> dict[str, int]:
     from istvhub.store import open_store
 
     url = db_url or get_settings().db_url
-    if url.startswith("sqlite"):
-        db = url.split(":///", 1)[-1].split("?", 1)[0] if ":///" in url else ""
-        if not db or db == ":memory:" or not Path(db).is_file():
-            return {}
+    if not store_exists(url):
+        return {}
     try:
         store = open_store(url)
     except Exception as exc:  # noqa: BLE001 - the warning is advice; a build never fails on it

@@ -28,6 +28,7 @@ from istvhub.hotblocks.areas import AREA_LAYERS, area_layer, empty_layer
 from istvhub.hotblocks.assign import BlockIndex, assign, to_bng
 from istvhub.hotblocks.concentration import Concentration, concentration
 from istvhub.hotblocks.scope import hex_in_scope, lsoa_in_scope
+from istvhub.hotblocks.snapshare import network_rows, summary_rows
 from istvhub.records import GEO_STATUSES, LOCATION_TYPES, WEAPONS
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -514,6 +515,10 @@ def build_layers(
         "street_matches_spread_over_blocks",
         protect_total(spread, rule, spread_key),
     )
+    for section, k, v in summary_rows(kept, snap, rk, rule):  # issue 13: on a block, by group
+        add(section, k, v)
+    for section, k, v in network_rows(kept, bl):
+        add(section, k, v)
     publish_conc = {
         scope: rule.raw or c.incidents >= CONCENTRATION_MIN_TOTAL
         for scope, c in (("blocks", conc_b), ("hexes", conc_h))

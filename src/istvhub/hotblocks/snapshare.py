@@ -6,9 +6,11 @@ puts each count through the disclosure rule for the published hot-block summary.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+import numpy as np
 import pandas as pd
+
+from istvhub.disclosure.cellkey import cell_key_of
+from istvhub.disclosure.rules import DisclosureRule, protect
 
 #: snap statuses that put a record on a block (a point on one, a street spread over several)
 ON_BLOCK = ("snapped", "spread")
@@ -35,27 +37,59 @@ def on_block_table(records: pd.DataFrame, snap: pd.Series) -> pd.DataFrame:
 
 
 def summary_rows(
-    records: pd.DataFrame,
-    snap: pd.Series,
-    protect_table: Callable[[dict[str, float]], dict[str, float | None]],
+    records: pd.DataFrame, snap: pd.Series, rk: pd.Series, rule: DisclosureRule
 ) -> list[tuple[str, str, float | None]]:
-    """(section, key, value) rows: ``on_block_by_<by>`` with ``<group> located``,
-    ``<group> on_block`` (each protected) and ``<group> share_pct`` (from the protected
-    counts, null when either is suppressed)."""
-    tab = on_block_table(records, snap)
+    """(section, key, value) rows ``on_block_by_<by>``: ``<group> located`` and ``<group>
+    on_block``, each put through ``rule`` with the cell key of the records it counts, and
+    ``<group> share_pct`` from those protected counts (null when either is suppressed)."""
+    st = records.get("geo_status", pd.Series("located", index=records.index)).astype("string")
+    loc = st.eq("located").fillna(False).to_numpy(dtype=bool)
+    on = snap.astype("string").isin(ON_BLOCK).fillna(False).to_numpy(dtype=bool) & loc
+    keys = rk.to_numpy(dtype="int64")
     rows: list[tuple[str, str, float | None]] = []
-    for by, t in tab.groupby("by", sort=False):
-        counts: dict[str, float] = {}
-        for r in t.itertuples(index=False):
-            counts[f"{r.group} located"] = float(r.located)
-            counts[f"{r.group} on_block"] = float(r.on_block)
-        p = protect_table(counts)
-        for r in t.itertuples(index=False):
-            n, k = p.get(f"{r.group} located"), p.get(f"{r.group} on_block")
+    for by in ("borough", "match_type"):
+        g = records.get(by, pd.Series(None, index=records.index)).astype("string")
+        g = g.fillna("(none)").to_numpy(dtype=object)
+        names, counts, ck = [], [], []
+        for grp in sorted(set(g[loc])):
+            m = loc & (g == grp)
+            for label, sel in (("located", m), ("on_block", m & on)):
+                names.append(f"{grp} {label}")
+                counts.append(float(sel.sum()))
+                ck.append(cell_key_of(keys[sel]))
+        if not names:
+            continue
+        p = protect(pd.Series(counts, index=names), rule, cell_keys=np.array(ck))
+        val = {n: (None if p.at[n, "suppressed"] else float(p.at[n, "count"])) for n in names}
+        for grp in sorted(set(g[loc])):
+            n, k = val[f"{grp} located"], val[f"{grp} on_block"]
             share = round(100.0 * k / n, 1) if n and k is not None else None
             rows += [
-                (f"on_block_by_{by}", f"{r.group} located", n),
-                (f"on_block_by_{by}", f"{r.group} on_block", k),
-                (f"on_block_by_{by}", f"{r.group} share_pct", share),
+                (f"on_block_by_{by}", f"{grp} located", n),
+                (f"on_block_by_{by}", f"{grp} on_block", k),
+                (f"on_block_by_{by}", f"{grp} share_pct", share),
             ]
     return rows
+
+
+#: what fills a borough the street network misses (as in gazetteer/manifest.py)
+FILL_ADVICE = (
+    "a full OpenStreetMap extract (Geofabrik greater-london-latest.osm.pbf) or OS Open Roads, "
+    "passed to 'istvhub gazetteer build --network FILE'"
+)
+
+
+def network_rows(records: pd.DataFrame, blocks: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Say which boroughs with located records have no street block at all (their records
+    cannot be on a block), and what a user supplies to fill them."""
+    st = records.get("geo_status", pd.Series("located", index=records.index)).astype("string")
+    bor = records.get("borough", pd.Series(None, index=records.index)).astype("string")
+    named = set(bor[st.eq("located").fillna(False)].dropna())
+    have = set(blocks["borough"].dropna()) if "borough" in blocks.columns else set()
+    missing = sorted(named - have)
+    if not missing:
+        return []
+    return [
+        ("network", "boroughs_without_street_network", ", ".join(missing)),
+        ("network", "to_fill_them_supply", FILL_ADVICE),
+    ]
