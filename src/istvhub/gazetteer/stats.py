@@ -71,6 +71,9 @@ def on_block_from_store(gaz: Any, db_url: str | None = None) -> pd.DataFrame | N
     """The on-block table (hotblocks.snapshare) of the store's current records, assigned to
     this gazetteer's blocks as the hot-block stage assigns them (None without a store)."""
     from istvhub.gazetteer.stale import store_exists
+
+    # the stats report measures the hot-block stage's own assignment (so the share is the one
+    # the layers get); imported here so that building a gazetteer never loads hot blocks
     from istvhub.hotblocks.assign import BlockIndex, assign
     from istvhub.hotblocks.snapshare import on_block_table
     from istvhub.store import open_store
