@@ -100,17 +100,7 @@ def _junction_entries(netj: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
             "street_b",
         ],
     )
-    df["entry_id"] = [
-        "junction:" + _hash(a, b, bo, round(e), round(n))
-        for a, b, bo, e, n in zip(
-            df["street_a"],
-            df["street_b"],
-            df["borough"],
-            df["easting"],
-            df["northing"],
-            strict=True,
-        )
-    ]
+    df["entry_id"] = junction_ids(df)
     df["category"] = None
     df["lsoa_code"] = None
     df["district"] = None
@@ -156,17 +146,7 @@ def _bus_stop_junctions(
     ]
     df["precision_m"] = BUS_STOP_JUNCTION_PRECISION_M
     df["source"] = "tfl_bus_stops"
-    df["entry_id"] = [
-        "junction:" + _hash(a, b, bo, round(e), round(n))
-        for a, b, bo, e, n in zip(
-            df["street_a"],
-            df["street_b"],
-            df["borough"],
-            df["easting"],
-            df["northing"],
-            strict=True,
-        )
-    ]
+    df["entry_id"] = junction_ids(df)
     for c in ("category", "lsoa_code", "district"):
         df[c] = None
     return df
@@ -180,3 +160,19 @@ def _junction_display(df: pd.DataFrame, street_names: dict[str, str]) -> pd.Seri
         ],
         index=df.index,
     )
+
+
+def junction_ids(df: pd.DataFrame) -> list[str]:
+    """Stable ids of junction rows: the two streets, the borough and the rounded point, so a
+    junction keeps its id across rebuilds whichever source found it."""
+    return [
+        "junction:" + _hash(a, b, bo, round(e), round(n))
+        for a, b, bo, e, n in zip(
+            df["street_a"],
+            df["street_b"],
+            df["borough"],
+            df["easting"],
+            df["northing"],
+            strict=True,
+        )
+    ]

@@ -21,18 +21,8 @@ from istvhub.gazetteer.entries import (
 )
 from istvhub.gazetteer.normalise import normalise_name
 
-AREA_COLUMNS = [
-    "entry_type",
-    "name",
-    "easting",
-    "northing",
-    "precision_m",
-    "borough",
-    "lsoa_code",
-    "district",
-    "source",
-    "category",
-]
+#: the raw entry columns less ``variants`` (areas carry no spelling variants)
+AREA_COLUMNS = [c for c in S.RAW_COLUMNS if c != "variants"]
 
 
 def point_rows(found: dict, osm_rows: pd.DataFrame) -> pd.DataFrame:
