@@ -107,10 +107,6 @@ def decode(data: bytes, file: str, encoding: str | None = None) -> tuple[str, st
     return raw.decode("utf-8-sig"), enc
 
 
-def _lines(data: bytes) -> io.BytesIO:
-    return io.BytesIO(data)
-
-
 def normalise_newlines(data: bytes) -> bytes:
     """Old Mac exports end lines with a lone CR: make them LF so lines can be measured."""
     head = data[:65536]
@@ -121,14 +117,14 @@ def normalise_newlines(data: bytes) -> bytes:
 
 def head_lines(data: bytes, n: int = HEADER_SCAN_ROWS + 5) -> list[str]:
     """The first ``n`` lines as text, for header and delimiter detection."""
-    buf = _lines(data)
+    buf = io.BytesIO(data)
     chunk = b"".join(buf.readline() for _ in range(n))
     return chunk.decode("utf-8-sig", errors="replace").splitlines()[:n]
 
 
 def check_text_limits(data: bytes, file: str, limits: ReadLimits) -> None:
     """Reject absurd lines or column counts before pandas builds a frame from them."""
-    for i, ln in enumerate(_lines(data), 1):
+    for i, ln in enumerate(io.BytesIO(data), 1):
         if len(ln.rstrip(b"\r\n")) > limits.max_line_bytes:
             raise FileRejected(
                 f"a line is longer than the {limits.max_line_bytes} character limit "
