@@ -3,9 +3,10 @@
 
 A 5-row file for 2030-01 once moved MOPAC's default compliance window and the CSP map to months
 with no data (issue 14, point 3). Now the window ends at the latest month that is complete:
-its deadline has passed, and at least half (the setting ``complete_month_quorum``) as many departments
-sent it on time as in the best such month. One early, late or odd upload does not move it. When no month was sent on time at
-all (history back-filled after the fact) the count of departments that sent it at all decides.
+its deadline has passed, and at least half (the setting ``complete_month_quorum``) as many
+departments sent it on time as in the best such month. One early, late or odd upload does not
+move it. When no month was sent on time at all (history back-filled after the fact) the count
+of departments that sent it at all decides.
 """
 
 from __future__ import annotations
