@@ -20,6 +20,8 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from istvhub.geocode.chains import chain_names
+
 GRID_M = 500.0
 #: entry types the geocoder treats as named points of interest
 POI_TYPES = ("station", "venue", "hospital", "school", "bus_stop", "cycle_dock")
@@ -465,14 +467,22 @@ class PlaceIndex:
                 if "/" in span or "," in span:
                     continue
                 key = " ".join(span)
-                if all(t in STOPWORDS for t in span) or (j - i == 1 and span[0] in self.protected):
+                chain = j - i == 1 and span[0] in chain_names()  # "tesco": a shop (venues.py)
+                if all(t in STOPWORDS for t in span) or (
+                    j - i == 1 and span[0] in self.protected and not chain
+                ):
                     continue
-                if all(t in STOPWORDS or t in GENERIC or t.isdigit() for t in span) and (
-                    key not in self.by_key
-                    or (
-                        len(span) == 1
-                        and not any(
-                            self.etype[k] in ("station", "area") for k in self.by_key[key].tolist()
+                if (
+                    not chain
+                    and all(t in STOPWORDS or t in GENERIC or t.isdigit() for t in span)
+                    and (
+                        key not in self.by_key
+                        or (
+                            len(span) == 1
+                            and not any(
+                                self.etype[k] in ("station", "area")
+                                for k in self.by_key[key].tolist()
+                            )
                         )
                     )
                 ):
