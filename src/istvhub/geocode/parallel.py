@@ -4,6 +4,8 @@ Distinct (text, department) pairs are what cost time, so they are de-duplicated 
 the workers in contiguous chunks; results are joined back to every record. On Linux the pool forks
 after the parent has loaded the gazetteer index, so a worker starts with it already in memory
 (copy-on-write) and only re-reads the store's corrections; elsewhere each worker loads it once.
+Before forking, the parent geocodes one text so that what the first text of a process reads (the
+block and LSOA layers, the English word frequencies, about a second) is read once, not per worker.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import pandas as pd
 from istvhub.records import GEOCODE_COLUMNS
 
 _worker_geocoder = None
+#: a located text: geocoding it reads every layer the first text of a process reads
+_WARM_UP = pd.DataFrame({"t": ["outside brixton station"], "d": [None]})
 
 
 def _init(home: str | None, db_url: str | None) -> None:
@@ -62,6 +66,8 @@ def geocode_parallel(
     else:
         chunks = np.array_split(np.arange(len(distinct)), workers * 4)  # small chunks balance load
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        if method == "fork":
+            parent.geocode_frame(_WARM_UP, text_col="t", department_col="d")
         with ProcessPoolExecutor(
             max_workers=workers,
             mp_context=mp.get_context(method),
