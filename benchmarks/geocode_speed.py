@@ -146,21 +146,28 @@ def processes(home: Path, d: pd.DataFrame, runs: int) -> None:
     geo = shared_geocoder(home)
     assert geo is not None
     times: dict[int, list[float]] = {1: [], 2: []}
+    cpu: dict[int, list[float]] = {1: [], 2: []}
     for _ in range(runs):
         for n in (1, 2):
             geo._cache.clear()
             geo.index._init_memos()
+            t0 = os.times()
             _, w, _ = _timed(
                 lambda n=n: geocode_parallel(
                     d, home=home, db_url=None, workers=n, department_col="department"
                 )
             )
+            t1 = os.times()
             times[n].append(w)
+            cpu[n].append(sum(t1[:4]) - sum(t0[:4]))  # this process and its workers
     one, two = statistics.median(times[1]), statistics.median(times[2])
+    c1, c2 = statistics.median(cpu[1]), statistics.median(cpu[2])
     print(
         f"processes ({len(d):,} texts, {runs} runs each, load average {os.getloadavg()[0]:.1f}): "
-        f"1 process {len(d) / one:,.0f} texts/s ({one:.2f} s), 2 processes "
-        f"{len(d) / two:,.0f} texts/s ({two:.2f} s): {one / two:.2f}x"
+        f"1 process {len(d) / one:,.0f} texts/s ({one:.2f} s wall, {c1:.2f} CPU s), "
+        f"2 processes {len(d) / two:,.0f} texts/s ({two:.2f} s wall, {c2:.2f} CPU s): "
+        f"{one / two:.2f}x wall; CPU for the same work {c2 / c1:.2f}x one process's "
+        f"(on two idle cores at most {2 * c1 / c2:.2f}x)"
     )
 
 

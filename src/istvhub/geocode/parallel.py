@@ -10,6 +10,7 @@ block and LSOA layers, the English word frequencies, about a second) is read onc
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -20,6 +21,8 @@ import pandas as pd
 from istvhub.records import GEOCODE_COLUMNS
 
 _worker_geocoder = None
+#: distinct texts per chunk dealt to a worker (about 0.1-0.2 s of work each)
+CHUNK = 250
 #: a located text: geocoding it reads every layer the first text of a process reads
 _WARM_UP = pd.DataFrame({"t": ["outside brixton station"], "d": [None]})
 
@@ -64,17 +67,24 @@ def geocode_parallel(
     if workers <= 1 or len(distinct) < 2 * workers:
         res = parent.geocode_frame(distinct, text_col="t", department_col="d")
     else:
-        chunks = np.array_split(np.arange(len(distinct)), workers * 4)  # small chunks balance load
+        # a few hundred texts a chunk: the last chunk to finish leaves the other workers idle
+        n_chunks = min(len(distinct) // 2, max(workers * 4, len(distinct) // CHUNK))
+        chunks = np.array_split(np.arange(len(distinct)), n_chunks)
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         if method == "fork":
             parent.geocode_frame(_WARM_UP, text_col="t", department_col="d")
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=mp.get_context(method),
-            initializer=_init,
-            initargs=(str(home) if home else None, db_url),
-        ) as pool:
-            parts = list(pool.map(_run, [distinct.iloc[c] for c in chunks if len(c)]))
+            gc.freeze()  # a worker's collections then never touch (and copy) the index's pages
+        try:
+            with ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=mp.get_context(method),
+                initializer=_init,
+                initargs=(str(home) if home else None, db_url),
+            ) as pool:
+                parts = list(pool.map(_run, [distinct.iloc[c] for c in chunks if len(c)]))
+        finally:
+            if method == "fork":
+                gc.unfreeze()
         res = pd.concat(parts)
     res = pd.concat([distinct, res[list(GEOCODE_COLUMNS)].reset_index(drop=True)], axis=1)
     merged = keys.reset_index().merge(res, on=["t", "d"], how="left").set_index("index")
