@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,8 @@ import pandas as pd
 import istvhub
 from istvhub.compare.core import Comparison
 from istvhub.compare.report import render_html as compare_html
+from istvhub.compliance.core import compliance_report, due_at
+from istvhub.compliance.render import to_html as compliance_html
 from istvhub.disclosure.rules import get_rule
 from istvhub.equality.core import DIMENSIONS, breakdown
 from istvhub.equality.render import to_html as equality_html
@@ -21,8 +24,6 @@ from istvhub.feedback.render import to_html as feedback_html
 
 PKG = Path(istvhub.__file__).parent
 HOSTILE = "<script>alert(1)</script> & 'x'"
-#: the CLI's compliance page is rebuilt with the web pages' templates separately
-NOT_YET = {"compliance/render.py"}
 
 
 def _html_literals(path: Path) -> list[int]:
@@ -38,14 +39,63 @@ def _html_literals(path: Path) -> list[int]:
     ]
 
 
-def test_no_html_built_in_python():
-    found = {
-        str(p.relative_to(PKG)): _html_literals(p)
-        for p in PKG.rglob("*.py")
-        if str(p.relative_to(PKG)) not in NOT_YET
-    }
+def test_no_html_built_in_python(tmp_path):
+    found = {str(p.relative_to(PKG)): _html_literals(p) for p in PKG.rglob("*.py")}
     assert {k: v for k, v in found.items() if v} == {}
-    assert _html_literals(PKG / "compliance" / "render.py")  # the checker sees f-string HTML
+    probe = tmp_path / "probe.py"  # the checker does see f-string HTML where there is some
+    probe.write_text('def row(x):\n    return f"<tr><td>{x}</td></tr>"\n', encoding="utf-8")
+    assert _html_literals(probe) == [2]
+
+
+def test_compliance_page_escapes_names_and_explains_every_cell():
+    deps = pd.DataFrame(
+        {
+            "ods_code": ["AAA01", "BBB01"],
+            "name": [HOSTILE, "Beta"],
+            "dept_type": ["01", "01"],
+            "borough": ["Camden", "Brent"],
+            "sharing_since": [None, None],
+        }
+    )
+    due = due_at("2025-01")
+    subs = pd.DataFrame(
+        [
+            dict(
+                department="AAA01",
+                period="2025-01",
+                version=1,
+                status="current",
+                received_at=(due - timedelta(days=3)).astimezone(UTC),
+                rows_total=10,
+                rows_accepted=10,
+                rows_quarantined=0,
+                rows_skipped=0,
+            )
+        ]
+    )
+    stats = pd.DataFrame(
+        [
+            {
+                "department": "AAA01",
+                "period": "2025-01",
+                "records": 10,
+                **{f"n_{c}": 10 for c in ("incident_date", "incident_time", "location_text")},
+                **{f"n_{c}": 10 for c in ("location_type", "weapon", "geocoded", "located")},
+                **{f"n_{c}": 0 for c in ("home", "unknown", "unmatched", "outside_area")},
+                "n_ambiguous": 0,
+            }
+        ]
+    )
+    rep = compliance_report(
+        deps, subs, stats, start="2025-01", end="2025-02", now=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    page = compliance_html(rep)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert page.count('class="cell ') == 4  # two departments x two months
+    assert 'class="cell green"' in page and 'class="cell red"' in page  # AAA01 Jan, BBB01 missing
+    assert 'aria-label="red: MISS"' in page  # the colour is said in words too
+    assert "records: 10" in page  # each cell's figures on hover and focus
+    assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
 
 
 def test_feedback_page_escapes_recorded_text():
@@ -100,3 +150,22 @@ def test_compare_page_escapes_street_names_and_names_census_units():
     page = compare_html(Comparison("lsoas21", table, summary, get_rule(None)))
     assert "<script>" not in page and "LSOA 2021" in page and "E01000001" in page
     assert "E01000002" not in page  # unranked (suppressed excess) places are not listed
+
+
+def _luminance(hex_colour: str) -> float:
+    rgb = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def test_compliance_page_colours_pass_wcag_aa():
+    """Every RAG cell's text on its background is at least 4.5:1 (WCAG 2.1 AA, normal text)."""
+    import re
+
+    from istvhub.compliance.render import _CSS
+
+    pairs = re.findall(r"td\.(\w+),[^{]*\{background:(#[0-9a-f]{6});color:(#[0-9a-f]{6})\}", _CSS)
+    assert {p[0] for p in pairs} == {"green", "amber", "red", "grey"}
+    for rag, bg, fg in pairs:
+        hi, lo = sorted((_luminance(bg), _luminance(fg)), reverse=True)
+        assert (hi + 0.05) / (lo + 0.05) >= 4.5, rag

@@ -6,7 +6,6 @@ All four show the same report; the JSON is what the API serves. The HTML page is
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import math
@@ -18,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from istvhub.compliance.core import Report
+from istvhub.core.templates import render_template
 
 RAG_STYLE = {
     "green": "black on green3",
@@ -25,7 +25,6 @@ RAG_STYLE = {
     "red": "white on red3",
     "grey": "grey50",
 }
-RAG_COLOUR = {"green": "#2e9e44", "amber": "#f0a030", "red": "#d0342c", "grey": "#d8d8d8"}
 STATUS_MARK = {"missing": "MISS", "pending": "due", "not_expected": "·"}
 
 
@@ -165,49 +164,52 @@ table.grid th,table.grid td{border:1px solid #fff;padding:.25rem .4rem;text-alig
   white-space:nowrap}
 table.grid th.dep,table.grid td.dep{text-align:left}
 td.cell{position:relative;cursor:default;min-width:3.2rem}
-td.green{background:#2e9e44;color:#fff} td.amber{background:#f0a030;color:#000}
-td.red{background:#d0342c;color:#fff} td.grey{background:#e4e4e4;color:#777}
+td.green,.legend .green{background:#d6eedb;color:#0d4019}
+td.amber,.legend .amber{background:#ffe6ad;color:#4d3300}
+td.red,.legend .red{background:#f8d0cc;color:#6e110b}
+td.grey,.legend .grey{background:#ececec;color:#3d3d3d}
 td.cell .tip{display:none;position:absolute;z-index:5;left:50%;top:100%;transform:translateX(-50%);
   background:#222;color:#fff;text-align:left;padding:.4rem .6rem;border-radius:4px;
   white-space:pre;font-size:.75rem;box-shadow:0 2px 6px rgba(0,0,0,.3)}
 td.cell:hover .tip,td.cell:focus .tip{display:block}
 td.yes{color:#1d7a33;font-weight:600} td.no{color:#b3261e;font-weight:600}
 .legend span{display:inline-block;padding:.1rem .5rem;margin-right:.3rem;border-radius:3px}
-ul.rules{font-size:.85rem}
+ul.rules{font-size:.85rem} p.foot{font-size:.75rem;color:#4d4d4d}
 """
 
 
 def to_html(report: Report) -> str:
-    """A self-contained page: departments x months coloured by RAG, figures on hover."""
-    e = html.escape
-    months = report.months
-    head = "".join(f"<th>{e(_month_label(p))}</th>" for p in months)
+    """A self-contained page (``compliance_report.html``): departments x months coloured by RAG,
+    each cell's figures on hover and keyboard focus, the rules in words."""
     rows = []
     for dep, cells in _by_department(report):
-        tds = []
-        for p in months:
+        shown = []
+        for p in report.months:
             c = cells.get(p)
-            if c is None:
-                tds.append("<td></td>")
-                continue
-            tip = cell_tooltip(c)
-            tds.append(
-                f'<td class="cell {e(c["rag"])}" tabindex="0" title="{e(tip)}" '
-                f'data-status="{e(c["status"])}">{e(cell_text(c))}'
-                f'<span class="tip">{e(tip)}</span></td>'
+            shown.append(
+                None
+                if c is None
+                else {
+                    "rag": c["rag"],
+                    "status": c["status"],
+                    "text": cell_text(c),
+                    "tip": cell_tooltip(c),
+                }
             )
-        yes = bool(dep["consistent"])
         rows.append(
-            f'<tr><td class="dep">{e(dep["department"])}</td>'
-            f'<td class="dep">{e(dep["name"] or "")}</td>'
-            f'<td class="dep">{e(dep["borough"] or "")}</td>{"".join(tds)}'
-            f'<td class="{"yes" if yes else "no"}">{"yes" if yes else "no"} '
-            f"{_int(dep['ok_months'])}/{_int(dep['expected_months'])}</td></tr>"
+            {
+                "department": dep["department"],
+                "name": dep["name"] or "",
+                "borough": dep["borough"] or "",
+                "cells": shown,
+                "consistent": bool(dep["consistent"]),
+                "ok": f"{_int(dep['ok_months'])}/{_int(dep['expected_months'])}",
+            }
         )
     r = report.rules
     rules = [
-        f"Due by day {r.due_day} of the following month, 23:59:59 {e(r.timezone)}.",
-        *(f"Threshold: {e(t.label)} at least {t.min:.0%}." for t in r.thresholds),
+        f"Due by day {r.due_day} of the following month, 23:59:59 {r.timezone}.",
+        *(f"Threshold: {t.label} at least {t.min:.0%}." for t in r.thresholds),
         "Green: on time and no threshold missed. Amber: late, or one threshold missed. "
         f"Red: missing, or {r.red_breaches} or more thresholds missed. "
         "Grey: not expected (before the department joined) or not yet due.",
@@ -216,34 +218,20 @@ def to_html(report: Report) -> str:
         f"Sudden drop (!): records below {r.drop_fraction:.0%} of the department's median of the "
         f"previous {r.trailing_months} months.",
     ]
-    fg = {"green": "#fff", "amber": "#000", "red": "#fff", "grey": "#000"}
-    legend = "".join(
-        f'<span style="background:{RAG_COLOUR[k]};color:{fg[k]}">{k}</span>'
-        for k in ("green", "amber", "red", "grey")
-    )
     s = report.summary
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>ISTV sharing compliance {e(report.start)} to {e(report.end)}</title>
-<style>{_CSS}</style></head>
-<body>
-<h1>ISTV sharing compliance, {e(report.start)} to {e(report.end)}</h1>
-<p class="summary" id="london-summary">London: {e(s["line"])}
- (window {e(s["window"][0])} to {e(s["window"][1])})</p>
-<p class="legend">{legend} &nbsp; cell: records; L late; xN versions; ! sudden drop.
- Hover a cell for its figures.</p>
-<table class="grid">
-<thead><tr><th class="dep">Dept</th><th class="dep">Name</th><th class="dep">Borough</th>{head}
-<th>Consistent</th></tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody></table>
-<h2 style="font-size:1rem">Rules</h2>
-<ul class="rules">{"".join(f"<li>{x}</li>" for x in rules)}</ul>
-<p style="font-size:.75rem;color:#666">Generated {e(report.generated_at[:19])} by istvhub.
-Counts are of records per department-month; no record-level data is shown.</p>
-</body></html>
-"""
+    return render_template(
+        "compliance_report.html",
+        css=_CSS,
+        start=report.start,
+        end=report.end,
+        summary_line=s["line"],
+        window=s["window"],
+        rag_order=("green", "amber", "red", "grey"),
+        month_labels=[_month_label(p) for p in report.months],
+        rows=rows,
+        rules=rules,
+        generated_at=report.generated_at[:19],
+    )
 
 
 FORMATS = ("table", "csv", "json", "html")
