@@ -14,11 +14,15 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
+
+from istvhub.geocode.chains import chain_names
+from istvhub.geocode.index_cache import Deferred
 
 GRID_M = 500.0
 #: entry types the geocoder treats as named points of interest
@@ -109,6 +113,8 @@ class PlaceIndex:
 
     #: street-name pair -> junction rows; set by ``tables.build_index``
     junctions: dict[frozenset[str], list[int]]
+    #: tables few texts need: ``index_cache`` reads them back only on first use
+    DEFERRED = ("entries", "entry_ids", "_id_index", "del_idx", "junctions")
 
     def __init__(
         self,
@@ -295,11 +301,30 @@ class PlaceIndex:
 
     def __getstate__(self) -> dict[str, object]:
         """The read-only tables (what ``index_cache`` saves); the memos are left out."""
-        return {k: v for k, v in self.__dict__.items() if k not in _MEMOS}
+        for name in list(self.__dict__.get("_lazy", ())):
+            getattr(self, name)
+        return {k: v for k, v in self.__dict__.items() if k not in _MEMOS and k != "_lazy"}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
+        lazy = {k: v for k, v in state.items() if isinstance(v, Deferred)}
+        self.__dict__.update({k: v for k, v in state.items() if k not in lazy})
+        self._lazy = lazy
         self._init_memos()
+
+    def has_table(self, name: str) -> bool:
+        """Is ``name`` set, read or still deferred (without reading it)?"""
+        return name in self.__dict__ or name in self.__dict__.get("_lazy", ())
+
+    def __getattr__(self, name: str) -> Any:
+        """A ``DEFERRED`` table read from the cache file on first use (a race unpickles it
+        twice, to equal values)."""
+        d = self.__dict__.get("_lazy")
+        if d is None or name not in d:
+            raise AttributeError(name)
+        value = d[name].value()
+        setattr(self, name, value)
+        d.pop(name, None)
+        return value
 
     def fuzzy_near(
         self,
@@ -495,14 +520,22 @@ class PlaceIndex:
                 if "/" in span or "," in span:
                     continue
                 key = " ".join(span)
-                if all(t in STOPWORDS for t in span) or (j - i == 1 and span[0] in self.protected):
+                chain = j - i == 1 and span[0] in chain_names()  # "tesco": a shop (venues.py)
+                if all(t in STOPWORDS for t in span) or (
+                    j - i == 1 and span[0] in self.protected and not chain
+                ):
                     continue
-                if all(t in STOPWORDS or t in GENERIC or t.isdigit() for t in span) and (
-                    key not in self.by_key
-                    or (
-                        len(span) == 1
-                        and not any(
-                            self.etype[k] in ("station", "area") for k in self.by_key[key].tolist()
+                if (
+                    not chain
+                    and all(t in STOPWORDS or t in GENERIC or t.isdigit() for t in span)
+                    and (
+                        key not in self.by_key
+                        or (
+                            len(span) == 1
+                            and not any(
+                                self.etype[k] in ("station", "area")
+                                for k in self.by_key[key].tolist()
+                            )
                         )
                     )
                 ):

@@ -10,7 +10,7 @@ import csv
 import json
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time
@@ -337,11 +337,15 @@ class Store(ABC):
         department: str | None = None,
         period_from: str | None = None,
         period_to: str | None = None,
+        columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """Records of current submissions only: the analysis set."""
+        """Records of current submissions only: the analysis set. ``columns`` limits the read
+        to what the caller uses (a London-wide decade is millions of rows: every unused text
+        column costs memory per row)."""
         r, s = schema.records, schema.submissions
+        cols = [r.c[c] for c in columns] if columns is not None else list(r.c)
         q = (
-            sa.select(r)
+            sa.select(*cols)
             .join(s, s.c.submission_id == r.c.submission_id)
             .where(s.c.status == "current")
             .order_by(r.c.department, r.c.period, r.c.source_row)
@@ -354,7 +358,7 @@ class Store(ABC):
             q = q.where(r.c.period <= period_to)
         with self.engine.connect() as conn:
             df = _frame(conn.execute(q))
-        for c in _FLOAT_COLS:
+        for c in _FLOAT_COLS.intersection(df.columns):
             df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
         return df
 
