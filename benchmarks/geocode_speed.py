@@ -1,18 +1,24 @@
 """Geocoder speed on one core (issue 12.7): ``Geocoder.load`` with and without the index cache,
 distinct texts per second, and rows per second on a 100,000-row extract with realistic repetition;
-optionally the naive baseline (rapidfuzz ``extractOne`` over all gazetteer names) on a subsample.
+distinct texts per second with 1 and 2 processes (``geocode_parallel``, as ``istvhub geocode
+--stored --workers N`` runs it); optionally the naive baseline (rapidfuzz ``extractOne`` over all
+gazetteer names) on a subsample.
 
 Load: each measurement is a fresh process (as every CLI call, ingest worker and API worker is),
 timing ``Geocoder.load`` alone (imports are reported apart). "built" runs with the cache off
 (``ISTVHUB_GEOCODE_INDEX_CACHE=0``: what every load cost before it), "cached" reads the index file
 beside the gazetteer. Distinct texts: every distinct (text, department) of the sample feeds'
-ground truth and every text of geocode_dev.csv, on a fresh Geocoder (no result cache). Repetition:
+ground truth and every text of geocode_dev.csv, on a fresh Geocoder (no result cache), after one
+warm-up text has read the block and LSOA layers (a one-off per process, printed apart). Repetition:
 rows drawn with replacement from the ground truth, a fifth given the case and spacing variants
 receptionists produce. CPU seconds are printed beside wall seconds: on the shared machine the
-wall clock mostly measures the other jobs.
+wall clock mostly measures the other jobs. Processes: the same distinct texts with the result
+cache and the typo memos emptied before each run, 1 and 2 processes alternately (``--proc-runs``
+times each, medians), not pinned; the 2-process figure is only meaningful when the machine has
+two idle cores, so the load average is printed with it.
 
     .venv/bin/python benchmarks/geocode_speed.py [--home ISTVHUB_HOME] [--rows 100000]
-        [--loads 5] [--baseline-rows 0]
+        [--loads 5] [--proc-runs 2] [--baseline-rows 0]
 """
 
 from __future__ import annotations
@@ -129,6 +135,42 @@ def _med(xs: list[dict[str, float]], k: str) -> str:
     return f"{statistics.median(v):.2f} (min {min(v):.2f}, max {max(v):.2f})"
 
 
+WARM_UP = pd.DataFrame({"location_text": ["outside brixton station"], "department": [None]})
+
+
+def processes(home: Path, d: pd.DataFrame, runs: int) -> None:
+    """Distinct texts/s with 1 and 2 processes, alternating, each from empty caches."""
+    from istvhub.geocode.parallel import geocode_parallel
+    from istvhub.geocode.shared import shared_geocoder
+
+    geo = shared_geocoder(home)
+    assert geo is not None
+    times: dict[int, list[float]] = {1: [], 2: []}
+    cpu: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(runs):
+        for n in (1, 2):
+            geo._cache.clear()
+            geo.index._init_memos()
+            t0 = os.times()
+            _, w, _ = _timed(
+                lambda n=n: geocode_parallel(
+                    d, home=home, db_url=None, workers=n, department_col="department"
+                )
+            )
+            t1 = os.times()
+            times[n].append(w)
+            cpu[n].append(sum(t1[:4]) - sum(t0[:4]))  # this process and its workers
+    one, two = statistics.median(times[1]), statistics.median(times[2])
+    c1, c2 = statistics.median(cpu[1]), statistics.median(cpu[2])
+    print(
+        f"processes ({len(d):,} texts, {runs} runs each, load average {os.getloadavg()[0]:.1f}): "
+        f"1 process {len(d) / one:,.0f} texts/s ({one:.2f} s wall, {c1:.2f} CPU s), "
+        f"2 processes {len(d) / two:,.0f} texts/s ({two:.2f} s wall, {c2:.2f} CPU s): "
+        f"{one / two:.2f}x wall; CPU for the same work {c2 / c1:.2f}x one process's "
+        f"(on two idle cores at most {2 * c1 / c2:.2f}x)"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", type=Path, default=None)
@@ -136,9 +178,11 @@ def main() -> None:
     ap.add_argument("--loads", type=int, default=5, help="fresh processes per load figure")
     ap.add_argument("--baseline-rows", type=int, default=0)
     ap.add_argument("--all-cores", action="store_true", help="do not pin to one core")
+    ap.add_argument("--proc-runs", type=int, default=2, help="runs of 1 and of 2 processes")
     args = ap.parse_args()
-    if not args.all_cores and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # children inherit it
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    if not args.all_cores and cores:
+        os.sched_setaffinity(0, {min(cores)})  # children inherit it
     home = find_home(args.home)
     print(f"gazetteer home {home}; load average {os.getloadavg()[0]:.1f}")
 
@@ -153,7 +197,13 @@ def main() -> None:
                 f"CPU {_med(xs, 'cpu_s')} s"
             )
 
-    geo = Geocoder.load(home)
+    geo, lw, lc = _timed(lambda: Geocoder.load(home))
+    _, ww, wc = _timed(lambda: geo.geocode_frame(WARM_UP))
+    print(
+        f"this process: Geocoder.load {lw:.2f} s wall / {lc:.2f} s CPU; first text (reads "
+        f"block/LSOA layers, word frequencies) {ww:.2f} s wall / {wc:.2f} s CPU"
+    )
+    geo._cache.clear()
     d = distinct_texts()
     res, dw, dc = _timed(lambda: geo.geocode_frame(d))
     n_d = len(geo._cache)
@@ -172,6 +222,11 @@ def main() -> None:
         f"{len(df) / rw:,.0f} rows/s wall, {len(df) / rc:,.0f} per CPU second; "
         + ", ".join(f"{k} {v}" for k, v in res["geo_status"].value_counts().items())
     )
+
+    if args.proc_runs:
+        if cores and not args.all_cores:
+            os.sched_setaffinity(0, cores)
+        processes(home, d, args.proc_runs)
 
     if args.baseline_rows:
         from geocode_eval import baseline

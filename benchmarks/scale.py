@@ -28,14 +28,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
+import multiprocessing as mp
 import os
+import resource
 import sys
 import tempfile
-import threading
 import time
+import traceback
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -44,52 +44,69 @@ import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "sample_feeds"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate as gen  # noqa: E402  (the sample-feed generator, a script beside the feeds)
+from scale_store import clone_years, fill_geocodes_from_truth  # noqa: E402
 
 from istvhub.compliance.core import month_add, month_range  # noqa: E402
 from istvhub.core.config import DATA_DIR, default_sources  # noqa: E402
 
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-STATUS_OF = {"home": "home", "unknown": "unknown", "outside_area": "outside_area"}
+CTX = mp.get_context("spawn")  # each step starts clean, so its peak RSS is its own
 
 
 # --------------------------------------------------------------------------- measuring
-def _rss_mb() -> float:
+def _hwm_mb() -> float:
+    """This process's peak RSS (VmHWM: per address space, so fresh after the spawn's exec;
+    ru_maxrss would carry the parent's size over the exec)."""
     with open("/proc/self/status") as fh:
         for line in fh:
-            if line.startswith("VmRSS:"):
+            if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
-    return float("nan")
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-@contextmanager
-def step(name: str, results: list[dict], **extra):
-    """Time a step and sample RSS every 50 ms; appends a result row (printed at the end)."""
-    peak = [_rss_mb()]
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.wait(0.05):
-            peak[0] = max(peak[0], _rss_mb())
-
-    th = threading.Thread(target=sample, daemon=True)
-    th.start()
-    row = {"step": name, **extra}
-    t0 = time.perf_counter()
+def _child(q, fn, args) -> None:
+    """Run one step in a fresh (spawned) interpreter: its peak RSS is the step's own."""
     try:
-        yield row
-    finally:
-        row["seconds"] = round(time.perf_counter() - t0, 2)
-        stop.set()
-        th.join()
-        row["peak_rss_mb"] = round(max(peak[0], _rss_mb()))
-        results.append(row)
-        print(
-            f"  {name}: {row['seconds']} s, peak RSS {row['peak_rss_mb']} MB",
-            {k: v for k, v in row.items() if k not in ("step", "seconds", "peak_rss_mb")},
-            flush=True,
-        )
+        t0 = time.perf_counter()
+        out = fn(*args) or {}
+        out["seconds"] = round(time.perf_counter() - t0, 2)
+        out["peak_rss_mb"] = round(_hwm_mb())
+        q.put(("ok", out))
+    except BaseException:  # noqa: BLE001  (reported to the parent, which stops the run)
+        q.put(("error", traceback.format_exc()))
+
+
+def spawn(fn, *args):
+    """Start ``fn(*args)`` in a spawned process; ``collect`` returns its figures."""
+    q = CTX.Queue()
+    p = CTX.Process(target=_child, args=(q, fn, args))
+    p.start()
+    return p, q
+
+
+def collect(job) -> dict:
+    p, q = job
+    kind, out = q.get()
+    p.join()
+    if kind != "ok":
+        raise SystemExit(f"a step failed in its process:\n{out}")
+    return out
+
+
+def step(name: str, results: list[dict], fn, *args) -> dict:
+    """One measured step in its own process; prints its figures and appends a result row."""
+    out = collect(spawn(fn, *args))
+    row = {"step": name, **out}
+    results.append(row)
+    print(
+        f"  {name}: {row['seconds']} s, peak RSS {row['peak_rss_mb']} MB",
+        {k: v for k, v in row.items() if k not in ("step", "seconds", "peak_rss_mb")},
+        flush=True,
+    )
+    return row
 
 
 # --------------------------------------------------------------------------- set-up
@@ -120,223 +137,252 @@ def fresh_db(db: str | None) -> tuple[str, str | None]:
 
 
 # --------------------------------------------------------------------------- steps
-def generate_and_ingest(store, pairs, periods, volume, results) -> pd.DataFrame:
-    """Ingest every department-month; returns the truth (department, period, row, e, n, ...)."""
-    from istvhub.ingest.core import ingest_bytes
-
-    src = default_sources()
-    s = gen.load_sources(src)
-    rng = np.random.default_rng(gen.SEED)
-    R = gen.Renderer(rng)
-    pools = {}
-    usable = {}  # the generator needs every kind of place near an ED; skip EDs lacking one
+def usable_templates(pairs: list[tuple[str, str]]) -> dict:
+    """Re-pair the synthetic departments with the real EDs that have every kind of place near
+    them in the sources (the generator needs all of them)."""
+    s = gen.load_sources(default_sources())
+    kinds = ("pc", "streets", "junctions", "venues", "stations", "stops", "areas")
+    reals = []
     for real in dict.fromkeys(r for _, r in pairs):
         p = gen.build_pools(s, real)
-        kinds = ("pc", "streets", "junctions", "venues", "stations", "stops", "areas")
         if all(len(getattr(p, k)) for k in kinds):
-            usable[real] = p
-    if not usable:
+            reals.append(real)
+    if not reals:
         raise SystemExit("no registry ED has every kind of place near it in the sources")
-    reals = sorted(usable)
-    pairs = [(code, reals[i % len(reals)]) for i, (code, _) in enumerate(pairs)]
-    pools.update(usable)
-    print(f"  {len(reals)} EDs' catchments used as templates", flush=True)
+    return {
+        "templates": len(reals),
+        "pairs": [(code, reals[i % len(reals)]) for i, (code, _) in enumerate(pairs)],
+    }
+
+
+def ingest_worker(url, reg, pairs, index, periods, volume, truth_path) -> dict:
+    """Generate and ingest the department-months of ``pairs`` (this worker's share) through
+    ``ingest_bytes``, the path every upload takes. Each department has its own seeded generator,
+    so the data do not depend on how many workers share the work."""
+    from istvhub.ingest.core import ingest_bytes
+    from istvhub.store import open_store
+
+    store = open_store(url, registry=reg)
+    s = gen.load_sources(default_sources())
+    pools: dict[str, object] = {}
     truth: list[pd.DataFrame] = []
-    rows = 0
-    ingest_s = 0.0
-    gen_s = 0.0
-    with step("generate+ingest", results, files=len(pairs) * len(periods)) as row:
-        for k, (code, real) in enumerate(pairs):
-            d = gen.Dept(code, "istv_mds", "csv", volume)
-            for period in periods:
-                t0 = time.perf_counter()
-                recs = gen.month_records(d, period, s, pools[real], R)
-                data, _ = gen.write_istv_mds(d, period, recs, rng)
-                t1 = time.perf_counter()
-                res = ingest_bytes(
-                    data,
-                    f"{code}_{period}.csv",
-                    store,
-                    department=code,
-                    period=period,
-                    geocode=False,
+    rows = files = 0
+    ingest_s = gen_s = 0.0
+    for k, (code, real) in zip(index, pairs, strict=True):
+        if real not in pools:
+            pools[real] = gen.build_pools(s, real)
+        rng = np.random.default_rng([gen.SEED, k])
+        R = gen.Renderer(rng)
+        d = gen.Dept(code, "istv_mds", "csv", volume)
+        for period in periods:
+            t0 = time.perf_counter()
+            recs = gen.month_records(d, period, s, pools[real], R)
+            data, _ = gen.write_istv_mds(d, period, recs, rng)
+            t1 = time.perf_counter()
+            res = ingest_bytes(
+                data, f"{code}_{period}.csv", store, department=code, period=period, geocode=False
+            )
+            ingest_s += time.perf_counter() - t1
+            gen_s += t1 - t0
+            if res.status != "stored":
+                raise SystemExit(f"{code} {period}: {res.status}: {res.message}")
+            rows += res.rows_accepted
+            files += 1
+            truth.append(
+                pd.DataFrame(
+                    {
+                        "department": code,
+                        "period": period,
+                        "source_row": np.arange(1, len(recs) + 1),
+                        "category": [r.place.category for r in recs],
+                        "e": [r.place.e for r in recs],
+                        "n": [r.place.n for r in recs],
+                        "tol": [r.place.tol for r in recs],
+                    }
                 )
-                ingest_s += time.perf_counter() - t1
-                gen_s += t1 - t0
-                if res.status != "stored":
-                    raise SystemExit(f"{code} {period}: {res.status}: {res.message}")
-                rows += res.rows_accepted
-                truth.append(
-                    pd.DataFrame(
-                        {
-                            "department": code,
-                            "period": period,
-                            "source_row": np.arange(1, len(recs) + 1),
-                            "category": [r.place.category for r in recs],
-                            "e": [r.place.e for r in recs],
-                            "n": [r.place.n for r in recs],
-                            "tol": [r.place.tol for r in recs],
-                        }
-                    )
-                )
-            if (k + 1) % 20 == 0:
-                print(f"    {k + 1}/{len(pairs)} departments, {rows:,} rows", flush=True)
-        row.update(
-            rows=rows,
-            ingest_seconds=round(ingest_s, 1),
-            generator_seconds=round(gen_s, 1),
-            ingest_rows_per_s=round(rows / ingest_s) if ingest_s else None,
+            )
+    store.dispose()
+    pd.concat(truth, ignore_index=True).to_parquet(truth_path)
+    return {"rows": rows, "files": files, "ingest_s": ingest_s, "gen_s": gen_s}
+
+
+def generate_and_ingest(url, reg, pairs, periods, volume, workers, tmp: Path, results) -> None:
+    """Ingest every department-month with ``workers`` processes (departments split between
+    them, as independent uploads would be)."""
+    t0 = time.perf_counter()
+    jobs = []
+    for w in range(workers):
+        idx = list(range(w, len(pairs), workers))
+        share = [pairs[i] for i in idx]
+        jobs.append(
+            spawn(ingest_worker, url, reg, share, idx, periods, volume, tmp / f"truth-{w}.parquet")
         )
-    return pd.concat(truth, ignore_index=True)
+    outs = [collect(j) for j in jobs]
+    wall = time.perf_counter() - t0
+    rows = sum(o["rows"] for o in outs)
+    ingest_s = sum(o["ingest_s"] for o in outs)
+    row = {
+        "step": f"generate+ingest ({workers} processes)",
+        "seconds": round(wall, 1),
+        "peak_rss_mb": max(o["peak_rss_mb"] for o in outs),
+        "files": sum(o["files"] for o in outs),
+        "rows": rows,
+        "ingest_rows_per_s_per_process": round(rows / ingest_s) if ingest_s else None,
+        "ingest_ms_per_file": round(1000 * ingest_s / max(1, sum(o["files"] for o in outs)), 1),
+        "rows_per_s_wall_incl_generator": round(rows / wall),
+        "generator_seconds": round(sum(o["gen_s"] for o in outs), 1),
+    }
+    results.append(row)
+    print("  " + ", ".join(f"{k} {v}" for k, v in row.items()), flush=True)
 
 
-def _areas_of(home: Path, e: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Borough name and LSOA code of each point (NaN points get None), from the gazetteer."""
-    import geopandas as gpd
+def fill_step(url, home, tmp) -> dict:
+    from istvhub.store import open_store
 
-    from istvhub.hotblocks.service import load_network
-
-    net = load_network(home)
-    ok = ~(np.isnan(e) | np.isnan(n))
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(e[ok], n[ok]), crs=27700)
-    borough = np.full(len(e), None, dtype=object)
-    lsoa = np.full(len(e), None, dtype=object)
-    for layer, col, out in ((net.boroughs, "borough", borough), (net.lsoas, "lsoa_code", lsoa)):
-        name = col if col in layer.columns else layer.columns[0]
-        j = gpd.sjoin(pts, layer[[name, "geometry"]].to_crs(27700), how="left", predicate="within")
-        j = j[~j.index.duplicated()]
-        out[np.flatnonzero(ok)] = j[name].to_numpy(dtype=object)
-    return borough, lsoa
+    truth = pd.concat([pd.read_parquet(p) for p in sorted(tmp.glob("truth-*.parquet"))])
+    store = open_store(url)
+    try:
+        return {"records": fill_geocodes_from_truth(store, truth, home)}
+    finally:
+        store.dispose()
 
 
-def fill_geocodes_from_truth(store, truth: pd.DataFrame, home: Path, results) -> None:
-    """Write the generator's own places onto the records (see the module docstring, step 3)."""
-    from pyproj import Transformer
+def clone_step(url, first, last, years) -> dict:
+    from istvhub.store import open_store
 
-    with step("fill geocodes from truth", results) as row:
+    store = open_store(url)
+    try:
+        added = clone_years(store, first, last, years)
         with store.engine.connect() as conn:
-            ids = pd.DataFrame(
+            total = conn.execute(sa.text("select count(*) from records")).scalar_one()
+        return {"records_added": added, "records_in_store": total}
+    finally:
+        store.dispose()
+
+
+def _distinct_pairs(url, n: int) -> pd.DataFrame:
+    from istvhub.store import open_store
+
+    store = open_store(url)
+    try:
+        with store.engine.connect() as conn:
+            return pd.DataFrame(
                 conn.execute(
-                    sa.text("select id, department, period, source_row from records")
+                    sa.text(
+                        "select location_text, department from "
+                        "(select distinct location_text, department from records) d "
+                        "order by random() limit :n"
+                    ),
+                    {"n": n},
                 ).all(),
-                columns=["id", "department", "period", "source_row"],
+                columns=["location_text", "department"],
             )
-        ids["source_row"] = ids["source_row"].astype(int)
-        # the MDS writer numbers data rows from 1 in record order: match on that order
-        ids = ids.sort_values(["department", "period", "source_row"])
-        ids["rank"] = ids.groupby(["department", "period"]).cumcount() + 1
-        t = truth.rename(columns={"source_row": "rank"})
-        df = ids.merge(t, on=["department", "period", "rank"], how="inner")
-        status = df["category"].map(STATUS_OF).fillna("located")
-        status[df["e"].isna() & (status == "located")] = "unknown"
-        df["geo_status"] = status
-        df["match_type"] = np.where(status == "located", df["category"], None)
-        lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(
-            df["e"].to_numpy(dtype=float), df["n"].to_numpy(dtype=float)
-        )
-        df["lat"], df["lon"] = lat, lon
-        df["precision_m"] = df["tol"].astype(float).fillna(50.0)
-        df["borough"], df["lsoa_code"] = _areas_of(
-            home, df["e"].to_numpy(dtype=float), df["n"].to_numpy(dtype=float)
-        )
-        cols = ["id", "geo_status", "match_type", "lat", "lon", "e", "n", "precision_m"]
-        cols += ["borough", "lsoa_code"]
-        out = df[cols].rename(columns={"e": "easting", "n": "northing"})
-        out.loc[out["geo_status"] != "located", ["lat", "lon", "easting", "northing"]] = None
-        _bulk_update(store, out)
-        row["records"] = len(out)
+    finally:
+        store.dispose()
 
 
-def _bulk_update(store, df: pd.DataFrame) -> None:
-    cols = [c for c in df.columns if c != "id"]
-    with store.engine.begin() as conn:
-        if store.engine.dialect.name == "postgresql":
-            conn.exec_driver_sql(
-                "create temp table g (id int, geo_status text, match_type text, lat float8, "
-                "lon float8, easting float8, northing float8, precision_m float8, borough text, "
-                "lsoa_code text) on commit drop"
-            )
-            raw = conn.connection.driver_connection
-            buf = io.StringIO()
-            df.to_csv(buf, index=False, header=False, na_rep="\\N", sep="\t")
-            buf.seek(0)
-            with raw.cursor() as cur, cur.copy("copy g from stdin") as cp:
-                while chunk := buf.read(1 << 20):
-                    cp.write(chunk)
-            sets = ", ".join(f"{c} = g.{c}" for c in cols)
-            conn.exec_driver_sql(f"update records r set {sets} from g where r.id = g.id")
-        else:
-            stmt = sa.text(
-                "update records set " + ", ".join(f"{c} = :{c}" for c in cols) + " where id = :id"
-            )
-            recs = df.astype(object).where(df.notna(), None).to_dict("records")
-            conn.execute(stmt, recs)
+def count_distinct(url) -> dict:
+    from istvhub.store import open_store
+
+    store = open_store(url)
+    try:
+        with store.engine.connect() as conn:
+            q = "select count(*) from (select distinct location_text, department from records) d"
+            return {"distinct_text_department_pairs": conn.execute(sa.text(q)).scalar_one()}
+    finally:
+        store.dispose()
 
 
-def geocode_throughput(store, home: Path, sample: int, workers: int, results) -> None:
-    from istvhub.geocode.parallel import geocode_parallel
+def geocode_one(url, home, pairs_path) -> dict:
+    """Load the geocoder (timed apart) and geocode the sample in this one process."""
     from istvhub.geocode.shared import shared_geocoder
 
-    with store.engine.connect() as conn:
-        pairs = pd.DataFrame(
-            conn.execute(
-                sa.text(
-                    "select location_text, department from "
-                    "(select distinct location_text, department from records) d "
-                    "order by random() limit :n"
-                ),
-                {"n": 2 * sample},
-            ).all(),
-            columns=["location_text", "department"],
-        )
-    # two disjoint halves: the geocoder memoises texts, and forked workers inherit the memo
-    first, second = pairs.iloc[: len(pairs) // 2], pairs.iloc[len(pairs) // 2 :]
-    with step("geocoder load", results):
-        geocoder = shared_geocoder(home, store.url)
-    with step("geocode 1 process", results, distinct=len(first)) as row:
-        geocoder.geocode_frame(first)
-    one = len(first) / row["seconds"]
-    with step(f"geocode {workers} processes", results, distinct=len(second)) as row:
-        geocode_parallel(second, home=home, db_url=store.url, workers=workers)
-    many = len(second) / row["seconds"]
-    print(
-        f"  geocode distinct texts/s: 1 process {one:,.0f}; {workers} processes {many:,.0f}; "
-        f"ratio {many / one:.2f}x",
-        flush=True,
-    )
+    frame = pd.read_parquet(pairs_path)
+    t0 = time.perf_counter()
+    geocoder = shared_geocoder(home, url)
+    load_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    geocoder.geocode_frame(frame)
+    s = time.perf_counter() - t1
+    return {
+        "load_s": round(load_s, 2),
+        "distinct": len(frame),
+        "per_s": round(len(frame) / s),
+        "per_s_incl_load": round(len(frame) / (s + load_s)),
+    }
 
 
-def layers(store, home: Path, periods, borough: str, results) -> None:
-    from istvhub.hotblocks.aggregate import Filters
+def geocode_many(url, home, pairs_path, workers) -> dict:
+    """``geocode_parallel`` as ``istvhub geocode --stored --workers N`` runs it (load included:
+    each worker loads or inherits the gazetteer once)."""
+    from istvhub.geocode.parallel import geocode_parallel
+
+    frame = pd.read_parquet(pairs_path)
+    t0 = time.perf_counter()
+    geocode_parallel(frame, home=home, db_url=url, workers=workers)
+    s = time.perf_counter() - t0
+    return {"distinct": len(frame), "per_s_incl_load": round(len(frame) / s)}
+
+
+def layer_step(url, home, start, end, borough) -> dict:
+    """One layer build as a served worker does it: the block index is built once per worker at
+    start-up (``network_for``, not timed here, reported as ``index_s``); then the store read and
+    the build (no file export), once cold and once again (``repeat_s``: the same worker's next
+    request for other filters pays the same)."""
+    from istvhub.api.layers_cache import network_for
+    from istvhub.hotblocks.aggregate import Filters, build_layers
     from istvhub.hotblocks.disclosure import get_rule
-    from istvhub.hotblocks.service import hotblocks_from_store, load_network
+    from istvhub.hotblocks.service import LAYER_READ_COLUMNS, layer_input
+    from istvhub.store import open_store
 
-    net = load_network(home)
-    rule = get_rule(None)
-    last = periods[-1]
-    for label, start in (("12 months", month_add(last, -11)), ("10 years", periods[0])):
-        for area in (None, borough):
-            f = Filters(start, last, boroughs=(area,) if area else ())
-            name = f"layers {area or 'London'} {label}"
-            with step(name, results) as row:
-                lay = hotblocks_from_store(store.url, f, rule, network=net)
-                row.update(blocks=len(lay.blocks), hexes=len(lay.hexes), lsoas=len(lay.lsoas))
-    f = Filters(last, last, boroughs=(borough,))
-    with step(f"layers {borough} one month", results):
-        hotblocks_from_store(store.url, f, rule, network=net)
+    t0 = time.perf_counter()
+    net = network_for(home)
+    index_s = time.perf_counter() - t0
+    f = Filters(start, end, boroughs=(borough,) if borough else ())
+    store = open_store(url)
+    out: dict = {"index_s": round(index_s, 2)}
+    try:
+        for label in ("build_s", "repeat_s"):
+            t0 = time.perf_counter()
+            df = store.current_records(period_from=start, period_to=end, columns=LAYER_READ_COLUMNS)
+            read_s = time.perf_counter() - t0
+            lay = build_layers(
+                layer_input(df, home),
+                net.index,
+                f,
+                get_rule(None),
+                lsoas=net.lsoas,
+                gazetteer_version=net.version,
+                areas21=net.areas21,
+            )
+            out[label] = round(time.perf_counter() - t0, 2)
+            out.setdefault("read_s", round(read_s, 2))
+            out.setdefault("records_read", len(df))
+            del df
+    finally:
+        store.dispose()
+    out.update(blocks=len(lay.blocks), hexes=len(lay.hexes), lsoas=len(lay.lsoas))
+    return out
 
 
-def compliance_and_equality(store, periods, results) -> None:
+def compliance_step(url, start, end) -> dict:
     from istvhub.compliance.service import build_report
-    from istvhub.equality.service import build_table
 
-    with step("compliance all departments x months", results) as row:
-        rep = build_report(store.url, start=periods[0], end=periods[-1])
-        cells = getattr(rep, "cells", None)
-        row["cells"] = len(cells) if cells is not None else None
-    last = periods[-1]
-    with step("equality London one year", results):
-        build_table(store.engine, start=month_add(last, -11), end=last, by="age_band,sex,weapon")
+    rep = build_report(url, start=start, end=end)
+    cells = getattr(rep, "cells", None)
+    return {"cells": len(cells) if cells is not None else None}
+
+
+def equality_step(url, start, end) -> dict:
+    from istvhub.equality.service import build_table
+    from istvhub.store import open_store
+
+    store = open_store(url)
+    try:
+        build_table(store.engine, start=start, end=end, by="age_band,sex,weapon")
+    finally:
+        store.dispose()
+    return {}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -348,43 +394,106 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--end", default="2025-12", help="last month (YYYY-MM)")
     ap.add_argument("--borough", default="Lambeth")
     ap.add_argument("--geocode-sample", type=int, default=20_000, help="distinct texts to time")
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2, help="geocoding processes")
+    ap.add_argument("--ingest-workers", type=int, default=2, help="ingesting processes")
+    ap.add_argument(
+        "--ingest-months",
+        type=int,
+        help="ingest only the last N months (whole years) through the normal path and copy "
+        "them back year by year in SQL to fill --months (default: ingest every month)",
+    )
     ap.add_argument("--home", type=Path, help="ISTVHUB_HOME with a built gazetteer")
     ap.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema afterwards")
     args = ap.parse_args(argv)
 
-    home = args.home or Path(os.environ.get("ISTVHUB_HOME", "istvhub-data"))
+    home = (args.home or Path(os.environ.get("ISTVHUB_HOME", "istvhub-data"))).resolve()
     if not (home / "gazetteer" / "CURRENT").is_file():
         raise SystemExit(f"no gazetteer under {home}: run `istvhub demo` or pass --home")
     months = args.months
+    ingest_months = args.ingest_months or months
+    if ingest_months < months and (ingest_months % 12 or months % ingest_months):
+        raise SystemExit("--ingest-months must be whole years that divide --months")
     deps = args.departments
     # keep 10 years x 200 departments when asked for fewer records: thin the volume first
     volume = max(60, round(args.records / (deps * months)))
     while deps * months * volume > args.records * 1.15 and deps > 10:
         deps -= 10
     periods = month_range(month_add(args.end, -(months - 1)), args.end)
+    ingested = periods[-ingest_months:]
     url, schema = fresh_db(args.db)
+    if schema:
+        print(f"  PostgreSQL schema {schema}" + (" (kept)" if args.keep else ""), flush=True)
     results: list[dict] = []
     print(
         f"scale: {deps} departments x {months} months x ~{volume} records/month "
-        f"(~{deps * months * volume:,}) on {sa.engine.make_url(url).get_backend_name()}",
+        f"(~{deps * months * volume:,}) on {sa.engine.make_url(url).get_backend_name()}; "
+        f"{len(ingested)} months ingested through ingest_bytes"
+        + (f", {months // ingest_months - 1} copies back in SQL" if ingest_months < months else ""),
         flush=True,
     )
     from istvhub.store import open_store
 
-    with tempfile.TemporaryDirectory() as tmp:
-        reg = Path(tmp) / "departments.csv"
+    last = periods[-1]
+    year = month_add(last, -11)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        reg = tmp / "departments.csv"
         pairs = synthetic_registry(deps, reg)
-        store = open_store(url, registry=reg)
+        open_store(url, registry=reg).dispose()  # create the schema once, before the workers
         try:
-            truth = generate_and_ingest(store, pairs, periods, volume, results)
-            geocode_throughput(store, home, args.geocode_sample, args.workers, results)
-            fill_geocodes_from_truth(store, truth, home, results)
-            del truth
-            layers(store, home, periods, args.borough, results)
-            compliance_and_equality(store, periods, results)
+            pairs = collect(spawn(usable_templates, pairs))["pairs"]
+            generate_and_ingest(
+                url, reg, pairs, ingested, volume, args.ingest_workers, tmp, results
+            )
+            step("distinct texts", results, count_distinct, url)
+            sample = _distinct_pairs(url, 2 * args.geocode_sample)
+            # two disjoint halves: the geocoder memoises texts
+            sample.iloc[: len(sample) // 2].to_parquet(tmp / "g1.parquet")
+            sample.iloc[len(sample) // 2 :].to_parquet(tmp / "g2.parquet")
+            one = step("geocode 1 process", results, geocode_one, url, home, tmp / "g1.parquet")
+            many = step(
+                f"geocode {args.workers} processes",
+                results,
+                geocode_many,
+                url,
+                home,
+                tmp / "g2.parquet",
+                args.workers,
+            )
+            print(
+                f"  geocode ratio {args.workers} processes / 1: "
+                f"{many['per_s_incl_load'] / one['per_s_incl_load']:.2f}x (both including "
+                "the one gazetteer load)",
+                flush=True,
+            )
+            step("fill geocodes from truth", results, fill_step, url, home, tmp)
+            if ingest_months < months:
+                step(
+                    "copy years back in SQL",
+                    results,
+                    clone_step,
+                    url,
+                    ingested[0],
+                    last,
+                    months // ingest_months - 1,
+                )
+            for label, start in (("12 months", year), (f"{months} months", periods[0])):
+                for area in (None, args.borough):
+                    name = f"layers {area or 'London'} {label}"
+                    step(name, results, layer_step, url, home, start, last, area)
+            for area in (None, args.borough):
+                name = f"layers {area or 'London'} one month"
+                step(name, results, layer_step, url, home, last, last, area)
+            step(
+                f"compliance {deps} x {months}",
+                results,
+                compliance_step,
+                url,
+                periods[0],
+                last,
+            )
+            step("equality London one year", results, equality_step, url, year, last)
         finally:
-            store.dispose()
             if schema and not args.keep:
                 eng = sa.create_engine(PG_BASE)
                 with eng.begin() as c:

@@ -243,6 +243,12 @@ def _chain_on_street(gaz, chain_key: str, street: str) -> np.ndarray:
     [
         ("o/s maccys brixton rd", "mcdonalds", "brixton road"),
         ("tesco express walworth rd", "tesco( express| metro)?", "walworth road"),
+        # a one-word chain name beside a street: the branch on it, not the one nearest the ED
+        ("tesco on walworth rd", "tesco( express| metro)?", "walworth road"),
+        ("kfc on walworth rd", "kfc", "walworth road"),
+        ("lidl on old kent rd", "lidl", "old kent road"),
+        # Clapham High Street is also a station: "on" it says where the shop stands
+        ("sainsburys on clapham high st", "sainsburys( local)?", "clapham high street"),
     ],
 )
 def test_chain_on_a_street_is_that_branch(geo, gaz, text, chain, street):
@@ -252,3 +258,17 @@ def test_chain_on_a_street_is_that_branch(geo, gaz, text, chain, street):
     assert r["geo_status"] == "located" and r["match_type"] == "venue", r["reason"]
     d = np.hypot(branches[:, 0] - r["easting"], branches[:, 1] - r["northing"]).min()
     assert d < 300
+
+
+@pytest.mark.parametrize("text", ["assaulted outside mcdonalds", "in tesco", "kfc"])
+def test_a_chain_named_alone_is_ambiguous_not_the_nearest_branch(geo, text):
+    r = geo.geocode(text, KINGS)
+    assert r["geo_status"] == "ambiguous" and r["match_type"] == "venue", r["reason"]
+    assert r["easting"] is None
+
+
+def test_english_words_that_name_chains_stay_narrative(geo):
+    # "boots", "subway" are chains too, but never a shop on their own (chains.py)
+    r = geo.geocode("kicked with boots on walworth rd", KINGS)
+    assert r["match_type"] == "street" and r["matched_name"] == "Walworth Road"
+    assert geo.geocode("in the subway", KINGS)["geo_status"] != "located"

@@ -1,6 +1,7 @@
 """PlaceIndex lookups made faster (issue 12.7) give the answers of the scans they replaced, on
-the real gazetteer: ``near_words`` through one-deletion keys against the 3-gram scan, and
-``find_spans`` with its key-prefix cut-off against trying every span.
+the real gazetteer: ``near_words`` through one-deletion keys against the 3-gram scan,
+``find_spans`` with its key-prefix cut-off against trying every span, and ``fuzzy_near`` on
+pre-sorted keys against ``token_sort_ratio`` over the keys as they are.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from istvhub.geocode.candidates import GENERIC, STOPWORDS, _grams
+from istvhub.geocode.candidates import GENERIC, GRID_M, POI_TYPES, STOPWORDS, _grams
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -101,3 +102,54 @@ def test_span_cut_off_changes_no_span(ix, monkeypatch: pytest.MonkeyPatch) -> No
     assert fast == slow
     assert sum(len(h) for h in fast) > len(cases)
     assert any(c[2] for c in cases)  # texts with spelling alternatives are among them
+
+
+def fuzzy_near_by_token_sort(ix, text, xs, ys, radius, types, cutoff, limit):  # type: ignore[no-untyped-def]
+    """The implementation fuzzy_near had: cells as a set, types by string, token_sort_ratio."""
+    keys: set[tuple[int, int]] = set()
+    r = int(np.ceil(radius / GRID_M))
+    for px, py in zip(xs, ys, strict=False):
+        cx, cy = int(px // GRID_M), int(py // GRID_M)
+        keys.update((cx + i, cy + j) for i in range(-r, r + 1) for j in range(-r, r + 1))
+    parts = [ix.fuzzy_grid[k] for k in keys if k in ix.fuzzy_grid]
+    if not parts:
+        return []
+    idx = np.concatenate(parts)
+    idx = idx[np.isin(ix.fuzzy_type[idx], types)]
+    if not len(idx):
+        return []
+    q = text[4:] if text.startswith("the ") else text
+    res = process.extract(
+        q,
+        ix.fuzzy_keys[idx].tolist(),
+        scorer=fuzz.token_sort_ratio,
+        score_cutoff=cutoff,
+        limit=limit,
+    )
+    return [(int(ix.fuzzy_rows[idx[j]]), sc / 100.0) for _, sc, j in res]
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_fuzzy_near_equals_token_sort_over_unsorted_keys(ix, data) -> None:  # type: ignore[no-untyped-def]
+    """Near a random named place, a query made of (possibly mistyped, reordered) words of a
+    nearby name: the same rows, scores and order as the token_sort_ratio scan."""
+    j = data.draw(st.integers(0, len(ix.fuzzy_rows) - 1))
+    row = int(ix.fuzzy_rows[j])
+    words = str(ix.fuzzy_keys[j]).split() + data.draw(
+        st.lists(st.sampled_from(["the", "road", "pub", "x", "st"]), max_size=2)
+    )
+    words = data.draw(st.permutations(words))
+    typo = bool(words) and data.draw(st.booleans()) and len(words[0]) > 3
+    if typo:
+        words[0] = _typo(words[0], random.Random(j))
+    text = " ".join(words)
+    types = data.draw(st.sampled_from([POI_TYPES, ("street",), ("station", "venue")]))
+    radius = data.draw(st.sampled_from([400.0, 1800.0]))
+    args = (np.array([ix.x[row]]), np.array([ix.y[row]]), radius, types)
+    got = ix.fuzzy_near(text, *args, cutoff=84.0, limit=8)
+    assert got == fuzzy_near_by_token_sort(ix, text, *args, 84.0, 8)
+    if not typo and sorted(words) == sorted(str(ix.fuzzy_keys[j]).split()):
+        assert (ix.fuzzy_type[j] in types) <= bool(got)  # its own name finds it (or a twin)

@@ -275,3 +275,25 @@ def test_junction_style_dict_round_trips(d: dict[frozenset[str], list[int]]) -> 
     kind, payload = index_cache.pack(d)
     assert kind == "csrlist"
     _same(d, index_cache.unpack(kind, payload), "junctions")
+
+
+def test_deferred_tables_are_read_on_first_use_only(built_and_cached) -> None:
+    """The tables few texts need stay bytes after a load (so loading skips them) and, once
+    asked for, are the tables the gazetteer builds."""
+    vdir, built, _ = built_and_cached
+    path = vdir / f"{index_cache.PREFIX}test-deferred-{os.getpid()}.pkl"
+    try:
+        assert index_cache.write(path, built)
+        fresh = index_cache.read(path)
+    finally:
+        path.unlink(missing_ok=True)
+    assert fresh is not None
+    names = type(built).DEFERRED
+    assert not any(n in vars(fresh) for n in names)
+    assert all(fresh.has_table(n) for n in names)
+    # a text naming a junction reads the junction index, and nothing else of them
+    assert fresh.junctions == built.junctions
+    assert "junctions" in vars(fresh) and "entries" not in vars(fresh)
+    for n in names:
+        _same(getattr(built, n), getattr(fresh, n), n)
+    assert not fresh.__dict__["_lazy"]

@@ -86,3 +86,28 @@ def test_equality_counts_use_an_index(pg_store, boroughs):
     _assert_indexed(plans)
     if boroughs:
         assert any("ix_records_borough_period" in p for p in plans), plans
+
+
+def test_layer_cache_fingerprint_reads_no_whole_table(pg_store):
+    """Every layer download fingerprints the store (``data_state``): max(geocoded_at) must be an
+    index probe, not a scan of every record (revision 0005)."""
+    from istvhub.store.repos.records import data_state
+
+    stmts = _captured(pg_store, lambda: data_state(pg_store))
+    plans = _plans(pg_store, stmts)
+    _assert_indexed(plans)
+    assert any("ix_records_geocoded_at" in p for p in plans), plans
+
+
+def test_layer_read_of_one_month_uses_an_index(pg_store):
+    """A borough-month layer reads the London month (the borough filter picks units, not
+    records): the column-limited read must still go through an index."""
+    from istvhub.hotblocks.service import LAYER_READ_COLUMNS
+
+    stmts = _captured(
+        pg_store,
+        lambda: pg_store.current_records(
+            period_from="2025-03", period_to="2025-03", columns=LAYER_READ_COLUMNS
+        ),
+    )
+    _assert_indexed(_plans(pg_store, stmts))

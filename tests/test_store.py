@@ -76,6 +76,29 @@ def test_versions_supersede_and_identical_is_noop(db_url):
     st.dispose()
 
 
+def test_current_records_reads_only_the_columns_asked_for(db_url):
+    """A layer build reads its input columns only; rows, order and values match the full read."""
+    from istvhub.hotblocks.service import LAYER_READ_COLUMNS
+
+    st = open_store(db_url)
+    _store(st, sha="a" * 64, n=3)
+    _store(st, sha="b" * 64, n=4, tag="v2")  # supersedes: only these 4 are current
+    _store(st, dept="RJ122", period="2025-04", sha="c" * 64, n=2)
+    full = st.current_records(period_from="2025-03", period_to="2025-04")
+    some = st.current_records(
+        period_from="2025-03", period_to="2025-04", columns=LAYER_READ_COLUMNS
+    )
+    assert list(some.columns) == list(LAYER_READ_COLUMNS)
+    assert "location_text" not in some.columns and "weapon_text" not in some.columns
+    assert len(some) == len(full) == 6
+    assert list(some["record_id"]) == list(full["record_id"])
+    assert some["lat"].dtype == "float64"
+    pd.testing.assert_frame_equal(
+        some[["department", "period", "weapon"]], full[["department", "period", "weapon"]]
+    )
+    st.dispose()
+
+
 def test_update_geocodes_by_id(db_url):
     st = open_store(db_url)
     _store(st, n=4)

@@ -313,3 +313,34 @@ def test_default_window_is_the_latest_complete_month_not_one_odd_upload():
     late = subs.assign(received_at="2026-12-01T00:00:00+00:00")  # back-filled history
     assert latest_complete_period(late, datetime(2026, 12, 3, tzinfo=UTC)) == "2025-09"
     assert latest_complete_period(subs.iloc[:0], now) is None
+
+
+def test_default_window_quorum_is_a_setting(monkeypatch):
+    """2025-09 sent on time by 2 of the 4 departments that sent every earlier month: complete at
+    the default quorum (half), not when the setting asks for three quarters."""
+    from istvhub.compliance.window import default_window, latest_complete_period
+    from istvhub.core.config import get_settings
+
+    rows = [
+        (dep, f"2025-{m:02d}", f"2025-{m + 1:02d}-05T10:00:00+00:00")
+        for dep in ("RJ122", "RJZ01", "RQXM1", "R1H12")
+        for m in range(1, 10)
+        if m < 9 or dep in ("RJ122", "RJZ01")
+    ]
+    subs = pd.DataFrame(rows, columns=["department", "period", "received_at"])
+    now = datetime(2025, 11, 25, tzinfo=UTC)
+    get_settings.cache_clear()
+    try:
+        assert latest_complete_period(subs, now) == "2025-09"
+        monkeypatch.setenv("ISTVHUB_COMPLETE_MONTH_QUORUM", "0.75")
+        get_settings.cache_clear()
+        assert latest_complete_period(subs, now) == "2025-08"
+        assert default_window(subs, now) == ("2024-09", "2025-08")
+        assert latest_complete_period(subs, now, quorum_share=0.5) == "2025-09"
+        monkeypatch.setenv("ISTVHUB_COMPLETE_MONTH_QUORUM", "1.5")  # not a share: refused
+        get_settings.cache_clear()
+        with pytest.raises(ValueError, match="complete_month_quorum"):
+            latest_complete_period(subs, now)
+    finally:
+        monkeypatch.delenv("ISTVHUB_COMPLETE_MONTH_QUORUM", raising=False)
+        get_settings.cache_clear()

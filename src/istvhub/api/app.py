@@ -37,17 +37,20 @@ def _error_body(exc: IstvhubError) -> dict[str, Any]:
 
 
 def _warm_up(app: FastAPI) -> None:
-    """Open the store and load the block index before the first request needs them."""
+    """Open the store, load the block index and the geocoder before the first request needs
+    them (20 uploads arriving at a cold worker would otherwise all wait for Geocoder.load)."""
     import logging
 
     from istvhub.api.deps import ensure_store
 
     try:
-        ensure_store(app)
+        store = ensure_store(app)
         if (app.state.settings.gazetteer_dir / "CURRENT").is_file():
             from istvhub.api.layers_cache import network_for
+            from istvhub.geocode.shared import shared_geocoder
 
             network_for(app.state.settings.home)
+            shared_geocoder(app.state.settings.home, store.url)  # the same key uploads use
     except Exception as exc:  # noqa: BLE001 - warm-up is an optimisation; requests still work
         logging.getLogger(__name__).warning("warm-up skipped: %s", type(exc).__name__)
 

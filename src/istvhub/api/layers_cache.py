@@ -23,7 +23,7 @@ from istvhub.disclosure.rules import DisclosureRule
 from istvhub.hotblocks.aggregate import Filters, build_layers
 from istvhub.hotblocks.assign import BlockIndex
 from istvhub.hotblocks.export import layer_paths, write_layers
-from istvhub.hotblocks.service import layer_input, load_network
+from istvhub.hotblocks.service import LAYER_READ_COLUMNS, layer_input, load_network
 from istvhub.store import Store
 from istvhub.store.repos.records import data_state
 
@@ -84,7 +84,11 @@ def build_cached(
         if (out / "DONE").is_file():
             return out
         records = layer_input(
-            store.current_records(period_from=filters.period_from, period_to=filters.period_to),
+            store.current_records(
+                period_from=filters.period_from,
+                period_to=filters.period_to,
+                columns=LAYER_READ_COLUMNS,
+            ),
             home,
         )
         layers = build_layers(

@@ -3,9 +3,10 @@
 
 A 5-row file for 2030-01 once moved MOPAC's default compliance window and the CSP map to months
 with no data (issue 14, point 3). Now the window ends at the latest month that is complete:
-its deadline has passed, and at least half as many departments sent it on time as in the best
-such month. One early, late or odd upload does not move it. When no month was sent on time at
-all (history back-filled after the fact) the count of departments that sent it at all decides.
+its deadline has passed, and at least half (the setting ``complete_month_quorum``) as many
+departments sent it on time as in the best such month. One early, late or odd upload does not
+move it. When no month was sent on time at all (history back-filled after the fact) the count
+of departments that sent it at all decides.
 """
 
 from __future__ import annotations
@@ -17,15 +18,23 @@ import pandas as pd
 
 from istvhub.core.periods import current_period, month_add
 
-#: a month is complete when at least this share of the best month's departments sent it on time
-QUORUM = 0.5
+
+def quorum() -> float:
+    """The share of the best month's departments that must send a month on time for it to be
+    complete: the setting ``ISTVHUB_COMPLETE_MONTH_QUORUM`` (default 0.5)."""
+    from istvhub.core.config import get_settings
+
+    return float(get_settings().complete_month_quorum)
 
 
 def latest_complete_period(
-    submissions: pd.DataFrame, now: datetime | None = None, rules=None
+    submissions: pd.DataFrame,
+    now: datetime | None = None,
+    rules=None,
+    quorum_share: float | None = None,
 ) -> str | None:
     """The latest complete month of ``submissions`` (every version: the first receipt counts),
-    or None when nothing was submitted."""
+    or None when nothing was submitted. ``quorum_share`` defaults to :func:`quorum`."""
     from istvhub.compliance.core import Rules, due_at
 
     if submissions is None or not len(submissions):
@@ -44,7 +53,8 @@ def latest_complete_period(
         return str(first["period"].max())
     on_time = done[done["received_at"] <= done["due"]].groupby("period")["department"].nunique()
     counts = on_time if len(on_time) else done.groupby("period")["department"].nunique()
-    need = max(1, math.ceil(QUORUM * int(counts.max())))
+    share = quorum() if quorum_share is None else quorum_share
+    need = max(1, math.ceil(share * int(counts.max())))
     return str(counts[counts >= need].index.max())
 
 

@@ -10,6 +10,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -44,6 +45,9 @@ class Settings(BaseSettings):
     sources: Path | None = None
     #: upgrade an older database schema when a store is opened (off: refuse, `istvhub db upgrade`)
     db_auto_upgrade: bool = True
+    #: a month is "complete" (ends the default window of compliance, maps and OGC) when at least
+    #: this share of the best month's departments sent it on time (docs/COMPLIANCE.md)
+    complete_month_quorum: float = Field(default=0.5, gt=0.0, le=1.0)
 
     @property
     def db_url(self) -> str:

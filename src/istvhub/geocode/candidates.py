@@ -14,11 +14,15 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
+
+from istvhub.geocode.chains import chain_names
+from istvhub.geocode.index_cache import Deferred
 
 GRID_M = 500.0
 #: entry types the geocoder treats as named points of interest
@@ -89,6 +93,11 @@ def _strip_the(k: str) -> str:
     return k[4:] if k.startswith("the ") else k
 
 
+def _sort_words(k: str) -> str:
+    """The key as ``fuzz.token_sort_ratio`` compares it: its words sorted, one space apart."""
+    return " ".join(sorted(k.split()))
+
+
 def _grams(tok: str) -> set[str]:
     t = f"^{tok}$"
     return {t[i : i + 3] for i in range(len(t) - 2)}
@@ -104,6 +113,8 @@ class PlaceIndex:
 
     #: street-name pair -> junction rows; set by ``tables.build_index``
     junctions: dict[frozenset[str], list[int]]
+    #: tables few texts need: ``index_cache`` reads them back only on first use
+    DEFERRED = ("entries", "entry_ids", "_id_index", "del_idx", "junctions")
 
     def __init__(
         self,
@@ -126,22 +137,34 @@ class PlaceIndex:
         ids = e["entry_id"].astype(str).to_numpy(dtype=object)
         self.entry_ids = ids
         self._id_index = pd.Index(ids)
-
-        # postcode indexes: units and districts by compact key ("sw21aa", "sw2"), sectors with
-        # their space ("sw2 1") so that sector SE1 7 and district SE17 never collide
-        self.postcode: dict[str, int] = {}
         pc_mask = np.isin(self.etype, POSTCODE_TYPES)
+        self._build_postcodes(pc_mask)
+        self._build_keys(self._name_keys(keys, pc_mask))
+        self._build_vocabulary()
+        self._build_street_points(street_points)
+        self.districts = {
+            k for k, i in self.postcode.items() if self.etype[i] == "postcode_district"
+        }
+        self.protected: frozenset[str] | set[str] = PROTECTED
+        self._init_memos()
+        self._build_fuzzy_grid()
+
+    # ---- construction (each step one table; the order matters only where noted) ------------
+    def _build_postcodes(self, pc_mask: np.ndarray) -> None:
+        """Units and districts by compact key ("sw21aa", "sw2"), sectors with their space
+        ("sw2 1") so that sector SE1 7 and district SE17 never collide."""
+        self.postcode: dict[str, int] = {}
         for i in np.flatnonzero(pc_mask):
             nm = self.name[i].lower()
             k = nm if self.etype[i] == "postcode_sector" else nm.replace(" ", "")
             self.postcode[k] = int(i)
-
-        units = [k for k, i in self.postcode.items() if self.etype[i] == "postcode"]
         self.sector_units: dict[str, int] = defaultdict(int)
-        for k in units:
-            self.sector_units[f"{k[:-3]} {k[-3]}"] += 1
+        for k, i in self.postcode.items():
+            if self.etype[i] == "postcode":
+                self.sector_units[f"{k[:-3]} {k[-3]}"] += 1
 
-        # name keys (entries.key plus keys.parquet aliases) -> rows
+    def _name_keys(self, keys: pd.DataFrame | None, pc_mask: np.ndarray) -> dict[str, list[int]]:
+        """Name keys (entries.key plus keys.parquet aliases) -> rows, postcodes left out."""
         by_key: dict[str, list[int]] = defaultdict(list)
         for i in np.flatnonzero(~pc_mask):
             k = self.key[i]
@@ -157,8 +180,13 @@ class PlaceIndex:
                 lst = by_key[k]
                 if int(i) not in lst:
                     lst.append(int(i))
-        # derived keys: stations also as "<name> station", venues without a leading "the",
-        # streets by their core (name without the street type) for "coldharbour" / "acre rd"
+        return by_key
+
+    def _build_keys(self, by_key: dict[str, list[int]]) -> None:
+        """Derived keys: stations also as "<name> station", venues without a leading "the",
+        streets by their core (name without the street type) for "coldharbour" / "acre rd";
+        then every leading run of words of a key (``find_spans`` stops lengthening a span once
+        no key starts with it)."""
         core: dict[str, list[int]] = defaultdict(list)
         for k, rows_ in list(by_key.items()):
             for i in rows_:
@@ -182,8 +210,6 @@ class PlaceIndex:
         self.by_key = {k: np.asarray(v, dtype=np.int64) for k, v in by_key.items()}
         self.by_core = {k: np.asarray(v, dtype=np.int64) for k, v in core.items()}
         self.max_len = max((len(k.split()) for k in self.by_key), default=1)
-        # every leading run of words of a key: find_spans stops lengthening a span once no key
-        # starts with it (keep this after the last change to by_key / by_core)
         prefixes: set[str] = set()
         for k in (*self.by_key, *self.by_core):
             toks = k.split()
@@ -191,67 +217,75 @@ class PlaceIndex:
                 prefixes.add(" ".join(toks[:m]))
         self.key_prefixes = prefixes
 
-        # vocabulary + char 3-gram index for typo correction
+    def _build_vocabulary(self) -> None:
+        """The key vocabulary with its frequencies, and the indexes the typo corrector
+        searches: character 3-grams, (first letter, length) buckets for the transpositions
+        3-grams miss ("wlaes" -> "wales"), and one-deletion keys (symmetric delete) so that
+        ``near_words`` finds the words one edit away with a few dict lookups."""
         freq: dict[str, int] = defaultdict(int)
         for k in list(self.by_key) + list(self.by_core):
             for tok in k.split():
                 freq[tok] += 1
         self.vocab_freq = dict(freq)
         self.vocab = np.array(sorted(freq), dtype=object)
+        words: list[str] = self.vocab.tolist()
         gram_idx: dict[str, list[int]] = defaultdict(list)
-        for j, tok in enumerate(self.vocab):
+        bucket: dict[tuple[str, int], list[int]] = defaultdict(list)
+        dels: dict[str, list[int]] = defaultdict(list)
+        for j, tok in enumerate(words):
             if len(tok) >= 3:
                 for g in _grams(tok):
                     gram_idx[g].append(j)
-        self.gram_idx = {g: np.asarray(v, dtype=np.int32) for g, v in gram_idx.items()}
-        # (first letter, length) buckets catch transpositions 3-grams miss ("wlaes" -> "wales")
-        bucket: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for j, tok in enumerate(self.vocab):
             bucket[(tok[0], len(tok))].append(j)
-        self.len_bucket = {k: np.asarray(v, dtype=np.int32) for k, v in bucket.items()}
-        # one-deletion keys of the vocabulary (symmetric delete): near_words finds the words one
-        # edit away with a few dict lookups instead of scoring every word sharing a 3-gram
-        dels: dict[str, list[int]] = defaultdict(list)
-        for j, tok in enumerate(self.vocab.tolist()):
             if len(tok) >= 4:
                 for k in _deletes(tok):
                     dels[k].append(j)
+        self.gram_idx = {g: np.asarray(v, dtype=np.int32) for g, v in gram_idx.items()}
+        self.len_bucket = {k: np.asarray(v, dtype=np.int32) for k, v in bucket.items()}
         self.del_idx = dict(dels)
 
-        # street points by row
+    def _build_street_points(self, street_points: pd.DataFrame | None) -> None:
+        """Street points (and their postcodes) by street row."""
         self.street_pts: dict[int, np.ndarray] = {}
         self.street_pt_pc: dict[int, np.ndarray] = {}
-        if street_points is not None and len(street_points):
-            rows = self.rows_of(street_points["entry_id"].astype(str).to_numpy(dtype=object))
-            ok = rows >= 0
-            sp = street_points[ok]
-            rows = rows[ok]
-            xy = sp[["easting", "northing"]].astype(float).to_numpy()
-            pcs = (
-                sp["postcode"].astype(str).str.replace(" ", "").str.lower().to_numpy(dtype=object)
-                if "postcode" in sp
-                else np.full(len(sp), "", dtype=object)
-            )
-            order = np.argsort(rows, kind="stable")
-            rows, xy, pcs = rows[order], xy[order], pcs[order]
-            bounds = np.flatnonzero(np.diff(rows)) + 1
-            for chunk_r, chunk_xy, chunk_pc in zip(
-                np.split(rows, bounds), np.split(xy, bounds), np.split(pcs, bounds), strict=True
-            ):
-                if len(chunk_r):
-                    self.street_pts[int(chunk_r[0])] = chunk_xy
-                    self.street_pt_pc[int(chunk_r[0])] = chunk_pc
-        self.districts = {
-            k for k, i in self.postcode.items() if self.etype[i] == "postcode_district"
-        }
-        self.protected: frozenset[str] | set[str] = PROTECTED
-        self._init_memos()
-        # points of interest and streets for context-blocked fuzzy matching of residual text,
-        # on a 500 m grid so that "names near this district/street" is a few dict lookups
+        if street_points is None or not len(street_points):
+            return
+        rows = self.rows_of(street_points["entry_id"].astype(str).to_numpy(dtype=object))
+        ok = rows >= 0
+        sp = street_points[ok]
+        rows = rows[ok]
+        xy = sp[["easting", "northing"]].astype(float).to_numpy()
+        pcs = (
+            sp["postcode"].astype(str).str.replace(" ", "").str.lower().to_numpy(dtype=object)
+            if "postcode" in sp
+            else np.full(len(sp), "", dtype=object)
+        )
+        order = np.argsort(rows, kind="stable")
+        rows, xy, pcs = rows[order], xy[order], pcs[order]
+        bounds = np.flatnonzero(np.diff(rows)) + 1
+        for chunk_r, chunk_xy, chunk_pc in zip(
+            np.split(rows, bounds), np.split(xy, bounds), np.split(pcs, bounds), strict=True
+        ):
+            if len(chunk_r):
+                self.street_pts[int(chunk_r[0])] = chunk_xy
+                self.street_pt_pc[int(chunk_r[0])] = chunk_pc
+
+    def _build_fuzzy_grid(self) -> None:
+        """Points of interest and streets for context-blocked fuzzy matching of residual text,
+        on a 500 m grid so that "names near this district/street" is a few dict lookups. Keys
+        are also kept with their words sorted (``fuzzy_near`` scores them with ``fuzz.ratio``,
+        which is ``token_sort_ratio`` without sorting every candidate's words on each call), and
+        entry types as small codes (a type filter is then a boolean lookup, not a string isin)."""
         fz = np.flatnonzero(np.isin(self.etype, POI_TYPES + ("street",)))
         self.fuzzy_rows = fz
         self.fuzzy_keys = np.array([_strip_the(k) for k in self.key[fz]], dtype=object)
+        self.fuzzy_sorted = np.array(
+            [_sort_words(k) for k in self.fuzzy_keys.tolist()], dtype=object
+        )
         self.fuzzy_type = self.etype[fz]
+        self.fuzzy_type_names = tuple(sorted(set(self.fuzzy_type.tolist())))
+        code = {t: c for c, t in enumerate(self.fuzzy_type_names)}
+        self.fuzzy_tcode = np.array([code[t] for t in self.fuzzy_type.tolist()], dtype=np.int16)
         cells: dict[tuple[int, int], list[int]] = defaultdict(list)
         gx = np.floor(self.x[fz] / GRID_M).astype(np.int64)
         gy = np.floor(self.y[fz] / GRID_M).astype(np.int64)
@@ -267,11 +301,30 @@ class PlaceIndex:
 
     def __getstate__(self) -> dict[str, object]:
         """The read-only tables (what ``index_cache`` saves); the memos are left out."""
-        return {k: v for k, v in self.__dict__.items() if k not in _MEMOS}
+        for name in list(self.__dict__.get("_lazy", ())):
+            getattr(self, name)
+        return {k: v for k, v in self.__dict__.items() if k not in _MEMOS and k != "_lazy"}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
+        lazy = {k: v for k, v in state.items() if isinstance(v, Deferred)}
+        self.__dict__.update({k: v for k, v in state.items() if k not in lazy})
+        self._lazy = lazy
         self._init_memos()
+
+    def has_table(self, name: str) -> bool:
+        """Is ``name`` set, read or still deferred (without reading it)?"""
+        return name in self.__dict__ or name in self.__dict__.get("_lazy", ())
+
+    def __getattr__(self, name: str) -> Any:
+        """A ``DEFERRED`` table read from the cache file on first use (a race unpickles it
+        twice, to equal values)."""
+        d = self.__dict__.get("_lazy")
+        if d is None or name not in d:
+            raise AttributeError(name)
+        value = d[name].value()
+        setattr(self, name, value)
+        d.pop(name, None)
+        return value
 
     def fuzzy_near(
         self,
@@ -297,14 +350,16 @@ class PlaceIndex:
         if not parts:
             return []
         idx = np.concatenate(parts)
-        idx = idx[np.isin(self.fuzzy_type[idx], types)]
+        want = np.zeros(len(self.fuzzy_type_names), dtype=bool)
+        want[[c for c, t in enumerate(self.fuzzy_type_names) if t in types]] = True
+        idx = idx[want[self.fuzzy_tcode[idx]]]
         if not len(idx):
             return []
-        q = _strip_the(text)
+        # token_sort_ratio(q, key) == ratio(sorted q, sorted key): the keys are sorted once
         res = process.extract(
-            q,
-            self.fuzzy_keys[idx].tolist(),
-            scorer=fuzz.token_sort_ratio,
+            _sort_words(_strip_the(text)),
+            self.fuzzy_sorted[idx].tolist(),
+            scorer=fuzz.ratio,
             score_cutoff=cutoff,
             limit=limit,
         )
@@ -465,14 +520,22 @@ class PlaceIndex:
                 if "/" in span or "," in span:
                     continue
                 key = " ".join(span)
-                if all(t in STOPWORDS for t in span) or (j - i == 1 and span[0] in self.protected):
+                chain = j - i == 1 and span[0] in chain_names()  # "tesco": a shop (venues.py)
+                if all(t in STOPWORDS for t in span) or (
+                    j - i == 1 and span[0] in self.protected and not chain
+                ):
                     continue
-                if all(t in STOPWORDS or t in GENERIC or t.isdigit() for t in span) and (
-                    key not in self.by_key
-                    or (
-                        len(span) == 1
-                        and not any(
-                            self.etype[k] in ("station", "area") for k in self.by_key[key].tolist()
+                if (
+                    not chain
+                    and all(t in STOPWORDS or t in GENERIC or t.isdigit() for t in span)
+                    and (
+                        key not in self.by_key
+                        or (
+                            len(span) == 1
+                            and not any(
+                                self.etype[k] in ("station", "area")
+                                for k in self.by_key[key].tolist()
+                            )
                         )
                     )
                 ):

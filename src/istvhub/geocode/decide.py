@@ -22,7 +22,7 @@ from istvhub.geocode.junctions import junction
 from istvhub.geocode.mentions import residual_words, segments_of, tile
 from istvhub.geocode.rank import Context
 from istvhub.geocode.resolve import contexts, pick
-from istvhub.geocode.venues import park_rows
+from istvhub.geocode.venues import bare_chain, on_street, park_rows, subject_spans
 
 
 def interpret(
@@ -142,6 +142,7 @@ def _interpret(
             )
         ]
     if poi_spans:
+        poi_spans = subject_spans(ix, poi_spans, corrected)  # venues.py
         p = max(poi_spans, key=lambda s: (s.end - s.start, s.quality))
         other = [s for s in chosen if s is not p]
         rows = [i for i in p.ids if ix.etype[i] in poi_ok]
@@ -170,7 +171,9 @@ def _interpret(
         elif has_station and any(ix.etype[i] == "street" for i in p.ids):
             rows = [i for i in rows if ix.etype[i] != "station"]
         ctx = contexts_pc + contexts(ix, other)
+        rows = on_street(ix, rows, [s for s in street_spans if s is not p])  # venues.py
         loc = pick(ix, rows, p, ctx, ed_xy, "poi")
+        loc = bare_chain(ix, p, rows, loc) or loc  # "outside mcdonalds": which? (venues.py)
         agrees = isinstance(loc, Loc) and loc.ctx_hits
         # "brixton" alone names the area and its station: the area is what the
         # receptionist means, and its station is a better point than a district centroid

@@ -47,7 +47,7 @@ class Geocoder:
 
     def __init__(
         self,
-        entries: pd.DataFrame,
+        entries: pd.DataFrame | None,
         keys: pd.DataFrame | None = None,
         street_points: pd.DataFrame | None = None,
         *,
@@ -59,6 +59,8 @@ class Geocoder:
         index: PlaceIndex | None = None,
     ) -> None:
         if index is None:
+            if entries is None:
+                raise ValueError("a Geocoder needs the gazetteer entries or a built index")
             index = build_index(entries, keys, street_points)
         self.index = index
         self.gazetteer = gazetteer
@@ -67,9 +69,8 @@ class Geocoder:
         self.version = version
         self.calibrator = calibrator or Calibrator.load()
         self._cache: dict[tuple[str, str | None], dict[str, Any]] = {}
-        if not hasattr(index, "junctions"):  # an index built by hand (tests)
+        if not index.has_table("junctions"):  # an index built by hand (tests)
             index.junctions = junction_index(index)
-        self._junctions = index.junctions
         self.phrase_words = {t for p in load_phrases() for t in p.split()}
         self.index.protected = self.index.protected | self.phrase_words
 
@@ -91,7 +92,7 @@ class Geocoder:
         if hit is not None:  # the index is read-only: reuse it across ingests in one process
             gaz, index = hit
             return cls(
-                index.entries,
+                None,  # the index has them (read from the cache file only if asked for)
                 gazetteer=gaz,
                 corrections=corrections,
                 index=index,
@@ -101,7 +102,7 @@ class Geocoder:
         index, how = index_cache.load_or_build(vpath, lambda: build_index(*tables_of(gaz)))
         log.debug("geocoder index %s for gazetteer %s", how, vpath.name)
         geo = cls(
-            index.entries,
+            None,
             gazetteer=gaz,
             corrections=corrections,
             index=index,

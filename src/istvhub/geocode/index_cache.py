@@ -13,7 +13,10 @@ proves the loaded index gives every output column the built one gives).
 Reading is fast because of the layout, not the file format: a dictionary of 100k small arrays
 unpickles at ~5 µs an array, so such dictionaries are saved as one flat array plus offsets and
 rebuilt as read-only views (~0.2 µs each); object columns with few distinct values (entry type,
-borough) are saved as codes into their distinct values. Anything else is pickled as it is.
+borough) are saved as codes into their distinct values. Anything else is pickled as it is. The
+tables a class names in ``DEFERRED`` (those few texts need: the entries frame, the junction and
+one-deletion indexes) are saved as pickled blobs and read as bytes; the object unpickles one on
+first use (``Deferred.value``), which takes about half the load time off every process.
 
 Several processes may load at once: writers take a lock file, write a temporary file and rename
 it into place, so a reader sees the old file, the new one, or none. A version directory that
@@ -41,7 +44,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when the saved layout changes
+FORMAT = 2  # bump when the saved layout changes
 PREFIX = "geocode-index-"
 #: unused cache files (other code versions) older than this are removed when a new one is written
 STALE_S = 30 * 60
@@ -148,7 +151,27 @@ def _bounds(offs: list[int]) -> zip[tuple[int, int]]:
     return zip(offs[:-1], offs[1:], strict=True)
 
 
+class Deferred:
+    """A table kept as its pickled bytes until first use (see ``DEFERRED`` in the docstring)."""
+
+    __slots__ = ("blob",)
+
+    def __init__(self, blob: bytes) -> None:
+        self.blob = blob
+
+    def value(self) -> Any:
+        gc_was = gc.isenabled()
+        gc.disable()
+        try:
+            return unpack(*pickle.loads(self.blob))
+        finally:
+            if gc_was:
+                gc.enable()
+
+
 def unpack(kind: str, payload: Any) -> Any:
+    if kind == "blob":
+        return Deferred(payload)
     if kind == "codes":
         codes, uniq = payload
         return uniq[codes]
@@ -210,7 +233,11 @@ def read(path: Path) -> Any | None:
 
 def write(path: Path, obj: Any) -> bool:
     """Save ``obj``'s state atomically at ``path``; False when the directory is not writable."""
-    state = {k: pack(v) for k, v in obj.__getstate__().items()}
+    deferred = set(getattr(type(obj), "DEFERRED", ()))
+    state = {
+        k: ("blob", pickle.dumps(pack(v), protocol=5)) if k in deferred else pack(v)
+        for k, v in obj.__getstate__().items()
+    }
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{PREFIX}", suffix=".tmp", dir=path.parent)

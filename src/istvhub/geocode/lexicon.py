@@ -124,6 +124,9 @@ def lexicon_of(ix: Any) -> Lexicon:
     """The index's Lexicon, built on first use (a race only builds it twice)."""
     lex = getattr(ix, "_lexicon", None)
     if lex is None:
-        n = sum(1 for t in ix.etype if not str(t).startswith("postcode"))
+        import pandas as pd
+
+        counts = pd.Series(ix.etype).value_counts()  # a Python loop over 400k rows took 0.1 s
+        n = int(sum(c for t, c in counts.items() if not str(t).startswith("postcode")))
         lex = ix._lexicon = Lexicon(ix.vocab_freq, n)
     return lex

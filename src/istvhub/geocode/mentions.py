@@ -6,6 +6,7 @@ from __future__ import annotations
 from rapidfuzz.distance import OSA
 
 from istvhub.geocode.candidates import STOPWORDS, PlaceIndex, SpanHit
+from istvhub.geocode.chains import chain_names
 from istvhub.geocode.classify import UNKNOWN_WORDS
 from istvhub.geocode.lexicon import Lexicon, english_freq, lexicon_of, zipf
 from istvhub.geocode.normalise import SEPARATORS
@@ -197,7 +198,9 @@ def place_mentions(ix: PlaceIndex, tokens: list[str], spans: list[SpanHit]) -> l
         ):
             pos = ev[k] - span_evidence(lex, tokens, s)
             ev[k] = min(ev[k], lex.name_evidence(words, len(s.ids)) + pos)
-    multi = [_content(tokens, s) >= 2 for s in spans]
+    # a chain's name ("tesco", "maccys") is a shop, however short (geocode/venues.py)
+    chains = chain_names()
+    multi = [_content(tokens, s) >= 2 or (s.how == "exact" and s.key in chains) for s in spans]
     sure = [m or e >= SURE for m, e in zip(multi, ev, strict=True)]
     out: list[SpanHit] = []
     for k, (s, e) in enumerate(zip(spans, ev, strict=True)):

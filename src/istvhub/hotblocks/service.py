@@ -42,6 +42,9 @@ RECORD_INPUT_COLUMNS = (
     "lsoa21_code",
     "msoa21_code",
 )
+#: What a layer build reads from the store: the input columns and the record id (turned into
+#: the cell key in :func:`layer_input`, then dropped). Nothing else is fetched.
+LAYER_READ_COLUMNS = (*RECORD_INPUT_COLUMNS, "record_id")
 
 
 @dataclass
@@ -90,7 +93,9 @@ def read_records(
 
     store = open_store(db_url)
     try:
-        df = store.current_records(period_from=period_from, period_to=period_to)
+        df = store.current_records(
+            period_from=period_from, period_to=period_to, columns=LAYER_READ_COLUMNS
+        )
     finally:
         store.dispose()
     return layer_input(df, home)

@@ -108,6 +108,8 @@ records = Table(
     # London-wide layers filter on a period range alone (revision 0002)
     Index("ix_records_period", "period"),
     Index("ix_records_submission", "submission_id"),
+    # the layer cache's fingerprint reads max(geocoded_at) per download (revision 0005)
+    Index("ix_records_geocoded_at", "geocoded_at"),
 )
 # a CSP's questions filter on its borough, matched case-insensitively (revision 0002)
 Index("ix_records_borough_period", func.lower(records.c.borough), records.c.period)
