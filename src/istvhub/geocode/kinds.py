@@ -8,10 +8,11 @@ words of the categories its venues, schools and hospitals are filed under ("pub"
 "petrol station", "police", "shopping centre", "place of worship"...), the cue words that say a
 text names an establishment or a station (``cues``), plus a few head nouns that the category
 tags do not spell (``HEADS``). "Ordinary" is the Lexicon's evidence below
-``DESCRIPTIVE_EVIDENCE``: "open", "area", "conference", "exhibition" describe. A word that names a place ("tesco", "brixton",
-"koko") is neither, so "tesco" and "o/s koko nightclub" stay located; and a span that names
-a place (``_names_a_place``: a station or area exactly, a street with its type word, a venue
-name joining a describing word to a kind, "patch bar") is a name, whatever its words are.
+``DESCRIPTIVE_EVIDENCE``: "open", "area", "conference", "exhibition" describe. A word that
+names a place ("tesco", "brixton", "koko") is neither, so "tesco" and "o/s koko nightclub"
+stay located; and a span that names a place (``_names_a_place``: a station or area exactly,
+a street with its type word, a venue name joining a describing word to a kind, "patch bar")
+is a name, whatever its words are.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ _KIND_TYPES = ("venue", "school", "hospital")
 _MIN_ROWS = 3
 #: kinds of place the gazetteer's category tags do not spell (its tags say "shop", "parking")
 HEADS = frozenset(
-    "supermarket subway underpass building recreation church mosque temple synagogue playground garage carpark "
-    "hostel estate park".split()
+    "supermarket subway underpass building recreation church mosque temple synagogue "
+    "playground garage carpark hostel estate park".split()
 )
 #: a word is a plain description, not a name, below this place evidence (log10 odds; "open"
 #: -0.4, "exhibition" 0.3, "pedestrian" 0.2; name words: "crown" 1.1, "tesco" 1.6)
@@ -42,8 +43,9 @@ _FILLER = frozenset(
     "inside front rear back behind next entrance side".split()
 )
 _WORD = re.compile(r"[a-z]+")
-#: span types whose exact name is a name even when its words are kind words ("park royal")
-_NAMED_TYPES = frozenset(("station", "area", "borough"))
+#: span types whose exact name is a name even when its words are kind words ("park royal",
+#: "university college hospital": a hospital's full name is one place, not a kind)
+_NAMED_TYPES = frozenset(("station", "area", "borough", "hospital"))
 
 
 def kind_words(ix: Any) -> frozenset[str]:
