@@ -56,14 +56,7 @@ class Adapted:
 
     @property
     def quarantine(self) -> pd.DataFrame:
-        q = [i for i in self.issues if i.quarantined]
-        return pd.DataFrame(
-            {
-                "source_row": [i.row for i in q],
-                "field": [i.field for i in q],
-                "reason": [i.reason for i in q],
-            }
-        )
+        return quarantine_frame(self.issues)
 
 
 #: rows adapted at a time: the record frame of a whole file never exists at once (issue 14.7)
@@ -103,6 +96,18 @@ class _Ctx:
     plan: FilePlan
     encoding: str | None
     make_id: Any
+
+
+def quarantine_frame(issues: list[Issue]) -> pd.DataFrame:
+    """The quarantined rows of ``issues`` (row, field, reason), as the store keeps them."""
+    q = [i for i in issues if i.quarantined]
+    return pd.DataFrame(
+        {
+            "source_row": [i.row for i in q],
+            "field": [i.field for i in q],
+            "reason": [i.reason for i in q],
+        }
+    )
 
 
 def _has_clock(s: pd.Series) -> pd.Series:

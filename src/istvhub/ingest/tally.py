@@ -15,7 +15,7 @@ import pandas as pd
 
 from istvhub._errors import ConfirmationRequired
 from istvhub.ingest import identity
-from istvhub.ingest.adapters import Adapted, Issue
+from istvhub.ingest.adapters import Adapted, Issue, quarantine_frame
 from istvhub.ingest.recognise import ITEM_WORDS
 from istvhub.ingest.report import ItemTally
 from istvhub.store import Store
@@ -133,14 +133,7 @@ class Tally:
             )
 
     def quarantine(self) -> pd.DataFrame:
-        q = [i for i in self.issues if i.quarantined]
-        return pd.DataFrame(
-            {
-                "source_row": [i.row for i in q],
-                "field": [i.field for i in q],
-                "reason": [i.reason for i in q],
-            }
-        )
+        return quarantine_frame(self.issues)
 
     def fill(self, result: Any) -> None:
         """Put the totals on the ingest result."""
