@@ -18,7 +18,11 @@ times each, medians), not pinned; the 2-process figure is only meaningful when t
 two idle cores, so the load average is printed with it.
 
     .venv/bin/python benchmarks/geocode_speed.py [--home ISTVHUB_HOME] [--rows 100000]
-        [--loads 5] [--proc-runs 2] [--baseline-rows 0]
+        [--loads 5] [--proc-runs 2] [--baseline-rows 0] [--against OTHER/src --rounds 3]
+
+``--against`` times another checkout's ``src`` (an older commit) beside this one in one run:
+fresh processes, alternating, each loading from its own index cache file and geocoding the
+distinct texts after the warm-up text; medians of CPU seconds and their ratio.
 """
 
 from __future__ import annotations
@@ -135,6 +139,56 @@ def _med(xs: list[dict[str, float]], k: str) -> str:
     return f"{statistics.median(v):.2f} (min {min(v):.2f}, max {max(v):.2f})"
 
 
+_ONE_RUN = """
+import json, sys, time
+from istvhub.geocode.geocoder import Geocoder  # first: from PYTHONPATH, not the benchmark's src
+import istvhub
+sys.path.insert(0, sys.argv[2])
+import geocode_speed as gs
+from pathlib import Path
+c0 = time.process_time()
+g = Geocoder.load(Path(sys.argv[1]))
+c1 = time.process_time()
+g.geocode_frame(gs.WARM_UP)
+g._cache.clear()
+d = gs.distinct_texts()
+c2 = time.process_time()
+g.geocode_frame(d)
+c3 = time.process_time()
+print(json.dumps({"load": c1 - c0, "distinct": c3 - c2, "n": len(g._cache),
+                  "src": istvhub.__file__}))
+"""
+
+
+def against(home: Path, other_src: Path, rounds: int) -> None:
+    """This checkout and ``other_src`` alternately in fresh processes (see the docstring)."""
+    runs: dict[str, list[dict[str, float]]] = {"this": [], "other": []}
+    for r in range(rounds + 1):  # round 0 builds each side's index cache file, not counted
+        for side, src in (("other", other_src), ("this", REPO / "src")):
+            env = dict(os.environ, PYTHONPATH=str(src))
+            p = subprocess.run(
+                [sys.executable, "-c", _ONE_RUN, str(home), str(REPO / "benchmarks")],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            out = json.loads(p.stdout.strip().splitlines()[-1])
+            assert Path(out["src"]).is_relative_to(src), out["src"]
+            if r:
+                runs[side].append(out)
+    n = runs["this"][0]["n"]
+    for k in ("load", "distinct"):
+        for how, f in (("median", statistics.median), ("min", min)):
+            a = f(x[k] for x in runs["other"])
+            b = f(x[k] for x in runs["this"])
+            rate = f" ({n / a:,.0f} -> {n / b:,.0f} distinct texts per CPU second)"
+            print(
+                f"against {other_src}: {k} CPU s, {how} of {rounds}: {a:.2f} -> {b:.2f}, "
+                f"{a / b:.2f}x" + (rate if k == "distinct" else "")
+            )
+
+
 WARM_UP = pd.DataFrame({"location_text": ["outside brixton station"], "department": [None]})
 
 
@@ -179,6 +233,8 @@ def main() -> None:
     ap.add_argument("--baseline-rows", type=int, default=0)
     ap.add_argument("--all-cores", action="store_true", help="do not pin to one core")
     ap.add_argument("--proc-runs", type=int, default=2, help="runs of 1 and of 2 processes")
+    ap.add_argument("--against", type=Path, default=None, help="another checkout's src")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating runs for --against")
     args = ap.parse_args()
     cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
     if not args.all_cores and cores:
@@ -186,6 +242,9 @@ def main() -> None:
     home = find_home(args.home)
     print(f"gazetteer home {home}; load average {os.getloadavg()[0]:.1f}")
 
+    if args.against:
+        against(home, args.against, args.rounds)
+        return
     if args.loads:
         built = time_loads(home, max(1, args.loads // 2), cache=False)
         time_loads(home, 1, cache=True)  # makes sure the cache file exists

@@ -4,6 +4,15 @@ Prints rows/s for the whole ingest (read, PII guard, parse, validate, store in o
 without geocoding. Target: >= 20,000 rows/s on SQLite on one core.
 
     .venv/bin/python benchmarks/ingest.py [--rows 100000] [--pg URL] [--no-pg]
+
+Many small files (issue 16: a ~100-row monthly extract paid ~0.14 s of fixed cost per file):
+
+    .venv/bin/python benchmarks/ingest.py --files 60 --file-rows 100 [--old DIR] [--no-pg]
+
+ingests ``--files`` department-months of ``--file-rows`` rows each, one after another into one
+store (as the scale run does), and prints rows/s and seconds per file. ``--old DIR`` first runs
+the same files with a checkout of older code (its ``src`` on the path, in a child process), so
+the ratio comes from one run.
 """
 
 from __future__ import annotations
@@ -39,14 +48,72 @@ def run(url: str, path: Path, label: str) -> float:
     return rate
 
 
+SMALL_CHILD = r"""
+import json, sys, time
+from pathlib import Path
+from istvhub.ingest.core import ingest_file
+from istvhub.store import open_store
+files = sorted(Path(sys.argv[1]).glob("*.csv"))
+st = open_store(sys.argv[2])
+ingest_file(files[0], st, geocode=False)  # warm: imports, code lists, schema checks
+t0 = time.perf_counter()
+rows = 0
+for f in files[1:]:
+    res = ingest_file(f, st, geocode=False)
+    assert res.status == "stored", res.message
+    rows += res.rows_total
+dt = time.perf_counter() - t0
+st.dispose()
+print(json.dumps({"files": len(files) - 1, "rows": rows, "s": dt}))
+"""
+
+
+def small_files(a: argparse.Namespace, tmpd: Path) -> None:
+    """Many small department-months through one store, old code first when given."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    d = tmpd / "small"
+    d.mkdir()
+    for i in range(a.files):
+        month = f"{2015 + i // 12}-{i % 12 + 1:02d}"
+        make_extract(d / f"RJ122_{month}.csv", a.file_rows, seed=i + 1, month=month)
+    runs = [("old", str(Path(a.old) / "src"))] if a.old else []
+    runs.append(("new", None))
+    for label, src in runs:
+        env = dict(os.environ)
+        if src:
+            env["PYTHONPATH"] = src
+        out = subprocess.run(
+            [sys.executable, "-c", SMALL_CHILD, str(d), f"sqlite:///{tmpd / (label + '.db')}"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(
+            f"{label:<4} sqlite  {r['files']} files x {a.file_rows} rows  "
+            f"{r['s'] / r['files'] * 1000:7.1f} ms/file  {r['rows'] / r['s']:>8,.0f} rows/s"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--pg", default=PG)
     ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--files", type=int, default=0, help="many small files instead of one")
+    ap.add_argument("--file-rows", type=int, default=100)
+    ap.add_argument("--old", help="a checkout of older code to run first (--files mode)")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmpd = Path(tmp)
+        if a.files:
+            small_files(a, tmpd)
+            return
         path = tmpd / "RJ122_2025-03.csv"
         make_extract(path, a.rows)
         print(f"extract: {path.stat().st_size / 1e6:.1f} MB")

@@ -6,13 +6,17 @@ file (read, PII guard, adapt, store in one transaction; no geocoding, whose memo
 loaded gazetteer's, shared by every upload of a server) and reports its peak resident memory.
 The figure that matters is peak minus baseline: what one upload adds to a running server.
 
-    .venv/bin/python benchmarks/upload_memory.py [--mb 50] [--xlsx-rows 50000]
+    .venv/bin/python benchmarks/upload_memory.py [--mb 50] [--xlsx-rows 50000] [--old DIR]
+
+``--old DIR`` measures a checkout of older code (its ``src`` first on the path) on the same files
+in the same run, before the current code, so the two figures compare.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -34,9 +38,16 @@ print(json.dumps({"status": res.status, "rows": res.rows_total, "s": dt,
 """
 
 
-def measure(path: Path, db: str) -> dict[str, float]:
+def measure(path: Path, db: str, src: str | None = None) -> dict[str, float]:
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = src
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), db], capture_output=True, text=True, check=True
+        [sys.executable, "-c", CHILD, str(path), db],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -54,6 +65,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=float, default=50.0, help="size of the CSV to generate")
     ap.add_argument("--xlsx-rows", type=int, default=50_000, help="rows of the XLSX (0: none)")
+    ap.add_argument("--old", help="a checkout of older code to measure first (its src/)")
     a = ap.parse_args()
     from istvhub.ingest.synthetic import make_extract
 
@@ -63,6 +75,9 @@ def main() -> None:
         probe = make_extract(d / "probe.csv", 10_000)
         per_row = (d / "probe.csv").stat().st_size / probe
         make_extract(csv, int(a.mb * 1024 * 1024 / per_row))
+        if a.old:
+            old = str(Path(a.old) / "src")
+            report("old", csv, measure(csv, f"sqlite:///{d / 'old.db'}", old))
         report("csv", csv, measure(csv, f"sqlite:///{d / 'csv.db'}"))
         if a.xlsx_rows:
             import pandas as pd

@@ -276,6 +276,22 @@ def scrub_text(text: str | None) -> tuple[str, int]:
     return out, len(kinds)
 
 
+#: below this many distinct values the candidate test runs in Python on each distinct value:
+#: pandas' Arrow strings re-parse a 1,600-character pattern on every call (~10 ms), which was
+#: most of the fixed cost of ingesting a 100-row file (issue 16)
+_SMALL = 4_000
+
+
+def _candidates(txt: pd.Series) -> pd.Series:
+    """Rows that may hold an identifier (the vectorised pre-test of :func:`scrub_series`)."""
+    pat = _patterns()["candidate"]
+    uniq = txt.dropna().unique()
+    if len(uniq) > _SMALL:
+        return txt.str.contains(pat, na=False).astype(bool)
+    hits = [v for v in uniq if pat.search(v)]
+    return txt.isin(hits).fillna(False).astype(bool) if hits else pd.Series(False, index=txt.index)
+
+
 def scrub_series(s: pd.Series) -> tuple[pd.Series, int, pd.Series]:
     """Scrub a text column: (cleaned column, removals, per-row kinds text or NA).
 
@@ -286,7 +302,7 @@ def scrub_series(s: pd.Series) -> tuple[pd.Series, int, pd.Series]:
     kinds = pd.Series(pd.NA, index=s.index, dtype="string")
     if txt.empty:
         return txt, 0, kinds
-    cand = txt.str.contains(_patterns()["candidate"], na=False)
+    cand = _candidates(txt)
     if not cand.any():
         return txt, 0, kinds
     done: dict[str, tuple[str, list[str]]] = {}

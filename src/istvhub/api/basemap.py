@@ -146,6 +146,17 @@ class Gaz:
         self._t["_thames"] = out
         return out
 
+    def partly_covered(self) -> dict[str, float]:
+        """Boroughs whose network reaches only part of their postcodes (share near a block),
+        from the build's manifest (gazetteer/manifest.py)."""
+        import json
+
+        if "_partly" not in self._t:
+            m = self.vdir / "manifest.json"
+            cov = json.loads(m.read_text())["network_coverage"] if m.is_file() else {}
+            self._t["_partly"] = dict(cov.get("boroughs_partly_covered", {}))
+        return self._t["_partly"]
+
     def network_by_borough(self) -> dict[str, int]:
         b = self.table("blocks")
         if b is None or "borough" not in b.columns:
@@ -267,6 +278,8 @@ def build_borough(gaz: Gaz, borough: str) -> dict:
             "scope": borough,
             "blocks": n,
             "has_network": n > 0,
+            # issue 13: a network that reaches only this share of the borough's postcodes
+            "network_share": gaz.partly_covered().get(borough),
             "bbox": _bbox4326(shape),
         },
         "features": feats,
@@ -304,6 +317,7 @@ def build_london(gaz: Gaz) -> dict:
             "scope": "London",
             "bbox": _bbox4326(gaz.boroughs().geometry.union_all()),
             "boroughs_without_network": sorted(bor.loc[~bor["has_network"], "name"]),
+            "boroughs_partly_covered": gaz.partly_covered(),
         },
         "features": feats,
     }

@@ -25,6 +25,8 @@ RAG_STYLE = {
     "red": "white on red3",
     "grey": "grey50",
 }
+#: cell backgrounds (WCAG AA with the text colours in _CSS), also for the MOPAC notebook's plot
+RAG_COLOUR = {"green": "#d6eedb", "amber": "#ffe6ad", "red": "#f8d0cc", "grey": "#ececec"}
 STATUS_MARK = {"missing": "MISS", "pending": "due", "not_expected": "·"}
 
 

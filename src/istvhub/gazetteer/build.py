@@ -150,6 +150,7 @@ def build(
     step("network")
     fill_files = [] if networks else found.get("osm_london", [])
     lines = fill.read_network(found["osm"], fill_files, boroughs)
+    seam_junctions = len(lines.attrs.get("seams", ()))
     blocks = net.build_blocks(lines, boroughs)
     blocks = blocks[blocks["borough"].notna()].reset_index(drop=True)
     osm_streets, osm_points = _osm_street_entries(blocks, streets)
@@ -249,6 +250,7 @@ def build(
             "keys": int(len(keys)),
             "street_points": int(len(points)),
             "blocks": int(len(blocks)),
+            "seam_junctions": int(seam_junctions),
             "parks": int(len(park_polys)),
             "statistical_areas": {
                 "lsoa2011": int(len(lsoas)),

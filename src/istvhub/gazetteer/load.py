@@ -56,7 +56,19 @@ class Gazetteer:
 
     @cached_property
     def blocks(self) -> gpd.GeoDataFrame:
-        return gpd.read_parquet(self.path / "blocks.parquet")
+        """The street blocks; ``attrs["parks"]`` carries the park polygons, so that every
+        hot-block assignment given these blocks can put a park's records on its edge."""
+        b = gpd.read_parquet(self.path / "blocks.parquet")
+        b.attrs["parks"] = self.parks
+        return b
+
+    @cached_property
+    def parks(self) -> gpd.GeoDataFrame:
+        """Park and common polygons (entry_id, name, category, borough, area_m2; EPSG:27700)."""
+        p = self.path / "parks.parquet"
+        if p.is_file():
+            return gpd.read_parquet(p)
+        return gpd.GeoDataFrame({"entry_id": [], "name": []}, geometry=[], crs=27700)
 
     @cached_property
     def lsoas(self) -> gpd.GeoDataFrame:

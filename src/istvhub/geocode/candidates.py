@@ -282,6 +282,7 @@ class PlaceIndex:
         self.fuzzy_sorted = np.array(
             [_sort_words(k) for k in self.fuzzy_keys.tolist()], dtype=object
         )
+        self.fuzzy_len = np.array([len(k) for k in self.fuzzy_sorted.tolist()], dtype=np.int32)
         self.fuzzy_type = self.etype[fz]
         self.fuzzy_type_names = tuple(sorted(set(self.fuzzy_type.tolist())))
         code = {t: c for c, t in enumerate(self.fuzzy_type_names)}
@@ -352,12 +353,17 @@ class PlaceIndex:
         idx = np.concatenate(parts)
         want = np.zeros(len(self.fuzzy_type_names), dtype=bool)
         want[[c for c, t in enumerate(self.fuzzy_type_names) if t in types]] = True
-        idx = idx[want[self.fuzzy_tcode[idx]]]
+        q = _sort_words(_strip_the(text))
+        # ratio = 100 (1 - indel distance / (la + lb)) <= 100 (1 - |la - lb| / (la + lb)): a key
+        # whose length alone keeps it under the cutoff is never scored (a margin for rounding)
+        ln = self.fuzzy_len[idx]
+        slack = (1.0 - cutoff / 100.0) * (ln + len(q)) + 0.5
+        idx = idx[want[self.fuzzy_tcode[idx]] & (np.abs(ln - len(q)) <= slack)]
         if not len(idx):
             return []
         # token_sort_ratio(q, key) == ratio(sorted q, sorted key): the keys are sorted once
         res = process.extract(
-            _sort_words(_strip_the(text)),
+            q,
             self.fuzzy_sorted[idx].tolist(),
             scorer=fuzz.ratio,
             score_cutoff=cutoff,

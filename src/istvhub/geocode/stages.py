@@ -16,6 +16,7 @@ from istvhub.geocode.classify import (
 from istvhub.geocode.cues import MIN_LONDON_SECTOR_UNITS
 from istvhub.geocode.decide import interpret
 from istvhub.geocode.explain import REASONS, correction_result, empty_result, located_result
+from istvhub.geocode.kinds import only_a_kind
 from istvhub.geocode.mentions import (
     correct_tokens,
     outside_is_narrative,
@@ -74,6 +75,13 @@ def geocode_norm(geo: Any, norm: str, dept: str | None) -> dict[str, Any]:
     if corr is not None:
         return correction_result(ix, corr)
     found = find_postcodes(tokens)
+    kind = only_a_kind(ix, tokens, spans, {k for p in found for k in range(p.start, p.end)})
+    if kind:  # "police station", "nightclub e14": a kind of place, not which one
+        return empty_result(
+            "unknown",
+            f"unknown: '{kind}' says what kind of place, not which one",
+            geo.calibrator.status_confidence("unknown", 0.95),
+        )
     pcs = []
     for p in found:
         if p.key in ix.postcode:

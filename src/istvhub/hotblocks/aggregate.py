@@ -517,7 +517,7 @@ def build_layers(
     )
     for section, k, v in summary_rows(kept, snap, rk, rule):  # issue 13: on a block, by group
         add(section, k, v)
-    for section, k, v in network_rows(kept, bl):
+    for section, k, v in network_rows(kept, bl, snap):
         add(section, k, v)
     publish_conc = {
         scope: rule.raw or c.incidents >= CONCENTRATION_MIN_TOTAL

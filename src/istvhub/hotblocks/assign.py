@@ -11,6 +11,10 @@ Rules (docs/DISCLOSURE.md, "Assignment"):
 * A *street* match (the text named a street but no point on it) is spread in equal fractional
   weights over the blocks carrying that name within ``STREET_RADIUS_M`` of the street's point
   (same-name streets elsewhere in London are never touched); without such blocks it is not snapped.
+* A *park* match (a venue whose name is a park's and whose point lies inside that park's
+  polygon) lands on the block of the park's edge nearest the point (blocks within
+  ``PARK_EDGE_M`` of the polygon), whatever the park's size: the precision of "in the park"
+  is the polygon, not a radius, so Clapham Common's records reach the street around it.
 * H3: the res-10 cell of the point (``h3.latlng_to_cell`` on each distinct point) and its H3
   parents at res 9 and 8 (bit arithmetic on the int64 index, so counts add up across
   resolutions). A cell is only given where the point's precision is finer than the cell
@@ -35,6 +39,7 @@ import shapely
 from pyproj import Transformer
 
 from istvhub.gazetteer.normalise import normalise_name
+from istvhub.hotblocks.parks import ParkEdges
 
 #: Max snap distance (m) by match type of the geocoder; absent types are never snapped to a block.
 SNAP_M: dict[str, float] = {"postcode": 50.0, "venue": 50.0, "station": 50.0, "junction": 50.0}
@@ -118,13 +123,16 @@ def _block_name_lists(blocks: pd.DataFrame) -> list[list[str]]:
 class BlockIndex:
     """The street blocks with an STRtree and a name vocabulary, built once and reused."""
 
-    def __init__(self, blocks: gpd.GeoDataFrame) -> None:
+    def __init__(self, blocks: gpd.GeoDataFrame, parks: gpd.GeoDataFrame | None = None) -> None:
+        if parks is None:
+            parks = blocks.attrs.get("parks")  # gazetteer.load attaches them
         if blocks.crs is not None and blocks.crs.to_epsg() != 27700:
             blocks = blocks.to_crs(27700)
         self.blocks = blocks.reset_index(drop=True)
         self.block_ids = self.blocks["block_id"].astype(str).to_numpy()
         self.geoms = np.asarray(self.blocks.geometry.values, dtype=object)
         self.tree = shapely.STRtree(self.geoms)
+        self.parks = ParkEdges(parks, self.geoms, self.tree)
         names = _block_name_lists(self.blocks)
         vocab: dict[str, int] = {}
         b_idx: list[int] = []
@@ -377,6 +385,20 @@ def assign(
             blk_pos.append(best["block"].to_numpy())
             weights.append(np.ones(len(best)))
             snap_status[best["pos"].to_numpy()] = code["snapped"]
+
+    # 2c. a park or common (its polygon holds the point, its name is the match): the block
+    # of its edge nearest the point (hotblocks/parks.py), however big the park
+    in_park = np.flatnonzero(
+        located
+        & (mtype == "venue").fillna(False).to_numpy(dtype=bool)
+        & np.isin(snap_status, [code["imprecise"], code["too_far"]])
+    )
+    if len(in_park) and index.parks.n:
+        pos, blk = index.parks.edge_blocks(pts[in_park], matched.iloc[in_park].tolist())
+        rec_pos.append(in_park[pos])
+        blk_pos.append(blk)
+        weights.append(np.ones(len(pos)))
+        snap_status[in_park[pos]] = code["snapped"]
 
     # 3. whole-street matches: spread over that street's nearby blocks
     street = np.flatnonzero(is_street)

@@ -79,17 +79,40 @@ FILL_ADVICE = (
 )
 
 
-def network_rows(records: pd.DataFrame, blocks: pd.DataFrame) -> list[tuple[str, str, str]]:
+#: a borough is named "partly covered" when at least this share of its located records (and
+#: MIN_PARTLY_RECORDS of them) have no block within the assignment's coverage distance
+PARTLY_SHARE = 0.25
+MIN_PARTLY_RECORDS = 10
+
+
+def network_rows(
+    records: pd.DataFrame, blocks: pd.DataFrame, snap: pd.Series | None = None
+) -> list[tuple[str, str, str]]:
     """Say which boroughs with located records have no street block at all (their records
-    cannot be on a block), and what a user supplies to fill them."""
+    cannot be on a block), which have a network over only part of their area (many records
+    ``outside_network``: Bromley, Greenwich, Newham on the default sources), and what a user
+    supplies to fill them. Names only, never counts (nothing to protect)."""
     st = records.get("geo_status", pd.Series("located", index=records.index)).astype("string")
     bor = records.get("borough", pd.Series(None, index=records.index)).astype("string")
-    named = set(bor[st.eq("located").fillna(False)].dropna())
+    loc = st.eq("located").fillna(False)
+    named = set(bor[loc].dropna())
     have = set(blocks["borough"].dropna()) if "borough" in blocks.columns else set()
     missing = sorted(named - have)
-    if not missing:
-        return []
-    return [
-        ("network", "boroughs_without_street_network", ", ".join(missing)),
-        ("network", "to_fill_them_supply", FILL_ADVICE),
-    ]
+    partly: list[str] = []
+    if snap is not None:
+        out = snap.astype("string").eq("outside_network").fillna(False) & loc
+        t = pd.DataFrame({"b": bor[loc], "out": out[loc]}).dropna().groupby("b")["out"]
+        share, size = t.mean(), t.size()
+        partly = sorted(
+            str(b)
+            for b in share.index
+            if b in have and size[b] >= MIN_PARTLY_RECORDS and share[b] >= PARTLY_SHARE
+        )
+    rows: list[tuple[str, str, str]] = []
+    if missing:
+        rows.append(("network", "boroughs_without_street_network", ", ".join(missing)))
+    if partly:
+        rows.append(("network", "boroughs_with_street_network_in_part_only", ", ".join(partly)))
+    if rows:
+        rows.append(("network", "to_fill_them_supply", FILL_ADVICE))
+    return rows

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from istvhub._errors import FileRejected
-from istvhub.core.periods import PERIOD_RE
 from istvhub.ingest import parsing as P
 from istvhub.ingest import plausibility as plausible
-from istvhub.ingest.identity import refuse_nhs_number_keys
+from istvhub.ingest.fileplan import DEPT_RE, FilePlan, plan_file  # noqa: F401  (DEPT_RE re-exported)
 from istvhub.ingest.layouts import Layout
 from istvhub.ingest.readers import RawTable
 from istvhub.ingest.recognise import Recognition, flags_to_weapon, recognise
@@ -28,8 +28,8 @@ from istvhub.records import AGE_BANDS, RECORD_COLUMNS, record_id_maker
 
 #: the column built from one Y/N column per weapon
 FLAG_COL = "weapon (from the weapon flag columns)"
-DEPT_RE = re.compile(r"^[A-Z0-9]{3,12}$")
 MAX_TEXT = 255
+_CLOCK = re.compile(r"\d[:.]\d\d")
 
 
 @dataclass
@@ -56,213 +56,78 @@ class Adapted:
 
     @property
     def quarantine(self) -> pd.DataFrame:
-        q = [i for i in self.issues if i.quarantined]
-        return pd.DataFrame(
-            {
-                "source_row": [i.row for i in q],
-                "field": [i.field for i in q],
-                "reason": [i.reason for i in q],
-            }
-        )
+        return quarantine_frame(self.issues)
 
 
-def _col(raw: pd.DataFrame, cols: dict[str, str], name: str) -> pd.Series | None:
-    c = cols.get(name)
-    return raw[c] if c is not None else None
+#: rows adapted at a time: the record frame of a whole file never exists at once (issue 14.7)
+SLICE_ROWS = 20_000
 
 
-def _period_of(value: str) -> str | None:
-    """YYYY-MM from a period cell: 2025-01, 2025-01-01, 01/2025, Jan 2025, January-2025..."""
-    v = str(value).strip()
-    if not v:
-        return None
-    if PERIOD_RE.match(v):
-        return v
-    m = re.fullmatch(r"(\d{1,2})[/.-](\d{4})", v)
-    if m and 1 <= int(m.group(1)) <= 12:
-        return f"{m.group(2)}-{int(m.group(1)):02d}"
-    m = re.fullmatch(r"(\d{4})[/.]?(\d{2})", v)
-    if m and 1 <= int(m.group(2)) <= 12:
-        return f"{m.group(1)}-{m.group(2)}"
-    for fmt in ("%b %Y", "%B %Y", "%b-%Y", "%B-%Y", "%b-%y", "%b %y", "%Y %b", "%Y %B"):
-        ts = pd.to_datetime(v, format=fmt, errors="coerce")
-        if pd.notna(ts):
-            return ts.strftime("%Y-%m")
-    dt, inv = P.parse_dates(pd.Series([v]), dayfirst=True)
-    if not inv.iloc[0] and pd.notna(dt.iloc[0]):
-        return dt.iloc[0].strftime("%Y-%m")
-    return None
+class _Flags:
+    """Row issues of one slice: one quarantine reason per row (the first problem found);
+    warnings, as many as apply."""
 
+    def __init__(self, df: pd.DataFrame, rows: pd.Series) -> None:
+        self.index = df.index
+        self.rows = rows
+        self.bad = pd.Series(False, index=df.index)
+        self.issues: list[Issue] = []
 
-def _resolve_department(
-    raw: pd.DataFrame,
-    cols: dict[str, str],
-    layout: Layout,
-    option: str | None,
-    file: str,
-    aliases: dict[str, str] | None = None,
-    fallback: str | None = None,
-) -> str:
-    opt = option.strip().upper() if option else None
-    const = layout.constants.get("department")
-    const = const.strip().upper() if const else None
-    col_val = None
-    c = cols.get("department")
-    if c is not None:
-        vals = raw[c].str.strip()
-        uniq = sorted(
-            {
-                (aliases or {}).get(P.norm_text(v), v.upper())
-                for v in vals[vals != ""].unique().tolist()
-            }
-        )
-        if len(uniq) > 1:
-            raise FileRejected(
-                "more than one department code in one file: upload one department per file",
-                file=file,
-                field=c,
-            )
-        col_val = uniq[0] if uniq else None
-    found = [v for v in (col_val, const) if v]
-    if opt and any(v != opt for v in found):
-        raise FileRejected(
-            "department in the file contradicts --department", file=file, field=c or "department"
-        )
-    if col_val and const and col_val != const:
-        raise FileRejected(
-            "department in the file contradicts the layout's department", file=file, field=c
-        )
-    dept = opt or col_val or const or fallback
-    if not dept:
-        raise FileRejected(
-            "department missing: the file has no site code column; give --department ODS",
-            file=file,
-            field="department",
-        )
-    if not DEPT_RE.match(dept):
-        raise FileRejected(
-            "department code is not an ODS site code (3-12 letters/digits)",
-            file=file,
-            field=c or "department",
-        )
-    return dept
-
-
-def adapt(
-    table: RawTable,
-    layout: Layout,
-    *,
-    file: str,
-    department: str | None = None,
-    period: str | None = None,
-    aliases: dict[str, str] | None = None,
-    fallback_department: str | None = None,
-    home: Path | None = None,
-    recognition: Recognition | None = None,
-) -> Adapted:
-    """Map a raw table to canonical records with the given layout.
-
-    ``aliases`` maps normalised department names (from the registry) to ODS codes, so a site
-    column holding "St Thomas' Hospital" instead of RJ122 still resolves.
-    ``fallback_department`` (from the file name or title rows) is used only when neither the
-    file, the layout nor the caller names the department.
-    """
-    raw = table.frame
-    rec = recognition or recognise(table.headers, raw, layout)
-    cols = dict(rec.columns)
-    n_total = len(raw) + len(table.bad_rows)
-    rows = pd.Series(np.asarray(raw.index) + 1, index=raw.index)  # 1-based data row numbers
-    issues: list[Issue] = [
-        Issue(r, "row", "row has more fields than the header (unquoted separator in text?)")
-        for r in table.bad_rows
-    ]
-    fmts = tuple(layout.date_formats)
-    mu = layout.midnight_unknown
-
-    if period is not None and not PERIOD_RE.match(period.strip()):
-        raise FileRejected("--period must be YYYY-MM", file=file, field="--period")
-    dept = _resolve_department(raw, cols, layout, department, file, aliases, fallback_department)
-
-    # --- which rows are ISTV records (ECDS: intent = assault) --------------------------------
-    keep = pd.Series(True, index=raw.index)
-    skipped = 0
-    filt = layout.filter_field or ("intent" if "intent" in cols else None)
-    if filt and filt in cols:
-        intent, _miss, unrec = P.map_codes(
-            raw[cols[filt]], "intent", layout.codes.get(filt), layout.code_maps.get(filt)
-        )
-        wanted = set(layout.filter_keep or ["assault"])
-        keep = intent.isin(wanted).fillna(False).astype(bool)
-        # an intent code missing from our list: an assault location description (recorded only
-        # for assaults) says the row is an assault; such rows are kept and reported
-        if unrec.any() and "location_text" in cols:
-            described = raw[cols["location_text"]].astype("string").str.strip().fillna("") != ""
-            rescued = (unrec & described & ~keep).astype(bool)
-            if rescued.any():
-                keep = keep | rescued
-                issues.extend(
-                    Issue(
-                        int(r),
-                        cols[filt],
-                        "intent code not recognised; kept as an "
-                        "assault because an assault location is recorded",
-                        False,
-                    )
-                    for r in rows[rescued]
-                )
-        skipped = int((~keep).sum())
-    # raw[keep] copies every cell: skip it when every row is kept (most files)
-    df = raw if bool(keep.all()) else raw[keep]
-    rows = rows[keep]
-    bad = pd.Series(False, index=df.index)
-    if rec.weapon_flags and not {"weapon_code", "mechanism"} & set(cols):
-        df = df.copy()
-        flagged, several = flags_to_weapon(df, rec.weapon_flags)
-        df[FLAG_COL] = flagged.fillna("")
-        cols["weapon_code"] = FLAG_COL
-        several_flags = several
-    else:
-        several_flags = None
-
-    def flag(mask: pd.Series, fieldname: str, reason: str, quarantine: bool = True) -> None:
-        nonlocal bad
-        mask = mask.reindex(df.index, fill_value=False).astype(bool)
+    def __call__(
+        self, mask: pd.Series, fieldname: str, reason: str, quarantine: bool = True
+    ) -> None:
+        mask = mask.reindex(self.index, fill_value=False).astype(bool)
         if quarantine:
-            mask = mask & ~bad  # one reason per row: the first problem found
+            mask = mask & ~self.bad
         if not mask.any():
             return
-        issues.extend(Issue(int(r), fieldname, reason, quarantine) for r in rows[mask])
+        self.issues.extend(Issue(int(r), fieldname, reason, quarantine) for r in self.rows[mask])
         if quarantine:
-            bad = bad | mask
+            self.bad = self.bad | mask
 
-    # --- arrival -----------------------------------------------------------------------------
-    has_dt_text = pd.Series(False, index=df.index)
-    if "arrival_datetime" in cols:
-        c = cols["arrival_datetime"]
-        arr, inv = P.parse_dates(df[c], dayfirst=layout.dayfirst, formats=fmts)
-        flag(inv, c, "arrival date/time is not a valid date")
-        flag(arr.isna() & ~inv, c, "arrival date missing")
-        has_dt_text = df[c].str.contains(r"\d[:.]\d\d", regex=True).fillna(False)
-        arr_time = P.times_from_datetimes(arr, has_dt_text, midnight_unknown=False)
-        arr_date = arr.dt.normalize()
-    elif "arrival_date" in cols:
-        c = cols["arrival_date"]
-        arr_date, inv = P.parse_dates(df[c], dayfirst=layout.dayfirst, formats=fmts)
-        flag(inv, c, "arrival date is not a valid date")
-        flag(arr_date.isna() & ~inv, c, "arrival date missing")
-        has_dt_text = df[c].str.contains(r"\d[:.]\d\d", regex=True).fillna(False)
-        arr_time = P.times_from_datetimes(arr_date, has_dt_text, midnight_unknown=False)
-        arr_date = arr_date.dt.normalize()
-    else:
-        raise FileRejected(
-            "no arrival date column found (e.g. Arrival_Date, Date seen, Der_EC_Arrival_Date_Time)",
-            file=file,
-            field="arrival_date",
-        )
+
+@dataclass
+class _Ctx:
+    """What every slice of one file shares."""
+
+    layout: Layout
+    rec: Recognition
+    cols: dict[str, str]
+    plan: FilePlan
+    encoding: str | None
+    make_id: Any
+
+
+def quarantine_frame(issues: list[Issue]) -> pd.DataFrame:
+    """The quarantined rows of ``issues`` (row, field, reason), as the store keeps them."""
+    q = [i for i in issues if i.quarantined]
+    return pd.DataFrame(
+        {
+            "source_row": [i.row for i in q],
+            "field": [i.field for i in q],
+            "reason": [i.reason for i in q],
+        }
+    )
+
+
+def _has_clock(s: pd.Series) -> pd.Series:
+    return s.str.contains(_CLOCK, regex=True).fillna(False)
+
+
+def _arrival(df: pd.DataFrame, ctx: _Ctx, flag: _Flags) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(arrival date, arrival time text, arrival timestamp), from the plan's parsed column."""
+    cols, plan = ctx.cols, ctx.plan
+    c = plan.arr_col
+    arr = plan.arrival.reindex(df.index)
+    inv = plan.arrival_invalid.reindex(df.index, fill_value=False)
+    what = "arrival date/time" if "arrival_datetime" in cols else "arrival date"
+    flag(inv, c, f"{what} is not a valid date")
+    flag(arr.isna() & ~inv, c, "arrival date missing")
+    arr_time = P.times_from_datetimes(arr, _has_clock(df[c]), midnight_unknown=False)
+    arr_date = arr.dt.normalize()
     if "arrival_time" in cols:
-        c = cols["arrival_time"]
-        t, inv = P.parse_times(df[c], midnight_unknown=False)
-        flag(inv, c, "arrival time is not a valid time")
+        t, inv = P.parse_times(df[cols["arrival_time"]], midnight_unknown=False)
+        flag(inv, cols["arrival_time"], "arrival time is not a valid time")
         arr_time = t.fillna(arr_time)
     hms = arr_time.fillna("00:00:00")
     secs = (
@@ -270,75 +135,66 @@ def adapt(
         + pd.to_numeric(hms.str.slice(3, 5), errors="coerce").fillna(0) * 60
         + pd.to_numeric(hms.str.slice(6, 8), errors="coerce").fillna(0)
     )
-    arrival_at = arr_date + pd.to_timedelta(secs.astype("int64"), unit="s")
+    return arr_date, arr_time, arr_date + pd.to_timedelta(secs.astype("int64"), unit="s")
 
-    # --- incident date/time ------------------------------------------------------------------
+
+def _incident(df: pd.DataFrame, ctx: _Ctx, flag: _Flags) -> tuple[pd.Series, pd.Series]:
+    """(incident date, incident time text) from whichever incident columns the file has."""
+    cols, layout = ctx.cols, ctx.layout
+    fmts, mu = tuple(layout.date_formats), layout.midnight_unknown
     inc_date = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
     inc_time = pd.Series(pd.NA, index=df.index, dtype="string")
     if "incident_datetime" in cols:
         c = cols["incident_datetime"]
         idt, inv = P.parse_dates(df[c], dayfirst=layout.dayfirst, formats=fmts)
         flag(inv, c, "incident date/time is not a valid date")
-        txt = df[c].str.contains(r"\d[:.]\d\d", regex=True).fillna(False)
-        inc_time = P.times_from_datetimes(idt, txt, midnight_unknown=mu)
+        inc_time = P.times_from_datetimes(idt, _has_clock(df[c]), midnight_unknown=mu)
         inc_date = idt.dt.normalize()
     if "incident_date" in cols:
         c = cols["incident_date"]
         d, inv = P.parse_dates(df[c], dayfirst=layout.dayfirst, formats=fmts)
         flag(inv, c, "incident date is not a valid date")
-        txt = df[c].str.contains(r"\d[:.]\d\d", regex=True).fillna(False)
-        inc_time = inc_time.fillna(P.times_from_datetimes(d, txt, midnight_unknown=mu))
+        inc_time = inc_time.fillna(
+            P.times_from_datetimes(d, _has_clock(df[c]), midnight_unknown=mu)
+        )
         inc_date = inc_date.fillna(d.dt.normalize())
     if "incident_time" in cols:
         c = cols["incident_time"]
         t, inv = P.parse_times(df[c], midnight_unknown=mu)
         flag(inv, c, "incident time is not a valid time")
         inc_time = t.fillna(inc_time) if "incident_datetime" not in cols else inc_time.fillna(t)
+    return inc_date, inc_time
+
+
+def _dates(df: pd.DataFrame, ctx: _Ctx, flag: _Flags) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(arrival timestamp, incident date, incident time) with every date check on the rows."""
+    cols, plan = ctx.cols, ctx.plan
+    arr_date, arr_time, arrival_at = _arrival(df, ctx, flag)
+    inc_date, inc_time = _incident(df, ctx, flag)
     inc_col = cols.get("incident_date") or cols.get("incident_datetime") or "incident_date"
     after = inc_date.notna() & arr_date.notna() & (inc_date > arr_date)
     flag(after, inc_col, "incident date is after the arrival date")
     _time_order(df, inc_date, inc_time, arr_date, arr_time, inc_col, flag)
     old = inc_date.notna() & arr_date.notna() & ((arr_date - inc_date).dt.days > 366)
     flag(old, inc_col, "incident date is more than a year before arrival")
-
-    # --- period ------------------------------------------------------------------------------
-    per = _resolve_period(df, cols, layout, period, arr_date, bad, file)
-    arr_month = arr_date.dt.strftime("%Y-%m")
-    outside = arr_date.notna() & (arr_month != per)
-    arr_col = cols.get("arrival_date") or cols.get("arrival_datetime") or "arrival_date"
-    per_col = cols.get("period_start") or cols.get("period") or ("--period" if period else arr_col)
-    plausible.check_period(per, file=file, field=per_col)
-    flag(plausible.future(arr_date), arr_col, "arrival date is in the future")
+    flag(plausible.future(arr_date), plan.arr_col, "arrival date is in the future")
     flag(plausible.future(inc_date), inc_col, "incident date is in the future")
-    valid_arr = arr_date.notna() & ~bad
-    if valid_arr.any() and (outside & valid_arr).sum() > 0.5 * valid_arr.sum():
-        raise FileRejected(
-            "the period contradicts the arrival dates (most rows fall in another month)",
-            file=file,
-            field=arr_col,
-        )
-    flag(outside, arr_col, "arrival date outside the submission period")
+    outside = arr_date.notna() & (arr_date.dt.strftime("%Y-%m") != plan.period)
+    flag(outside, plan.arr_col, "arrival date outside the submission period")
+    return arrival_at, inc_date, inc_time
 
-    # --- codes -------------------------------------------------------------------------------
-    if several_flags is not None:
-        flag(
-            several_flags,
-            "weapon",
-            "more than one weapon flagged; recorded the most serious",
-            False,
-        )
-    weapon, weapon_text = _weapon(df, cols, layout, flag)
-    location_type, no_code = _location_type(df, cols, layout, flag)
+
+def _location(df: pd.DataFrame, ctx: _Ctx, flag: _Flags) -> tuple[pd.Series, pd.Series]:
+    """(location type, location text): codes, refined or derived from the description."""
+    cols = ctx.cols
+    location_type, no_code = _location_type(df, cols, ctx.layout, flag)
     if "location_text" in cols:
         loc_text = df[cols["location_text"]].astype("string").str.strip()
+    elif ctx.plan.place_is_text:  # a "place" column that is mostly free text is the description
+        tcol = cols.get("location_type_code") or cols["place"]
+        loc_text = df[tcol].astype("string").str.strip()
     else:
         loc_text = pd.Series(pd.NA, index=df.index, dtype="string")
-        # a "place" column that is mostly free text is the location description
-        tcol = cols.get("location_type_code") or cols.get("place")
-        if tcol is not None:
-            _lt, miss, unrec = P.map_codes(df[tcol], "location_type")
-            if (~miss).sum() and unrec.sum() > 0.5 * (~miss).sum():
-                loc_text = df[tcol].astype("string").str.strip()
     # no usable location type code: the description often says it ("pub", "home", "bus");
     # an explicit "not known" code stays unknown
     if no_code.any():
@@ -353,6 +209,12 @@ def adapt(
         specific = from_text.isin(["transport", "licensed_premises", "school", "workplace"])
         specific = specific.fillna(False).astype(bool)
         location_type.loc[specific[specific].index] = from_text[specific]
+    return location_type, loc_text
+
+
+def _person(df: pd.DataFrame, ctx: _Ctx, flag: _Flags) -> tuple[pd.Series, pd.Series]:
+    """(age band, sex), each unrecognised value a warning."""
+    cols, layout = ctx.cols, ctx.layout
     if "age_band" in cols:
         age_band, unrec = P.age_bands_from_text(df[cols["age_band"]])
         inline = layout.code_maps.get("age_band")
@@ -377,12 +239,16 @@ def adapt(
         flag(unrec, cols["sex"], "sex code not recognised; recorded as unknown", False)
     else:
         sex = pd.Series("unknown", index=df.index, dtype="string")
+    return age_band, sex
 
-    # --- PII scrub of free text --------------------------------------------------------------
-    loc_text = _blank_to_na(loc_text)
-    weapon_text = _blank_to_na(weapon_text)
-    scrubbed_loc, n1, kinds_loc = scrub_series(loc_text)
-    scrubbed_wpn, n2, kinds_wpn = scrub_series(weapon_text)
+
+def _texts(
+    df: pd.DataFrame, ctx: _Ctx, flag: _Flags, loc_text: pd.Series, weapon_text: pd.Series
+) -> tuple[pd.Series, pd.Series, int]:
+    """Free text scrubbed of identifiers and cut to MAX_TEXT, each change a warning."""
+    cols = ctx.cols
+    scrubbed_loc, n1, kinds_loc = scrub_series(_blank_to_na(loc_text))
+    scrubbed_wpn, n2, kinds_wpn = scrub_series(_blank_to_na(weapon_text))
     for kinds, fname in ((kinds_loc, "location_text"), (kinds_wpn, "weapon_text")):
         for what in kinds.dropna().unique():
             flag(
@@ -391,8 +257,7 @@ def adapt(
                 f"identifier removed from free text ({what})",
                 False,
             )
-    loc_text, weapon_text = scrubbed_loc, scrubbed_wpn
-    for txt, fname in ((loc_text, "location_text"), (weapon_text, "weapon_text")):
+    for txt, fname in ((scrubbed_loc, "location_text"), (scrubbed_wpn, "weapon_text")):
         flag(
             (txt.str.len() > MAX_TEXT).fillna(False),
             cols.get(fname, fname),
@@ -400,33 +265,54 @@ def adapt(
             False,
         )
     if "location_text" in cols:
-        flag(loc_text.isna(), cols["location_text"], "location description is empty", False)
-    _encoding_warnings(df, table.encoding, flag)
-    loc_text = loc_text.str.slice(0, MAX_TEXT)
-    weapon_text = weapon_text.str.slice(0, MAX_TEXT)
+        flag(scrubbed_loc.isna(), cols["location_text"], "location description is empty", False)
+    _encoding_warnings(df, ctx.encoding, flag)
+    return scrubbed_loc.str.slice(0, MAX_TEXT), scrubbed_wpn.str.slice(0, MAX_TEXT), n1 + n2
 
-    # --- row keys and record ids -------------------------------------------------------------
+
+def _record_ids(df: pd.DataFrame, ctx: _Ctx, flag: _Flags, file: str) -> list[str]:
+    """Keyed record ids from the row key (else a hash of the row's cells); a key seen earlier
+    in the file (the plan's duplicates) quarantines the row."""
+    cols = ctx.cols
     if "source_key" in cols:
         key = df[cols["source_key"]].astype("string").str.strip()
         missing_key = key.isna() | (key == "")
-        refuse_nhs_number_keys(key, rows, file=file, field=cols["source_key"])
     else:
         key = pd.Series(pd.NA, index=df.index, dtype="string")
         missing_key = pd.Series(True, index=df.index)
     if missing_key.any():
-        sub = df[missing_key]
-        joined = sub.astype(str).agg("\x1f".join, axis=1)
+        joined = df[missing_key].astype(str).agg("\x1f".join, axis=1)
         key.loc[missing_key] = ["h:" + hashlib.sha256(j.encode()).hexdigest()[:32] for j in joined]
-    key_col = cols.get("source_key", "row")
-    dup = key.duplicated(keep="first") & ~bad
-    flag(dup, key_col, "duplicate row key (same attendance twice in the file)")
+    dup = ctx.plan.duplicate.reindex(df.index, fill_value=False)
+    flag(
+        dup, cols.get("source_key", "row"), "duplicate row key (same attendance twice in the file)"
+    )
+    dept = ctx.plan.department
+    return [ctx.make_id(dept, k) for k in key.astype(str)]
 
-    make_id = record_id_maker(home)
+
+def adapt_slice(raw: pd.DataFrame, ctx: _Ctx, *, file: str) -> Adapted:
+    """Adapt some rows of a file (a slice of its raw frame) under the file's plan."""
+    plan, cols = ctx.plan, ctx.cols
+    keep = plan.keep.reindex(raw.index, fill_value=False)
+    df = raw if bool(keep.all()) else raw[keep]  # raw[keep] copies every cell: most keep all
+    flag = _Flags(df, pd.Series(np.asarray(df.index) + 1, index=df.index))
+    if cols.get("weapon_code") == FLAG_COL:  # one Y/N column per weapon (set by the plan)
+        df = df.copy()
+        flagged, several = flags_to_weapon(df, ctx.rec.weapon_flags)
+        df[FLAG_COL] = flagged.fillna("")
+        flag(several, "weapon", "more than one weapon flagged; recorded the most serious", False)
+    arrival_at, inc_date, inc_time = _dates(df, ctx, flag)
+    weapon, weapon_text = _weapon(df, cols, ctx.layout, flag)
+    location_type, loc_text = _location(df, ctx, flag)
+    age_band, sex = _person(df, ctx, flag)
+    loc_text, weapon_text, scrubbed = _texts(df, ctx, flag, loc_text, weapon_text)
+    ids = _record_ids(df, ctx, flag, file)
     out = pd.DataFrame(
         {
-            "record_id": [make_id(dept, k) for k in key.astype(str)],
-            "department": dept,
-            "period": per,
+            "record_id": ids,
+            "department": plan.department,
+            "period": plan.period,
             "arrival_at": arrival_at,
             "incident_date": inc_date.dt.date.where(inc_date.notna(), None),
             "incident_time": inc_time,
@@ -436,15 +322,110 @@ def adapt(
             "weapon_text": weapon_text,
             "age_band": age_band,
             "sex": sex,
-            "source_row": rows,
+            "source_row": flag.rows,
         },
         index=df.index,
     )
-    out = out[~bad].reset_index(drop=True)
-    out = out[[*RECORD_COLUMNS, "source_row"]]
-    issues.extend(missing_item_warnings(cols, rec))
+    out = out[~flag.bad].reset_index(drop=True)[[*RECORD_COLUMNS, "source_row"]]
+    return Adapted(
+        out, flag.issues, plan.department, plan.period, len(raw), 0, scrubbed, cols, ctx.rec
+    )
+
+
+def adapt_slices(
+    table: RawTable,
+    layout: Layout,
+    *,
+    file: str,
+    department: str | None = None,
+    period: str | None = None,
+    aliases: dict[str, str] | None = None,
+    fallback_department: str | None = None,
+    home: Path | None = None,
+    recognition: Recognition | None = None,
+    size: int | None = None,
+) -> tuple[Adapted, Iterator[Adapted]]:
+    """The whole-file pass, then the file adapted ``size`` rows at a time.
+
+    Returns (the file-level outcome: department, period, totals and file-level issues, with no
+    records; an iterator of slices, each with its records and row issues). File-level problems
+    raise :class:`FileRejected` before any slice is made; a slice raises only for a row key that
+    is an NHS number."""
+    size = size or SLICE_ROWS
+    raw = table.frame
+    rec = recognition or recognise(table.headers, raw, layout)
+    cols = dict(rec.columns)
+    plan = plan_file(
+        raw,
+        cols,
+        layout,
+        file=file,
+        department=department,
+        period=period,
+        aliases=aliases,
+        fallback_department=fallback_department,
+    )
+    if rec.weapon_flags and not {"weapon_code", "mechanism"} & set(cols):
+        cols["weapon_code"] = FLAG_COL
+    issues = [
+        Issue(r, "row", "row has more fields than the header (unquoted separator in text?)")
+        for r in table.bad_rows
+    ]
+    issues += [Issue(r, f, why, False) for r, f, why in plan.notes]
+    issues += missing_item_warnings(cols, rec)
+    head = Adapted(
+        pd.DataFrame(columns=[*RECORD_COLUMNS, "source_row"]),
+        issues,
+        plan.department,
+        plan.period,
+        len(raw) + len(table.bad_rows),
+        plan.skipped,
+        0,
+        cols,
+        rec,
+    )
+    ctx = _Ctx(layout, rec, cols, plan, table.encoding, record_id_maker(home))
+    slices = (adapt_slice(raw.iloc[i : i + size], ctx, file=file) for i in range(0, len(raw), size))
+    return head, slices
+
+
+def combine(head: Adapted, parts: Iterable[Adapted]) -> Adapted:
+    """One :class:`Adapted` for the whole file from its head and slices (small files, tests)."""
+    frames, issues, scrubbed = [], list(head.issues), 0
+    for p in parts:
+        frames.append(p.records)
+        issues.extend(p.issues)
+        scrubbed += p.pii_scrubbed
+    records = (
+        pd.concat(frames, ignore_index=True)
+        if len(frames) > 1
+        else (frames[0] if frames else head.records)
+    )
     issues.sort(key=lambda i: (i.row, i.field))
-    return Adapted(out, issues, dept, per, n_total, skipped, n1 + n2, cols, rec)
+    return Adapted(
+        records,
+        issues,
+        head.department,
+        head.period,
+        head.rows_total,
+        head.rows_skipped,
+        scrubbed,
+        head.columns,
+        head.recognition,
+    )
+
+
+def adapt(table: RawTable, layout: Layout, **kw: Any) -> Adapted:
+    """Map a raw table to canonical records with the given layout (the whole file at once).
+
+    ``aliases`` maps normalised department names (from the registry) to ODS codes, so a site
+    column holding "St Thomas' Hospital" instead of RJ122 still resolves.
+    ``fallback_department`` (from the file name or title rows) is used only when neither the
+    file, the layout nor the caller names the department. Uploads go through
+    :func:`adapt_slices`, which never holds the records of the whole file.
+    """
+    head, slices = adapt_slices(table, layout, **kw)
+    return combine(head, slices)
 
 
 #: ISTV items and the layout fields any one of which carries them
@@ -512,52 +493,6 @@ def _encoding_warnings(df: pd.DataFrame, encoding: str | None, flag) -> None:
 def _blank_to_na(s: pd.Series) -> pd.Series:
     s = s.astype("string").str.strip()
     return s.where(s.notna() & (s != ""), pd.NA)
-
-
-def _resolve_period(
-    df: pd.DataFrame,
-    cols: dict[str, str],
-    layout: Layout,
-    option: str | None,
-    arr_date: pd.Series,
-    bad: pd.Series,
-    file: str,
-) -> str:
-    opt = option.strip() if option else None
-    col_period = None
-    col_name = None
-    for fname in ("period_start", "period"):
-        c = cols.get(fname)
-        if c is None:
-            continue
-        vals = df[c].str.strip()
-        uniq = sorted(set(vals[vals != ""].tolist()))
-        if not uniq:
-            continue
-        months = {_period_of(u) for u in uniq}
-        if None in months:
-            raise FileRejected("reporting period is not a valid date", file=file, field=c)
-        if len(months) > 1:
-            raise FileRejected("more than one reporting period in one file", file=file, field=c)
-        col_period, col_name = months.pop(), c
-        break
-    if col_period and opt and col_period != opt:
-        raise FileRejected(
-            "reporting period in the file contradicts --period", file=file, field=col_name
-        )
-    if col_period:
-        return col_period
-    if opt:
-        return opt
-    months = arr_date[arr_date.notna() & ~bad].dt.strftime("%Y-%m")
-    if "arrival" in layout.period_from and len(months):
-        return str(months.value_counts().idxmax())
-    raise FileRejected(
-        "period missing: the file has no reporting period and no valid arrival "
-        "dates; give --period YYYY-MM",
-        file=file,
-        field="period",
-    )
 
 
 def _weapon(

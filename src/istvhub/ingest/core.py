@@ -25,7 +25,7 @@ from istvhub._errors import (
 )
 from istvhub.core.periods import is_period, period_in_name
 from istvhub.ingest import identity
-from istvhub.ingest.adapters import Adapted, Issue, adapt
+from istvhub.ingest.adapters import SLICE_ROWS, Issue, adapt_slices
 from istvhub.ingest.layouts import Layout, detect_layout, get_layout, vocabulary
 from istvhub.ingest.mapping import (
     department_layout,
@@ -36,9 +36,9 @@ from istvhub.ingest.mapping import (
 from istvhub.ingest.pii import check_headers
 from istvhub.ingest.readers import read_table
 from istvhub.ingest.recognise import ITEM_WORDS, recognise
-from istvhub.ingest.report import item_report
+from istvhub.ingest.tally import Tally as _Tally
 from istvhub.records import GEOCODE_COLUMNS
-from istvhub.store import Store
+from istvhub.store import Store, StreamTotals
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -187,6 +187,30 @@ def _geocode_records(
     return out, texts, None
 
 
+class _SliceGeocoder:
+    """Geocodes each slice of records with the caller's geocoder (or passes them through),
+    summing what the report says: texts geocoded, records located, the first warning."""
+
+    def __init__(self, geocoder: RecordGeocoder | None, step: Progress) -> None:
+        self.geocoder, self.step = geocoder, step
+        self.geocoded = self.located = 0
+        self.warning: str | None = None
+        self._said = False
+
+    def __call__(self, records: pd.DataFrame) -> pd.DataFrame:
+        if self.geocoder is None:
+            return records
+        if not self._said:
+            self.step("geocode")
+            self._said = True
+        records, n, warn = _geocode_records(records, self.geocoder)
+        self.geocoded += n
+        self.warning = self.warning or warn
+        if "geo_status" in records.columns:
+            self.located += int((records["geo_status"] == "located").sum())
+        return records
+
+
 def ingest_bytes(
     data: bytes,
     filename: str,
@@ -276,7 +300,7 @@ def ingest_bytes(
             missing=missing,
             proposal=propose_mapping(table.headers, rec, department=hint, file=filename),
         )
-    adapted: Adapted = adapt(
+    head, slices = adapt_slices(
         table,
         layout,
         file=filename,
@@ -287,111 +311,89 @@ def ingest_bytes(
         home=home,
         recognition=rec,
     )
-    items = item_report(adapted, table.frame)
-    header_line = table.header_line
-    del table  # the raw cells are not needed again: free them before geocoding and storing
-    if adapted.department not in known:
+    if head.department not in known:
         raise UnknownDepartment(
             "department is not in the registry of ISTV departments",
             file=filename,
             field="department",
         )
-    identity.check_names(filename, adapted.department, by_name=by_name, by_text=by_text)
+    identity.check_names(filename, head.department, by_name=by_name, by_text=by_text)
     result = IngestResult(
         file=filename,
         status="stored",
         adapter=layout.name,
-        department=adapted.department,
-        period=adapted.period,
-        rows_total=adapted.rows_total,
-        rows_accepted=len(adapted.records),
-        rows_quarantined=int(len(adapted.quarantine)),
-        rows_skipped=adapted.rows_skipped,
-        pii_scrubbed=adapted.pii_scrubbed,
+        department=head.department,
+        period=head.period,
+        rows_total=head.rows_total,
+        rows_skipped=head.rows_skipped,
         file_sha256=sha,
-        issues=adapted.issues,
-        items=items,
-        header_line=header_line,
+        header_line=table.header_line,
     )
-    unchanged = _unchanged(store, adapted.department, adapted.period, sha, filename)
-    if unchanged is not None:
+    unchanged = _unchanged(store, head.department, head.period, sha, filename)
+    if unchanged is not None:  # the report still says what the file holds
+        same = _Tally(head, table.frame, store, None, layout.name, True, filename)
+        for p in slices:
+            same.add(p)
+        same.check()
+        same.fill(result)
         result.status, result.version, result.message = "unchanged", *unchanged
         return result
     identity.check_layout_owner(
-        store, filename, adapted.department, layout.name, confirmed=confirm_replace
+        store, filename, head.department, layout.name, confirmed=confirm_replace
     )
-    prev = identity.previous_version(store, adapted.department, adapted.period)
-    why = identity.replacement_reason(prev, len(adapted.records), layout.name)
-    if why and not confirm_replace:
-        raise ConfirmationRequired(
-            f"this upload would replace {adapted.department}'s data and {why}: check it is the "
-            "right file for the right department, then upload again with --confirm-replace "
-            "(API: confirm_replace=true)",
-            file=filename,
-            field="confirm_replace",
+    prev = identity.previous_version(store, head.department, head.period)
+    tally = _Tally(head, table.frame, store, prev, layout.name, confirm_replace, filename)
+    geo = _SliceGeocoder(geocoder if geocode else None, step)
+    streamed = len(table.frame) > SLICE_ROWS
+    if streamed:  # a large file: each slice adapted, geocoded and written, then dropped
+        frames: Any = (geo(tally.add(p)) for p in slices)
+    else:  # the usual month: every check before the transaction opens
+        parts = [tally.add(p) for p in slices]
+        tally.check()
+        frames = [geo(p) for p in parts]
+        del parts
+    del table  # the raw cells are read by the slices only
+
+    def finish() -> StreamTotals:
+        if streamed:
+            tally.check()
+        return StreamTotals(
+            tally.quarantine(), head.rows_total, head.rows_skipped, tally.pii_scrubbed
         )
-    lost = lost_items(store, prev, adapted.records)
-    if lost:
-        what = ", ".join(lost)
-        adapted.issues.insert(
-            0,
-            Issue(
-                0,
-                "items",
-                f"this version loses items the previous one had ({what}): check the file",
-                quarantined=False,
-            ),
-        )
-        if prev is not None and prev.same_month and not confirm_replace:
-            raise ConfirmationRequired(
-                f"this upload would replace {adapted.department} {prev.period} version "
-                f"{prev.version} and loses items it had ({what}): check the file, then upload "
-                "again with --confirm-replace (API: confirm_replace=true)",
-                file=filename,
-                field="confirm_replace",
-            )
-    if prev is not None and prev.same_month:
-        result.replaces = (
-            f"{adapted.department} {prev.period} version {prev.version} "
-            f"({prev.rows} records, layout {prev.adapter})"
-        )
-    records = adapted.records
-    warn = None
-    if geocode and geocoder is not None:
-        step("geocode")
-        records, result.geocoded, warn = _geocode_records(records, geocoder)
-        if "geo_status" in records.columns:
-            result.located = int((records["geo_status"] == "located").sum())
+
     step("store")
     sr = store.store_submission(
-        department=adapted.department,
-        period=adapted.period,
+        department=head.department,
+        period=head.period,
         file_sha256=sha,
         source_filename=filename,
         adapter=layout.name,
-        records=records,
-        quarantine=adapted.quarantine,
-        rows_total=adapted.rows_total,
-        rows_skipped=adapted.rows_skipped,
-        pii_scrubbed=adapted.pii_scrubbed,
+        records=frames,
+        rows_total=head.rows_total,
+        rows_skipped=head.rows_skipped,
         uploaded_by=uploaded_by,
         received_at=received_at,
+        finish=finish,
     )
+    tally.fill(result)
+    result.geocoded, result.located = geo.geocoded, geo.located
+    warn = geo.warning
     if mapping is not None and mapping_name and sr.status == "stored":
         from istvhub.store.mappings import save_mapping
 
         save_mapping(
             store,
-            department=adapted.department,
+            department=head.department,
             name=mapping_name,
             toml=mapping,
             accepted_by=uploaded_by,
         )
-        result.mapping_saved = f"{adapted.department} {mapping_name}"
+        result.mapping_saved = f"{head.department} {mapping_name}"
     result.status = sr.status
     result.version = sr.version
     result.submission_id = sr.submission_id
     result.superseded_version = sr.superseded_version
+    result.replaces = tally.replaces
     result.message = sr.message + (f"; replaces {result.replaces}" if result.replaces else "")
     result.message += f"; {warn}" if warn else ""
     return result
@@ -409,40 +411,6 @@ def department_hint(
         return layout.constants.get("department")
     vals = {v.strip().upper() for v in table.frame[col].head(500) if v and v.strip()}
     return vals.pop() if len(vals) == 1 else None
-
-
-#: an item is "lost" when the previous version had it on this share of records and this one on
-#: less than a tenth of that
-_HAD = 0.5
-
-
-def lost_items(store: Store, prev: Any, records: pd.DataFrame) -> list[str]:
-    """ISTV items the previous version (same month, or the department's previous month) carried
-    and this one does not (issue 17.4)."""
-    if prev is None or records.empty:
-        return []
-    from istvhub.store.mappings import item_coverage
-
-    subs = store.submissions(None, current_only=True)
-    hit = subs[(subs["period"] == prev.period) & (subs["version"] == prev.version)]
-    if "department" in records.columns:
-        hit = hit[hit["department"] == records["department"].iloc[0]]
-    if hit.empty:
-        return []
-    before = item_coverage(store, int(hit["submission_id"].iloc[0]))
-    now = {
-        "location_text": records["location_text"].notna().mean(),
-        "location_type": (records["location_type"] != "unknown").mean(),
-        "weapon": (records["weapon"] != "unknown").mean(),
-        "age": (records["age_band"] != "unknown").mean(),
-        "sex": (records["sex"] != "unknown").mean(),
-        "incident_date": records["incident_date"].notna().mean(),
-    }
-    return [
-        ITEM_WORDS.get(k, k).replace("age or age band", "age band")
-        for k, had in before.items()
-        if had >= _HAD and float(now[k]) < 0.1 * had
-    ]
 
 
 def period_from_filename(filename: str) -> str | None:

@@ -109,9 +109,15 @@ class HeaderKey:
 
     @classmethod
     def of(cls, header: str) -> HeaderKey:
-        t = tokens(header)
-        content = [x for x in t if x not in STOPWORDS] or t
-        return cls("".join(t), " ".join(sorted(set(content))))
+        return _header_key(header)
+
+
+@lru_cache(maxsize=16_384)
+def _header_key(header: str) -> HeaderKey:
+    """Memoised: every upload keys the same few hundred synonyms again (issue 16, fixed cost)."""
+    t = tokens(header)
+    content = [x for x in t if x not in STOPWORDS] or t
+    return HeaderKey("".join(t), " ".join(sorted(set(content))))
 
 
 def match_score(a: HeaderKey, b: HeaderKey) -> float:

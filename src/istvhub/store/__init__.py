@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from istvhub.store.backends import PostgresStore, SQLiteStore
-from istvhub.store.base import Store, StoreResult, read_registry, registry_path
+from istvhub.store.base import Store, StoreResult, StreamTotals, read_registry, registry_path
 
 __all__ = [
     "PostgresStore",
     "SQLiteStore",
     "Store",
     "StoreResult",
+    "StreamTotals",
     "open_store",
     "read_registry",
     "registry_path",

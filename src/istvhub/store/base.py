@@ -10,7 +10,7 @@ import csv
 import json
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time
@@ -212,6 +212,16 @@ def records_to_columns(df: pd.DataFrame, *, sqlite_text: bool) -> tuple[list[str
     return names, cols
 
 
+@dataclass
+class StreamTotals:
+    """What a streamed upload knows only after its last slice (see ``store_submission``)."""
+
+    quarantine: pd.DataFrame
+    rows_total: int
+    rows_skipped: int = 0
+    pii_scrubbed: int = 0
+
+
 class Store(ABC):
     """Submissions, records, quarantine and audit behind one interface."""
 
@@ -369,19 +379,25 @@ class Store(ABC):
         file_sha256: str,
         source_filename: str,
         adapter: str,
-        records: pd.DataFrame,
+        records: pd.DataFrame | Iterable[pd.DataFrame],
         quarantine: pd.DataFrame | None = None,
         rows_total: int | None = None,
         rows_skipped: int = 0,
         pii_scrubbed: int = 0,
         uploaded_by: str | None = None,
         received_at: datetime | None = None,
+        finish: Callable[[], StreamTotals] | None = None,
     ) -> StoreResult:
         """Store one department-month upload as a new version, in ONE transaction.
 
         The previous current version becomes ``superseded`` (kept). A file byte-identical to the
         current version changes nothing. Any error rolls everything back. ``received_at``
         (aware; default now) records when the file arrived, e.g. when back-filling history.
+
+        ``records`` may be an iterable of frames (a large upload adapted slice by slice, so
+        the records of the whole file never exist at once); ``finish``, called after the last
+        slice is written and before the commit, returns the quarantine and the totals only
+        known then, and may raise to roll the whole upload back.
         """
         department = department.upper()
         qdf = (
@@ -389,7 +405,8 @@ class Store(ABC):
             if quarantine is not None
             else pd.DataFrame(columns=["source_row", "field", "reason"])
         )
-        n_rows = len(records)
+        parts: Iterable[pd.DataFrame] = [records] if isinstance(records, pd.DataFrame) else records
+        n_rows = len(records) if isinstance(records, pd.DataFrame) else 0
         s = schema.submissions
         try:
             with self._write_txn() as conn:
@@ -453,7 +470,27 @@ class Store(ABC):
                     )
                     .returning(s.c.submission_id)
                 ).scalar_one()
-                self._bulk_insert_records(conn, sid, records)
+                if isinstance(records, pd.DataFrame):
+                    self._bulk_insert_records(conn, sid, records)
+                else:
+                    for part in parts:
+                        self._bulk_insert_records(conn, sid, part)
+                        n_rows += len(part)
+                if finish is not None:
+                    totals = finish()
+                    qdf = totals.quarantine
+                    rows_skipped, pii_scrubbed = totals.rows_skipped, totals.pii_scrubbed
+                    conn.execute(
+                        s.update()
+                        .where(s.c.submission_id == sid)
+                        .values(
+                            rows_total=int(totals.rows_total),
+                            rows_accepted=n_rows,
+                            rows_quarantined=len(qdf),
+                            rows_skipped=int(rows_skipped),
+                            pii_scrubbed=int(pii_scrubbed),
+                        )
+                    )
                 if len(qdf):
                     conn.execute(
                         schema.quarantine.insert(),

@@ -232,8 +232,13 @@ function legend(rule, layer, n) {
   el.dataset.units = String(n);
 }
 
-function noNetworkNotice(borough, hasNetwork) {
+function noNetworkNotice(borough, hasNetwork, share) {
   const el = $("no-network");
+  if (borough && hasNetwork && share != null) {  // issue 13: a network over part of the borough
+    el.hidden = false;
+    el.textContent = `Only ${Math.round(share * 100)}% of ${borough}'s postcodes lie near a street of this gazetteer's network, so records elsewhere in it are not put on blocks. A full OpenStreetMap extract (Geofabrik's greater-london-latest.osm.pbf) given to the gazetteer build fills the gap.`;
+    return false;
+  }
   if (!borough || hasNetwork) { el.hidden = true; el.textContent = ""; return false; }
   el.hidden = false;
   el.textContent = `${borough} has no street network in this gazetteer, so incidents cannot be put on street blocks: ` +
@@ -253,7 +258,7 @@ async function draw() {
   let london;
   try { london = await londonBasemap(); } catch (e) { $("map-status").textContent = "Basemap unavailable: " + e.message; return; }
   let layer = $("layer").value;
-  const fallback = noNetworkNotice(borough, hasNetwork(london, borough)) && layer === "blocks";
+  const fallback = noNetworkNotice(borough, hasNetwork(london, borough), (london.properties.boroughs_partly_covered || {})[borough]) && layer === "blocks";
   if (fallback) layer = "hexes";
   // the borough's basemap and the layer are fetched at the same time
   const baseP = loadBasemap(borough, london).catch((e) => { $("map-status").textContent = "Basemap unavailable: " + e.message; });
