@@ -46,6 +46,7 @@ def _warm_up(app: FastAPI) -> None:
     try:
         store = ensure_store(app)
         if (app.state.settings.gazetteer_dir / "CURRENT").is_file():
+            # lazy: only a warmed-up server (istvhub serve) pays for loading the geocoder
             from istvhub.api.layers_cache import network_for
             from istvhub.geocode.shared import shared_geocoder
 
