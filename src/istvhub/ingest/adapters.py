@@ -29,6 +29,7 @@ from istvhub.ingest.adapted import (  # noqa: F401  (re-exported: the adapter's 
     missing_item_warnings,
     quarantine_frame,
 )
+from istvhub.ingest.codevalues import straddling_warning
 from istvhub.ingest.fields import dates_of, location_of, person_of, texts_of, weapon_of
 from istvhub.ingest.fileplan import DEPT_RE, FilePlan, plan_file  # noqa: F401  (DEPT_RE re-exported)
 from istvhub.ingest.layouts import Layout
@@ -143,6 +144,9 @@ def adapt_slices(
     ]
     issues += [Issue(r, f, why, False) for r, f, why in plan.notes]
     issues += missing_item_warnings(cols, rec)
+    cut = straddling_warning(raw, cols)
+    if cut:
+        issues.append(Issue(0, cols["age_band"], cut, False))
     head = Adapted(
         pd.DataFrame(columns=[*RECORD_COLUMNS, "source_row"]),
         issues,

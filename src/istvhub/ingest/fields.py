@@ -12,6 +12,7 @@ import pandas as pd
 from istvhub.ingest import parsing as P
 from istvhub.ingest import plausibility as plausible
 from istvhub.ingest.adapted import FLAG_COL, MAX_TEXT, RowFlags, SliceContext
+from istvhub.ingest.codevalues import straddle_reason, straddles
 from istvhub.ingest.layouts import Layout
 from istvhub.pii import scrub_series
 from istvhub.records import AGE_BANDS
@@ -139,7 +140,8 @@ def person_of(df: pd.DataFrame, ctx: SliceContext, flag: RowFlags) -> tuple[pd.S
         if "age" in cols:
             ab2, _ = P.age_bands_from_years(df[cols["age"]])
             age_band = age_band.where(age_band != "unknown", ab2)
-        flag(unrec, cols["age_band"], "age band not recognised; recorded as unknown", False)
+            unrec = unrec & age_band.eq("unknown")
+        _band_warnings(df[cols["age_band"]], unrec, cols["age_band"], flag)
     elif "age" in cols:
         age_band, unrec = P.age_bands_from_years(df[cols["age"]])
         flag(unrec, cols["age"], "age not a number of years 0-120; recorded as unknown", False)
@@ -287,3 +289,15 @@ def _location_type(
             blank = df[cols[fname]].astype("string").str.strip().fillna("").eq("")
             return lt, (blank | unrec)
     return (pd.Series("unknown", index=df.index, dtype="string"), pd.Series(True, index=df.index))
+
+
+def _band_warnings(s: pd.Series, unrec: pd.Series, col: str, flag: RowFlags) -> None:
+    """A band cut elsewhere ("16-24") says which hub bands it straddles; anything else is
+    simply not recognised. Both are recorded as unknown."""
+    raw = s.astype("string").str.strip()
+    cut = {str(v): straddles(str(v)) for v in raw[unrec].dropna().unique()}
+    cut = {v: spans for v, spans in cut.items() if spans}
+    for v, spans in cut.items():
+        flag(unrec & raw.eq(v).fillna(False), col, straddle_reason(v, spans), False)
+    other = unrec & ~raw.isin(list(cut)).fillna(False).astype(bool)
+    flag(other, col, "age band not recognised; recorded as unknown", False)
