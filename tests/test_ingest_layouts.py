@@ -234,3 +234,12 @@ def test_next_month_losing_items_is_flagged(st, home, base):
     assert len(lost) == 1 and not lost[0].quarantined
     assert "sex" in lost[0].reason and "location type" in lost[0].reason
     assert "weapon" not in lost[0].reason
+
+
+def test_header_only_file_in_an_unknown_layout_is_a_nil_return_not_held(st, home, base):
+    """No rows, no items to recognise: a nil return (received, 0 records), never needs mapping."""
+    name, data, _w = LC.age_cutpoints_csv(base)
+    header_only = data.split(b"\n", 1)[0] + b"\n"
+    res = _ingest(st, header_only, name, home)
+    assert res.status == "stored" and res.rows_accepted == 0 and res.adapter == "nil"
+    assert res.period == "2025-03" and res.department == "RJ122"
