@@ -419,32 +419,45 @@ def band_for_range(lo: float, hi: float) -> str | None:
     return None
 
 
-def _band_from_text(v: str) -> str | None:
+def band_range(v: str) -> tuple[int, int] | None:
+    """The ages (lo, hi) an age-band spelling covers ("16-24", "Under 18", "65+", "30"), or None
+    when it is no band; whether it fits one hub band is :func:`band_for_range`'s question."""
     t = v.strip().lower().replace("–", "-").replace("—", "-")
     t = re.sub(r"\s*(to|-)\s*", "-", t)
     t = re.sub(r"\s*(years?|yrs?|y/o|yo)\b", "", t).strip()
     if re.fullmatch(r"(under|<|u|less than|below)\s*-?(\d+)", t):
         n = int(re.findall(r"\d+", t)[0])
-        return band_for_range(0, n - 1)
+        return (0, n - 1) if n >= 1 else None
     m = re.fullmatch(r"(\d+)\s*(\+|plus|and over|or over|and above|\+ years)", t) or re.fullmatch(
         r"(?:over|>=|>|aged)\s*(\d+)\+?", t
     )
     if m:
         n = int(m.group(1))
         return (
-            band_for_range(n + (1 if t.startswith(">") and not t.startswith(">=") else 0), 200)
-            if 65 <= n <= 110
+            (n + (1 if t.startswith(">") and not t.startswith(">=") else 0), 200)
+            if n <= 110
             else None
         )
     m = re.fullmatch(r"(\d+)-(\d+)", t)
     if m:
         lo, hi = int(m.group(1)), int(m.group(2))
-        return band_for_range(lo, hi) if lo <= hi else None
+        return (lo, hi) if lo <= hi else None
     m = re.fullmatch(r"(\d+(?:\.\d+)?)", t)
     if m:
         age = float(m.group(1))
-        return band_for_range(int(age), int(age)) if 0 <= age <= 120 else None
+        return (int(age), int(age)) if 0 <= age <= 120 else None
     return None
+
+
+def bands_spanned(lo: float, hi: float) -> list[str]:
+    """The hub bands a range of ages overlaps (one for a band that fits, several when it
+    straddles a cut-point, e.g. 16-24 -> 16-17, 18-24)."""
+    return [lab for (a, b), lab in zip(_BANDS, _BAND_LABELS, strict=True) if a <= hi and lo <= b]
+
+
+def _band_from_text(v: str) -> str | None:
+    r = band_range(v)
+    return band_for_range(*r) if r else None
 
 
 def age_bands_from_text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
