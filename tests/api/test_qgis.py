@@ -44,27 +44,28 @@ if not _qgis_importable():
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def qgis_server(tmp_path: Path, gazetteer_home: Path, seed_more):
+@pytest.fixture(scope="module")
+def qgis_server(tmp_path_factory: pytest.TempPathFactory, gazetteer_home: Path):
     """`istvhub serve` on a temp SQLite DB with the real gazetteer, located records for one
-    month (Westminster and Camden blocks) and a Westminster CSP analyst."""
+    month (Westminster and Camden blocks) and a Westminster CSP analyst; one per module, as the
+    tests only read."""
+    from api.conftest import seed_located  # tests/api/conftest.py (tests/ is on sys.path)
     from istvhub.api import users
     from istvhub.api.deps import open_app_store
     from istvhub.core.config import Settings
 
-    home = tmp_path / "home"
+    tmp = tmp_path_factory.mktemp("qgis-hub")
+    home = tmp / "home"
     home.mkdir()
     (home / "gazetteer").symlink_to(gazetteer_home / "gazetteer", target_is_directory=True)
-    db = f"sqlite:///{tmp_path / 'hub.db'}"
+    db = f"sqlite:///{tmp / 'hub.db'}"
     store = open_app_store(Settings(home=home, db=db))
     token = users.add_user(
         store.engine, "csp-westminster", "csp_analyst", boroughs=["Westminster"]
     )[1]
-    seeded = seed_more(SimpleNamespace(store=store), MONTH)
-    with running_server(home, db, tmp_path / "server.log") as base:
-        yield SimpleNamespace(
-            base=base, token=token, blocks=seeded.blocks, log=tmp_path / "server.log"
-        )
+    seeded = seed_located(SimpleNamespace(store=store), gazetteer_home, period=MONTH)
+    with running_server(home, db, tmp / "server.log") as base:
+        yield SimpleNamespace(base=base, token=token, blocks=seeded.blocks, log=tmp / "server.log")
     store.dispose()
 
 
@@ -166,3 +167,31 @@ def _same(qgis_value: object, api_value: object) -> bool:
     if isinstance(api_value, float) or isinstance(qgis_value, float):
         return qgis_value is not None and abs(float(qgis_value) - float(api_value)) < 1e-9
     return qgis_value == api_value or str(qgis_value) == str(api_value)
+
+
+def test_gdal_oapif_driver_reads_the_collection_with_basic_credentials(qgis_server, tmp_path):
+    """The GDAL line of docs/SERVICE.md, with Debian's GDAL (it comes with python3-qgis):
+    ``GDAL_HTTP_AUTH=BASIC GDAL_HTTP_USERPWD=me:istv_...`` and the ``OAPIF:`` driver."""
+    srv = qgis_server
+    want = {f["properties"]["block_id"]: f["properties"] for f in api_features(srv.base, srv.token)}
+
+    def ogr2ogr(password: str, dest: Path) -> subprocess.CompletedProcess[str]:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "GDAL_HTTP_AUTH": "BASIC",
+            "GDAL_HTTP_USERPWD": f"me:{password}",
+        }
+        cmd = ["/usr/bin/ogr2ogr", "-f", "GeoJSON", str(dest), f"OAPIF:{srv.base}/ogc"]
+        return subprocess.run(
+            [*cmd, COLLECTION], env=env, capture_output=True, text=True, timeout=60
+        )
+
+    r = ogr2ogr(srv.token, tmp_path / "gdal.geojson")
+    assert r.returncode == 0, r.stderr[-2000:]
+    got = json.loads((tmp_path / "gdal.geojson").read_text())["features"]
+    assert {f["properties"]["block_id"]: f["properties"]["count"] for f in got} == {
+        k: v["count"] for k, v in want.items()
+    }
+    r = ogr2ogr("istv_" + "x" * 43, tmp_path / "wrong.geojson")
+    assert r.returncode != 0 and "401" in r.stderr, r.stderr[-2000:]
