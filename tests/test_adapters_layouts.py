@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 import layout_corpus as LC
 from istvhub.ingest.adapters import adapt
-from istvhub.ingest.codevalues import straddles, unmapped_values
+from istvhub.ingest.ages import band_for_range, band_range, bands_spanned, straddles
+from istvhub.ingest.codevalues import unmapped_values
 from istvhub.ingest.layouts import detect_layout, vocabulary
-from istvhub.ingest.parsing import band_for_range, band_range, bands_spanned
 from istvhub.ingest.readers import read_table
 from istvhub.ingest.recognise import CONFIDENT, combine, header_score, recognise
 
