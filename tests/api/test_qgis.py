@@ -1,8 +1,9 @@
 """QGIS for real (issue 18.6): QGIS's own OGC API - Features provider (``OAPIF``), as Debian 12
 ships it (QGIS 3.22, which cannot add an ``Authorization: Bearer`` header), loads a collection
 from a running ``istvhub serve`` with a *Basic* authentication configuration holding the token
-as the password, and reads the same features and attributes as the API's JSON. A wrong token
-gives an invalid layer. QGIS runs headless in ``/usr/bin/python3`` (``tests/api/qgis_probe.py``),
+as the password, and reads the same features and attributes as the API's JSON. A wrong or a
+revoked token gives an invalid layer. GDAL's OAPIF driver (it comes with python3-qgis) is checked
+with ``GDAL_HTTP_AUTH=BASIC`` as docs/SERVICE.md tells GDAL users. QGIS runs headless in ``/usr/bin/python3`` (``tests/api/qgis_probe.py``),
 since it is not importable from the project venv."""
 
 from __future__ import annotations
@@ -63,9 +64,14 @@ def qgis_server(tmp_path_factory: pytest.TempPathFactory, gazetteer_home: Path):
     token = users.add_user(
         store.engine, "csp-westminster", "csp_analyst", boroughs=["Westminster"]
     )[1]
+    # a token that worked once: its user was revoked (QGIS would still hold it in its auth db)
+    revoked = users.add_user(store.engine, "csp-left", "csp_analyst", boroughs=["Westminster"])[1]
+    users.revoke_user(store.engine, "csp-left")
     seeded = seed_located(SimpleNamespace(store=store), gazetteer_home, period=MONTH)
     with running_server(home, db, tmp / "server.log") as base:
-        yield SimpleNamespace(base=base, token=token, blocks=seeded.blocks, log=tmp / "server.log")
+        yield SimpleNamespace(
+            base=base, token=token, revoked=revoked, blocks=seeded.blocks, log=tmp / "server.log"
+        )
     store.dispose()
 
 
@@ -123,10 +129,11 @@ def test_qgis_oapif_provider_reads_the_collection_with_a_basic_auth_config(qgis_
             # a page smaller than the collection: QGIS must follow the server's "next" links
             {"name": "paged", "username": "qgis-user", "password": srv.token, "page_size": 1},
             {"name": "wrong", "username": "qgis-user", "password": "istv_" + "x" * 43},
+            {"name": "revoked", "username": "qgis-user", "password": srv.revoked},
         ],
     )
     assert got["qgis_version"].startswith("3.")
-    right, paged, wrong = got["cases"]
+    right, paged, wrong, revoked = got["cases"]
 
     for case in (right, paged):
         assert case["auth_stored"] and not case["uri_has_token"]  # the token stays in the auth db
@@ -153,10 +160,12 @@ def test_qgis_oapif_provider_reads_the_collection_with_a_basic_auth_config(qgis_
 
     # a wrong token, in the same QGIS session: nothing served from QGIS's cache, the server
     # refuses the Basic credentials at the landing page and the layer is invalid
-    assert not wrong["valid"] and "features" not in wrong
-    assert any("authentication" in m for m in wrong["messages"]), wrong["messages"]
+    # (and a revoked one likewise)
+    for refused in (wrong, revoked):
+        assert not refused["valid"] and "features" not in refused
+        assert any("authentication" in m for m in refused["messages"]), refused["messages"]
     log = srv.log.read_text(errors="replace")
-    assert '"GET /ogc HTTP/1.1" 401' in log
+    assert log.count('"GET /ogc HTTP/1.1" 401') >= 2
     # QGIS followed the paging links of the one-feature pages
     assert "limit=1&offset=1" in log
 
