@@ -17,6 +17,7 @@ are checks on the text against the answer, each with a cap on the calibrated con
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from istvhub.geocode.candidates import STREET_TYPE_WORDS
@@ -30,7 +31,7 @@ _NAMED = ("street", "venue", "station", "area", "borough")
 def answer_risks(loc: Any, tokens: list[str], corrected: list[str]) -> tuple[str, ...]:
     """The risks of ``loc`` (an explain.Loc) given the text's tokens, in RISK_CAPS order."""
     out: list[str] = []
-    name = normalise_text(str(loc.name)).split()
+    name = _name_words(str(loc.name))
     if loc.match_type in _NAMED and name:
         core = name[:-1] if len(name) > 1 and name[-1] in STREET_TYPE_WORDS else name
         if any(
@@ -48,6 +49,12 @@ def answer_risks(loc: Any, tokens: list[str], corrected: list[str]) -> tuple[str
     if "nearest the department" in str(loc.reason) and not loc.ctx_hits:
         out.append("department_guess")
     return tuple(out)
+
+
+@lru_cache(maxsize=65536)
+def _name_words(name: str) -> tuple[str, ...]:
+    """A gazetteer name in the text's normal form (cached: names repeat across texts)."""
+    return tuple(normalise_text(name).split())
 
 
 def risk_cap(risks: tuple[str, ...]) -> float:
