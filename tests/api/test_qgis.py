@@ -3,8 +3,8 @@ ships it (QGIS 3.22, which cannot add an ``Authorization: Bearer`` header), load
 from a running ``istvhub serve`` with a *Basic* authentication configuration holding the token
 as the password, and reads the same features and attributes as the API's JSON. A wrong or a
 revoked token gives an invalid layer. GDAL's OAPIF driver (it comes with python3-qgis) is checked
-with ``GDAL_HTTP_AUTH=BASIC`` as docs/SERVICE.md tells GDAL users. QGIS runs headless in ``/usr/bin/python3`` (``tests/api/qgis_probe.py``),
-since it is not importable from the project venv."""
+with ``GDAL_HTTP_AUTH=BASIC`` as docs/SERVICE.md tells GDAL users. QGIS runs headless in
+``/usr/bin/python3`` (``tests/api/qgis_probe.py``), since it is not importable from the venv."""
 
 from __future__ import annotations
 
