@@ -76,10 +76,20 @@ def age_bands_from_text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return mapped.fillna("unknown").astype("string"), unrecognised
 
 
+_YEARS_UNIT = re.compile(r"(?i)\s*(?:years?(?:\s+old)?|yrs?|y/?o|y)\.?$")
+
+
+def years_number(s: pd.Series) -> pd.Series:
+    """An age in years as a number: "34", "34.0", "34 yrs", "34y", "34 years old" (NaN when it
+    is none); systems that print the unit still mean the number."""
+    txt = s.astype("string").str.strip().str.replace(_YEARS_UNIT, "", regex=True)
+    return pd.to_numeric(txt, errors="coerce")
+
+
 def age_bands_from_years(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Exact age in years -> band; the exact age is never kept. Returns (bands, unrecognised)."""
     raw, missing = _clean(s)
-    age = pd.to_numeric(raw, errors="coerce")
+    age = years_number(raw)
     ok = age.notna() & (age >= 0) & (age <= 120)
     bins = [-0.5, 15.999, 17.999, 24.999, 34.999, 44.999, 54.999, 64.999, 200]
     cut = pd.cut(age.where(ok), bins=bins, labels=_BAND_LABELS)
