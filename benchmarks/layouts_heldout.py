@@ -1,6 +1,7 @@
 """Issue 17 figures: the two held-out-style extracts and the layout corpus of
 tests/layout_corpus.py through the real ingest path (SQLite, no geocoding). Prints, per file,
-what happened and the share of records carrying each item.
+what happened, how many of the columns the layout spec expects recognition found (field and
+column both right), and the share of records carrying each item.
 
     .venv/bin/python benchmarks/layouts_heldout.py
 """
@@ -18,15 +19,28 @@ sys.path.insert(0, str(REPO / "tests"))
 import layout_corpus as LC  # noqa: E402
 from istvhub._errors import NeedsMapping  # noqa: E402
 from istvhub.ingest.core import ingest_bytes  # noqa: E402
+from istvhub.ingest.layouts import detect_layout, vocabulary  # noqa: E402
+from istvhub.ingest.readers import read_table  # noqa: E402
+from istvhub.ingest.recognise import recognise  # noqa: E402
 from istvhub.store import open_store  # noqa: E402
+
+
+def columns_right(name: str, data: bytes, want: dict[str, str]) -> str:
+    """Expected (field, column) pairs recognition found, of those the spec names."""
+    t = read_table(data, name, vocabulary())
+    rec = recognise(t.headers, t.frame, detect_layout(t.headers)[0])
+    got = {**rec.columns, **{f"flag:{c}": w for c, w in rec.weapon_flags.items()}}
+    ok = sum(1 for f, c in want.items() if got.get(f) == c)
+    return f"{ok}/{len(want)}"
 
 
 def main() -> None:
     base = LC.base()
     print(f"base: {LC.BASE_FILE.name}, {len(base)} records")
-    print("file | status | s | location text | location type | weapon | age band | sex")
+    print("file | status | columns | s | location text | location type | weapon | age band | sex")
     for mk in LC.HELDOUT + LC.CORPUS:
-        name, data, _want = mk(base)
+        name, data, want = mk(base)
+        cols = columns_right(name, data, want)
         with tempfile.TemporaryDirectory() as d:
             st = open_store(f"sqlite:///{d}/b.db")
             t0 = time.perf_counter()
@@ -34,7 +48,9 @@ def main() -> None:
                 res = ingest_bytes(data, name, st, geocode=False, home=Path(d))
             except NeedsMapping as exc:
                 dt = time.perf_counter() - t0
-                print(f"{name} | held: needs mapping for {', '.join(exc.missing)} | {dt:.2f}")
+                print(
+                    f"{name} | held: needs mapping for {', '.join(exc.missing)} | {cols} | {dt:.2f}"
+                )
                 st.dispose()
                 continue
             dt = time.perf_counter() - t0
@@ -45,13 +61,13 @@ def main() -> None:
             return f"{100 * mask.mean():.0f}%"
 
         print(
-            f"{name} | {res.status} ({res.adapter}) | {dt:.2f} | "
+            f"{name} | {res.status} ({res.adapter}) | {cols} | {dt:.2f} | "
             f"{pct(r['location_text'].notna())} | {pct(r['location_type'] != 'unknown')} | "
             f"{pct(r['weapon'] != 'unknown')} | {pct(r['age_band'] != 'unknown')} | "
             f"{pct(r['sex'] != 'unknown')}"
         )
     print(
-        "base (the sample month itself) | - | - | "
+        "base (the sample month itself) | - | - | - | "
         f"{100 * base['location_text'].notna().mean():.0f}% | "
         f"{100 * (base['location_type'] != 'unknown').mean():.0f}% | "
         f"{100 * (base['weapon'] != 'unknown').mean():.0f}% | "

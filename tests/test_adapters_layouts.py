@@ -11,6 +11,14 @@ from hypothesis import strategies as st
 
 import layout_corpus as LC
 from istvhub.ingest.adapters import adapt
+from istvhub.ingest.ages import (
+    band_for_range,
+    band_range,
+    bands_spanned,
+    straddles,
+    years_number,
+)
+from istvhub.ingest.codevalues import unmapped_values
 from istvhub.ingest.layouts import detect_layout, vocabulary
 from istvhub.ingest.readers import read_table
 from istvhub.ingest.recognise import CONFIDENT, combine, header_score, recognise
@@ -68,7 +76,11 @@ def test_records_keep_every_item_the_file_has(maker, base):
     if {"sex"} & has:
         exp = base["sex"].replace({"other": "unknown"})
         assert got["sex"].eq(exp).all()
-    if {"age", "age_band"} & has:
+    if "age_band" in has:  # a band cut elsewhere (16-24) is unknown, never guessed
+        src = t.frame[want["age_band"]].astype(str).reset_index(drop=True)
+        exp = base["age_band"].where(~src.map(lambda v: bool(straddles(v))), "unknown")
+        assert got["age_band"].eq(exp).mean() >= 0.99
+    elif "age" in has:
         assert got["age_band"].eq(base["age_band"]).mean() >= 0.99
     if {"location_type_code", "place"} & has:
         exp = base["location_type"]
@@ -77,6 +89,38 @@ def test_records_keep_every_item_the_file_has(maker, base):
         got_t = got["location_type"].where(~exp.eq("other"), "other")
         ok = got_t.eq(exp) | (exp.eq("transport") & got_t.eq("other") & ("place" in has))
         assert ok.mean() >= 0.95
+
+
+def test_the_corpus_has_every_style_the_issue_names():
+    """Title rows, merged header cells, bilingual headers, weapon flags, SNOMED, Excel serial and
+    ISO dates, ages in other cut-points: at least eight layouts besides the held-out two."""
+    assert len(LC.CORPUS) >= 8
+    docs = " ".join(m.__doc__ or "" for m in LC.CORPUS)
+    for style in ("merged", "bilingual", "Y/N", "SNOMED", "serial", "ISO", "cut-points"):
+        assert style in docs, style
+
+
+@pytest.mark.parametrize(
+    "maker", [LC.age_cutpoints_csv, LC.age_under18_xlsx], ids=lambda m: m.__name__
+)
+def test_age_bands_cut_elsewhere_are_unknown_and_said(maker, base):
+    """16-24 straddles the hub's 16-17 and 18-24: recorded as unknown with a row warning naming
+    both, one file-level warning with the counts; bands that fit one hub band are kept."""
+    name, t, layout, rec, want = _run(maker, base)
+    a = adapt(t, layout, file=name, department="RJ122", period="2025-03", recognition=rec)
+    col = want["age_band"]
+    src = t.frame[col].astype(str)
+    head = [i.reason for i in a.issues if i.row == 0 and i.field == col]
+    assert len(head) == 1 and "other cut-points" in head[0] and "age band unknown" in head[0]
+    straddling = src[src.map(lambda v: bool(straddles(v)))]
+    assert len(straddling) > 0.5 * len(src)
+    rows = [i for i in a.issues if i.row > 0 and i.field == col]
+    assert len(rows) == len(straddling)
+    first = straddling.iloc[0]
+    assert any(f"age band {first} straddles the hub bands" in i.reason for i in rows)
+    fits = ~src.map(lambda v: bool(straddles(v))).to_numpy() & base["age_band"].ne("unknown")
+    assert a.records["age_band"][fits].eq(base["age_band"][fits]).all()  # 0-15, 65+ kept
+    assert set(unmapped_values(t.frame, rec.columns)) == {"age_band"}
 
 
 def test_merged_header_without_location_type_names_what_is_missing(base):
@@ -109,3 +153,19 @@ def test_combined_confidence_is_a_score(h, v, n):
 def test_header_score_is_bounded(header):
     for f in ("location_text", "sex", "age", "weapon_code"):
         assert 0.0 <= header_score(f, header, ["location", "sex"]) <= 1.0
+
+
+@given(st.integers(0, 110), st.integers(0, 110))
+def test_a_band_fits_one_hub_band_or_names_those_it_straddles(a, b):
+    lo, hi = min(a, b), max(a, b)
+    spans = bands_spanned(lo, hi)
+    assert band_range(f"{lo}-{hi}") == (lo, hi) and spans
+    assert (straddles(f"{lo} to {hi} years") == spans) == (len(spans) > 1)
+    assert (band_for_range(lo, hi) is None) == (len(spans) > 1)
+
+
+@given(
+    st.integers(0, 110), st.sampled_from(["", " yrs", "y", " years", " Years old", " y/o", ".0"])
+)
+def test_an_age_with_its_unit_is_the_number(age, unit):
+    assert years_number(pd.Series([f"{age}{unit}"])).iloc[0] == age

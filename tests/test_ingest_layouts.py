@@ -177,3 +177,69 @@ def test_every_coercion_is_a_counted_row_warning_with_row_and_line(st, home):
     recs = st.current_records().set_index("source_row")
     assert recs.loc[4, "age_band"] == "unknown" and recs.loc[3, "sex"] == "unknown"
     assert len(recs.loc[6, "location_text"]) == 255
+
+
+def _held_with_unmapped_codes(base):
+    """The cut-points layout without its location type column, its knives coded "STB"."""
+    name, data, _w = LC.age_cutpoints_csv(base)
+    df = pd.read_csv(pd.io.common.BytesIO(data), dtype=str, keep_default_na=False)
+    df = df.drop(columns=["Location Category"])
+    df["Assault Weapon"] = df["Assault Weapon"].replace({"Knife/Blade": "STB"})
+    return name, df.to_csv(index=False).encode()
+
+
+def test_proposal_lists_unrecognised_code_values_to_fill(st, home, base):
+    """Values under a recognised coded column that map to nothing are listed in the proposed
+    mapping with their row counts; filled in, they map; a target that is no hub value is
+    refused; a straddling age band is marked as such."""
+    name, data = _held_with_unmapped_codes(base)
+    with pytest.raises(NeedsMapping) as exc:
+        _ingest(st, data, name, home)
+    prop = exc.value.proposal
+    knives = int((base["weapon"] == "sharp").sum())
+    assert "[code_maps.weapon_code]" in prop
+    assert f'"STB" = ""  # {knives} rows' in prop
+    assert "[code_maps.age_band]" in prop and '"16-24" = ""' in prop
+    assert "straddles 16-17, 18-24" in prop
+    assert "Knife/Blade" not in prop and "Fist/Feet" not in prop  # recognised values: not listed
+    accepted = prop.replace("absent = []", 'absent = ["location_type"]')
+    with pytest.raises(Exception, match="not hub values"):
+        _ingest(st, data, name, home, mapping=accepted.replace('"STB" = ""', '"STB" = "knife"'))
+    res = _ingest(st, data, name, home, mapping=accepted.replace('"STB" = ""', '"STB" = "sharp"'))
+    assert res.status == "stored"
+    recs = st.current_records()
+    assert int((recs["weapon"] == "sharp").sum()) == knives
+    items = {i["item"]: i for i in res.items}
+    assert ["STB", "sharp", knives] in items["weapon"]["mappings"]
+    n1624 = int(base["age_band"].isin(["16-17", "18-24"]).sum())
+    assert ["16-24", "unknown", n1624] in items["age band"]["mappings"]
+    cut = [i for i in res.issues if i.row == 0 and i.field == "Age Range"]
+    assert cut and "other cut-points" in cut[0].reason
+
+
+def test_next_month_losing_items_is_flagged(st, home, base):
+    """A new month whose file no longer carries sex or location type (on the records the
+    previous month carried them for) is stored with a file-level warning naming them."""
+    name, data, _w = LC.heldout_title_rows_csv(base)
+    assert _ingest(st, data, name, home).status == "stored"
+    df = base.copy()
+    df["arrival_at"] = df["arrival_at"] + pd.DateOffset(months=1)
+    df["incident_date"] = pd.to_datetime(df["incident_date"]) + pd.DateOffset(months=1)
+    df["sex"] = "unknown"
+    df["location_type"] = "unknown"
+    name2, data2, _ = LC.heldout_title_rows_csv(df)
+    res = _ingest(st, data2, name2.replace("2025-03", "2025-04"), home)
+    assert res.status == "stored" and res.period == "2025-04"
+    lost = [i for i in res.issues if i.field == "items"]
+    assert len(lost) == 1 and not lost[0].quarantined
+    assert "sex" in lost[0].reason and "location type" in lost[0].reason
+    assert "weapon" not in lost[0].reason
+
+
+def test_header_only_file_in_an_unknown_layout_is_a_nil_return_not_held(st, home, base):
+    """No rows, no items to recognise: a nil return (received, 0 records), never needs mapping."""
+    name, data, _w = LC.age_cutpoints_csv(base)
+    header_only = data.split(b"\n", 1)[0] + b"\n"
+    res = _ingest(st, header_only, name, home)
+    assert res.status == "stored" and res.rows_accepted == 0 and res.adapter == "nil"
+    assert res.period == "2025-03" and res.department == "RJ122"

@@ -133,3 +133,22 @@ def test_census2021_collections_real_codes_no_small_counts(seeded, sources_dir, 
         p = feat["properties"]
         assert p[code] in valid
         assert p["count"] is None or p["count"] >= 8
+
+
+def test_ogc_responses_tell_clients_not_to_store_them(seeded):
+    """QGIS caches by URL alone; without ``no-store`` a connection with another (or a wrong)
+    token was served the previous user's cached pages (found by tests/api/test_qgis.py)."""
+    hub = seeded.hub
+    base = "/ogc/collections/hotblocks-blocks"
+    fid = seeded.blocks[0]["block_id"]
+    for path in (
+        "/ogc",
+        "/ogc/conformance",
+        "/ogc/collections",
+        base,
+        base + "/items",
+        f"{base}/items/{fid}",
+    ):
+        r = hub.client.get(path, headers=hub.h("csp"))
+        assert r.status_code == 200, path
+        assert "no-store" in r.headers["cache-control"], path

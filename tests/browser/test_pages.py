@@ -177,3 +177,67 @@ def test_sign_in_upload_report_map_and_download(server, browser):
     assert {"blocks", "hexes", "lsoas", "summary"} <= layers
     blocks = pyogrio.read_dataframe(files[0], layer="blocks")
     assert set(blocks["borough"]) == {"Westminster"}
+
+
+@pytest.fixture
+def bare_server(tmp_path):
+    """`istvhub serve` with no gazetteer and an ED analyst for RJ122 (enough for uploads)."""
+    from istvhub.api import users
+    from istvhub.api.deps import open_app_store
+    from istvhub.core.config import Settings
+
+    home = tmp_path / "home"
+    home.mkdir()
+    db = f"sqlite:///{tmp_path / 'hub.db'}"
+    store = open_app_store(Settings(home=home, db=db))
+    token = users.add_user(store.engine, "ed", "ed_analyst", departments=["RJ122"])[1]
+    store.dispose()
+    with running_server(home, db, tmp_path / "server.log") as base:
+        yield base, token, db
+
+
+def test_held_file_mapping_accepted_on_the_upload_page(bare_server, browser, tmp_path):
+    """Issue 17: a file with no location type column is held (nothing stored); the page shows
+    the proposed mapping; the analyst marks the item absent in the box and accepts, in one
+    step, without choosing the file again; the month is stored and the mapping kept."""
+    import layout_corpus as LC
+    from istvhub.store import open_store
+    from istvhub.store.mappings import department_mappings
+
+    base, token, db = bare_server
+    name, data, _w = LC.merged_header_xlsx(LC.base())
+    held = tmp_path / name
+    held.write_bytes(data)
+    drv, wait = browser, WebDriverWait(browser, 60)
+    _sign_in(drv, base, token)
+    drv.get(base + "/upload")
+    drv.find_element(By.ID, "file").send_keys(str(held))
+    drv.find_element(By.ID, "upload-button").click()
+    wait.until(lambda d: d.find_element(By.ID, "mapping").is_displayed())
+    assert "Held, not stored" in drv.find_element(By.ID, "upload-status").text
+    assert "location type" in drv.find_element(By.ID, "mapping-intro").text
+    box = drv.find_element(By.ID, "mapping-text")
+    proposal = box.get_attribute("value")
+    assert 'location_text = "Incident Location"' in proposal
+    assert "NEEDS A COLUMN: location type" in proposal
+    assert not drv.find_element(By.ID, "report").is_displayed()
+    box.clear()  # the analyst's edit: the file has no location type
+    box.send_keys(proposal.replace("absent = []", 'absent = ["location_type"]'))
+    drv.find_element(By.ID, "mapping-accept").click()
+    wait.until(lambda d: d.find_element(By.ID, "report").is_displayed())
+    assert not drv.find_element(By.ID, "mapping").is_displayed()
+    status = drv.find_element(By.ID, "upload-status").text
+    assert "Stored as version 1 of RJ122 for March 2025" in status, status
+    summary = {
+        tr.get_attribute("data-key"): tr.find_element(By.TAG_NAME, "td").text
+        for tr in drv.find_elements(By.CSS_SELECTOR, "#summary-table tr")
+    }
+    assert summary["rows_accepted"] == "169"
+    st = open_store(db)
+    try:
+        subs = st.submissions("RJ122")
+        assert list(subs["period"]) == ["2025-03"]
+        assert subs["adapter"].iloc[0].startswith("mapping:rj122_")
+        assert len(department_mappings(st, "RJ122")) == 1
+    finally:
+        st.dispose()

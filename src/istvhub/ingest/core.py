@@ -317,7 +317,9 @@ def ingest_bytes(
             "with it (CLI: --accept-mapping)",
             file=filename,
             missing=missing,
-            proposal=propose_mapping(table.headers, rec, department=hint, file=filename),
+            proposal=propose_mapping(
+                table.headers, rec, department=hint, file=filename, frame=table.frame
+            ),
         )
     head, slices = adapt_slices(
         table,

@@ -19,6 +19,8 @@ from typing import Any
 import pandas as pd
 
 from istvhub._errors import FileRejected
+from istvhub.ingest.ages import straddles
+from istvhub.ingest.codevalues import CODED_FIELDS, unmapped_values
 from istvhub.ingest.layouts import FIELDS, Layout
 from istvhub.ingest.recognise import ITEM_WORDS, KEY_ITEMS, Recognition, recognise
 
@@ -45,10 +47,16 @@ def _q(s: str) -> str:
 
 
 def propose_mapping(
-    headers: list[str], rec: Recognition, *, department: str | None, file: str
+    headers: list[str],
+    rec: Recognition,
+    *,
+    department: str | None,
+    file: str,
+    frame: pd.DataFrame | None = None,
 ) -> str:
-    """The TOML an analyst accepts as is or edits: recognised columns with their scores, and for
-    each key item without a confident column a commented line naming the best candidates."""
+    """The TOML an analyst accepts as is or edits: recognised columns with their scores, for
+    each key item without a confident column a commented line naming the best candidates, and
+    (given the ``frame``) the code values of recognised columns that map to nothing, to fill."""
     dept = department or "UNKNOWN"
     name = mapping_name(dept, headers)
     used = set(rec.columns.values()) | set(rec.weapon_flags)
@@ -87,7 +95,46 @@ def propose_mapping(
     if rec.weapon_flags:
         lines += ["", "[weapon_flags]"]
         lines += [f"{_q(c)} = {_q(w)}" for c, w in rec.weapon_flags.items()]
+    if frame is not None:
+        lines += _code_map_lines(frame, rec.columns)
     return "\n".join(lines) + "\n"
+
+
+def _code_map_lines(frame: pd.DataFrame, columns: dict[str, str]) -> list[str]:
+    """``[code_maps.<field>]`` with one empty line per unrecognised value: a value left "" stays
+    unknown (and a row warning), a filled one maps to that hub value next time too."""
+    lines: list[str] = []
+    for f, (listed, hidden) in unmapped_values(frame, columns).items():
+        targets = ", ".join(CODED_FIELDS[f][1])
+        lines += [
+            "",
+            f"[code_maps.{f}]",
+            f"# values in {_q(columns[f])} that match no code list: recorded as unknown unless",
+            f"# you give each a hub value ({targets})",
+        ]
+        if f == "age_band":
+            lines.append("# a band that straddles hub bands (16-24) is best left unknown")
+        for v, n in listed:
+            spans = straddles(v) if f == "age_band" else []
+            note = f"; straddles {', '.join(spans)}" if spans else ""
+            lines.append(f'{_q(v)} = ""  # {n} rows{note}')
+        if hidden:
+            lines.append(f"# and {hidden} rows of longer texts, not listed here")
+    return lines
+
+
+def _check_code_maps(layout: Layout, file: str) -> None:
+    """Each filled code map value must be a hub value of its field ("" leaves it unknown)."""
+    for f, cmap in layout.code_maps.items():
+        allowed = CODED_FIELDS.get(f, (None, ()))[1]
+        bad = sorted({v for v in cmap.values() if v and allowed and v not in allowed})
+        if bad:
+            raise FileRejected(
+                f"code_maps.{f} maps to {bad}, which are not hub values "
+                f'(use one of {", ".join(allowed)}, or "" for unknown)',
+                file=file,
+                field=f,
+            )
 
 
 def parse_mapping(text: str, headers: list[str], *, file: str) -> tuple[Layout, str]:
@@ -119,6 +166,7 @@ def parse_mapping(text: str, headers: list[str], *, file: str) -> tuple[Layout, 
                 file=file,
                 field="weapon_flags",
             )
+    _check_code_maps(layout, file)
     bad = [a for a in layout.absent if a not in KEY_ITEMS]
     if bad:
         raise FileRejected(

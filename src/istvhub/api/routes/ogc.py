@@ -3,8 +3,9 @@
 A small implementation rather than pygeoapi: it sits behind our token auth and role scoping
 (a CSP analyst's collections hold only their boroughs), needs no extra configuration, and serves
 exactly the disclosure-controlled layers the downloads serve, so suppression lives in one place.
-QGIS: Layer > Add Layer > Add WFS / OGC API - Features Layer, URL ``<base>/ogc``, with an HTTP
-header ``Authorization: Bearer <token>``.
+QGIS: Layer > Add Layer > Add WFS / OGC API - Features Layer, URL ``<base>/ogc``, with a Basic
+authentication configuration holding the token as the password (every QGIS, 3.22 included) or,
+from QGIS 3.30, an HTTP header ``Authorization: Bearer <token>`` (docs/SERVICE.md).
 """
 
 from __future__ import annotations
@@ -60,8 +61,14 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/ogc"
 
 
+#: QGIS keys its network cache by URL only: without ``no-store`` a layer added with another
+#: (even a wrong) token was served the previous user's cached pages, and the scoped counts would
+#: sit in the analyst's QGIS disk cache (tests/api/test_qgis.py showed both)
+NO_STORE = {"Cache-Control": "private, no-store"}
+
+
 def _json(body: Any, media: str = "application/json") -> JSONResponse:
-    return JSONResponse(body, media_type=media)
+    return JSONResponse(body, media_type=media, headers=NO_STORE)
 
 
 @router.get("", response_model=None)
