@@ -38,7 +38,12 @@ from istvhub.geocode import calibrate as cal  # noqa: E402
 from istvhub.geocode.evaluation import metrics as M  # noqa: E402
 from istvhub.geocode.evaluation.narrative import narrative_set  # noqa: E402
 from istvhub.geocode.evaluation.noise import FAMILIES, family_set  # noqa: E402
-from istvhub.geocode.evaluation.police import default_dir, read_labels, recast  # noqa: E402
+from istvhub.geocode.evaluation.police import (  # noqa: E402
+    default_dir,
+    read_labels,
+    recast,
+    with_extract_context,
+)
 from istvhub.geocode.evaluation.runner import Run  # noqa: E402
 
 
@@ -93,6 +98,20 @@ def district_lookup(geo: Geocoder):
         x, y = to_bng().transform(lon, lat)
         k = int(np.argmin((px - x) ** 2 + (py - y) ** 2))
         return str(ix.name[rows[k]]).split()[0].lower()
+
+    return of
+
+
+#: the police.uk set with the context its extract gives (the department nearest the area queried)
+POLICE_CTX = "police.uk labels, extract context"
+
+
+def area_point(geo: Geocoder):
+    """An extract's area name -> the gazetteer's point for it (easting, northing), if located."""
+
+    def of(area: str) -> tuple[float, float] | None:
+        r = geo.geocode(area)
+        return (r["easting"], r["northing"]) if r["geo_status"] == "located" else None
 
     return of
 
@@ -184,7 +203,9 @@ def main() -> None:
     run.add("dev", dev)
     pdir = args.police or default_dir()
     if pdir and pdir.is_dir():
-        run.add("police.uk labels", recast(read_labels(pdir), district_lookup(geo), args.seed))
+        police = recast(read_labels(pdir), district_lookup(geo), args.seed)
+        run.add("police.uk labels", police)
+        run.add(POLICE_CTX, with_extract_context(police, geo.departments, area_point(geo)))
     else:
         print("  police.uk sample not found: that dev set skipped")
     fams = list(FAMILIES)
@@ -200,7 +221,7 @@ def main() -> None:
         held = f"family {f}"
         params = run.fit([s for s in cal_sets if s != held])
         out.append(print_set(run, held, params, "dev + the other 5 families", args.detail))
-    for name in ("police.uk labels", "narrative (wordfreq)"):
+    for name in ("police.uk labels", POLICE_CTX, "narrative (wordfreq)"):
         if name in run.sets:
             out.append(print_set(run, name, full, "dev + all families", True))
     drop, _ = narrative_drop(run)

@@ -81,6 +81,7 @@ _SOURCES: dict[str, Callable[[pd.DataFrame, str, bool], Any]] = {
     "text": lambda b, a, x: _na_to_none(b["location_text"]) if x else b["location_text"].fillna(""),
     "map": lambda b, a, x: b[a.split(":")[0]].map(TABLES[a.split(":")[1]]),
     "years": lambda b, a, x: _years(b["age_band"], int(a)),
+    "yrs": lambda b, a, x: [f"{y} yrs" if y else "" for y in _years(b["age_band"], int(a))],
     "xyears": lambda b, a, x: [int(y) if y else None for y in _years(b["age_band"], int(a))],
     "cut": lambda b, a, x: _cut(
         _years(b["age_band"], int(a.split(":")[1])), TABLES[a.split(":")[0]]

@@ -11,9 +11,15 @@ from hypothesis import strategies as st
 
 import layout_corpus as LC
 from istvhub.ingest.adapters import adapt
-from istvhub.ingest.codevalues import straddles, unmapped_values
+from istvhub.ingest.ages import (
+    band_for_range,
+    band_range,
+    bands_spanned,
+    straddles,
+    years_number,
+)
+from istvhub.ingest.codevalues import unmapped_values
 from istvhub.ingest.layouts import detect_layout, vocabulary
-from istvhub.ingest.parsing import band_for_range, band_range, bands_spanned
 from istvhub.ingest.readers import read_table
 from istvhub.ingest.recognise import CONFIDENT, combine, header_score, recognise
 
@@ -156,3 +162,10 @@ def test_a_band_fits_one_hub_band_or_names_those_it_straddles(a, b):
     assert band_range(f"{lo}-{hi}") == (lo, hi) and spans
     assert (straddles(f"{lo} to {hi} years") == spans) == (len(spans) > 1)
     assert (band_for_range(lo, hi) is None) == (len(spans) > 1)
+
+
+@given(
+    st.integers(0, 110), st.sampled_from(["", " yrs", "y", " years", " Years old", " y/o", ".0"])
+)
+def test_an_age_with_its_unit_is_the_number(age, unit):
+    assert years_number(pd.Series([f"{age}{unit}"])).iloc[0] == age

@@ -11,12 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from istvhub._errors import PIIRejected
-from istvhub.ingest.parsing import (
-    age_bands_from_text,
-    age_bands_from_years,
-    parse_dates,
-    parse_times,
-)
+from istvhub.ingest.ages import age_bands_from_text, age_bands_from_years
+from istvhub.ingest.parsing import parse_dates, parse_times
 from istvhub.ingest.pii import (
     check_headers,
     is_valid_nhs_number,

@@ -1,9 +1,10 @@
 """QGIS for real (issue 18.6): QGIS's own OGC API - Features provider (``OAPIF``), as Debian 12
 ships it (QGIS 3.22, which cannot add an ``Authorization: Bearer`` header), loads a collection
 from a running ``istvhub serve`` with a *Basic* authentication configuration holding the token
-as the password, and reads the same features and attributes as the API's JSON. A wrong token
-gives an invalid layer. QGIS runs headless in ``/usr/bin/python3`` (``tests/api/qgis_probe.py``),
-since it is not importable from the project venv."""
+as the password, and reads the same features and attributes as the API's JSON. A wrong or a
+revoked token gives an invalid layer. GDAL's OAPIF driver (it comes with python3-qgis) is checked
+with ``GDAL_HTTP_AUTH=BASIC`` as docs/SERVICE.md tells GDAL users. QGIS runs headless in
+``/usr/bin/python3`` (``tests/api/qgis_probe.py``), since it is not importable from the venv."""
 
 from __future__ import annotations
 
@@ -44,26 +45,32 @@ if not _qgis_importable():
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def qgis_server(tmp_path: Path, gazetteer_home: Path, seed_more):
+@pytest.fixture(scope="module")
+def qgis_server(tmp_path_factory: pytest.TempPathFactory, gazetteer_home: Path):
     """`istvhub serve` on a temp SQLite DB with the real gazetteer, located records for one
-    month (Westminster and Camden blocks) and a Westminster CSP analyst."""
+    month (Westminster and Camden blocks) and a Westminster CSP analyst; one per module, as the
+    tests only read."""
+    from api.conftest import seed_located  # tests/api/conftest.py (tests/ is on sys.path)
     from istvhub.api import users
     from istvhub.api.deps import open_app_store
     from istvhub.core.config import Settings
 
-    home = tmp_path / "home"
+    tmp = tmp_path_factory.mktemp("qgis-hub")
+    home = tmp / "home"
     home.mkdir()
     (home / "gazetteer").symlink_to(gazetteer_home / "gazetteer", target_is_directory=True)
-    db = f"sqlite:///{tmp_path / 'hub.db'}"
+    db = f"sqlite:///{tmp / 'hub.db'}"
     store = open_app_store(Settings(home=home, db=db))
     token = users.add_user(
         store.engine, "csp-westminster", "csp_analyst", boroughs=["Westminster"]
     )[1]
-    seeded = seed_more(SimpleNamespace(store=store), MONTH)
-    with running_server(home, db, tmp_path / "server.log") as base:
+    # a token that worked once: its user was revoked (QGIS would still hold it in its auth db)
+    revoked = users.add_user(store.engine, "csp-left", "csp_analyst", boroughs=["Westminster"])[1]
+    users.revoke_user(store.engine, "csp-left")
+    seeded = seed_located(SimpleNamespace(store=store), gazetteer_home, period=MONTH)
+    with running_server(home, db, tmp / "server.log") as base:
         yield SimpleNamespace(
-            base=base, token=token, blocks=seeded.blocks, log=tmp_path / "server.log"
+            base=base, token=token, revoked=revoked, blocks=seeded.blocks, log=tmp / "server.log"
         )
     store.dispose()
 
@@ -114,6 +121,9 @@ def test_qgis_oapif_provider_reads_the_collection_with_a_basic_auth_config(qgis_
     want = api_features(srv.base, srv.token)
     assert want, "the seeded month should publish some Westminster blocks"
     assert {f["properties"]["borough"] for f in want} == {"Westminster"}
+    box = _padded_bbox(want[0]["geometry"]["coordinates"], pad=0.0002)
+    in_box = {f["properties"]["block_id"] for f in want if _overlaps(_bbox_of(f), box)}
+    assert len(in_box) < len(want)  # the view must leave something out to mean anything
     got = run_qgis(
         tmp_path,
         srv.base + "/ogc",
@@ -121,11 +131,14 @@ def test_qgis_oapif_provider_reads_the_collection_with_a_basic_auth_config(qgis_
             {"name": "right", "username": "qgis-user", "password": srv.token},
             # a page smaller than the collection: QGIS must follow the server's "next" links
             {"name": "paged", "username": "qgis-user", "password": srv.token, "page_size": 1},
+            # a view around the first feature only: QGIS sends bbox= in lon/lat order
+            {"name": "bbox", "username": "qgis-user", "password": srv.token, "bbox": box},
             {"name": "wrong", "username": "qgis-user", "password": "istv_" + "x" * 43},
+            {"name": "revoked", "username": "qgis-user", "password": srv.revoked},
         ],
     )
     assert got["qgis_version"].startswith("3.")
-    right, paged, wrong = got["cases"]
+    right, paged, in_view, wrong, revoked = got["cases"]
 
     for case in (right, paged):
         assert case["auth_stored"] and not case["uri_has_token"]  # the token stays in the auth db
@@ -144,6 +157,9 @@ def test_qgis_oapif_provider_reads_the_collection_with_a_basic_auth_config(qgis_
             for key, value in expected.items():
                 assert _same(attrs[key], value), (key, attrs[key], value)
         assert {f["attributes"]["block_id"] for f in case["features"]} == set(by_id)
+    assert in_view["valid"], in_view["error"]
+    assert {f["attributes"]["block_id"] for f in in_view["features"]} == in_box
+
     # the disclosure rule and the scope hold in QGIS too: the quiet block (3 records) and the
     # Camden block are not there, the published counts are rounded
     quiet = {b["block_id"] for b in srv.blocks if b["n"] < 8 or b["borough"] != "Westminster"}
@@ -152,12 +168,15 @@ def test_qgis_oapif_provider_reads_the_collection_with_a_basic_auth_config(qgis_
 
     # a wrong token, in the same QGIS session: nothing served from QGIS's cache, the server
     # refuses the Basic credentials at the landing page and the layer is invalid
-    assert not wrong["valid"] and "features" not in wrong
-    assert any("authentication" in m for m in wrong["messages"]), wrong["messages"]
+    # (and a revoked one likewise)
+    for refused in (wrong, revoked):
+        assert not refused["valid"] and "features" not in refused
+        assert any("authentication" in m for m in refused["messages"]), refused["messages"]
     log = srv.log.read_text(errors="replace")
-    assert '"GET /ogc HTTP/1.1" 401' in log
+    assert log.count('"GET /ogc HTTP/1.1" 401') >= 2
     # QGIS followed the paging links of the one-feature pages
     assert "limit=1&offset=1" in log
+    assert "bbox=" in log  # the view was asked of the server, not only filtered in QGIS
 
 
 def _same(qgis_value: object, api_value: object) -> bool:
@@ -166,3 +185,55 @@ def _same(qgis_value: object, api_value: object) -> bool:
     if isinstance(api_value, float) or isinstance(qgis_value, float):
         return qgis_value is not None and abs(float(qgis_value) - float(api_value)) < 1e-9
     return qgis_value == api_value or str(qgis_value) == str(api_value)
+
+
+def test_gdal_oapif_driver_reads_the_collection_with_basic_credentials(qgis_server, tmp_path):
+    """The GDAL line of docs/SERVICE.md, with Debian's GDAL (it comes with python3-qgis):
+    ``GDAL_HTTP_AUTH=BASIC GDAL_HTTP_USERPWD=me:istv_...`` and the ``OAPIF:`` driver."""
+    srv = qgis_server
+    want = {f["properties"]["block_id"]: f["properties"] for f in api_features(srv.base, srv.token)}
+
+    def ogr2ogr(password: str, dest: Path) -> subprocess.CompletedProcess[str]:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "GDAL_HTTP_AUTH": "BASIC",
+            "GDAL_HTTP_USERPWD": f"me:{password}",
+        }
+        cmd = ["/usr/bin/ogr2ogr", "-f", "GeoJSON", str(dest), f"OAPIF:{srv.base}/ogc"]
+        return subprocess.run(
+            [*cmd, COLLECTION], env=env, capture_output=True, text=True, timeout=60
+        )
+
+    r = ogr2ogr(srv.token, tmp_path / "gdal.geojson")
+    assert r.returncode == 0, r.stderr[-2000:]
+    got = json.loads((tmp_path / "gdal.geojson").read_text())["features"]
+    assert {f["properties"]["block_id"]: f["properties"]["count"] for f in got} == {
+        k: v["count"] for k, v in want.items()
+    }
+    r = ogr2ogr("istv_" + "x" * 43, tmp_path / "wrong.geojson")
+    assert r.returncode != 0 and "401" in r.stderr, r.stderr[-2000:]
+
+
+def _bbox_of(feature: dict) -> tuple[float, float, float, float]:
+    return _padded_bbox(feature["geometry"]["coordinates"], pad=0.0)
+
+
+def _padded_bbox(coords: object, pad: float) -> tuple[float, float, float, float]:
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(c: object) -> None:
+        if isinstance(c, list) and c and isinstance(c[0], (int, float)):
+            xs.append(float(c[0]))
+            ys.append(float(c[1]))
+        elif isinstance(c, list):
+            for x in c:
+                walk(x)
+
+    walk(coords)
+    return min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad
+
+
+def _overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return not (a[2] < b[0] or a[0] > b[2] or a[3] < b[1] or a[1] > b[3])

@@ -175,6 +175,7 @@ class Calibrator:
     status: dict[str, float] = field(default_factory=dict)
     record: dict[str, np.ndarray] | None = None
     raw_floor: dict[str, float] = field(default_factory=dict)
+    record_caps: dict[str, float] | None = None
 
     @classmethod
     def load(cls, path: Path | None = None) -> Calibrator:
@@ -192,14 +193,21 @@ class Calibrator:
         )
 
     def confidence(self, loc: Any, tokens: list[str], corrected: list[str]) -> float:
+        """P(right), never above the cap of a risk the text shows against the answer
+        (``risks.py``: a contradicted type word, a name cut short, a department's guess)."""
+        from istvhub.geocode.risks import answer_risks, risk_cap
+
+        cap = risk_cap(answer_risks(loc, tokens, corrected))
+        if self.record_caps is not None:
+            self.record_caps[" ".join(tokens)] = cap
         if self.weights is None and self.record is None:
-            return float(min(max(loc.raw, 0.0), 1.0))
+            return min(float(min(max(loc.raw, 0.0), 1.0)), cap)
         x = features(loc, tokens, corrected)
         if self.record is not None:
             self.record[" ".join(tokens)] = x
         if self.weights is None:
-            return float(min(max(loc.raw, 0.0), 1.0))
-        return self.apply_features(x)
+            return min(float(min(max(loc.raw, 0.0), 1.0)), cap)
+        return min(self.apply_features(x), cap)
 
     def apply_features(self, x: np.ndarray) -> float:
         assert self.weights is not None

@@ -73,11 +73,15 @@ def context_bonus(
     if ctx.district and districts is not None:
         known = np.array([d is not None for d in districts])
         same = np.array([d is not None and str(d).upper() == ctx.district for d in districts])
-        if known.any() and same.any():
+        if known.any():
             near = context_bonus(
                 x, y, None, Context(ctx.kind, ctx.name, ctx.xs, ctx.ys, ctx.radius)
             )
-            return np.where(same, CONTEXT_BONUS, np.minimum(near, 0.5 * CONTEXT_BONUS))
+            # a candidate of another district agrees only if it lies within the district's
+            # radius (a near-miss district, "milk st ec4" for EC2); "fort street e16" does not
+            # agree with the City's Fort Street (E1) because E16's 3-radius band reaches it
+            other = np.where(near >= CONTEXT_BONUS, 0.5 * CONTEXT_BONUS, -CONTEXT_PENALTY)
+            return np.where(same, CONTEXT_BONUS, np.where(known, other, near))
     if ctx.kind == "borough" and boroughs is not None and ctx.borough:
         same = np.array([b is not None and str(b).lower() == ctx.borough.lower() for b in boroughs])
         if same.any():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from istvhub.ingest import parsing as P
+from istvhub.ingest.ages import age_bands_from_text, straddles
 from istvhub.pii import scrub_series
 from istvhub.records import AGE_BANDS, LOCATION_TYPES, SEXES, WEAPONS
 
@@ -29,28 +30,11 @@ MAX_LISTED_CHARS = 40
 MAX_LISTED = 30
 
 
-def straddles(value: str) -> list[str]:
-    """The hub bands an age band spelling spans when it fits none of them ("16-24" -> 16-17,
-    18-24); empty for a band that fits one, or a value that is no band."""
-    r = P.band_range(value)
-    if r is None or P.band_for_range(*r) is not None:
-        return []
-    return P.bands_spanned(*r)
-
-
-def straddle_reason(value: str, spans: list[str]) -> str:
-    """The row warning for an age band cut elsewhere (one text per band, so they count up)."""
-    return (
-        f"age band {value} straddles the hub bands {', '.join(spans)}; recorded as unknown "
-        "(it cannot be placed in one of them without guessing)"
-    )
-
-
 def _unmapped_counts(s: pd.Series, fieldname: str, code_maps: dict[str, str]) -> pd.Series:
     """Rows per distinct source value that maps to no hub value."""
     raw, missing = P._clean(s)
     if fieldname == "age_band":
-        mapped, unrec = P.age_bands_from_text(s)
+        mapped, unrec = age_bands_from_text(s)
         if code_maps:
             inline = raw.map(code_maps)
             unrec = unrec & ~inline.isin(AGE_BANDS).fillna(False).astype(bool)

@@ -12,7 +12,12 @@ import pandas as pd
 from istvhub.ingest import parsing as P
 from istvhub.ingest import plausibility as plausible
 from istvhub.ingest.adapted import FLAG_COL, MAX_TEXT, RowFlags, SliceContext
-from istvhub.ingest.codevalues import straddle_reason, straddles
+from istvhub.ingest.ages import (
+    age_bands_from_text,
+    age_bands_from_years,
+    straddle_reason,
+    straddles,
+)
 from istvhub.ingest.layouts import Layout
 from istvhub.pii import scrub_series
 from istvhub.records import AGE_BANDS
@@ -130,7 +135,7 @@ def person_of(df: pd.DataFrame, ctx: SliceContext, flag: RowFlags) -> tuple[pd.S
     """(age band, sex), each unrecognised value a warning."""
     cols, layout = ctx.cols, ctx.layout
     if "age_band" in cols:
-        age_band, unrec = P.age_bands_from_text(df[cols["age_band"]])
+        age_band, unrec = age_bands_from_text(df[cols["age_band"]])
         inline = layout.code_maps.get("age_band")
         if inline:
             mapped = df[cols["age_band"]].astype("string").str.strip().map(inline)
@@ -138,12 +143,12 @@ def person_of(df: pd.DataFrame, ctx: SliceContext, flag: RowFlags) -> tuple[pd.S
             age_band = mapped.fillna(age_band).astype("string")
             unrec = unrec & mapped.isna()
         if "age" in cols:
-            ab2, _ = P.age_bands_from_years(df[cols["age"]])
+            ab2, _ = age_bands_from_years(df[cols["age"]])
             age_band = age_band.where(age_band != "unknown", ab2)
             unrec = unrec & age_band.eq("unknown")
         _band_warnings(df[cols["age_band"]], unrec, cols["age_band"], flag)
     elif "age" in cols:
-        age_band, unrec = P.age_bands_from_years(df[cols["age"]])
+        age_band, unrec = age_bands_from_years(df[cols["age"]])
         flag(unrec, cols["age"], "age not a number of years 0-120; recorded as unknown", False)
     else:
         age_band = pd.Series("unknown", index=df.index, dtype="string")

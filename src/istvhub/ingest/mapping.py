@@ -19,7 +19,8 @@ from typing import Any
 import pandas as pd
 
 from istvhub._errors import FileRejected
-from istvhub.ingest.codevalues import CODED_FIELDS, straddles, unmapped_values
+from istvhub.ingest.ages import straddles
+from istvhub.ingest.codevalues import CODED_FIELDS, unmapped_values
 from istvhub.ingest.layouts import FIELDS, Layout
 from istvhub.ingest.recognise import ITEM_WORDS, KEY_ITEMS, Recognition, recognise
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from istvhub.ingest import parsing as P
+from istvhub.ingest.ages import years_number
 from istvhub.ingest.headers import STOPWORDS, HeaderKey, match_score, tokens
 from istvhub.ingest.layouts import FIELDS, Layout, synonyms
 
@@ -212,7 +213,7 @@ def _sex_share(p: _Profile) -> float:
 def _age_share(p: _Profile) -> float:
     if not p.n:
         return 0.0
-    num = pd.to_numeric(p.values, errors="coerce")
+    num = years_number(p.values)
     ok = num.notna() & (num >= 0) & (num <= 110) & (num == num.round())
     if num[ok].nunique() < 6:
         return 0.0

@@ -31,10 +31,18 @@ def haversine_m(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
 
 
 def correct_mask(gt: pd.DataFrame, res: pd.DataFrame) -> np.ndarray:
-    """Right = located within tolerance for locatable rows; the same status otherwise."""
+    """Right = located within tolerance for locatable rows; the same status otherwise. A street
+    answer is also right when the truth lies along the street: within ``extent.ALONG_M`` of one
+    of its known points (``res["_along_m"]``, added by the runner; ``extent.py``)."""
+    from istvhub.geocode.evaluation.extent import ALONG_M
+
     d = haversine_m(gt["lat"], gt["lon"], res["lat"], res["lon"])
     status = res["geo_status"].to_numpy()
-    loc_ok = (status == "located") & (d <= gt["tol_m"].to_numpy(dtype=float))
+    tol = gt["tol_m"].to_numpy(dtype=float)
+    loc_ok = (status == "located") & (d <= tol)
+    if "_along_m" in res:
+        along = np.nan_to_num(res["_along_m"].to_numpy(dtype=float), nan=np.inf)
+        loc_ok |= (status == "located") & (along <= np.minimum(tol, ALONG_M))
     same = status == gt["expect"].to_numpy()
     return np.asarray(np.where(gt["expect"].to_numpy() == "located", loc_ok, same))
 

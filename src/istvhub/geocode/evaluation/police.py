@@ -50,16 +50,28 @@ def default_dir() -> Path | None:
     return None
 
 
+def extract_area(path: Path) -> str:
+    """The area an extract was queried for, from its file name
+    (``met_2014-08_canary_wharf_api.json`` -> "canary wharf"): the context an extract gives,
+    as a department gives the ED's location."""
+    m = re.match(r"^[a-z]+_\d{4}-\d{2}_(.+?)(?:_api)?$", Path(path).stem.lower())
+    return (m.group(1) if m else Path(path).stem).replace("_", " ").strip()
+
+
 def read_labels(directory: Path) -> pd.DataFrame:
-    """Distinct (label, lat, lon) from every police.uk API JSON file in ``directory``."""
-    rows = set()
+    """Distinct (label, lat, lon) from every police.uk API JSON file in ``directory``, with the
+    area of the first extract it came from (``area``)."""
+    rows: dict[tuple[str, float, float], str] = {}
     for p in sorted(Path(directory).glob("*.json")):
+        area = extract_area(p)
         for c in json.loads(p.read_text()):
             loc = c.get("location") or {}
             name = ((loc.get("street") or {}).get("name") or "").strip()
             if name and loc.get("latitude") and loc.get("longitude"):
-                rows.add((name, float(loc["latitude"]), float(loc["longitude"])))
-    return pd.DataFrame(sorted(rows), columns=["label", "lat", "lon"])
+                rows.setdefault((name, float(loc["latitude"]), float(loc["longitude"])), area)
+    out = pd.DataFrame(sorted(rows), columns=["label", "lat", "lon"])
+    out["area"] = [rows[k] for k in sorted(rows)]
+    return out
 
 
 #: police.uk's own words for a kind of place, used instead of a name (no place is named)
@@ -96,7 +108,9 @@ def recast(
     district of its point, capitals with abbreviations, and a short narrative tail."""
     rng = random.Random(f"police:{seed}")
     out = []
-    for label, lat, lon in labels.itertuples(index=False):
+    if "area" not in labels:
+        labels = labels.assign(area=None)
+    for label, lat, lon, area in labels[["label", "lat", "lon", "area"]].itertuples(index=False):
         kind = kind_of(label)
         name = label[len("on or near ") :] if label.lower().startswith("on or near ") else label
         name = _STATION_NAMES.sub("", name)
@@ -131,7 +145,32 @@ def recast(
                     "expect": expect,
                     "category": kind,
                     "style": style,
+                    "area": area,
                     "department": None,
                 }
             )
     return pd.DataFrame(out).drop_duplicates("text").reset_index(drop=True)
+
+
+def with_extract_context(
+    recast_labels: pd.DataFrame,
+    departments: dict[str, tuple[float, float, str | None]],
+    area_xy: Callable[[str], tuple[float, float] | None],
+) -> pd.DataFrame:
+    """The same texts with the context their extract gives: the department nearest the area the
+    extract was queried for (located by the gazetteer itself, never by the labels' points), as
+    an ED's records carry the ED's own department. Rows whose area is not found keep none."""
+    dept_of: dict[str, str | None] = {}
+    for area in recast_labels["area"].dropna().unique():
+        xy = area_xy(str(area))
+        dept_of[area] = (
+            min(
+                departments,
+                key=lambda d: (departments[d][0] - xy[0]) ** 2 + (departments[d][1] - xy[1]) ** 2,
+            )
+            if xy and departments
+            else None
+        )
+    out = recast_labels.copy()
+    out["department"] = out["area"].map(lambda a: dept_of.get(a) if isinstance(a, str) else None)
+    return out

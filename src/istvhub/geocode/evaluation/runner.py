@@ -12,6 +12,7 @@ import pandas as pd
 
 from istvhub.geocode import calibrate as cal
 from istvhub.geocode.evaluation import metrics as M
+from istvhub.geocode.evaluation.extent import along_street_m
 from istvhub.geocode.normalise import normalise_text
 from istvhub.geocode.pii import scrub_location
 
@@ -22,8 +23,15 @@ class Run:
     def __init__(self, geo: Any, verbose: bool = True) -> None:
         self.geo = geo
         self.features: dict[str, np.ndarray] = {}
+        self.caps: dict[str, float] = {}  # the risk cap of each located text (risks.py)
         shipped = cal.Calibrator.load()
-        geo.calibrator = cal.Calibrator(shipped.weights, shipped.status, record=self.features)
+        geo.calibrator = cal.Calibrator(
+            shipped.weights,
+            shipped.status,
+            record=self.features,
+            raw_floor=shipped.raw_floor,
+            record_caps=self.caps,
+        )
         geo._cache.clear()
         self.verbose = verbose
         self.sets: dict[str, tuple[pd.DataFrame, pd.DataFrame, np.ndarray]] = {}
@@ -31,6 +39,7 @@ class Run:
     def add(self, name: str, gt: pd.DataFrame) -> None:
         t0 = time.perf_counter()
         res = self.geo.geocode_frame(gt, text_col="text", department_col="department")
+        res["_along_m"] = along_street_m(self.geo.index, gt, res)
         dt = time.perf_counter() - t0
         if self.verbose:
             print(f"  {name}: {len(gt):,} texts in {dt:.1f} s")
@@ -47,6 +56,18 @@ class Run:
                 if f is not None:
                     x[k] = f
         return x, status
+
+    def caps_of(self, name: str) -> np.ndarray:
+        """Per row, the risk cap on its confidence (1.0 where none or not located)."""
+        gt, res, _ = self.sets[name]
+        return np.array(
+            [
+                self.caps.get(normalise_text(scrub_location(str(t))[0]), 1.0)
+                if st == "located"
+                else 1.0
+                for t, st in zip(gt["text"], res["geo_status"], strict=True)
+            ]
+        )
 
     def fit(self, names: list[str]) -> dict[str, Any]:
         rows, right, status_counts = [], [], {s: [0, 0] for s in cal.CLASS_STATUSES}
@@ -80,6 +101,7 @@ class Run:
             np.asarray(params["weights"], dtype=float), raw_floor=params.get("raw_floor", {})
         )
         conf[m] = [c.apply_features(r) for r in x[m]]
+        conf[m] = np.minimum(conf[m], self.caps_of(name)[m])
         for s, c in params["status"].items():
             conf[status == s] = c
         return conf

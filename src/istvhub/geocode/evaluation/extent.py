@@ -1,0 +1,51 @@
+"""How far a truth point lies from the street a street answer names, along its whole extent.
+
+The geocoder answers one point for a street, but an assault (or a police.uk snap point) can be
+anywhere along it: judged only by that point, a right answer on a 2 km road counts as wrong at
+500 m. The gazetteer keeps each street's known points (``PlaceIndex.street_pts``), so a street
+answer is also judged by the truth's distance to the nearest of them (``metrics.correct_mask``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: a street answer is right when the truth is this close to one of the street's known points
+ALONG_M = 250.0
+
+
+def _street_rows(ix: Any) -> dict[str, np.ndarray]:
+    rows = np.flatnonzero(ix.etype == "street")
+    names = pd.Series(ix.name[rows]).astype(str)
+    return {
+        str(n): rows[np.asarray(g, dtype=np.int64)] for n, g in names.groupby(names).indices.items()
+    }
+
+
+def along_street_m(ix: Any, gt: pd.DataFrame, res: pd.DataFrame) -> np.ndarray:
+    """Per row, metres from the truth to the nearest known point of the street answered (the
+    same-name street entry nearest the answer's point); NaN for any other answer."""
+    from istvhub.geocode.explain import to_bng
+
+    out = np.full(len(gt), np.nan)
+    street = (res["geo_status"].eq("located") & res["match_type"].eq("street")).to_numpy()
+    if not street.any():
+        return out
+    by_name = _street_rows(ix)
+    tx, ty = to_bng().transform(gt["lon"].to_numpy(dtype=float), gt["lat"].to_numpy(dtype=float))
+    ex = res["easting"].to_numpy(dtype=float)
+    ny = res["northing"].to_numpy(dtype=float)
+    names = res["matched_name"].astype(str).to_numpy()
+    for k in np.flatnonzero(street):
+        rows = by_name.get(names[k])
+        if rows is None or not np.isfinite(tx[k]):
+            continue
+        r = int(rows[np.argmin(np.hypot(ix.x[rows] - ex[k], ix.y[rows] - ny[k]))])
+        pts = ix.street_pts.get(r)
+        if pts is None or not len(pts):
+            pts = np.array([[ix.x[r], ix.y[r]]])
+        out[k] = float(np.min(np.hypot(pts[:, 0] - tx[k], pts[:, 1] - ty[k])))
+    return out
