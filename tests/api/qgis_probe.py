@@ -16,7 +16,9 @@ import os
 import sys
 
 
-def _layer_uri(url: str, typename: str, authcfg: str, page_size: int | None) -> str:
+def _layer_uri(
+    url: str, typename: str, authcfg: str, page_size: int | None, in_view: bool = False
+) -> str:
     from qgis.core import QgsDataSourceUri
 
     uri = QgsDataSourceUri()
@@ -24,6 +26,8 @@ def _layer_uri(url: str, typename: str, authcfg: str, page_size: int | None) -> 
     uri.setParam("typename", typename)
     if page_size:  # a small page makes QGIS follow the server's "next" links
         uri.setParam("pageSize", str(page_size))
+    if in_view:  # "Only request features overlapping the view extent": QGIS sends bbox=
+        uri.setParam("restrictToRequestBBOX", "1")
     uri.setAuthConfigId(authcfg)
     return uri.uri(False)
 
@@ -44,7 +48,13 @@ def _error_text(layer: object) -> str:
 
 
 def run_case(case: dict, url: str, typename: str, messages: list[str]) -> dict:
-    from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsVectorLayer
+    from qgis.core import (
+        QgsApplication,
+        QgsAuthMethodConfig,
+        QgsFeatureRequest,
+        QgsRectangle,
+        QgsVectorLayer,
+    )
 
     messages.clear()
 
@@ -55,7 +65,7 @@ def run_case(case: dict, url: str, typename: str, messages: list[str]) -> dict:
     stored = QgsApplication.authManager().storeAuthenticationConfig(cfg)
     if isinstance(stored, tuple):  # (ok, config) in the 3.22 bindings
         stored = stored[0]
-    uri = _layer_uri(url, typename, cfg.id(), case.get("page_size"))
+    uri = _layer_uri(url, typename, cfg.id(), case.get("page_size"), bool(case.get("bbox")))
     layer = QgsVectorLayer(uri, case["name"], "OAPIF")
     QgsApplication.processEvents()  # deliver the message log's queued signals
     out: dict = {
@@ -72,8 +82,11 @@ def run_case(case: dict, url: str, typename: str, messages: list[str]) -> dict:
     out["fields"] = [f.name() for f in layer.fields()]
     out["crs"] = layer.crs().authid()
     out["geometry_type"] = layer.geometryType()
+    request = QgsFeatureRequest()
+    if case.get("bbox"):  # as when the map canvas shows part of London
+        request.setFilterRect(QgsRectangle(*case["bbox"]))
     feats = []
-    for f in layer.getFeatures():
+    for f in layer.getFeatures(request):
         attrs = {name: _plain(f[name]) for name in out["fields"]}
         feats.append({"attributes": attrs, "has_geometry": f.hasGeometry()})
     out["features"] = feats

@@ -121,6 +121,9 @@ def test_qgis_oapif_provider_reads_the_collection_with_a_basic_auth_config(qgis_
     want = api_features(srv.base, srv.token)
     assert want, "the seeded month should publish some Westminster blocks"
     assert {f["properties"]["borough"] for f in want} == {"Westminster"}
+    box = _padded_bbox(want[0]["geometry"]["coordinates"], pad=0.0002)
+    in_box = {f["properties"]["block_id"] for f in want if _overlaps(_bbox_of(f), box)}
+    assert len(in_box) < len(want)  # the view must leave something out to mean anything
     got = run_qgis(
         tmp_path,
         srv.base + "/ogc",
@@ -128,12 +131,14 @@ def test_qgis_oapif_provider_reads_the_collection_with_a_basic_auth_config(qgis_
             {"name": "right", "username": "qgis-user", "password": srv.token},
             # a page smaller than the collection: QGIS must follow the server's "next" links
             {"name": "paged", "username": "qgis-user", "password": srv.token, "page_size": 1},
+            # a view around the first feature only: QGIS sends bbox= in lon/lat order
+            {"name": "bbox", "username": "qgis-user", "password": srv.token, "bbox": box},
             {"name": "wrong", "username": "qgis-user", "password": "istv_" + "x" * 43},
             {"name": "revoked", "username": "qgis-user", "password": srv.revoked},
         ],
     )
     assert got["qgis_version"].startswith("3.")
-    right, paged, wrong, revoked = got["cases"]
+    right, paged, in_view, wrong, revoked = got["cases"]
 
     for case in (right, paged):
         assert case["auth_stored"] and not case["uri_has_token"]  # the token stays in the auth db
@@ -152,6 +157,9 @@ def test_qgis_oapif_provider_reads_the_collection_with_a_basic_auth_config(qgis_
             for key, value in expected.items():
                 assert _same(attrs[key], value), (key, attrs[key], value)
         assert {f["attributes"]["block_id"] for f in case["features"]} == set(by_id)
+    assert in_view["valid"], in_view["error"]
+    assert {f["attributes"]["block_id"] for f in in_view["features"]} == in_box
+
     # the disclosure rule and the scope hold in QGIS too: the quiet block (3 records) and the
     # Camden block are not there, the published counts are rounded
     quiet = {b["block_id"] for b in srv.blocks if b["n"] < 8 or b["borough"] != "Westminster"}
@@ -168,6 +176,7 @@ def test_qgis_oapif_provider_reads_the_collection_with_a_basic_auth_config(qgis_
     assert log.count('"GET /ogc HTTP/1.1" 401') >= 2
     # QGIS followed the paging links of the one-feature pages
     assert "limit=1&offset=1" in log
+    assert "bbox=" in log  # the view was asked of the server, not only filtered in QGIS
 
 
 def _same(qgis_value: object, api_value: object) -> bool:
@@ -204,3 +213,27 @@ def test_gdal_oapif_driver_reads_the_collection_with_basic_credentials(qgis_serv
     }
     r = ogr2ogr("istv_" + "x" * 43, tmp_path / "wrong.geojson")
     assert r.returncode != 0 and "401" in r.stderr, r.stderr[-2000:]
+
+
+def _bbox_of(feature: dict) -> tuple[float, float, float, float]:
+    return _padded_bbox(feature["geometry"]["coordinates"], pad=0.0)
+
+
+def _padded_bbox(coords: object, pad: float) -> tuple[float, float, float, float]:
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(c: object) -> None:
+        if isinstance(c, list) and c and isinstance(c[0], (int, float)):
+            xs.append(float(c[0]))
+            ys.append(float(c[1]))
+        elif isinstance(c, list):
+            for x in c:
+                walk(x)
+
+    walk(coords)
+    return min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad
+
+
+def _overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return not (a[2] < b[0] or a[0] > b[2] or a[3] < b[1] or a[1] > b[3])

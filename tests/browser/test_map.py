@@ -5,106 +5,30 @@ in a borough without a street network. Screenshots go under the test's tmp dir."
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-from _server import running_server
-
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-if not (CHROMIUM and CHROMEDRIVER):
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must run the browser test: install chromium and chromium-driver")
-    pytest.skip("chromium / chromedriver not installed", allow_module_level=True)
-try:
-    import selenium  # noqa: F401
-except ImportError:
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("selenium not installed (pip install -e '.[dev]')", allow_module_level=True)
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+pytest.importorskip("selenium")  # skipped without it; conftest.py skips without Chromium
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 pytestmark = pytest.mark.slow
-AXE = REPO / "tests" / "browser" / "vendor" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 MONTHS = ("2025-06", "2025-07", "2025-08")
 
 
-def _api_conftest():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "api_conftest", REPO / "tests" / "api" / "conftest.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["api_conftest"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.fixture
-def map_server(tmp_path, gazetteer_home):
+def map_server(hub_server):
     """`istvhub serve` with the real gazetteer, seeded located records over three months, a
     Westminster CSP analyst and a MOPAC analyst."""
-    from istvhub.api import users
-    from istvhub.api.deps import open_app_store
-    from istvhub.core.config import Settings
-
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "gazetteer").symlink_to(gazetteer_home / "gazetteer", target_is_directory=True)
-    db = f"sqlite:///{tmp_path / 'hub.db'}"
-    store = open_app_store(Settings(home=home, db=db))
-    tokens = {
-        "csp": users.add_user(store.engine, "csp", "csp_analyst", boroughs=["Westminster"])[1],
-        "mopac": users.add_user(store.engine, "mopac", "mopac")[1],
-    }
-    api = _api_conftest()
-    hub = api.Hub(client=None, store=store, settings=Settings(home=home, db=db))
-    seeded = [api.seed_located(hub, gazetteer_home, period=m) for m in MONTHS]
-    store.dispose()
-    with running_server(home, db, tmp_path / "server.log") as base:
-        yield base, tokens, seeded[0].blocks
-
-
-@pytest.fixture
-def browser():
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        "--use-angle=swiftshader",
-        "--enable-unsafe-swiftshader",
-        "--window-size=1280,1000",
-    ):
-        opts.add_argument(flag)
-    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
-    try:
-        yield drv
-    finally:
-        drv.quit()
-
-
-def _sign_in(drv, base: str, token: str) -> None:
-    drv.get(base + "/signin")
-    drv.find_element(By.ID, "token").send_keys(token)
-    drv.find_element(By.ID, "signin-button").click()
-    WebDriverWait(drv, 20).until(EC.presence_of_element_located((By.ID, "who")))
+    hub = hub_server(
+        {"csp": ("csp_analyst", {"boroughs": ["Westminster"]}), "mopac": ("mopac", {})},
+        months=MONTHS,
+    )
+    return hub.base, hub.tokens, hub.seeded[0]
 
 
 def _drawn(drv, wait, after: int = 0) -> int:
@@ -138,11 +62,11 @@ def _set_period(drv, start: str, end: str) -> None:
     )
 
 
-def test_map_zoom_popup_and_time_filter(map_server, browser, tmp_path):
+def test_map_zoom_popup_and_time_filter(map_server, browser, sign_in, tmp_path):
     base, tokens, blocks = map_server
     drv = browser
     wait = WebDriverWait(drv, 90)
-    _sign_in(drv, base, tokens["csp"])
+    sign_in(base, tokens["csp"])
     drv.get(base + "/map")
     _set_period(drv, MONTHS[0], MONTHS[-1])
     seq = _drawn(drv, wait)
@@ -225,11 +149,13 @@ def test_map_zoom_popup_and_time_filter(map_server, browser, tmp_path):
     assert drv.find_elements(By.CSS_SELECTOR, "#top-table tbody tr") == []
 
 
-def test_borough_without_network_falls_back_to_labelled_hexes(map_server, browser, tmp_path):
+def test_borough_without_network_falls_back_to_labelled_hexes(
+    map_server, browser, sign_in, tmp_path
+):
     base, tokens, _ = map_server
     drv = browser
     wait = WebDriverWait(drv, 90)
-    _sign_in(drv, base, tokens["mopac"])
+    sign_in(base, tokens["mopac"])
     drv.get(base + "/map")
     seq = _drawn(drv, wait)
     _set_period(drv, MONTHS[0], MONTHS[-1])

@@ -5,119 +5,34 @@ drawn (SVG paths), download a GeoPackage. The server is `istvhub serve` on a fre
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from _server import running_server
+pytest.importorskip("selenium")  # skipped without it; conftest.py skips without Chromium
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BAD_DATES = REPO / "sample_feeds" / "RJ122" / "RJ122_2025-07.csv"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-if not (CHROMIUM and CHROMEDRIVER):
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must run the browser test: install chromium and chromium-driver")
-    pytest.skip(
-        "chromium / chromedriver not installed (apt-get install chromium chromium-driver)",
-        allow_module_level=True,
-    )
-
-try:
-    import selenium  # noqa: F401
-except ImportError:
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("selenium not installed (pip install -e '.[dev]')", allow_module_level=True)
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def server(tmp_path, gazetteer_home):
+def server(hub_server):
     """`istvhub serve` with the real gazetteer, an ED analyst, a CSP analyst and seeded records."""
-    from istvhub.api import users
-    from istvhub.api.deps import open_app_store
-    from istvhub.core.config import Settings
-
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "gazetteer").symlink_to(gazetteer_home / "gazetteer", target_is_directory=True)
-    db = f"sqlite:///{tmp_path / 'hub.db'}"
-    settings = Settings(home=home, db=db)
-    store = open_app_store(settings)
-    tokens = {
-        "ed": users.add_user(store.engine, "ed", "ed_analyst", departments=["RJ122"])[1],
-        "csp": users.add_user(store.engine, "csp", "csp_analyst", boroughs=["Westminster"])[1],
-    }
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "api_conftest", REPO / "tests" / "api" / "conftest.py"
-    )
-    api_conf = importlib.util.module_from_spec(spec)
-    sys.modules["api_conftest"] = api_conf
-    spec.loader.exec_module(api_conf)  # the API tests' seeding helper
-    api_conf.seed_located(api_conf.Hub(client=None, store=store, settings=settings), gazetteer_home)
-    store.dispose()
-    with running_server(home, db, tmp_path / "server.log") as base:
-        yield base, tokens
-
-
-@pytest.fixture
-def browser(tmp_path):
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,1000",
-    ):
-        opts.add_argument(flag)
-    opts.add_experimental_option(
-        "prefs",
+    hub = hub_server(
         {
-            "download.default_directory": str(downloads),
-            "download.prompt_for_download": False,
-            "safebrowsing.enabled": False,
+            "ed": ("ed_analyst", {"departments": ["RJ122"]}),
+            "csp": ("csp_analyst", {"boroughs": ["Westminster"]}),
         },
+        months=("2025-06",),
     )
-    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
-    drv.execute_cdp_cmd(
-        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
-    )
-    drv.downloads = downloads  # type: ignore[attr-defined]
-    try:
-        yield drv
-    finally:
-        drv.quit()
+    return hub.base, hub.tokens
 
 
-def _sign_in(drv, base: str, token: str) -> None:
-    drv.get(base + "/signin")
-    drv.find_element(By.ID, "token").send_keys(token)
-    drv.find_element(By.ID, "signin-button").click()
-    WebDriverWait(drv, 20).until(EC.presence_of_element_located((By.ID, "who")))
-
-
-def test_sign_in_upload_report_map_and_download(server, browser):
+def test_sign_in_upload_report_map_and_download(server, browser, sign_in):
     base, tokens = server
     drv = browser
     wait = WebDriverWait(drv, 60)
@@ -129,7 +44,7 @@ def test_sign_in_upload_report_map_and_download(server, browser):
     assert drv.find_element(By.ID, "signin-error").is_displayed()
 
     # ED analyst: upload a sample file, see its validation report
-    _sign_in(drv, base, tokens["ed"])
+    sign_in(base, tokens["ed"])
     assert "ed analyst" in drv.find_element(By.ID, "who").text
     drv.get(base + "/upload")
     drv.find_element(By.ID, "file").send_keys(str(BAD_DATES))
@@ -150,7 +65,7 @@ def test_sign_in_upload_report_map_and_download(server, browser):
     drv.find_element(By.CSS_SELECTOR, ".who form button").click()
 
     # CSP analyst: the map lists the hot blocks
-    _sign_in(drv, base, tokens["csp"])
+    sign_in(base, tokens["csp"])
     drv.get(base + "/map")
     sel = drv.find_element(By.ID, "from")
     drv.execute_script("arguments[0].value='2025-06'", sel)
@@ -180,23 +95,13 @@ def test_sign_in_upload_report_map_and_download(server, browser):
 
 
 @pytest.fixture
-def bare_server(tmp_path):
+def bare_server(hub_server):
     """`istvhub serve` with no gazetteer and an ED analyst for RJ122 (enough for uploads)."""
-    from istvhub.api import users
-    from istvhub.api.deps import open_app_store
-    from istvhub.core.config import Settings
-
-    home = tmp_path / "home"
-    home.mkdir()
-    db = f"sqlite:///{tmp_path / 'hub.db'}"
-    store = open_app_store(Settings(home=home, db=db))
-    token = users.add_user(store.engine, "ed", "ed_analyst", departments=["RJ122"])[1]
-    store.dispose()
-    with running_server(home, db, tmp_path / "server.log") as base:
-        yield base, token, db
+    hub = hub_server({"ed": ("ed_analyst", {"departments": ["RJ122"]})}, gazetteer=False)
+    return hub.base, hub.tokens["ed"], hub.db
 
 
-def test_held_file_mapping_accepted_on_the_upload_page(bare_server, browser, tmp_path):
+def test_held_file_mapping_accepted_on_the_upload_page(bare_server, browser, sign_in, tmp_path):
     """Issue 17: a file with no location type column is held (nothing stored); the page shows
     the proposed mapping; the analyst marks the item absent in the box and accepts, in one
     step, without choosing the file again; the month is stored and the mapping kept."""
@@ -209,7 +114,7 @@ def test_held_file_mapping_accepted_on_the_upload_page(bare_server, browser, tmp
     held = tmp_path / name
     held.write_bytes(data)
     drv, wait = browser, WebDriverWait(browser, 60)
-    _sign_in(drv, base, token)
+    sign_in(base, token)
     drv.get(base + "/upload")
     drv.find_element(By.ID, "file").send_keys(str(held))
     drv.find_element(By.ID, "upload-button").click()
