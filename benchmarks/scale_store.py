@@ -98,6 +98,9 @@ def _bulk_update(store, df: pd.DataFrame) -> None:
             )
             recs = df.astype(object).where(df.notna(), None).to_dict("records")
             conn.execute(stmt, recs)
+    from istvhub.store.repos.stats import rebuild_submission_stats
+
+    rebuild_submission_stats(store)
 
 
 def _shift_sql(dialect: str, k: int) -> dict[str, str]:
@@ -170,6 +173,9 @@ def clone_years(store, first: str, last: str, years: int) -> int:
                 params,
             )
             added += res.rowcount or 0
+    from istvhub.store.repos.stats import rebuild_submission_stats
+
+    rebuild_submission_stats(store)
     if dialect == "postgresql":
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("vacuum analyze records")

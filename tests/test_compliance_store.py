@@ -146,6 +146,25 @@ def test_sql_counts_equal_counts_from_records(store_url):
     assert len(inputs.departments) >= 30  # the registry was loaded by the store
 
 
+def test_counts_follow_a_regeocode(store_url):
+    """The per-submission statistics are recounted when ``geocode --stored`` rewrites statuses."""
+    store = open_store(store_url)
+    eng = sa.create_engine(store_url)
+    try:
+        recs = store.current_records(department=TYPE1, period_from="2025-04", period_to="2025-04")
+        changed = recs[["id"]].assign(geo_status="outside_area", gazetteer_version="g2")
+        assert store.update_geocodes(changed) == len(recs)
+        stats = read_inputs(eng).record_stats.set_index(["department", "period"])
+        pure = summarise_records(store.current_records()).set_index(["department", "period"])
+    finally:
+        eng.dispose()
+        store.engine.dispose()
+    assert stats.loc[(TYPE1, "2025-04"), "n_outside_area"] == len(recs)
+    assert stats.loc[(TYPE1, "2025-04"), "n_located"] == 0
+    for col in ("records", "n_outside_area", "n_located", "n_geocoded"):
+        assert stats[col].astype(int).to_dict() == pure[col].astype(int).to_dict()
+
+
 def test_report_from_store(store_url):
     rep = build_report(
         store_url, start="2025-01", end="2025-06", departments=[TYPE1, JOINER], now=NOW

@@ -132,6 +132,11 @@ def test_release_010_database_upgrades_in_place_keeping_rows(db_url: str) -> Non
         recs = store.current_records(department="RJ122")
         assert len(recs) == 2
         assert set(recs["location_text"]) == {"brixton rd"}
+        with store.engine.connect() as conn:  # revision 0006 counted the records already there
+            stats = conn.execute(sa.select(schema.submission_stats)).mappings().all()
+        assert [(r["department"], r["period"], r["records"]) for r in stats] == [
+            ("RJ122", "2025-02", 2)
+        ]
     finally:
         store.dispose()
     assert _revision(db_url) == migrate.head_revision()

@@ -69,17 +69,36 @@ class IngestResult:
     missing_items: list[str] = field(default_factory=list)  # needs_mapping: what to map
     proposed_mapping: str | None = None  # needs_mapping: the TOML to accept or edit
     mapping_saved: str | None = None  # the accepted mapping stored for the department
-    header_line: int = 1  # the header's line in the file: data row N is line header_line + N
+    header_line: int = 1  # the header's line (CSV) or sheet row (XLSX) in the file
     issues: list[Issue] = field(default_factory=list)
+    #: data row -> the line it starts on, for the rows with issues (quoted cells may hold line
+    #: breaks and blank lines are skipped, so row N is not always line header_line + N)
+    row_lines: dict[int, int] = field(default_factory=dict, repr=False)
 
     def as_dict(self, with_issues: bool = False) -> dict[str, Any]:
         d = asdict(self)
+        d.pop("row_lines")
         d["warning_counts"] = self.warning_counts()
         if with_issues:
-            d["issues"] = [asdict(i) for i in self.issues]
+            d["issues"] = [{**asdict(i), "line": self.line_of(i.row)} for i in self.issues]
         else:
             d.pop("issues")
         return d
+
+    def line_of(self, row: int) -> int | None:
+        """The line in the uploaded file of 1-based data row ``row`` (None: not a row)."""
+        if row <= 0:
+            return None
+        return self.row_lines.get(row, self.header_line + row)
+
+    def number_lines(self, lines: Any, header_line: int) -> None:
+        """Fill :attr:`row_lines` for the rows named by issues (``lines`` from the reader)."""
+        from istvhub.ingest.readers import physical_line
+
+        self.header_line = header_line
+        self.row_lines = {
+            i.row: physical_line(lines, header_line, i.row) for i in self.issues if i.row > 0
+        }
 
     def report_rows(self) -> list[dict[str, Any]]:
         """Row-level report (file,row,field,reason): never a cell value."""
@@ -98,7 +117,7 @@ class IngestResult:
     def _where(self, row: int) -> str:
         if row <= 0:
             return ""
-        return f"Row {row} (line {self.header_line + row} in your file): "
+        return f"Row {row} (line {self.line_of(row)} in your file): "
 
     def warning_counts(self) -> dict[str, int]:
         """Each kind of row-level warning (every coercion is one) and how many rows it hit."""
@@ -338,6 +357,7 @@ def ingest_bytes(
             same.add(p)
         same.check()
         same.fill(result)
+        result.number_lines(table.lines, table.header_line)
         result.status, result.version, result.message = "unchanged", *unchanged
         return result
     identity.check_layout_owner(
@@ -354,6 +374,7 @@ def ingest_bytes(
         tally.check()
         frames = [geo(p) for p in parts]
         del parts
+    lines = table.lines
     del table  # the raw cells are read by the slices only
 
     def finish() -> StreamTotals:
@@ -378,6 +399,7 @@ def ingest_bytes(
         finish=finish,
     )
     tally.fill(result)
+    result.number_lines(lines, result.header_line)
     result.geocoded, result.located = geo.geocoded, geo.located
     warn = geo.warning
     if mapping is not None and mapping_name and sr.status == "stored":

@@ -13,11 +13,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import warnings
+from array import array
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from istvhub._errors import FileRejected
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SCAN_ROWS = 30
 _STEP = 1 << 20
+#: CSV rows parsed at a time (see :func:`read_frame`)
+READ_CHUNK_ROWS = 50_000
 
 #: a well-formed UTF-8 multi-byte sequence (2-4 bytes)
 _UTF8_MULTIBYTE = re.compile(
@@ -165,14 +170,40 @@ def sniff(lines: list[str], header_row: HeaderRow, file: str) -> tuple[int, str]
     return -best[2], best[3]
 
 
+def use_returning_arrow_pool() -> None:
+    """Make Arrow allocate with the system allocator, once per process, unless
+    ``ARROW_DEFAULT_MEMORY_POOL`` chooses a pool.
+
+    Why: uploads are read into Arrow strings, and Arrow's default pool (mimalloc) keeps the
+    memory of freed temporaries, so a server that has read one large upload stays about 75 MB
+    larger, and the next upload's peak starts from there (issue 14 point 7; measured with
+    ``benchmarks/upload_memory.py``). The system allocator hands large blocks back."""
+    global _POOL_SET
+    if _POOL_SET or os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    _POOL_SET = True
+    import pyarrow as pa
+
+    if pa.default_memory_pool().backend_name == "mimalloc":
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
+_POOL_SET = False
+
+
 def read_frame(data: bytes, idx: int, delim: str, file: str) -> pd.DataFrame | None:
-    """The data below header line ``idx`` as strings; None when a row is ragged (the caller
-    then reads row by row and quarantines those rows)."""
+    """The non-blank data rows below header line ``idx`` as strings; None when a row is ragged
+    (the caller then reads row by row and quarantines those rows).
+
+    Read in chunks of :data:`READ_CHUNK_ROWS`: each chunk's Python strings become Arrow strings
+    and its blank rows are dropped before the next is parsed, so the whole file never exists
+    as Python objects or as two copies (issue 14 point 7). Index labels run on across chunks:
+    label ``i`` is the ``i``-th record below the header, blank lines not counted."""
     try:
         with warnings.catch_warnings():
             # extra fields on the first row only warn: treat them like any ragged row
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            df = pd.read_csv(
+            reader = pd.read_csv(
                 io.BytesIO(data),
                 encoding="utf-8-sig",
                 sep=delim,
@@ -185,46 +216,122 @@ def read_frame(data: bytes, idx: int, delim: str, file: str) -> pd.DataFrame | N
                 engine="c",
                 quotechar='"',
                 index_col=False,
+                chunksize=READ_CHUNK_ROWS,
             )
+            with reader:
+                parts = [drop_blank_rows(c.astype("string").fillna("")) for c in reader]
     except (pd.errors.ParserError, pd.errors.ParserWarning):
         return None
     except (pd.errors.EmptyDataError, ValueError) as exc:
         raise FileRejected("CSV cannot be parsed", file=file) from exc
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    cols = parts[0].columns
+    df = pd.concat(parts, copy=False)
+    df.columns = cols
     return df
+
+
+def drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose every cell is blank are not records (``,,,`` lines, Excel's empty rows)."""
+    if df.empty:
+        return df
+    blank = (
+        df.apply(lambda c: c.str.strip().eq(""))
+        if len(df.columns) < 64
+        else df.map(lambda v: not str(v).strip())
+    ).all(axis=1)
+    return df[~blank] if bool(blank.any()) else df
+
+
+def record_lines(data: bytes, idx: int, delim: str) -> tuple[int, np.ndarray] | None:
+    """(the header's physical line, the physical line where each record below it starts).
+
+    Why: a quoted cell may hold line breaks and blank lines are skipped, so "data row N" is
+    not line header + N (issue 14: the report names the line to look at). Records are counted
+    as the frame counts them (blank and whitespace-only lines skipped); None when the file
+    cannot be read as CSV here, and the caller falls back to header + N."""
+    reader = csv.reader(
+        io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""), delimiter=delim
+    )
+    starts = array("q")
+    header = -1
+    last = k = 0
+    try:
+        for r in reader:
+            blank = not r or (len(r) == 1 and not r[0].strip())
+            if header < 0:
+                if k == idx:
+                    header = last + 1
+                k += 1
+            elif not blank:
+                starts.append(last + 1)
+            last = reader.line_num
+    except (csv.Error, UnicodeDecodeError):
+        return None
+    if header < 0:
+        return None
+    return header, np.frombuffer(starts, dtype=np.int64).copy() if starts else np.zeros(0, "i8")
+
+
+def head_rows(lines: list[str], delim: str) -> list[list[str]]:
+    """The first lines split into rows; a quoted title cell may span lines, so row ``idx``
+    (the header, from :func:`sniff`) is not ``lines[idx]``."""
+    try:
+        return list(csv.reader(io.StringIO("\n".join(lines), newline=""), delimiter=delim))
+    except csv.Error:
+        return []
 
 
 def preamble(lines: list[str], idx: int, delim: str) -> list[str]:
     """Title rows above the header, joined per row (department names live there)."""
-    pre = [" ".join(c for c in r if c.strip()) for r in csv.reader(lines[:idx], delimiter=delim)]
+    pre = [" ".join(c for c in r if c.strip()) for r in head_rows(lines, delim)[:idx]]
     return [p for p in pre if p]
 
 
 def lenient_rows(
     text: str, idx: int, delim: str, file: str
-) -> tuple[list[str], list[list[str]], list[int], list[int], list[str]]:
+) -> tuple[list[str], list[list[str]], list[int], list[int], list[str], np.ndarray]:
     """Row by row: rows with more fields than the header (an unquoted separator in free text)
     are set aside for quarantine instead of failing the whole file.
 
-    Returns (raw header cells, good rows padded to the header, their 0-based data index,
-    1-based bad data rows, raw title rows)."""
-    reader = csv.reader(io.StringIO(text), delimiter=delim)
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        raise FileRejected("CSV cannot be parsed", file=file) from exc
-    width = len(rows[idx])
+    Rows are counted as :func:`read_frame` counts them (blank lines not counted; a row of
+    empty cells counted, then dropped). Returns (raw header cells, good rows padded to the
+    header, their 0-based data index, 1-based bad data rows, raw title rows, the physical
+    line where each counted row starts)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    above: list[list[str]] = []
+    header: list[str] | None = None
     good: list[list[str]] = []
     index: list[int] = []
     bad: list[int] = []
-    n = 0
-    for r in rows[idx + 1 :]:
-        if not any(c.strip() for c in r):
-            continue
-        n += 1
-        if len(r) > width and any(c.strip() for c in r[width:]):
-            bad.append(n)
-            continue
-        good.append((r + [""] * width)[:width])
-        index.append(n - 1)
-    pre = [" ".join(c for c in r if c.strip()) for r in rows[:idx]]
-    return rows[idx], good, index, bad, [p for p in pre if p]
+    starts = array("q")
+    n = last = 0
+    try:
+        for r in reader:
+            start, last = last + 1, reader.line_num
+            if header is None:
+                if len(above) == idx:
+                    header = r
+                else:
+                    above.append(r)
+                continue
+            if not r or (len(r) == 1 and not r[0].strip()):
+                continue
+            n += 1
+            starts.append(start)
+            width = len(header)
+            if len(r) > width and any(c.strip() for c in r[width:]):
+                bad.append(n)
+            elif any(c.strip() for c in r):
+                good.append((r + [""] * width)[:width])
+                index.append(n - 1)
+    except csv.Error as exc:
+        raise FileRejected("CSV cannot be parsed", file=file) from exc
+    if header is None:
+        raise FileRejected("CSV cannot be parsed", file=file)
+    pre = [" ".join(c for c in r if c.strip()) for r in above]
+    lines = np.frombuffer(starts, dtype=np.int64).copy() if starts else np.zeros(0, "i8")
+    return header, good, index, bad, [p for p in pre if p], lines

@@ -4,13 +4,13 @@ else cp1252) or XLSX (first sheet), with title rows above the header and blank r
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+import numpy as np
 import pandas as pd
 
 from istvhub._errors import FileRejected
@@ -61,6 +61,20 @@ class RawTable:
     bad_rows: list[int] = field(default_factory=list)
     #: text of the title rows above the header (e.g. "Assault attendances - <site name>")
     preamble: list[str] = field(default_factory=list)
+    #: CSV: the physical line where data row N (1-based) starts is ``lines[N - 1]`` (quoted
+    #: cells may hold line breaks); None when rows are lines below the header (XLSX)
+    lines: np.ndarray | None = None
+
+    def line_of(self, row: int) -> int:
+        """The line (CSV) or sheet row (XLSX) of 1-based data row ``row`` in the file."""
+        return physical_line(self.lines, self.header_line, row)
+
+
+def physical_line(lines: np.ndarray | None, header_line: int, row: int) -> int:
+    """See :meth:`RawTable.line_of` (for callers that keep the line numbers, not the table)."""
+    if lines is not None and 0 < row <= len(lines):
+        return int(lines[row - 1])
+    return header_line + row
 
 
 def check_cells(df: pd.DataFrame, file: str, limits: ReadLimits, header_line: int) -> None:
@@ -174,15 +188,7 @@ def _dedupe(headers: list[str]) -> list[str]:
     return out
 
 
-def _drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
-    if df.empty:
-        return df
-    blank = (
-        df.apply(lambda c: c.str.strip().eq(""))
-        if len(df.columns) < 64
-        else df.map(lambda v: not str(v).strip())
-    ).all(axis=1)
-    return df[~blank]
+_drop_blank_rows = csvread.drop_blank_rows
 
 
 def read_csv_bytes(data: bytes, file: str, vocab: list[HeaderKey]) -> RawTable:
@@ -191,21 +197,35 @@ def read_csv_bytes(data: bytes, file: str, vocab: list[HeaderKey]) -> RawTable:
     idx, delim = csvread.sniff(lines, lambda rows: _header_row(rows, vocab), file)
     df = csvread.read_frame(data, idx, delim, file)
     if df is None:
-        raw, good, index, bad, pre = csvread.lenient_rows(
+        raw, good, index, bad, pre, starts = csvread.lenient_rows(
             data.decode("utf-8-sig"), idx, delim, file
         )
         headers = _dedupe(raw)
         df = pd.DataFrame(good, columns=headers, index=index, dtype="string").fillna("")
-        return RawTable(df, headers, idx + 1, "csv", delimiter=delim, bad_rows=bad, preamble=pre)
-    head_rows = list(csv.reader(lines[: idx + 1], delimiter=delim))
+        where = csvread.record_lines(data, idx, delim)
+        header_line = where[0] if where else idx + 1
+        return RawTable(
+            df,
+            headers,
+            header_line,
+            "csv",
+            delimiter=delim,
+            bad_rows=bad,
+            preamble=pre,
+            lines=starts,
+        )
+    head_rows = csvread.head_rows(lines, delim)[: idx + 1]
     if len(head_rows) == idx + 1 and len(head_rows[idx]) == len(df.columns):
         headers = _dedupe(combine_group_row(head_rows, idx))  # group labels above the header
     else:
         headers = _dedupe([str(c) for c in df.columns])
     df.columns = headers
-    df = _drop_blank_rows(df.astype("string").fillna(""))
     pre = csvread.preamble(lines, idx, delim)
-    return RawTable(df, headers, idx + 1, "csv", delimiter=delim, preamble=pre)
+    where = csvread.record_lines(data, idx, delim)
+    header_line, starts = where if where else (idx + 1, None)
+    if starts is not None and len(df) and int(df.index.max()) >= len(starts):
+        starts = None  # counted differently from the parser: keep header + N
+    return RawTable(df, headers, header_line, "csv", delimiter=delim, preamble=pre, lines=starts)
 
 
 def read_csv_text(text: str, file: str, vocab: list[HeaderKey]) -> RawTable:
@@ -317,6 +337,7 @@ def read_table(
     hostile-input limit (:class:`ReadLimits`) or when it has no data rows (unless
     ``allow_empty``: a header-only file is a nil return, issue 14 point 6)."""
     limits = limits or ReadLimits.from_env()
+    csvread.use_returning_arrow_pool()
     if len(data) > limits.max_file_bytes:
         raise FileRejected(
             f"file larger than the {limits.max_file_bytes} byte limit (ISTVHUB_MAX_FILE_BYTES)",

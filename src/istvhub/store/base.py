@@ -476,6 +476,10 @@ class Store(ABC):
                     for part in parts:
                         self._bulk_insert_records(conn, sid, part)
                         n_rows += len(part)
+                # local import: repos import this module
+                from istvhub.store.repos.stats import refresh_submission_stats
+
+                refresh_submission_stats(conn, [sid])
                 if finish is not None:
                     totals = finish()
                     qdf = totals.quarantine
@@ -571,8 +575,19 @@ class Store(ABC):
             .where(r.c.id == sa.bindparam("_id"))
             .values(**{c: sa.bindparam(c) for c in cols})
         )
+        from istvhub.store.repos.stats import refresh_submission_stats
+
         with self._write_txn() as conn:
             conn.execute(stmt, rows)
+            sids: set[int] = set()
+            for i in range(0, len(ids), 5000):
+                chunk = ids[i : i + 5000]
+                sids.update(
+                    conn.execute(
+                        sa.select(r.c.submission_id).where(r.c.id.in_(chunk)).distinct()
+                    ).scalars()
+                )
+            refresh_submission_stats(conn, sids)
         return len(rows)
 
     def _audit(

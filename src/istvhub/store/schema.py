@@ -149,6 +149,34 @@ audit_log = Table(
     Column("client", Text),
 )
 
+#: Per-submission record statistics maintained on every write to ``records`` (store, re-geocode;
+#: revision 0006), so compliance reads one row per submission instead of grouping every record.
+submission_stats = Table(
+    "submission_stats",
+    metadata,
+    Column("submission_id", Integer, ForeignKey("submissions.submission_id"), primary_key=True),
+    Column("department", String(12), nullable=False),
+    Column("period", String(7), nullable=False),
+    *(
+        Column(name, Integer, nullable=False, default=0)
+        for name in (
+            "records",
+            "n_incident_date",
+            "n_incident_time",
+            "n_location_text",
+            "n_location_type",
+            "n_weapon",
+            "n_geocoded",
+            "n_located",
+            "n_home",
+            "n_unknown",
+            "n_unmatched",
+            "n_outside_area",
+            "n_ambiguous",
+        )
+    ),
+)
+
 #: Per-submission record statistics kept when retention deletes a submission's records (issue 9.5),
 #: so compliance reports old months exactly as before. Counts only: no record-level data.
 record_stats_archive = Table(

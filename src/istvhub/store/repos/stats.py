@@ -3,18 +3,21 @@ of the current version's records, never record-level text) and what retention ar
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 import sqlalchemy as sa
 
 from istvhub._errors import StoreError
+from istvhub.store.base import Store
 from istvhub.store.repos._db import Db, engine_of
 from istvhub.store.schema import (
     departments,
     quarantine,
     record_stats_archive,
     records,
+    submission_stats,
     submissions,
 )
 
@@ -87,13 +90,69 @@ def record_stats_query() -> sa.Select[tuple[str, str, int]]:
     )
 
 
+def fill_stats_statement(submission_ids: Sequence[int] | None) -> sa.Insert:
+    """INSERT ... SELECT of :data:`submission_stats` rows from ``records`` for these submissions
+    (all when None); the caller deletes their old rows first."""
+    r = records.c
+    q = sa.select(
+        r.submission_id, sa.func.min(r.department), sa.func.min(r.period), *stat_columns()
+    )
+    if submission_ids is not None:
+        q = q.where(r.submission_id.in_(list(submission_ids)))
+    q = q.group_by(r.submission_id)
+    return submission_stats.insert().from_select(
+        ["submission_id", "department", "period", *STAT_COLUMNS], q
+    )
+
+
+def refresh_submission_stats(conn: sa.Connection, submission_ids: Iterable[int]) -> None:
+    """Recount these submissions' rows of :data:`submission_stats` inside the caller's write
+    transaction (after their records were inserted or re-geocoded)."""
+    ids = sorted({int(i) for i in submission_ids})
+    t = submission_stats
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        conn.execute(t.delete().where(t.c.submission_id.in_(chunk)))
+        conn.execute(fill_stats_statement(chunk))
+
+
+def rebuild_submission_stats(store: Store) -> None:
+    """Recount every submission (after bulk SQL writes to ``records`` outside the store, e.g. the
+    scale benchmark's copies), in one write transaction."""
+    with store._write_txn() as conn:
+        conn.execute(submission_stats.delete())
+        conn.execute(fill_stats_statement(None))
+
+
+def submission_stats_query() -> sa.Select[tuple[str, str, int]]:
+    """Counts per department-month of current submissions, read from :data:`submission_stats`
+    (one row per submission, not one per record)."""
+    t = submission_stats
+    j = t.join(submissions, t.c.submission_id == submissions.c.submission_id)
+    return (
+        sa.select(
+            t.c.department,
+            t.c.period,
+            *(sa.func.sum(t.c[c]).label(c) for c in STAT_COLUMNS),
+        )
+        .select_from(j)
+        .where(submissions.c.status == "current")
+        .group_by(t.c.department, t.c.period)
+    )
+
+
 def _with_archived(conn: sa.Connection, stats: pd.DataFrame) -> pd.DataFrame:
-    """Add the statistics retention archived for current submissions whose records are gone."""
+    """Add the statistics retention archived for current submissions whose records are gone (and
+    so have no :data:`submission_stats` row: ones deleted before revision 0006, or recounted
+    since)."""
     a = record_stats_archive
+    has_row = sa.select(submission_stats.c.submission_id).where(
+        submission_stats.c.submission_id == a.c.submission_id
+    )
     q = (
         sa.select(a.c.department, a.c.period, *(a.c[c] for c in STAT_COLUMNS))
         .select_from(a.join(submissions, a.c.submission_id == submissions.c.submission_id))
-        .where(submissions.c.status == "current")
+        .where(submissions.c.status == "current", ~has_row.exists())
     )
     arch = pd.DataFrame(
         conn.execute(q).mappings().all(), columns=["department", "period", *STAT_COLUMNS]
@@ -124,7 +183,7 @@ def compliance_rows(db: Db) -> ComplianceRows:
                 )
             ).all()
             stats = pd.DataFrame(
-                conn.execute(record_stats_query()).mappings().all(),
+                conn.execute(submission_stats_query()).mappings().all(),
                 columns=["department", "period", *STAT_COLUMNS],
             )
             if sa.inspect(conn).has_table(record_stats_archive.name):
