@@ -76,5 +76,17 @@ def main() -> None:
     )
 
 
+def small_months() -> None:
+    """Recognition on the first N records only (a small department's month, often one sex):
+    how many layouts have every expected column found."""
+    base = LC.base()
+    for n in (3, 7, 12):
+        b = base.head(n).reset_index(drop=True)
+        found = [columns_right(*mk(b)) for mk in LC.HELDOUT + LC.CORPUS]
+        full = sum(1 for f in found if f.split("/")[0] == f.split("/")[1])
+        print(f"first {n} records: all expected columns found in {full} of {len(found)} layouts")
+
+
 if __name__ == "__main__":
     main()
+    small_months()

@@ -157,3 +157,8 @@ def client_of(request: Request) -> str | None:
 def audit(store: Any, user: User, action: str, detail: str, request: Request | None = None) -> None:
     """Write an audit row through the store (who, what, from where)."""
     store.audit(user.name, action, detail, client=client_of(request) if request else None)
+
+
+#: who may read the hot-block layers (/layers, /map, /ogc): CSP analysts (own boroughs), MOPAC
+#: and administrators
+LayerReader = Annotated[User, Depends(require("csp_analyst", "mopac", "admin"))]

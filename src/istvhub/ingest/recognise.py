@@ -197,15 +197,20 @@ def _vocab_share(p: _Profile, family: str) -> float:
     return _share(p, hit_text) + 0.4 * _share(p, hit_num)
 
 
+#: a value score that neither carries a column nor sinks its header (see :func:`combine`)
+_NEUTRAL = 0.4
+
+
 def _sex_share(p: _Profile) -> float:
     if not p.n or len(p.uniq) > 12:
         return 0.0
     cl = P.load_code_list("sex")
     mapped = {str(u): cl.lookup(str(u)) for u in p.uniq.index}
     targets = {v for v in mapped.values() if v}
-    if not {"male", "female"} <= targets:
-        return 0.0
     share = _share(p, {u: bool(v) for u, v in mapped.items()})
+    if not {"male", "female"} <= targets:
+        # one sex only (a small month, all M): no evidence either way, so the header decides
+        return _NEUTRAL if share >= 0.9 and targets & {"male", "female"} else 0.0
     numeric = all(re.fullmatch(r"\d", u) for u in mapped)
     return share * (0.7 if numeric else 0.95)
 
@@ -216,7 +221,8 @@ def _age_share(p: _Profile) -> float:
     num = years_number(p.values)
     ok = num.notna() & (num >= 0) & (num <= 110) & (num == num.round())
     if num[ok].nunique() < 6:
-        return 0.0
+        # a small file has few distinct ages: whole numbers 0-110 do not contradict the header
+        return _NEUTRAL if p.n < 30 and ok.mean() >= 0.9 else 0.0
     return 0.9 * float(ok.mean())
 
 

@@ -22,8 +22,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from istvhub.api.deps import StoreDep, UserDep
-from istvhub.api.routes.layers import LayerReader, hotblocks
+from istvhub.api.deps import LayerReader, StoreDep, UserDep
+from istvhub.api.routes.layers import hotblocks
 from istvhub.api.scope import default_range, scoped_boroughs
 from istvhub.core.periods import PERIOD_PATTERN as PERIOD
 from istvhub.hotblocks.aggregate import BadFilter, Filters, parse_days, parse_hours

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
-from istvhub.api.deps import StoreDep, audit, require
+from istvhub.api.deps import LayerReader, StoreDep, audit
 from istvhub.api.scope import default_range, scoped_boroughs
-from istvhub.api.users import User
 from istvhub.core.periods import PERIOD_PATTERN, month_add
 from istvhub.hotblocks.aggregate import Filters, parse_days, parse_hours
 
 router = APIRouter(tags=["layers"])
 
-LayerReader = Annotated[User, Depends(require("csp_analyst", "mopac", "admin"))]
 MEDIA = {
     "gpkg": "application/geopackage+sqlite3",
     "geojson": "application/geo+json",

@@ -15,11 +15,12 @@ import threading
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from istvhub.api.deps import StoreDep, require
+from istvhub.api.deps import LayerReader, StoreDep
+from istvhub.api.ogc_collections import COLLECTIONS
 from istvhub.api.scope import default_range, scoped_boroughs, wants_page
 from istvhub.api.users import User
 from istvhub.core.periods import PERIOD_PATTERN
@@ -27,7 +28,6 @@ from istvhub.hotblocks.aggregate import Filters
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 
-OgcReader = Annotated[User, Depends(require("csp_analyst", "mopac", "admin"))]
 GEOJSON = "application/geo+json"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
@@ -35,21 +35,6 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
-COLLECTIONS = {
-    "hotblocks-blocks": ("blocks", "block_id", "Violence per street block (suppressed, rounded)"),
-    "hotblocks-hexes": ("hexes", "hex_id", "Violence per H3 cell (suppressed, rounded)"),
-    "hotblocks-lsoas": ("lsoas", "lsoa_code", "Violence per LSOA 2011 (suppressed, rounded)"),
-    "hotblocks-lsoas21": (
-        "lsoas21",
-        "lsoa21_code",
-        "Violence per LSOA 2021 (suppressed, rounded)",
-    ),
-    "hotblocks-msoas21": (
-        "msoas21",
-        "msoa21_code",
-        "Violence per MSOA 2021 (suppressed, rounded)",
-    ),
-}
 LONDON_BBOX = [-0.5104, 51.2868, 0.3340, 51.6919]
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 
@@ -73,7 +58,7 @@ def _json(body: Any, media: str = "application/json") -> JSONResponse:
 
 @router.get("", response_model=None)
 @router.get("/", response_model=None)
-def landing(request: Request, _: OgcReader) -> JSONResponse | RedirectResponse:
+def landing(request: Request, _: LayerReader) -> JSONResponse | RedirectResponse:
     if wants_page(request):  # a person who opened the URL: show how to connect instead
         return RedirectResponse("/connect-qgis", status_code=303)
     b = _base(request)
@@ -104,7 +89,7 @@ def landing(request: Request, _: OgcReader) -> JSONResponse | RedirectResponse:
 
 
 @router.get("/conformance")
-def conformance(_: OgcReader) -> JSONResponse:
+def conformance(_: LayerReader) -> JSONResponse:
     return _json({"conformsTo": CONFORMANCE})
 
 
@@ -126,7 +111,7 @@ def _collection(request: Request, cid: str) -> dict:
 
 
 @router.get("/collections")
-def collections(request: Request, _: OgcReader) -> JSONResponse:
+def collections(request: Request, _: LayerReader) -> JSONResponse:
     b = _base(request)
     return _json(
         {
@@ -137,7 +122,7 @@ def collections(request: Request, _: OgcReader) -> JSONResponse:
 
 
 @router.get("/collections/{collection_id}")
-def collection(request: Request, collection_id: str, _: OgcReader) -> JSONResponse:
+def collection(request: Request, collection_id: str, _: LayerReader) -> JSONResponse:
     if collection_id not in COLLECTIONS:
         raise HTTPException(404, "no such collection")
     return _json(_collection(request, collection_id))
@@ -231,7 +216,7 @@ def _public(f: dict) -> dict:
 async def items(
     request: Request,
     collection_id: str,
-    user: OgcReader,
+    user: LayerReader,
     store: StoreDep,
     bbox: str | None = None,
     limit: Annotated[int, Query(ge=1)] = DEFAULT_LIMIT,
@@ -290,7 +275,7 @@ async def items(
 
 @router.get("/collections/{collection_id}/items/{feature_id}")
 async def item(
-    request: Request, collection_id: str, feature_id: str, user: OgcReader, store: StoreDep
+    request: Request, collection_id: str, feature_id: str, user: LayerReader, store: StoreDep
 ) -> JSONResponse:
     feats = await run_in_threadpool(_features_for, request, store, user, collection_id, None, None)
     for f in feats:

@@ -10,56 +10,35 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from istvhub.api.deps import (
     COOKIE_NAME,
     StoreDep,
     UserDep,
     authenticate_limited,
-    presented_token,
 )
 from istvhub.api.geo import borough_outlines_geojson
-from istvhub.api.users import User
+from istvhub.api.ogc_collections import COLLECTIONS
+from istvhub.api.pages_common import PageUser, borough_names, gate, render_page
 from istvhub.compliance.service import report_from
 from istvhub.records import WEAPONS
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
 SESSION_SECONDS = 8 * 3600
-
-
-def page_user(request: Request, store: StoreDep) -> User | None:
-    return authenticate_limited(request, store, presented_token(request))
-
-
-PageUser = Annotated[User | None, Depends(page_user)]
-
-
-def _page(request: Request, name: str, user: User | None, status_code: int = 200, **ctx):
-    return templates.TemplateResponse(request, name, {"user": user, **ctx}, status_code=status_code)
-
-
-def _gate(request: Request, user: User | None, roles: tuple[str, ...]) -> Response | None:
-    if user is None:
-        return RedirectResponse("/signin", status_code=303)
-    if user.role not in roles:
-        return _page(request, "forbidden.html", user, status_code=403)
-    return None
 
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, user: PageUser) -> Response:
     if user is None:
         return RedirectResponse("/signin", status_code=303)
-    return _page(request, "home.html", user, base_url=str(request.base_url))
+    return render_page(request, "home.html", user, base_url=str(request.base_url))
 
 
 @router.get("/signin", response_class=HTMLResponse)
 def signin_form(request: Request) -> Response:
-    return _page(request, "signin.html", None)
+    return render_page(request, "signin.html", None)
 
 
 @router.post("/signin", response_class=HTMLResponse)
@@ -67,7 +46,7 @@ def signin(request: Request, store: StoreDep, token: Annotated[str, Form()]) -> 
     token = token.strip()
     user = authenticate_limited(request, store, token)
     if user is None:
-        return _page(
+        return render_page(
             request,
             "signin.html",
             None,
@@ -96,20 +75,13 @@ def signout() -> Response:
 
 @router.get("/upload", response_class=HTMLResponse)
 def upload_page(request: Request, user: PageUser, store: StoreDep) -> Response:
-    if (r := _gate(request, user, ("ed_analyst", "admin"))) is not None:
+    if (r := gate(request, user, ("ed_analyst", "admin"))) is not None:
         return r
     deps = store.departments()
     if user.role != "admin":
         deps = deps[deps["ods_code"].isin(list(user.departments))]
     # the submissions list is drawn (and paged, and refreshed after each upload) by upload.js
-    return _page(request, "upload.html", user, departments=deps.to_dict("records"))
-
-
-def _borough_names(request: Request) -> list[str]:
-    import json
-
-    fc = json.loads(borough_outlines_geojson(request.app.state.settings))
-    return sorted(f["properties"]["name"] for f in fc["features"])
+    return render_page(request, "upload.html", user, departments=deps.to_dict("records"))
 
 
 def map_words() -> dict:
@@ -121,14 +93,14 @@ def map_words() -> dict:
 
 @router.get("/map", response_class=HTMLResponse)
 def map_page(request: Request, user: PageUser, store: StoreDep) -> Response:
-    if (r := _gate(request, user, ("csp_analyst", "mopac", "admin"))) is not None:
+    if (r := gate(request, user, ("csp_analyst", "mopac", "admin"))) is not None:
         return r
-    boroughs = list(user.boroughs) if user.role == "csp_analyst" else _borough_names(request)
+    boroughs = list(user.boroughs) if user.role == "csp_analyst" else borough_names(request)
     from istvhub.api.scope import default_range
 
     # the layers' default window: the latest complete months, not one odd upload's month
     first, last = default_range(store) if len(store.submissions(current_only=True)) else ("", "")
-    return _page(
+    return render_page(
         request,
         "map.html",
         user,
@@ -152,14 +124,14 @@ def boroughs_geojson(request: Request, user: UserDep) -> Response:
 
 @router.get("/compliance-grid", response_class=HTMLResponse)
 def compliance_page(request: Request, user: PageUser, store: StoreDep) -> Response:
-    if (r := _gate(request, user, ("mopac", "admin"))) is not None:
+    if (r := gate(request, user, ("mopac", "admin"))) is not None:
         return r
     from istvhub.api.compliance_view import RAG_WORDS, dashboard, month_words
 
     period_from = request.query_params.get("from") or None
     period_to = request.query_params.get("to") or None
     report = report_from(store, start=period_from, end=period_to)
-    return _page(
+    return render_page(
         request,
         "compliance.html",
         user,
@@ -186,18 +158,16 @@ def account_page(request: Request, user: PageUser) -> Response:
     """Who you are signed in as and what you may see (the page behind /me)."""
     if user is None:
         return RedirectResponse("/signin", status_code=303)
-    return _page(request, "account.html", user)
+    return render_page(request, "account.html", user)
 
 
 @router.get("/connect-qgis", response_class=HTMLResponse)
 def qgis_page(request: Request, user: PageUser) -> Response:
     """How to add the hub's OGC API - Features layers to QGIS (and ArcGIS, GDAL)."""
-    if (r := _gate(request, user, ("csp_analyst", "mopac", "admin"))) is not None:
+    if (r := gate(request, user, ("csp_analyst", "mopac", "admin"))) is not None:
         return r
-    from istvhub.api.routes.ogc import COLLECTIONS
-
     base = str(request.base_url).rstrip("/")
-    return _page(
+    return render_page(
         request,
         "qgis.html",
         user,

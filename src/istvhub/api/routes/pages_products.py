@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from istvhub._errors import IstvhubError
 from istvhub.api.deps import StoreDep
-from istvhub.api.routes.pages import PageUser, _gate, _page
+from istvhub.api.pages_common import PageUser, borough_names, gate, render_page
 from istvhub.api.users import User
 from istvhub.core.periods import PERIOD_RE
 
@@ -52,10 +52,8 @@ def _words(exc: Exception) -> str:
 def _borough_choices(request: Request, user: User) -> list[str]:
     if user.role == "csp_analyst":
         return list(user.boroughs)
-    from istvhub.api.routes.pages import _borough_names
-
     try:
-        return _borough_names(request)
+        return borough_names(request)
     except IstvhubError:
         return []
 
@@ -64,7 +62,7 @@ def _borough_choices(request: Request, user: User) -> list[str]:
 async def equality_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     """Assaults by age band, sex, weapon and place, with primary and secondary suppression."""
     roles = ("csp_analyst", "mopac", "admin", "ed_analyst")
-    if (r := _gate(request, user, roles)) is not None:
+    if (r := gate(request, user, roles)) is not None:
         return r
     assert user is not None
     from istvhub.api.routes.equality import equality
@@ -94,7 +92,7 @@ async def equality_page(request: Request, user: PageUser, store: StoreDep) -> Re
     depts: list[str] = list(user.departments)
     if user.role in ("mopac", "admin"):
         depts = sorted(str(d) for d in store.departments()["ods_code"])
-    return _page(
+    return render_page(
         request,
         "equality.html",
         user,
@@ -118,7 +116,7 @@ def _latest_period(store: Any, department: str) -> str | None:
 @router.get("/feedback-sheet", response_class=HTMLResponse)
 async def feedback_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     """One department's location-recording sheet for one month (record text: own ED only)."""
-    if (r := _gate(request, user, ("ed_analyst", "admin"))) is not None:
+    if (r := gate(request, user, ("ed_analyst", "admin"))) is not None:
         return r
     assert user is not None
     from istvhub.api.routes.feedback import feedback
@@ -143,7 +141,7 @@ async def feedback_page(request: Request, user: PageUser, store: StoreDep) -> Re
             body = report_body(bytes(resp.body).decode())
         except (HTTPException, IstvhubError) as exc:
             error = _words(exc)
-    return _page(
+    return render_page(
         request,
         "feedback.html",
         user,
@@ -158,7 +156,7 @@ async def feedback_page(request: Request, user: PageUser, store: StoreDep) -> Re
 @router.get("/compare-police", response_class=HTMLResponse)
 def compare_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     """The form for the comparison; compare.js fetches the report from /compare and shows it."""
-    if (r := _gate(request, user, ("csp_analyst", "mopac", "admin"))) is not None:
+    if (r := gate(request, user, ("csp_analyst", "mopac", "admin"))) is not None:
         return r
     assert user is not None
     from istvhub.api.scope import default_range
@@ -168,7 +166,7 @@ def compare_page(request: Request, user: PageUser, store: StoreDep) -> Response:
         p.suffix in (".csv", ".json") for p in pdir.iterdir() if p.is_file()
     )
     first, last = default_range(store) if len(store.submissions(current_only=True)) else ("", "")
-    return _page(
+    return render_page(
         request,
         "compare.html",
         user,

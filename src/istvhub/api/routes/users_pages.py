@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from istvhub._errors import IstvhubError
 from istvhub.api import users as users_mod
 from istvhub.api.deps import StoreDep, audit
-from istvhub.api.routes.pages import PageUser, _gate, _page
+from istvhub.api.pages_common import PageUser, gate, render_page
 from istvhub.api.users import ROLES
 
 router = APIRouter(include_in_schema=False)
@@ -46,7 +46,7 @@ def _known_boroughs(request: Request) -> list[str]:
 
 
 def _render(request: Request, admin, store, status_code: int = 200, **ctx) -> Response:
-    resp = _page(
+    resp = render_page(
         request,
         "users.html",
         admin,
@@ -62,10 +62,10 @@ def _render(request: Request, admin, store, status_code: int = 200, **ctx) -> Re
 
 
 def _guard(request: Request, user) -> Response | None:
-    if (r := _gate(request, user, ("admin",))) is not None:
+    if (r := gate(request, user, ("admin",))) is not None:
         return r
     if request.method == "POST" and not _same_origin(request):
-        return _page(request, "forbidden.html", user, status_code=403)
+        return render_page(request, "forbidden.html", user, status_code=403)
     return None
 
 
