@@ -12,6 +12,7 @@ import pytest
 
 pytest.importorskip("selenium")  # skipped without it; conftest.py skips without Chromium
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,7 +42,9 @@ def test_sign_in_upload_report_map_and_download(server, browser, sign_in):
     drv.get(base + "/signin")
     drv.find_element(By.ID, "token").send_keys("istv_" + "x" * 43)
     drv.find_element(By.ID, "signin-button").click()
-    assert drv.find_element(By.ID, "signin-error").is_displayed()
+    # the refusal is a new page: wait for it rather than read the form still on screen
+    refused = wait.until(EC.visibility_of_element_located((By.ID, "signin-error")))
+    assert "token" in refused.text.lower()
 
     # ED analyst: upload a sample file, see its validation report
     sign_in(base, tokens["ed"])
