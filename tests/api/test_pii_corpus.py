@@ -31,13 +31,27 @@ LOCATIONS = [
     "John Smith punched pt",
     "pt Ann Okafor at park",
     "at home, 12 Acacia Avenue SW9 8QD",  # (SE1 7EH is St Thomas' own, in the registry)
+    "tel 020 7946 0958 at pub",  # UK landline
+    "+44 7700 900456 o/s shop",  # UK mobile, international form
+    "ring 0044 20 7946 0321 park",
+    "(0207) 946 0777 shop",
+    "patient Maria Lopez at bus stop",
+    "victim Mrs Patel outside kfc",
+    "Dr Ahmed Khan at station",
+    "nhs 999-000-0034 kfc",  # NHS numbers with hyphens and with no separator
+    "nhs no 9990000042 outside",
+    "born 12th March 1987 outside",  # ordinal written date of birth
+    "dob 12.03.1986 bus stop",  # numeric, dotted and ISO
+    "DOB: 1985-07-21 outside",
 ]
 WEAPON = "knife, victim Sarah Kowalski, tel 07911 123456"
 #: what must not be found anywhere (lower case; numbers without separators)
 NEEDLES = [
     "bloggs", "example.com", "07700900123", "2125550187", "9990000018", "9990000026",
     "march 12", "12, 1987", "03/04/19", "jonathan", "smithers", "john smith", "okafor",
-    "kowalski", "07911123456", "8qd", "12 acacia",
+    "kowalski", "07911123456", "8qd", "12 acacia", "02079460958", "7700900456",
+    "2079460321", "02079460777", "lopez", "patel", "ahmed", "9990000034", "9990000042",
+    "12th march", "march 1987", "12031986", "19850721",
 ]  # fmt: skip
 
 
