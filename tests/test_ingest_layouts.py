@@ -286,3 +286,28 @@ def test_every_corpus_layout_through_the_store(st, home, base, maker):
     if flags:
         weapon = next(i for i in res.items if i["item"] == "weapon")
         assert weapon["column"] == ", ".join(flags)
+
+
+def test_unknown_location_type_and_a_shift_jis_file_are_row_warnings(st, home):
+    """Issue 14.9, the two coercions the first test leaves out: a location type code no list
+    knows ("XX") and a file saved in Shift-JIS (not UTF-8, not Windows-1252). Each is a warning
+    naming the row, the line and the field; the text is kept (read as Windows-1252) and said to
+    be possibly wrong rather than silently stored as good text."""
+    rows = [
+        GOOD.format(k="K1", d=1, loc="high st"),
+        GOOD.format(k="K2", d=2, loc="mill lane").replace(",01,01,", ",01,XX,"),
+        GOOD.format(k="K3", d=3, loc="東京駅の前 outside the cafe"),
+    ]
+    data = (MDS_HEAD + "".join(rows)).encode("shift_jis")
+    res = _ingest(st, data, "RJ122_2025-03.csv", home)
+    assert res.status == "stored" and res.rows_accepted == 3
+    rep = {(r["row"], r["field"]): r["reason"] for r in res.report_rows()}
+    xx = rep[(2, "Assault_Location_Type_Code")]
+    assert xx.startswith("warning: Row 2 (line 3 in your file): ")
+    assert "location type code not recognised" in xx and "unknown" in xx
+    sj = rep[(3, "Assault_Location_Description")]
+    assert sj.startswith("warning: Row 3 (line 4 in your file): ") and "not UTF-8" in sj
+    assert (1, "Assault_Location_Description") not in rep  # plain ASCII rows are not flagged
+    recs = st.current_records().set_index("source_row")
+    assert recs.loc[2, "location_type"] == "unknown"  # "mill lane" names no place type
+    assert recs.loc[3, "location_text"].endswith("outside the cafe")
