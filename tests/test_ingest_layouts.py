@@ -13,7 +13,11 @@ import pytest
 
 import layout_corpus as LC
 from istvhub._errors import ConfirmationRequired, NeedsMapping
+from istvhub.ingest.adapters import adapt
 from istvhub.ingest.core import ingest_bytes
+from istvhub.ingest.layouts import detect_layout, vocabulary
+from istvhub.ingest.readers import read_table
+from istvhub.ingest.recognise import recognise
 from istvhub.store import open_store
 from istvhub.store.mappings import department_mappings
 
@@ -243,3 +247,67 @@ def test_header_only_file_in_an_unknown_layout_is_a_nil_return_not_held(st, home
     res = _ingest(st, header_only, name, home)
     assert res.status == "stored" and res.rows_accepted == 0 and res.adapter == "nil"
     assert res.period == "2025-03" and res.department == "RJ122"
+
+
+@pytest.mark.parametrize("maker", LC.CORPUS + LC.HELDOUT, ids=lambda m: m.__name__)
+def test_every_corpus_layout_through_the_store(st, home, base, maker):
+    """Each layout of the corpus, ingested into the store as a department would send it: stored
+    with the records recognition and the adapters make (nothing lost between the adapted frame
+    and the database), the report naming the column of every recognised item; or, where a key
+    item has no confident column, held with that item named and nothing stored."""
+    name, data, want = maker(base)
+    t = read_table(data, name, vocabulary())
+    layout, _ = detect_layout(t.headers)
+    rec = recognise(t.headers, t.frame, layout)
+    missing = rec.missing_items()
+    before = _tables(st)
+    if missing:
+        with pytest.raises(NeedsMapping) as exc:
+            _ingest(st, data, name, home)
+        assert exc.value.missing == missing
+        assert _tables(st) == before
+        for item in missing:
+            assert f"NEEDS A COLUMN: {item.replace('_', ' ')}" in exc.value.proposal
+        return
+    res = _ingest(st, data, name, home)
+    assert res.status == "stored" and res.department == "RJ122" and res.period == "2025-03"
+    assert res.rows_accepted == len(base) and res.rows_quarantined == 0
+    adapted = adapt(t, layout, file=name, department="RJ122", period="2025-03", recognition=rec)
+    exp = adapted.records.sort_values("source_row").reset_index(drop=True)
+    got = st.current_records().sort_values("source_row").reset_index(drop=True)
+    for col in ("location_text", "weapon", "sex", "age_band", "location_type"):
+        assert got[col].fillna("").astype(str).tolist() == exp[col].fillna("").astype(str).tolist()
+    assert (got["arrival_at"].astype(str).str[:10] == base["arrival_at"].astype(str).str[:10]).all()
+    assert got["location_text"].notna().sum() >= 0.95 * base["location_text"].notna().sum()
+    by_field = {i["field"]: i["column"] for i in res.items if i["field"]}
+    named = {f: h for f, h in want.items() if f in by_field}
+    assert "location_text" in named and {f: by_field[f] for f in named} == named
+    flags = [h[5:] for h in want if h.startswith("flag:")]
+    if flags:
+        weapon = next(i for i in res.items if i["item"] == "weapon")
+        assert weapon["column"] == ", ".join(flags)
+
+
+def test_unknown_location_type_and_a_shift_jis_file_are_row_warnings(st, home):
+    """Issue 14.9, the two coercions the first test leaves out: a location type code no list
+    knows ("XX") and a file saved in Shift-JIS (not UTF-8, not Windows-1252). Each is a warning
+    naming the row, the line and the field; the text is kept (read as Windows-1252) and said to
+    be possibly wrong rather than silently stored as good text."""
+    rows = [
+        GOOD.format(k="K1", d=1, loc="high st"),
+        GOOD.format(k="K2", d=2, loc="mill lane").replace(",01,01,", ",01,XX,"),
+        GOOD.format(k="K3", d=3, loc="東京駅の前 outside the cafe"),
+    ]
+    data = (MDS_HEAD + "".join(rows)).encode("shift_jis")
+    res = _ingest(st, data, "RJ122_2025-03.csv", home)
+    assert res.status == "stored" and res.rows_accepted == 3
+    rep = {(r["row"], r["field"]): r["reason"] for r in res.report_rows()}
+    xx = rep[(2, "Assault_Location_Type_Code")]
+    assert xx.startswith("warning: Row 2 (line 3 in your file): ")
+    assert "location type code not recognised" in xx and "unknown" in xx
+    sj = rep[(3, "Assault_Location_Description")]
+    assert sj.startswith("warning: Row 3 (line 4 in your file): ") and "not UTF-8" in sj
+    assert (1, "Assault_Location_Description") not in rep  # plain ASCII rows are not flagged
+    recs = st.current_records().set_index("source_row")
+    assert recs.loc[2, "location_type"] == "unknown"  # "mill lane" names no place type
+    assert recs.loc[3, "location_text"].endswith("outside the cafe")
