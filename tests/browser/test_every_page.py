@@ -123,15 +123,11 @@ def test_map_show_control_works_from_the_keyboard(every_role, browser, sign_in):
     seq = int(wait.until(lambda d: d.find_element(By.ID, "map").get_attribute("data-drawn")))
     Select(drv.find_element(By.ID, "layer")).select_by_value("lsoa")
     drv.find_element(By.ID, "apply").send_keys(Keys.ENTER)
-    wait.until(
-        lambda d: int(d.find_element(By.ID, "map").get_attribute("data-drawn") or 0) > seq
-    )
+    wait.until(lambda d: int(d.find_element(By.ID, "map").get_attribute("data-drawn") or 0) > seq)
     assert drv.find_element(By.ID, "map").get_attribute("data-layer") == "lsoa"
     # Enter in a filter field submits the form too
     seq = int(drv.find_element(By.ID, "map").get_attribute("data-drawn"))
     Select(drv.find_element(By.ID, "layer")).select_by_value("hexes")
     drv.find_element(By.ID, "to").send_keys(Keys.ENTER)
-    wait.until(
-        lambda d: int(d.find_element(By.ID, "map").get_attribute("data-drawn") or 0) > seq
-    )
+    wait.until(lambda d: int(d.find_element(By.ID, "map").get_attribute("data-drawn") or 0) > seq)
     assert drv.find_element(By.ID, "map").get_attribute("data-layer") == "hexes"
