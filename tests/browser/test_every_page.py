@@ -131,3 +131,46 @@ def test_map_show_control_works_from_the_keyboard(every_role, browser, sign_in):
     drv.find_element(By.ID, "to").send_keys(Keys.ENTER)
     wait.until(lambda d: int(d.find_element(By.ID, "map").get_attribute("data-drawn") or 0) > seq)
     assert drv.find_element(By.ID, "map").get_attribute("data-layer") == "hexes"
+
+
+def test_compliance_sorts_and_a_duplicate_upload_says_nothing_changed(
+    every_role, browser, sign_in, tmp_path
+):
+    drv = browser
+    wait = WebDriverWait(drv, 90)
+    sample = Path(__file__).resolve().parents[2] / "sample_feeds" / "RJ122" / "RJ122_2025-03.csv"
+    # an ED analyst uploads the same month twice: the second time says it is identical
+    sign_in(every_role.base, every_role.tokens["ed"])
+    messages = []
+    for _ in range(2):
+        drv.get(every_role.base + "/upload")
+        drv.find_element(By.ID, "file").send_keys(str(sample))
+        drv.find_element(By.ID, "upload-button").click()
+        wait.until(lambda d: d.find_element(By.ID, "upload-status").text.strip())
+        wait.until(lambda d: "Uploading" not in d.find_element(By.ID, "upload-status").text)
+        messages.append(drv.find_element(By.ID, "upload-status").text)
+    assert "identical" not in messages[0].lower()
+    dup = messages[1].lower()
+    assert "identical" in dup and "version 1" in dup and "nothing changed" in dup
+    drv.save_screenshot(str(tmp_path / "upload-duplicate.png"))
+    drv.find_element(By.CSS_SELECTOR, ".who form button").click()
+    # MOPAC opens the compliance grid and sorts it by department name, both ways
+    sign_in(every_role.base, every_role.tokens["mopac"])
+    drv.get(every_role.base + "/compliance-grid")
+    head = drv.find_element(By.CSS_SELECTOR, "#grid th[data-key=name]")
+
+    def names() -> list[str]:
+        return [
+            r.get_attribute("data-name")
+            for r in drv.find_elements(By.CSS_SELECTOR, "#grid tbody tr")
+        ]
+
+    assert len(names()) > 20
+    head.find_element(By.TAG_NAME, "button").click()
+    assert head.get_attribute("aria-sort") == "ascending"
+    up = names()
+    assert up == sorted(up, key=str.lower) or up == sorted(up)
+    head.find_element(By.TAG_NAME, "button").send_keys(Keys.ENTER)
+    assert head.get_attribute("aria-sort") == "descending"
+    assert names() == up[::-1]
+    drv.save_screenshot(str(tmp_path / "compliance-sorted.png"))
