@@ -82,22 +82,50 @@ def small_files(a: argparse.Namespace, tmpd: Path) -> None:
         make_extract(d / f"RJ122_{month}.csv", a.file_rows, seed=i + 1, month=month)
     runs = [("old", str(Path(a.old) / "src"))] if a.old else []
     runs.append(("new", None))
-    for label, src in runs:
-        env = dict(os.environ)
-        if src:
-            env["PYTHONPATH"] = src
-        out = subprocess.run(
-            [sys.executable, "-c", SMALL_CHILD, str(d), f"sqlite:///{tmpd / (label + '.db')}"],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=env,
-        )
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(
-            f"{label:<4} sqlite  {r['files']} files x {a.file_rows} rows  "
-            f"{r['s'] / r['files'] * 1000:7.1f} ms/file  {r['rows'] / r['s']:>8,.0f} rows/s"
-        )
+    backends = ["sqlite"] + ([] if a.no_pg else ["postgresql"])
+    for backend in backends:
+        for label, src in runs:
+            env = dict(os.environ)
+            if src:
+                env["PYTHONPATH"] = src
+            schema = None
+            if backend == "sqlite":
+                url = f"sqlite:///{tmpd / (label + '.db')}"
+            else:
+                schema, url = _pg_schema(a.pg)
+            try:
+                out = subprocess.run(
+                    [sys.executable, "-c", SMALL_CHILD, str(d), url],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    env=env,
+                )
+            finally:
+                if schema:
+                    _drop_schema(a.pg, schema)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            print(
+                f"{label:<4} {backend:<10}  {r['files']} files x {a.file_rows} rows  "
+                f"{r['s'] / r['files'] * 1000:7.1f} ms/file  {r['rows'] / r['s']:>8,.0f} rows/s"
+            )
+
+
+def _pg_schema(base: str) -> tuple[str, str]:
+    """A fresh schema on ``base`` and a URL whose search_path is it."""
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    eng = sa.create_engine(base)
+    with eng.begin() as c:
+        c.execute(sa.text(f'create schema "{schema}"'))
+    eng.dispose()
+    return schema, f"{base}?options=-csearch_path%3D{schema}"
+
+
+def _drop_schema(base: str, schema: str) -> None:
+    eng = sa.create_engine(base)
+    with eng.begin() as c:
+        c.execute(sa.text(f'drop schema "{schema}" cascade'))
+    eng.dispose()
 
 
 def main() -> None:

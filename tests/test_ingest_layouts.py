@@ -311,3 +311,44 @@ def test_unknown_location_type_and_a_shift_jis_file_are_row_warnings(st, home):
     recs = st.current_records().set_index("source_row")
     assert recs.loc[2, "location_type"] == "unknown"  # "mill lane" names no place type
     assert recs.loc[3, "location_text"].endswith("outside the cafe")
+
+
+def _xx_and_shift_jis_file() -> bytes:
+    rows = [
+        GOOD.format(k="K1", d=1, loc="high st"),
+        GOOD.format(k="K2", d=2, loc="mill lane").replace(",01,01,", ",01,XX,"),
+        GOOD.format(k="K3", d=3, loc="東京駅の前 outside the cafe"),
+    ]
+    return (MDS_HEAD + "".join(rows)).encode("shift_jis")
+
+
+def test_unknown_location_type_and_shift_jis_warned_by_the_cli(db_url, tmp_path):
+    """Issue 14.9 through the CLI: the printed summary counts both warnings and the --report
+    CSV names row and field for each, in analyst words; nothing silent."""
+    import csv
+    import os
+    from pathlib import Path
+
+    f = tmp_path / "RJ122_2025-03.csv"
+    f.write_bytes(_xx_and_shift_jis_file())
+    report = tmp_path / "report.csv"
+    env = {**os.environ, "ISTVHUB_HOME": str(tmp_path / "h"), "ISTVHUB_DB": db_url}
+    r = subprocess.run(
+        [sys.executable, "-m", "istvhub", "ingest", "--no-geocode", "--report", str(report),
+         str(f)],
+        capture_output=True, text=True, env=env, timeout=300,
+        cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "warning, 1 row(s): Assault_Location_Type_Code: location type code not recognised" in (
+        r.stdout
+    )
+    assert "not UTF-8" in r.stdout
+    with open(report, encoding="utf-8") as fh:
+        rep = {(int(x["row"]), x["field"]): x["reason"] for x in csv.DictReader(fh)}
+    assert rep[(2, "Assault_Location_Type_Code")].startswith(
+        "warning: Row 2 (line 3 in your file): location type code not recognised"
+    )
+    sj = rep[(3, "Assault_Location_Description")]
+    assert sj.startswith("warning: Row 3 (line 4 in your file): ") and "not UTF-8" in sj
+    assert "東京" not in report.read_text(encoding="utf-8")  # reasons, never values

@@ -344,3 +344,34 @@ def test_default_window_quorum_is_a_setting(monkeypatch):
     finally:
         monkeypatch.delenv("ISTVHUB_COMPLETE_MONTH_QUORUM", raising=False)
         get_settings.cache_clear()
+
+
+def test_cli_layout_of_another_department_over_a_stored_month(db_url, tmp_path):
+    """Issue 14.4 through the CLI on a real database: Homerton's layout filed as RJ122's stored
+    January exits 2 naming both departments, supersedes nothing, and needs --confirm-replace."""
+    env = {**os.environ, "ISTVHUB_HOME": str(tmp_path / "h"), "ISTVHUB_DB": db_url}
+
+    def cli(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "istvhub", "ingest", "--no-geocode", *args],
+            capture_output=True, text=True, env=env, cwd=REPO, timeout=300,
+        )  # fmt: skip
+
+    assert cli(str(HOMERTON)).returncode == 0
+    january = FEEDS / "RJ122" / "RJ122_2025-01.csv"
+    assert cli(str(january)).returncode == 0
+    st = open_store(db_url)
+    before = _dump(st)
+    wrong = tmp_path / january.name
+    wrong.write_bytes(HOMERTON.read_bytes())
+    r = cli(str(wrong))
+    assert r.returncode == 2
+    assert "RQXM1" in r.stderr and "RJ122" in r.stderr and "--confirm-replace" in r.stderr
+    assert _dump(st) == before
+    r = cli("--confirm-replace", str(wrong))
+    assert r.returncode == 0, r.stderr
+    assert "replaces RJ122 2025-01 version 1" in r.stdout
+    subs = st.submissions()
+    st.dispose()
+    mine = subs[(subs["department"] == "RJ122") & (subs["period"] == "2025-01")]
+    assert sorted(mine["status"]) == ["current", "superseded"]

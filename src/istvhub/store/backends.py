@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from istvhub._errors import StoreError
 from istvhub.store import migrate, schema
-from istvhub.store.base import Store, records_to_columns
+from istvhub.store.base import RECORD_STORE_COLUMNS, Store, records_to_columns
 
 _SCHEMA_LOCK_KEY = (
     0x157B_0B00  # advisory lock id for concurrent schema create/upgrade on PostgreSQL
@@ -193,7 +193,9 @@ class PostgresStore(Store):
         if raw is None or not hasattr(raw, "cursor"):  # pragma: no cover - other drivers
             super()._bulk_insert_records(conn, sid, df)
             return
-        names = [*records_to_columns(df.iloc[:0], sqlite_text=False)[0], "submission_id"]
+        # the names records_to_columns returns, without converting an empty frame for them
+        # (that cost ~60 ms of pandas calls per file: issue 16, 24,000 small files)
+        names = [*(c for c in RECORD_STORE_COLUMNS if c in df.columns), "submission_id"]
         ident = ", ".join(f'"{c}"' for c in names)
         table = schema.records.name
         with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({ident}) FROM STDIN') as cp:

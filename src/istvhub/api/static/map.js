@@ -164,26 +164,42 @@ function bboxOf(geom) {
   return [[x0, y0], [x1, y1]];
 }
 
-let londonBase = null;
-async function londonBasemap() {
-  if (!londonBase) {
-    londonBase = await getJSON("/basemap/london.geojson");
-    map.getSource("london").setData(londonBase);
+// Every fetch starts at once, in parallel with MapLibre's start-up (WebGL context, shaders);
+// the data is handed to the sources only once the style has loaded.
+let londonP = null;
+function fetchLondon() {
+  if (!londonP) londonP = getJSON("/basemap/london.geojson");
+  return londonP;
+}
+const localCache = new Map();
+function fetchLocal(borough) {
+  if (!borough) return Promise.resolve(EMPTY);
+  if (!localCache.has(borough)) {
+    const pr = getJSON(`/basemap/${encodeURIComponent(borough)}.geojson`);
+    pr.catch(() => localCache.delete(borough));
+    localCache.set(borough, pr);
   }
-  return londonBase;
+  return localCache.get(borough);
+}
+let londonSet = false;
+async function londonBasemap() {
+  const london = await fetchLondon();
+  await mapReady;
+  if (!londonSet) { map.getSource("london").setData(london); londonSet = true; }
+  return london;
 }
 function hasNetwork(london, borough) {
   const f = london.features.find((x) => x.properties.kind === "borough" && x.properties.name === borough);
   return !f || f.properties.has_network;
 }
-async function loadBasemap(borough, london) {
+async function loadBasemap(borough, london, localP) {
   const key = borough || "london";
   const highlight = borough ? [borough] : OWN;
   const f = ["in", ["get", "name"], ["literal", highlight]];
+  const local = await localP;
+  await mapReady;
   map.setFilter("own-fill", ["all", ["==", ["get", "kind"], "borough"], f]);
   map.setFilter("own-line", ["all", ["==", ["get", "kind"], "borough"], f]);
-  let local = EMPTY;
-  if (borough) local = await getJSON(`/basemap/${encodeURIComponent(borough)}.geojson`);
   map.getSource("local").setData(local);
   if (key !== basemapKey) {
     const bb = (local.properties || london.properties).bbox;
@@ -253,19 +269,26 @@ async function draw() {
   showPeriod();
   updateDownloads();
   $("map-status").textContent = "Loading…";
-  await mapReady;
   const borough = $("borough").value || (OWN.length === 1 ? OWN[0] : "");
-  let london;
-  try { london = await londonBasemap(); } catch (e) { $("map-status").textContent = "Basemap unavailable: " + e.message; return; }
   let layer = $("layer").value;
+  // start every fetch now: London's basemap, the borough's, the layer (and, if the borough
+  // turns out to have no street network, the hexagons) and the profile
+  const londonP0 = fetchLondon();
+  const localP = fetchLocal(borough);
+  localP.catch(() => {});
+  const unitsP = {};
+  const units = (lay) => { if (!unitsP[lay]) { unitsP[lay] = getJSON("/map/units.geojson?" + params({ layer: lay })); unitsP[lay].catch(() => {}); } return unitsP[lay]; };
+  units(layer);
+  drawProfile(seq);
+  let london;
+  try { await londonP0; london = await londonBasemap(); } catch (e) { $("map-status").textContent = "Basemap unavailable: " + e.message; return; }
+  if (seq !== drawSeq) return;
   const fallback = noNetworkNotice(borough, hasNetwork(london, borough), (london.properties.boroughs_partly_covered || {})[borough]) && layer === "blocks";
   if (fallback) layer = "hexes";
-  // the borough's basemap and the layer are fetched at the same time
-  const baseP = loadBasemap(borough, london).catch((e) => { $("map-status").textContent = "Basemap unavailable: " + e.message; });
-  drawProfile(seq);
+  const baseP = loadBasemap(borough, london, localP).catch((e) => { $("map-status").textContent = "Basemap unavailable: " + e.message; });
   let fc;
   try {
-    fc = await getJSON("/map/units.geojson?" + params({ layer }));
+    fc = await units(layer);
     await baseP;
   } catch (e) {
     if (seq !== drawSeq) return;
