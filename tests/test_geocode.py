@@ -487,3 +487,20 @@ def test_junction_of_streets_whose_postcodes_are_sparse(geo) -> None:
 def test_compass_words_are_not_typos(geo) -> None:
     r = geo.geocode("outside east croydon stn", "RJ611")
     assert "West Croydon" not in str(r["matched_name"])
+
+
+ROYAL_LONDON = "R1H12"  # Royal London Hospital, Tower Hamlets (registry)
+
+
+def test_department_borough_resolves_same_name_street_but_text_context_wins(geo) -> None:
+    """Pepper Street exists in Southwark and Tower Hamlets, the Southwark one slightly nearer the
+    Royal London: its own borough (the ED's catchment) picks Tower Hamlets, where distance alone
+    was a tie; a district the text names still overrides the department's borough."""
+    e = geo.index.entries
+    same = e[(e["entry_type"] == "street") & (e["name"].str.lower() == "pepper street")]
+    assert {"Southwark", "Tower Hamlets"} <= set(same["borough"])
+    assert geo.geocode("pushed over outside pepper st")["geo_status"] == "ambiguous"
+    r = geo.geocode("pushed over outside pepper st", ROYAL_LONDON)
+    assert (r["geo_status"], r["borough"]) == ("located", "Tower Hamlets")
+    r = geo.geocode("pushed over outside pepper st se1", ROYAL_LONDON)
+    assert (r["geo_status"], r["borough"]) == ("located", "Southwark")

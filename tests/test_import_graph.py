@@ -96,7 +96,11 @@ def test_no_module_outside_store_reaches_the_database():
 
 
 def test_compliance_counts_are_the_store_archive_columns():
-    assert tuple(STAT_COLUMNS) == STORE_STAT_COLUMNS
+    # one definition: compliance re-exports the store's tuple rather than writing a copy
+    assert STAT_COLUMNS is STORE_STAT_COLUMNS
+    assert STAT_COLUMNS[0] == "records" and "n_ambiguous" in STAT_COLUMNS
+    src = (PKG / "compliance" / "core.py").read_text(encoding="utf-8")
+    assert '"n_incident_time",' not in src
 
 
 def test_the_period_pattern_is_written_once():

@@ -22,7 +22,7 @@ from istvhub.geocode.explain import Loc
 from istvhub.geocode.fuzzy import residual_match, station_fuzzy
 from istvhub.geocode.junctions import junction
 from istvhub.geocode.mentions import residual_words, segments_of, tile
-from istvhub.geocode.rank import Context
+from istvhub.geocode.rank import Context, EdPoint
 from istvhub.geocode.resolve import contexts, pick
 from istvhub.geocode.venues import bare_chain, on_street, park_rows, subject_spans
 
@@ -33,7 +33,7 @@ def interpret(
     corrected: list[str],
     spans: list[SpanHit],
     pcs: list,
-    ed_xy: tuple[float, float] | None,
+    ed_xy: EdPoint | None,
 ) -> Loc | dict | None:
     """The reading of the text's mentions that names the place; a street, station or area
     answer beside words that name something the gazetteer lacks ("prufrock coffee in
@@ -68,7 +68,7 @@ class _Reading:
     tokens: list[str]
     corrected: list[str]
     pcs: list
-    ed_xy: tuple[float, float] | None
+    ed_xy: EdPoint | None
     pc_tok: set[int]
     chosen: list[SpanHit]
     contexts_pc: list[Context]
@@ -98,7 +98,7 @@ def _interpret(
     corrected: list[str],
     spans: list[SpanHit],
     pcs: list,
-    ed_xy: tuple[float, float] | None,
+    ed_xy: EdPoint | None,
 ) -> Answer:
     # 1. a full postcode is the most precise thing a receptionist can give
     units = [p for p in pcs if p.kind == "postcode"]
@@ -128,7 +128,7 @@ def _reading(
     corrected: list[str],
     spans: list[SpanHit],
     pcs: list,
-    ed_xy: tuple[float, float] | None,
+    ed_xy: EdPoint | None,
 ) -> _Reading:
     pc_tok = {k for p in pcs for k in range(p.start, p.end)}
     chosen = tile(spans, pc_tok)

@@ -9,7 +9,7 @@ from istvhub.geocode.candidates import POI_TYPES, STOPWORDS, PlaceIndex, SpanHit
 from istvhub.geocode.cues import MAIN_POI, STATION_CUES, VENUE_CUES
 from istvhub.geocode.explain import MATCH_TYPE_OF, Loc
 from istvhub.geocode.normalise import SEPARATORS
-from istvhub.geocode.rank import Context, choose
+from istvhub.geocode.rank import Context, EdPoint, choose
 from istvhub.geocode.resolve import contexts, raw_conf
 
 
@@ -18,7 +18,7 @@ def station_fuzzy(
     corrected: list[str],
     tokens: list[str],
     contexts_pc: list[Context],
-    ed_xy: tuple[float, float] | None,
+    ed_xy: EdPoint | None,
 ) -> Loc | None:
     cue = next(k for k, t in enumerate(corrected) if t in STATION_CUES)
     words = [t for t in tokens[max(0, cue - 4) : cue] if t not in STOPWORDS and t not in SEPARATORS]
@@ -78,7 +78,7 @@ def residual_match(
     segments: list[str],
     chosen: list[SpanHit],
     contexts_pc: list[Context],
-    ed_xy: tuple[float, float] | None,
+    ed_xy: EdPoint | None,
     words: set[str],
 ) -> Loc | None:
     """Fuzzy-match the unexplained words (and each phrase between connector words) against

@@ -7,7 +7,7 @@ import numpy as np
 from istvhub.geocode.candidates import PlaceIndex, SpanHit
 from istvhub.geocode.cues import FAR_GUARD_KM, MAX_JUNCTION_GAP_M
 from istvhub.geocode.explain import Loc
-from istvhub.geocode.rank import Context, choose
+from istvhub.geocode.rank import Context, EdPoint, choose
 from istvhub.geocode.resolve import ambiguous, raw_conf
 
 
@@ -16,7 +16,7 @@ def junction(
     a: SpanHit,
     b: SpanHit,
     ctx: list[Context],
-    ed_xy: tuple[float, float] | None,
+    ed_xy: EdPoint | None,
     cue: bool,
 ) -> Loc | dict | None:
     ra = [i for i in a.ids if ix.etype[i] == "street"]

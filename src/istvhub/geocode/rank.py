@@ -10,6 +10,7 @@ almost as well, the text is ambiguous rather than a guess.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,6 +35,17 @@ CONTEXT_BONUS = 0.35
 CONTEXT_PENALTY = 0.2
 AMBIGUITY_MARGIN = 0.06
 SAME_PLACE_M = 1500.0  # candidates closer than this are the same place for ambiguity
+#: a same-name candidate in the receiving department's own borough (its catchment): worth more
+#: than the ambiguity margin, less than any place the text itself names (CONTEXT_BONUS)
+ED_BOROUGH_BONUS = 0.1
+
+
+class EdPoint(NamedTuple):
+    """The receiving department's point (easting, northing) and borough, when known."""
+
+    x: float
+    y: float
+    borough: str | None = None
 
 
 @dataclass
@@ -103,7 +115,7 @@ def choose(
     types: np.ndarray,
     boroughs: np.ndarray | None,
     contexts: list[Context],
-    ed_xy: tuple[float, float] | None,
+    ed_xy: EdPoint | None,
     precision: np.ndarray | None = None,
     districts: np.ndarray | None = None,
 ) -> Choice:
@@ -117,8 +129,13 @@ def choose(
         score += b
     ed_d = None
     if ed_xy is not None:
-        ed_d = np.hypot(x - ed_xy[0], y - ed_xy[1])
+        ed_d = np.hypot(x - ed_xy.x, y - ed_xy.y)
         score -= ED_PRIOR_WEIGHT * np.log1p(ed_d / 1000.0)
+        if ed_xy.borough and boroughs is not None:
+            home = ed_xy.borough.lower()
+            score += ED_BOROUGH_BONUS * np.array(
+                [b is not None and str(b).lower() == home for b in boroughs]
+            )
     best = int(np.argmax(score))
     same = (
         SAME_PLACE_M if precision is None else np.maximum(SAME_PLACE_M, precision + precision[best])

@@ -11,7 +11,7 @@ import numpy as np
 from istvhub.geocode.candidates import PlaceIndex, SpanHit
 from istvhub.geocode.cues import FAR_GUARD_KM
 from istvhub.geocode.explain import MATCH_TYPE_OF, Loc, empty_result
-from istvhub.geocode.rank import Choice, Context, choose
+from istvhub.geocode.rank import Choice, Context, EdPoint, choose
 
 
 def contexts(ix: PlaceIndex, spans: list[SpanHit]) -> list[Context]:
@@ -54,7 +54,7 @@ def pick(
     rows: list[int],
     span: SpanHit,
     ctx: list[Context],
-    ed_xy: tuple[float, float] | None,
+    ed_xy: EdPoint | None,
     role: str,
 ) -> Loc | dict | None:
     if not rows:

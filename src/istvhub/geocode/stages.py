@@ -24,6 +24,7 @@ from istvhub.geocode.mentions import (
     says_unknown,
 )
 from istvhub.geocode.postcodes import PostcodeHit, find_postcodes
+from istvhub.geocode.rank import EdPoint
 
 #: a real UK postcode area letter pair (not a road number like "a406")
 _POSTCODE_AREA = re.compile(r"^(?!a\d|m\d)[a-z]{1,2}\d")
@@ -37,7 +38,7 @@ def geocode_norm(geo: Any, norm: str, dept: str | None) -> dict[str, Any]:
     if not tokens:
         return empty_result("unknown", REASONS["unknown"], 0.99)
     ed = geo.departments.get(dept) if dept else None
-    ed_xy = (ed[0], ed[1]) if ed else None
+    ed_xy = EdPoint(ed[0], ed[1], ed[2] if len(ed) > 2 else None) if ed else None
     corr = geo.corrections.get((norm, dept)) or geo.corrections.get((norm, None))
     corrected, quality, alts = correct_tokens(ix, tokens)
     spans = place_mentions(ix, tokens, ix.find_spans(corrected, quality, alts))
