@@ -297,3 +297,24 @@ def test_differencing_attacks_recover_nothing(db_url, tmp_path, gazetteer_home, 
                 pd.testing.assert_series_equal(
                     _counts(full_pub, name, key), _counts(other, name, key)
                 )
+
+        # 7. the same period splits through the OGC API items (what QGIS reads): a window's
+        # items list only units of >= 8 records in that window, counts rounded, nothing 1-7
+        spans = [(m, m) for m in MONTHS] + [(MONTHS[0], MONTHS[1]), (MONTHS[1], MONTHS[2])]
+        for win in ({"from": a, "to": b} for a, b in [*spans, (MONTHS[0], MONTHS[2])]):
+            raw = truth(**win)
+            for name, key in LAYERS:
+                r = httpx.get(
+                    f"{base}/ogc/collections/hotblocks-{name}/items",
+                    params={**win, "limit": 1000}, headers=csp.h, timeout=120,
+                )  # fmt: skip
+                assert r.status_code == 200, r.text
+                feats = r.json()["features"]
+                shown = pd.Series(
+                    [float(f["properties"]["count"]) for f in feats],
+                    index=[str(f["properties"][key]) for f in feats],
+                    dtype=float,
+                )
+                tr = _counts(raw, name, key)
+                assert set(shown.index) == set(tr.index[tr >= THRESHOLD - 0.5]), (win, name)
+                assert ((shown >= THRESHOLD) & (shown % 5 == 0)).all(), (win, name)

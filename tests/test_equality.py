@@ -85,35 +85,68 @@ HAND = {
 }
 
 
+def hidden_small_sums(ext: np.ndarray, hidden: np.ndarray, small: int = 7) -> list[float]:
+    """The attacker's second tool: a line whose total is published gives the sum of its hidden
+    cells (total minus the published ones); a sum of 1..small is a small count disclosed."""
+    out: list[float] = []
+    for ax in range(ext.ndim):
+        v = np.moveaxis(ext, ax, -1).reshape(-1, ext.shape[ax])
+        h = np.moveaxis(hidden, ax, -1).reshape(-1, ext.shape[ax])
+        for vals, hid in zip(v, h, strict=True):
+            if hid[-1] or not hid[:-1].any():
+                continue
+            s = float(vals[-1] - vals[:-1][~hid[:-1]].sum())
+            if 0 < s <= small:
+                out.append(s)
+    return out
+
+
 def test_hand_table_secondary_suppression_by_hand():
-    """Worked by hand: 3 is hidden (primary); its row then has one hidden entry, so 20 (the only
-    other non-zero cell of the row) goes; column female now has 3 hidden alone -> 10 goes;
-    column male has 20 alone -> 9 goes; rows 35-44 and 18-24 then hold two each: fixed point."""
+    """Worked by hand. Primary: the 3 and every zero are hidden (zero and small look the same).
+    Row 18-24's hidden cells then sum to 23 - 20 = 3, a small count: the 20 goes. Column female
+    (25) still gives 25 - 12 - 10 = 3: the 10 goes. Column male hides 20, row 35-44 hides 10:
+    fixed point, with 25-34 (15, 12) and 35-44 male (9) published."""
     by = ("age_band", "sex")
     t = breakdown(_counts(HAND), by, EXACT, scope="test", start="2025-01", end="2025-03")
-    hidden = {(r.age_band, r.sex) for r in t.frame.itertuples() if r.suppressed}
-    assert hidden == {
-        ("18-24", "male"),
-        ("18-24", "female"),
-        ("35-44", "male"),
-        ("35-44", "female"),
-    }
+    shown = {(r.age_band, r.sex) for r in t.frame.itertuples() if not r.suppressed}
+    cells = {c for c in shown if TOTAL not in c}
+    assert cells == {("25-34", "male"), ("25-34", "female"), ("35-44", "male")}
     assert t.cell(age_band="25-34", sex="male") == 15
     assert t.cell(age_band="25-34") == 27  # row total
     assert t.cell(sex="female") == 25  # column total
     assert t.cell() == 69  # grand total
-    assert t.cell(age_band="0-15", sex="male") == 0  # zeros stay published
+    assert t.cell(age_band="0-15", sex="male") is None  # a zero looks like a small count
+    assert t.cell(age_band="18-24", sex="female") is None
 
 
 def test_attacker_recovers_without_secondary_and_not_with_it():
     by = ("age_band", "sex")
     ext = cube_from_counts(_counts(HAND), by)
     _, hidden_primary = protect_cube(ext, NO_SECONDARY)
-    got = recover_by_subtraction(ext, hidden_primary)
-    ia, isx = DIMENSIONS["age_band"].index("18-24"), DIMENSIONS["sex"].index("female")
-    assert got[(ia, isx)] == 3  # the checker works: primary alone leaks the 3
+    # the checkers work: primary alone leaks the 3 as row 18-24's hidden sum (23 - 20)
+    assert 3.0 in hidden_small_sums(ext, hidden_primary)
     _, hidden = protect_cube(ext, EXACT)
     assert recover_by_subtraction(ext, hidden) == {}
+    assert hidden_small_sums(ext, hidden) == []
+
+
+@given(
+    st.dictionaries(
+        st.tuples(st.sampled_from(DIMENSIONS["age_band"]), st.sampled_from(DIMENSIONS["sex"])),
+        st.integers(0, 40),
+        max_size=12,
+    )
+)
+def test_no_small_count_or_presence_recoverable(cells):
+    """Any table: zeros and 1-7 are hidden alike, no hidden entry comes back by subtraction and
+    no line's hidden cells sum to 1-7."""
+    ext = cube_from_counts(
+        _counts(cells) if cells else _counts({("18-24", "male"): 0}), ("age_band", "sex")
+    )
+    _, hidden = protect_cube(ext, EXACT)
+    assert (hidden | (ext >= 8)).all()
+    assert recover_by_subtraction(ext, hidden) == {}
+    assert hidden_small_sums(ext, hidden) == []
 
 
 def test_default_rule_rounds_published_counts():

@@ -96,7 +96,11 @@ def test_no_module_outside_store_reaches_the_database():
 
 
 def test_compliance_counts_are_the_store_archive_columns():
-    assert tuple(STAT_COLUMNS) == STORE_STAT_COLUMNS
+    # one definition: compliance re-exports the store's tuple rather than writing a copy
+    assert STAT_COLUMNS is STORE_STAT_COLUMNS
+    assert STAT_COLUMNS[0] == "records" and "n_ambiguous" in STAT_COLUMNS
+    src = (PKG / "compliance" / "core.py").read_text(encoding="utf-8")
+    assert '"n_incident_time",' not in src
 
 
 def test_the_period_pattern_is_written_once():
@@ -269,3 +273,48 @@ def test_route_modules_do_not_import_each_other():
         for a in node.names
     }
     assert HANDLER_CALLS <= still
+
+
+#: the pipeline from the bottom up: a stage imports (at module level) only stages on a lower rank
+STAGE_RANK = {
+    "gazetteer": 0,
+    "geocode": 1,
+    "ingest": 2,
+    "hotblocks": 3,
+    **dict.fromkeys(("compare", "compliance", "equality", "feedback", "retention", "areas"), 4),
+    **dict.fromkeys(("api", "pipeline"), 5),
+}
+
+
+def upward_imports(source: str, name: str) -> list[str]:
+    """Module-level imports of a stage at the same or a higher rank (imports inside functions are
+    the sideways check's business)."""
+    me = stage_of(name)
+    if me is None:
+        return []
+    bad = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            other = stage_of(node.module + ".x")
+            if other and other != me and STAGE_RANK[other] >= STAGE_RANK[me]:
+                bad.append(f"{name}:{node.lineno} imports {node.module}")
+    return bad
+
+
+def test_the_direction_check_sees_an_import_up_the_pipeline():
+    src = "from istvhub.gazetteer.build import x\nfrom istvhub.api.scope import y\n"
+    assert upward_imports(src, "istvhub.ingest.core") == [
+        "istvhub.ingest.core:2 imports istvhub.api.scope"
+    ]
+    assert upward_imports(src, "istvhub.compare.report") == [
+        "istvhub.compare.report:2 imports istvhub.api.scope"
+    ]
+    assert upward_imports("from istvhub.compliance.core import x\n", "istvhub.equality.read") == [
+        "istvhub.equality.read:1 imports istvhub.compliance.core"
+    ]
+
+
+def test_dependencies_point_down_the_pipeline():
+    assert set(STAGE_RANK) == STAGES
+    bad = [v for name, src in package_modules() for v in upward_imports(src, name)]
+    assert bad == []

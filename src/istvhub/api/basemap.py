@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from istvhub.api.geo import round_coords
+
 #: bump when the content of the files changes, so cached files of older code are not reused
 BASEMAP_SCHEMA = 3
 #: OSM/OpenMapTiles highway classes -> drawing rank (0 main roads, 1 through roads, 2 the rest)
@@ -62,12 +64,6 @@ def _rank(highway: object) -> int:
     return 2
 
 
-def _round_coords(c: Any) -> Any:
-    if isinstance(c, (list, tuple)) and c and isinstance(c[0], (int, float)):
-        return [round(float(c[0]), 5), round(float(c[1]), 5)]
-    return [_round_coords(x) for x in c]
-
-
 def _features(gdf, kind: str, props: list[str]) -> list[dict]:
     """GeoJSON features (EPSG:4326, 5 decimals, about 1 m) of a frame in EPSG:27700."""
     import shapely
@@ -95,7 +91,7 @@ def _features(gdf, kind: str, props: list[str]) -> list[dict]:
             {
                 "type": "Feature",
                 "properties": p,
-                "geometry": {"type": gi["type"], "coordinates": _round_coords(gi["coordinates"])},
+                "geometry": {"type": gi["type"], "coordinates": round_coords(gi["coordinates"])},
             }
         )
     return out

@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from istvhub.store.repos.users import ROLES
 
+if TYPE_CHECKING:
+    from istvhub.store import Store
+
 users_app = typer.Typer(help="Manage API users and their tokens.", no_args_is_help=True)
 
 
-def _store(db: str | None):
+def _store(db: str | None) -> Store:
     from istvhub.api.deps import open_app_store
     from istvhub.core.config import Settings
 

@@ -104,7 +104,9 @@ def dashboard(report: Report) -> Dashboard:
     cells = report.cells.astype(object).where(report.cells.notna(), None)
     by_dep: dict[str, dict[str, dict[str, Any]]] = {}
     for rec in cells.to_dict(orient="records"):
-        by_dep.setdefault(str(rec["department"]), {})[str(rec["period"])] = rec
+        by_dep.setdefault(str(rec["department"]), {})[str(rec["period"])] = {
+            str(k): v for k, v in rec.items()
+        }
     months = report.months
     trend: dict[str, list[Any]] = {"month": [], "expected": [], "shared": [], "on_time": []}
     for p in months:

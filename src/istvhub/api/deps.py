@@ -16,13 +16,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from istvhub.api.security import FailedAuthLimiter, token_from_authorization
 from istvhub.api.users import User, authenticate
 from istvhub.core.config import Settings
+from istvhub.store import Store
 
 COOKIE_NAME = "istvhub_token"
 _bearer = HTTPBearer(auto_error=False, description="API token from `istvhub users add`")
 _store_lock = threading.Lock()
 
 
-def open_app_store(settings: Settings) -> Any:
+def open_app_store(settings: Settings) -> Store:
     """Open the store (creates tables, loads the registry) and make sure our tables exist."""
     from istvhub.store import open_store
     from istvhub.store.repos.users import ensure_tables
@@ -37,21 +38,22 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def ensure_store(app: Any) -> Any:
+def ensure_store(app: Any) -> Store:
     """One store (one engine, one pool) per app, opened on first use."""
     if getattr(app.state, "store", None) is None:
         with _store_lock:
             if getattr(app.state, "store", None) is None:
                 app.state.store = open_app_store(app.state.settings)
-    return app.state.store
+    store: Store = app.state.store
+    return store
 
 
-def get_store(request: Request) -> Any:
+def get_store(request: Request) -> Store:
     return ensure_store(request.app)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-StoreDep = Annotated[Any, Depends(get_store)]
+StoreDep = Annotated[Store, Depends(get_store)]
 
 
 #: failed-auth limit per client address and worker (see ``FailedAuthLimiter``)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import Any
 
 from istvhub._errors import SourcesNotFound
 from istvhub.core.config import Settings
@@ -13,7 +14,7 @@ _cache: dict[str, str] = {}
 _lock = threading.Lock()
 
 
-def _boroughs_frame(settings: Settings):
+def _boroughs_frame(settings: Settings) -> Any:
     import geopandas as gpd
 
     current = settings.gazetteer_dir / "CURRENT"
@@ -46,16 +47,16 @@ def borough_outlines_geojson(settings: Settings, tolerance_m: float = 40.0) -> s
         # 5 decimals (~1 m) keeps the page light
         data = json.loads(text)
         for f in data["features"]:
-            f["geometry"] = _round(f["geometry"])
+            g = f["geometry"]
+            f["geometry"] = {"type": g["type"], "coordinates": round_coords(g["coordinates"])}
         out = json.dumps(data, separators=(",", ":"))
         _cache[key] = out
         return out
 
 
-def _round(geom: dict) -> dict:
-    def r(c):
-        if isinstance(c, (list, tuple)) and c and isinstance(c[0], (int, float)):
-            return [round(c[0], 5), round(c[1], 5)]
-        return [r(x) for x in c]
-
-    return {"type": geom["type"], "coordinates": r(geom["coordinates"])}
+def round_coords(c: Any, ndigits: int = 5) -> Any:
+    """GeoJSON ``coordinates`` (a position or nested lists of them) rounded to ``ndigits``
+    decimals: 5 is about 1 m, enough for the map pages and much lighter."""
+    if isinstance(c, (list, tuple)) and c and isinstance(c[0], (int, float)):
+        return [round(c[0], ndigits), round(c[1], ndigits)]
+    return [round_coords(x, ndigits) for x in c]

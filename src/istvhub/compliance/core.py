@@ -30,25 +30,13 @@ from istvhub._errors import IstvhubError
 from istvhub.core import periods
 from istvhub.core.config import DATA_DIR
 from istvhub.core.periods import month_add, month_range
+from istvhub.store.repos.stats import STAT_COLUMNS as STORE_STAT_COLUMNS
 
 RULES_PATH = DATA_DIR / "compliance.toml"
 
-#: Counts per department-month of the current version's records (the ``record_stats`` frame).
-STAT_COLUMNS = (
-    "records",
-    "n_incident_date",
-    "n_incident_time",
-    "n_location_text",
-    "n_location_type",
-    "n_weapon",
-    "n_geocoded",
-    "n_located",
-    "n_home",
-    "n_unknown",
-    "n_unmatched",
-    "n_outside_area",
-    "n_ambiguous",
-)
+#: Counts per department-month of the current version's records (the ``record_stats`` frame),
+#: one definition: the store's archive columns
+STAT_COLUMNS = STORE_STAT_COLUMNS
 #: ISTV fields whose completeness is reported: (cell column, count column).
 COMPLETENESS = (
     ("complete_incident_date", "n_incident_date"),

@@ -18,8 +18,8 @@ grand total, and a k-way table carries every lower-order margin. Disclosure cont
    (``ckey``, docs/DISCLOSURE.md: the same records always give the same answer; a margin's key
    is the sum of its records' keys) and then rounded with the rule (totals are computed from the
    unrounded data and perturbed and rounded separately, so rows need not add up exactly; this is
-   deliberate). Zeros stay zero: every entry of the cube is always listed, so the listing itself
-   says nothing.
+   deliberate). Zeros are hidden like 1-7: a published 0 beside a hidden count would say
+   which entries hold at least one record.
 
 Which entries were hidden by which step is not published (that would narrow their values).
 """
@@ -105,13 +105,20 @@ def cube_from_counts(counts: pd.DataFrame, by: tuple[str, ...], column: str = "n
 
 
 def primary_suppression(ext: np.ndarray, rule: DisclosureRule) -> np.ndarray:
-    """Cells (and margins) the rule hides on their own."""
-    return rule.is_suppressed(ext)
+    """Cells (and margins) the rule hides on their own: 1-7 *and zero*. A published 0 beside a
+    hidden 1-7 would tell "at least one record" from "none", and month-by-month or
+    area-by-area queries would then locate incidents by presence (issue 14: zero and small are
+    shown the same in every output). Raw (admin) tables hide nothing."""
+    if rule.raw:
+        return rule.is_suppressed(ext)
+    return rule.is_suppressed(ext) | (np.asarray(ext, dtype="float64") == 0)
 
 
-def secondary_suppression(ext: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+def secondary_suppression(ext: np.ndarray, hidden: np.ndarray, small: float = 7) -> np.ndarray:
     """Complementary suppression to a fixed point: no line along any axis (cells + its total) is
-    left with exactly one hidden entry. Returns a new mask (``hidden`` is not modified)."""
+    left with exactly one hidden entry, nor with hidden cells whose sum (total minus the
+    published cells) is 1..``small``: that sum would be a small count of the hidden cells taken
+    together. Returns a new mask (``hidden`` is not modified)."""
     sup = hidden.copy()
     changed = True
     while changed:
@@ -119,7 +126,9 @@ def secondary_suppression(ext: np.ndarray, hidden: np.ndarray) -> np.ndarray:
         for ax in range(ext.ndim):
             v = np.moveaxis(ext, ax, -1).reshape(-1, ext.shape[ax])
             s = np.moveaxis(sup, ax, -1).reshape(-1, ext.shape[ax]).copy()
-            lone = np.where(s.sum(axis=1) == 1)[0]
+            hid_sum = np.where(s[:, :-1], v[:, :-1], 0).sum(axis=1)
+            small_sum = ~s[:, -1] & (hid_sum > 0) & (hid_sum <= small + 0.5)
+            lone = np.where((s.sum(axis=1) == 1) | (small_sum & (s.sum(axis=1) < s.shape[1])))[0]
             if not len(lone):
                 continue
             vv, ss = v[lone], s[lone]
@@ -143,7 +152,7 @@ def protect_cube(
     the cell key of every entry (same shape), for the cell-key perturbation."""
     hidden = primary_suppression(ext, rule)
     if rule.secondary and not rule.raw:
-        hidden = secondary_suppression(ext, hidden)
+        hidden = secondary_suppression(ext, hidden, rule.suppress_max)
     shown = ext
     if keys is not None and not rule.raw:
         k = np.asarray(keys, dtype="int64") % KEY_SPACE

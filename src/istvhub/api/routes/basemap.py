@@ -23,6 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from istvhub.api.deps import LayerReader, StoreDep, UserDep
+from istvhub.api.geo import round_coords
 from istvhub.api.routes.layers import hotblocks
 from istvhub.api.scope import default_range, scoped_boroughs
 from istvhub.core.periods import PERIOD_PATTERN as PERIOD
@@ -84,12 +85,6 @@ async def basemap(request: Request, user: UserDep, area: str) -> Response:
             path.with_suffix(".geojson.gz"), media_type="application/geo+json", headers=headers
         )
     return FileResponse(path, media_type="application/geo+json", headers=headers)
-
-
-def _round(c):
-    if c and isinstance(c[0], (int, float)):
-        return [round(c[0], 5), round(c[1], 5)]
-    return [_round(x) for x in c]
 
 
 def _with_boroughs(fc: dict, layer: str, home) -> dict:
@@ -167,7 +162,7 @@ async def map_units(
         for f in fc.get("features", []):
             g = f.get("geometry")
             if g:
-                g["coordinates"] = _round(g["coordinates"])
+                g["coordinates"] = round_coords(g["coordinates"])
         fc = _with_boroughs(fc, layer, request.app.state.settings.home)
         fc["properties"] = {"layer": layer, "unsuppressed": bool(unsuppressed)}
         return json.dumps(fc, separators=(",", ":")).encode()

@@ -27,6 +27,7 @@ from istvhub.api.upload import receive_upload
 from istvhub.api.users import User
 from istvhub.compare.report import write_comparison
 from istvhub.compare.service import compare_from_store
+from istvhub.core.config import Settings
 from istvhub.core.periods import PERIOD_PATTERN
 from istvhub.hotblocks.aggregate import Filters, build_layers
 from istvhub.hotblocks.export import write_layers
@@ -46,7 +47,7 @@ MAX_POLICE_BYTES = 100 * 1024 * 1024
 
 
 def _build(
-    settings,
+    settings: Settings,
     police_files: list[Path],
     start: str,
     end: str,
@@ -133,6 +134,7 @@ async def compare_upload(
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         form = await receive_upload(request, Path(tmp), MAX_POLICE_BYTES, file_field="police")
+        assert form.path is not None  # receive_upload refuses a form without the file
         return await _respond(
             request, user, [form.path], from_, to, unit, format, borough, h3_res, Path(tmp)
         )
@@ -171,7 +173,9 @@ LAYER_MEDIA = {
 }
 
 
-def _build_harm(settings, filters, as_of: str, fmt: str, layer: str, out_dir: Path) -> Path:
+def _build_harm(
+    settings: Settings, filters: Filters, as_of: str, fmt: str, layer: str, out_dir: Path
+) -> Path:
     from istvhub.api.layers_cache import layer_file, network_for
     from istvhub.disclosure.rules import get_rule
 

@@ -54,7 +54,9 @@ def _clean(d: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/geocode")
-async def geocode(body: GeocodeIn, request: Request, user: UserDep, store: StoreDep) -> dict:
+async def geocode(
+    body: GeocodeIn, request: Request, user: UserDep, store: StoreDep
+) -> dict[str, Any]:
     """Geocode one text or a batch, as ingest would (department = the ED, used as a prior)."""
     import pandas as pd
 
@@ -62,7 +64,7 @@ async def geocode(body: GeocodeIn, request: Request, user: UserDep, store: Store
     texts = [body.text] if body.text is not None else list(body.texts or [])
     home = request.app.state.settings.home
 
-    def run() -> list[dict]:
+    def run() -> list[dict[str, Any]]:
         g = geocoder_for(home, store)
         res = g.geocode_frame(
             pd.DataFrame({"location_text": texts, "department": [dept] * len(texts)})
@@ -92,7 +94,7 @@ def _may_correct(user: User, department: str | None) -> None:
 @router.post("/corrections", status_code=201)
 async def add_correction(
     body: CorrectionIn, request: Request, user: Corrector, store: StoreDep
-) -> dict:
+) -> dict[str, Any]:
     """Pin a text to a point; later geocoding (and `istvhub geocode --stored`) uses it."""
     dept = body.department.strip().upper() if body.department else None
     if user.role == "ed_analyst" and dept is None and len(user.departments) == 1:
@@ -113,7 +115,7 @@ async def add_correction(
     )
     home = request.app.state.settings.home
 
-    def check() -> dict:
+    def check() -> dict[str, Any]:
         return _clean(geocoder_for(home, store).geocode(body.text, dept))
 
     result = await run_in_threadpool(check)
@@ -128,7 +130,7 @@ async def add_correction(
 
 
 @router.get("/corrections")
-def list_corrections(user: Corrector, store: StoreDep) -> list[dict]:
+def list_corrections(user: Corrector, store: StoreDep) -> list[dict[str, Any]]:
     """Active corrections: an ED analyst sees their departments' and the London-wide ones."""
     rows = corrections_repo.list_active(
         store, None if user.role == "admin" else list(user.departments)
@@ -141,7 +143,7 @@ def list_corrections(user: Corrector, store: StoreDep) -> list[dict]:
 @router.delete("/corrections/{correction_id}")
 def retire_correction(
     correction_id: int, request: Request, user: Corrector, store: StoreDep
-) -> dict:
+) -> dict[str, Any]:
     def allowed(department: str | None) -> bool:
         return user.role == "admin" or department in user.departments
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -25,6 +26,7 @@ from istvhub.api.scope import default_range, scoped_boroughs, wants_page
 from istvhub.api.users import User
 from istvhub.core.periods import PERIOD_PATTERN
 from istvhub.hotblocks.aggregate import Filters
+from istvhub.store import Store
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 
@@ -38,7 +40,7 @@ CONFORMANCE = [
 LONDON_BBOX = [-0.5104, 51.2868, 0.3340, 51.6919]
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 
-_features_cache: dict[str, list[dict]] = {}
+_features_cache: dict[str, list[dict[str, Any]]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -93,7 +95,7 @@ def conformance(_: LayerReader) -> JSONResponse:
     return _json({"conformsTo": CONFORMANCE})
 
 
-def _collection(request: Request, cid: str) -> dict:
+def _collection(request: Request, cid: str) -> dict[str, Any]:
     layer, _, title = COLLECTIONS[cid]
     b = _base(request)
     return {
@@ -158,14 +160,14 @@ def _coords_bbox(coords: Any) -> tuple[float, float, float, float]:
     return (min(xs), min(ys), max(xs), max(ys)) if xs else (0.0, 0.0, -1.0, -1.0)
 
 
-def _load_features(path, id_col: str) -> list[dict]:
+def _load_features(path: Path, id_col: str) -> list[dict[str, Any]]:
     key = str(path)
     with _cache_lock:
         hit = _features_cache.get(key)
     if hit is not None:
         return hit
     fc = json.loads(path.read_text(encoding="utf-8"))
-    feats = []
+    feats: list[dict[str, Any]] = []
     for f in fc.get("features", []):
         if not f.get("geometry"):
             continue
@@ -182,12 +184,12 @@ def _load_features(path, id_col: str) -> list[dict]:
 
 def _features_for(
     request: Request,
-    store,
+    store: Store,
     user: User,
     collection_id: str,
     period_from: str | None,
     period_to: str | None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     from istvhub.api.layers_cache import build_cached, layer_file
     from istvhub.disclosure.rules import get_rule
 
@@ -203,7 +205,7 @@ def _features_for(
     return _load_features(layer_file(out_dir, "geojson", layer), id_col)
 
 
-def _public(f: dict) -> dict:
+def _public(f: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "Feature",
         "id": f["id"],
@@ -242,7 +244,7 @@ async def items(
     base = f"{_base(request)}/collections/{collection_id}/items"
     keep = {k: v for k, v in request.query_params.items() if k not in ("limit", "offset")}
 
-    def link(rel: str, off: int) -> dict:
+    def link(rel: str, off: int) -> dict[str, Any]:
         from urllib.parse import urlencode
 
         q = urlencode({**keep, "limit": limit, "offset": off})

@@ -21,8 +21,8 @@ from istvhub.store.schema import (
     submissions,
 )
 
-#: the counts per department-month: the archive's count columns (``istvhub.compliance.core``
-#: names the same, which ``tests/test_import_graph.py`` checks)
+#: the counts per department-month: the archive's count columns, the one definition
+#: (``istvhub.compliance.core.STAT_COLUMNS`` is this tuple)
 STAT_COLUMNS = tuple(
     c.name for c in record_stats_archive.columns if c.name == "records" or c.name.startswith("n_")
 )
