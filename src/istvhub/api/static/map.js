@@ -99,7 +99,9 @@ function initMap() {
         { id: "water", type: "fill", source: "local", filter: ["==", ["get", "kind"], "water"], paint: { "fill-color": "#a9cbe8" } },
         { id: "london-water", type: "fill", source: "london", filter: ["==", ["get", "kind"], "water"], paint: { "fill-color": "#a9cbe8" } },
         { id: "lsoa-lines", type: "line", source: "local", minzoom: 12, filter: ["==", ["get", "kind"], "lsoa"], paint: { "line-color": "#9a8f80", "line-width": 0.6, "line-dasharray": [2, 2] } },
-        { id: "streets-minor", type: "line", source: "local", minzoom: 12.5, filter: ["all", ["==", ["get", "kind"], "street"], [">=", ["get", "rank"], 2]], paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 13, 1, 17, 6] } },
+        // minor streets from zoom 13: a whole borough fits at 12-13.5, where they are a 1 px mesh;
+        // the zoom-12 tiles of its first view then carry only the main and through roads
+        { id: "streets-minor", type: "line", source: "local", minzoom: 13, filter: ["all", ["==", ["get", "kind"], "street"], [">=", ["get", "rank"], 2]], paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 13, 1, 17, 6] } },
         { id: "streets-casing", type: "line", source: "local", filter: ["all", ["==", ["get", "kind"], "street"], ["<", ["get", "rank"], 2]], paint: { "line-color": "#c9c2b4", "line-width": ["interpolate", ["linear"], ["zoom"], 11, 1.5, 17, 11] } },
         { id: "streets-main", type: "line", source: "local", filter: ["all", ["==", ["get", "kind"], "street"], ["<", ["get", "rank"], 2]], paint: { "line-color": ["match", ["get", "rank"], 0, "#fce4b0", "#ffffff"], "line-width": ["interpolate", ["linear"], ["zoom"], 11, 0.8, 17, 8] } },
         { id: "london-roads", type: "line", source: "london", maxzoom: 12.5, filter: ["==", ["get", "kind"], "street"], paint: { "line-color": "#e0c98f", "line-width": 0.8 } },
