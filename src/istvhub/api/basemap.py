@@ -28,7 +28,7 @@ import numpy as np
 from istvhub.api.geo import round_coords
 
 #: bump when the content of the files changes, so cached files of older code are not reused
-BASEMAP_SCHEMA = 2
+BASEMAP_SCHEMA = 3
 #: OSM/OpenMapTiles highway classes -> drawing rank (0 main roads, 1 through roads, 2 the rest)
 _RANK0 = {"motorway", "trunk", "primary", "motorway_link", "trunk_link", "primary_link"}
 _RANK1 = {"secondary", "tertiary", "secondary_link", "tertiary_link"}
@@ -184,13 +184,27 @@ class Gaz:
 
 
 def _street_features(blocks, simplify_m: float) -> list[dict]:
+    """The borough's streets as background: the blocks of each (name, rank) merged into one
+    line and simplified, so the map tiles a few hundred lines, not thousands of blocks (the
+    hot-block layer keeps the blocks themselves)."""
+    import geopandas as gpd
+    import shapely
+
     if blocks is None or len(blocks) == 0:
         return []
-    b = blocks[["name", "highway", "geometry"]].copy()
-    b["rank"] = [_rank(h) for h in b["highway"].tolist()]
-    b["name"] = b["name"].where(b["name"].astype(str) != "(unnamed)", None)
-    b["geometry"] = b.geometry.simplify(simplify_m)
-    return _features(b, "street", ["name", "rank"])
+    names = blocks["name"].astype(str).where(blocks["name"].notna(), "(unnamed)")
+    ranks = [_rank(h) for h in blocks["highway"].tolist()]
+    keys, geoms = [], []
+    groups = blocks.geometry.groupby([names.to_numpy(), np.asarray(ranks)], sort=True)
+    for (name, rank), g in groups:
+        parts = shapely.get_parts(g.values)
+        merged = shapely.line_merge(shapely.multilinestrings(parts))
+        geoms.append(merged.simplify(simplify_m))
+        keys.append((None if name == "(unnamed)" else name, int(rank)))
+    frame = gpd.GeoDataFrame(
+        {"name": [k[0] for k in keys], "rank": [k[1] for k in keys]}, geometry=geoms, crs=27700
+    )
+    return _features(frame, "street", ["name", "rank"])
 
 
 def _main_roads(blocks) -> list[dict]:
@@ -262,7 +276,7 @@ def build_borough(gaz: Gaz, borough: str) -> dict:
         ls = lsoa[lsoa["borough"] == borough][["lsoa21_code", "lsoa21_name", "geometry"]].copy()
         ls["geometry"] = ls.geometry.simplify(5)
         feats += _features(ls, "lsoa", ["lsoa21_code", "lsoa21_name"])
-    feats += _street_features(own, 1.0)
+    feats += _street_features(own, 2.0)
     feats += _street_labels(own)
     lab = gaz.labels(borough)
     if lab is not None:

@@ -82,9 +82,12 @@ function initMap() {
     style: {
       version: 8,
       sources: {
-        // smaller tile buffers and more simplification: less tiling work in the worker
-        london: { type: "geojson", data: EMPTY, buffer: 32, tolerance: 0.8, maxzoom: 14 },
-        local: { type: "geojson", data: EMPTY, buffer: 32, tolerance: 0.6, maxzoom: 16 },
+        // smaller tile buffers and more simplification: less tiling work in the worker; no
+        // tiles finer than the data (London's outlines and roads are simplified to 15-40 m, a
+        // pixel at zoom 12; the borough's streets to 2 m, a pixel at zoom 15): deeper zooms
+        // overscale those tiles instead of cutting new ones
+        london: { type: "geojson", data: EMPTY, buffer: 32, tolerance: 0.8, maxzoom: 12 },
+        local: { type: "geojson", data: EMPTY, buffer: 32, tolerance: 0.6, maxzoom: 15 },
         units: { type: "geojson", data: EMPTY, promoteId: "uid" },
       },
       layers: [
