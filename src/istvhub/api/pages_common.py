@@ -34,13 +34,14 @@ def render_page(
     return templates.TemplateResponse(request, name, {"user": user, **ctx}, status_code=status_code)
 
 
-def gate(request: Request, user: User | None, roles: tuple[str, ...]) -> Response | None:
-    """A response that stops the page (sign in first, or forbidden), or None to go on."""
+def gate(request: Request, user: User | None, roles: tuple[str, ...]) -> User | Response:
+    """A response that stops the page (sign in first, or forbidden), or the signed-in user to go
+    on with (typed: the page then knows it has a user)."""
     if user is None:
         return RedirectResponse("/signin", status_code=303)
     if user.role not in roles:
         return render_page(request, "forbidden.html", user, status_code=403)
-    return None
+    return user
 
 
 def borough_names(request: Request) -> list[str]:

@@ -113,6 +113,17 @@ class UploadForm:
     fields: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ReceivedUpload:
+    """A form that passed the checks: the file is on disk, so path and name are always set (the
+    routes need not re-check what :func:`receive_upload` already refused)."""
+
+    path: Path
+    filename: str
+    size: int
+    fields: dict[str, str]
+
+
 class _FormSink:
     """The multipart parser's callbacks: headers of each part, the file streamed to disk (its
     size checked as it grows), small text fields kept in memory (their length checked)."""
@@ -210,7 +221,7 @@ def _boundary(request: Request, max_bytes: int) -> bytes:
     return bytes(params[b"boundary"])
 
 
-def _check_file(form: UploadForm, file_field: str) -> UploadForm:
+def _check_file(form: UploadForm, file_field: str) -> ReceivedUpload:
     if form.path is None or form.filename is None:
         raise HTTPException(422, f"form field {file_field!r}: no file uploaded")
     if form.size == 0:
@@ -219,12 +230,12 @@ def _check_file(form: UploadForm, file_field: str) -> UploadForm:
         raise HTTPException(
             415, f"file {form.filename!r}: expected one of " + ", ".join(ALLOWED_SUFFIXES)
         )
-    return form
+    return ReceivedUpload(form.path, form.filename, form.size, form.fields)
 
 
 async def receive_upload(
     request: Request, dest_dir: Path, max_bytes: int, file_field: str = "file"
-) -> UploadForm:
+) -> ReceivedUpload:
     """Parse a multipart/form-data request body, streaming ``file_field`` into ``dest_dir``."""
     boundary = _boundary(request, max_bytes)
     form = UploadForm()

@@ -134,7 +134,6 @@ async def compare_upload(
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         form = await receive_upload(request, Path(tmp), MAX_POLICE_BYTES, file_field="police")
-        assert form.path is not None  # receive_upload refuses a form without the file
         return await _respond(
             request, user, [form.path], from_, to, unit, format, borough, h3_res, Path(tmp)
         )

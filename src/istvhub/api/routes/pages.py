@@ -8,7 +8,7 @@ small scripts then call the same JSON API as everyone else (the API accepts the 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -75,8 +75,9 @@ def signout() -> Response:
 
 @router.get("/upload", response_class=HTMLResponse)
 def upload_page(request: Request, user: PageUser, store: StoreDep) -> Response:
-    if (r := gate(request, user, ("ed_analyst", "admin"))) is not None:
-        return r
+    if isinstance(gated := gate(request, user, ("ed_analyst", "admin")), Response):
+        return gated
+    user = gated
     deps = store.departments()
     if user.role != "admin":
         deps = deps[deps["ods_code"].isin(list(user.departments))]
@@ -84,7 +85,7 @@ def upload_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     return render_page(request, "upload.html", user, departments=deps.to_dict("records"))
 
 
-def map_words() -> dict:
+def map_words() -> dict[str, Any]:
     """Codes in words for the map page's filters (istvhub.labels)."""
     from istvhub.labels import DAY_WORDS, LOCATION_WORDS, WEAPON_WORDS
 
@@ -93,8 +94,9 @@ def map_words() -> dict:
 
 @router.get("/map", response_class=HTMLResponse)
 def map_page(request: Request, user: PageUser, store: StoreDep) -> Response:
-    if (r := gate(request, user, ("csp_analyst", "mopac", "admin"))) is not None:
-        return r
+    if isinstance(gated := gate(request, user, ("csp_analyst", "mopac", "admin")), Response):
+        return gated
+    user = gated
     boroughs = list(user.boroughs) if user.role == "csp_analyst" else borough_names(request)
     from istvhub.api.scope import default_range
 
@@ -124,8 +126,9 @@ def boroughs_geojson(request: Request, user: UserDep) -> Response:
 
 @router.get("/compliance-grid", response_class=HTMLResponse)
 def compliance_page(request: Request, user: PageUser, store: StoreDep) -> Response:
-    if (r := gate(request, user, ("mopac", "admin"))) is not None:
-        return r
+    if isinstance(gated := gate(request, user, ("mopac", "admin")), Response):
+        return gated
+    user = gated
     from istvhub.api.compliance_view import RAG_WORDS, dashboard, month_words
 
     period_from = request.query_params.get("from") or None
@@ -164,8 +167,9 @@ def account_page(request: Request, user: PageUser) -> Response:
 @router.get("/connect-qgis", response_class=HTMLResponse)
 def qgis_page(request: Request, user: PageUser) -> Response:
     """How to add the hub's OGC API - Features layers to QGIS (and ArcGIS, GDAL)."""
-    if (r := gate(request, user, ("csp_analyst", "mopac", "admin"))) is not None:
-        return r
+    if isinstance(gated := gate(request, user, ("csp_analyst", "mopac", "admin")), Response):
+        return gated
+    user = gated
     base = str(request.base_url).rstrip("/")
     return render_page(
         request,

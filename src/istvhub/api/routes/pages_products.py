@@ -62,9 +62,9 @@ def _borough_choices(request: Request, user: User) -> list[str]:
 async def equality_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     """Assaults by age band, sex, weapon and place, with primary and secondary suppression."""
     roles = ("csp_analyst", "mopac", "admin", "ed_analyst")
-    if (r := gate(request, user, roles)) is not None:
-        return r
-    assert user is not None
+    if isinstance(gated := gate(request, user, roles), Response):
+        return gated
+    user = gated
     from istvhub.api.routes.equality import equality
 
     q = request.query_params
@@ -116,9 +116,9 @@ def _latest_period(store: Any, department: str) -> str | None:
 @router.get("/feedback-sheet", response_class=HTMLResponse)
 async def feedback_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     """One department's location-recording sheet for one month (record text: own ED only)."""
-    if (r := gate(request, user, ("ed_analyst", "admin"))) is not None:
-        return r
-    assert user is not None
+    if isinstance(gated := gate(request, user, ("ed_analyst", "admin")), Response):
+        return gated
+    user = gated
     from istvhub.api.routes.feedback import feedback
 
     q = request.query_params
@@ -156,9 +156,9 @@ async def feedback_page(request: Request, user: PageUser, store: StoreDep) -> Re
 @router.get("/compare-police", response_class=HTMLResponse)
 def compare_page(request: Request, user: PageUser, store: StoreDep) -> Response:
     """The form for the comparison; compare.js fetches the report from /compare and shows it."""
-    if (r := gate(request, user, ("csp_analyst", "mopac", "admin"))) is not None:
-        return r
-    assert user is not None
+    if isinstance(gated := gate(request, user, ("csp_analyst", "mopac", "admin")), Response):
+        return gated
+    user = gated
     from istvhub.api.scope import default_range
 
     pdir = request.app.state.settings.home / "police"

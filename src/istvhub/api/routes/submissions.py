@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -56,9 +57,9 @@ def _visible(user: User, department: str) -> bool:
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for k in SUBMISSION_FIELDS:
-        v = row.get(k)
+        v: Any = row.get(k)
         if hasattr(v, "isoformat"):
             v = v.isoformat()
         elif hasattr(v, "item"):
@@ -74,19 +75,20 @@ def _submission(store: Any, submission_id: int, user: User) -> dict[str, Any]:
     hit = df[df["submission_id"] == submission_id]
     if hit.empty or not _visible(user, str(hit.iloc[0]["department"])):
         raise HTTPException(404, "no such submission")
-    return hit.iloc[0].to_dict()
+    row: dict[str, Any] = hit.iloc[0].to_dict()
+    return row
 
 
 def run_ingest(
     store: Any,
-    path,
+    path: Path,
     *,
     filename: str,
     department: str | None,
     period: str | None,
     adapter: str | None,
     uploaded_by: str,
-    home,
+    home: Path,
     confirm_replace: bool = False,
     mapping: str | None = None,
 ) -> dict[str, Any]:
@@ -181,7 +183,9 @@ _TRUE = {"1", "true", "yes", "on"}
 
 
 @router.post("/submissions", status_code=201, openapi_extra=UPLOAD_FORM, response_model=None)
-async def upload(request: Request, user: UploaderDep, store: StoreDep) -> dict | JSONResponse:
+async def upload(
+    request: Request, user: UploaderDep, store: StoreDep
+) -> dict[str, Any] | JSONResponse:
     """Upload one monthly extract (multipart field ``file``; optional ``department``, ``period``,
     ``adapter``, ``confirm_replace``, ``mapping``). A file whose key items have no confident
     column is held: 422 with ``status: needs_mapping``, ``missing_items`` and
@@ -252,7 +256,9 @@ class NilReturn(BaseModel):
 
 
 @router.post("/submissions/nil", status_code=201, response_model=None)
-def nil_return(body: NilReturn, user: UploaderDep, store: StoreDep) -> dict | JSONResponse:
+def nil_return(
+    body: NilReturn, user: UploaderDep, store: StoreDep
+) -> dict[str, Any] | JSONResponse:
     """Record a nil return for one department-month ("received, 0 records"): compliance counts
     it received, and on time when it is. 200 when already recorded."""
     department = _own_department(user, body.department.upper() if body.department else None)
@@ -270,7 +276,7 @@ def nil_return(body: NilReturn, user: UploaderDep, store: StoreDep) -> dict | JS
 @router.get("/submissions")
 def list_submissions(
     user: UploaderDep, store: StoreDep, department: str | None = None, current_only: bool = False
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Submissions of the caller's departments (admin: all), newest version last."""
     if department is not None:
         department = department.upper()
@@ -279,13 +285,13 @@ def list_submissions(
     df = store.submissions(department, current_only=current_only)
     if user.role != "admin":
         df = df[df["department"].isin(list(user.departments))]
-    return [_jsonable(r) for r in df.to_dict("records")]
+    return [_jsonable({str(k): v for k, v in r.items()}) for r in df.to_dict("records")]
 
 
 @router.get("/submissions/{submission_id}")
 def get_submission(
     submission_id: int, user: UploaderDep, store: StoreDep, request: Request
-) -> dict:
+) -> dict[str, Any]:
     out = _jsonable(_submission(store, submission_id, user))
     audit(store, user, "submissions.read", f"submission={submission_id}", request)
     return out
@@ -298,7 +304,7 @@ def report(
     store: StoreDep,
     request: Request,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
-) -> dict | Response:
+) -> dict[str, Any] | Response:
     """Row-level validation report: file, row, field, reason (never the cell value)."""
     sub = _submission(store, submission_id, user)
     audit(store, user, "submissions.report", f"submission={submission_id} format={format}", request)
@@ -336,7 +342,7 @@ def records(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict:
+) -> dict[str, Any]:
     """Record-level rows: only for an ED analyst's own department (and admin)."""
     from istvhub.store.repos.records import submission_page
 

@@ -8,7 +8,7 @@ whose Origin is another site is refused). The same functions and the same audit 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -17,7 +17,8 @@ from istvhub._errors import IstvhubError
 from istvhub.api import users as users_mod
 from istvhub.api.deps import StoreDep, audit
 from istvhub.api.pages_common import PageUser, gate, render_page
-from istvhub.api.users import ROLES
+from istvhub.api.users import ROLES, User
+from istvhub.store import Store
 
 router = APIRouter(include_in_schema=False)
 ROLE_WORDS = {
@@ -45,7 +46,9 @@ def _known_boroughs(request: Request) -> list[str]:
     return sorted(f["properties"]["name"] for f in fc["features"])
 
 
-def _render(request: Request, admin, store, status_code: int = 200, **ctx) -> Response:
+def _render(
+    request: Request, admin: User, store: Store, status_code: int = 200, **ctx: Any
+) -> Response:
     resp = render_page(
         request,
         "users.html",
@@ -61,18 +64,21 @@ def _render(request: Request, admin, store, status_code: int = 200, **ctx) -> Re
     return resp
 
 
-def _guard(request: Request, user) -> Response | None:
-    if (r := gate(request, user, ("admin",))) is not None:
-        return r
+def _guard(request: Request, user: User | None) -> User | Response:
+    """The signed-in administrator, or the page that stops the request (sign in, forbidden, or
+    a form posted from another site)."""
+    if isinstance(gated := gate(request, user, ("admin",)), Response):
+        return gated
     if request.method == "POST" and not _same_origin(request):
-        return render_page(request, "forbidden.html", user, status_code=403)
-    return None
+        return render_page(request, "forbidden.html", gated, status_code=403)
+    return gated
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
 def users_page(request: Request, user: PageUser, store: StoreDep) -> Response:
-    if (r := _guard(request, user)) is not None:
-        return r
+    if isinstance(guarded := _guard(request, user), Response):
+        return guarded
+    user = guarded
     return _render(request, user, store)
 
 
@@ -87,8 +93,9 @@ def create_user(
     boroughs: Annotated[list[str] | None, Form()] = None,
     expires_days: Annotated[str, Form()] = "",
 ) -> Response:
-    if (r := _guard(request, user)) is not None:
-        return r
+    if isinstance(guarded := _guard(request, user), Response):
+        return guarded
+    user = guarded
     days = int(expires_days) if expires_days.strip().isdigit() else None
     try:
         new, token = users_mod.add_user(
@@ -110,8 +117,9 @@ def create_user(
 
 @router.post("/admin/users/{name}/rotate", response_class=HTMLResponse)
 def rotate_user(request: Request, user: PageUser, store: StoreDep, name: str) -> Response:
-    if (r := _guard(request, user)) is not None:
-        return r
+    if isinstance(guarded := _guard(request, user), Response):
+        return guarded
+    user = guarded
     try:
         token, n = users_mod.rotate_token(store, name)
     except users_mod.UserError:
@@ -122,8 +130,9 @@ def rotate_user(request: Request, user: PageUser, store: StoreDep, name: str) ->
 
 @router.post("/admin/users/{name}/revoke", response_class=HTMLResponse)
 def revoke(request: Request, user: PageUser, store: StoreDep, name: str) -> Response:
-    if (r := _guard(request, user)) is not None:
-        return r
+    if isinstance(guarded := _guard(request, user), Response):
+        return guarded
+    user = guarded
     try:
         n = users_mod.revoke_user(store, name)
     except users_mod.UserError:
