@@ -14,8 +14,9 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
+from _axe import axe_serious  # noqa: E402
+
 pytestmark = pytest.mark.slow
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 MONTHS = ("2025-06", "2025-07")
 USERS = {
     "ed": ("ed_analyst", {"departments": ["RJ122"]}),
@@ -54,16 +55,6 @@ PAGES = {
 @pytest.fixture
 def every_role(hub_server):
     return hub_server(USERS, months=MONTHS)
-
-
-def _axe_serious(drv) -> list[dict]:
-    drv.execute_script(AXE.read_text(encoding="utf-8"))
-    found = drv.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run().then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact,"
-        " nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}))));"
-    )
-    return [v for v in found if v["impact"] in ("serious", "critical")]
 
 
 def _settled(drv, path: str) -> None:
@@ -106,7 +97,7 @@ def test_every_page_of_each_role_is_accessible_and_fits_500px(
             assert drv.find_elements(By.TAG_NAME, "h1"), (role, path, title)
             name = (path.strip("/").replace("/", "-") or "home") + f"-{width}.png"
             drv.save_screenshot(str(tmp_path / f"{role}-{name}"))
-            for v in _axe_serious(drv):
+            for v in axe_serious(drv):
                 problems.append(f"{width}px {path}: axe {v['id']} ({v['impact']}) {v['nodes']}")
             if width == 500:
                 sw, iw, out = _overflow(drv)

@@ -5,8 +5,6 @@ in a borough without a street network. Screenshots go under the test's tmp dir."
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("selenium")  # skipped without it; conftest.py skips without Chromium
@@ -15,8 +13,9 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
+from _axe import axe_serious  # noqa: E402
+
 pytestmark = pytest.mark.slow
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 MONTHS = ("2025-06", "2025-07", "2025-08")
 
 
@@ -35,17 +34,6 @@ def _drawn(drv, wait, after: int = 0) -> int:
     """Wait until the map has drawn a selection newer than ``after``; its sequence number."""
     wait.until(lambda d: int(d.find_element(By.ID, "map").get_attribute("data-drawn") or 0) > after)
     return int(drv.find_element(By.ID, "map").get_attribute("data-drawn"))
-
-
-def _axe_serious(drv) -> list[dict]:
-    """axe-core's serious and critical violations on the page as it is now."""
-    drv.execute_script(AXE.read_text(encoding="utf-8"))
-    found = drv.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run().then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact,"
-        " nodes: v.nodes.map(n => n.target.join(' '))}))));"
-    )
-    return [v for v in found if v["impact"] in ("serious", "critical")]
 
 
 def _top_counts(drv) -> list[int]:
@@ -124,7 +112,7 @@ def test_map_zoom_popup_and_time_filter(map_server, browser, sign_in, tmp_path):
     assert blocks[0]["name"] in text
     assert "Incidents" in text and "Rank" in text and "1 of" in text and "Per 100 m" in text
     drv.save_screenshot(str(tmp_path / "map-popup.png"))
-    assert _axe_serious(drv) == []  # drawn map, legend, labels and an open popup
+    assert axe_serious(drv) == []  # drawn map, legend, labels and an open popup
 
     # a time-of-day filter: 22:00-04:00 keeps the arrivals at 22:15 and 23:15 (half of them)
     Select(drv.find_element(By.ID, "hours")).select_by_value("22-4")
@@ -166,7 +154,7 @@ def test_borough_without_network_falls_back_to_labelled_hexes(
     assert notice.is_displayed() and "Havering has no street network" in notice.text
     assert drv.find_element(By.ID, "map").get_attribute("data-layer") == "hexes"
     drv.save_screenshot(str(tmp_path / "map-havering.png"))
-    assert _axe_serious(drv) == []  # the no-network notice and the hexagon fallback
+    assert axe_serious(drv) == []  # the no-network notice and the hexagon fallback
     # London-wide hexes carry their borough (MOPAC sees every borough)
     Select(drv.find_element(By.ID, "borough")).select_by_value("")
     Select(drv.find_element(By.ID, "layer")).select_by_value("hexes")
