@@ -201,7 +201,8 @@ def breakdown(
     frame["count"] = values.reshape(-1)
     frame["suppressed"] = hidden.reshape(-1)
     notes = [
-        f"Disclosure control: {rule.label}. Hidden counts show as '*'; some non-small counts are "
+        f"Disclosure control: {rule.label}. Hidden counts show as '*', zeros included (a '*' "
+        "does not say whether there were any); some non-small counts are "
         "hidden as well (secondary suppression) so that no hidden count can be worked out from "
         "the totals.",
         "Totals are computed from the unrounded data and rounded separately: rows need not add "
