@@ -64,7 +64,7 @@ def _rank(highway: object) -> int:
     return 2
 
 
-def _features(gdf, kind: str, props: list[str]) -> list[dict]:
+def _features(gdf: Any, kind: str, props: list[str]) -> list[dict[str, Any]]:
     """GeoJSON features (EPSG:4326, 5 decimals, about 1 m) of a frame in EPSG:27700."""
     import shapely
 
@@ -104,7 +104,7 @@ class Gaz:
         self.vdir = vdir
         self._t: dict[str, Any] = {}
 
-    def table(self, name: str):
+    def table(self, name: str) -> Any:
         import geopandas as gpd
 
         if name not in self._t:
@@ -117,7 +117,7 @@ class Gaz:
             self._t[name] = frame
         return self._t[name]
 
-    def boroughs(self):
+    def boroughs(self) -> Any:
         b = self.table("boroughs")
         if b is None:
             from istvhub._errors import GazetteerNotBuilt
@@ -125,7 +125,7 @@ class Gaz:
             raise GazetteerNotBuilt("the gazetteer has no boroughs table: rebuild it")
         return b
 
-    def thames(self):
+    def thames(self) -> Any:
         """The tidal Thames as one polygon (EPSG:27700), or None when LSOA 2021 is absent."""
         if "_thames" in self._t:
             return self._t["_thames"]
@@ -151,7 +151,8 @@ class Gaz:
             m = self.vdir / "manifest.json"
             cov = json.loads(m.read_text())["network_coverage"] if m.is_file() else {}
             self._t["_partly"] = dict(cov.get("boroughs_partly_covered", {}))
-        return self._t["_partly"]
+        partly: dict[str, float] = self._t["_partly"]
+        return partly
 
     def network_by_borough(self) -> dict[str, int]:
         b = self.table("blocks")
@@ -159,7 +160,7 @@ class Gaz:
             return {}
         return {str(k): int(v) for k, v in b["borough"].value_counts().items()}
 
-    def labels(self, borough: str | None):
+    def labels(self, borough: str | None) -> Any:
         """Named places and stations with real coordinates (Wikipedia areas, placed at their
         postcode district, are left out: their point is too rough for a label)."""
         import geopandas as gpd
@@ -183,7 +184,7 @@ class Gaz:
         )
 
 
-def _street_features(blocks, simplify_m: float) -> list[dict]:
+def _street_features(blocks: Any, simplify_m: float) -> list[dict[str, Any]]:
     """The borough's streets as background: the blocks of each (name, rank) merged into one
     line and simplified, so the map tiles a few hundred lines, not thousands of blocks (the
     hot-block layer keeps the blocks themselves)."""
@@ -207,7 +208,7 @@ def _street_features(blocks, simplify_m: float) -> list[dict]:
     return _features(frame, "street", ["name", "rank"])
 
 
-def _main_roads(blocks) -> list[dict]:
+def _main_roads(blocks: Any) -> list[dict[str, Any]]:
     """London's main roads for the whole-city view: each road's blocks merged into one line
     (13k blocks become a few hundred features) and simplified to 20 m."""
     import geopandas as gpd
@@ -227,7 +228,7 @@ def _main_roads(blocks) -> list[dict]:
     return _features(roads, "street", ["name", "rank"])
 
 
-def _street_labels(blocks) -> list[dict]:
+def _street_labels(blocks: Any) -> list[dict[str, Any]]:
     """One label per named main or through street: the midpoint of its longest block."""
     import geopandas as gpd
 
@@ -244,7 +245,7 @@ def _street_labels(blocks) -> list[dict]:
     return _features(pts, "label", ["name", "class", "rank"])
 
 
-def build_borough(gaz: Gaz, borough: str) -> dict:
+def build_borough(gaz: Gaz, borough: str) -> dict[str, Any]:
     """The basemap of one borough: streets, parks, water, LSOA outlines, labels."""
     import shapely
 
@@ -253,7 +254,7 @@ def build_borough(gaz: Gaz, borough: str) -> dict:
     shape = row.geometry.iloc[0]
     x0, y0, x1, y1 = shape.bounds
     frame = shapely.box(x0 - 1500, y0 - 1500, x1 + 1500, y1 + 1500)
-    feats: list[dict] = []
+    feats: list[dict[str, Any]] = []
     blocks = gaz.table("blocks")
     own = blocks[blocks["borough"] == borough] if blocks is not None else None
     parks = gaz.table("parks")
@@ -296,7 +297,7 @@ def build_borough(gaz: Gaz, borough: str) -> dict:
     }
 
 
-def build_london(gaz: Gaz) -> dict:
+def build_london(gaz: Gaz) -> dict[str, Any]:
     """London: borough outlines (with their network size), the Thames, main roads, labels."""
     import geopandas as gpd
 
@@ -333,7 +334,7 @@ def build_london(gaz: Gaz) -> dict:
     }
 
 
-def _bbox4326(geom) -> list[float]:
+def _bbox4326(geom: Any) -> list[float]:
     from pyproj import Transformer
 
     t = Transformer.from_crs(27700, 4326, always_xy=True)

@@ -16,7 +16,8 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -32,12 +33,15 @@ from istvhub.hotblocks.assign import to_bng
 from istvhub.hotblocks.profile import build_profile
 from istvhub.hotblocks.service import layer_input
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 router = APIRouter(tags=["map"])
 #: profiles by (filters, rule, store state) and the keyed records of the last period asked for:
 #: a new upload or re-geocode changes the state, so nothing stale is served
 _profile_lock = threading.Lock()
-_profiles: dict[str, dict] = {}
-_records: dict[tuple, object] = {}
+_profiles: dict[str, dict[str, Any]] = {}
+_records: dict[tuple[Any, ...], pd.DataFrame] = {}
 
 
 @contextmanager
@@ -87,7 +91,7 @@ async def basemap(request: Request, user: UserDep, area: str) -> Response:
     return FileResponse(path, media_type="application/geo+json", headers=headers)
 
 
-def _with_boroughs(fc: dict, layer: str, home) -> dict:
+def _with_boroughs(fc: dict[str, Any], layer: str, home: Path) -> dict[str, Any]:
     """Add ``borough`` to H3 cells (the borough holding the cell's centre) and to LSOAs."""
     import h3
     import numpy as np
@@ -212,7 +216,7 @@ async def map_profile(
         audit(store, user, "map.profile.unsuppressed", json.dumps(filters.describe()), request)
     home = request.app.state.settings.home
 
-    def build() -> dict:
+    def build() -> dict[str, Any]:
         from istvhub.store.repos.records import data_state
 
         state = data_state(store)
