@@ -172,45 +172,6 @@ def test_unknown_location_type_and_shift_jis_are_warnings_in_the_api_report(hub)
     assert r.json()["rows_accepted"] == len(lines) - 1
 
 
-def test_default_windows_of_compliance_and_map_ignore_odd_and_implausible_months(geo_hub):
-    hub = geo_hub
-    """Issue 14.3 through the HTTP routes: MOPAC's default compliance window, the map page's
-    default period and the hot-block layers' default end at the latest complete month, not at
-    one department's 5-row month nor at a 2030-01 month a store from before the plausibility
-    rule still holds."""
-    from datetime import UTC, datetime
-
-    from istvhub.ingest.core import ingest_bytes
-    from istvhub.store import schema as S
-
-    for month in ("2025-01", "2025-02", "2025-03"):  # six departments send the quarter
-        for f in sorted(FEEDS.glob(f"*/*_{month}.[ct][sx][vt]")):
-            ingest_bytes(f.read_bytes(), f.name, hub.store, geocode=False, home=hub.settings.home)
-    assert hub.store.submissions()["department"].nunique() == 6
-    odd = b"\n".join((FEEDS / "RJ122" / "RJ122_2025-09.csv").read_bytes().splitlines()[:6])
-    assert _post(hub, "ed", odd, "RJ122_2025-09.csv").status_code == 201
-    legacy = {"version": 1, "status": "current", "received_at": datetime.now(UTC)}
-    with hub.store.engine.begin() as c:  # stored before future periods were refused
-        c.execute(
-            S.submissions.insert().values(
-                department="RJ122", period="2030-01", file_sha256="0" * 64,
-                source_filename="RJ122_2030-01.csv", adapter="istv_mds", rows_total=5,
-                rows_accepted=5, **legacy,
-            )
-        )  # fmt: skip
-    assert "2030-01" in set(hub.store.submissions()["period"])
-    rep = hub.client.get("/compliance", headers=hub.h("mopac"))
-    assert rep.status_code == 200, rep.text
-    summary = rep.json()["summary"]
-    assert (summary["from"], summary["to"]) == ("2024-04", "2025-03")
-    page = hub.client.get("/map", headers={**hub.h("csp"), "accept": "text/html"})
-    assert page.status_code == 200
-    assert 'data-from="2024-04" data-to="2025-03"' in page.text
-    lay = hub.client.get("/layers/hotblocks", headers=hub.h("csp"), params={"format": "geojson"})
-    assert lay.status_code == 200, lay.text
-    assert "hotblocks_2024-04_2025-03" in lay.headers["content-disposition"]
-
-
 def test_another_departments_layout_over_a_stored_month_needs_the_tick(hub):
     """Issue 14.4 on a real database: RJ122's January is stored, then a file in Homerton's layout
     (legacy_pas, which only RQXM1 sends) is filed as RJ122's January. Without the tick it is

@@ -474,11 +474,8 @@ class Report:
         return month_range(self.start, self.end)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``{start, end, summary, rules, departments: [...], cells: [...]}`` (NaN ->
-        null); the window is stated so a reader of the JSON knows which months it covers."""
+        """JSON-ready: ``{summary, rules, departments: [...], cells: [...]}`` (NaN -> null)."""
         return {
-            "start": self.start,
-            "end": self.end,
             "summary": self.summary,
             "rules": self.rules.to_dict(),
             "departments": _records(self.departments),
