@@ -332,7 +332,7 @@ def layer_step(url, home, start, end, borough) -> dict:
     from istvhub.api.layers_cache import network_for
     from istvhub.hotblocks.aggregate import Filters, build_layers
     from istvhub.hotblocks.disclosure import get_rule
-    from istvhub.hotblocks.service import LAYER_READ_COLUMNS, layer_input
+    from istvhub.hotblocks.service import read_layer_records
     from istvhub.store import open_store
 
     t0 = time.perf_counter()
@@ -344,10 +344,11 @@ def layer_step(url, home, start, end, borough) -> dict:
     try:
         for label in ("build_s", "repeat_s"):
             t0 = time.perf_counter()
-            df = store.current_records(period_from=start, period_to=end, columns=LAYER_READ_COLUMNS)
+            # the served path: a borough build reads only what can reach its units
+            df = read_layer_records(store, f, net.index, net.lsoas, net.areas21, home)
             read_s = time.perf_counter() - t0
             lay = build_layers(
-                layer_input(df, home),
+                df,
                 net.index,
                 f,
                 get_rule(None),
