@@ -71,7 +71,7 @@ def block_mid_hex(index: BlockIndex, res: int) -> np.ndarray:
 def block_positions(index: BlockIndex, ids: pd.Index) -> np.ndarray:
     """Positions in the index's blocks of the block ids ``ids`` (all must exist)."""
     look = memo(index, ("block_pos",), (), lambda: pd.Index(index.block_ids))
-    pos = look.get_indexer(ids)
+    pos: np.ndarray = look.get_indexer(ids)
     if (pos < 0).any():
         raise KeyError("a block id is not in the network")
     return pos
