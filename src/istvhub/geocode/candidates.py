@@ -113,6 +113,10 @@ class PlaceIndex:
 
     #: street-name pair -> junction rows; set by ``tables.build_index``
     junctions: dict[frozenset[str], list[int]]
+    #: built on first use: postcode-district rows with a borough (``explain.borough_near``),
+    #: station rows and their keys (``fuzzy.station_fuzzy``)
+    _pc_rows: np.ndarray
+    _station_rows_keys: tuple[np.ndarray, list[str]]
     #: tables few texts need: ``index_cache`` reads them back only on first use
     DEFERRED = ("entries", "entry_ids", "_id_index", "del_idx", "junctions")
 
