@@ -113,6 +113,10 @@ class PlaceIndex:
 
     #: street-name pair -> junction rows; set by ``tables.build_index``
     junctions: dict[frozenset[str], list[int]]
+    #: built on first use: postcode-district rows with a borough (``explain.borough_near``),
+    #: station rows and their keys (``fuzzy.station_fuzzy``)
+    _pc_rows: np.ndarray
+    _station_rows_keys: tuple[np.ndarray, list[str]]
     #: tables few texts need: ``index_cache`` reads them back only on first use
     DEFERRED = ("entries", "entry_ids", "_id_index", "del_idx", "junctions")
 
@@ -127,7 +131,7 @@ class PlaceIndex:
         self.etype = e["entry_type"].astype(str).to_numpy(dtype=object)
         self.x = e["easting"].astype(float).to_numpy()
         self.y = e["northing"].astype(float).to_numpy()
-        self.prec = pd.to_numeric(e.get("precision_m"), errors="coerce").fillna(100).to_numpy()
+        self.prec = pd.to_numeric(e["precision_m"], errors="coerce").fillna(100).to_numpy()
         self.name = e["name"].astype(str).to_numpy(dtype=object)
         self.borough = self._col(e, "borough")
         self.district = self._col(e, "district")
@@ -159,8 +163,8 @@ class PlaceIndex:
             k = nm if self.etype[i] == "postcode_sector" else nm.replace(" ", "")
             self.postcode[k] = int(i)
         self.sector_units: dict[str, int] = defaultdict(int)
-        for k, i in self.postcode.items():
-            if self.etype[i] == "postcode":
+        for k, row in self.postcode.items():
+            if self.etype[row] == "postcode":
                 self.sector_units[f"{k[:-3]} {k[-3]}"] += 1
 
     def _name_keys(self, keys: pd.DataFrame | None, pc_mask: np.ndarray) -> dict[str, list[int]]:
@@ -373,7 +377,8 @@ class PlaceIndex:
 
     def rows_of(self, entry_ids: np.ndarray) -> np.ndarray:
         """Row positions of entry ids (-1 when unknown)."""
-        return self._id_index.get_indexer(entry_ids)
+        rows: np.ndarray = self._id_index.get_indexer(entry_ids)
+        return rows
 
     @staticmethod
     def _col(e: pd.DataFrame, col: str) -> np.ndarray:
@@ -408,9 +413,10 @@ class PlaceIndex:
             keep = ids[np.argsort(-counts, kind="stable")[:400]]
         if len(tok) <= 8:
             extra = [
-                self.len_bucket.get((tok[0], n)) for n in (len(tok) - 1, len(tok), len(tok) + 1)
+                e
+                for n in (len(tok) - 1, len(tok), len(tok) + 1)
+                if (e := self.len_bucket.get((tok[0], n))) is not None
             ]
-            extra = [e for e in extra if e is not None]
             if extra:
                 keep = np.union1d(keep, np.concatenate(extra))
         choices = self.vocab[keep].tolist()
