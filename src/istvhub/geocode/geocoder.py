@@ -133,7 +133,7 @@ class Geocoder:
             pd.DataFrame({"location_text": [text], "department": [department]})
         )
         return {
-            k: (None if isinstance(v, float) and math.isnan(v) else v)
+            str(k): (None if isinstance(v, float) and math.isnan(v) else v)
             for k, v in res.iloc[0].to_dict().items()
         }
 
