@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from istvhub.geocode.candidates import PlaceIndex
 
 #: log10 probability of one keyboard edit (a typo) turning an intended word into another
 LOG_EDIT = -2.0
@@ -120,7 +123,7 @@ class Lexicon:
         return english_freq(tok) > 0.0 and self.evidence(tok) < 0.0
 
 
-def lexicon_of(ix: Any) -> Lexicon:
+def lexicon_of(ix: PlaceIndex) -> Lexicon:
     """The index's Lexicon, built on first use (a race only builds it twice)."""
     lex = getattr(ix, "_lexicon", None)
     if lex is None:

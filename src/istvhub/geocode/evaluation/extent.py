@@ -8,16 +8,19 @@ answer is also judged by the truth's distance to the nearest of them (``metrics.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from istvhub.geocode.candidates import PlaceIndex
 
 #: a street answer is right when the truth is this close to one of the street's known points
 ALONG_M = 250.0
 
 
-def _street_rows(ix: Any) -> dict[str, np.ndarray]:
+def _street_rows(ix: PlaceIndex) -> dict[str, np.ndarray]:
     rows = np.flatnonzero(ix.etype == "street")
     names = pd.Series(ix.name[rows]).astype(str)
     return {
@@ -25,7 +28,7 @@ def _street_rows(ix: Any) -> dict[str, np.ndarray]:
     }
 
 
-def along_street_m(ix: Any, gt: pd.DataFrame, res: pd.DataFrame) -> np.ndarray:
+def along_street_m(ix: PlaceIndex, gt: pd.DataFrame, res: pd.DataFrame) -> np.ndarray:
     """Per row, metres from the truth to the nearest known point of the street answered (the
     same-name street entry nearest the answer's point); NaN for any other answer."""
     from istvhub.geocode.explain import to_bng
