@@ -7,6 +7,7 @@ CLI and the API call the same functions and this file stays a table of contents.
 from __future__ import annotations
 
 import sys
+from typing import Protocol, cast
 
 import typer
 
@@ -86,8 +87,15 @@ def main() -> None:
         typer.echo("istvhub: aborted", err=True)
         sys.exit(1)
     except _USAGE_ERRORS as exc:  # unknown command, missing or bad argument: one line, no traceback
-        exc.show()
-        sys.exit(exc.exit_code)
+        usage = cast("_UsageError", exc)
+        usage.show()
+        sys.exit(usage.exit_code)
+
+
+class _UsageError(Protocol):
+    exit_code: int
+
+    def show(self) -> None: ...
 
 
 def _usage_errors() -> tuple[type[Exception], ...]:
