@@ -26,6 +26,7 @@ from istvhub.geocode.mentions import (
     place_mentions,
     says_unknown,
 )
+from istvhub.geocode.outside_units import outside_units
 from istvhub.geocode.postcodes import PostcodeHit, find_postcodes
 from istvhub.geocode.rank import EdPoint
 
@@ -96,9 +97,17 @@ def geocode_norm(geo: Any, norm: str, dept: str | None) -> dict[str, Any]:
             geo.calibrator.status_confidence("unknown", 0.95),
         )
     pcs = []
+    london_unit = any(p.key in ix.postcode for p in found)
     for p in found:
         if p.key in ix.postcode:
             pcs.append(p)
+        elif p.kind == "postcode" and p.key in outside_units(geo):  # a real unit, not London
+            if not spans and not london_unit:
+                return empty_result(
+                    "outside_area",
+                    "outside area: a postcode outside London",
+                    geo.calibrator.status_confidence("outside_area", 0.95),
+                )
         elif p.kind == "postcode":  # unknown unit: a typo, a new postcode, or not London
             sector = f"{p.key[:-3]} {p.key[-3]}"
             if ix.sector_units.get(sector, 0) >= MIN_LONDON_SECTOR_UNITS:
