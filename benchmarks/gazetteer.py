@@ -96,10 +96,11 @@ def network_scale(sources: Path) -> None:
     import shapely
 
     from istvhub.gazetteer import network as net
-    from istvhub.gazetteer import sources as S
+    from istvhub.gazetteer.read_areas import read_boroughs
+    from istvhub.gazetteer.sources import find_sources
 
-    found = S.find_sources(sources)
-    boroughs = S.read_boroughs(found["boroughs"])
+    found = find_sources(sources)
+    boroughs = read_boroughs(found["boroughs"])
     lines = net.read_all_lines(found["osm"])
     tiles = []
     for dx in range(-4, 3):

@@ -49,8 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate as gen  # noqa: E402  (the sample-feed generator, a script beside the feeds)
 from scale_store import clone_back, fill_geocodes_from_truth  # noqa: E402
 
-from istvhub.compliance.core import month_add, month_range  # noqa: E402
 from istvhub.core.config import DATA_DIR, default_sources  # noqa: E402
+from istvhub.core.periods import month_add, month_range  # noqa: E402
 
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CTX = mp.get_context("spawn")  # each step starts clean, so its peak RSS is its own

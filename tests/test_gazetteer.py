@@ -21,7 +21,8 @@ from istvhub.core.config import GAZETTEER_TABLES_DIR
 from istvhub.gazetteer import fill, load
 from istvhub.gazetteer import network as net
 from istvhub.gazetteer.normalise import normalise_name
-from istvhub.gazetteer.sources import PRICE_PAID_COLUMNS, to_bng
+from istvhub.gazetteer.raw import to_bng
+from istvhub.gazetteer.read_areas import PRICE_PAID_COLUMNS
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from istvhub.gazetteer import load, osm_layers
 from istvhub.gazetteer.keys import chain_keys, load_chains
 from istvhub.gazetteer.normalise import normalise_name
-from istvhub.gazetteer.sources import to_bng
+from istvhub.gazetteer.raw import to_bng
 
 KINGS = "RJZ01"  # King's College Hospital, Lambeth
 STG = "RJ701"  # St George's, Tooting

@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from istvhub.gazetteer.normalise import normalise_name
-from istvhub.gazetteer.sources import _as_list, bus_stop_parts, canon_postcode, display_case
+from istvhub.gazetteer.raw import canon_postcode, display_case
+from istvhub.gazetteer.read_points import bus_stop_parts
+from istvhub.gazetteer.road_lines import _as_list
 
 AREA = st.text(alphabet=string.ascii_uppercase, min_size=1, max_size=2)
 OUTWARD = st.builds(
@@ -111,7 +113,7 @@ def test_split_at_shared_vertices_keeps_geometry_and_cuts_only_at_shared_vertice
 
 
 def test_station_variants():
-    from istvhub.gazetteer.sources import _station_variants
+    from istvhub.gazetteer.read_points import _station_variants
 
     assert _station_variants("Brixton") == ["Brixton station"]
     assert set(_station_variants("Edgware Road (Bakerloo)")) == {
@@ -122,7 +124,7 @@ def test_station_variants():
 
 
 def test_read_postcode_streets_chunked_both_layouts(tmp_path):
-    from istvhub.gazetteer.sources import PRICE_PAID_COLUMNS, read_postcode_streets
+    from istvhub.gazetteer.read_areas import PRICE_PAID_COLUMNS, read_postcode_streets
 
     table = tmp_path / "ps.csv"
     table.write_text(

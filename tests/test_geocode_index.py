@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from istvhub.geocode.candidates import GENERIC, GRID_M, POI_TYPES, STOPWORDS, _grams
+from istvhub.geocode.candidates import GENERIC, GRID_M, POI_TYPES, STOPWORDS
+from istvhub.geocode.typos import grams
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,7 +35,7 @@ def near_words_by_scan(ix, tok: str) -> list[str]:  # type: ignore[no-untyped-de
     first letter and about the length, keep rapidfuzz's ten nearest, those one edit away."""
     if not (len(tok) >= 5 and tok.isalpha() and tok not in GENERIC and tok not in STOPWORDS):
         return []
-    parts = [ix.gram_idx[g] for g in _grams(tok) if g in ix.gram_idx]
+    parts = [ix.gram_idx[g] for g in grams(tok) if g in ix.gram_idx]
     extra = [ix.len_bucket.get((tok[0], n)) for n in (len(tok) - 1, len(tok), len(tok) + 1)]
     parts += [e for e in extra if e is not None]
     if not parts:
@@ -97,7 +98,9 @@ def test_span_cut_off_changes_no_span(ix, monkeypatch: pytest.MonkeyPatch) -> No
             ([c for c, _ in corr], [q for _, q in corr], {k: a for k, a in alts.items() if a})
         )
     fast = [ix.find_spans(*c) for c in cases]
-    monkeypatch.setattr(type(ix), "_reach", lambda self, tokens, alts, i: len(tokens))
+    from istvhub.geocode import spans
+
+    monkeypatch.setattr(spans, "_reach", lambda ix, tokens, alts, i: len(tokens))
     slow = [ix.find_spans(*c) for c in cases]
     assert fast == slow
     assert sum(len(h) for h in fast) > len(cases)

@@ -28,7 +28,7 @@ import numpy as np
 from istvhub.api.geo import round_coords
 
 #: bump when the content of the files changes, so cached files of older code are not reused
-BASEMAP_SCHEMA = 3
+BASEMAP_SCHEMA = 4
 #: OSM/OpenMapTiles highway classes -> drawing rank (0 main roads, 1 through roads, 2 the rest)
 _RANK0 = {"motorway", "trunk", "primary", "motorway_link", "trunk_link", "primary_link"}
 _RANK1 = {"secondary", "tertiary", "secondary_link", "tertiary_link"}
@@ -184,10 +184,10 @@ class Gaz:
         )
 
 
-def _street_features(blocks: Any, simplify_m: float) -> list[dict[str, Any]]:
-    """The borough's streets as background: the blocks of each (name, rank) merged into one
-    line and simplified, so the map tiles a few hundred lines, not thousands of blocks (the
-    hot-block layer keeps the blocks themselves)."""
+def _street_lines(blocks: Any, simplify_m: float) -> list[dict[str, Any]]:
+    """Streets as background: the blocks of each (name, rank) merged into one line and
+    simplified, so the map tiles a few hundred lines, not thousands of blocks (the hot-block
+    layer keeps the blocks themselves). A borough's streets at 2 m, London's main roads at 20 m."""
     import geopandas as gpd
     import shapely
 
@@ -206,26 +206,6 @@ def _street_features(blocks: Any, simplify_m: float) -> list[dict[str, Any]]:
         {"name": [k[0] for k in keys], "rank": [k[1] for k in keys]}, geometry=geoms, crs=27700
     )
     return _features(frame, "street", ["name", "rank"])
-
-
-def _main_roads(blocks: Any) -> list[dict[str, Any]]:
-    """London's main roads for the whole-city view: each road's blocks merged into one line
-    (13k blocks become a few hundred features) and simplified to 20 m."""
-    import geopandas as gpd
-    import shapely
-
-    if blocks is None or len(blocks) == 0:
-        return []
-    names = blocks["name"].astype(str).where(blocks["name"].notna(), "")
-    merged = [
-        shapely.line_merge(shapely.union_all(g.geometry.values)).simplify(20)
-        for _, g in blocks.groupby(names.to_numpy(), sort=True)
-    ]
-    keys = sorted(set(names.tolist()))
-    roads = gpd.GeoDataFrame(
-        {"name": [k or None for k in keys], "rank": 0}, geometry=merged, crs=27700
-    )
-    return _features(roads, "street", ["name", "rank"])
 
 
 def _street_labels(blocks: Any) -> list[dict[str, Any]]:
@@ -277,7 +257,7 @@ def build_borough(gaz: Gaz, borough: str) -> dict[str, Any]:
         ls = lsoa[lsoa["borough"] == borough][["lsoa21_code", "lsoa21_name", "geometry"]].copy()
         ls["geometry"] = ls.geometry.simplify(5)
         feats += _features(ls, "lsoa", ["lsoa21_code", "lsoa21_name"])
-    feats += _street_features(own, 2.0)
+    feats += _street_lines(own, 2.0)
     feats += _street_labels(own)
     lab = gaz.labels(borough)
     if lab is not None:
@@ -315,7 +295,7 @@ def build_london(gaz: Gaz) -> dict[str, Any]:
     blocks = gaz.table("blocks")
     if blocks is not None and len(blocks):
         main = blocks[[_rank(h) == 0 for h in blocks["highway"].tolist()]]
-        feats += _main_roads(main)
+        feats += _street_lines(main, 20.0)
     pts = gpd.GeoDataFrame(
         {"name": bor["name"].to_numpy(), "class": "borough"},
         geometry=bor.geometry.representative_point().to_numpy(),

@@ -24,7 +24,7 @@ from istvhub import __version__
 from istvhub._errors import SourcesNotFound
 from istvhub.gazetteer import census2021, fill, osm_layers, places
 from istvhub.gazetteer import network as net
-from istvhub.gazetteer import sources as S
+from istvhub.gazetteer import read_areas as A
 from istvhub.gazetteer.entries import (
     _area_units,
     _cached_norm,
@@ -42,6 +42,8 @@ from istvhub.gazetteer.junctions import (
 )
 from istvhub.gazetteer.keys import _keys
 from istvhub.gazetteer.manifest import ATTRIBUTION, _coverage, source_manifest
+from istvhub.gazetteer.raw import to_wgs
+from istvhub.gazetteer.sources import find_sources
 
 __all__ = ["BUILD_SCHEMA", "ENTRY_COLUMNS", "ENTRY_TYPES", "POSTCODE_JUNCTION_M", "build"]
 
@@ -105,7 +107,7 @@ def build(
     if sources is None:
         raise SourcesNotFound("no sources directory: set ISTVHUB_SOURCES or pass --sources")
     out = Path(out) if out else settings.gazetteer_dir
-    found = S.find_sources(sources)
+    found = find_sources(sources)
     if networks:
         for f in networks:
             if not Path(f).is_file():
@@ -117,16 +119,19 @@ def build(
     src_hash = _hash(*(m["sha256"] for m in manifest_sources), BUILD_SCHEMA, __version__)
 
     step("boundaries")
-    boroughs = S.read_boroughs(found["boroughs"])
-    lsoas = S.read_lsoas(found["lsoas"], boroughs)
+    boroughs = A.read_boroughs(found["boroughs"])
+    lsoas = A.read_lsoas(found["lsoas"], boroughs)
     lsoas21 = census2021.read_lsoas21(found.get("lsoas21", []), boroughs)
     msoas21 = census2021.msoas_from_lsoas(lsoas21)
     lookup21 = census2021.read_lookup(found.get("lsoa_lookup21", []))
     lsoa_tree = shapely.STRtree(lsoas.geometry.values)
 
     step("postcodes")
-    cp = S.read_codepoint(found["codepoint"], found["codepoint_headers"], boroughs)
-    ons = S.read_ons_lookup(found["ons_lookup"])
+    cp_raw = A.read_codepoint_raw(found["codepoint"], found["codepoint_headers"])
+    cp = A.read_codepoint(found["codepoint"], found["codepoint_headers"], boroughs, raw=cp_raw)
+    outside_pcs = A.outside_postcodes(cp_raw, boroughs)
+    del cp_raw
+    ons = A.read_ons_lookup(found["ons_lookup"])
     cp = cp.merge(ons, on="postcode", how="left")
     cp["lsoa_code"] = cp["lsoa_code"].astype(object)
     miss = cp["lsoa_code"].isna()
@@ -144,7 +149,7 @@ def build(
     districts = parts[2].set_index("name")
 
     step("streets")
-    ps = S.read_postcode_streets(found["postcode_streets"], keep=set(cp["postcode"]))
+    ps = A.read_postcode_streets(found["postcode_streets"], keep=set(cp["postcode"]))
     streets, points = _street_entries(ps, cp)
 
     step("network")
@@ -169,7 +174,7 @@ def build(
     osm_rows, parks = osm_layers.read_all([*found.get("osm_london", []), *found["osm"]])
     pois = places.locate(places.point_rows(found, osm_rows), boroughs, lsoas, lsoa_tree, cp)
     parts.append(_bus_stop_junctions(pois, pois["variants"], streets, junctions))
-    areas = S.read_wikipedia_areas(found["wikipedia_areas"])
+    areas = A.read_wikipedia_areas(found["wikipedia_areas"])
     pois = places.finish(pois, places.wikipedia_areas(areas, districts, boroughs))
     park_polys = places.park_layer(parks, pois)
     parts += [pois.drop(columns=["variants", "_park"], errors="ignore")]
@@ -184,7 +189,7 @@ def build(
         pcs, entries["name"].astype(str).str.lower(), entries["name"].map(_cached_norm)
     )
     _fill_lsoa_district(entries, lsoas, lsoa_tree, cp)
-    lon, lat = S.to_wgs(entries["easting"], entries["northing"])
+    lon, lat = to_wgs(entries["easting"], entries["northing"])
     entries["lon"] = lon
     entries["lat"] = lat
     for c in ("street_a", "street_b"):
@@ -231,6 +236,7 @@ def build(
             {"entry_id": "string", "postcode": "string", "easting": float, "northing": float}
         )
         sp.to_parquet(tmp / "street_points.parquet", index=False)
+        outside_pcs.to_parquet(tmp / "outside_postcodes.parquet", index=False)
         blocks.to_parquet(tmp / "blocks.parquet", index=False)
         lsoas.to_parquet(tmp / "lsoas.parquet", index=False)
         lsoas21.to_parquet(tmp / "lsoas21.parquet", index=False)
@@ -249,6 +255,7 @@ def build(
             "counts": {k: int(v) for k, v in stats_counts.items()},
             "keys": int(len(keys)),
             "street_points": int(len(points)),
+            "outside_postcodes": int(len(outside_pcs)),
             "blocks": int(len(blocks)),
             "seam_junctions": int(seam_junctions),
             "parks": int(len(park_polys)),

@@ -11,8 +11,8 @@ import pandas as pd
 import shapely
 
 from istvhub.gazetteer import network as net
-from istvhub.gazetteer import sources as S
 from istvhub.gazetteer.normalise import normalise_name
+from istvhub.gazetteer.raw import display_case
 
 
 def _nearest_district(
@@ -122,7 +122,7 @@ def _street_entries(ps: pd.DataFrame, cp: pd.DataFrame):
     ng = int(gid_s.max()) + 1 if len(gid_s) else 0
     rep, spread = _nearest_spread(sp["easting"].to_numpy(), sp["northing"].to_numpy(), gid_s, ng)
     first = sp.groupby(gid_s).first()
-    display = _group_mode(gid_s, sp["street"]).map(S.display_case)
+    display = _group_mode(gid_s, sp["street"]).map(display_case)
     district = _group_mode(gid_s, sp["district"])
     ids = ["street:" + _hash(k, b) for k, b in zip(first["key"], first["borough"], strict=True)]
     streets = pd.DataFrame(

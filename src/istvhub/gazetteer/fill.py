@@ -23,7 +23,7 @@ import shapely
 
 from istvhub.gazetteer import network as net
 from istvhub.gazetteer.normalise import normalise_name
-from istvhub.gazetteer.sources import read_lines
+from istvhub.gazetteer.road_lines import read_lines
 
 #: Lines are kept up to this far outside Greater London (m).
 CLIP_MARGIN_M = 200.0

@@ -41,7 +41,9 @@ def chain_keys(entries: pd.DataFrame, chains: pd.DataFrame | None = None) -> pd.
         if len(hit) == 0:
             unmatched.append(r.chain)
             continue
-        for alias in {normalise_name(a) for a in r.aliases.split("|")} - {""}:
+        # sorted: a set's order follows the per-process string hash, so keys.parquet differed
+        # between two builds of the same sources
+        for alias in sorted({normalise_name(a) for a in r.aliases.split("|")} - {""}):
             eid.extend(hit)
             key.extend([alias] * len(hit))
     out = pd.DataFrame({"entry_id": eid, "key": key, "key_kind": "alias"})

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from istvhub.gazetteer import sources as S
+from istvhub.gazetteer.road_lines import line_layer
 
 ATTRIBUTION = """\
 istvhub gazetteer: attribution of the open data it was built from
@@ -74,7 +74,7 @@ def _source_rows(name: str, path: Path, newlines: int) -> int | None:
         try:
             import pyogrio
 
-            return int(pyogrio.read_info(path, layer=S._line_layer(path))["features"])
+            return int(pyogrio.read_info(path, layer=line_layer(path))["features"])
         except Exception:  # noqa: BLE001 - a count is informative only
             return None
     return None

@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 
 from istvhub.gazetteer.normalise import normalise_name
-from istvhub.gazetteer.sources import read_lines
+from istvhub.gazetteer.road_lines import read_lines
 
 #: Highway rank: the block's highway is the most important of its pieces.
 _HW_RANK = [

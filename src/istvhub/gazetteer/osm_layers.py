@@ -25,7 +25,7 @@ import pyogrio
 import shapely
 
 from istvhub.gazetteer.normalise import normalise_name
-from istvhub.gazetteer.sources import _frame
+from istvhub.gazetteer.raw import raw_frame
 
 #: Same-named park polygons closer than this are one park (m).
 PARK_JOIN_M = 300.0
@@ -160,11 +160,11 @@ def park_entries(parks: gpd.GeoDataFrame) -> pd.DataFrame:
     """Raw entry rows for parks: a point inside the largest part; precision = equal-area
     radius. ``_park`` indexes ``parks`` so the build can give each polygon its entry id."""
     if parks.empty:
-        return _frame().assign(_park=pd.Series(dtype="int64"))
+        return raw_frame().assign(_park=pd.Series(dtype="int64"))
     parts = [max(shapely.get_parts(gm), key=lambda p: p.area) for gm in parks.geometry.values]
     pt = shapely.point_on_surface(np.asarray(parts, dtype=object))
     radius = np.sqrt(parks.geometry.area.to_numpy() / np.pi)
-    df = _frame(
+    df = raw_frame(
         entry_type="venue",
         name=parks["name"].to_numpy(),
         easting=shapely.get_x(pt),
@@ -201,7 +201,7 @@ def read_pois(f: Path) -> pd.DataFrame:
     g = _named(_to_bng(g))
     g = g[~g["category"].isin(POI_SKIP)]
     names = g["name"].astype(str).to_numpy()
-    return _frame(
+    return raw_frame(
         entry_type="venue",
         name=names,
         easting=g.geometry.x.to_numpy(),
@@ -224,7 +224,7 @@ def read_places(f: Path) -> pd.DataFrame:
     g = _named(_to_bng(g))
     prec = g["class"].map(PLACE_PRECISION_M)
     g, prec = g[prec.notna()], prec[prec.notna()]
-    return _frame(
+    return raw_frame(
         entry_type="area",
         name=g["name"].astype(str).to_numpy(),
         easting=g.geometry.x.to_numpy(),

@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 
 from istvhub.gazetteer import network as net
-from istvhub.gazetteer import sources as S
+from istvhub.gazetteer import read_points as P
 from istvhub.gazetteer.entries import (
     DEDUPE_M,
     _borough_name_map,
@@ -20,22 +20,23 @@ from istvhub.gazetteer.entries import (
     _nearest_district,
 )
 from istvhub.gazetteer.normalise import normalise_name
+from istvhub.gazetteer.raw import RAW_COLUMNS
 
 #: the raw entry columns less ``variants`` (areas carry no spelling variants)
-AREA_COLUMNS = [c for c in S.RAW_COLUMNS if c != "variants"]
+AREA_COLUMNS = [c for c in RAW_COLUMNS if c != "variants"]
 
 
 def point_rows(found: dict, osm_rows: pd.DataFrame) -> pd.DataFrame:
     """Every point source's raw rows, in priority order (an earlier row wins a dedupe)."""
     return pd.concat(
         [
-            S.read_stations(found["stations"]),
-            S.read_bus_stops(found["bus_stops"]),
-            S.read_cycle_docks(found["cycle_docks"]),
-            S.read_venues(found["venues"]),
-            S.read_hospitals(found["cqc_hospitals"], found["nhs_hospitals"]),
-            S.read_schools(found["schools"]),
-            S.read_geonames(found["geonames"]),
+            P.read_stations(found["stations"]),
+            P.read_bus_stops(found["bus_stops"]),
+            P.read_cycle_docks(found["cycle_docks"]),
+            P.read_venues(found["venues"]),
+            P.read_hospitals(found["cqc_hospitals"], found["nhs_hospitals"]),
+            P.read_schools(found["schools"]),
+            P.read_geonames(found["geonames"]),
             osm_rows,
         ],
         ignore_index=True,

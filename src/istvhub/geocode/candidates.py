@@ -5,88 +5,54 @@ Brute-force fuzzy scoring of every text against ~300k names runs at a few texts 
 (ANCHORS.md); here a text is split into spans, each span is looked up in hash maps, and only
 tokens missing from the vocabulary are fuzzy-matched (rapidfuzz ``process.extract`` with a
 ``score_cutoff``) against the few hundred vocabulary tokens that share 3-grams with them.
+The index is built here; span lookup is in ``spans``, the typo corrector in ``typos`` and the
+word sets in ``vocab``.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections import defaultdict
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
 
-from istvhub.geocode.chains import chain_names
+from istvhub.geocode import spans, typos
 from istvhub.geocode.index_cache import Deferred
+from istvhub.geocode.spans import SpanHit
+from istvhub.geocode.typos import deletes, grams
+from istvhub.geocode.vocab import (
+    GENERIC,
+    NAME_ENDINGS,
+    POI_TYPES,
+    POSTCODE_TYPES,
+    PROTECTED,
+    STOPWORDS,
+    STREET_TYPE_WORDS,
+)
+
+if TYPE_CHECKING:
+    from istvhub.geocode.lexicon import Lexicon
+
+#: the names the rest of the geocoder imports from here (moved to vocab, spans and typos)
+__all__ = [
+    "GENERIC",
+    "GRID_M",
+    "NAME_ENDINGS",
+    "POI_TYPES",
+    "POSTCODE_TYPES",
+    "PROTECTED",
+    "STOPWORDS",
+    "STREET_TYPE_WORDS",
+    "PlaceIndex",
+    "SpanHit",
+]
 
 GRID_M = 500.0
-#: entry types the geocoder treats as named points of interest
-POI_TYPES = ("station", "venue", "hospital", "school", "bus_stop", "cycle_dock")
-POSTCODE_TYPES = ("postcode", "postcode_sector", "postcode_district")
-STREET_TYPE_WORDS = frozenset(
-    "road street lane avenue gardens place square crescent close court drive grove hill parade "
-    "park terrace walk broadway highway estate market common green way row mews rise vale "
-    "yard gate wharf embankment circus approach passage alley view mount".split()
-)
-#: last words of a name long enough to expose a real-word typo in the words before them
-NAME_ENDINGS = STREET_TYPE_WORDS | frozenset("station high".split())
-#: words that never start a correction (connectors, fillers, shorthand expansions)
-STOPWORDS = frozenset(
-    "outside opposite near adjacent by at in on of the a an to from junction with corner and or "
-    "between behind next front rear top bottom end entrance inside off patient patients was were "
-    "is his her their my own someone friends friend assaulted assault attacked hit punched "
-    "stabbed fight fighting happened incident area nearby around just back side along "
-    "uk location loc scene".split()
-)
-
-#: words that name a kind of place, never a place on their own
-GENERIC = STREET_TYPE_WORDS | frozenset(
-    "station pub bar club nightclub cafe restaurant shop shops park north south east west "
-    "central upper lower new old great little saint bus stop tube railway school hospital "
-    "house hall church centre center town city shopping mcdonalds kfc tesco sainsburys costa "
-    "overground underground dlr tube".split()
-)
-
-
-#: words the typo corrector must leave alone (ED vocabulary that is not a place name)
-PROTECTED = frozenset(
-    "home house flat address unknown known refused intoxicated custody holiday prison "
-    "assault assaulted fight party domestic violence mcdonalds wetherspoons sainsburys tesco "
-    "outside opposite near adjacent between junction corner behind nandos greggs pret "
-    "starbucks subway lidl aldi asda morrisons boots primark chicken burger walking running "
-    "going coming waiting standing sitting leaving drinking working fighting playing "
-    "shopping travelling cycling driving walked punched kicked stabbed robbed mugged".split()
-)
-
-
-@dataclass(frozen=True)
-class SpanHit:
-    """A run of tokens [start, end) that names gazetteer entries."""
-
-    start: int
-    end: int
-    key: str
-    ids: tuple[int, ...]
-    quality: float  # 1.0 exact; < 1 for typo-corrected or street-type-mismatched spans
-    how: str  # exact | core | fuzzy
-    qual: tuple[float, ...] = ()  # per-id quality when spelling alternatives were merged
-
-    def quality_of(self, rows: list[int] | np.ndarray) -> np.ndarray:
-        if not self.qual:
-            return np.full(len(rows), self.quality)
-        m = dict(zip(self.ids, self.qual, strict=True))
-        return np.array([m.get(int(r), self.quality) for r in rows])
-
-
 #: PlaceIndex attributes that are per-process memos, not tables
 _MEMOS = frozenset({"_alts", "_near", "_correct"})
-
-_OUTWARD = re.compile(r"^[a-z]{1,2}\d[a-z\d]?$")
 
 
 def _strip_the(k: str) -> str:
@@ -98,21 +64,18 @@ def _sort_words(k: str) -> str:
     return " ".join(sorted(k.split()))
 
 
-def _grams(tok: str) -> set[str]:
-    t = f"^{tok}$"
-    return {t[i : i + 3] for i in range(len(t) - 2)}
-
-
-def _deletes(tok: str) -> set[str]:
-    """The word and every string one deleted character from it."""
-    return {tok, *(tok[:i] + tok[i + 1 :] for i in range(len(tok)))}
-
-
 class PlaceIndex:
     """Hash indexes over the gazetteer entries (row positions, not entry_ids)."""
 
     #: street-name pair -> junction rows; set by ``tables.build_index``
     junctions: dict[frozenset[str], list[int]]
+    #: built on first use: postcode-district rows with a borough (``explain.borough_near``),
+    #: station rows and their keys (``fuzzy.station_fuzzy``)
+    _pc_rows: np.ndarray
+    _station_rows_keys: tuple[np.ndarray, list[str]]
+    #: built on first use: kind words (``kinds.kind_words``), the lexicon (``lexicon_of``)
+    _kind_words: frozenset[str]
+    _lexicon: Lexicon
     #: tables few texts need: ``index_cache`` reads them back only on first use
     DEFERRED = ("entries", "entry_ids", "_id_index", "del_idx", "junctions")
 
@@ -127,7 +90,7 @@ class PlaceIndex:
         self.etype = e["entry_type"].astype(str).to_numpy(dtype=object)
         self.x = e["easting"].astype(float).to_numpy()
         self.y = e["northing"].astype(float).to_numpy()
-        self.prec = pd.to_numeric(e.get("precision_m"), errors="coerce").fillna(100).to_numpy()
+        self.prec = pd.to_numeric(e["precision_m"], errors="coerce").fillna(100).to_numpy()
         self.name = e["name"].astype(str).to_numpy(dtype=object)
         self.borough = self._col(e, "borough")
         self.district = self._col(e, "district")
@@ -159,8 +122,8 @@ class PlaceIndex:
             k = nm if self.etype[i] == "postcode_sector" else nm.replace(" ", "")
             self.postcode[k] = int(i)
         self.sector_units: dict[str, int] = defaultdict(int)
-        for k, i in self.postcode.items():
-            if self.etype[i] == "postcode":
+        for k, row in self.postcode.items():
+            if self.etype[row] == "postcode":
                 self.sector_units[f"{k[:-3]} {k[-3]}"] += 1
 
     def _name_keys(self, keys: pd.DataFrame | None, pc_mask: np.ndarray) -> dict[str, list[int]]:
@@ -234,11 +197,11 @@ class PlaceIndex:
         dels: dict[str, list[int]] = defaultdict(list)
         for j, tok in enumerate(words):
             if len(tok) >= 3:
-                for g in _grams(tok):
+                for g in grams(tok):
                     gram_idx[g].append(j)
             bucket[(tok[0], len(tok))].append(j)
             if len(tok) >= 4:
-                for k in _deletes(tok):
+                for k in deletes(tok):
                     dels[k].append(j)
         self.gram_idx = {g: np.asarray(v, dtype=np.int32) for g, v in gram_idx.items()}
         self.len_bucket = {k: np.asarray(v, dtype=np.int32) for k, v in bucket.items()}
@@ -373,7 +336,8 @@ class PlaceIndex:
 
     def rows_of(self, entry_ids: np.ndarray) -> np.ndarray:
         """Row positions of entry ids (-1 when unknown)."""
-        return self._id_index.get_indexer(entry_ids)
+        rows: np.ndarray = self._id_index.get_indexer(entry_ids)
+        return rows
 
     @staticmethod
     def _col(e: pd.DataFrame, col: str) -> np.ndarray:
@@ -388,70 +352,12 @@ class PlaceIndex:
         return self._correct(tok)
 
     def _correct_uncached(self, tok: str) -> tuple[str, float]:
-        if (
-            tok in self.vocab_freq
-            or len(tok) < 4
-            or tok.isdigit()
-            or tok in STOPWORDS
-            or _OUTWARD.match(tok)
-            or tok in GENERIC
-            or tok in self.protected
-        ):
-            return tok, 1.0
-        grams = _grams(tok)
-        hits = [self.gram_idx[g] for g in grams if g in self.gram_idx]
-        if not hits:
-            return tok, 1.0
-        ids, counts = np.unique(np.concatenate(hits), return_counts=True)
-        keep = ids[counts >= max(1, min(len(grams) // 3, counts.max()))]
-        if len(keep) > 400:
-            keep = ids[np.argsort(-counts, kind="stable")[:400]]
-        if len(tok) <= 8:
-            extra = [
-                self.len_bucket.get((tok[0], n)) for n in (len(tok) - 1, len(tok), len(tok) + 1)
-            ]
-            extra = [e for e in extra if e is not None]
-            if extra:
-                keep = np.union1d(keep, np.concatenate(extra))
-        choices = self.vocab[keep].tolist()
-        max_d = 1 if len(tok) <= 7 else (2 if len(tok) <= 11 else 3)
-        res = process.extract(tok, choices, scorer=OSA.distance, score_cutoff=max_d, limit=12)
-        if not res:
-            return tok, 1.0
-        # fewest edits, then same first letter, then the commoner word
-        res = sorted(res, key=lambda r: (r[1], r[0][0] != tok[0], -self.vocab_freq.get(r[0], 0)))
-        out = []
-        for word, d, _ in res:
-            if word[0] != tok[0] and d > 1:  # first letters are rarely mistyped
-                continue
-            out.append((word, round(1.0 - 0.06 * d - 0.02 * (word[0] != tok[0]), 3)))
-        if not out:
-            return tok, 1.0
-        self._alts[tok] = [o for o in out[1:6] if o[1] >= out[0][1] - 1e-9]
-        return out[0]
+        return typos.correct_uncached(self, tok)
 
     def near_words(self, tok: str) -> list[str]:
-        """Vocabulary words one edit from a word that is itself in the vocabulary: a real-word
-        typo ("belham high road" for Balham) is only visible from the longer name it breaks."""
-        hit = self._near.get(tok)
-        if hit is not None:
-            return hit
-        out: list[str] = []
-        if len(tok) >= 5 and tok.isalpha() and tok not in GENERIC and tok not in STOPWORDS:
-            # every word within one edit shares a one-deletion key with ``tok``; the ten
-            # nearest in vocabulary order, as rapidfuzz's extract(limit=10) ranked them
-            cand: set[int] = set()
-            for k in _deletes(tok):
-                js = self.del_idx.get(k)
-                if js is not None:
-                    cand.update(js)
-            vocab = self.vocab
-            scored = sorted(
-                (d, j) for j in cand if (d := OSA.distance(tok, vocab[j], score_cutoff=1)) <= 1
-            )
-            out = [vocab[j] for d, j in scored[:10] if d == 1]
-        self._near[tok] = out
-        return out
+        """Vocabulary words one edit from a word that is itself in the vocabulary (a real-word
+        typo, "belham high road" for Balham); see ``typos.near_words``."""
+        return typos.near_words(self, tok)
 
     def alternatives(self, tok: str) -> list[tuple[str, float]]:
         """Other corrections about as close as the chosen one ("bron": brown, baron...)."""
@@ -459,124 +365,12 @@ class PlaceIndex:
         return self._alts.get(tok, [])
 
     # ---- span lookup ----------------------------------------------------------------------
-    def _lookup(self, span: list[str], q: float) -> tuple[np.ndarray, float, str] | None:
-        key = " ".join(span)
-        how = "exact" if q >= 0.999 else "fuzzy"
-        ids = self.by_key.get(key)
-        if ids is not None:
-            if span[0] == "the" and len(span) >= 2:  # "the coronet" also names "Coronet"
-                rest = " ".join(span[1:])
-                more = [a for a in (self.by_key.get(rest), self.by_core.get(rest)) if a is not None]
-                if more:
-                    ids = np.unique(np.concatenate([ids, *more]))
-            return ids, q, how
-        ids = self.by_core.get(key)
-        if ids is not None:
-            return ids, q * 0.9, "core"
-        # a wrong street type ("acre road" for "acre lane"): core + any type
-        if len(span) >= 2 and span[-1] in STREET_TYPE_WORDS:
-            ids = self.by_core.get(" ".join(span[:-1]))
-            if ids is not None:
-                st = ids[self.etype[ids] == "street"]
-                if len(st):
-                    return st, q * 0.8, "core"
-        return None
-
-    def _reach(self, tokens: list[str], alts: dict[int, list[tuple[str, float]]], i: int) -> int:
-        """The end of the longest run from ``i`` that starts some key, with any of each
-        token's spelling alternatives in its place: no longer span can be a key."""
-        states = [""]
-        k = i
-        while k < len(tokens):
-            words = [tokens[k], *(w for w, _ in alts.get(k, ()))]
-            nxt = {
-                p
-                for s in states
-                for w in words
-                if (p := f"{s} {w}" if s else w) in self.key_prefixes
-            }
-            if not nxt:
-                break
-            states = list(nxt)
-            k += 1
-        return k
-
     def find_spans(
         self,
         tokens: list[str],
         quality: list[float],
         alts: dict[int, list[tuple[str, float]]] | None = None,
     ) -> list[SpanHit]:
-        """All spans (not crossing separators) naming a gazetteer entry, longest first. Where a
-        typo had several equally close corrections, every one that names a place is kept (with
-        its own quality) so that context and distance choose between them."""
-        hits: list[SpanHit] = []
-        n = len(tokens)
-        alts = alts or {}
-        for i in range(n):
-            if tokens[i] in ("/", ","):
-                continue
-            reach = self._reach(tokens, alts, i)
-            for j in range(min(n, i + self.max_len), i, -1):
-                # longer than any key (or a key plus a wrong street type) can be: only the
-                # real-word-typo reading below could still name a place
-                if j > reach + 1 and not (2 <= j - i <= 4 and tokens[j - 1] in NAME_ENDINGS):
-                    continue
-                span = tokens[i:j]
-                if "/" in span or "," in span:
-                    continue
-                key = " ".join(span)
-                chain = j - i == 1 and span[0] in chain_names()  # "tesco": a shop (venues.py)
-                if all(t in STOPWORDS for t in span) or (
-                    j - i == 1 and span[0] in self.protected and not chain
-                ):
-                    continue
-                if (
-                    not chain
-                    and all(t in STOPWORDS or t in GENERIC or t.isdigit() for t in span)
-                    and (
-                        key not in self.by_key
-                        or (
-                            len(span) == 1
-                            and not any(
-                                self.etype[k] in ("station", "area")
-                                for k in self.by_key[key].tolist()
-                            )
-                        )
-                    )
-                ):
-                    continue
-                q = math.prod(quality[i:j])
-                variants = [(span, q)]
-                for k in range(i, j):
-                    for word, wq in alts.get(k, ()):
-                        v = list(span)
-                        v[k - i] = word
-                        variants.append((v, q / max(quality[k], 1e-9) * wq))
-                found = [(v, r) for v, vq in variants if (r := self._lookup(v, vq)) is not None]
-                if not found and 2 <= j - i <= 4 and span[-1] in NAME_ENDINGS:
-                    for k in range(i, j - 1):
-                        for word in self.near_words(tokens[k]):
-                            v = list(span)
-                            v[k - i] = word
-                            ids = self.by_key.get(" ".join(v))
-                            if ids is not None:
-                                found.append((v, (ids, q * 0.9, "fuzzy")))
-                if not found:
-                    continue
-                if len(found) == 1:
-                    v, (ids, fq, how) = found[0]
-                    hits.append(SpanHit(i, j, " ".join(v), tuple(ids.tolist()), fq, how))
-                    continue
-                best_v, (_, bq, bhow) = max(found, key=lambda f: f[1][1])
-                all_ids: list[int] = []
-                all_q: list[float] = []
-                for _, (ids, fq, _h) in found:
-                    if fq < bq - 0.02:  # only readings as good as the best one
-                        continue
-                    for r in ids.tolist():
-                        if r not in all_ids:
-                            all_ids.append(r)
-                            all_q.append(fq)
-                hits.append(SpanHit(i, j, " ".join(best_v), tuple(all_ids), bq, bhow, tuple(all_q)))
-        return hits
+        """All spans (not crossing separators) naming a gazetteer entry, longest first; see
+        ``spans.find_spans``."""
+        return spans.find_spans(self, tokens, quality, alts)

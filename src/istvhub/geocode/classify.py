@@ -17,6 +17,7 @@ and phrases covered by a longer place name are ignored. Phrases live in
 from __future__ import annotations
 
 import csv
+from collections.abc import Container
 from functools import lru_cache
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def _phrase_correct(tok: str) -> str:
     return word
 
 
-def correct_phrase_tokens(tokens: list[str], known: set[str] | dict | None = None) -> list[str]:
+def correct_phrase_tokens(tokens: list[str], known: Container[str] | None = None) -> list[str]:
     """Typo tolerance for the phrase tables ("unkown", "readong festival", "essx"): tokens that
     are neither a phrase word nor a known place word are matched to the phrase vocabulary."""
     vocab = set(_phrase_vocab())

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import click
 import pandas as pd
 import typer
 from typer.core import TyperGroup
@@ -25,11 +25,18 @@ from typer.core import TyperGroup
 from istvhub._errors import FileRejected, IstvhubError
 from istvhub.records import GEOCODE_COLUMNS
 
+if TYPE_CHECKING:
+    # typer >= 0.2x vendors click as typer._click: its Context is what parse_args receives
+    import typer._click
+
+    from istvhub.core.config import Settings
+    from istvhub.geocode.geocoder import Geocoder
+
 
 class GeocodeGroup(TyperGroup):
     """Route ``geocode INPUT.csv ...`` and ``geocode --stored ...`` to their hidden commands."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer._click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             if "--stored" in args:
                 args = ["stored"] + [a for a in args if a != "--stored"]
@@ -52,7 +59,7 @@ geocode_app = typer.Typer(
 )
 
 
-def _settings():
+def _settings() -> Settings:
     from istvhub.core.config import get_settings
 
     return get_settings()
@@ -70,7 +77,9 @@ def _db_for_corrections(db: str | None) -> str | None:
     return f"sqlite:///{f.resolve()}" if f.is_file() else None
 
 
-def _progress_run(geocoder, df: pd.DataFrame, text_col: str, dept_col: str | None) -> pd.DataFrame:
+def _progress_run(
+    geocoder: Geocoder, df: pd.DataFrame, text_col: str, dept_col: str | None
+) -> pd.DataFrame:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(

@@ -13,6 +13,7 @@ from istvhub.geocode.cues import ROAD_WORDS, STATION_CUES, VENUE_CUES
 from istvhub.geocode.explain import Loc
 from istvhub.geocode.lexicon import Lexicon, lexicon_of
 from istvhub.geocode.mentions import LEAD_WORDS
+from istvhub.geocode.postcodes import PostcodeHit
 from istvhub.geocode.rank import Context
 
 #: words that describe a place without naming one ("o/s the chicken shop", "bus stop")
@@ -104,7 +105,7 @@ def unexplained_name(
     tokens: list[str],
     corrected: list[str],
     spans: list[SpanHit],
-    pcs: list,
+    pcs: list[PostcodeHit],
     loc: Loc,
 ) -> str:
     """What the text names besides the answer, found nowhere near it: a venue span the

@@ -18,10 +18,11 @@ from istvhub.geocode.cues import (
     STATION_CUES,
     VENUE_CUES,
 )
-from istvhub.geocode.explain import Loc
+from istvhub.geocode.explain import Loc, Row
 from istvhub.geocode.fuzzy import residual_match, station_fuzzy
 from istvhub.geocode.junctions import junction
 from istvhub.geocode.mentions import residual_words, segments_of, tile
+from istvhub.geocode.postcodes import PostcodeHit
 from istvhub.geocode.rank import Context, EdPoint
 from istvhub.geocode.resolve import contexts, pick
 from istvhub.geocode.venues import bare_chain, on_street, park_rows, subject_spans
@@ -32,9 +33,9 @@ def interpret(
     tokens: list[str],
     corrected: list[str],
     spans: list[SpanHit],
-    pcs: list,
+    pcs: list[PostcodeHit],
     ed_xy: EdPoint | None,
-) -> Loc | dict | None:
+) -> Loc | Row | None:
     """The reading of the text's mentions that names the place; a street, station or area
     answer beside words that name something the gazetteer lacks ("prufrock coffee in
     shoreditch high st") is a fallback and says so, at a lower confidence."""
@@ -56,7 +57,7 @@ class _Next:
 
 
 NEXT = _Next()
-Answer = Loc | dict | None
+Answer = Loc | Row | None
 
 
 @dataclass
@@ -67,7 +68,7 @@ class _Reading:
     ix: PlaceIndex
     tokens: list[str]
     corrected: list[str]
-    pcs: list
+    pcs: list[PostcodeHit]
     ed_xy: EdPoint | None
     pc_tok: set[int]
     chosen: list[SpanHit]
@@ -77,8 +78,8 @@ class _Reading:
     poi_ok: tuple[str, ...]
     poi_spans: list[SpanHit]
     area_spans: list[SpanHit]
-    residual: list
-    segments: list
+    residual: str
+    segments: list[str]
 
     def residual_match(self) -> Loc | None:
         return residual_match(
@@ -97,7 +98,7 @@ def _interpret(
     tokens: list[str],
     corrected: list[str],
     spans: list[SpanHit],
-    pcs: list,
+    pcs: list[PostcodeHit],
     ed_xy: EdPoint | None,
 ) -> Answer:
     # 1. a full postcode is the most precise thing a receptionist can give
@@ -117,8 +118,8 @@ def _interpret(
     r = _reading(ix, tokens, corrected, spans, pcs, ed_xy)
     for step in (_station_cue, _junction, _poi, _residual, _street, _area):
         loc = step(r)
-        if loc is not NEXT:
-            return loc  # type: ignore[return-value]
+        if not isinstance(loc, _Next):
+            return loc
     return _sector_or_other(r)
 
 
@@ -127,7 +128,7 @@ def _reading(
     tokens: list[str],
     corrected: list[str],
     spans: list[SpanHit],
-    pcs: list,
+    pcs: list[PostcodeHit],
     ed_xy: EdPoint | None,
 ) -> _Reading:
     pc_tok = {k for p in pcs for k in range(p.start, p.end)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -13,6 +13,9 @@ import pandas as pd
 from istvhub.geocode.areas21 import add_census2021
 from istvhub.geocode.candidates import PlaceIndex
 from istvhub.records import GEOCODE_COLUMNS
+
+if TYPE_CHECKING:
+    from pyproj import Transformer
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +54,12 @@ class Loc:
     ctx_misses: tuple[str, ...] = ()
 
 
-def empty_result(status: str, reason: str, confidence: float | None = None) -> dict[str, Any]:
-    r: dict[str, Any] = dict.fromkeys(GEOCODE_COLUMNS)
+#: one result row: each of GEOCODE_COLUMNS (plus internal ``_`` keys) -> a str, float or None
+Row = dict[str, Any]
+
+
+def empty_result(status: str, reason: str, confidence: float | None = None) -> Row:
+    r: Row = dict.fromkeys(GEOCODE_COLUMNS)
     r["geo_status"] = status
     r["reason"] = reason
     r["confidence"] = confidence
@@ -138,7 +145,8 @@ def borough_near(ix: PlaceIndex, x: float, y: float) -> str | None:
     if len(rows) == 0:
         return None
     d = np.hypot(ix.x[rows] - x, ix.y[rows] - y)
-    return ix.borough[rows[int(np.argmin(d))]]
+    borough: str | None = ix.borough[rows[int(np.argmin(d))]]
+    return borough
 
 
 def correction_result(ix: PlaceIndex, corr: tuple[float, float]) -> dict[str, Any]:
@@ -183,10 +191,10 @@ def located_result(ix: PlaceIndex, loc: Loc, conf: float) -> dict[str, Any]:
     return r
 
 
-_TR: dict[str, Any] = {}
+_TR: dict[str, Transformer] = {}
 
 
-def to_wgs84():
+def to_wgs84() -> Transformer:
     if "wgs" not in _TR:
         from pyproj import Transformer
 
@@ -194,7 +202,7 @@ def to_wgs84():
     return _TR["wgs"]
 
 
-def to_bng():
+def to_bng() -> Transformer:
     if "bng" not in _TR:
         from pyproj import Transformer
 

@@ -108,17 +108,17 @@ def residual_match(
     if not hits:
         return None
     rows = [h[0] for h in hits]
-    q = np.array([h[1] for h in hits])
+    qual = np.array([h[1] for h in hits])
     r = np.asarray(rows)
     ch = choose(
-        ix.x[r], ix.y[r], q, ix.etype[r], ix.borough[r], ctx, ed_xy, ix.prec[r], ix.district[r]
+        ix.x[r], ix.y[r], qual, ix.etype[r], ix.borough[r], ctx, ed_xy, ix.prec[r], ix.district[r]
     )
-    best = int(r[ch.best])
+    b = int(r[ch.best])
     if ch.ambiguous:
         return None
-    mt = MATCH_TYPE_OF.get(str(ix.etype[best]), "venue")
-    raw = raw_conf(SpanHit(0, 0, "", (), float(q[ch.best]), "fuzzy"), ch, mt, len(r))
-    reason = f"{mt} {ix.name[best]}" + (f", {ix.borough[best]}" if ix.borough[best] else "")
+    mt = MATCH_TYPE_OF.get(str(ix.etype[b]), "venue")
+    raw = raw_conf(SpanHit(0, 0, "", (), float(qual[ch.best]), "fuzzy"), ch, mt, len(r))
+    reason = f"{mt} {ix.name[b]}" + (f", {ix.borough[b]}" if ix.borough[b] else "")
     reason += (
         " (name matched approximately among places near "
         + (", ".join(c.name for c in ctx[:2]) if ctx else "the department")
@@ -126,11 +126,11 @@ def residual_match(
     )
     return Loc(
         mt,
-        float(ix.x[best]),
-        float(ix.y[best]),
-        float(ix.prec[best]),
+        float(ix.x[b]),
+        float(ix.y[b]),
+        float(ix.prec[b]),
         raw,
-        ix.name[best],
-        best,
+        ix.name[b],
+        b,
         reason,
     )

@@ -6,7 +6,7 @@ import numpy as np
 
 from istvhub.geocode.candidates import PlaceIndex, SpanHit
 from istvhub.geocode.cues import FAR_GUARD_KM, MAX_JUNCTION_GAP_M
-from istvhub.geocode.explain import Loc
+from istvhub.geocode.explain import Loc, Row
 from istvhub.geocode.rank import Context, EdPoint, choose
 from istvhub.geocode.resolve import ambiguous, raw_conf
 
@@ -18,7 +18,7 @@ def junction(
     ctx: list[Context],
     ed_xy: EdPoint | None,
     cue: bool,
-) -> Loc | dict | None:
+) -> Loc | Row | None:
     ra = [i for i in a.ids if ix.etype[i] == "street"]
     rb = [i for i in b.ids if ix.etype[i] == "street"]
     names = (ix.name[ra[0]], ix.name[rb[0]])

@@ -4,13 +4,12 @@ same-name places, the uncalibrated confidence and the reason."""
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from istvhub.geocode.candidates import PlaceIndex, SpanHit
 from istvhub.geocode.cues import FAR_GUARD_KM
-from istvhub.geocode.explain import MATCH_TYPE_OF, Loc, empty_result
+from istvhub.geocode.explain import MATCH_TYPE_OF, Loc, Row, empty_result
 from istvhub.geocode.rank import Choice, Context, EdPoint, choose
 
 
@@ -38,8 +37,7 @@ def contexts(ix: PlaceIndex, spans: list[SpanHit]) -> list[Context]:
             continue
         st = rows[t == "street"]
         if len(st):
-            pts = [ix.street_pts.get(int(r)) for r in st]
-            pts = [p for p in pts if p is not None]
+            pts = [p for r in st if (p := ix.street_pts.get(int(r))) is not None]
             xy = np.vstack(pts) if pts else np.c_[ix.x[st], ix.y[st]]
             out.append(Context("street", ix.name[st[0]], xy[:, 0], xy[:, 1], 250.0))
             continue
@@ -56,7 +54,7 @@ def pick(
     ctx: list[Context],
     ed_xy: EdPoint | None,
     role: str,
-) -> Loc | dict | None:
+) -> Loc | Row | None:
     if not rows:
         return None
     r = np.asarray(rows, dtype=np.int64)
@@ -154,7 +152,7 @@ def raw_conf(span: SpanHit, ch: Choice, mt: str, n: int) -> float:
     return float(min(max(raw, 0.0), 1.0))
 
 
-def ambiguous(name: str, mt: str, ch: Choice) -> dict[str, Any]:
+def ambiguous(name: str, mt: str, ch: Choice) -> Row:
     r = empty_result(
         "ambiguous",
         f"ambiguous: {mt.replace('_', ' ')} '{name}' exists in {ch.n_rivals + 1}+ places "

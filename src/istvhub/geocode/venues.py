@@ -9,7 +9,7 @@ import numpy as np
 
 from istvhub.geocode.candidates import PlaceIndex, SpanHit
 from istvhub.geocode.chains import chain_names
-from istvhub.geocode.explain import Loc, empty_result
+from istvhub.geocode.explain import Loc, Row, empty_result
 
 #: last words that make a name an open space
 PARK_WORDS = frozenset("common park green gardens garden fields heath rec recreation".split())
@@ -81,7 +81,7 @@ def subject_spans(ix: PlaceIndex, spans: list[SpanHit], words: list[str]) -> lis
     return keep or spans
 
 
-def bare_chain(ix: PlaceIndex, span: SpanHit, rows: list[int], loc: object) -> dict | None:
+def bare_chain(ix: PlaceIndex, span: SpanHit, rows: list[int], loc: object) -> Row | None:
     """ "assaulted outside mcdonalds" names one of a hundred branches and nothing says which:
     ambiguous, never the branch nearest the department (None when the text does say which,
     or the name is no chain's)."""

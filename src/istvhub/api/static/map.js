@@ -60,9 +60,22 @@ function showPeriod() {
   const b = $("unsuppressed-banner");
   if (b) b.hidden = !($("unsuppressed") && $("unsuppressed").checked);
 }
-function colourExpr() {
-  return ["step", ["coalesce", ["get", "count"], 0], COLOURS[0], BREAKS[0] + 0.5, COLOURS[1],
-    BREAKS[1] + 0.5, COLOURS[2], BREAKS[2] + 0.5, COLOURS[3], BREAKS[3] + 0.5, COLOURS[4]];
+// The layer as one fill and one line layer per colour class (a constant colour each, so they
+// share the basemap's shader programs), then the areas' outlines.
+const UNIT_FILLS = COLOURS.map((_, i) => `units-fill-${i}`);
+const UNIT_LINES = COLOURS.map((_, i) => `units-line-${i}`);
+function classFilter(i, geom) {
+  const c = ["coalesce", ["get", "count"], 0];
+  const f = ["all", ["==", ["geometry-type"], geom]];
+  if (i > 0) f.push([">=", c, BREAKS[i - 1] + 0.5]);
+  if (i < BREAKS.length) f.push(["<", c, BREAKS[i] + 0.5]);
+  return f;
+}
+function unitLayers() {
+  const fills = COLOURS.map((col, i) => ({ id: UNIT_FILLS[i], type: "fill", source: "units", filter: classFilter(i, "Polygon"), paint: { "fill-color": col, "fill-opacity": 0.75, "fill-antialias": false } }));
+  const outline = { id: "units-outline", type: "line", source: "units", filter: ["==", ["geometry-type"], "Polygon"], paint: { "line-color": "#5a3a00", "line-width": 0.7 } };
+  const lines = COLOURS.map((col, i) => ({ id: UNIT_LINES[i], type: "line", source: "units", filter: classFilter(i, "LineString"), layout: { "line-cap": "round" }, paint: { "line-color": col, "line-width": ["interpolate", ["linear"], ["zoom"], 11, 2.5, 15, 7, 18, 14] } }));
+  return [...fills, outline, ...lines];
 }
 async function getJSON(url) {
   const r = await fetch(url, { credentials: "same-origin" });
@@ -90,25 +103,29 @@ function initMap() {
         local: { type: "geojson", data: EMPTY, buffer: 32, tolerance: 0.6, maxzoom: 15 },
         units: { type: "geojson", data: EMPTY, promoteId: "uid" },
       },
+      // Few shader programs: on a CPU renderer (SwiftShader) compiling one costs 0.1-0.3 s and
+      // a first draw compiled seven. So every colour and width is a constant or a zoom function
+      // (a data-driven one is a program of its own): one fill and one line program in all, plus
+      // MapLibre's tile clipping mask; no background layer (the container's CSS colour shows
+      // through), no fill outlines or dashes (each their own program): outlines are line layers.
       layers: [
-        { id: "bg", type: "background", paint: { "background-color": "#f2efe9" } },
-        { id: "london-fill", type: "fill", source: "london", filter: ["==", ["get", "kind"], "borough"], paint: { "fill-color": "#fbfaf7" } },
-        { id: "own-fill", type: "fill", source: "london", filter: ["in", ["get", "name"], ["literal", []]], paint: { "fill-color": "#dce7f3", "fill-opacity": 0.55 } },
-        { id: "no-net-fill", type: "fill", source: "london", filter: ["all", ["==", ["get", "kind"], "borough"], ["==", ["get", "has_network"], false]], paint: { "fill-color": "#e6e1d6", "fill-opacity": 0.7 } },
-        { id: "parks", type: "fill", source: "local", filter: ["==", ["get", "kind"], "park"], paint: { "fill-color": "#cfe6c4" } },
-        { id: "water", type: "fill", source: "local", filter: ["==", ["get", "kind"], "water"], paint: { "fill-color": "#a9cbe8" } },
-        { id: "london-water", type: "fill", source: "london", filter: ["==", ["get", "kind"], "water"], paint: { "fill-color": "#a9cbe8" } },
-        { id: "lsoa-lines", type: "line", source: "local", minzoom: 12, filter: ["==", ["get", "kind"], "lsoa"], paint: { "line-color": "#9a8f80", "line-width": 0.6, "line-dasharray": [2, 2] } },
+        { id: "london-fill", type: "fill", source: "london", filter: ["==", ["get", "kind"], "borough"], paint: { "fill-color": "#fbfaf7", "fill-antialias": false } },
+        { id: "own-fill", type: "fill", source: "london", filter: ["in", ["get", "name"], ["literal", []]], paint: { "fill-color": "#dce7f3", "fill-opacity": 0.55, "fill-antialias": false } },
+        { id: "no-net-fill", type: "fill", source: "london", filter: ["all", ["==", ["get", "kind"], "borough"], ["==", ["get", "has_network"], false]], paint: { "fill-color": "#e6e1d6", "fill-opacity": 0.7, "fill-antialias": false } },
+        { id: "parks", type: "fill", source: "local", filter: ["==", ["get", "kind"], "park"], paint: { "fill-color": "#cfe6c4", "fill-antialias": false } },
+        { id: "water", type: "fill", source: "local", filter: ["==", ["get", "kind"], "water"], paint: { "fill-color": "#a9cbe8", "fill-antialias": false } },
+        { id: "london-water", type: "fill", source: "london", filter: ["==", ["get", "kind"], "water"], paint: { "fill-color": "#a9cbe8", "fill-antialias": false } },
+        { id: "lsoa-lines", type: "line", source: "local", minzoom: 12, filter: ["==", ["get", "kind"], "lsoa"], paint: { "line-color": "#9a8f80", "line-width": 0.6, "line-opacity": 0.8 } },
         // minor streets from zoom 13: a whole borough fits at 12-13.5, where they are a 1 px mesh;
         // the zoom-12 tiles of its first view then carry only the main and through roads
         { id: "streets-minor", type: "line", source: "local", minzoom: 13, filter: ["all", ["==", ["get", "kind"], "street"], [">=", ["get", "rank"], 2]], paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 13, 1, 17, 6] } },
         { id: "streets-casing", type: "line", source: "local", filter: ["all", ["==", ["get", "kind"], "street"], ["<", ["get", "rank"], 2]], paint: { "line-color": "#c9c2b4", "line-width": ["interpolate", ["linear"], ["zoom"], 11, 1.5, 17, 11] } },
-        { id: "streets-main", type: "line", source: "local", filter: ["all", ["==", ["get", "kind"], "street"], ["<", ["get", "rank"], 2]], paint: { "line-color": ["match", ["get", "rank"], 0, "#fce4b0", "#ffffff"], "line-width": ["interpolate", ["linear"], ["zoom"], 11, 0.8, 17, 8] } },
+        { id: "streets-through", type: "line", source: "local", filter: ["all", ["==", ["get", "kind"], "street"], ["==", ["get", "rank"], 1]], paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 11, 0.8, 17, 8] } },
+        { id: "streets-main", type: "line", source: "local", filter: ["all", ["==", ["get", "kind"], "street"], ["==", ["get", "rank"], 0]], paint: { "line-color": "#fce4b0", "line-width": ["interpolate", ["linear"], ["zoom"], 11, 0.8, 17, 8] } },
         { id: "london-roads", type: "line", source: "london", maxzoom: 12.5, filter: ["==", ["get", "kind"], "street"], paint: { "line-color": "#e0c98f", "line-width": 0.8 } },
         { id: "borough-lines", type: "line", source: "london", filter: ["==", ["get", "kind"], "borough"], paint: { "line-color": "#6b6b6b", "line-width": 1 } },
         { id: "own-line", type: "line", source: "london", filter: ["in", ["get", "name"], ["literal", []]], paint: { "line-color": "#12355b", "line-width": 3 } },
-        { id: "units-fill", type: "fill", source: "units", filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": colourExpr(), "fill-opacity": 0.75, "fill-outline-color": "#5a3a00" } },
-        { id: "units-line", type: "line", source: "units", filter: ["==", ["geometry-type"], "LineString"], layout: { "line-cap": "round" }, paint: { "line-color": colourExpr(), "line-width": ["interpolate", ["linear"], ["zoom"], 11, 2.5, 15, 7, 18, 14] } },
+        ...unitLayers(),
         { id: "units-hl", type: "line", source: "units", filter: ["==", ["get", "uid"], ""], paint: { "line-color": "#000", "line-width": 3 } },
       ],
     },
@@ -124,7 +141,7 @@ function initMap() {
   map.getCanvas().setAttribute("aria-label", "Map. Arrow keys pan, plus and minus zoom.");
   map.on("zoomend", placeLabels);
   map.on("moveend", placeLabels);
-  for (const id of ["units-fill", "units-line"]) {
+  for (const id of [...UNIT_FILLS, ...UNIT_LINES]) {
     map.on("click", id, (e) => openPopup(e.features[0], e.lngLat));
     map.on("mouseenter", id, () => { map.getCanvas().style.cursor = "pointer"; });
     map.on("mouseleave", id, () => { map.getCanvas().style.cursor = ""; });
@@ -211,19 +228,21 @@ async function loadBasemap(borough, london, localP) {
     map.fitBounds([[bb[0], bb[1]], [bb[2], bb[3]]], { padding: 20, animate: false });
     basemapKey = key;
   }
-  labels.forEach((m) => m.marker.remove());
-  labels = [];
-  const lab = [...london.features, ...local.features].filter((x) => x.properties.kind === "label");
-  for (const x of lab) {
-    const el = document.createElement("div");
-    el.className = "lbl " + x.properties.class;
-    el.textContent = x.properties.name;
-    el.setAttribute("aria-hidden", "true");
-    el.tabIndex = -1; // labels are not tab stops (MapLibre gives markers tabindex 0 otherwise)
-    labels.push({ marker: new maplibregl.Marker({ element: el }).setLngLat(x.geometry.coordinates), cls: x.properties.class, rank: x.properties.rank, on: false });
-  }
+  labels.forEach((l) => { if (l.marker) l.marker.remove(); });
+  // only the labels' points here: a marker (a DOM element) is made the first time its label
+  // is shown, so a borough's few hundred street labels cost nothing before the first draw
+  labels = [...london.features, ...local.features].filter((x) => x.properties.kind === "label")
+    .map((x) => ({ at: x.geometry.coordinates, name: x.properties.name, cls: x.properties.class, rank: x.properties.rank, marker: null, on: false }));
   placeLabels();
   return { london, local };
+}
+function labelMarker(l) {
+  const el = document.createElement("div");
+  el.className = "lbl " + l.cls;
+  el.textContent = l.name;
+  el.setAttribute("aria-hidden", "true");
+  el.tabIndex = -1; // labels are not tab stops (MapLibre gives markers tabindex 0 otherwise)
+  return new maplibregl.Marker({ element: el }).setLngLat(l.at);
 }
 function placeLabels() {
   const z = map.getZoom();
@@ -231,9 +250,12 @@ function placeLabels() {
   for (const l of labels) {
     const show = (l.cls === "borough" && z < 12.3) || ((l.cls === "place" || l.cls === "park") && z >= 12.3)
       || (l.cls === "station" && z >= 14) || (l.cls === "street" && (l.rank === 0 ? z >= 14 : z >= 15.5));
-    const inView = b.contains(l.marker.getLngLat());
-    if (show && inView && !l.on) { l.marker.addTo(map); l.marker.getElement().removeAttribute("aria-label"); l.on = true; }
-    if ((!show || !inView) && l.on) { l.marker.remove(); l.on = false; }
+    const inView = show && b.contains(l.at);
+    if (inView && !l.on) {
+      if (!l.marker) l.marker = labelMarker(l);
+      l.marker.addTo(map); l.marker.getElement().removeAttribute("aria-label"); l.on = true;
+    }
+    if (!inView && l.on) { l.marker.remove(); l.on = false; }
   }
 }
 
