@@ -1,7 +1,7 @@
-"""Lost spaces (``geocode/glue.py``) on the real gazetteer: a token typed for two words is split
-when both parts are words, never when it is a word, an English word or a closer typo.
-
-Every text here is invented for this file.
+"""Lost spaces (``geocode/glue.py``) and two slips in a six-letter name (``typos.py``) on the
+real gazetteer: a token typed for two words is split when both parts are words, never when it is
+a word, an English word or a closer typo; a name two slips away is found unless one slip makes
+an English word. Every text here is invented for this file.
 """
 
 from __future__ import annotations
@@ -71,3 +71,19 @@ def test_a_typo_nearer_a_london_word_is_not_another_town(geo) -> None:
     r = geo.geocode("brixtton town centre")
     assert r["geo_status"] == "located", r["reason"]
     assert geo.geocode("brighton seafront")["geo_status"] == "outside_area"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("wardouor st", "Wardour Street"), ("on strutonground", "Strutton Ground")],
+)
+def test_two_slips_in_a_six_letter_name_are_corrected(geo, text: str, name: str) -> None:
+    r = geo.geocode(text)
+    assert r["geo_status"] == "located" and name in r["reason"], (text, r["reason"])
+
+
+@pytest.mark.parametrize("text", ["droped", "pt stabbde", "robbde by two", "sellign drugs"])
+def test_a_slip_of_an_english_word_is_not_a_place_two_slips_away(geo, text: str) -> None:
+    # one edit from dropped / stabbed / robbed / selling: not The Drop, Stable or Ribble Close
+    assert geo.geocode(text)["geo_status"] != "located"
+    assert geo.geocode(text)["geo_status"] != "ambiguous"

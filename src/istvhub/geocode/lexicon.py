@@ -40,6 +40,12 @@ def _common() -> tuple[str, ...]:
     return tuple(w for w, f in _english().items() if f >= 1e-5 and w.isalpha())
 
 
+@lru_cache(maxsize=1)
+def english_words() -> tuple[str, ...]:
+    """Every alphabetic word of the small English list (once per million or more)."""
+    return tuple(w for w in _english() if w.isalpha())
+
+
 def english_freq(tok: str) -> float:
     """Frequency of ``tok`` in English text (0.0 when it is rarer than once per million)."""
     return _english().get(tok, 0.0)
