@@ -5,6 +5,10 @@ refused files, each failing alone with its own reason."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -154,3 +158,39 @@ def test_bad_file_in_a_group_fails_alone(tmp_path):
     subs = st.submissions()
     assert len(subs) == 3 and set(subs["department"]) == {"RJ122"}
     st.dispose()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "istvhub", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        env=dict(os.environ),
+    )
+
+
+def test_cli_directory_batch_prints_and_reports_as_one_at_a_time(tmp_path):
+    """``istvhub ingest DIR``: the batch path's output, report CSV and exit code are those of
+    ``--one-at-a-time`` (the file with bad rows warned, the refused file named, exit 2)."""
+    d = tmp_path / "extracts"
+    d.mkdir()
+    for p in sorted((SAMPLES / "RJ122").glob("RJ122_2025-0*.csv"))[:3]:
+        shutil.copy(p, d / p.name)
+    (d / "RJ122_2025-09.csv").write_bytes(
+        _with_bad_rows(sorted((SAMPLES / "RJ122").glob("RJ122_2025-0*.csv"))[3])
+    )
+    shutil.copy(FIX / "RJZ01_ecds_pii_2025-04.csv", d)
+    out = {}
+    for mode in ("batch", "one"):
+        db = f"sqlite:///{tmp_path / (mode + '.db')}"
+        extra = ["--one-at-a-time"] if mode == "one" else []
+        rep = tmp_path / f"{mode}.csv"
+        res = _cli("ingest", str(d), "--db", db, "--no-geocode", "--report", str(rep), *extra)
+        out[mode] = (res.returncode, res.stdout, res.stderr, rep.read_text())
+    assert out["batch"] == out["one"]
+    code, stdout, stderr, report = out["batch"]
+    assert code == 2 and "RJZ01_ecds_pii_2025-04.csv" in stderr and "1 of 5" in stderr
+    assert stdout.count("stored: RJ122_") == 4 and "quarantined 3" in stdout
+    assert "Row " in report and "(line " in report
