@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from istvhub.compliance.core import month_add, month_range
+from istvhub.core.periods import month_add, month_range
 from istvhub.records import AGE_BANDS, LOCATION_TYPES, SEXES, WEAPONS, make_record_id
 from istvhub.store import open_store
 

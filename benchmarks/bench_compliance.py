@@ -18,9 +18,12 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from istvhub.compliance.core import compliance_report, due_at, load_rules, month_add, month_range
+from istvhub.compliance.deadlines import due_at
 from istvhub.compliance.read import read_inputs
 from istvhub.compliance.render import render
+from istvhub.compliance.report import compliance_report
+from istvhub.compliance.rules import load_rules
+from istvhub.core.periods import month_add, month_range
 from istvhub.records import make_record_id
 from istvhub.store import open_store
 from istvhub.store.schema import submissions

@@ -10,22 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from istvhub.compliance.core import (
-    CELL_COLUMNS,
-    ComplianceError,
-    Rules,
-    Threshold,
-    build_grid,
-    check_period,
-    compliance_report,
-    consistency,
-    due_at,
-    load_rules,
-    month_add,
-    month_range,
-    on_time,
-    summarise_records,
-)
+from istvhub.compliance.columns import CELL_COLUMNS
+from istvhub.compliance.deadlines import check_period, due_at, on_time
+from istvhub.compliance.grid import build_grid, summarise_records
+from istvhub.compliance.report import compliance_report, consistency
+from istvhub.compliance.rules import ComplianceError, Rules, Threshold, load_rules
+from istvhub.core.periods import month_add, month_range
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 periods = st.builds(lambda y, m: f"{y:04d}-{m:02d}", st.integers(1990, 2100), st.integers(1, 12))

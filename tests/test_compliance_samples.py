@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from conftest import SAMPLE_FEEDS
-from istvhub.compliance.core import compliance_report, load_rules
 from istvhub.compliance.read import read_inputs
+from istvhub.compliance.report import compliance_report
+from istvhub.compliance.rules import load_rules
 
 MANIFEST = SAMPLE_FEEDS / "manifest.csv"
 CODES = Path(__file__).resolve().parents[1] / "src" / "istvhub" / "data" / "codes"

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from istvhub.cli import app
-from istvhub.compliance.core import due_at, summarise_records
+from istvhub.compliance.deadlines import due_at
+from istvhub.compliance.grid import summarise_records
 from istvhub.compliance.read import read_inputs
 from istvhub.compliance.render import render
 from istvhub.compliance.service import build_report

@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 
 import istvhub
-from istvhub.compliance.core import STAT_COLUMNS
+from istvhub.compliance.columns import STAT_COLUMNS
 from istvhub.store.repos.stats import STAT_COLUMNS as STORE_STAT_COLUMNS
 
 PKG = Path(istvhub.__file__).parent
@@ -99,7 +99,7 @@ def test_compliance_counts_are_the_store_archive_columns():
     # one definition: compliance re-exports the store's tuple rather than writing a copy
     assert STAT_COLUMNS is STORE_STAT_COLUMNS
     assert STAT_COLUMNS[0] == "records" and "n_ambiguous" in STAT_COLUMNS
-    src = (PKG / "compliance" / "core.py").read_text(encoding="utf-8")
+    src = (PKG / "compliance" / "columns.py").read_text(encoding="utf-8")
     assert '"n_incident_time",' not in src
 
 

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from istvhub._errors import IstvhubError
-from istvhub.compliance.core import ComplianceError
-from istvhub.compliance.core import check_period as compliance_check
+from istvhub.compliance.deadlines import check_period as compliance_check
+from istvhub.compliance.rules import ComplianceError
 from istvhub.core.periods import (
     check_period,
     current_period,

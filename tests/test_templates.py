@@ -14,8 +14,9 @@ import pandas as pd
 import istvhub
 from istvhub.compare.core import Comparison
 from istvhub.compare.report import render_html as compare_html
-from istvhub.compliance.core import compliance_report, due_at
+from istvhub.compliance.deadlines import due_at
 from istvhub.compliance.render import to_html as compliance_html
+from istvhub.compliance.report import compliance_report
 from istvhub.disclosure.rules import get_rule
 from istvhub.equality.core import DIMENSIONS, breakdown
 from istvhub.equality.render import to_html as equality_html

@@ -16,8 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 from istvhub._errors import ConfirmationRequired, FileRejected
-from istvhub.compliance.core import compliance_report, load_rules
 from istvhub.compliance.read import read_inputs
+from istvhub.compliance.report import compliance_report
+from istvhub.compliance.rules import load_rules
 from istvhub.ingest import plausibility
 from istvhub.ingest.core import ingest_bytes, ingest_nil
 from istvhub.ingest.rekey import rekey_records

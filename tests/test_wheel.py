@@ -87,14 +87,17 @@ def test_demo_quick_runs_from_the_installed_wheel(
         ],
         tmp_path,
     )
-    where = _run([str(py), "-c", "import istvhub; print(istvhub.__file__)"], tmp_path).strip()
+    # the venv's python without this process's PYTHONPATH (a worktree's src/ first on the path
+    # would otherwise be imported instead of the wheel) or istvhub settings
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("ISTVHUB_", "PYTHON", "VIRTUAL"))
+    }
+    where = _run([str(py), "-c", "import istvhub; print(istvhub.__file__)"], tmp_path, env)
+    where = where.strip()
     assert Path(where).is_relative_to(site), where  # the wheel's copy, not the checkout's
 
     home = tmp_path / "home"
     shutil.copytree(gazetteer_home / "gazetteer", home / "gazetteer", symlinks=True)
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("ISTVHUB_", "PYTHON", "VIRTUAL"))
-    }
     env["ISTVHUB_HOME"] = str(home)
     run = tmp_path / "elsewhere"  # not the checkout: nothing may be found beside it
     run.mkdir()

@@ -7,6 +7,7 @@ CLI and the API call the same functions and this file stays a table of contents.
 from __future__ import annotations
 
 import sys
+from typing import Protocol, cast
 
 import typer
 
@@ -85,10 +86,31 @@ def main() -> None:
     except typer.Abort:
         typer.echo("istvhub: aborted", err=True)
         sys.exit(1)
-    except Exception as exc:  # click usage errors arrive as ClickException subclasses
-        import click
+    except _USAGE_ERRORS as exc:  # unknown command, missing or bad argument: one line, no traceback
+        usage = cast("_UsageError", exc)
+        usage.show()
+        sys.exit(usage.exit_code)
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+
+class _UsageError(Protocol):
+    exit_code: int
+
+    def show(self) -> None: ...
+
+
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Click's exception class, and typer's private copy of it: typer 0.29 vendors click as
+    `typer._click` and raises that copy's errors, which are not subclasses of click's."""
+    import click
+
+    classes: list[type[Exception]] = [click.ClickException]
+    try:
+        from typer._click import ClickException as TyperClickException
+    except ImportError:  # typer before 0.29 raises click's own
+        pass
+    else:
+        classes.append(TyperClickException)
+    return tuple(classes)
+
+
+_USAGE_ERRORS = _usage_errors()

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from istvhub.compliance.core import due_at
+from istvhub.compliance.deadlines import due_at
 from istvhub.core.periods import current_period, month_add, month_range
 from istvhub.records import make_record_id
 from istvhub.store import schema as S

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from istvhub.compliance.core import Report
 from istvhub.compliance.render import cell_tooltip
+from istvhub.compliance.report import Report
 
 #: ECDS department types (the registry's ``dept_type``), in words
 DEPT_TYPES = {

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from istvhub.compliance.core import ComplianceError
+from istvhub.compliance.rules import ComplianceError
 
 
 def register(app: typer.Typer) -> None:

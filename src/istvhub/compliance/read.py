@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from istvhub.compliance.core import STAT_COLUMNS
+from istvhub.compliance.columns import STAT_COLUMNS
 from istvhub.core.config import DATA_DIR
 from istvhub.store.repos import Db
 from istvhub.store.repos.stats import DEPT_COLUMNS, SUB_COLUMNS, compliance_rows

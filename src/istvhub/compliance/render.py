@@ -1,4 +1,4 @@
-"""Renderers of a compliance :class:`~istvhub.compliance.core.Report`: rich table, CSV, JSON, HTML.
+"""Renderers of a compliance :class:`~istvhub.compliance.report.Report`: table, CSV, JSON, HTML.
 
 All four show the same report; the JSON is what the API serves. The HTML page is self-contained
 (inline CSS, no scripts, no external URLs) so that it can be e-mailed or opened offline.
@@ -16,7 +16,7 @@ import pandas as pd
 from rich.table import Table
 from rich.text import Text
 
-from istvhub.compliance.core import Report
+from istvhub.compliance.report import Report
 from istvhub.core.templates import render_template
 
 RAG_STYLE = {

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from istvhub.compliance.core import Report, compliance_report, load_rules
 from istvhub.compliance.read import read_inputs
+from istvhub.compliance.report import Report, compliance_report
+from istvhub.compliance.rules import load_rules
 from istvhub.store.repos import Db, read_engine
 
 

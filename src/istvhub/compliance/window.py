@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from istvhub.compliance.deadlines import due_at
+from istvhub.compliance.rules import Rules
 from istvhub.core.periods import current_period, month_add
 
 
@@ -30,13 +32,11 @@ def quorum() -> float:
 def latest_complete_period(
     submissions: pd.DataFrame,
     now: datetime | None = None,
-    rules=None,
+    rules: Rules | None = None,
     quorum_share: float | None = None,
 ) -> str | None:
     """The latest complete month of ``submissions`` (every version: the first receipt counts),
     or None when nothing was submitted. ``quorum_share`` defaults to :func:`quorum`."""
-    from istvhub.compliance.core import Rules, due_at
-
     if submissions is None or not len(submissions):
         return None
     rules = rules or Rules()
@@ -59,7 +59,10 @@ def latest_complete_period(
 
 
 def default_window(
-    submissions: pd.DataFrame, now: datetime | None = None, months: int = 12, rules=None
+    submissions: pd.DataFrame,
+    now: datetime | None = None,
+    months: int = 12,
+    rules: Rules | None = None,
 ) -> tuple[str, str]:
     """(start, end): ``months`` months up to the latest complete month (else last month)."""
     end = latest_complete_period(submissions, now, rules)

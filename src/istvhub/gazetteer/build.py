@@ -127,7 +127,10 @@ def build(
     lsoa_tree = shapely.STRtree(lsoas.geometry.values)
 
     step("postcodes")
-    cp = A.read_codepoint(found["codepoint"], found["codepoint_headers"], boroughs)
+    cp_raw = A.read_codepoint_raw(found["codepoint"], found["codepoint_headers"])
+    cp = A.read_codepoint(found["codepoint"], found["codepoint_headers"], boroughs, raw=cp_raw)
+    outside_pcs = A.outside_postcodes(cp_raw, boroughs)
+    del cp_raw
     ons = A.read_ons_lookup(found["ons_lookup"])
     cp = cp.merge(ons, on="postcode", how="left")
     cp["lsoa_code"] = cp["lsoa_code"].astype(object)
@@ -233,6 +236,7 @@ def build(
             {"entry_id": "string", "postcode": "string", "easting": float, "northing": float}
         )
         sp.to_parquet(tmp / "street_points.parquet", index=False)
+        outside_pcs.to_parquet(tmp / "outside_postcodes.parquet", index=False)
         blocks.to_parquet(tmp / "blocks.parquet", index=False)
         lsoas.to_parquet(tmp / "lsoas.parquet", index=False)
         lsoas21.to_parquet(tmp / "lsoas21.parquet", index=False)
@@ -251,6 +255,7 @@ def build(
             "counts": {k: int(v) for k, v in stats_counts.items()},
             "keys": int(len(keys)),
             "street_points": int(len(points)),
+            "outside_postcodes": int(len(outside_pcs)),
             "blocks": int(len(blocks)),
             "seam_junctions": int(seam_junctions),
             "parks": int(len(park_polys)),

@@ -59,9 +59,41 @@ def read_lsoas(files: list[Path], boroughs: gpd.GeoDataFrame) -> gpd.GeoDataFram
 
 
 def read_codepoint(
-    files: list[Path], header_file: list[Path], boroughs: gpd.GeoDataFrame
+    files: list[Path],
+    header_file: list[Path],
+    boroughs: gpd.GeoDataFrame,
+    raw: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Code-Point Open units in London boroughs: postcode, easting, northing, borough, quality."""
+    """Code-Point Open units in London boroughs: postcode, easting, northing, borough, quality
+    (from ``raw``, the files as read by :func:`read_codepoint_raw`, when given)."""
+    df = read_codepoint_raw(files, header_file) if raw is None else raw
+    code2name = dict(zip(boroughs["gss_code"], boroughs["name"], strict=True))
+    df = df[df["Admin_district_code"].isin(code2name)]
+    out = pd.DataFrame(
+        {
+            "postcode": canon_postcode(df["Postcode"]).values,
+            "easting": pd.to_numeric(df["Eastings"]).astype(float).values,
+            "northing": pd.to_numeric(df["Northings"]).astype(float).values,
+            "borough": df["Admin_district_code"].map(code2name).values,
+            "quality": pd.to_numeric(df["Positional_quality_indicator"]).values,
+        }
+    )
+    out = out[(out["easting"] > 0) & (out["quality"] < 90)]
+    return out.drop_duplicates("postcode").reset_index(drop=True)
+
+
+def outside_postcodes(raw: pd.DataFrame, boroughs: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The Code-Point units outside the London boroughs, as geocoder keys ("kt47js"): a
+    postcode of Epsom in a sector London shares is *outside area*, not a typo of a London
+    unit (the geocoder cannot tell them apart from London's units alone)."""
+    df = raw[~raw["Admin_district_code"].isin(set(boroughs["gss_code"]))]
+    keys = canon_postcode(df["Postcode"]).str.replace(" ", "", regex=False).str.lower()
+    return pd.DataFrame({"postcode": keys.drop_duplicates().astype("string").values})
+
+
+def read_codepoint_raw(files: list[Path], header_file: list[Path]) -> pd.DataFrame:
+    """Every Code-Point Open unit in ``files`` (Postcode, quality, Eastings, Northings,
+    Admin_district_code as text)."""
     if header_file:
         with header_file[0].open(encoding="utf-8-sig") as fh:
             rows = list(csv.reader(fh))
@@ -96,20 +128,7 @@ def read_codepoint(
             ],
         )
         frames.append(df)
-    df = pd.concat(frames, ignore_index=True)
-    code2name = dict(zip(boroughs["gss_code"], boroughs["name"], strict=True))
-    df = df[df["Admin_district_code"].isin(code2name)]
-    out = pd.DataFrame(
-        {
-            "postcode": canon_postcode(df["Postcode"]).values,
-            "easting": pd.to_numeric(df["Eastings"]).astype(float).values,
-            "northing": pd.to_numeric(df["Northings"]).astype(float).values,
-            "borough": df["Admin_district_code"].map(code2name).values,
-            "quality": pd.to_numeric(df["Positional_quality_indicator"]).values,
-        }
-    )
-    out = out[(out["easting"] > 0) & (out["quality"] < 90)]
-    return out.drop_duplicates("postcode").reset_index(drop=True)
+    return pd.concat(frames, ignore_index=True)
 
 
 def read_ons_lookup(files: list[Path]) -> pd.DataFrame:

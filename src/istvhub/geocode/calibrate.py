@@ -23,11 +23,14 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from istvhub.core.config import DATA_DIR
+
+if TYPE_CHECKING:
+    from istvhub.geocode.explain import Loc
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +130,7 @@ def commonness(name: str) -> float:
     return min(math.log10(en[w]) + 9.0 if w in en else 0.0 for w in words) / 7.0
 
 
-def features(loc: Any, tokens: list[str], corrected: list[str]) -> np.ndarray:
+def features(loc: Loc, tokens: list[str], corrected: list[str]) -> np.ndarray:
     """The feature vector of one located answer (``loc`` is an explain.Loc)."""
     raw = min(max(float(loc.raw), 1e-3), 1 - 1e-3)
     explained = _name_tokens(loc.name, *loc.ctx_hits)
@@ -192,7 +195,7 @@ class Calibrator:
             raw_floor=dict(d.get("raw_floor", {})),
         )
 
-    def confidence(self, loc: Any, tokens: list[str], corrected: list[str]) -> float:
+    def confidence(self, loc: Loc, tokens: list[str], corrected: list[str]) -> float:
         """P(right), never above the cap of a risk the text shows against the answer
         (``risks.py``: a contradicted type word, a name cut short, a department's guess)."""
         from istvhub.geocode.risks import answer_risks, risk_cap

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,9 @@ from istvhub.geocode.vocab import (
     STOPWORDS,
     STREET_TYPE_WORDS,
 )
+
+if TYPE_CHECKING:
+    from istvhub.geocode.lexicon import Lexicon
 
 #: the names the rest of the geocoder imports from here (moved to vocab, spans and typos)
 __all__ = [
@@ -70,6 +73,9 @@ class PlaceIndex:
     #: station rows and their keys (``fuzzy.station_fuzzy``)
     _pc_rows: np.ndarray
     _station_rows_keys: tuple[np.ndarray, list[str]]
+    #: built on first use: kind words (``kinds.kind_words``), the lexicon (``lexicon_of``)
+    _kind_words: frozenset[str]
+    _lexicon: Lexicon
     #: tables few texts need: ``index_cache`` reads them back only on first use
     DEFERRED = ("entries", "entry_ids", "_id_index", "del_idx", "junctions")
 

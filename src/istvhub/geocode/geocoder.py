@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +143,7 @@ class Geocoder:
         df: pd.DataFrame,
         text_col: str = "location_text",
         department_col: str | None = "department",
-        progress: Any = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> pd.DataFrame:
         """Geocode a frame: exactly GEOCODE_COLUMNS, same index. Identical (normalised text,
         department) pairs are resolved once (cache kept for the Geocoder's lifetime)."""

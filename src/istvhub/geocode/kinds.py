@@ -18,10 +18,13 @@ is a name, whatever its words are.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from istvhub.geocode.cues import ROAD_WORDS, STATION_CUES, VENUE_CUES
 from istvhub.geocode.lexicon import lexicon_of, zipf
+
+if TYPE_CHECKING:
+    from istvhub.geocode.candidates import PlaceIndex, SpanHit
 
 #: what an entry of these types is filed under is a kind of place
 _KIND_TYPES = ("venue", "school", "hospital")
@@ -48,7 +51,7 @@ _WORD = re.compile(r"[a-z]+")
 _NAMED_TYPES = frozenset(("station", "area", "borough", "hospital"))
 
 
-def kind_words(ix: Any) -> frozenset[str]:
+def kind_words(ix: PlaceIndex) -> frozenset[str]:
     """The index's kind words, built on first use from its categories."""
     kw = getattr(ix, "_kind_words", None)
     if kw is None:
@@ -72,7 +75,7 @@ def _plain(w: str) -> str:
     return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
 
 
-def _names_a_place(ix: Any, tokens: list[str], s: Any, kinds: frozenset[str]) -> bool:
+def _names_a_place(ix: PlaceIndex, tokens: list[str], s: SpanHit, kinds: frozenset[str]) -> bool:
     """Does this span name one place? A station, area or borough by its exact name; a street
     written with its own type word ("wheeler gdns", "the cut"); an exact venue name with a
     number ("station 31") or that joins a describing word to a kind ("patch bar", "joy cafe");
@@ -97,7 +100,9 @@ def _names_a_place(ix: Any, tokens: list[str], s: Any, kinds: frozenset[str]) ->
     )
 
 
-def only_a_kind(ix: Any, tokens: list[str], spans: list[Any], taken: set[int]) -> str | None:
+def only_a_kind(
+    ix: PlaceIndex, tokens: list[str], spans: list[SpanHit], taken: set[int]
+) -> str | None:
     """The kind of place named (e.g. "police station") when the text names a kind and no
     place; None when any word or span names a place. ``taken``: tokens read as postcodes."""
     kinds = kind_words(ix)

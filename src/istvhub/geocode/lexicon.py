@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from istvhub.geocode.candidates import PlaceIndex
 
 #: log10 probability of one keyboard edit (a typo) turning an intended word into another
 LOG_EDIT = -2.0
@@ -35,6 +38,12 @@ def _english() -> dict[str, float]:
 def _common() -> tuple[str, ...]:
     """English words used at least ten times per million (zipf >= 4)."""
     return tuple(w for w, f in _english().items() if f >= 1e-5 and w.isalpha())
+
+
+@lru_cache(maxsize=1)
+def english_words() -> tuple[str, ...]:
+    """Every alphabetic word of the small English list (once per million or more)."""
+    return tuple(w for w in _english() if w.isalpha())
 
 
 def english_freq(tok: str) -> float:
@@ -120,7 +129,7 @@ class Lexicon:
         return english_freq(tok) > 0.0 and self.evidence(tok) < 0.0
 
 
-def lexicon_of(ix: Any) -> Lexicon:
+def lexicon_of(ix: PlaceIndex) -> Lexicon:
     """The index's Lexicon, built on first use (a race only builds it twice)."""
     lex = getattr(ix, "_lexicon", None)
     if lex is None:

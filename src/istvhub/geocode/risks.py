@@ -18,17 +18,20 @@ are checks on the text against the answer, each with a cap on the calibrated con
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from istvhub.geocode.candidates import STREET_TYPE_WORDS
 from istvhub.geocode.cues import ROAD_WORDS
 from istvhub.geocode.normalise import normalise_text
 
+if TYPE_CHECKING:
+    from istvhub.geocode.explain import Loc
+
 RISK_CAPS = {"type_word": 0.5, "name_extended": 0.5, "department_guess": 0.8}
 _NAMED = ("street", "venue", "station", "area", "borough")
 
 
-def answer_risks(loc: Any, tokens: list[str], corrected: list[str]) -> tuple[str, ...]:
+def answer_risks(loc: Loc, tokens: list[str], corrected: list[str]) -> tuple[str, ...]:
     """The risks of ``loc`` (an explain.Loc) given the text's tokens, in RISK_CAPS order."""
     out: list[str] = []
     name = _name_words(str(loc.name))

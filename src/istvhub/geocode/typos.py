@@ -5,12 +5,14 @@ memoised on the index (``_alts``, ``_near``, ``_correct``: per process, never sa
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from istvhub.geocode.lexicon import english_freq, english_words
 from istvhub.geocode.vocab import GENERIC, STOPWORDS
 
 if TYPE_CHECKING:
@@ -28,6 +30,13 @@ def grams(tok: str) -> set[str]:
 def deletes(tok: str) -> set[str]:
     """The word and every string one deleted character from it."""
     return {tok, *(tok[:i] + tok[i + 1 :] for i in range(len(tok)))}
+
+
+@lru_cache(maxsize=65536)
+def _near_english(tok: str) -> bool:
+    """One edit from a word of the small English list ("droped", "stabbde", "robbde")."""
+    hit = process.extractOne(tok, english_words(), scorer=OSA.distance, score_cutoff=1)
+    return hit is not None
 
 
 def correct_uncached(ix: PlaceIndex, tok: str) -> tuple[str, float]:
@@ -62,6 +71,12 @@ def correct_uncached(ix: PlaceIndex, tok: str) -> tuple[str, float]:
     choices = ix.vocab[keep].tolist()
     max_d = 1 if len(tok) <= 7 else (2 if len(tok) <= 11 else 3)
     res = process.extract(tok, choices, scorer=OSA.distance, score_cutoff=max_d, limit=12)
+    if not res and max_d == 1 and len(tok) >= 6 and english_freq(tok) <= 0.0:
+        # two slips in a six-letter name ("tufftn"), unless one slip makes an English word:
+        # "droped" is dropped (one edit), never The Drop (checked only when a name is there)
+        two = process.extract(tok, choices, scorer=OSA.distance, score_cutoff=2, limit=12)
+        if any(w[0] == tok[0] for w, _d, _i in two) and not _near_english(tok):
+            res = two
     if not res:
         return tok, 1.0
     # fewest edits, then same first letter, then the commoner word

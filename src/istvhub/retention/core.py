@@ -4,7 +4,7 @@ A record expires when its month (``records.period``) is before ``cutoff = this m
 (N from ``data/retention.toml``, default 24): with N = 24 in November 2026 the months 2024-11 and
 later are kept and 2024-10 and earlier go. ``apply`` deletes expired records of *every* version
 (current and superseded) inside ONE write transaction, after copying each affected submission's
-record statistics (the compliance :data:`~istvhub.compliance.core.STAT_COLUMNS`) into
+record statistics (the compliance :data:`~istvhub.compliance.columns.STAT_COLUMNS`) into
 ``record_stats_archive``, so the compliance report for those months is unchanged. Submissions,
 quarantine reasons (which never hold values), geocode corrections, audit entries and published
 aggregate files are kept. One audit entry records what went (counts per month, never content).

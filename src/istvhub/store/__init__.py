@@ -1,7 +1,8 @@
 """istvhub.store: the database behind one interface (SQLite embedded default, PostgreSQL by URL).
 
 ``open_store(url)`` creates missing tables and loads the department registry; the returned
-:class:`Store` offers the reads and writes the other stages need (see ``base.Store``).
+:class:`Store` offers the reads and writes the other stages need (see ``base.Store``); an
+upload is written by ``submissions``, frames become rows in ``rows``, the registry is ``registry``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from istvhub.store.backends import PostgresStore, SQLiteStore
-from istvhub.store.base import Store, StoreResult, StreamTotals, read_registry, registry_path
+from istvhub.store.base import Store
+from istvhub.store.registry import read_registry, registry_path
+from istvhub.store.submissions import StoreResult, StreamTotals
 
 __all__ = [
     "PostgresStore",

@@ -15,7 +15,8 @@ from sqlalchemy.engine import Connection
 
 from istvhub._errors import StoreError
 from istvhub.store import migrate, schema
-from istvhub.store.base import RECORD_STORE_COLUMNS, Store, records_to_columns
+from istvhub.store.base import Store
+from istvhub.store.rows import RECORD_STORE_COLUMNS, records_to_columns
 
 _SCHEMA_LOCK_KEY = (
     0x157B_0B00  # advisory lock id for concurrent schema create/upgrade on PostgreSQL

@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from istvhub.api.deps import StoreDep, require
 from istvhub.api.users import User
-from istvhub.compliance.core import Report
 from istvhub.compliance.render import render
+from istvhub.compliance.report import Report
 from istvhub.compliance.service import report_from
 from istvhub.core.periods import PERIOD_PATTERN
 

@@ -5,7 +5,7 @@ again. Shared by ``benchmarks/geocode_eval.py`` and the calibration tests."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,11 +16,14 @@ from istvhub.geocode.evaluation.extent import along_street_m
 from istvhub.geocode.normalise import normalise_text
 from istvhub.geocode.pii import scrub_location
 
+if TYPE_CHECKING:
+    from istvhub.geocode.geocoder import Geocoder
+
 
 class Run:
     """Geocode each set once, keeping each located answer's calibration features."""
 
-    def __init__(self, geo: Any, verbose: bool = True) -> None:
+    def __init__(self, geo: Geocoder, verbose: bool = True) -> None:
         self.geo = geo
         self.features: dict[str, np.ndarray] = {}
         self.caps: dict[str, float] = {}  # the risk cap of each located text (risks.py)

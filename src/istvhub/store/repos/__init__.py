@@ -1,7 +1,7 @@
 """Repositories: every query the stages need, one module per aggregate (the FastAPI template's
-``crud.py``). They are the only code outside ``store/base.py`` that speaks SQL; the stages and the
-API call them with a :data:`Db` (an open :class:`~istvhub.store.Store`, or the read-only engine
-of :func:`read_engine`) and get plain frames, tuples and dicts back.
+``crud.py``). With the Store (``base.py``, ``submissions.py``) they are all the code that speaks
+SQL; the stages and the API call them with a :data:`Db` (an open :class:`~istvhub.store.Store`,
+or the read-only engine of :func:`read_engine`) and get plain frames, tuples and dicts back.
 
 ``tests/test_import_graph.py`` fails if a module outside ``istvhub.store`` imports SQLAlchemy.
 """

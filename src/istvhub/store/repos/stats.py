@@ -22,7 +22,7 @@ from istvhub.store.schema import (
 )
 
 #: the counts per department-month: the archive's count columns, the one definition
-#: (``istvhub.compliance.core.STAT_COLUMNS`` is this tuple)
+#: (``istvhub.compliance.columns.STAT_COLUMNS`` is this tuple)
 STAT_COLUMNS = tuple(
     c.name for c in record_stats_archive.columns if c.name == "records" or c.name.startswith("n_")
 )
