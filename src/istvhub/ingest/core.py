@@ -41,6 +41,10 @@ from istvhub.ingest.slicegeo import Progress, RecordGeocoder, SliceGeocoder
 from istvhub.ingest.tally import Tally as _Tally
 from istvhub.store import Store, StreamTotals
 
+#: the names the batch path (``ingest.batch``) imports from here since before the split
+_SliceGeocoder = SliceGeocoder
+_unchanged = unchanged_version
+
 __all__ = ["IngestResult", "RecordGeocoder", "ingest_bytes", "ingest_file", "ingest_nil"]
 
 
