@@ -26,30 +26,30 @@ from istvhub.ingest.adapted import FLAG_COL, Adapted, Issue, missing_item_warnin
 from istvhub.ingest.adapters import SLICE_ROWS
 from istvhub.ingest.batchadapt import Member, adapt_group
 from istvhub.ingest.codevalues import straddling_warning
-from istvhub.ingest.core import (
-    IngestResult,
-    _SliceGeocoder,
-    _unchanged,
-    choose_layout,
+from istvhub.ingest.core import choose_layout, ingest_bytes, ingest_file
+from istvhub.ingest.fileplan import FilePlan, plan_file
+from istvhub.ingest.hints import (
     department_aliases,
     department_from_filename,
     department_from_text,
     department_hint,
-    ingest_bytes,
-    ingest_file,
 )
-from istvhub.ingest.fileplan import FilePlan, plan_file
 from istvhub.ingest.layouts import Layout, get_layout, vocabulary
 from istvhub.ingest.mapping import department_layout
+from istvhub.ingest.nil import unchanged_version
 from istvhub.ingest.pii import check_headers
 from istvhub.ingest.readers import RawTable, read_table
 from istvhub.ingest.recognise import Recognition, recognise
+from istvhub.ingest.result import IngestResult
+from istvhub.ingest.slicegeo import SliceGeocoder
 from istvhub.ingest.tally import Tally
 from istvhub.records import RECORD_COLUMNS, record_id_maker
 from istvhub.store import RecordColumns, Store, StreamTotals
 
 #: files adapted together at most (bounds the memory of one pass: ~125 rows a file)
 BATCH_FILES = 200
+#: larger files go by the one-file path, which reads a large CSV in two passes, never whole
+BATCH_MAX_BYTES = 4_000_000
 #: the extensions a directory given to ``istvhub ingest`` is searched for
 EXTRACT_SUFFIXES = (".csv", ".xlsx", ".txt", ".tsv")
 
@@ -137,7 +137,7 @@ class _Batch:
         goes by the one-file path (anything unusual, and every refusal)."""
         kw = self.kw
         adapter, department, period = kw.get("adapter"), kw.get("department"), kw.get("period")
-        if kw.get("mapping") is not None:
+        if kw.get("mapping") is not None or len(data) > BATCH_MAX_BYTES:
             return None
         try:
             hint_layout = get_layout(adapter) if adapter else None
@@ -201,7 +201,7 @@ class _Batch:
         sizes = [len(p.records) for p in parts]
         frames = [p.records for p in parts if len(p.records)] or [parts[0].records]
         recs = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        geo = _SliceGeocoder(geocoder, _quiet)
+        geo = SliceGeocoder(geocoder, _quiet)
         recs = geo(recs)
         conv = self.store.record_columns(recs)
         out, start = [], 0
@@ -241,7 +241,7 @@ class _Batch:
             file_sha256=r.sha,
             header_line=r.table.header_line,
         )
-        unchanged = _unchanged(store, head.department, head.period, r.sha, name)
+        unchanged = unchanged_version(store, head.department, head.period, r.sha, name)
         if unchanged is not None:
             same = Tally(head, r.table.frame, store, None, r.layout.name, True, name)
             same.add(part)
