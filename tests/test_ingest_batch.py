@@ -194,3 +194,41 @@ def test_cli_directory_batch_prints_and_reports_as_one_at_a_time(tmp_path):
     assert code == 2 and "RJZ01_ecds_pii_2025-04.csv" in stderr and "1 of 5" in stderr
     assert stdout.count("stored: RJ122_") == 4 and "quarantined 3" in stdout
     assert "Row " in report and "(line " in report
+
+
+class _PlaceGeocoder:
+    """Locates texts naming a pub or a park (lat/lon from the text's length), the rest
+    unmatched: enough to see geocode columns and counts travel with each file's records."""
+
+    version = "test-gaz-2"
+
+    def geocode_frame(self, df, text_col="location_text", department_col="department"):
+        from istvhub.records import GEOCODE_COLUMNS
+
+        out = pd.DataFrame(index=df.index, columns=list(GEOCODE_COLUMNS))
+        txt = df[text_col].fillna("")
+        hit = txt.str.contains("pub|park", case=False)
+        out["geo_status"] = ["located" if h else "unmatched" for h in hit]
+        out["lat"] = [51.5 + len(t) / 1e4 if h else None for t, h in zip(txt, hit, strict=True)]
+        out["lon"] = [-0.1 if h else None for h in hit]
+        return out
+
+
+def test_batch_geocodes_each_file_as_alone(db_url, tmp_path):
+    months = sorted((SAMPLES / "RYJ01").glob("RYJ01_2025-0*.csv"))[:3]
+    stores = {}
+    for mode in ("one", "batch"):
+        url = db_url if mode == "one" else f"sqlite:///{tmp_path / 'g.db'}"
+        st = open_store(url)
+        kw = {"geocoder": _PlaceGeocoder(), "received_at": ARRIVED}
+        if mode == "one":
+            res = [ingest_file(p, st, **kw) for p in months]
+        else:
+            res = ingest_paths(months, st, **kw)
+        cur = st.current_records().sort_values(["period", "source_row"]).reset_index(drop=True)
+        stores[mode] = (res, cur.drop(columns=["id", "submission_id", "geocoded_at"]))
+        st.dispose()
+    one, batched = stores["one"][0], stores["batch"][0]
+    assert all(r.located for r in one) and [r.located for r in batched] == [r.located for r in one]
+    assert [_report(r) for r in batched] == [_report(r) for r in one]
+    pd.testing.assert_frame_equal(stores["batch"][1], stores["one"][1], check_dtype=False)

@@ -46,7 +46,7 @@ from istvhub.ingest.readers import RawTable, read_table
 from istvhub.ingest.recognise import Recognition, recognise
 from istvhub.ingest.tally import Tally
 from istvhub.records import RECORD_COLUMNS, record_id_maker
-from istvhub.store import Store, StreamTotals
+from istvhub.store import RecordColumns, Store, StreamTotals
 
 #: files adapted together at most (bounds the memory of one pass: ~125 rows a file)
 BATCH_FILES = 200
@@ -82,6 +82,16 @@ class _Ready:
             self.table.encoding,
             self.plan.place_is_text,
         )
+
+
+@dataclass
+class _Converted:
+    """One file's records as database values, and what geocoding them found."""
+
+    records: RecordColumns
+    geocoded: int
+    located: int
+    warning: str | None
 
 
 def _one(data: bytes, name: str, store: Store, kw: dict[str, Any]) -> IngestResult:
@@ -184,14 +194,40 @@ class _Batch:
             by_text,
         )
 
-    def finish(self, r: _Ready, part: Adapted) -> IngestResult:
+    def convert(self, parts: list[Adapted]) -> list[_Converted]:
+        """The records of a group geocoded and converted to database values at once (each
+        ~40 ms of pandas calls per call, whatever the rows), then sliced back per file."""
+        geocoder = self.kw.get("geocoder") if self.kw.get("geocode", True) else None
+        sizes = [len(p.records) for p in parts]
+        frames = [p.records for p in parts if len(p.records)] or [parts[0].records]
+        recs = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        geo = _SliceGeocoder(geocoder, _quiet)
+        recs = geo(recs)
+        conv = self.store.record_columns(recs)
+        out, start = [], 0
+        for n in sizes:
+            mine = recs.iloc[start : start + n]
+            done = geocoder is not None and geo.warning is None and n > 0
+            located = int((mine["geo_status"] == "located").sum()) if done else 0
+            out.append(
+                _Converted(
+                    conv.part(start, start + n),
+                    int(mine["location_text"].notna().sum()) if done else 0,
+                    located if "geo_status" in mine.columns else 0,
+                    geo.warning if n > 0 else None,
+                )
+            )
+            start += n
+        return out
+
+    def finish(self, r: _Ready, part: Adapted, conv: _Converted) -> IngestResult:
         """Check and store one adapted file, as ``ingest_bytes`` does after adapting."""
         try:
-            return self._finish(r, part)
+            return self._finish(r, part, conv)
         except FileRejected as exc:
             return IngestResult(file=r.name, status="rejected", message=str(exc), file_sha256=r.sha)
 
-    def _finish(self, r: _Ready, part: Adapted) -> IngestResult:
+    def _finish(self, r: _Ready, part: Adapted, conv: _Converted) -> IngestResult:
         kw, store, head, name = self.kw, self.store, r.head, r.name
         confirm = bool(kw.get("confirm_replace", False))
         result = IngestResult(
@@ -217,17 +253,15 @@ class _Batch:
         identity.check_layout_owner(store, name, head.department, r.layout.name, confirmed=confirm)
         prev = identity.previous_version(store, head.department, head.period)
         tally = Tally(head, r.table.frame, store, prev, r.layout.name, confirm, name)
-        recs = tally.add(part)
+        tally.add(part)
         tally.check()
-        geo = _SliceGeocoder(kw.get("geocoder") if kw.get("geocode", True) else None, _quiet)
-        recs = geo(recs)
         sr = store.store_submission(
             department=head.department,
             period=head.period,
             file_sha256=r.sha,
             source_filename=name,
             adapter=r.layout.name,
-            records=[recs],
+            records=conv.records,
             rows_total=head.rows_total,
             rows_skipped=head.rows_skipped,
             uploaded_by=kw.get("uploaded_by"),
@@ -238,12 +272,12 @@ class _Batch:
         )
         tally.fill(result)
         result.number_lines(r.table.lines, result.header_line)
-        result.geocoded, result.located = geo.geocoded, geo.located
+        result.geocoded, result.located = conv.geocoded, conv.located
         result.status, result.version = sr.status, sr.version
         result.submission_id, result.superseded_version = sr.submission_id, sr.superseded_version
         result.replaces = tally.replaces
         result.message = sr.message + (f"; replaces {result.replaces}" if result.replaces else "")
-        result.message += f"; {geo.warning}" if geo.warning else ""
+        result.message += f"; {conv.warning}" if conv.warning else ""
         return result
 
 
@@ -308,7 +342,7 @@ def _ingest_chunk(
     for r in ready:
         if r is not None:
             groups.setdefault(r.group(), []).append(r)
-    adapted: dict[int, Adapted] = {}
+    adapted: dict[int, tuple[Adapted, _Converted]] = {}
     for members in groups.values():
         first = members[0]
         try:
@@ -320,14 +354,15 @@ def _ingest_chunk(
                 first.table.encoding,
                 batch.make_id,
             )
+            conv = batch.convert(parts)
         except IstvhubError:  # e.g. a row key that is an NHS number: each file alone says
             continue
-        adapted.update((m.index, p) for m, p in zip(members, parts, strict=True))
+        adapted.update((m.index, (p, c)) for m, p, c in zip(members, parts, conv, strict=True))
     out: list[IngestResult] = []
     for i, (name, data) in enumerate(chunk):
         r = ready[i]
-        part = adapted.get(i)
-        res = batch.finish(r, part) if r is not None and part is not None else None
+        done = adapted.get(i)
+        res = batch.finish(r, *done) if r is not None and done is not None else None
         if res is None:
             res = _one(data, name, store, kw)
         if on_result is not None:
