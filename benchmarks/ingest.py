@@ -12,7 +12,8 @@ Many small files (issue 16: a ~100-row monthly extract paid ~0.14 s of fixed cos
 ingests ``--files`` department-months of ``--file-rows`` rows each, one after another into one
 store (as the scale run does), and prints rows/s and seconds per file. ``--old DIR`` first runs
 the same files with a checkout of older code (its ``src`` on the path, in a child process), so
-the ratio comes from one run.
+the ratio comes from one run. ``--batch`` also runs them through the batch path
+(``istvhub.ingest.batch.ingest_paths``: the files of one layout adapted in one pass).
 """
 
 from __future__ import annotations
@@ -68,6 +69,24 @@ print(json.dumps({"files": len(files) - 1, "rows": rows, "s": dt}))
 """
 
 
+BATCH_CHILD = r"""
+import json, sys, time
+from pathlib import Path
+from istvhub.ingest.batch import ingest_paths
+from istvhub.ingest.core import ingest_file
+from istvhub.store import open_store
+files = sorted(Path(sys.argv[1]).glob("*.csv"))
+st = open_store(sys.argv[2])
+ingest_file(files[0], st, geocode=False)  # warm: imports, code lists, schema checks
+t0 = time.perf_counter()
+res = ingest_paths(files[1:], st, geocode=False)
+dt = time.perf_counter() - t0
+assert all(r.status == "stored" for r in res), [r.message for r in res if r.status != "stored"]
+st.dispose()
+print(json.dumps({"files": len(res), "rows": sum(r.rows_total for r in res), "s": dt}))
+"""
+
+
 def small_files(a: argparse.Namespace, tmpd: Path) -> None:
     """Many small department-months through one store, old code first when given."""
     import json
@@ -80,11 +99,13 @@ def small_files(a: argparse.Namespace, tmpd: Path) -> None:
     for i in range(a.files):
         month = f"{2015 + i // 12}-{i % 12 + 1:02d}"
         make_extract(d / f"RJ122_{month}.csv", a.file_rows, seed=i + 1, month=month)
-    runs = [("old", str(Path(a.old) / "src"))] if a.old else []
-    runs.append(("new", None))
+    runs = [("old", str(Path(a.old) / "src"), SMALL_CHILD)] if a.old else []
+    runs.append(("new", None, SMALL_CHILD))
+    if a.batch:
+        runs.append(("batch", None, BATCH_CHILD))
     backends = ["sqlite"] + ([] if a.no_pg else ["postgresql"])
     for backend in backends:
-        for label, src in runs:
+        for label, src, child in runs:
             env = dict(os.environ)
             if src:
                 env["PYTHONPATH"] = src
@@ -95,7 +116,7 @@ def small_files(a: argparse.Namespace, tmpd: Path) -> None:
                 schema, url = _pg_schema(a.pg)
             try:
                 out = subprocess.run(
-                    [sys.executable, "-c", SMALL_CHILD, str(d), url],
+                    [sys.executable, "-c", child, str(d), url],
                     capture_output=True,
                     text=True,
                     check=True,
@@ -106,7 +127,7 @@ def small_files(a: argparse.Namespace, tmpd: Path) -> None:
                     _drop_schema(a.pg, schema)
             r = json.loads(out.stdout.strip().splitlines()[-1])
             print(
-                f"{label:<4} {backend:<10}  {r['files']} files x {a.file_rows} rows  "
+                f"{label:<5} {backend:<10}  {r['files']} files x {a.file_rows} rows  "
                 f"{r['s'] / r['files'] * 1000:7.1f} ms/file  {r['rows'] / r['s']:>8,.0f} rows/s"
             )
 
@@ -136,6 +157,7 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=0, help="many small files instead of one")
     ap.add_argument("--file-rows", type=int, default=100)
     ap.add_argument("--old", help="a checkout of older code to run first (--files mode)")
+    ap.add_argument("--batch", action="store_true", help="--files: also the batch path")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmpd = Path(tmp)

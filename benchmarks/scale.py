@@ -6,8 +6,10 @@ wall time and the process's peak RSS during the step:
 1. generate + ingest: the sample-feed generator (fixed seed, real London places, realistic
    repetition and a long tail of texts) writes one ISTV MDS extract per department-month for 200
    synthetic departments (the registry's real EDs' catchments, cycled) and each goes through
-   ``ingest_bytes`` (read, adapt, PII guard, validate, store in one transaction). Ingest rows/s
-   counts the time inside ingest only, not the generator's.
+   the batch ingest path (``istvhub.ingest.batch.ingest_many``: read, adapt, PII guard and
+   validate the files of one layout in one pass, each stored as its own version;
+   ``--one-at-a-time``: ``ingest_bytes`` per file). Ingest rows/s counts the time inside ingest
+   only, not the generator's.
 2. geocode: distinct (text, department) pairs drawn from the store, geocoded with 1 process and
    with N (``geocode_parallel``, what ``istvhub geocode --stored --workers N`` runs): distinct
    texts/s each and the ratio.
@@ -155,10 +157,13 @@ def usable_templates(pairs: list[tuple[str, str]]) -> dict:
     }
 
 
-def ingest_worker(url, reg, pairs, index, periods, volume, truth_path) -> dict:
+def ingest_worker(url, reg, pairs, index, periods, volume, truth_path, one_at_a_time=False) -> dict:
     """Generate and ingest the department-months of ``pairs`` (this worker's share) through
-    ``ingest_bytes``, the path every upload takes. Each department has its own seeded generator,
-    so the data do not depend on how many workers share the work."""
+    the normal ingest path: the batch path (``ingest_many``: the files of one layout adapted in
+    one pass, each stored as its own version), or ``ingest_bytes`` file by file with
+    ``one_at_a_time``. Each department has its own seeded generator, so the data do not depend
+    on how many workers share the work."""
+    from istvhub.ingest.batch import BATCH_FILES, ingest_many
     from istvhub.ingest.core import ingest_bytes
     from istvhub.store import open_store
 
@@ -168,6 +173,33 @@ def ingest_worker(url, reg, pairs, index, periods, volume, truth_path) -> dict:
     truth: list[pd.DataFrame] = []
     rows = files = 0
     ingest_s = gen_s = 0.0
+    pending: list[tuple[str, bytes]] = []
+
+    def flush() -> None:
+        nonlocal rows, files, ingest_s
+        t1 = time.perf_counter()
+        if one_at_a_time:
+            out = [
+                ingest_bytes(
+                    data,
+                    name,
+                    store,
+                    department=name.split("_")[0],
+                    period=name[-11:-4],
+                    geocode=False,
+                )
+                for name, data in pending
+            ]
+        else:
+            out = ingest_many(pending, store, geocode=False)
+        ingest_s += time.perf_counter() - t1
+        for (name, _data), res in zip(pending, out, strict=True):
+            if res.status != "stored":
+                raise SystemExit(f"{name}: {res.status}: {res.message}")
+            rows += res.rows_accepted
+            files += 1
+        pending.clear()
+
     for k, (code, real) in zip(index, pairs, strict=True):
         if real not in pools:
             pools[real] = gen.build_pools(s, real)
@@ -178,16 +210,10 @@ def ingest_worker(url, reg, pairs, index, periods, volume, truth_path) -> dict:
             t0 = time.perf_counter()
             recs = gen.month_records(d, period, s, pools[real], R)
             data, _ = gen.write_istv_mds(d, period, recs, rng)
-            t1 = time.perf_counter()
-            res = ingest_bytes(
-                data, f"{code}_{period}.csv", store, department=code, period=period, geocode=False
-            )
-            ingest_s += time.perf_counter() - t1
-            gen_s += t1 - t0
-            if res.status != "stored":
-                raise SystemExit(f"{code} {period}: {res.status}: {res.message}")
-            rows += res.rows_accepted
-            files += 1
+            gen_s += time.perf_counter() - t0
+            pending.append((f"{code}_{period}.csv", data))
+            if len(pending) >= BATCH_FILES:
+                flush()
             truth.append(
                 pd.DataFrame(
                     {
@@ -201,12 +227,15 @@ def ingest_worker(url, reg, pairs, index, periods, volume, truth_path) -> dict:
                     }
                 )
             )
+    flush()
     store.dispose()
     pd.concat(truth, ignore_index=True).to_parquet(truth_path)
     return {"rows": rows, "files": files, "ingest_s": ingest_s, "gen_s": gen_s}
 
 
-def generate_and_ingest(url, reg, pairs, periods, volume, workers, tmp: Path, results) -> None:
+def generate_and_ingest(
+    url, reg, pairs, periods, volume, workers, tmp: Path, results, one_at_a_time=False
+) -> None:
     """Ingest every department-month with ``workers`` processes (departments split between
     them, as independent uploads would be)."""
     t0 = time.perf_counter()
@@ -215,7 +244,17 @@ def generate_and_ingest(url, reg, pairs, periods, volume, workers, tmp: Path, re
         idx = list(range(w, len(pairs), workers))
         share = [pairs[i] for i in idx]
         jobs.append(
-            spawn(ingest_worker, url, reg, share, idx, periods, volume, tmp / f"truth-{w}.parquet")
+            spawn(
+                ingest_worker,
+                url,
+                reg,
+                share,
+                idx,
+                periods,
+                volume,
+                tmp / f"truth-{w}.parquet",
+                one_at_a_time,
+            )
         )
     outs = [collect(j) for j in jobs]
     wall = time.perf_counter() - t0
@@ -403,6 +442,11 @@ def main(argv: list[str] | None = None) -> int:
         help="ingest only the last N months through the normal path and copy "
         "them back span by span in SQL to fill --months (default: ingest every month)",
     )
+    ap.add_argument(
+        "--one-at-a-time",
+        action="store_true",
+        help="ingest each file alone (ingest_bytes) instead of the batch path",
+    )
     ap.add_argument("--home", type=Path, help="ISTVHUB_HOME with a built gazetteer")
     ap.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema afterwards")
     ap.add_argument(
@@ -431,7 +475,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"scale: {deps} departments x {months} months x ~{volume} records/month "
         f"(~{deps * months * volume:,}) on {sa.engine.make_url(url).get_backend_name()}; "
-        f"{len(ingested)} months ingested through ingest_bytes"
+        f"{len(ingested)} months ingested through "
+        + ("ingest_bytes" if args.one_at_a_time else "the batch path")
         + (f", {months // ingest_months - 1} copies back in SQL" if ingest_months < months else ""),
         flush=True,
     )
@@ -447,7 +492,15 @@ def main(argv: list[str] | None = None) -> int:
         try:
             pairs = collect(spawn(usable_templates, pairs))["pairs"]
             generate_and_ingest(
-                url, reg, pairs, ingested, volume, args.ingest_workers, tmp, results
+                url,
+                reg,
+                pairs,
+                ingested,
+                volume,
+                args.ingest_workers,
+                tmp,
+                results,
+                args.one_at_a_time,
             )
             step("distinct texts", results, count_distinct, url)
             sample = _distinct_pairs(url, 2 * args.geocode_sample)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from istvhub._errors import ConfirmationRequired, FileRejected
-from istvhub.ingest import adapters, core
+from istvhub.ingest import adapters, core, csvread, readers, twopass
 from istvhub.ingest.adapters import adapt
 from istvhub.ingest.core import ingest_bytes
 from istvhub.ingest.layouts import detect_layout, vocabulary
@@ -31,11 +31,17 @@ def st(db_url, home):
     s.dispose()
 
 
-@pytest.fixture
-def small_slices(monkeypatch):
-    """Slices of 25 rows: the 169-row sample month takes the streamed path in 7 slices."""
+@pytest.fixture(params=["one pass", "two passes"])
+def small_slices(request, monkeypatch):
+    """Slices of 25 rows: the 169-row sample month takes the streamed path in 7 slices; read
+    whole, or in two passes of 30-row chunks (the layout recognised on the first 30 rows)."""
     monkeypatch.setattr(adapters, "SLICE_ROWS", 25)
     monkeypatch.setattr(core, "SLICE_ROWS", 25)
+    if request.param == "two passes":
+        monkeypatch.setattr(twopass, "TWO_PASS_BYTES", 0)
+        monkeypatch.setattr(twopass, "TWO_PASS_CHUNK_ROWS", 30)
+        monkeypatch.setattr(csvread, "READ_CHUNK_ROWS", 30)
+    return request.param
 
 
 def _dump(st) -> dict:
@@ -116,3 +122,52 @@ def test_refused_replacement_at_the_end_of_a_streamed_upload_stores_nothing(st, 
     ok = ingest_bytes(few, NAME, st, geocode=False, home=home, confirm_replace=True)
     assert ok.status == "stored" and ok.version == 2 and ok.rows_accepted == 59
     assert len(st.current_records("RJ122")) == 59
+
+
+def test_two_pass_read_reads_whole_when_a_late_row_is_ragged(st, home, small_slices, monkeypatch):
+    """A row with a field too many past the first chunks: the upload is read row by row as a
+    small one is (the row quarantined), with the same report either way."""
+    lines = RJ122_MARCH.decode("utf-8-sig").splitlines()
+    lines[150] += ",extra"
+    data = ("\n".join(lines) + "\n").encode()
+    seen: list[bool] = []
+    real = readers.read_table
+    monkeypatch.setattr(
+        core, "read_table", lambda *a, **k: seen.append(k.get("two_pass", False)) or real(*a, **k)
+    )
+    res = ingest_bytes(data, NAME, st, geocode=False, home=home)
+    assert res.status == "stored" and res.rows_accepted == 168 and res.rows_quarantined == 1
+    assert [(i.row, i.field) for i in res.issues if i.quarantined] == [(150, "row")]
+    assert seen == ([True, False] if small_slices == "two passes" else [True])
+
+
+def test_two_pass_keyless_duplicates_match_one_pass(home, monkeypatch):
+    """Rows without a key are compared on every cell: pass 1 hashes whole rows, so a
+    repeated keyless row is found though only a few columns are kept."""
+    lines = RJ122_MARCH.decode("utf-8-sig").splitlines()
+    rows = [ln.split(",") for ln in lines[1:]]
+    for r in rows[100:]:
+        r[3] = ""
+    rows.insert(160, list(rows[120]))
+    data = ("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n").encode()
+    t1 = read_table(data, NAME, vocabulary(None))
+    layout, _ = detect_layout(t1.headers)
+    one = adapt(t1, layout, file=NAME, home=home)
+    monkeypatch.setattr(twopass, "TWO_PASS_BYTES", 0)
+    monkeypatch.setattr(twopass, "TWO_PASS_CHUNK_ROWS", 30)
+    monkeypatch.setattr(csvread, "READ_CHUNK_ROWS", 30)
+    t2 = read_table(data, NAME, vocabulary(None), two_pass=True)
+    assert t2.chunks is not None and len(t2.frame) == 30
+    from istvhub.ingest.fileplan import plan_columns
+    from istvhub.ingest.recognise import recognise
+
+    rec = recognise(t2.headers, t2.frame, layout)
+    t2.load_columns(plan_columns(dict(rec.columns), layout), NAME, key=rec.columns["source_key"])
+    assert twopass.ROW_HASH in t2.frame.columns and len(t2.frame) == 170
+    two = adapt(t2, layout, file=NAME, home=home, recognition=rec)
+    key = [(i.row, i.field, i.reason) for i in one.issues]
+    assert key == [(i.row, i.field, i.reason) for i in two.issues]
+    assert (161, "row") in {(i.row, i.field) for i in two.issues if i.quarantined} or any(
+        i.row == 161 and "duplicate" in i.reason for i in two.issues
+    )
+    assert two.records["record_id"].tolist() == one.records["record_id"].tolist()

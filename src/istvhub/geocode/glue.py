@@ -78,8 +78,8 @@ def split_token(ix: Any, tok: str) -> tuple[str, str] | None:
     # a correction of the whole token wins unless the cut needs two edits fewer: a one-letter
     # typo of a name often spells two words ("atheton" is Atherton, not "at heton")
     whole_edits = int(OSA.distance(tok, whole)) if whole != tok else 99
-    if whole_edits == 99 and lexicon_of(ix).near_english(tok):
-        return None
+    if whole_edits < 2 or (whole_edits == 99 and lexicon_of(ix).near_english(tok)):
+        return None  # no cut can beat a one-edit correction by two edits
     best: tuple[tuple[int, float], tuple[str, str]] | None = None
     for i in range(2, len(tok) - 1):
         left, right = tok[:i], tok[i:]

@@ -70,12 +70,13 @@ def correct_uncached(ix: PlaceIndex, tok: str) -> tuple[str, float]:
             keep = np.union1d(keep, np.concatenate(extra))
     choices = ix.vocab[keep].tolist()
     max_d = 1 if len(tok) <= 7 else (2 if len(tok) <= 11 else 3)
-    if max_d == 1 and len(tok) >= 6 and english_freq(tok) <= 0.0:
-        # two slips in a six-letter name ("tufftn"), unless one slip makes an English word:
-        # "droped" is dropped (one edit), never The Drop
-        if not _near_english(tok):
-            max_d = 2
     res = process.extract(tok, choices, scorer=OSA.distance, score_cutoff=max_d, limit=12)
+    if not res and max_d == 1 and len(tok) >= 6 and english_freq(tok) <= 0.0:
+        # two slips in a six-letter name ("tufftn"), unless one slip makes an English word:
+        # "droped" is dropped (one edit), never The Drop (checked only when a name is there)
+        two = process.extract(tok, choices, scorer=OSA.distance, score_cutoff=2, limit=12)
+        if any(w[0] == tok[0] for w, _d, _i in two) and not _near_english(tok):
+            res = two
     if not res:
         return tok, 1.0
     # fewest edits, then same first letter, then the commoner word

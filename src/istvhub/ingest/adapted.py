@@ -44,6 +44,8 @@ class Adapted:
     pii_scrubbed: int
     columns: dict[str, str] = field(default_factory=dict)
     recognition: Recognition | None = None
+    #: a slice's raw rows (every column), for the item report of a two-pass read
+    raw: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def quarantine(self) -> pd.DataFrame:
@@ -83,6 +85,7 @@ class SliceContext:
     plan: FilePlan
     encoding: str | None
     make_id: Any
+    two_pass: bool = False  # slices come from pass 2 of a two-pass read (keep their raw rows)
 
 
 def quarantine_frame(issues: list[Issue]) -> pd.DataFrame:

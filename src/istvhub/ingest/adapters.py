@@ -10,7 +10,7 @@ public names are importable from here as before.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from istvhub.ingest.adapted import (  # noqa: F401  (re-exported: the adapter's 
     quarantine_frame,
 )
 from istvhub.ingest.codevalues import straddling_warning
+from istvhub.ingest.csvread import release_freed_memory
 from istvhub.ingest.fields import dates_of, location_of, person_of, texts_of, weapon_of
 from istvhub.ingest.fileplan import DEPT_RE, FilePlan, plan_file  # noqa: F401  (DEPT_RE re-exported)
 from istvhub.ingest.layouts import Layout
@@ -99,7 +100,16 @@ def adapt_slice(raw: pd.DataFrame, ctx: SliceContext, *, file: str) -> Adapted:
     )
     out = out[~flag.bad].reset_index(drop=True)[[*RECORD_COLUMNS, "source_row"]]
     return Adapted(
-        out, flag.issues, plan.department, plan.period, len(raw), 0, scrubbed, cols, ctx.rec
+        out,
+        flag.issues,
+        plan.department,
+        plan.period,
+        len(raw),
+        0,
+        scrubbed,
+        cols,
+        ctx.rec,
+        raw=raw if ctx.two_pass else None,
     )
 
 
@@ -159,8 +169,26 @@ def adapt_slices(
         rec,
     )
     ctx = SliceContext(layout, rec, cols, plan, table.encoding, record_id_maker(home))
-    slices = (adapt_slice(raw.iloc[i : i + size], ctx, file=file) for i in range(0, len(raw), size))
+    if table.chunks is not None:  # pass 2 of a two-pass read: every column, a chunk at a time
+        ctx.two_pass = True
+        release_freed_memory()  # the whole-file pass's temporaries
+        slices = _two_pass_slices(table.chunks, ctx, file, size)
+    else:
+        slices = (
+            adapt_slice(raw.iloc[i : i + size], ctx, file=file) for i in range(0, len(raw), size)
+        )
     return head, slices
+
+
+def _two_pass_slices(
+    chunks: Callable[[], Iterator[pd.DataFrame]], ctx: SliceContext, file: str, size: int
+) -> Iterator[Adapted]:
+    """Pass 2 of a two-pass read: each chunk parsed again, adapted ``size`` rows at a time,
+    and the parser's freed temporaries handed back before the next."""
+    for c in chunks():
+        for i in range(0, len(c), size):
+            yield adapt_slice(c.iloc[i : i + size], ctx, file=file)
+        release_freed_memory()
 
 
 def adapt(table: RawTable, layout: Layout, **kw: Any) -> Adapted:

@@ -55,9 +55,12 @@ def _ingest_files(
     quiet: bool,
     accept: bool = False,
     mapping_file: Path | None = None,
+    batch: bool = True,
     **kw: Any,
 ) -> list[IngestResult]:
-    """Ingest each file in turn, with a progress bar when there is a lot to do."""
+    """Ingest each file in turn, with a progress bar when there is a lot to do. Several files
+    (unless ``batch`` is off or a mapping is being accepted) go by the batch path: the files of
+    one layout adapted in one pass, each still stored and reported as its own upload."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -73,6 +76,14 @@ def _ingest_files(
         disable=not big or quiet,
     ) as prog:
         task = prog.add_task("ingest", total=len(files) * 4, step="")
+        if batch and len(files) > 1 and not accept and mapping_file is None:
+            from istvhub.ingest.batch import ingest_paths
+
+            def done(res: IngestResult) -> None:
+                prog.update(task, advance=4, description=res.file, step=res.status)
+
+            results = ingest_paths(files, store, on_result=done, **kw)
+            return [_keep_proposal(f, r, None) for f, r in zip(files, results, strict=True)]
         for f in files:
             prog.update(task, description=f.name)
 
@@ -93,6 +104,12 @@ def _ingest_one(
     res = ingest_file(f, store, progress=step, mapping=text, **kw)
     if res.status == "needs_mapping" and accept and text is None and res.proposed_mapping:
         res = ingest_file(f, store, progress=step, mapping=res.proposed_mapping, **kw)
+    return _keep_proposal(f, res, mapping_file)
+
+
+def _keep_proposal(f: Path, res: IngestResult, mapping_file: Path | None) -> IngestResult:
+    """A held file's proposed mapping, written beside it (FILE.mapping.toml)."""
+    path = mapping_file if mapping_file is not None else f.with_name(f.name + ".mapping.toml")
     if res.status == "needs_mapping" and res.proposed_mapping:
         try:
             path.write_text(res.proposed_mapping, encoding="utf-8")
@@ -196,6 +213,13 @@ def register(app: typer.Typer) -> None:
         mapping_file: Path | None = typer.Option(
             None, "--mapping", help="The mapping TOML to accept (default FILE.mapping.toml)."
         ),
+        one_at_a_time: bool = typer.Option(
+            False,
+            "--one-at-a-time",
+            help="Adapt each file on its own (default: several files of one layout are adapted "
+            "together, each still stored and reported as its own upload). A directory stands "
+            "for its CSV/XLSX/TXT/TSV files.",
+        ),
     ) -> None:
         """Ingest ED extracts: exit 0 when stored (even with quarantined rows), 2 if rejected,
         3 if held as needs mapping (nothing stored; a mapping TOML is proposed beside the file)."""
@@ -210,7 +234,11 @@ def register(app: typer.Typer) -> None:
                 raise FileRejected("--nil takes --department and --period and no file")
         elif not files:
             raise FileRejected("give one or more files to ingest (or --nil)")
-        files = files or []
+        from istvhub.ingest.batch import extract_paths
+
+        files = extract_paths(files or [])
+        if not nil and not files:
+            raise FileRejected("no CSV, XLSX, TXT or TSV extracts in the given directory")
         store = open_store(db or settings.db_url)
         try:
             if nil:
@@ -224,6 +252,7 @@ def register(app: typer.Typer) -> None:
                     quiet=as_json,
                     accept=accept_mapping,
                     mapping_file=mapping_file,
+                    batch=not one_at_a_time,
                     department=department,
                     period=period,
                     adapter=adapter,

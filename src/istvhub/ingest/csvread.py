@@ -17,8 +17,8 @@ import os
 import re
 import warnings
 from array import array
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -182,6 +182,7 @@ def use_returning_arrow_pool() -> None:
     if _POOL_SET or os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         return
     _POOL_SET = True
+    _fixed_mmap_threshold()
     import pyarrow as pa
 
     if pa.default_memory_pool().backend_name == "mimalloc":
@@ -191,39 +192,96 @@ def use_returning_arrow_pool() -> None:
 _POOL_SET = False
 
 
+def _fixed_mmap_threshold(size: int = 1024 * 1024) -> None:
+    """Blocks of ``size`` or more come straight from the system and go back on free. glibc
+    raises this threshold (up to 32 MB) each time such a block is freed, after which a
+    parse's column buffers stay in its heap: a fixed threshold keeps the peak of a large
+    upload from ratcheting up (issue 14 point 7). A no-op off glibc."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-3, size)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed by parsing back to the system (glibc keeps small freed blocks in its
+    arenas, so the process stays at its peak; issue 14 point 7). A no-op elsewhere."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+class Ragged(Exception):
+    """A data row does not split into the header's columns (the reader falls back to reading
+    row by row and quarantining such rows)."""
+
+
+def iter_frames(
+    data: bytes, idx: int, delim: str, file: str, chunk_rows: int | None = None
+) -> Iterator[pd.DataFrame]:
+    """The data rows below header line ``idx`` as frames of strings, ``chunk_rows`` at a time,
+    blank rows dropped. Index labels run on across chunks: label ``i`` is the ``i``-th record
+    below the header, blank lines not counted (so a second pass over the same bytes gives every
+    row the same label). Raises :class:`Ragged` for a ragged row."""
+
+    def step(it: Any) -> Any:
+        with warnings.catch_warnings():
+            # extra fields on the first row only warn: treat them like any ragged row
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            try:
+                return it() if callable(it) else next(it)
+            except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+                raise Ragged from exc
+            except (pd.errors.EmptyDataError, ValueError) as exc:
+                raise FileRejected("CSV cannot be parsed", file=file) from exc
+
+    reader = step(
+        lambda: pd.read_csv(
+            io.BytesIO(data),
+            encoding="utf-8-sig",
+            sep=delim,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skiprows=idx,
+            header=0,
+            skip_blank_lines=True,
+            engine="c",
+            quotechar='"',
+            index_col=False,
+            chunksize=chunk_rows or READ_CHUNK_ROWS,
+        )
+    )
+    with reader:
+        while True:
+            try:
+                c = step(reader)
+            except StopIteration:
+                return
+            yield drop_blank_rows(c.astype("string").fillna(""))
+
+
 def read_frame(data: bytes, idx: int, delim: str, file: str) -> pd.DataFrame | None:
     """The non-blank data rows below header line ``idx`` as strings; None when a row is ragged
     (the caller then reads row by row and quarantines those rows).
 
-    Read in chunks of :data:`READ_CHUNK_ROWS`: each chunk's Python strings become Arrow strings
-    and its blank rows are dropped before the next is parsed, so the whole file never exists
-    as Python objects or as two copies (issue 14 point 7). Index labels run on across chunks:
-    label ``i`` is the ``i``-th record below the header, blank lines not counted."""
+    Read in chunks of :data:`READ_CHUNK_ROWS` (:func:`iter_frames`): each chunk's Python strings
+    become Arrow strings and its blank rows are dropped before the next is parsed, so the whole
+    file never exists as Python objects or as two copies (issue 14 point 7)."""
     try:
-        with warnings.catch_warnings():
-            # extra fields on the first row only warn: treat them like any ragged row
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            reader = pd.read_csv(
-                io.BytesIO(data),
-                encoding="utf-8-sig",
-                sep=delim,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                skiprows=idx,
-                header=0,
-                skip_blank_lines=True,
-                engine="c",
-                quotechar='"',
-                index_col=False,
-                chunksize=READ_CHUNK_ROWS,
-            )
-            with reader:
-                parts = [drop_blank_rows(c.astype("string").fillna("")) for c in reader]
-    except (pd.errors.ParserError, pd.errors.ParserWarning):
+        parts = list(iter_frames(data, idx, delim, file))
+    except Ragged:
         return None
-    except (pd.errors.EmptyDataError, ValueError) as exc:
-        raise FileRejected("CSV cannot be parsed", file=file) from exc
+    return concat_frames(parts)
+
+
+def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame | None:
+    """Chunks back into one frame (None for none), keeping the first chunk's column names."""
     if not parts:
         return None
     if len(parts) == 1:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from istvhub.ingest import parsing as P
 from istvhub.ingest import plausibility as plausible
 from istvhub.ingest.identity import refuse_nhs_number_keys
 from istvhub.ingest.layouts import Layout
+from istvhub.ingest.twopass import ROW_HASH
 
 DEPT_RE = re.compile(r"^[A-Z0-9]{3,12}$")
 _MONTH_YEAR = re.compile(r"(\d{1,2})[/.-](\d{4})")
@@ -46,8 +48,11 @@ class FilePlan:
     arr_col: str = "arrival_date"
 
 
+@lru_cache(maxsize=4096)
 def period_of(value: str) -> str | None:
-    """YYYY-MM from a period cell: 2025-01, 2025-01-01, 01/2025, Jan 2025, January-2025..."""
+    """YYYY-MM from a period cell: 2025-01, 2025-01-01, 01/2025, Jan 2025, January-2025...
+    Memoised: a department sends the same few period cells every month, and a miss of the
+    quick patterns tries eight date formats (~20 ms a file, issue 16)."""
     v = str(value).strip()
     if not v:
         return None
@@ -159,27 +164,42 @@ def _duplicates(raw: pd.DataFrame, cols: dict[str, str]) -> pd.Series:
     row; equal keys hash equal, and a false duplicate needs a 64-bit collision. Hashed
     :data:`_HASH_ROWS` rows at a time: hashing a whole column at once turns every cell of it
     into a Python string first (about 60 MB for a 50 MB upload, issue 14 point 7)."""
-    if "source_key" in cols:
-        key = raw[cols["source_key"]].astype("string").str.strip()
-        has = (key.notna() & (key != "")).to_numpy(dtype=bool)
-    else:
-        key = None
-        has = np.zeros(len(raw), dtype=bool)
+    src = cols.get("source_key")
+    has = np.zeros(len(raw), dtype=bool)
     hashes = np.zeros(len(raw), dtype=np.uint64)
     for i in range(0, len(raw), _HASH_ROWS):
         part = slice(i, i + _HASH_ROWS)
-        h, hp = hashes[part], has[part]
-        if key is not None and hp.any():
-            h[hp] = pd.util.hash_pandas_object(key.iloc[part][hp], index=False).to_numpy()
+        h = hashes[part]
+        if src is not None:  # stripped a part at a time, not as a copy of the whole column
+            key = raw[src].iloc[part].astype("string").str.strip()
+            has[part] = (key.notna() & (key != "")).to_numpy(dtype=bool)
+        hp = has[part]
+        if src is not None and hp.any():
+            h[hp] = pd.util.hash_pandas_object(key[hp], index=False).to_numpy()
         if (~hp).any():
             # a row without a key: the whole row is its key, kept apart from the keyed rows
-            whole = pd.util.hash_pandas_object(raw.iloc[part][~hp], index=False).to_numpy()
+            if ROW_HASH in raw.columns:  # a two-pass read hashed every cell in its pass 1
+                whole = raw[ROW_HASH].iloc[part][~hp].to_numpy(dtype=np.uint64)
+            else:
+                whole = pd.util.hash_pandas_object(raw.iloc[part][~hp], index=False).to_numpy()
             h[~hp] = whole
     dup = np.zeros(len(raw), dtype=bool)
     for sel in (has, ~has):
         if sel.any():
-            dup[sel] = pd.Series(hashes[sel]).duplicated(keep="first").to_numpy()
+            dup[sel] = _later_repeats(hashes if sel.all() else hashes[sel])
     return pd.Series(dup, index=raw.index)
+
+
+def _later_repeats(h: np.ndarray) -> np.ndarray:
+    """``duplicated(keep="first")`` by a stable sort: every repeat after a value's first place
+    (a sort needs a third of the memory of pandas' hash table, issue 14 point 7)."""
+    order = np.argsort(h, kind="stable")
+    s = h[order]
+    repeat = s[1:] == s[:-1]
+    del s
+    out = np.zeros(len(h), dtype=bool)
+    out[order[1:][repeat]] = True
+    return out
 
 
 #: rows hashed at a time by :func:`_duplicates`
@@ -262,6 +282,29 @@ def resolve_period(
     )
 
 
+#: the fields whose raw columns :func:`plan_file` and the file-level warnings read
+PLAN_FIELDS = (
+    "department",
+    "period_start",
+    "period",
+    "arrival_datetime",
+    "arrival_date",
+    "source_key",
+    "location_type_code",
+    "place",
+    "age_band",
+)
+
+
+def plan_columns(cols: dict[str, str], layout: Layout) -> list[str]:
+    """The raw columns the whole-file pass reads (all a two-pass read keeps of every row)."""
+    fields = list(PLAN_FIELDS)
+    filt = layout.filter_field or ("intent" if "intent" in cols else None)
+    if filt:
+        fields += [filt, "location_text"]
+    return [cols[f] for f in fields if f in cols]
+
+
 def plan_file(
     raw: pd.DataFrame,
     cols: dict[str, str],
@@ -287,6 +330,7 @@ def plan_file(
         key = kept[cols["source_key"]].astype("string").str.strip()
         rows = pd.Series(kept.index + 1, index=kept.index)
         refuse_nhs_number_keys(key, rows, file=file, field=cols["source_key"])
+        del key, rows  # a copy of the column: not kept for the rest of the plan
     per = resolve_period(kept, cols, layout, period, arr, file)
     per_col = cols.get("period_start") or cols.get("period") or ("--period" if period else arr_col)
     plausible.check_period(per, file=file, field=per_col)

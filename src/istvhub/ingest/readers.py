@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from istvhub._errors import FileRejected
-from istvhub.ingest import csvread
+from istvhub.ingest import csvread, twopass
 from istvhub.ingest.csvread import (  # noqa: F401  (re-exported: the readers' public names)
     DELIMITERS,
     HEADER_SCAN_ROWS,
@@ -64,6 +65,21 @@ class RawTable:
     #: CSV: the physical line where data row N (1-based) starts is ``lines[N - 1]`` (quoted
     #: cells may hold line breaks); None when rows are lines below the header (XLSX)
     lines: np.ndarray | None = None
+    #: a large CSV read in two passes (issue 14 point 7): ``frame`` first holds the first rows
+    #: (every column: enough to recognise the layout), then :meth:`load_columns` makes it the
+    #: whole file in the few columns the file-level checks read, and ``chunks()`` parses the
+    #: data rows again, every column, a chunk at a time, for the slices. None: ``frame`` is all
+    chunks: Callable[[], Iterator[pd.DataFrame]] | None = field(default=None, repr=False)
+
+    def load_columns(
+        self,
+        columns: list[str],
+        file: str,
+        limits: ReadLimits | None = None,
+        key: str | None = None,
+    ) -> None:
+        """Pass 1 of a two-pass read (:func:`istvhub.ingest.twopass.load_columns`)."""
+        twopass.load_columns(self, columns, file, limits, key)
 
     def line_of(self, row: int) -> int:
         """The line (CSV) or sheet row (XLSX) of 1-based data row ``row`` in the file."""
@@ -77,8 +93,11 @@ def physical_line(lines: np.ndarray | None, header_line: int, row: int) -> int:
     return header_line + row
 
 
-def check_cells(df: pd.DataFrame, file: str, limits: ReadLimits, header_line: int) -> None:
-    """Reject a cell longer than the limit (names the row and column, never the text)."""
+def check_cells(
+    df: pd.DataFrame, file: str, limits: ReadLimits, header_line: int, offset: int = 0
+) -> None:
+    """Reject a cell longer than the limit (names the row and column, never the text);
+    ``offset``: rows of the file before ``df`` (a chunk)."""
     if len(df.columns) > limits.max_columns:
         raise FileRejected(
             f"more than {limits.max_columns} columns (ISTVHUB_MAX_COLUMNS)", file=file
@@ -92,7 +111,7 @@ def check_cells(df: pd.DataFrame, file: str, limits: ReadLimits, header_line: in
                 "limit (ISTVHUB_MAX_CELL_CHARS)",
                 file=file,
                 field=str(c),
-                row=pos + 1,
+                row=offset + pos + 1,
             )
 
 
@@ -191,11 +210,21 @@ def _dedupe(headers: list[str]) -> list[str]:
 _drop_blank_rows = csvread.drop_blank_rows
 
 
-def read_csv_bytes(data: bytes, file: str, vocab: list[HeaderKey]) -> RawTable:
-    """A CSV upload (UTF-8 bytes, see :func:`csvread.to_utf8`) as a frame of strings."""
+def read_csv_bytes(
+    data: bytes, file: str, vocab: list[HeaderKey], two_pass: bool = False
+) -> RawTable:
+    """A CSV upload (UTF-8 bytes, see :func:`csvread.to_utf8`) as a frame of strings.
+
+    ``two_pass`` (a large upload): only the first rows are parsed here, and the table can parse
+    the rest a chunk at a time (:attr:`RawTable.chunks`); a file whose rows fit in one chunk, or
+    whose first rows are ragged, is read whole as without it."""
     lines = csvread.head_lines(data)
     idx, delim = csvread.sniff(lines, lambda rows: _header_row(rows, vocab), file)
-    df = csvread.read_frame(data, idx, delim, file)
+    more = False
+    if two_pass:
+        df, more = twopass.first_rows(data, idx, delim, file)
+    else:
+        df = csvread.read_frame(data, idx, delim, file)
     if df is None:
         raw, good, index, bad, pre, starts = csvread.lenient_rows(
             data.decode("utf-8-sig"), idx, delim, file
@@ -225,7 +254,10 @@ def read_csv_bytes(data: bytes, file: str, vocab: list[HeaderKey]) -> RawTable:
     header_line, starts = where if where else (idx + 1, None)
     if starts is not None and len(df) and int(df.index.max()) >= len(starts):
         starts = None  # counted differently from the parser: keep header + N
-    return RawTable(df, headers, header_line, "csv", delimiter=delim, preamble=pre, lines=starts)
+    t = RawTable(df, headers, header_line, "csv", delimiter=delim, preamble=pre, lines=starts)
+    if more:
+        t.chunks = twopass.chunk_source(data, idx, delim, file, headers)
+    return t
 
 
 def read_csv_text(text: str, file: str, vocab: list[HeaderKey]) -> RawTable:
@@ -332,10 +364,13 @@ def read_table(
     encoding: str | None = None,
     limits: ReadLimits | None = None,
     allow_empty: bool = False,
+    two_pass: bool = False,
 ) -> RawTable:
     """Parse an upload; raises :class:`FileRejected` when it cannot be read, when it breaks a
     hostile-input limit (:class:`ReadLimits`) or when it has no data rows (unless
-    ``allow_empty``: a header-only file is a nil return, issue 14 point 6)."""
+    ``allow_empty``: a header-only file is a nil return, issue 14 point 6). ``two_pass``: a
+    CSV of :data:`twopass.TWO_PASS_BYTES` or more is read in two passes
+    (:attr:`RawTable.chunks`)."""
     limits = limits or ReadLimits.from_env()
     csvread.use_returning_arrow_pool()
     if len(data) > limits.max_file_bytes:
@@ -358,7 +393,9 @@ def read_table(
             raise FileRejected("file is binary, not CSV text", file=file)
         raw = csvread.normalise_newlines(raw)
         csvread.check_text_limits(raw, file, limits)
-        t = read_csv_bytes(raw, file, vocab)
+        t = read_csv_bytes(
+            raw, file, vocab, two_pass=two_pass and len(raw) >= twopass.TWO_PASS_BYTES
+        )
         t.encoding = enc
     check_cells(t.frame, file, limits, t.header_line)
     if t.frame.empty and not t.bad_rows and not allow_empty:

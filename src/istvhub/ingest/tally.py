@@ -82,7 +82,7 @@ class Tally:
     def add(self, part: Adapted) -> pd.DataFrame:
         """Count one slice; returns its records (to geocode and write)."""
         recs = part.records
-        self.items.add(part, self.frame)
+        self.items.add(part, part.raw if part.raw is not None else self.frame)
         self.issues.extend(part.issues)
         self.accepted += len(recs)
         self.pii_scrubbed += part.pii_scrubbed

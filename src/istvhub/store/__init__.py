@@ -12,10 +12,12 @@ from pathlib import Path
 from istvhub.store.backends import PostgresStore, SQLiteStore
 from istvhub.store.base import Store
 from istvhub.store.registry import read_registry, registry_path
+from istvhub.store.rows import RecordColumns
 from istvhub.store.submissions import StoreResult, StreamTotals
 
 __all__ = [
     "PostgresStore",
+    "RecordColumns",
     "SQLiteStore",
     "Store",
     "StoreResult",

@@ -20,7 +20,13 @@ from sqlalchemy.engine import Connection, Engine
 from istvhub.records import GEOCODE_COLUMNS
 from istvhub.store import schema
 from istvhub.store.registry import DEPARTMENT_COLUMNS, read_registry, registry_path
-from istvhub.store.rows import FLOAT_COLUMNS, records_to_rows, result_frame
+from istvhub.store.rows import (
+    FLOAT_COLUMNS,
+    RecordColumns,
+    records_to_columns,
+    records_to_rows,
+    result_frame,
+)
 from istvhub.store.submissions import StoreResult, StreamTotals, store_submission
 
 __all__ = ["Store", "StoreResult", "StreamTotals"]
@@ -69,8 +75,22 @@ class Store(ABC):
     def _insert_ignore(self, table: sa.Table) -> Any:
         """An INSERT that skips rows whose primary key exists."""
 
-    def _bulk_insert_records(self, conn: Connection, sid: int, df: pd.DataFrame) -> None:
-        rows = records_to_rows(df)
+    #: dates and times as SQLite text (see ``records_to_columns``)
+    sqlite_text = False
+
+    def record_columns(self, records: pd.DataFrame) -> RecordColumns:
+        """Records converted once for this backend; pass slices (``part``) as the ``records``
+        of :meth:`store_submission` (the batch path converts many submissions at once)."""
+        names, cols = records_to_columns(records, sqlite_text=self.sqlite_text)
+        return RecordColumns(names, cols, len(records))
+
+    def _bulk_insert_records(
+        self, conn: Connection, sid: int, df: pd.DataFrame | RecordColumns
+    ) -> None:
+        if isinstance(df, RecordColumns):  # pragma: no cover - drivers without COPY
+            rows = [dict(zip(df.names, vals, strict=True)) for vals in zip(*df.cols, strict=True)]
+        else:
+            rows = records_to_rows(df)
         for row in rows:
             row["submission_id"] = sid
         if rows:
@@ -183,7 +203,7 @@ class Store(ABC):
         file_sha256: str,
         source_filename: str,
         adapter: str,
-        records: pd.DataFrame | Iterable[pd.DataFrame],
+        records: pd.DataFrame | RecordColumns | Iterable[pd.DataFrame | RecordColumns],
         quarantine: pd.DataFrame | None = None,
         rows_total: int | None = None,
         rows_skipped: int = 0,

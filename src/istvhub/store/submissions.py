@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from istvhub._errors import StoreError
 from istvhub.store import schema
-from istvhub.store.rows import db_value
+from istvhub.store.rows import RecordColumns, db_value
 
 if TYPE_CHECKING:
     from istvhub.store.base import Store
@@ -54,7 +54,7 @@ def store_submission(
     file_sha256: str,
     source_filename: str,
     adapter: str,
-    records: pd.DataFrame | Iterable[pd.DataFrame],
+    records: pd.DataFrame | RecordColumns | Iterable[pd.DataFrame | RecordColumns],
     quarantine: pd.DataFrame | None = None,
     rows_total: int | None = None,
     rows_skipped: int = 0,
@@ -70,8 +70,11 @@ def store_submission(
         if quarantine is not None
         else pd.DataFrame(columns=["source_row", "field", "reason"])
     )
-    parts: Iterable[pd.DataFrame] = [records] if isinstance(records, pd.DataFrame) else records
-    n_rows = len(records) if isinstance(records, pd.DataFrame) else 0
+    whole = isinstance(records, (pd.DataFrame, RecordColumns))
+    parts: Iterable[pd.DataFrame | RecordColumns] = (
+        [records] if isinstance(records, (pd.DataFrame, RecordColumns)) else records
+    )
+    n_rows = len(records) if isinstance(records, (pd.DataFrame, RecordColumns)) else 0
     s = schema.submissions
     try:
         with store._write_txn() as conn:
@@ -133,8 +136,8 @@ def store_submission(
                 )
                 .returning(s.c.submission_id)
             ).scalar_one()
-            if isinstance(records, pd.DataFrame):
-                store._bulk_insert_records(conn, sid, records)
+            if whole:
+                store._bulk_insert_records(conn, sid, records)  # type: ignore[arg-type]
             else:
                 for part in parts:
                     store._bulk_insert_records(conn, sid, part)

@@ -1,0 +1,203 @@
+"""Adapting many department-months of one layout in one pass (issue 16): the files' raw frames
+concatenated, every value map, the PII guard and the row checks run once over all their rows,
+then records and row issues split back per file with each file's own row numbers.
+
+Why: a small monthly file (~125 rows) cost ~400 ms to adapt, nearly all of it the fixed cost of
+~800 pandas calls per file, not the rows. The same calls over 100 files cost about what they cost
+over one. The per-item value maps (:mod:`istvhub.ingest.fields`) are reused as they are; this
+module only builds a plan spanning the files (each row carrying its own file's department and
+period) and mirrors :func:`istvhub.ingest.adapters.adapt_slice` over it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from istvhub.ingest.adapted import FLAG_COL, Adapted, Issue, RowFlags, SliceContext
+from istvhub.ingest.fields import (
+    _blank_to_na,
+    dates_of,
+    location_of,
+    person_of,
+    texts_of,
+    weapon_of,
+)
+from istvhub.ingest.fileplan import FilePlan
+from istvhub.ingest.layouts import Layout
+from istvhub.ingest.recognise import Recognition, flags_to_weapon
+from istvhub.pii import scrub_detail
+from istvhub.records import RECORD_COLUMNS
+
+#: the reason prefix of the warning the PII guard gives each scrubbed cell (see ``texts_of``)
+_SCRUBBED = "identifier removed from free text"
+
+
+@dataclass
+class Member:
+    """One file of a group: its raw cells and its own whole-file plan."""
+
+    frame: pd.DataFrame
+    plan: FilePlan
+
+
+def _shifted(s: pd.Series, offset: int) -> pd.Series:
+    return s.set_axis(s.index + offset)
+
+
+def _group_plan(members: list[Member], offsets: np.ndarray) -> FilePlan:
+    """One plan over the concatenated rows: department and period are per-row Series."""
+    sizes = [len(m.frame) for m in members]
+    index = pd.RangeIndex(int(sum(sizes)))
+    first = members[0].plan
+    cat = lambda name: pd.concat(  # noqa: E731
+        [_shifted(getattr(m.plan, name), int(o)) for m, o in zip(members, offsets, strict=True)]
+    )
+    dept = pd.Series(np.repeat([m.plan.department for m in members], sizes), index=index)
+    period = pd.Series(np.repeat([m.plan.period for m in members], sizes), index=index)
+    return FilePlan(
+        department=cast(Any, dept),
+        period=cast(Any, period),
+        keep=cat("keep"),
+        duplicate=cat("duplicate"),
+        arrival=cat("arrival"),
+        arrival_invalid=cat("arrival_invalid"),
+        place_is_text=first.place_is_text,
+        skipped=0,
+        arr_col=first.arr_col,
+        per_col=first.per_col,
+    )
+
+
+def _record_ids(df: pd.DataFrame, ctx: SliceContext, flag: RowFlags, dept: pd.Series) -> list[str]:
+    """As ``adapters._record_ids``, each row keyed with its own file's department."""
+    cols = ctx.cols
+    if "source_key" in cols:
+        key = df[cols["source_key"]].astype("string").str.strip()
+        missing_key = key.isna() | (key == "")
+    else:
+        key = pd.Series(pd.NA, index=df.index, dtype="string")
+        missing_key = pd.Series(True, index=df.index)
+    if missing_key.any():
+        joined = df[missing_key].astype(str).agg("\x1f".join, axis=1)
+        key.loc[missing_key] = ["h:" + hashlib.sha256(j.encode()).hexdigest()[:32] for j in joined]
+    dup = ctx.plan.duplicate.reindex(df.index, fill_value=False)
+    flag(
+        dup, cols.get("source_key", "row"), "duplicate row key (same attendance twice in the file)"
+    )
+    return [ctx.make_id(d, k) for d, k in zip(dept.tolist(), key.astype(str), strict=True)]
+
+
+def _removals(issues: list[Issue], field: str, texts: pd.Series) -> dict[int, int]:
+    """Row -> identifiers removed from its ``field`` text (the count ``scrub_series`` sums)."""
+    done: dict[str, int] = {}
+    out: dict[int, int] = {}
+    for i in issues:
+        if i.field == field and i.reason.startswith(_SCRUBBED):
+            v = str(texts.loc[i.row - 1])
+            if v not in done:
+                done[v] = len(scrub_detail(v)[1])
+            out[i.row] = out.get(i.row, 0) + done[v]
+    return out
+
+
+def adapt_group(
+    members: list[Member],
+    layout: Layout,
+    rec: Recognition,
+    cols: dict[str, str],
+    encoding: str | None,
+    make_id: Any,
+) -> list[Adapted]:
+    """Adapt the files of one group at once; one :class:`Adapted` per file (in order), as
+    ``adapt_slice`` gives for that file alone (records, row issues, PII removals)."""
+    sizes = np.array([len(m.frame) for m in members], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    raw = pd.concat([m.frame for m in members], ignore_index=True)
+    plan = _group_plan(members, offsets)
+    keep = plan.keep.reindex(raw.index, fill_value=False)
+    df = raw if bool(keep.all()) else raw[keep]
+    dept = cast(pd.Series, plan.department).loc[df.index]
+    period = cast(pd.Series, plan.period).loc[df.index]
+    plan.department, plan.period = cast(Any, dept), cast(Any, period)
+    ctx = SliceContext(layout, rec, cols, plan, encoding, make_id)
+    flag = RowFlags(df, pd.Series(np.asarray(df.index) + 1, index=df.index))
+    if cols.get("weapon_code") == FLAG_COL:
+        df = df.copy()
+        flagged, several = flags_to_weapon(df, rec.weapon_flags)
+        df[FLAG_COL] = flagged.fillna("")
+        flag(several, "weapon", "more than one weapon flagged; recorded the most serious", False)
+    arrival_at, inc_date, inc_time = dates_of(df, ctx, flag)
+    weapon, weapon_text0 = weapon_of(df, cols, layout, flag)
+    location_type, loc_text0 = location_of(df, ctx, flag)
+    age_band, sex = person_of(df, ctx, flag)
+    loc_text, weapon_text, _n = texts_of(df, ctx, flag, loc_text0, weapon_text0)
+    ids = _record_ids(df, ctx, flag, dept)
+    out = pd.DataFrame(
+        {
+            "record_id": ids,
+            "department": dept,
+            "period": period,
+            "arrival_at": arrival_at,
+            "incident_date": inc_date.dt.date.where(inc_date.notna(), None),
+            "incident_time": inc_time,
+            "location_text": loc_text,
+            "location_type": location_type,
+            "weapon": weapon,
+            "weapon_text": weapon_text,
+            "age_band": age_band,
+            "sex": sex,
+            "source_row": flag.rows,
+        },
+        index=df.index,
+    )
+    out = out[~flag.bad][[*RECORD_COLUMNS, "source_row"]]
+    removed = _removals(
+        flag.issues, cols.get("location_text", "location_text"), _blank_to_na(loc_text0)
+    )
+    wpn = _removals(flag.issues, cols.get("weapon_text", "weapon_text"), _blank_to_na(weapon_text0))
+    for r, n in wpn.items():
+        removed[r] = removed.get(r, 0) + n
+    return _split(members, offsets, out, flag.issues, removed, cols, rec)
+
+
+def _split(
+    members: list[Member],
+    offsets: np.ndarray,
+    out: pd.DataFrame,
+    issues: list[Issue],
+    removed: dict[int, int],
+    cols: dict[str, str],
+    rec: Recognition,
+) -> list[Adapted]:
+    """The group's records and row issues back per file, rows renumbered from each file's 1."""
+    which = np.searchsorted(offsets, out.index.to_numpy(), side="right") - 1
+    per_issues: list[list[Issue]] = [[] for _ in members]
+    scrubbed = [0] * len(members)
+    for i in issues:
+        f = int(np.searchsorted(offsets, i.row - 1, side="right") - 1)
+        per_issues[f].append(Issue(i.row - int(offsets[f]), i.field, i.reason, i.quarantined))
+    for r, n in removed.items():
+        scrubbed[int(np.searchsorted(offsets, r - 1, side="right") - 1)] += n
+    result = []
+    for f, m in enumerate(members):
+        recs = out[which == f].reset_index(drop=True)
+        recs["source_row"] = recs["source_row"] - int(offsets[f])
+        result.append(
+            Adapted(
+                recs,
+                per_issues[f],
+                m.plan.department,
+                m.plan.period,
+                len(m.frame),
+                0,
+                scrubbed[f],
+                cols,
+                rec,
+            )
+        )
+    return result
