@@ -13,6 +13,7 @@ reason and never stops the others.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,8 @@ from istvhub.ingest.slicegeo import SliceGeocoder
 from istvhub.ingest.tally import Tally
 from istvhub.records import RECORD_COLUMNS, record_id_maker
 from istvhub.store import RecordColumns, Store, StreamTotals
+
+log = logging.getLogger(__name__)
 
 #: files adapted together at most (bounds the memory of one pass: ~125 rows a file)
 BATCH_FILES = 200
@@ -355,7 +358,8 @@ def _ingest_chunk(
                 batch.make_id,
             )
             conv = batch.convert(parts)
-        except IstvhubError:  # e.g. a row key that is an NHS number: each file alone says
+        except Exception:  # noqa: BLE001  (an NHS-number row key, a bug): each file alone says
+            log.warning("batch adapting failed (%s); its files go one at a time", len(members))
             continue
         adapted.update((m.index, (p, c)) for m, p, c in zip(members, parts, conv, strict=True))
     out: list[IngestResult] = []
