@@ -55,7 +55,9 @@ settings = Settings(home=home, db=sys.argv[2])
 store = open_app_store(settings)
 token = users.add_user(store.engine, "bench-ed", "ed_analyst", departments=["RJ122"])[1]
 (home / "token").write_text(token)
-uvicorn.run(create_app(settings), host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
+app = create_app(settings)
+app.state.max_upload_bytes = 64 * 1024 * 1024  # the file is 50 MB, the default limit 50 MiB
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
 """
 
 
