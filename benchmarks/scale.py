@@ -49,7 +49,7 @@ sys.path.insert(0, str(REPO / "sample_feeds"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate as gen  # noqa: E402  (the sample-feed generator, a script beside the feeds)
-from scale_store import clone_years, fill_geocodes_from_truth  # noqa: E402
+from scale_store import clone_back, fill_geocodes_from_truth  # noqa: E402
 
 from istvhub.core.config import DATA_DIR, default_sources  # noqa: E402
 from istvhub.core.periods import month_add, month_range  # noqa: E402
@@ -286,12 +286,12 @@ def fill_step(url, home, tmp) -> dict:
         store.dispose()
 
 
-def clone_step(url, first, last, years) -> dict:
+def clone_step(url, first, last, copies, span) -> dict:
     from istvhub.store import open_store
 
     store = open_store(url)
     try:
-        added = clone_years(store, first, last, years)
+        added = clone_back(store, first, last, copies, span)
         with store.engine.connect() as conn:
             total = conn.execute(sa.text("select count(*) from records")).scalar_one()
         return {"records_added": added, "records_in_store": total}
@@ -371,7 +371,7 @@ def layer_step(url, home, start, end, borough) -> dict:
     from istvhub.api.layers_cache import network_for
     from istvhub.hotblocks.aggregate import Filters, build_layers
     from istvhub.hotblocks.disclosure import get_rule
-    from istvhub.hotblocks.service import LAYER_READ_COLUMNS, layer_input
+    from istvhub.hotblocks.service import read_layer_records
     from istvhub.store import open_store
 
     t0 = time.perf_counter()
@@ -383,10 +383,11 @@ def layer_step(url, home, start, end, borough) -> dict:
     try:
         for label in ("build_s", "repeat_s"):
             t0 = time.perf_counter()
-            df = store.current_records(period_from=start, period_to=end, columns=LAYER_READ_COLUMNS)
+            # the served path: a borough build reads only what can reach its units
+            df = read_layer_records(store, f, net.index, net.lsoas, net.areas21, home)
             read_s = time.perf_counter() - t0
             lay = build_layers(
-                layer_input(df, home),
+                df,
                 net.index,
                 f,
                 get_rule(None),
@@ -438,25 +439,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--ingest-months",
         type=int,
-        help="ingest only the last N months (whole years) through the normal path and copy "
-        "them back year by year in SQL to fill --months (default: ingest every month)",
+        help="ingest only the last N months through the normal path and copy "
+        "them back span by span in SQL to fill --months (default: ingest every month)",
     )
     ap.add_argument(
         "--one-at-a-time",
         action="store_true",
         help="ingest each file alone (ingest_bytes) instead of the batch path",
     )
+    ap.add_argument(
+        "--ingest-only", action="store_true", help="stop after generate + ingest (no gazetteer)"
+    )
     ap.add_argument("--home", type=Path, help="ISTVHUB_HOME with a built gazetteer")
     ap.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema afterwards")
+    ap.add_argument(
+        "--load-only", action="store_true", help="stop after loading (profile the store later)"
+    )
     args = ap.parse_args(argv)
 
     home = (args.home or Path(os.environ.get("ISTVHUB_HOME", "istvhub-data"))).resolve()
-    if not (home / "gazetteer" / "CURRENT").is_file():
+    if not args.ingest_only and not (home / "gazetteer" / "CURRENT").is_file():
         raise SystemExit(f"no gazetteer under {home}: run `istvhub demo` or pass --home")
     months = args.months
     ingest_months = args.ingest_months or months
-    if ingest_months < months and (ingest_months % 12 or months % ingest_months):
-        raise SystemExit("--ingest-months must be whole years that divide --months")
+    if ingest_months < months and months % ingest_months:
+        raise SystemExit("--ingest-months must divide --months")
     deps = args.departments
     # keep 10 years x 200 departments when asked for fewer records: thin the volume first
     volume = max(60, round(args.records / (deps * months)))
@@ -498,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
                 results,
                 args.one_at_a_time,
             )
+            if args.ingest_only:
+                return _table(results)
             step("distinct texts", results, count_distinct, url)
             sample = _distinct_pairs(url, 2 * args.geocode_sample)
             # two disjoint halves: the geocoder memoises texts
@@ -522,14 +531,17 @@ def main(argv: list[str] | None = None) -> int:
             step("fill geocodes from truth", results, fill_step, url, home, tmp)
             if ingest_months < months:
                 step(
-                    "copy years back in SQL",
+                    "copy months back in SQL",
                     results,
                     clone_step,
                     url,
                     ingested[0],
                     last,
                     months // ingest_months - 1,
+                    ingest_months,
                 )
+            if args.load_only:
+                return 0
             for label, start in (("12 months", year), (f"{months} months", periods[0])):
                 for area in (None, args.borough):
                     name = f"layers {area or 'London'} {label}"
@@ -552,6 +564,10 @@ def main(argv: list[str] | None = None) -> int:
                 with eng.begin() as c:
                     c.execute(sa.text(f'drop schema if exists "{schema}" cascade'))
                 eng.dispose()
+    return _table(results)
+
+
+def _table(results: list[dict]) -> int:
     print("\n| step | seconds | peak RSS MB | figures |\n|---|---|---|---|")
     for r in results:
         extra = ", ".join(

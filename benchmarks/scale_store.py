@@ -103,32 +103,30 @@ def _bulk_update(store, df: pd.DataFrame) -> None:
     rebuild_submission_stats(store)
 
 
-def _shift_sql(dialect: str, k: int) -> dict[str, str]:
-    """SQL expressions moving a row ``k`` years back (period text, timestamps, dates, ids)."""
-    period = (
-        f"cast(cast(substr({{t}}.period, 1, 4) as integer) - {k} as varchar)"
-        " || substr({t}.period, 5)"
-    )
+def _shift_sql(dialect: str, months: int) -> dict[str, str]:
+    """SQL expressions moving a row ``months`` months back (period text, timestamps, dates,
+    ids)."""
     if dialect == "postgresql":
         return {
-            "period": period,
-            "ts": f"{{t}}.{{c}} - interval '{k} years'",
-            "date": f"cast({{t}}.{{c}} - interval '{k} years' as date)",
-            "record_id": f"md5({{t}}.record_id || ':y{k}')",
+            "period": f"to_char(to_date({{t}}.period, 'YYYY-MM') - interval '{months} months',"
+            " 'YYYY-MM')",
+            "ts": f"{{t}}.{{c}} - interval '{months} months'",
+            "date": f"cast({{t}}.{{c}} - interval '{months} months' as date)",
+            "record_id": f"md5({{t}}.record_id || ':m{months}')",
         }
     return {
-        "period": period,
-        "ts": f"datetime({{t}}.{{c}}, '-{k} years')",
-        "date": f"date({{t}}.{{c}}, '-{k} years')",
-        "record_id": f"substr({{t}}.record_id, 1, 56) || ':y{k}'",
+        "period": f"strftime('%Y-%m', {{t}}.period || '-01', '-{months} months')",
+        "ts": f"datetime({{t}}.{{c}}, '-{months} months')",
+        "date": f"date({{t}}.{{c}}, '-{months} months')",
+        "record_id": f"substr({{t}}.record_id, 1, 56) || ':m{months}'",
     }
 
 
-def clone_years(store, first: str, last: str, years: int) -> int:
-    """Copy the submissions and records of ``first``..``last`` (whole years) ``1..years`` years
-    back, so a store of ``years + 1`` times the ingested span exists without ingesting it all.
-    The copies keep every column (geocodes included); ids, periods and dates move. Returns the
-    number of records added."""
+def clone_back(store, first: str, last: str, copies: int, span: int) -> int:
+    """Copy the submissions and records of ``first``..``last`` (``span`` months) ``1..copies``
+    times, each ``span`` months further back, so a store of ``copies + 1`` times the ingested
+    span exists without ingesting it all. The copies keep every column (geocodes included);
+    ids, periods and dates move. Returns the number of records added."""
     from istvhub.store import schema
 
     dialect = store.engine.dialect.name
@@ -139,8 +137,8 @@ def clone_years(store, first: str, last: str, years: int) -> int:
     params = {"a": first, "b": last} if pg else (first, last)
     added = 0
     with store.engine.begin() as conn:
-        for k in range(1, years + 1):
-            x = _shift_sql(dialect, k)
+        for k in range(1, copies + 1):
+            x = _shift_sql(dialect, k * span)
 
             def expr(col: str, t: str, x=x) -> str:
                 if col == "period":

@@ -232,3 +232,44 @@ def test_batch_geocodes_each_file_as_alone(db_url, tmp_path):
     assert all(r.located for r in one) and [r.located for r in batched] == [r.located for r in one]
     assert [_report(r) for r in batched] == [_report(r) for r in one]
     pd.testing.assert_frame_equal(stores["batch"][1], stores["one"][1], check_dtype=False)
+
+
+def test_period_of_iso_shortcut_agrees_with_the_date_parser(monkeypatch):
+    """An ISO period cell (2025-01-01) is read without pandas: the same month, or None, as the
+    slow path gives, for valid and impossible dates and years either side of its range."""
+    import re
+
+    import istvhub.ingest.fileplan as F
+
+    period_of = F.period_of.__wrapped__
+    cells = [
+        f"{y}-{m:02d}-{d:02d}"
+        for y in (1899, 1900, 1989, 1990, 2024, 2025, 2099, 2100, 2999)
+        for m in (0, 1, 2, 9, 12, 13)
+        for d in (0, 1, 15, 28, 29, 30, 31, 32)
+    ]
+    fast = {c: period_of(c) for c in cells}
+    monkeypatch.setattr(F, "_ISO_DATE", re.compile(r"(?!)"))  # the shortcut never matches
+    slow = {c: period_of(c) for c in cells}
+    assert fast == slow
+    assert fast["2025-02-28"] == "2025-02" and fast["2025-02-30"] is None
+
+
+def test_group_that_fails_to_adapt_goes_one_at_a_time(tmp_path, monkeypatch):
+    """Adapting a group raising (whatever the cause) stops nothing: its files are ingested
+    alone, with the results the one-file path gives."""
+    import istvhub.ingest.batch as batch
+
+    def broken(*_a, **_k):
+        raise ValueError("simulated failure")
+
+    monkeypatch.setattr(batch, "adapt_group", broken)
+    months = sorted((SAMPLES / "RJZ01").glob("RJZ01_2025-0*.csv"))[:3]
+    st = open_store(f"sqlite:///{tmp_path / 'f.db'}")
+    res = ingest_paths(months, st, geocode=False, received_at=ARRIVED)
+    ref = open_store(f"sqlite:///{tmp_path / 'r.db'}")
+    want = [ingest_file(p, ref, geocode=False, received_at=ARRIVED) for p in months]
+    assert [r.status for r in res] == ["stored"] * 3
+    assert [_report(r) for r in res] == [_report(r) for r in want]
+    st.dispose()
+    ref.dispose()

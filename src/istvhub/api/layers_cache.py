@@ -23,7 +23,8 @@ from istvhub.disclosure.rules import DisclosureRule
 from istvhub.hotblocks.aggregate import Filters, build_layers
 from istvhub.hotblocks.assign import BlockIndex
 from istvhub.hotblocks.export import layer_paths, write_layers
-from istvhub.hotblocks.service import LAYER_READ_COLUMNS, layer_input, load_network
+from istvhub.hotblocks.netmemo import warm
+from istvhub.hotblocks.service import load_network, read_layer_records
 from istvhub.store import Store
 from istvhub.store.repos.records import data_state
 
@@ -42,7 +43,8 @@ class Network:
 
 
 def network_for(home: Path) -> Network:
-    """The current gazetteer's block index, built once per process per gazetteer version."""
+    """The current gazetteer's block index, built (and its memo warmed) once per process per
+    gazetteer version."""
     current = Path(home) / "gazetteer" / "CURRENT"
     version = current.read_text().strip() if current.is_file() else ""
     key = f"{home}|{version}"
@@ -51,6 +53,7 @@ def network_for(home: Path) -> Network:
         if net is None:
             n = load_network(home)
             net = Network(n.version, BlockIndex(n.blocks), n.lsoas, n.boroughs, n.areas21)
+            warm(net.index, net.lsoas)  # network-only parts of a build, paid here once
             _network.clear()
             _network[key] = net
         return net
@@ -83,14 +86,7 @@ def build_cached(
     with lk, store.exclusive(f"layers:{key}"):
         if (out / "DONE").is_file():
             return out
-        records = layer_input(
-            store.current_records(
-                period_from=filters.period_from,
-                period_to=filters.period_to,
-                columns=LAYER_READ_COLUMNS,
-            ),
-            home,
-        )
+        records = read_layer_records(store, filters, net.index, net.lsoas, net.areas21, home)
         layers = build_layers(
             records,
             net.index,

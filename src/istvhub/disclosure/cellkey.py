@@ -31,14 +31,14 @@ _PURPOSE = "cell-key"
 
 def record_keys(record_ids: Iterable[object], *, home: Path | None = None) -> np.ndarray:
     """Record key (0..255) of each record id; a missing id raises (every record has one)."""
-    from istvhub.core.secrets import keyed_digest
+    from istvhub.core.secrets import first_digest_bytes
 
-    out = []
+    ids = []
     for rid in record_ids:
         if rid is None or (isinstance(rid, float) and np.isnan(rid)):
             raise ValueError("a record without a record id cannot get a record key")
-        out.append(keyed_digest(_PURPOSE, str(rid), home=home)[0])
-    return np.asarray(out, dtype=np.int64)
+        ids.append(str(rid))
+    return np.asarray(first_digest_bytes(_PURPOSE, ids, home=home), dtype=np.int64)
 
 
 def with_record_keys(df: pd.DataFrame, *, home: Path | None = None) -> pd.DataFrame:

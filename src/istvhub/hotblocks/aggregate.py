@@ -1,39 +1,72 @@
-"""Filters, aggregation to blocks / hexes / LSOAs, disclosure control and the summary table.
+"""Aggregation to blocks / hexes / LSOAs, disclosure control and the summary table.
 
 Pure core: takes frames (records from the store, blocks and LSOAs from the gazetteer), returns
 :class:`Layers`. Nothing record-level survives: layers carry counts per area only, never free
 text, record ids, exact times or single-record points. Every count goes through
 :mod:`istvhub.disclosure` (cell-key perturbation, suppression, rounding); units with 1-7 records
 are left out exactly as empty ones are, so a listing never says "at least one here".
+
+The filters live in ``hotblocks.filters`` and the shared publishing steps in
+``hotblocks.publish``; both are re-exported here, where callers have always found them.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
 import shapely
 
-from istvhub._errors import HotblocksError
-from istvhub.core.periods import is_period
 from istvhub.disclosure.cellkey import cell_key_of, cell_keys, with_record_keys
 from istvhub.disclosure.query import check_query
-from istvhub.disclosure.rules import DisclosureRule, protect, protect_total
+from istvhub.disclosure.rules import DisclosureRule, protect_total
 from istvhub.hotblocks.areas import AREA_LAYERS, area_layer, empty_layer
-from istvhub.hotblocks.assign import BlockIndex, assign, to_bng
+from istvhub.hotblocks.assign import _TO_WGS84, BlockIndex, assign, cells_to_str, h3_cells
 from istvhub.hotblocks.concentration import Concentration, concentration
+from istvhub.hotblocks.filters import (
+    DAYS,
+    BadFilter,
+    Filters,
+    _time_basis,
+    filter_records,
+    parse_days,
+    parse_hours,
+)
+from istvhub.hotblocks.netmemo import block_mid_hex, block_positions, blocks_in_scope, lsoa_lookup
+from istvhub.hotblocks.publish import (
+    SummaryRows,
+    _hex_polygons,
+    _keys_by,
+    _protected_table,
+    _published,
+)
 from istvhub.hotblocks.scope import hex_in_scope, lsoa_in_scope
 from istvhub.hotblocks.snapshare import network_rows, summary_rows
-from istvhub.records import GEO_STATUSES, LOCATION_TYPES, WEAPONS
+from istvhub.records import GEO_STATUSES
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-#: The only record columns aggregation reads; free text (location_text, weapon_text,
-#: matched_name beyond assignment, reason) and ids are dropped before anything is built.
+__all__ = [
+    "ATTRIBUTION",
+    "CONCENTRATION_MIN_TOTAL",
+    "DAYS",
+    "BadFilter",
+    "Filters",
+    "Layers",
+    "SummaryRows",
+    "_hex_polygons",
+    "_keys_by",
+    "_protected_table",
+    "_published",
+    "_time_basis",
+    "build_layers",
+    "concentration_of",
+    "filter_records",
+    "parse_days",
+    "parse_hours",
+]
+
 ATTRIBUTION = (
     "Contains OS data (c) Crown copyright and database right 2025; Contains Royal Mail data "
     "(c) Royal Mail copyright and database right 2025; Contains ONS data, OGL v3; Contains HM "
@@ -44,159 +77,6 @@ ATTRIBUTION = (
 #: Below this many incidents in scope, concentration figures are not published: with few
 #: incidents a share to 0.1% would give away exact (small) counts.
 CONCENTRATION_MIN_TOTAL = 50
-
-
-class BadFilter(HotblocksError):
-    """A hot-blocks filter option is malformed (names the option, never data)."""
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What the user asked for; ``describe()`` goes verbatim into the summary layer."""
-
-    period_from: str
-    period_to: str
-    boroughs: tuple[str, ...] = ()
-    departments: tuple[str, ...] = ()
-    weapons: tuple[str, ...] = ()
-    location_types: tuple[str, ...] = ()
-    hours: tuple[int, int] | None = None
-    days: tuple[int, ...] = ()
-    h3_res: int = 9
-
-    def __post_init__(self) -> None:
-        for name, v in (("--from", self.period_from), ("--to", self.period_to)):
-            if not is_period(v):
-                raise BadFilter(f"option {name}: expected YYYY-MM")
-        if self.period_from > self.period_to:
-            raise BadFilter("option --from: after --to")
-        if self.h3_res not in (8, 9, 10):
-            raise BadFilter("option --h3-res: must be 8, 9 or 10")
-        for name, vals, allowed in (
-            ("--weapon", self.weapons, WEAPONS),
-            ("--location-type", self.location_types, LOCATION_TYPES),
-        ):
-            bad = [v for v in vals if v not in allowed]
-            if bad:
-                raise BadFilter(f"option {name}: unknown code; allowed: {', '.join(allowed)}")
-
-    def describe(self) -> dict[str, str]:
-        hours = f"{self.hours[0]:02d}:00-{self.hours[1]:02d}:00" if self.hours else "all"
-        return {
-            "period_from": self.period_from,
-            "period_to": self.period_to,
-            "boroughs": ", ".join(self.boroughs) or "all",
-            "departments": ", ".join(self.departments) or "all",
-            "weapons": ", ".join(self.weapons) or "all",
-            "location_types": ", ".join(self.location_types) or "all",
-            "hours": hours,
-            "days": ", ".join(DAYS[d] for d in self.days) or "all",
-            "h3_res": str(self.h3_res),
-        }
-
-
-def parse_hours(text: str | None) -> tuple[int, int] | None:
-    """``"22-04"`` -> (22, 4): from 22:00 up to (not including) 04:00, wrapping midnight."""
-    if not text:
-        return None
-    m = re.fullmatch(r"\s*(\d{1,2})\s*-\s*(\d{1,2})\s*", text)
-    if not m:
-        raise BadFilter("option --hours: expected HH-HH, e.g. 22-04")
-    a, b = int(m.group(1)), int(m.group(2))
-    if not (0 <= a <= 23 and 0 <= b <= 24) or a == b:
-        raise BadFilter("option --hours: hours must be 0-24 and differ")
-    return a, b % 24 if b != 24 else 24
-
-
-def parse_days(text: str | None) -> tuple[int, ...]:
-    """``"fri,sat"`` -> (4, 5) (Monday = 0)."""
-    if not text:
-        return ()
-    out = []
-    for tok in re.split(r"[,\s]+", text.strip().lower()):
-        if not tok:
-            continue
-        if tok[:3] not in DAYS:
-            raise BadFilter("option --days: use mon,tue,wed,thu,fri,sat,sun")
-        out.append(DAYS.index(tok[:3]))
-    return tuple(sorted(set(out)))
-
-
-def _hour_of(t: object) -> int | None:
-    """Hour of a stored incident time (a ``time``, or ``HH:MM[:SS]`` text from some drivers)."""
-    if t is None or (not isinstance(t, str) and pd.isna(t)):
-        return None
-    if isinstance(t, str):
-        m = re.match(r"\s*(\d{1,2}):", t)
-        return int(m.group(1)) if m else None
-    return getattr(t, "hour", None)
-
-
-def _time_basis(df: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(hour, weekday, used_incident) per record: incident date/time, else arrival."""
-    arrival = pd.to_datetime(df["arrival_at"], errors="coerce")
-    it = df["incident_time"] if "incident_time" in df else pd.Series(None, index=df.index)
-    idate = df["incident_date"] if "incident_date" in df else pd.Series(None, index=df.index)
-    inc_hour = pd.to_numeric(
-        pd.Series([_hour_of(t) for t in it.tolist()], index=df.index, dtype="object"),
-        errors="coerce",
-    )
-    inc_date = pd.to_datetime(idate, errors="coerce")
-    used = inc_hour.notna()
-    hour = inc_hour.where(used, arrival.dt.hour)
-    # the weekday of the incident date when the incident time is known, else of the arrival
-    wd = inc_date.dt.day_of_week.where(used & inc_date.notna(), arrival.dt.day_of_week)
-    return hour, wd, used
-
-
-def filter_records(df: pd.DataFrame, f: Filters) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Apply the filters; returns the kept records and how many used incident vs arrival time."""
-    m = (df["period"] >= f.period_from) & (df["period"] <= f.period_to)
-    if f.departments:
-        m &= df["department"].astype("string").str.upper().isin([d.upper() for d in f.departments])
-    if f.weapons:
-        m &= df["weapon"].isin(list(f.weapons))
-    if f.location_types:
-        m &= df["location_type"].isin(list(f.location_types))
-    if f.boroughs:
-        want = [b.lower() for b in f.boroughs]
-        m &= df["borough"].astype("string").str.lower().isin(want).fillna(False)
-    out = df[m.fillna(False).to_numpy(dtype=bool)]
-    basis = {"incident_time": 0.0, "arrival_time": 0.0}
-    if f.hours or f.days:
-        hour, wd, used = _time_basis(out)
-        keep = pd.Series(True, index=out.index)
-        if f.hours:
-            a, b = f.hours
-            keep &= (hour >= a) & (hour < b) if a < b else (hour >= a) | (hour < b)
-        if f.days:
-            if f.hours and f.hours[0] > f.hours[1]:
-                # a window that wraps midnight belongs to the night it started: with --hours
-                # 22-04 --days fri,sat, Saturday 01:30 is Friday night, Sunday 01:30 Saturday's
-                wd = wd.where(~(hour < f.hours[1]), (wd - 1) % 7)
-            keep &= wd.isin(list(f.days))
-        keep = keep.fillna(False).to_numpy(dtype=bool)
-        basis = {
-            "incident_time": float(used[keep].sum()),
-            "arrival_time": float((~used[keep]).sum()),
-        }
-        out = out[keep]
-    return out, basis
-
-
-class SummaryRows(list):
-    """(section, key, value) rows of a non-spatial ``summary`` layer, all text; a withheld
-    (None/NaN) value prints as ``*`` and whole floats print without ``.0``."""
-
-    def add(self, section: str, key: str, value: object) -> None:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            value = "*"
-        elif isinstance(value, float) and value.is_integer():
-            value = str(int(value))
-        self.append((section, key, str(value)))
-
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self, columns=["section", "key", "value"])
 
 
 @dataclass
@@ -213,55 +93,6 @@ class Layers:
     # Census 2021 areas (issue 19); empty when the gazetteer has no 2021 polygons
     lsoas21: gpd.GeoDataFrame = field(default_factory=lambda: empty_layer("lsoas21"))
     msoas21: gpd.GeoDataFrame = field(default_factory=lambda: empty_layer("msoas21"))
-
-
-def _hex_polygons(hex_ids: pd.Series) -> np.ndarray:
-    """H3 cell outlines in EPSG:27700: one transform and one polygons call for all cells."""
-    if len(hex_ids) == 0:
-        return np.array([], dtype=object)
-    rings = [h3.cell_to_boundary(h) for h in hex_ids.tolist()]  # ((lat, lng), ...) each
-    sizes = np.array([len(r) for r in rings])
-    flat = np.array([p for r in rings for p in r], dtype="float64")
-    x, y = to_bng(flat[:, 1], flat[:, 0])
-    ring_idx = np.repeat(np.arange(len(rings)), sizes)
-    lr = shapely.linearrings(np.column_stack([x, y]), indices=ring_idx)
-    return np.asarray(shapely.polygons(lr), dtype=object)
-
-
-def _published(
-    raw: pd.Series, rule: DisclosureRule, total_pub: float | None, keys: pd.Series
-) -> pd.DataFrame:
-    """count / suppressed / rank / share columns for the units that may be listed: non-zero and
-    not suppressed (a unit with 1-7 records is left out like an empty one). ``keys``: the cell
-    key of each unit."""
-    p = protect(raw, rule, cell_keys=keys.reindex(raw.index).fillna(0).to_numpy())
-    p = p[~p["suppressed"].to_numpy(dtype=bool)]
-    raw = raw.loc[p.index]
-    cnt = p["count"]
-    out = pd.DataFrame(index=raw.index)
-    out["count"] = cnt.round(2) if rule.raw else cnt.astype("Int64")
-    out["suppressed"] = p["suppressed"].astype(bool)
-    out["rank"] = cnt.rank(ascending=False, method="min").astype("Int64")
-    share = (cnt / total_pub * 100.0).round(1) if total_pub else pd.Series(np.nan, index=raw.index)
-    out["share"] = share
-    return out
-
-
-def _protected_table(
-    counts: dict[str, float], rule: DisclosureRule, keys: dict[str, int]
-) -> dict[str, float | None]:
-    """A small summary table (category -> count), each cell perturbed by its own cell key."""
-    if not counts:
-        return {}
-    s = pd.Series(counts, dtype="float64")
-    p = protect(s, rule, cell_keys=np.array([keys.get(k, 0) for k in s.index]))
-    return {k: (None if p.at[k, "suppressed"] else float(p.at[k, "count"])) for k in s.index}
-
-
-def _keys_by(rk: pd.Series, labels: pd.Series, names: list[str]) -> dict[str, int]:
-    """Cell key of each category in ``names`` (records labelled by ``labels``)."""
-    ck = cell_keys(rk, labels.astype("object").fillna("\x00"))
-    return {n: int(ck.get(n, 0)) for n in names}
 
 
 def build_layers(
@@ -298,19 +129,10 @@ def build_layers(
     asked = pd.Series(pool.index.isin(kept.index), index=pool.index)
 
     # blocks in scope: every block of the chosen boroughs (all blocks without a borough filter)
-    in_scope = np.ones(len(bl), dtype=bool)
-    if filters.boroughs and "borough" in bl.columns:
-        in_scope = (
-            bl["borough"]
-            .astype("string")
-            .str.lower()
-            .isin([b.lower() for b in filters.boroughs])
-            .fillna(False)
-            .to_numpy(dtype=bool)
-        )
-    scope_ids = pd.Index(bl["block_id"].astype(str).to_numpy()[in_scope])
+    in_scope, scope_ids = blocks_in_scope(index, filters.boroughs)
     ab = a.blocks.assign(block_id=a.blocks["block_id"].astype(str))
-    ab = ab[ab["block_id"].isin(scope_ids)]
+    # by position in the index: ``isin`` over a London network's ids cost ~0.1 s a build
+    ab = ab[in_scope[block_positions(index, pd.Index(ab["block_id"].to_numpy(dtype=object)))]]
     blk_raw = ab.groupby("block_id", sort=True)["weight"].sum()
     # a record spread over several blocks adds its key to each of them
     blk_keys = cell_keys(
@@ -330,15 +152,7 @@ def build_layers(
     hex_raw = hex_raw[hex_raw > 0].sort_index().astype("float64")
     hex_keys = cell_keys(rkp[in_hex], a.records.loc[in_hex, hcol].astype(str))
     # hex universe for concentration: cells holding an incident or a block midpoint in scope
-    mids = shapely.line_interpolate_point(index.geoms[in_scope], 0.5, normalized=True)
-    from istvhub.hotblocks.assign import _TO_WGS84, cells_to_str, h3_cells
-
-    if len(mids):
-        mlon, mlat = _TO_WGS84.transform(shapely.get_x(mids), shapely.get_y(mids))
-        mid_cells = h3_cells(np.asarray(mlat), np.asarray(mlon), res)
-        mid_hex = pd.Series(cells_to_str(mid_cells))
-    else:
-        mid_hex = pd.Series([], dtype="string")
+    mid_hex = pd.Series(block_mid_hex(index, res)[in_scope], dtype=object)
     hex_universe = pd.Index(sorted(set(mid_hex.dropna().tolist()) | set(hex_raw.index)))
     conc_h = concentration(pd.Series(0.0, index=hex_universe).add(hex_raw, fill_value=0.0))
 
@@ -373,9 +187,8 @@ def build_layers(
     totals = {k: protect_total(v, rule, totals_keys[k]) for k, v in totals_raw.items()}
 
     # block layer (non-zero blocks only)
-    meta = bl.set_index(bl["block_id"].astype(str))
     pub = _published(blk_raw, rule, totals["on_blocks"], blk_keys)
-    g = meta.loc[pub.index]
+    g = bl.iloc[block_positions(index, pub.index)]
     length = pd.to_numeric(g["length_m"], errors="coerce").to_numpy()
     cnt = pub["count"].astype("float64").to_numpy()
     bmid = shapely.line_interpolate_point(
@@ -427,10 +240,7 @@ def build_layers(
     lgeom = np.array([None] * len(lpub), dtype=object)
     lname = None
     if lsoas is not None and len(lsoas):
-        lg = lsoas.to_crs(27700) if lsoas.crs and lsoas.crs.to_epsg() != 27700 else lsoas
-        lg = lg.drop_duplicates("lsoa_code").set_index(
-            lg["lsoa_code"].astype(str).drop_duplicates().to_numpy()
-        )
+        lg = lsoa_lookup(index, lsoas)
         hit = lpub.index.isin(lg.index)
         lgeom[hit] = np.asarray(lg.loc[lpub.index[hit]].geometry.values, dtype=object)
         for c in ("lsoa_name", "name", "lsoa11nm"):
@@ -574,7 +384,9 @@ def build_layers(
     )[["scope", "pct_units", "pct_incidents"]]
     areas21 = areas21 or {}
     census21 = {
-        name: area_layer(name, pool, rkp, asked, filters.boroughs, rule, areas21.get(name))
+        name: area_layer(
+            name, pool, rkp, asked, filters.boroughs, rule, areas21.get(name), index=index
+        )
         for name in AREA_LAYERS
     }
     return Layers(

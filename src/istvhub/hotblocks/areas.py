@@ -15,7 +15,7 @@ import shapely
 
 from istvhub.disclosure.cellkey import cell_key_of, cell_keys
 from istvhub.disclosure.rules import DisclosureRule, protect_total
-from istvhub.hotblocks.assign import LSOA_MAX_PRECISION_M
+from istvhub.hotblocks.assign import LSOA_MAX_PRECISION_M, BlockIndex
 
 #: layer name -> (code column, name column) in the gazetteer's polygons and the layer
 AREA_LAYERS = {
@@ -59,14 +59,22 @@ def area_layer(
     boroughs: tuple[str, ...],
     rule: DisclosureRule,
     polygons: gpd.GeoDataFrame | None,
+    *,
+    index: BlockIndex | None = None,
 ) -> gpd.GeoDataFrame:
-    """One protected area layer over ``records`` (the pool without the borough filter)."""
-    from istvhub.hotblocks.aggregate import _published  # the layers' shared publishing step
+    """One protected area layer over ``records`` (the pool without the borough filter);
+    ``index``: the network's block index, whose memo keeps the polygons' look-up."""
+    from istvhub.hotblocks.netmemo import memo
+    from istvhub.hotblocks.publish import _published  # the layers' shared publishing step
 
     if polygons is None or not len(polygons):
         return empty_layer(name)
     code_col, label_col = AREA_LAYERS[name]
-    poly = polygons.drop_duplicates(code_col).set_index(code_col, drop=False)
+
+    def prep() -> gpd.GeoDataFrame:
+        return polygons.drop_duplicates(code_col).set_index(code_col, drop=False)
+
+    poly = memo(index, ("areas", name), (polygons,), prep) if index is not None else prep()
     codes = area_codes(records, poly, code_col)
     inside = codes.notna()
     if boroughs:

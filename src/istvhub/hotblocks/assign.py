@@ -28,18 +28,35 @@ distinct names and distinct points, never over rows.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
-from istvhub.gazetteer.normalise import normalise_name
-from istvhub.hotblocks.parks import ParkEdges
+from istvhub.hotblocks.blockindex import NETWORK_COVERAGE_M, BlockIndex
+from istvhub.hotblocks.cells import (
+    _TO_BNG,
+    _TO_WGS84,
+    cells_to_str,
+    h3_cells,
+    h3_parent,
+    to_bng,
+)
+
+__all__ = [
+    "NETWORK_COVERAGE_M",
+    "_TO_BNG",
+    "_TO_WGS84",
+    "Assignment",
+    "BlockIndex",
+    "assign",
+    "cells_to_str",
+    "h3_cells",
+    "h3_parent",
+    "to_bng",
+]
 
 #: Max snap distance (m) by match type of the geocoder; absent types are never snapped to a block.
 SNAP_M: dict[str, float] = {"postcode": 50.0, "venue": 50.0, "station": 50.0, "junction": 50.0}
@@ -70,14 +87,6 @@ SNAP_STATUSES = (
 #: own junction of the two named streets when one lies within this radius (m).
 JUNCTION_SEARCH_M = (100.0, 600.0)
 JUNCTION_MAX_PRECISION_M = 400.0
-#: A record with no block at all within about this distance is ``outside_network``.
-NETWORK_COVERAGE_M = 300.0
-
-_SPLIT = re.compile(
-    r"\s*(?:/|&|\+|;|\||,|\bjunction with\b|\bj/w\b|\bjw\b|\band\b)\s*", re.IGNORECASE
-)
-_TO_WGS84 = Transformer.from_crs(27700, 4326, always_xy=True)
-_TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
 
 
 @dataclass
@@ -92,145 +101,6 @@ class Assignment:
 
     records: pd.DataFrame
     blocks: pd.DataFrame
-
-
-def _block_name_lists(blocks: pd.DataFrame) -> list[list[str]]:
-    """Normalised street names of each block, from ``names_key`` (``|``/``;`` separated string or a
-    list) or, failing that, ``name``."""
-    col = "names_key" if "names_key" in blocks.columns else "name"
-    out: list[list[str]] = []
-    cache: dict[str, list[str]] = {}
-    for v in blocks[col].tolist():
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            out.append([])
-            continue
-        if isinstance(v, str):
-            hit = cache.get(v)
-            if hit is None:
-                parts = [p for p in re.split(r"[|;]", v) if p.strip()]
-                hit = (
-                    [normalise_name(p) for p in parts]
-                    if col == "name"
-                    else [p.strip() for p in parts]
-                )
-                cache[v] = hit
-            out.append(hit)
-        else:
-            out.append([normalise_name(str(p)) if col == "name" else str(p).strip() for p in v])
-    return out
-
-
-class BlockIndex:
-    """The street blocks with an STRtree and a name vocabulary, built once and reused."""
-
-    def __init__(self, blocks: gpd.GeoDataFrame, parks: gpd.GeoDataFrame | None = None) -> None:
-        if parks is None:
-            parks = blocks.attrs.get("parks")  # gazetteer.load attaches them
-        if blocks.crs is not None and blocks.crs.to_epsg() != 27700:
-            blocks = blocks.to_crs(27700)
-        self.blocks = blocks.reset_index(drop=True)
-        self.block_ids = self.blocks["block_id"].astype(str).to_numpy()
-        self.geoms = np.asarray(self.blocks.geometry.values, dtype=object)
-        self.tree = shapely.STRtree(self.geoms)
-        self.parks = ParkEdges(parks, self.geoms, self.tree)
-        names = _block_name_lists(self.blocks)
-        vocab: dict[str, int] = {}
-        b_idx: list[int] = []
-        n_ids: list[int] = []
-        for i, lst in enumerate(names):
-            for nm in lst:
-                if nm:
-                    b_idx.append(i)
-                    n_ids.append(vocab.setdefault(nm, len(vocab)))
-        self.vocab = vocab
-        self.block_names = pd.DataFrame(
-            {
-                "block": np.asarray(b_idx, dtype=np.int64),
-                "name_id": np.asarray(n_ids, dtype=np.int64),
-            }
-        )
-        self._ends: pd.DataFrame | None = None
-        self._grid: tuple[float, float, np.ndarray] | None = None
-
-    def covered(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Whether the network has a block within about ``NETWORK_COVERAGE_M`` of each point:
-        a 50 m grid of cells the blocks pass through, dilated by that distance (error < 71 m),
-        so that a million look-ups cost milliseconds rather than another nearest query."""
-        cell = 50.0
-        if self._grid is None:
-            dense = shapely.segmentize(self.geoms, cell / 2)
-            xy = shapely.get_coordinates(dense)
-            pad = NETWORK_COVERAGE_M + cell
-            gx0, gy0 = xy[:, 0].min() - pad, xy[:, 1].min() - pad
-            nx = int((xy[:, 0].max() + pad - gx0) // cell) + 1
-            ny = int((xy[:, 1].max() + pad - gy0) // cell) + 1
-            hit = np.zeros((ny, nx), dtype=bool)
-            hit[((xy[:, 1] - gy0) // cell).astype(int), ((xy[:, 0] - gx0) // cell).astype(int)] = 1
-            r = int(np.ceil(NETWORK_COVERAGE_M / cell))
-            grid = np.zeros_like(hit)
-            for dy in range(-r, r + 1):
-                for dx in range(-r, r + 1):
-                    if (dx * dx + dy * dy) * cell * cell > NETWORK_COVERAGE_M**2:
-                        continue
-                    src = hit[max(0, -dy) : ny - max(0, dy), max(0, -dx) : nx - max(0, dx)]
-                    grid[max(0, dy) : ny - max(0, -dy), max(0, dx) : nx - max(0, -dx)] |= src
-            self._grid = (gx0, gy0, grid)
-        gx0, gy0, grid = self._grid
-        ix = np.floor((np.asarray(x) - gx0) / cell)
-        iy = np.floor((np.asarray(y) - gy0) / cell)
-        ok = (ix >= 0) & (iy >= 0) & (ix < grid.shape[1]) & (iy < grid.shape[0])
-        out = np.zeros(len(ix), dtype=bool)
-        out[ok] = grid[iy[ok].astype(int), ix[ok].astype(int)]
-        return out
-
-    @property
-    def ends(self) -> pd.DataFrame:
-        """(block, key) for both end points of every block; ``key`` is the end point on a 0.5 m
-        grid, so blocks meeting at a junction share a key."""
-        if self._ends is None:
-            coords, idx = shapely.get_coordinates(self.geoms, return_index=True)
-            if len(idx):
-                first = np.unique(idx, return_index=True)[1]
-                last = np.r_[first[1:] - 1, len(idx) - 1]
-                sel = np.r_[first, last]
-                xy = np.round(coords[sel] * 2).astype(np.int64)
-                self._ends = pd.DataFrame(
-                    {"block": idx[sel].astype(np.int64), "key": xy[:, 0] * 10_000_000 + xy[:, 1]}
-                )
-            else:
-                self._ends = pd.DataFrame({"block": [], "key": []}, dtype=np.int64)
-        return self._ends
-
-    def name_ids_of(self, matched: pd.Series) -> pd.DataFrame:
-        """Long table (``pos``, ``name_id``) of the network street names each matched_name names.
-
-        The whole name is tried first ("Elephant and Castle"), then its parts ("A / B")."""
-        vals = matched.to_numpy(dtype=object)
-        inv, uniq = pd.factorize(vals, use_na_sentinel=False)
-        per_uniq: list[list[int]] = []
-        for text in uniq:
-            ids: list[int] = []
-            if isinstance(text, str) and text:
-                whole = normalise_name(text)
-                if whole in self.vocab:
-                    ids = [self.vocab[whole]]
-                else:
-                    for part in _SPLIT.split(text):
-                        key = normalise_name(part)
-                        if key in self.vocab and self.vocab[key] not in ids:
-                            ids.append(self.vocab[key])
-            per_uniq.append(ids)
-        lens = np.array([len(x) for x in per_uniq], dtype=np.int64)
-        flat = np.array([i for x in per_uniq for i in x], dtype=np.int64)
-        starts = np.concatenate([[0], np.cumsum(lens)[:-1]]) if len(lens) else np.array([], int)
-        rec_lens = lens[inv] if len(vals) else np.array([], dtype=np.int64)
-        pos = np.repeat(np.arange(len(vals)), rec_lens)
-        if len(pos) == 0:
-            return pd.DataFrame({"pos": pos, "name_id": np.array([], dtype=np.int64)})
-        # offsets within each record's list
-        offs = np.arange(len(pos)) - np.repeat(np.cumsum(rec_lens) - rec_lens, rec_lens)
-        name_id = flat[np.repeat(starts[inv], rec_lens) + offs]
-        return pd.DataFrame({"pos": pos, "name_id": name_id})
 
 
 def _points_xy(records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -255,41 +125,6 @@ def _named_candidates(
         pts[pairs["pos"].to_numpy()], index.geoms[pairs["block"].to_numpy()]
     )
     return pairs[["pos", "block", "name_id", "dist"]]
-
-
-def h3_parent(cells: np.ndarray, res: int) -> np.ndarray:
-    """H3 parents of uint64 cells at ``res`` by bit arithmetic (= ``h3.cell_to_parent``)."""
-    c = cells.astype(np.uint64)
-    res_mask = np.uint64(0xF) << np.uint64(52)
-    low = np.uint64((1 << ((15 - res) * 3)) - 1)
-    return (c & ~res_mask) | (np.uint64(res) << np.uint64(52)) | low
-
-
-def h3_cells(lat: np.ndarray, lon: np.ndarray, res: int = 10) -> np.ndarray:
-    """uint64 H3 cells (0 where lat/lon is missing), one ``latlng_to_cell`` per distinct point."""
-    out = np.zeros(len(lat), dtype=np.uint64)
-    ok = np.isfinite(lat) & np.isfinite(lon)
-    if not ok.any():
-        return out
-    # distinct points by hashing (lat, lon) as one complex number: geocoded records share
-    # postcode / venue points, so this often saves most of the per-point H3 calls
-    inv, uniq = pd.factorize(lat[ok] + 1j * lon[ok])
-    f = h3.api.basic_int.latlng_to_cell
-    cells = np.fromiter(
-        (f(z.real, z.imag, res) for z in uniq.tolist()), dtype=np.uint64, count=len(uniq)
-    )
-    out[ok] = cells[inv]
-    return out
-
-
-def cells_to_str(cells: np.ndarray) -> pd.Categorical:
-    """uint64 cells -> hex strings (missing for 0) as a Categorical, formatted once per distinct
-    cell (categories sorted, so results do not depend on record order)."""
-    uniq = np.unique(cells[cells != 0]) if len(cells) else np.array([], dtype=np.uint64)
-    codes = np.searchsorted(uniq, cells).astype(np.int64)
-    codes[cells == 0] = -1
-    strs = [format(int(c), "x") for c in uniq]
-    return pd.Categorical.from_codes(codes, categories=pd.Index(strs, dtype=object))
 
 
 def assign(
@@ -474,16 +309,12 @@ def assign(
             located & lsoa.isna().to_numpy() & (prec_f <= LSOA_MAX_PRECISION_M)
         )
         if len(missing):
-            poly = lsoas.to_crs(27700) if lsoas.crs and lsoas.crs.to_epsg() != 27700 else lsoas
-            ptree = shapely.STRtree(np.asarray(poly.geometry.values, dtype=object))
+            from istvhub.hotblocks.netmemo import lsoa_tree
+
+            all_codes, ptree = lsoa_tree(index, lsoas)
             pi, li = ptree.query(pts[missing], predicate="within")
             first = pd.DataFrame({"p": pi, "l": li}).sort_values(["p", "l"]).drop_duplicates("p")
-            codes = poly["lsoa_code"].astype("string").to_numpy()[first["l"].to_numpy()]
+            codes = all_codes[first["l"].to_numpy()]
             lsoa.iloc[missing[first["p"].to_numpy()]] = codes
     out["lsoa_code"] = lsoa.to_numpy()
     return Assignment(records=out, blocks=blocks_long)
-
-
-def to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 lon/lat -> British National Grid easting/northing (vectorised)."""
-    return _TO_BNG.transform(lon, lat)

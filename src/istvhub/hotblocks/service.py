@@ -15,8 +15,11 @@ import pandas as pd
 from istvhub.disclosure.rules import DisclosureRule
 from istvhub.gazetteer import load
 from istvhub.hotblocks.aggregate import Filters, Layers, build_layers
+from istvhub.hotblocks.assign import BlockIndex
 from istvhub.hotblocks.export import write_layers
+from istvhub.hotblocks.readscope import read_scope
 from istvhub.hotblocks.report import write_report
+from istvhub.store import Store
 
 #: The only record columns the stage reads: no free text (location_text, weapon_text, reason),
 #: no ids, nothing about the patient. ``matched_name`` is the gazetteer's name of the match,
@@ -85,6 +88,32 @@ def layer_input(df: pd.DataFrame, home: Path | None = None) -> pd.DataFrame:
     return out
 
 
+def read_layer_records(
+    db: Store,
+    filters: Filters,
+    index: BlockIndex,
+    lsoas: gpd.GeoDataFrame | None,
+    areas21: dict[str, gpd.GeoDataFrame] | None = None,
+    home: Path | None = None,
+) -> pd.DataFrame:
+    """The records a build of ``filters`` needs, as :func:`layer_input` gives them: the period
+    range, narrowed in the query to the filters every record of the build obeys and, with a
+    borough filter, to the records that can reach the borough's units (``readscope``)."""
+    from istvhub.store.repos.layers import layer_records
+
+    df = layer_records(
+        db,
+        LAYER_READ_COLUMNS,
+        period_from=filters.period_from,
+        period_to=filters.period_to,
+        scope=read_scope(index, filters.boroughs, filters.h3_res, lsoas, areas21),
+        departments=filters.departments,
+        weapons=filters.weapons,
+        location_types=filters.location_types,
+    )
+    return layer_input(df, home)
+
+
 def read_records(
     db_url: str, period_from: str, period_to: str, home: Path | None = None
 ) -> pd.DataFrame:
@@ -111,10 +140,17 @@ def hotblocks_from_store(
 ) -> Layers:
     """Build the disclosure-controlled layers for ``filters`` from the store (``home``: whose
     installation secret keys the records)."""
-    records = read_records(db_url, filters.period_from, filters.period_to, home)
+    from istvhub.store import open_store
+
+    index = BlockIndex(network.blocks)
+    store = open_store(db_url)
+    try:
+        records = read_layer_records(store, filters, index, network.lsoas, network.areas21, home)
+    finally:
+        store.dispose()
     return build_layers(
         records,
-        network.blocks,
+        index,
         filters,
         rule,
         lsoas=network.lsoas,
