@@ -447,6 +447,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="ingest each file alone (ingest_bytes) instead of the batch path",
     )
+    ap.add_argument(
+        "--ingest-only", action="store_true", help="stop after generate + ingest (no gazetteer)"
+    )
     ap.add_argument("--home", type=Path, help="ISTVHUB_HOME with a built gazetteer")
     ap.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema afterwards")
     ap.add_argument(
@@ -455,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     home = (args.home or Path(os.environ.get("ISTVHUB_HOME", "istvhub-data"))).resolve()
-    if not (home / "gazetteer" / "CURRENT").is_file():
+    if not args.ingest_only and not (home / "gazetteer" / "CURRENT").is_file():
         raise SystemExit(f"no gazetteer under {home}: run `istvhub demo` or pass --home")
     months = args.months
     ingest_months = args.ingest_months or months
@@ -502,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
                 results,
                 args.one_at_a_time,
             )
+            if args.ingest_only:
+                return _table(results)
             step("distinct texts", results, count_distinct, url)
             sample = _distinct_pairs(url, 2 * args.geocode_sample)
             # two disjoint halves: the geocoder memoises texts
@@ -559,6 +564,10 @@ def main(argv: list[str] | None = None) -> int:
                 with eng.begin() as c:
                     c.execute(sa.text(f'drop schema if exists "{schema}" cascade'))
                 eng.dispose()
+    return _table(results)
+
+
+def _table(results: list[dict]) -> int:
     print("\n| step | seconds | peak RSS MB | figures |\n|---|---|---|---|")
     for r in results:
         extra = ", ".join(

@@ -253,3 +253,23 @@ def test_period_of_iso_shortcut_agrees_with_the_date_parser(monkeypatch):
     slow = {c: period_of(c) for c in cells}
     assert fast == slow
     assert fast["2025-02-28"] == "2025-02" and fast["2025-02-30"] is None
+
+
+def test_group_that_fails_to_adapt_goes_one_at_a_time(tmp_path, monkeypatch):
+    """Adapting a group raising (whatever the cause) stops nothing: its files are ingested
+    alone, with the results the one-file path gives."""
+    import istvhub.ingest.batch as batch
+
+    def broken(*_a, **_k):
+        raise ValueError("simulated failure")
+
+    monkeypatch.setattr(batch, "adapt_group", broken)
+    months = sorted((SAMPLES / "RJZ01").glob("RJZ01_2025-0*.csv"))[:3]
+    st = open_store(f"sqlite:///{tmp_path / 'f.db'}")
+    res = ingest_paths(months, st, geocode=False, received_at=ARRIVED)
+    ref = open_store(f"sqlite:///{tmp_path / 'r.db'}")
+    want = [ingest_file(p, ref, geocode=False, received_at=ARRIVED) for p in months]
+    assert [r.status for r in res] == ["stored"] * 3
+    assert [_report(r) for r in res] == [_report(r) for r in want]
+    st.dispose()
+    ref.dispose()

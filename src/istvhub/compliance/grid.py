@@ -149,8 +149,8 @@ def build_grid(
         [received, ~grid["expected"], ~passed], ["received", "not_expected", "pending"], "missing"
     )
 
-    on = []
-    late_days = []
+    on: list[bool | None] = []
+    late_days: list[float] = []
     for rec, d in zip(grid["received_at"], grid["due_at"], strict=True):
         if rec is None or (not isinstance(rec, pd.Timestamp) and pd.isna(rec)):
             on.append(None)

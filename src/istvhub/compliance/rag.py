@@ -14,12 +14,12 @@ def add_drop_flags(grid: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     """Trailing median of each department's own received months before this one."""
     med = pd.Series(np.nan, index=grid.index, dtype="float64")
     for _, g in grid.groupby("department", sort=False):
-        by_month = dict(zip(g["period"], g["records"], strict=True))
+        by_month: dict[str, float] = dict(zip(g["period"], g["records"], strict=True))
         for idx, p in zip(g.index, g["period"], strict=True):
             prev = [by_month.get(month_add(p, -k)) for k in range(1, rules.trailing_months + 1)]
-            prev = [v for v in prev if v is not None and not pd.isna(v)]
-            if len(prev) >= rules.min_history:
-                med[idx] = float(np.median(prev))
+            seen = [v for v in prev if v is not None and not pd.isna(v)]
+            if len(seen) >= rules.min_history:
+                med[idx] = float(np.median(seen))
     grid["trailing_median"] = med
     rec = grid["records"]
     grid["drop_flag"] = (rec.notna() & med.notna() & (rec < rules.drop_fraction * med)).astype(bool)

@@ -49,7 +49,8 @@ def _int(v: Any) -> str:
 def cell_text(cell: dict[str, Any]) -> str:
     """Short text of a cell: records, ``L`` when late, ``xN`` when re-uploaded, ``!`` on a drop."""
     if cell["status"] != "received":
-        return STATUS_MARK.get(cell["status"], cell["status"])
+        status: str = cell["status"]
+        return STATUS_MARK.get(status, status)
     parts = [_int(cell["records"])]
     if cell["on_time"] is False:
         parts.append("L")
@@ -100,10 +101,15 @@ def cell_tooltip(cell: dict[str, Any]) -> str:
 def _by_department(report: Report) -> list[tuple[dict[str, Any], dict[str, dict[str, Any]]]]:
     cells = report.cells.astype(object).where(report.cells.notna(), None)
     grouped: dict[str, dict[str, dict[str, Any]]] = {}
-    for rec in cells.to_dict(orient="records"):
+    for rec in _str_keyed(cells):
         grouped.setdefault(rec["department"], {})[rec["period"]] = rec
     deps = report.departments.astype(object).where(report.departments.notna(), None)
-    return [(d, grouped.get(d["department"], {})) for d in deps.to_dict(orient="records")]
+    return [(d, grouped.get(d["department"], {})) for d in _str_keyed(deps)]
+
+
+def _str_keyed(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts; the column names are strings (pandas types them as Hashable)."""
+    return [{str(k): v for k, v in rec.items()} for rec in df.to_dict(orient="records")]
 
 
 def to_rich_table(report: Report) -> Table:

@@ -85,8 +85,9 @@ class Report:
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for rec in df.astype(object).to_dict(orient="records"):
-        clean = {}
-        for k, v in rec.items():
+        clean: dict[str, Any] = {}
+        for key, v in rec.items():
+            k = str(key)  # column names are strings; pandas types them as Hashable
             if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
                 clean[k] = None
             elif isinstance(v, np.generic):

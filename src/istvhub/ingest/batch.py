@@ -13,6 +13,7 @@ reason and never stops the others.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from istvhub._errors import FileRejected, IstvhubError, NeedsMapping
 from istvhub.ingest import identity
 from istvhub.ingest.adapted import FLAG_COL, Adapted, Issue, missing_item_warnings
 from istvhub.ingest.adapters import SLICE_ROWS
-from istvhub.ingest.batchadapt import Member, adapt_group
+from istvhub.ingest.batchadapt import ItemCounts, Member, adapt_group
 from istvhub.ingest.codevalues import straddling_warning
 from istvhub.ingest.core import choose_layout, ingest_bytes, ingest_file
 from istvhub.ingest.fileplan import FilePlan, plan_file
@@ -40,11 +41,14 @@ from istvhub.ingest.nil import unchanged_version
 from istvhub.ingest.pii import check_headers
 from istvhub.ingest.readers import RawTable, read_table
 from istvhub.ingest.recognise import Recognition, recognise
+from istvhub.ingest.report import ItemTally
 from istvhub.ingest.result import IngestResult
 from istvhub.ingest.slicegeo import SliceGeocoder
 from istvhub.ingest.tally import Tally
 from istvhub.records import RECORD_COLUMNS, record_id_maker
 from istvhub.store import RecordColumns, Store, StreamTotals
+
+log = logging.getLogger(__name__)
 
 #: files adapted together at most (bounds the memory of one pass: ~125 rows a file)
 BATCH_FILES = 200
@@ -220,14 +224,18 @@ class _Batch:
             start += n
         return out
 
-    def finish(self, r: _Ready, part: Adapted, conv: _Converted) -> IngestResult:
+    def finish(
+        self, r: _Ready, part: Adapted, conv: _Converted, counts: ItemCounts
+    ) -> IngestResult:
         """Check and store one adapted file, as ``ingest_bytes`` does after adapting."""
         try:
-            return self._finish(r, part, conv)
+            return self._finish(r, part, conv, counts)
         except FileRejected as exc:
             return IngestResult(file=r.name, status="rejected", message=str(exc), file_sha256=r.sha)
 
-    def _finish(self, r: _Ready, part: Adapted, conv: _Converted) -> IngestResult:
+    def _finish(
+        self, r: _Ready, part: Adapted, conv: _Converted, counts: ItemCounts
+    ) -> IngestResult:
         kw, store, head, name = self.kw, self.store, r.head, r.name
         confirm = bool(kw.get("confirm_replace", False))
         result = IngestResult(
@@ -244,6 +252,7 @@ class _Batch:
         unchanged = unchanged_version(store, head.department, head.period, r.sha, name)
         if unchanged is not None:
             same = Tally(head, r.table.frame, store, None, r.layout.name, True, name)
+            same.items = _Counted(head, counts)
             same.add(part)
             same.check()
             same.fill(result)
@@ -253,6 +262,7 @@ class _Batch:
         identity.check_layout_owner(store, name, head.department, r.layout.name, confirmed=confirm)
         prev = identity.previous_version(store, head.department, head.period)
         tally = Tally(head, r.table.frame, store, prev, r.layout.name, confirm, name)
+        tally.items = _Counted(head, counts)
         tally.add(part)
         tally.check()
         sr = store.store_submission(
@@ -279,6 +289,17 @@ class _Batch:
         result.message = sr.message + (f"; replaces {result.replaces}" if result.replaces else "")
         result.message += f"; {conv.warning}" if conv.warning else ""
         return result
+
+
+class _Counted(ItemTally):
+    """A file's item report with the counts the group pass made (``add`` counts nothing)."""
+
+    def __init__(self, head: Adapted, counts: ItemCounts) -> None:
+        super().__init__(head)
+        self.rows, self.known, self.pairs = counts.rows, counts.known, counts.pairs
+
+    def add(self, part: Adapted, frame: pd.DataFrame) -> None:
+        return None
 
 
 def _quiet(_step: str) -> None:
@@ -342,11 +363,11 @@ def _ingest_chunk(
     for r in ready:
         if r is not None:
             groups.setdefault(r.group(), []).append(r)
-    adapted: dict[int, tuple[Adapted, _Converted]] = {}
+    adapted: dict[int, tuple[Adapted, _Converted, ItemCounts]] = {}
     for members in groups.values():
         first = members[0]
         try:
-            parts = adapt_group(
+            parts, counts = adapt_group(
                 [Member(m.table.frame, m.plan) for m in members],
                 first.layout,
                 first.rec,
@@ -355,9 +376,12 @@ def _ingest_chunk(
                 batch.make_id,
             )
             conv = batch.convert(parts)
-        except IstvhubError:  # e.g. a row key that is an NHS number: each file alone says
+        except Exception:  # noqa: BLE001  (an NHS-number row key, a bug): each file alone says
+            log.warning("batch adapting failed (%s); its files go one at a time", len(members))
             continue
-        adapted.update((m.index, (p, c)) for m, p, c in zip(members, parts, conv, strict=True))
+        adapted.update(
+            (m.index, (p, c, n)) for m, p, c, n in zip(members, parts, conv, counts, strict=True)
+        )
     out: list[IngestResult] = []
     for i, (name, data) in enumerate(chunk):
         r = ready[i]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from istvhub._errors import FileRejected, NeedsMapping, UnknownDepartment
-from istvhub.ingest import identity
+from istvhub.ingest import identity, twopass
 from istvhub.ingest.adapters import SLICE_ROWS, adapt_slices
 from istvhub.ingest.csvread import Ragged
 from istvhub.ingest.fileplan import plan_columns
@@ -56,7 +56,7 @@ def choose_layout(headers: list[str], adapter: str | None) -> Layout:
 
 
 def ingest_bytes(
-    data: bytes,
+    data: bytes | Path,
     filename: str,
     store: Store,
     *,
@@ -77,7 +77,9 @@ def ingest_bytes(
     A header-only file is a nil return (the department had no assaults that month). A version
     that drops most rows or changes layout needs ``confirm_replace``
     (:class:`ConfirmationRequired` otherwise). ``home`` locates the installation secret that
-    keys record ids (default: ``ISTVHUB_SECRET_FILE`` or the settings' home).
+    keys record ids (default: ``ISTVHUB_SECRET_FILE`` or the settings' home). ``data`` may be
+    the path of a file on disk (the CLI's file, the API's spooled upload): a large CSV is then
+    parsed from the file and never held in memory whole (issue 14 point 7).
     """
     kw = dict(locals())
     try:
@@ -87,7 +89,7 @@ def ingest_bytes(
 
 
 def _ingest(
-    data: bytes,
+    data: bytes | Path,
     filename: str,
     store: Store,
     *,
@@ -107,7 +109,7 @@ def _ingest(
     """:func:`ingest_bytes`; ``two_pass``: a large CSV is parsed twice, never held whole
     (pass 1 the columns the file-level checks read, pass 2 every column a chunk at a time)."""
     step = progress or (lambda _s: None)
-    sha = hashlib.sha256(data).hexdigest()
+    sha = sha256_of(data)
     step("read")
     layout_hint = get_layout(adapter) if adapter else None
     table = read_table(
@@ -279,6 +281,17 @@ def _ingest(
     return result
 
 
+def sha256_of(data: bytes | Path) -> str:
+    """The hex SHA-256 of the bytes or of the file (read 1 MiB at a time)."""
+    if not isinstance(data, Path):
+        return hashlib.sha256(data).hexdigest()
+    h = hashlib.sha256()
+    with open(data, "rb") as f:
+        while b := f.read(1 << 20):
+            h.update(b)
+    return h.hexdigest()
+
+
 def ingest_file(path: Path, store: Store, **kw: Any) -> IngestResult:
     """Ingest a file from disk; a rejection comes back as a ``rejected`` result, not a raise."""
     from istvhub.ingest.readers import ReadLimits
@@ -297,7 +310,13 @@ def ingest_file(path: Path, store: Store, **kw: Any) -> IngestResult:
                     )
                 ),
             )
-        data = Path(path).read_bytes()
+        # a large file is parsed from disk (ingest_bytes), a small one read as before
+        data: bytes | Path = Path(path)
+        if Path(path).stat().st_size < twopass.TWO_PASS_BYTES:
+            data = Path(path).read_bytes()
+        else:
+            with open(path, "rb"):  # unreadable: refused here, as a small file is
+                pass
     except OSError as exc:
         return IngestResult(
             file=name,
@@ -311,7 +330,7 @@ def ingest_file(path: Path, store: Store, **kw: Any) -> IngestResult:
             file=name,
             status="needs_mapping",
             message=str(exc),
-            file_sha256=hashlib.sha256(data).hexdigest(),
+            file_sha256=sha256_of(data),
             missing_items=exc.missing,
             proposed_mapping=exc.proposal,
         )
@@ -320,5 +339,5 @@ def ingest_file(path: Path, store: Store, **kw: Any) -> IngestResult:
             file=name,
             status="rejected",
             message=str(exc),
-            file_sha256=hashlib.sha256(data).hexdigest(),
+            file_sha256=sha256_of(data),
         )

@@ -18,7 +18,9 @@ import re
 import warnings
 from array import array
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +35,9 @@ HEADER_SCAN_ROWS = 30
 _STEP = 1 << 20
 #: CSV rows parsed at a time (see :func:`read_frame`)
 READ_CHUNK_ROWS = 50_000
+
+#: a CSV's UTF-8 bytes, or the file on disk that holds them (a large upload: never read whole)
+Source = bytes | Path
 
 #: a well-formed UTF-8 multi-byte sequence (2-4 bytes)
 _UTF8_MULTIBYTE = re.compile(
@@ -51,6 +56,48 @@ def _valid_utf8(data: bytes | memoryview) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+@contextmanager
+def open_source(src: Source) -> Iterator[IO[bytes]]:
+    """The source as a binary file object: the bytes in memory, or the file opened for reading."""
+    if isinstance(src, Path):
+        with open(src, "rb") as f:
+            yield f
+    else:
+        yield io.BytesIO(src)
+
+
+def plain_utf8_file(path: Path, encoding: str | None = None) -> str | None:
+    """The encoding :func:`to_utf8` would report for the file when it would return the file's
+    bytes unchanged and nothing later would refuse or rewrite them (valid UTF-8, no NUL, not
+    blank, LF or CRLF line ends): then it can be parsed from disk, a step at a time, and is
+    never held whole (issue 14 point 7). None: read it into memory as before."""
+    try:
+        if encoding and codecs.lookup(encoding).name != "utf-8":
+            return None
+    except LookupError:
+        return None
+    dec = codecs.getincrementaldecoder("utf-8")()
+    content = False
+    with open(path, "rb") as f:
+        head = f.read(65536)
+        if b"\r" in head and b"\n" not in head:  # normalise_newlines would rewrite it
+            return None
+        bom = head.startswith(b"\xef\xbb\xbf")
+        f.seek(0)
+        try:
+            while step := f.read(_STEP):
+                if b"\x00" in step:
+                    return None
+                content = content or bool(step.strip())
+                dec.decode(step)
+            dec.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return None
+    if not content:
+        return None
+    return encoding or ("utf-8-sig" if bom else "utf-8")
 
 
 def _decode_line(line: bytes) -> str:
@@ -120,23 +167,24 @@ def normalise_newlines(data: bytes) -> bytes:
     return data
 
 
-def head_lines(data: bytes, n: int = HEADER_SCAN_ROWS + 5) -> list[str]:
+def head_lines(data: Source, n: int = HEADER_SCAN_ROWS + 5) -> list[str]:
     """The first ``n`` lines as text, for header and delimiter detection."""
-    buf = io.BytesIO(data)
-    chunk = b"".join(buf.readline() for _ in range(n))
+    with open_source(data) as buf:
+        chunk = b"".join(buf.readline() for _ in range(n))
     return chunk.decode("utf-8-sig", errors="replace").splitlines()[:n]
 
 
-def check_text_limits(data: bytes, file: str, limits: ReadLimits) -> None:
+def check_text_limits(data: Source, file: str, limits: ReadLimits) -> None:
     """Reject absurd lines or column counts before pandas builds a frame from them."""
-    for i, ln in enumerate(io.BytesIO(data), 1):
-        if len(ln.rstrip(b"\r\n")) > limits.max_line_bytes:
-            raise FileRejected(
-                f"a line is longer than the {limits.max_line_bytes} character limit "
-                "(ISTVHUB_MAX_LINE_BYTES)",
-                file=file,
-                row=i,
-            )
+    with open_source(data) as f:
+        for i, ln in enumerate(f, 1):
+            if len(ln.rstrip(b"\r\n")) > limits.max_line_bytes:
+                raise FileRejected(
+                    f"a line is longer than the {limits.max_line_bytes} character limit "
+                    "(ISTVHUB_MAX_LINE_BYTES)",
+                    file=file,
+                    row=i,
+                )
     for ln in head_lines(data):
         if max(ln.count(d) for d in DELIMITERS) + 1 > limits.max_columns:
             raise FileRejected(
@@ -222,7 +270,7 @@ class Ragged(Exception):
 
 
 def iter_frames(
-    data: bytes, idx: int, delim: str, file: str, chunk_rows: int | None = None
+    data: Source, idx: int, delim: str, file: str, chunk_rows: int | None = None
 ) -> Iterator[pd.DataFrame]:
     """The data rows below header line ``idx`` as frames of strings, ``chunk_rows`` at a time,
     blank rows dropped. Index labels run on across chunks: label ``i`` is the ``i``-th record
@@ -240,9 +288,17 @@ def iter_frames(
             except (pd.errors.EmptyDataError, ValueError) as exc:
                 raise FileRejected("CSV cannot be parsed", file=file) from exc
 
+    with open_source(data) as fh:
+        yield from _frames(fh, idx, delim, chunk_rows, step)
+
+
+def _frames(
+    fh: IO[bytes], idx: int, delim: str, chunk_rows: int | None, step: Callable[[Any], Any]
+) -> Iterator[pd.DataFrame]:
+    """:func:`iter_frames` over an open file."""
     reader = step(
         lambda: pd.read_csv(
-            io.BytesIO(data),
+            fh,
             encoding="utf-8-sig",
             sep=delim,
             dtype=str,
@@ -266,7 +322,7 @@ def iter_frames(
             yield drop_blank_rows(c.astype("string").fillna(""))
 
 
-def read_frame(data: bytes, idx: int, delim: str, file: str) -> pd.DataFrame | None:
+def read_frame(data: Source, idx: int, delim: str, file: str) -> pd.DataFrame | None:
     """The non-blank data rows below header line ``idx`` as strings; None when a row is ragged
     (the caller then reads row by row and quarantines those rows).
 
@@ -287,7 +343,7 @@ def concat_frames(parts: list[pd.DataFrame]) -> pd.DataFrame | None:
     if len(parts) == 1:
         return parts[0]
     cols = parts[0].columns
-    df = pd.concat(parts, copy=False)
+    df = pd.concat(parts)
     df.columns = cols
     return df
 
@@ -304,16 +360,20 @@ def drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
     return df[~blank] if bool(blank.any()) else df
 
 
-def record_lines(data: bytes, idx: int, delim: str) -> tuple[int, np.ndarray] | None:
+def record_lines(data: Source, idx: int, delim: str) -> tuple[int, np.ndarray] | None:
     """(the header's physical line, the physical line where each record below it starts).
 
     Why: a quoted cell may hold line breaks and blank lines are skipped, so "data row N" is
     not line header + N (issue 14: the report names the line to look at). Records are counted
     as the frame counts them (blank and whitespace-only lines skipped); None when the file
     cannot be read as CSV here, and the caller falls back to header + N."""
-    reader = csv.reader(
-        io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""), delimiter=delim
-    )
+    with open_source(data) as fh:
+        return _record_lines(fh, idx, delim)
+
+
+def _record_lines(fh: IO[bytes], idx: int, delim: str) -> tuple[int, np.ndarray] | None:
+    """:func:`record_lines` over an open file."""
+    reader = csv.reader(io.TextIOWrapper(fh, encoding="utf-8-sig", newline=""), delimiter=delim)
     starts = array("q")
     header = -1
     last = k = 0

@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -211,9 +212,10 @@ _drop_blank_rows = csvread.drop_blank_rows
 
 
 def read_csv_bytes(
-    data: bytes, file: str, vocab: list[HeaderKey], two_pass: bool = False
+    data: csvread.Source, file: str, vocab: list[HeaderKey], two_pass: bool = False
 ) -> RawTable:
-    """A CSV upload (UTF-8 bytes, see :func:`csvread.to_utf8`) as a frame of strings.
+    """A CSV upload (UTF-8 bytes, see :func:`csvread.to_utf8`, or a file holding them) as a
+    frame of strings.
 
     ``two_pass`` (a large upload): only the first rows are parsed here, and the table can parse
     the rest a chunk at a time (:attr:`RawTable.chunks`); a file whose rows fit in one chunk, or
@@ -226,9 +228,11 @@ def read_csv_bytes(
     else:
         df = csvread.read_frame(data, idx, delim, file)
     if df is None:
+        whole = data.read_bytes() if isinstance(data, Path) else data
         raw, good, index, bad, pre, starts = csvread.lenient_rows(
-            data.decode("utf-8-sig"), idx, delim, file
+            whole.decode("utf-8-sig"), idx, delim, file
         )
+        del whole
         headers = _dedupe(raw)
         df = pd.DataFrame(good, columns=headers, index=index, dtype="string").fillna("")
         where = csvread.record_lines(data, idx, delim)
@@ -329,6 +333,7 @@ def read_xlsx(
         headers = _dedupe(header_cells)
         width = len(headers)
         columns: list[list[str]] = [[] for _ in range(width)]
+        parts: list[pd.DataFrame] = []
         rows_iter = wb.worksheets[si].iter_rows(
             values_only=True, min_row=idx + 2, max_col=limits.max_columns + 1
         )
@@ -337,17 +342,34 @@ def read_xlsx(
                 _check_width([["x"] * len(r)], file, limits)
             for j in range(width):
                 columns[j].append(_cell_str(r[j]) if j < len(r) else "")
+            if len(columns[0]) >= XLSX_CHUNK_ROWS:  # Python strings become Arrow strings
+                parts.append(_string_frame(headers, columns))
+                columns = [[] for _ in range(width)]
+        if columns[0] or not parts:
+            parts.append(_string_frame(headers, columns))
+        del columns
     finally:
         wb.close()
-    df = pd.DataFrame(
-        {h: pd.array(col, dtype="string") for h, col in zip(headers, columns, strict=True)},
-        columns=headers,
-    ).fillna("")
-    del columns
+    df = csvread.concat_frames(parts)
+    assert df is not None
+    del parts
     df.index = pd.RangeIndex(len(df))
     df = _drop_blank_rows(df)
     pre = [" ".join(c for c in r if c.strip()) for r in head[:idx]]
     return RawTable(df, headers, idx + 1, "xlsx", preamble=[p for p in pre if p])
+
+
+#: XLSX rows held as Python strings at a time (~60 bytes a cell) before they become Arrow
+#: strings, so a large sheet never exists as Python objects whole (issue 14 point 7)
+XLSX_CHUNK_ROWS = 10_000
+
+
+def _string_frame(headers: list[str], columns: list[list[str]]) -> pd.DataFrame:
+    """Columns of cell texts as a frame of strings."""
+    return pd.DataFrame(
+        {h: pd.array(col, dtype="string") for h, col in zip(headers, columns, strict=True)},
+        columns=headers,
+    ).fillna("")
 
 
 def _check_width(rows: list[list[str]], file: str, limits: ReadLimits) -> None:
@@ -358,7 +380,7 @@ def _check_width(rows: list[list[str]], file: str, limits: ReadLimits) -> None:
 
 
 def read_table(
-    data: bytes,
+    data: bytes | Path,
     file: str,
     vocab: list[HeaderKey],
     encoding: str | None = None,
@@ -370,14 +392,31 @@ def read_table(
     hostile-input limit (:class:`ReadLimits`) or when it has no data rows (unless
     ``allow_empty``: a header-only file is a nil return, issue 14 point 6). ``two_pass``: a
     CSV of :data:`twopass.TWO_PASS_BYTES` or more is read in two passes
-    (:attr:`RawTable.chunks`)."""
+    (:attr:`RawTable.chunks`). ``data`` a path: a large plain UTF-8 CSV is parsed from the
+    file and never held in memory (:func:`csvread.plain_utf8_file`); any other file is read."""
     limits = limits or ReadLimits.from_env()
     csvread.use_returning_arrow_pool()
-    if len(data) > limits.max_file_bytes:
+    size = data.stat().st_size if isinstance(data, Path) else len(data)
+    if size > limits.max_file_bytes:
         raise FileRejected(
             f"file larger than the {limits.max_file_bytes} byte limit (ISTVHUB_MAX_FILE_BYTES)",
             file=file,
         )
+    if isinstance(data, Path):
+        enc = None
+        if two_pass and size >= twopass.TWO_PASS_BYTES:
+            with open(data, "rb") as f:
+                magic = f.read(8)
+            if magic[:4] != b"PK\x03\x04" and magic != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+                enc = csvread.plain_utf8_file(data, encoding)
+        if enc is None:
+            return read_table(
+                data.read_bytes(), file, vocab, encoding, limits, allow_empty, two_pass
+            )
+        csvread.check_text_limits(data, file, limits)
+        t = read_csv_bytes(data, file, vocab, two_pass=True)
+        t.encoding = enc
+        return _checked(t, file, limits, allow_empty)
     if not data.strip():
         raise FileRejected("file is empty", file=file)
     if data[:4] == b"PK\x03\x04":
@@ -397,6 +436,11 @@ def read_table(
             raw, file, vocab, two_pass=two_pass and len(raw) >= twopass.TWO_PASS_BYTES
         )
         t.encoding = enc
+    return _checked(t, file, limits, allow_empty)
+
+
+def _checked(t: RawTable, file: str, limits: ReadLimits, allow_empty: bool) -> RawTable:
+    """The checks every read table passes (cell lengths, data rows below the header)."""
     check_cells(t.frame, file, limits, t.header_line)
     if t.frame.empty and not t.bad_rows and not allow_empty:
         raise FileRejected("no data rows below the header", file=file)

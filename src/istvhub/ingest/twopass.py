@@ -31,7 +31,9 @@ TWO_PASS_CHUNK_ROWS = 10_000
 TWO_PASS_BYTES = int(os.environ.get("ISTVHUB_TWO_PASS_BYTES", "") or 8 * 1024 * 1024)
 
 
-def first_rows(data: bytes, idx: int, delim: str, file: str) -> tuple[pd.DataFrame | None, bool]:
+def first_rows(
+    data: csvread.Source, idx: int, delim: str, file: str
+) -> tuple[pd.DataFrame | None, bool]:
     """(the first :data:`csvread.READ_CHUNK_ROWS` or more data rows, whether rows follow);
     (None, False) when one of them is ragged."""
     it = csvread.iter_frames(data, idx, delim, file, TWO_PASS_CHUNK_ROWS)
@@ -51,7 +53,7 @@ def first_rows(data: bytes, idx: int, delim: str, file: str) -> tuple[pd.DataFra
 
 
 def chunk_source(
-    data: bytes, idx: int, delim: str, file: str, headers: list[str]
+    data: csvread.Source, idx: int, delim: str, file: str, headers: list[str]
 ) -> Callable[[], Iterator[pd.DataFrame]]:
     """Pass 2: a function that parses the data rows again, every column, a chunk at a time."""
 

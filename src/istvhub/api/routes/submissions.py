@@ -96,7 +96,7 @@ def run_ingest(
     """Call the ingest stage exactly as the CLI does (read, adapt, PII guard, validate, geocode
     when a gazetteer is built, store in one transaction). A rejection raises FileRejected (422)."""
     result = ingest_bytes(
-        path.read_bytes(),
+        path,  # the spooled upload: a large CSV is parsed from disk, never held whole
         filename,
         store,
         department=department,

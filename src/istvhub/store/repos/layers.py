@@ -19,13 +19,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import psycopg
+import pyarrow as pa
 import sqlalchemy as sa
 
 from istvhub._errors import StoreError
 from istvhub.store.repos._db import Db, engine_of
+from istvhub.store.repos._pgcopy import copy_select
 from istvhub.store.schema import records, submissions
 
 _FLOAT_COLS = frozenset({"lat", "lon", "easting", "northing", "precision_m", "confidence"})
+#: how the PostgreSQL COPY read parses the non-text columns (as the row-by-row read types them)
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    **{c: pa.float64() for c in _FLOAT_COLS},
+    "arrival_at": pa.timestamp("us"),
+    "incident_date": pa.date32(),
+    "incident_time": pa.time64("us"),
+}
 
 
 @dataclass(frozen=True)
@@ -106,7 +116,8 @@ def layer_records(
 ) -> pd.DataFrame:
     """``columns`` of the current records of ``period_from..period_to`` (what
     ``Store.current_records`` returns, same order and dtypes), narrowed to ``scope`` and to the
-    filters that apply to every record of a build (department, weapon, location type)."""
+    filters that apply to every record of a build (department, weapon, location type). On
+    PostgreSQL the rows come through COPY into typed columns (``_pgcopy``), else row by row."""
     r, s = records.c, submissions.c
     q = (
         sa.select(*(r[c] for c in columns))
@@ -124,8 +135,11 @@ def layer_records(
         q = q.where(_scope_clause(scope))
     try:
         with engine_of(db).connect() as conn:
+            fast = copy_select(conn, q, _ARROW_TYPES)
+            if fast is not None:
+                return fast
             rows = conn.execute(q).all()
-    except sa.exc.SQLAlchemyError as exc:
+    except (sa.exc.SQLAlchemyError, psycopg.Error, pa.ArrowException) as exc:
         raise StoreError(
             f"cannot read layer records from the store ({type(exc).__name__})"
         ) from None
