@@ -333,6 +333,7 @@ def read_xlsx(
         headers = _dedupe(header_cells)
         width = len(headers)
         columns: list[list[str]] = [[] for _ in range(width)]
+        parts: list[pd.DataFrame] = []
         rows_iter = wb.worksheets[si].iter_rows(
             values_only=True, min_row=idx + 2, max_col=limits.max_columns + 1
         )
@@ -341,17 +342,34 @@ def read_xlsx(
                 _check_width([["x"] * len(r)], file, limits)
             for j in range(width):
                 columns[j].append(_cell_str(r[j]) if j < len(r) else "")
+            if len(columns[0]) >= XLSX_CHUNK_ROWS:  # Python strings become Arrow strings
+                parts.append(_string_frame(headers, columns))
+                columns = [[] for _ in range(width)]
+        if columns[0] or not parts:
+            parts.append(_string_frame(headers, columns))
+        del columns
     finally:
         wb.close()
-    df = pd.DataFrame(
-        {h: pd.array(col, dtype="string") for h, col in zip(headers, columns, strict=True)},
-        columns=headers,
-    ).fillna("")
-    del columns
+    df = csvread.concat_frames(parts)
+    assert df is not None
+    del parts
     df.index = pd.RangeIndex(len(df))
     df = _drop_blank_rows(df)
     pre = [" ".join(c for c in r if c.strip()) for r in head[:idx]]
     return RawTable(df, headers, idx + 1, "xlsx", preamble=[p for p in pre if p])
+
+
+#: XLSX rows held as Python strings at a time (~60 bytes a cell) before they become Arrow
+#: strings, so a large sheet never exists as Python objects whole (issue 14 point 7)
+XLSX_CHUNK_ROWS = 10_000
+
+
+def _string_frame(headers: list[str], columns: list[list[str]]) -> pd.DataFrame:
+    """Columns of cell texts as a frame of strings."""
+    return pd.DataFrame(
+        {h: pd.array(col, dtype="string") for h, col in zip(headers, columns, strict=True)},
+        columns=headers,
+    ).fillna("")
 
 
 def _check_width(rows: list[list[str]], file: str, limits: ReadLimits) -> None:
