@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from numpy.typing import ArrayLike
 
 LSOA21_COLUMNS = ("lsoa21_code", "lsoa21_name", "msoa21_code", "msoa21_name", "borough")
 MSOA21_COLUMNS = ("msoa21_code", "msoa21_name", "borough")
@@ -76,7 +77,7 @@ def read_lookup(files: list[Path]) -> pd.DataFrame:
 
 
 def areas21_of(
-    lsoas21: gpd.GeoDataFrame, tree: shapely.STRtree, easting, northing
+    lsoas21: gpd.GeoDataFrame, tree: shapely.STRtree, easting: ArrayLike, northing: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray]:
     """(LSOA 2021 code, MSOA 2021 code) of each point; None outside every LSOA or for NaN."""
     e = np.asarray(easting, dtype=float)

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:  # types only
+    import pandas as pd
+
+    from istvhub.gazetteer.load import Gazetteer
 
 gazetteer_app = typer.Typer(
     help="Build and inspect the London gazetteer and street network.", no_args_is_help=True
@@ -103,7 +109,7 @@ def build_cmd(
         )
 
 
-def stats(gaz, on_block=None) -> dict:
+def stats(gaz: Gazetteer, on_block: pd.DataFrame | None = None) -> dict[str, Any]:
     """Counts by type and borough, network coverage, on-block shares (gazetteer/stats.py),
     and both LSOA vintages."""
     from istvhub.gazetteer.stats import stats as _stats
@@ -113,10 +119,12 @@ def stats(gaz, on_block=None) -> dict:
     return s
 
 
-def statistical_areas(gaz) -> dict:
+def statistical_areas(gaz: Gazetteer) -> dict[str, Any]:
     """Both LSOA vintages (2011 for the contract and earlier periods, 2021 for today's joins)."""
     l21 = gaz.lsoas21
-    change = gaz.lsoa_lookup21["change"].value_counts() if len(gaz.lsoa_lookup21) else {}
+    change: pd.Series | dict[str, int] = (
+        gaz.lsoa_lookup21["change"].value_counts() if len(gaz.lsoa_lookup21) else {}
+    )
     return {
         "lsoa2011": {"london": int(len(gaz.lsoas))},
         "lsoa2021": {

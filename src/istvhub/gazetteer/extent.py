@@ -19,7 +19,11 @@ import shapely
 
 
 def _points_of(
-    keys: list[str], boroughs: list[object], xs: np.ndarray, ys: np.ndarray, where: dict
+    keys: list[str],
+    boroughs: list[object],
+    xs: np.ndarray,
+    ys: np.ndarray,
+    where: dict[tuple[str, object], int],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(street row, x, y) for each (key, borough) that names a street."""
     r, px, py = [], [], []

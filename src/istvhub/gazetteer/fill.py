@@ -66,7 +66,7 @@ def clip_lines(g: gpd.GeoDataFrame, clip) -> gpd.GeoDataFrame:
     return g[g.geometry.length >= net.MIN_BLOCK_M].reset_index(drop=True)
 
 
-def _name_table(names: list) -> pd.DataFrame:
+def _name_table(names: Sequence[Sequence[str]]) -> pd.DataFrame:
     """Long table (line, key) of normalised names."""
     li, keys = [], []
     for i, ns in enumerate(names):

@@ -8,14 +8,17 @@ under 2 seconds.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import ArrayLike
 
 from istvhub._errors import GazetteerNotBuilt
 from istvhub.gazetteer import census2021
@@ -49,7 +52,7 @@ class Gazetteer:
 
     path: Path
     version: str
-    manifest: dict
+    manifest: dict[str, Any]
     entries: pd.DataFrame
     keys: pd.DataFrame
     street_points: pd.DataFrame
@@ -95,7 +98,7 @@ class Gazetteer:
     def lsoas21_tree(self) -> shapely.STRtree:
         return shapely.STRtree(self.lsoas21.geometry.values)
 
-    def areas21_of(self, easting, northing) -> tuple[np.ndarray, np.ndarray]:
+    def areas21_of(self, easting: ArrayLike, northing: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """(LSOA 2021, MSOA 2021) code of each point (None outside London)."""
         return census2021.areas21_of(self.lsoas21, self.lsoas21_tree, easting, northing)
 
@@ -112,12 +115,17 @@ class Gazetteer:
         return shapely.STRtree(self.lsoas.geometry.values)
 
     @property
-    def coverage(self) -> dict:
+    def coverage(self) -> dict[str, Any]:
         """Which boroughs the street network covers (blocks exist only there)."""
-        return self.manifest.get("network_coverage", {})
+        cov: dict[str, Any] = self.manifest.get("network_coverage", {})
+        return cov
 
     def snap_to_blocks(
-        self, easting, northing, max_distance_m: float = 50.0, street_keys=None
+        self,
+        easting: ArrayLike,
+        northing: ArrayLike,
+        max_distance_m: float = 50.0,
+        street_keys: Sequence[object] | None = None,
     ) -> np.ndarray:
         """Block id of the nearest block within ``max_distance_m`` (None if none); with
         ``street_keys``, only blocks carrying that street name (see network.snap_to_blocks)."""
@@ -125,11 +133,11 @@ class Gazetteer:
             self.blocks, self.blocks_tree, easting, northing, max_distance_m, street_keys
         )
 
-    def lsoa_of(self, easting, northing) -> np.ndarray:
+    def lsoa_of(self, easting: ArrayLike, northing: ArrayLike) -> np.ndarray:
         """LSOA 2011 code of each point (None outside London)."""
         return net.lsoa_of(self.lsoas, self.lsoas_tree, easting, northing)
 
-    def borough_of(self, easting, northing) -> np.ndarray:
+    def borough_of(self, easting: ArrayLike, northing: ArrayLike) -> np.ndarray:
         """Borough name of each point (None outside London)."""
         pts = shapely.points(np.asarray(easting, float), np.asarray(northing, float))
         return net._borough_of_points(pts, self.boroughs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -80,7 +81,7 @@ def _source_rows(name: str, path: Path, newlines: int) -> int | None:
     return None
 
 
-def source_manifest(found: dict[str, list[Path]], root: Path) -> list[dict]:
+def source_manifest(found: dict[str, list[Path]], root: Path) -> list[dict[str, Any]]:
     """[{source, path (relative to the sources dir), sha256, bytes, rows}] for every file."""
     out = []
     for name, files in sorted(found.items()):
@@ -141,7 +142,7 @@ def covered_share(blocks: gpd.GeoDataFrame, e: np.ndarray, n: np.ndarray) -> np.
 
 def _coverage(
     blocks: gpd.GeoDataFrame, boroughs: gpd.GeoDataFrame, cp: pd.DataFrame | None = None
-) -> dict:
+) -> dict[str, Any]:
     """Blocks and km per borough, the share of each borough's postcodes near a block, and the
     boroughs the network misses wholly or in part (with what a user supplies to fill them)."""
     by = blocks.groupby("borough")["length_m"].agg(["count", "sum"]) if len(blocks) else None

@@ -26,6 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import ArrayLike
 
 from istvhub.gazetteer.normalise import normalise_name
 from istvhub.gazetteer.road_lines import read_lines
@@ -233,7 +234,7 @@ def build_blocks(
     return blocks[BLOCK_COLUMNS]
 
 
-def _borough_of_points(points, boroughs: gpd.GeoDataFrame) -> np.ndarray:
+def _borough_of_points(points: np.ndarray, boroughs: gpd.GeoDataFrame) -> np.ndarray:
     """Borough name for each point (nearest borough within 200 m if just outside, else None)."""
     out = np.full(len(points), None, dtype=object)
     if len(points) == 0:
@@ -283,7 +284,7 @@ def network_junctions(blocks: gpd.GeoDataFrame) -> pd.DataFrame:
                 )
     rows = []
     for (ka, kb), pts in pairs.items():
-        clusters: list[list[tuple]] = []
+        clusters: list[list[tuple[float, float, str, str, str | None]]] = []
         for p in pts:
             for c in clusters:
                 if (c[0][0] - p[0]) ** 2 + (c[0][1] - p[1]) ** 2 < 60.0**2:
@@ -309,10 +310,10 @@ def network_junctions(blocks: gpd.GeoDataFrame) -> pd.DataFrame:
 def snap_to_blocks(
     blocks: gpd.GeoDataFrame,
     tree: shapely.STRtree,
-    easting,
-    northing,
+    easting: ArrayLike,
+    northing: ArrayLike,
     max_distance_m: float,
-    street_keys=None,
+    street_keys: Sequence[object] | None = None,
 ) -> np.ndarray:
     """Nearest block id for each point within ``max_distance_m`` (None when none).
 
@@ -359,7 +360,9 @@ def snap_to_blocks(
     return out
 
 
-def lsoa_of(lsoas: gpd.GeoDataFrame, tree: shapely.STRtree, easting, northing) -> np.ndarray:
+def lsoa_of(
+    lsoas: gpd.GeoDataFrame, tree: shapely.STRtree, easting: ArrayLike, northing: ArrayLike
+) -> np.ndarray:
     """LSOA code containing each point (None outside every LSOA)."""
     e = np.asarray(easting, dtype=float)
     n = np.asarray(northing, dtype=float)

@@ -80,7 +80,7 @@ def has_layers(f: Path) -> bool:
     return {"parks", "pois", "places"} <= names
 
 
-def _tags(s) -> dict[str, str]:
+def _tags(s: object) -> dict[str, str]:
     return dict(_TAG.findall(s)) if isinstance(s, str) else {}
 
 

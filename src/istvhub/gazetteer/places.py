@@ -4,6 +4,8 @@ their postcode district) and the boroughs; deduplicated and given stable ids."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -26,7 +28,7 @@ from istvhub.gazetteer.raw import RAW_COLUMNS
 AREA_COLUMNS = [c for c in RAW_COLUMNS if c != "variants"]
 
 
-def point_rows(found: dict, osm_rows: pd.DataFrame) -> pd.DataFrame:
+def point_rows(found: dict[str, list[Path]], osm_rows: pd.DataFrame) -> pd.DataFrame:
     """Every point source's raw rows, in priority order (an earlier row wins a dedupe)."""
     return pd.concat(
         [

@@ -8,9 +8,11 @@ category, variants`` where ``variants`` is a list of extra raw names searched as
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from pyproj import Transformer
 
 RAW_COLUMNS = [
@@ -31,13 +33,13 @@ _TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
 _TO_WGS = Transformer.from_crs(27700, 4326, always_xy=True)
 
 
-def to_bng(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def to_bng(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """WGS84 lon/lat arrays -> British National Grid easting/northing."""
     e, n = _TO_BNG.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
     return np.asarray(e), np.asarray(n)
 
 
-def to_wgs(e, n) -> tuple[np.ndarray, np.ndarray]:
+def to_wgs(e: ArrayLike, n: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Easting/northing arrays -> (lon, lat)."""
     lon, lat = _TO_WGS.transform(np.asarray(e, dtype=float), np.asarray(n, dtype=float))
     return np.asarray(lon), np.asarray(lat)
@@ -64,7 +66,7 @@ def display_case(name: str) -> str:
     return " ".join(out)
 
 
-def raw_frame(**cols) -> pd.DataFrame:
+def raw_frame(**cols: Any) -> pd.DataFrame:
     """A frame of raw rows: the given columns, the other :data:`RAW_COLUMNS` as None."""
     df = pd.DataFrame(cols)
     for c in RAW_COLUMNS:

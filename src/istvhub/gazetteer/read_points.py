@@ -4,6 +4,7 @@ and GeoNames areas; each returns raw rows (:func:`istvhub.gazetteer.raw.raw_fram
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -104,7 +105,7 @@ def _points_geojson(f: Path) -> gpd.GeoDataFrame:
     return g
 
 
-def _without_the(names) -> list[list[str]]:
+def _without_the(names: Iterable[str]) -> list[list[str]]:
     return [[x[4:]] if str(x).lower().startswith("the ") else [] for x in names]
 
 
@@ -129,7 +130,7 @@ def read_venues(files: list[Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else raw_frame()
 
 
-def _hospital_variants(names) -> list[list[str]]:
+def _hospital_variants(names: Iterable[object]) -> list[list[str]]:
     out = []
     for x in names:
         s = re.sub(r"\s*\(.*?\)\s*", " ", str(x)).strip()
