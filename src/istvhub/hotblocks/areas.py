@@ -43,11 +43,19 @@ def area_codes(records: pd.DataFrame, polygons: gpd.GeoDataFrame, code_col: str)
     missing = np.flatnonzero((located & codes.isna() & (prec <= LSOA_MAX_PRECISION_M)).to_numpy())
     if len(missing) and len(polygons):
         tree = shapely.STRtree(np.asarray(polygons.geometry.values, dtype=object))
-        pts = shapely.points(e.to_numpy()[missing], nn.to_numpy()[missing])
-        pi, li = tree.query(pts, predicate="intersects")
+        # each distinct point once (records repeat postcode and venue points)
+        xy, inv = np.unique(
+            np.column_stack([e.to_numpy()[missing], nn.to_numpy()[missing]]),
+            axis=0,
+            return_inverse=True,
+        )
+        pi, li = tree.query(shapely.points(xy[:, 0], xy[:, 1]), predicate="intersects")
         first = np.unique(pi, return_index=True)[1]
-        vals = polygons[code_col].to_numpy(dtype=object)[li[first]]
-        codes.iloc[missing[pi[first]]] = vals
+        of_point = np.full(len(xy), -1, dtype=np.int64)
+        of_point[pi[first]] = li[first]
+        per = of_point[inv.ravel()]
+        hit = per >= 0
+        codes.iloc[missing[hit]] = polygons[code_col].to_numpy(dtype=object)[per[hit]]
     return codes
 
 

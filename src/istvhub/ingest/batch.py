@@ -23,10 +23,9 @@ import pandas as pd
 
 from istvhub._errors import FileRejected, IstvhubError, NeedsMapping
 from istvhub.ingest import identity
-from istvhub.ingest.adapted import FLAG_COL, Adapted, Issue, missing_item_warnings
+from istvhub.ingest.adapted import FLAG_COL, Adapted
 from istvhub.ingest.adapters import SLICE_ROWS
-from istvhub.ingest.batchadapt import ItemCounts, Member, adapt_group
-from istvhub.ingest.codevalues import straddling_warning
+from istvhub.ingest.batchadapt import Counted, ItemCounts, Member, adapt_group, file_head
 from istvhub.ingest.core import choose_layout, ingest_bytes, ingest_file
 from istvhub.ingest.fileplan import FilePlan, plan_file
 from istvhub.ingest.hints import (
@@ -41,11 +40,10 @@ from istvhub.ingest.nil import unchanged_version
 from istvhub.ingest.pii import check_headers
 from istvhub.ingest.readers import RawTable, read_table
 from istvhub.ingest.recognise import Recognition, recognise
-from istvhub.ingest.report import ItemTally
 from istvhub.ingest.result import IngestResult
 from istvhub.ingest.slicegeo import SliceGeocoder
 from istvhub.ingest.tally import Tally
-from istvhub.records import RECORD_COLUMNS, record_id_maker
+from istvhub.records import record_id_maker
 from istvhub.store import RecordColumns, Store, StreamTotals
 
 log = logging.getLogger(__name__)
@@ -193,7 +191,7 @@ class _Batch:
             rec,
             cols,
             plan,
-            _head(table, plan, cols, rec),
+            file_head(table, plan, cols, rec),
             by_name,
             by_text,
         )
@@ -252,7 +250,7 @@ class _Batch:
         unchanged = unchanged_version(store, head.department, head.period, r.sha, name)
         if unchanged is not None:
             same = Tally(head, r.table.frame, store, None, r.layout.name, True, name)
-            same.items = _Counted(head, counts)
+            same.items = Counted(head, counts)
             same.add(part)
             same.check()
             same.fill(result)
@@ -262,7 +260,7 @@ class _Batch:
         identity.check_layout_owner(store, name, head.department, r.layout.name, confirmed=confirm)
         prev = identity.previous_version(store, head.department, head.period)
         tally = Tally(head, r.table.frame, store, prev, r.layout.name, confirm, name)
-        tally.items = _Counted(head, counts)
+        tally.items = Counted(head, counts)
         tally.add(part)
         tally.check()
         sr = store.store_submission(
@@ -291,43 +289,8 @@ class _Batch:
         return result
 
 
-class _Counted(ItemTally):
-    """A file's item report with the counts the group pass made (``add`` counts nothing)."""
-
-    def __init__(self, head: Adapted, counts: ItemCounts) -> None:
-        super().__init__(head)
-        self.rows, self.known, self.pairs = counts.rows, counts.known, counts.pairs
-
-    def add(self, part: Adapted, frame: pd.DataFrame) -> None:
-        return None
-
-
 def _quiet(_step: str) -> None:
     return None
-
-
-def _head(table: RawTable, plan: FilePlan, cols: dict[str, str], rec: Recognition) -> Adapted:
-    """The file-level outcome ``adapt_slices`` gives before its slices (totals, file issues)."""
-    issues = [
-        Issue(r, "row", "row has more fields than the header (unquoted separator in text?)")
-        for r in table.bad_rows
-    ]
-    issues += [Issue(r, f, why, False) for r, f, why in plan.notes]
-    issues += missing_item_warnings(cols, rec)
-    cut = straddling_warning(table.frame, cols)
-    if cut:
-        issues.append(Issue(0, cols["age_band"], cut, False))
-    return Adapted(
-        pd.DataFrame(columns=[*RECORD_COLUMNS, "source_row"]),
-        issues,
-        plan.department,
-        plan.period,
-        len(table.frame) + len(table.bad_rows),
-        plan.skipped,
-        0,
-        cols,
-        rec,
-    )
 
 
 def ingest_many(

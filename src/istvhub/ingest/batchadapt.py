@@ -18,7 +18,15 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from istvhub.ingest.adapted import FLAG_COL, Adapted, Issue, RowFlags, SliceContext
+from istvhub.ingest.adapted import (
+    FLAG_COL,
+    Adapted,
+    Issue,
+    RowFlags,
+    SliceContext,
+    missing_item_warnings,
+)
+from istvhub.ingest.codevalues import straddling_warning
 from istvhub.ingest.fields import (
     _blank_to_na,
     dates_of,
@@ -29,8 +37,9 @@ from istvhub.ingest.fields import (
 )
 from istvhub.ingest.fileplan import FilePlan
 from istvhub.ingest.layouts import Layout
+from istvhub.ingest.readers import RawTable
 from istvhub.ingest.recognise import Recognition, flags_to_weapon
-from istvhub.ingest.report import _CODED, ITEMS
+from istvhub.ingest.report import _CODED, ITEMS, ItemTally
 from istvhub.pii import scrub_detail
 from istvhub.records import RECORD_COLUMNS
 
@@ -254,3 +263,38 @@ def item_counts(
             mine.name = "count"
             counts[int(i)].pairs[item] = mine.sort_values(ascending=False, kind="stable")
     return counts
+
+
+class Counted(ItemTally):
+    """A file's item report with the counts the group pass made (``add`` counts nothing)."""
+
+    def __init__(self, head: Adapted, counts: ItemCounts) -> None:
+        super().__init__(head)
+        self.rows, self.known, self.pairs = counts.rows, counts.known, counts.pairs
+
+    def add(self, part: Adapted, frame: pd.DataFrame) -> None:
+        return None
+
+
+def file_head(table: RawTable, plan: FilePlan, cols: dict[str, str], rec: Recognition) -> Adapted:
+    """The file-level outcome ``adapt_slices`` gives before its slices (totals, file issues)."""
+    issues = [
+        Issue(r, "row", "row has more fields than the header (unquoted separator in text?)")
+        for r in table.bad_rows
+    ]
+    issues += [Issue(r, f, why, False) for r, f, why in plan.notes]
+    issues += missing_item_warnings(cols, rec)
+    cut = straddling_warning(table.frame, cols)
+    if cut:
+        issues.append(Issue(0, cols["age_band"], cut, False))
+    return Adapted(
+        pd.DataFrame(columns=[*RECORD_COLUMNS, "source_row"]),
+        issues,
+        plan.department,
+        plan.period,
+        len(table.frame) + len(table.bad_rows),
+        plan.skipped,
+        0,
+        cols,
+        rec,
+    )
