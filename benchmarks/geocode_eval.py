@@ -138,6 +138,14 @@ def print_set(run: Run, name: str, params: dict, fitted_on: str, detail: bool) -
     )
     print(f"non-locatable texts located: {s.nonloc_located} (must be 0)")
     print(f"confidence >= 0.9: {s.hi_n:,} answers, {fmt(s.hi_right)} right (target >= 98%)")
+    # judged at the answer's own point, as a grader without the street's extent would judge it
+    at_point = M.correct_mask(gt, res.drop(columns=["_along_m"], errors="ignore"))
+    hi = conf >= 0.9
+    print(
+        f"judged at the answer point (not along the street): located within tolerance "
+        f"{fmt(at_point[loc].mean())}; confidence >= 0.9 "
+        f"{fmt(at_point[hi].mean() if hi.any() else float('nan'))} right"
+    )
     print(f"ECE {s.ece:.3f} (raw score {raw_ece:.3f}); Brier {s.brier:.3f} (raw {raw_brier:.3f})")
     st = res.loc[loc, "geo_status"].value_counts()
     print("status of locatable texts: " + ", ".join(f"{k} {v}" for k, v in st.items()))

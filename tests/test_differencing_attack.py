@@ -220,7 +220,8 @@ def test_differencing_attacks_recover_nothing(db_url, tmp_path, gazetteer_home, 
                     r = csp.raw(**month, **q)
                     assert r.status_code == 400, r.text
                     detail = r.json()["detail"]
-                    assert "--days" in detail or "--hours" in detail
+                    assert detail.startswith(("days:", "hours:")), detail
+                    assert "--" not in detail  # the API names its parameters, not CLI flags
                     refused += 1
         assert refused >= 84
 

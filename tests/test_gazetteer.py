@@ -578,3 +578,14 @@ def test_bus_stop_names_give_junctions_postcodes_miss(gaz):
     d = np.hypot(stops["easting"] - r["easting"], stops["northing"] - r["northing"])
     assert d.min() < 100
     assert (e.loc[e["entry_type"] == "junction", "source"] == "tfl_bus_stops").sum() > 100
+
+
+def test_a_long_street_reaches_past_its_postcode_cluster(gaz):
+    """East India Dock Road's postcode units cluster near Poplar while its bus stops run on to
+    Leamouth: its reach (``extent_m``) shows the road, its postcode spread does not."""
+    e = gaz.entries
+    st = e[e["entry_type"] == "street"]
+    eidr = st[(st["key"] == "east india dock road") & (st["borough"] == "Tower Hamlets")].iloc[0]
+    assert eidr["extent_m"] >= 1000 and eidr["extent_m"] > eidr["precision_m"] + 300
+    assert (st["extent_m"] >= st["precision_m"]).all()
+    assert e.loc[e["entry_type"] != "street", "extent_m"].isna().all()

@@ -504,3 +504,15 @@ def test_department_borough_resolves_same_name_street_but_text_context_wins(geo)
     assert (r["geo_status"], r["borough"]) == ("located", "Tower Hamlets")
     r = geo.geocode("pushed over outside pepper st se1", ROYAL_LONDON)
     assert (r["geo_status"], r["borough"]) == ("located", "Southwark")
+
+
+def test_a_long_street_without_context_is_not_claimed_at_full_confidence(geo) -> None:
+    """The road reaches well over a kilometre from its one answer point, so a bare mention is
+    likely to be more than 500 m from the scene; a district that narrows it to its E14 points
+    raises it."""
+    bare = geo.geocode("pt punched on east india dock rd")
+    assert bare["geo_status"] == "located" and bare["matched_name"] == "East India Dock Road"
+    assert bare["confidence"] < 0.9
+    narrowed = geo.geocode("east india dock rd e14")
+    assert narrowed["matched_name"] == "East India Dock Road"
+    assert narrowed["confidence"] > bare["confidence"] + 0.2

@@ -87,6 +87,8 @@ def test_fit_logistic_recovers_a_known_model() -> None:
     x = np.c_[np.ones(4000), rng.normal(size=(4000, len(cal.FEATURES) - 1))]
     w = rng.normal(scale=0.8, size=len(cal.FEATURES))
     w[cal.FEATURES.index("logit_raw")] = 1.5
+    for f in cal.UNFITTED:  # applied as a factor, never weighed by the fit
+        w[cal.FEATURES.index(f)] = 0.0
     y = (rng.random(4000) < 1 / (1 + np.exp(-x @ w))).astype(float)
     got = cal.fit_logistic(x, y, l2=0.01)
     assert np.abs(got - w).max() < 0.35
@@ -177,3 +179,38 @@ def test_held_out_family_calibrated_beats_raw(run, held: str) -> None:
     raw_ece, raw_brier = M.ece_brier(run.confidence(held, None), ok)
     assert cal_brier < raw_brier
     assert cal_ece < raw_ece
+
+
+def _street(extent: float, prec: float = 300.0) -> Loc:
+    return Loc(
+        "street",
+        530000.0,
+        180000.0,
+        prec,
+        0.85,
+        "Quillon Dock Road",
+        None,
+        "street Quillon Dock Road, Newham",
+        extent=extent,
+    )
+
+
+def test_a_long_street_answered_at_one_point_is_less_likely_within_tolerance() -> None:
+    """A 2 km road answered at its postcode cluster: the scene is anywhere along it, so the
+    confidence falls as tolerance / reach (the fit never sees it: dev truths sit at the point)."""
+    toks = ["o/s", "quillon", "dock", "road"]
+    short = SHIPPED.confidence(_street(400.0), toks, toks)
+    long_ = SHIPPED.confidence(_street(2000.0), toks, toks)
+    assert short >= 0.9
+    assert long_ == pytest.approx(short * 500.0 / 2000.0, rel=1e-6)
+    assert cal.street_reach(_street(2000.0)) == pytest.approx(2.0)
+    # within tolerance, or no street, nothing changes
+    assert cal.street_reach(_street(450.0)) == 0.0
+    venue = Loc(**{**_street(2000.0).__dict__, "match_type": "venue"})
+    assert cal.street_reach(venue) == 0.0
+
+
+def test_the_fit_gives_the_reach_no_weight() -> None:
+    assert SHIPPED.weights is not None
+    for f in cal.UNFITTED:
+        assert SHIPPED.weights[cal.FEATURES.index(f)] == 0.0

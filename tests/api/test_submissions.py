@@ -71,6 +71,10 @@ def test_ed_cannot_upload_for_another_department(hub):
     r = _post(hub, "ed", OTHER)
     assert r.status_code == 422
     assert r.json()["file"] == OTHER.name
+    # both codes named, in the words of someone who sent a form, not typed a flag
+    detail = r.json()["detail"]
+    assert "department RJZ01's" in detail and "department RJ122" in detail
+    assert "--" not in detail
     assert hub.store.submissions().empty
 
 

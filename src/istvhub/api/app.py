@@ -24,13 +24,14 @@ from istvhub._errors import (
     IstvhubError,
     StoreError,
 )
+from istvhub.api.words import api_words
 from istvhub.core.config import Settings
 
 API_DIR = Path(__file__).resolve().parent
 
 
 def _error_body(exc: IstvhubError) -> dict[str, Any]:
-    body: dict[str, Any] = {"detail": str(exc), "error": type(exc).__name__}
+    body: dict[str, Any] = {"detail": api_words(str(exc)), "error": type(exc).__name__}
     if isinstance(exc, FileRejected):
         body.update(file=exc.file, row=exc.row, field=exc.field)
     return body

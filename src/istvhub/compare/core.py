@@ -40,7 +40,7 @@ from istvhub.hotblocks.aggregate import (
     filter_records,
 )
 from istvhub.hotblocks.areas import AREA_LAYERS, area_codes
-from istvhub.hotblocks.assign import BlockIndex, assign, to_bng
+from istvhub.hotblocks.assign import Assignment, BlockIndex, assign, to_bng
 from istvhub.hotblocks.scope import hex_in_scope, lsoa_in_scope
 
 UNITS = ("blocks", "hexes", "lsoas", "lsoas21", "msoas21")
@@ -95,7 +95,7 @@ def police_records(police: pd.DataFrame, boroughs: gpd.GeoDataFrame | None = Non
         {
             "period": police["month"].astype("string").to_numpy(),
             "geo_status": np.where(ok, "located", "unmatched"),
-            "match_type": np.where(ok, "postcode", None),
+            "match_type": np.where(ok, _obj("postcode"), _obj(None)),
             "lat": lat,
             "lon": lon,
             "easting": x,
@@ -120,8 +120,13 @@ def police_records(police: pd.DataFrame, boroughs: gpd.GeoDataFrame | None = Non
     return df
 
 
+def _obj(v: object) -> np.ndarray:
+    """``v`` as a 0-d object array, for ``np.where`` to mix strings and None."""
+    return np.array(v, dtype=object)
+
+
 def _unit_counts(
-    a,
+    a: Assignment,
     unit: str,
     res: int,
     scope_ids: pd.Index | None,
@@ -153,7 +158,10 @@ def _unit_counts(
         if boroughs:
             f = hex_in_scope if unit == "hexes" else lsoa_in_scope
             by_area = f(a.records[col], boroughs, lsoas)
-            m &= asked if by_area is None or asked is None else by_area
+            sel = asked if by_area is None or asked is None else by_area
+            if sel is None:  # what `m &= None` raised before, said plainly
+                raise TypeError("a borough filter needs `asked` (both callers pass it)")
+            m &= sel
         of = a.records.loc[m, col].astype(str)
         s = of.value_counts().sort_index()
         ck = cell_keys(keys[m], of) if keys is not None else None
@@ -273,7 +281,7 @@ def compare(
     e_pub = e if rule.raw else ep["count"].fillna(0.0).to_numpy()
     xp = protect_excess(e_pub, p, ep["suppressed"].to_numpy(), rule)
 
-    def as_int(v: np.ndarray) -> pd.array:
+    def as_int(v: np.ndarray) -> pd.api.extensions.ExtensionArray | np.ndarray:
         return (
             pd.array(np.round(v, 2), dtype="Float64")
             if rule.raw

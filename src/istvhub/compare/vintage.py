@@ -34,7 +34,7 @@ def vintage_of(codes: pd.Series, lsoa11: set[str], lsoa21: set[str]) -> pd.Serie
 
 def file_vintage(v: pd.Series) -> str:
     """One word for a set of codes: 2011, 2021, mixed (both kinds seen), either or none."""
-    kinds = set(v) - {"none", "either", "unknown"}
+    kinds: set[str] = set(v) - {"none", "either", "unknown"}
     if kinds == {"2011", "2021"}:
         return "mixed"
     if kinds:

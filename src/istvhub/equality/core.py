@@ -111,7 +111,8 @@ def primary_suppression(ext: np.ndarray, rule: DisclosureRule) -> np.ndarray:
     shown the same in every output). Raw (admin) tables hide nothing."""
     if rule.raw:
         return rule.is_suppressed(ext)
-    return rule.is_suppressed(ext) | (np.asarray(ext, dtype="float64") == 0)
+    hidden: np.ndarray = rule.is_suppressed(ext) | (np.asarray(ext, dtype="float64") == 0)
+    return hidden
 
 
 def secondary_suppression(ext: np.ndarray, hidden: np.ndarray, small: float = 7) -> np.ndarray:

@@ -40,9 +40,10 @@ def _grid(t: EqualityTable, fixed: dict[str, str]) -> dict[str, Any]:
         m &= f[d] == v
     sub = f[m.fillna(False).astype(bool)]
     val = {}
-    for rec in sub.itertuples(index=False):
-        key = (getattr(rec, rows_dim), getattr(rec, cols_dim) if cols_dim else TOTAL)
-        val[key] = format_count(None if rec.suppressed else float(rec.count))
+    # by column, not itertuples: a row tuple's ``count`` field is typed as ``tuple.count``
+    cols = sub[cols_dim] if cols_dim else [TOTAL] * len(sub)
+    for r, c, hidden, n in zip(sub[rows_dim], cols, sub["suppressed"], sub["count"], strict=True):
+        val[(r, c)] = format_count(None if hidden else float(n))
     col_levels = (*DIMENSIONS[cols_dim], TOTAL) if cols_dim else (TOTAL,)
     corner = LABELS[rows_dim] + (f" \\ {LABELS[cols_dim]}" if cols_dim else "")
     rows = [

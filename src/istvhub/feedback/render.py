@@ -30,10 +30,11 @@ SUMMARY_LABELS = {
 def _cell(v: object) -> str:
     from istvhub.exportsafety import neutralise  # the shared rule (also a bare CR inside)
 
-    return neutralise("" if v is None else str(v))
+    safe: str = neutralise("" if v is None else str(v))  # text in, text out
+    return safe
 
 
-def _fmt(key: str, v: object) -> str:
+def _fmt(key: str, v: float | None) -> str:
     if v is None:
         return "n/a"
     if key.startswith("share"):

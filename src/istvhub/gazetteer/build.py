@@ -34,6 +34,7 @@ from istvhub.gazetteer.entries import (
     _postcode_entries,
     _street_entries,
 )
+from istvhub.gazetteer.extent import street_extent
 from istvhub.gazetteer.junctions import (
     POSTCODE_JUNCTION_M,
     _bus_stop_junctions,
@@ -67,6 +68,7 @@ ENTRY_COLUMNS = [
     "category",
     "street_a",
     "street_b",
+    "extent_m",
 ]
 ENTRY_TYPES = (
     "postcode",
@@ -189,6 +191,7 @@ def build(
         pcs, entries["name"].astype(str).str.lower(), entries["name"].map(_cached_norm)
     )
     _fill_lsoa_district(entries, lsoas, lsoa_tree, cp)
+    entries["extent_m"] = street_extent(entries, blocks, _cached_norm)
     lon, lat = to_wgs(entries["easting"], entries["northing"])
     entries["lon"] = lon
     entries["lat"] = lat
@@ -196,7 +199,7 @@ def build(
         if c not in entries:
             entries[c] = None
     entries = entries[ENTRY_COLUMNS].sort_values(["entry_type", "entry_id"]).reset_index(drop=True)
-    for c in ("easting", "northing", "lat", "lon", "precision_m"):
+    for c in ("easting", "northing", "lat", "lon", "precision_m", "extent_m"):
         entries[c] = entries[c].astype(float)
     for c in (
         "entry_id",

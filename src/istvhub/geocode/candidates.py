@@ -91,6 +91,9 @@ class PlaceIndex:
         self.x = e["easting"].astype(float).to_numpy()
         self.y = e["northing"].astype(float).to_numpy()
         self.prec = pd.to_numeric(e["precision_m"], errors="coerce").fillna(100).to_numpy()
+        # a street's reach from its point (gazetteer/extent.py); older builds: its precision
+        ext = e["extent_m"] if "extent_m" in e else pd.Series(np.nan, index=e.index)
+        self.extent = np.fmax(pd.to_numeric(ext, errors="coerce").to_numpy(), self.prec)
         self.name = e["name"].astype(str).to_numpy(dtype=object)
         self.borough = self._col(e, "borough")
         self.district = self._col(e, "district")

@@ -52,6 +52,8 @@ class Loc:
     street_keys: tuple[str, ...] = ()
     ctx_hits: tuple[str, ...] = ()
     ctx_misses: tuple[str, ...] = ()
+    #: metres the named street reaches from ``x, y`` (streets only; 0 = within ``precision``)
+    extent: float = 0.0
 
 
 #: one result row: each of GEOCODE_COLUMNS (plus internal ``_`` keys) -> a str, float or None

@@ -68,6 +68,8 @@ def pick(
     if ch.ambiguous:
         return ambiguous(ix.name[best], mt, ch)
     x, y, prec = ix.x[best], ix.y[best], float(ix.prec[best])
+    # the street's reach from the answer point, unless context narrowed it to some of its points
+    extent = float(ix.extent[best]) if et == "street" else 0.0
     # a street named with a district/area: use the street's points in that context
     if et == "street" and best in ix.street_pts:
         pts = ix.street_pts[best]
@@ -85,6 +87,7 @@ def pick(
                 if len(near):
                     x, y = float(np.median(near[:, 0])), float(np.median(near[:, 1]))
                     prec = max(float(ix.prec[best]) * 0.5, min(prec, spread(near) + 50))
+                    extent = prec  # the reach of its points in that context
                     break
     raw = raw_conf(span, ch, mt, len(r))
     if (
@@ -127,6 +130,7 @@ def pick(
         (ix.key[best],) if et == "street" else (),
         tuple(ch.context_hits),
         tuple(ch.context_misses),
+        extent,
     )
 
 

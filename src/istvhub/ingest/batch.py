@@ -23,10 +23,9 @@ import pandas as pd
 
 from istvhub._errors import FileRejected, IstvhubError, NeedsMapping
 from istvhub.ingest import identity
-from istvhub.ingest.adapted import FLAG_COL, Adapted, Issue, missing_item_warnings
+from istvhub.ingest.adapted import FLAG_COL, Adapted
 from istvhub.ingest.adapters import SLICE_ROWS
-from istvhub.ingest.batchadapt import Member, adapt_group
-from istvhub.ingest.codevalues import straddling_warning
+from istvhub.ingest.batchadapt import Counted, ItemCounts, Member, adapt_group, file_head
 from istvhub.ingest.core import choose_layout, ingest_bytes, ingest_file
 from istvhub.ingest.fileplan import FilePlan, plan_file
 from istvhub.ingest.hints import (
@@ -44,7 +43,7 @@ from istvhub.ingest.recognise import Recognition, recognise
 from istvhub.ingest.result import IngestResult
 from istvhub.ingest.slicegeo import SliceGeocoder
 from istvhub.ingest.tally import Tally
-from istvhub.records import RECORD_COLUMNS, record_id_maker
+from istvhub.records import record_id_maker
 from istvhub.store import RecordColumns, Store, StreamTotals
 
 log = logging.getLogger(__name__)
@@ -192,7 +191,7 @@ class _Batch:
             rec,
             cols,
             plan,
-            _head(table, plan, cols, rec),
+            file_head(table, plan, cols, rec),
             by_name,
             by_text,
         )
@@ -223,14 +222,18 @@ class _Batch:
             start += n
         return out
 
-    def finish(self, r: _Ready, part: Adapted, conv: _Converted) -> IngestResult:
+    def finish(
+        self, r: _Ready, part: Adapted, conv: _Converted, counts: ItemCounts
+    ) -> IngestResult:
         """Check and store one adapted file, as ``ingest_bytes`` does after adapting."""
         try:
-            return self._finish(r, part, conv)
+            return self._finish(r, part, conv, counts)
         except FileRejected as exc:
             return IngestResult(file=r.name, status="rejected", message=str(exc), file_sha256=r.sha)
 
-    def _finish(self, r: _Ready, part: Adapted, conv: _Converted) -> IngestResult:
+    def _finish(
+        self, r: _Ready, part: Adapted, conv: _Converted, counts: ItemCounts
+    ) -> IngestResult:
         kw, store, head, name = self.kw, self.store, r.head, r.name
         confirm = bool(kw.get("confirm_replace", False))
         result = IngestResult(
@@ -247,6 +250,7 @@ class _Batch:
         unchanged = unchanged_version(store, head.department, head.period, r.sha, name)
         if unchanged is not None:
             same = Tally(head, r.table.frame, store, None, r.layout.name, True, name)
+            same.items = Counted(head, counts)
             same.add(part)
             same.check()
             same.fill(result)
@@ -256,6 +260,7 @@ class _Batch:
         identity.check_layout_owner(store, name, head.department, r.layout.name, confirmed=confirm)
         prev = identity.previous_version(store, head.department, head.period)
         tally = Tally(head, r.table.frame, store, prev, r.layout.name, confirm, name)
+        tally.items = Counted(head, counts)
         tally.add(part)
         tally.check()
         sr = store.store_submission(
@@ -286,30 +291,6 @@ class _Batch:
 
 def _quiet(_step: str) -> None:
     return None
-
-
-def _head(table: RawTable, plan: FilePlan, cols: dict[str, str], rec: Recognition) -> Adapted:
-    """The file-level outcome ``adapt_slices`` gives before its slices (totals, file issues)."""
-    issues = [
-        Issue(r, "row", "row has more fields than the header (unquoted separator in text?)")
-        for r in table.bad_rows
-    ]
-    issues += [Issue(r, f, why, False) for r, f, why in plan.notes]
-    issues += missing_item_warnings(cols, rec)
-    cut = straddling_warning(table.frame, cols)
-    if cut:
-        issues.append(Issue(0, cols["age_band"], cut, False))
-    return Adapted(
-        pd.DataFrame(columns=[*RECORD_COLUMNS, "source_row"]),
-        issues,
-        plan.department,
-        plan.period,
-        len(table.frame) + len(table.bad_rows),
-        plan.skipped,
-        0,
-        cols,
-        rec,
-    )
 
 
 def ingest_many(
@@ -345,11 +326,11 @@ def _ingest_chunk(
     for r in ready:
         if r is not None:
             groups.setdefault(r.group(), []).append(r)
-    adapted: dict[int, tuple[Adapted, _Converted]] = {}
+    adapted: dict[int, tuple[Adapted, _Converted, ItemCounts]] = {}
     for members in groups.values():
         first = members[0]
         try:
-            parts = adapt_group(
+            parts, counts = adapt_group(
                 [Member(m.table.frame, m.plan) for m in members],
                 first.layout,
                 first.rec,
@@ -361,7 +342,9 @@ def _ingest_chunk(
         except Exception:  # noqa: BLE001  (an NHS-number row key, a bug): each file alone says
             log.warning("batch adapting failed (%s); its files go one at a time", len(members))
             continue
-        adapted.update((m.index, (p, c)) for m, p, c in zip(members, parts, conv, strict=True))
+        adapted.update(
+            (m.index, (p, c, n)) for m, p, c, n in zip(members, parts, conv, counts, strict=True)
+        )
     out: list[IngestResult] = []
     for i, (name, data) in enumerate(chunk):
         r = ready[i]

@@ -18,7 +18,15 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from istvhub.ingest.adapted import FLAG_COL, Adapted, Issue, RowFlags, SliceContext
+from istvhub.ingest.adapted import (
+    FLAG_COL,
+    Adapted,
+    Issue,
+    RowFlags,
+    SliceContext,
+    missing_item_warnings,
+)
+from istvhub.ingest.codevalues import straddling_warning
 from istvhub.ingest.fields import (
     _blank_to_na,
     dates_of,
@@ -29,7 +37,9 @@ from istvhub.ingest.fields import (
 )
 from istvhub.ingest.fileplan import FilePlan
 from istvhub.ingest.layouts import Layout
+from istvhub.ingest.readers import RawTable
 from istvhub.ingest.recognise import Recognition, flags_to_weapon
+from istvhub.ingest.report import _CODED, ITEMS, ItemTally
 from istvhub.pii import scrub_detail
 from istvhub.records import RECORD_COLUMNS
 
@@ -112,9 +122,10 @@ def adapt_group(
     cols: dict[str, str],
     encoding: str | None,
     make_id: Any,
-) -> list[Adapted]:
+) -> tuple[list[Adapted], list[ItemCounts]]:
     """Adapt the files of one group at once; one :class:`Adapted` per file (in order), as
-    ``adapt_slice`` gives for that file alone (records, row issues, PII removals)."""
+    ``adapt_slice`` gives for that file alone (records, row issues, PII removals), and each
+    file's item report counts."""
     sizes = np.array([len(m.frame) for m in members], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     raw = pd.concat([m.frame for m in members], ignore_index=True)
@@ -162,7 +173,8 @@ def adapt_group(
     wpn = _removals(flag.issues, cols.get("weapon_text", "weapon_text"), _blank_to_na(weapon_text0))
     for r, n in wpn.items():
         removed[r] = removed.get(r, 0) + n
-    return _split(members, offsets, out, flag.issues, removed, cols, rec)
+    parts = _split(members, offsets, out, flag.issues, removed, cols, rec)
+    return parts, item_counts(len(members), offsets, out, raw, cols)
 
 
 def _split(
@@ -201,3 +213,88 @@ def _split(
             )
         )
     return result
+
+
+@dataclass
+class ItemCounts:
+    """One file's item report counts (what ``ItemTally.add`` sums for it alone)."""
+
+    rows: int
+    known: dict[str, int]
+    pairs: dict[str, pd.Series]
+
+
+def item_counts(
+    n_files: int, offsets: np.ndarray, out: pd.DataFrame, raw: pd.DataFrame, cols: dict[str, str]
+) -> list[ItemCounts]:
+    """Every file's item report counts from one pass over the group's records.
+
+    Each file's (source value, mapped value) counts come out in the order ``value_counts`` gives
+    on that file alone: pairs in order of first appearance (the files' rows are contiguous),
+    then a stable sort by count. The source values are read as ``report._pair_counts`` reads
+    them."""
+    which = np.searchsorted(offsets, out.index.to_numpy(), side="right") - 1
+    rows = np.bincount(which, minlength=n_files)
+    counts = [ItemCounts(int(rows[f]), dict.fromkeys(ITEMS, 0), {}) for f in range(n_files)]
+    pos = (out["source_row"].astype(int) - 1).to_numpy()
+    for item, (canon, fields) in ITEMS.items():
+        f = next((x for x in fields if x in cols), None)
+        col = cols.get(f) if f else None
+        vals = out[canon]
+        known = (vals.notna() & (vals.astype("string") != "unknown")).to_numpy(dtype=bool)
+        for i, k in enumerate(np.bincount(which, weights=known, minlength=n_files)):
+            counts[i].known[item] = int(k)
+        if item not in _CODED:
+            continue
+        to = vals.astype("string").fillna("").reset_index(drop=True)
+        if col is None or col not in raw.columns or f == "age":
+            src = "age in years" if f == "age" else ("flags" if col == FLAG_COL else "(no column)")
+            frm = pd.Series(src, index=to.index, dtype="string")
+        else:
+            frm = raw[col].reindex(pos).astype("string").str.strip().fillna("")
+            frm = frm.reset_index(drop=True)
+        size = (
+            pd.DataFrame({"file": which, "from": frm, "to": to})
+            .groupby(["file", "from", "to"], sort=False, observed=False)
+            .size()
+        )
+        for i in np.unique(which):
+            mine = size.xs(i, level="file")
+            mine.name = "count"
+            counts[int(i)].pairs[item] = mine.sort_values(ascending=False, kind="stable")
+    return counts
+
+
+class Counted(ItemTally):
+    """A file's item report with the counts the group pass made (``add`` counts nothing)."""
+
+    def __init__(self, head: Adapted, counts: ItemCounts) -> None:
+        super().__init__(head)
+        self.rows, self.known, self.pairs = counts.rows, counts.known, counts.pairs
+
+    def add(self, part: Adapted, frame: pd.DataFrame) -> None:
+        return None
+
+
+def file_head(table: RawTable, plan: FilePlan, cols: dict[str, str], rec: Recognition) -> Adapted:
+    """The file-level outcome ``adapt_slices`` gives before its slices (totals, file issues)."""
+    issues = [
+        Issue(r, "row", "row has more fields than the header (unquoted separator in text?)")
+        for r in table.bad_rows
+    ]
+    issues += [Issue(r, f, why, False) for r, f, why in plan.notes]
+    issues += missing_item_warnings(cols, rec)
+    cut = straddling_warning(table.frame, cols)
+    if cut:
+        issues.append(Issue(0, cols["age_band"], cut, False))
+    return Adapted(
+        pd.DataFrame(columns=[*RECORD_COLUMNS, "source_row"]),
+        issues,
+        plan.department,
+        plan.period,
+        len(table.frame) + len(table.bad_rows),
+        plan.skipped,
+        0,
+        cols,
+        rec,
+    )

@@ -114,8 +114,12 @@ def resolve_department(
         col_val = uniq[0] if uniq else None
     found = [v for v in (col_val, const) if v]
     if opt and any(v != opt for v in found):
+        said = next(v for v in found if v != opt)
         raise FileRejected(
-            "department in the file contradicts --department", file=file, field=c or "department"
+            f"the file is department {said}'s but was filed under department {opt} "
+            "(--department): upload it under its own department",
+            file=file,
+            field=c or "department",
         )
     if col_val and const and col_val != const:
         raise FileRejected(
@@ -272,7 +276,9 @@ def resolve_period(
         break
     if col_period and opt and col_period != opt:
         raise FileRejected(
-            "reporting period in the file contradicts --period", file=file, field=col_name
+            f"the file's reporting period is {col_period} but it was filed as {opt} (--period)",
+            file=file,
+            field=col_name,
         )
     if col_period:
         return col_period

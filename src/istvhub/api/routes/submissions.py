@@ -22,6 +22,7 @@ from istvhub._errors import NeedsMapping
 from istvhub.api.deps import StoreDep, audit, require
 from istvhub.api.upload import receive_upload
 from istvhub.api.users import User
+from istvhub.api.words import api_words
 from istvhub.core.periods import PERIOD_PATTERN, is_period
 from istvhub.geocode.shared import shared_geocoder
 from istvhub.ingest.core import ingest_bytes, ingest_nil
@@ -225,7 +226,7 @@ async def upload(
             return JSONResponse(
                 {
                     "status": "needs_mapping",
-                    "detail": str(exc),
+                    "detail": api_words(str(exc)),
                     "error": "NeedsMapping",
                     "file": exc.file,
                     "missing_items": exc.missing,

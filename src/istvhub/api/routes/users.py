@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from istvhub.api import users as users_mod
 from istvhub.api.deps import AdminDep, StoreDep, UserDep, audit
 from istvhub.api.scope import wants_page
+from istvhub.api.words import api_words
 
 router = APIRouter(tags=["users"])
 
@@ -74,7 +75,7 @@ def add_user(body: NewUser, admin: AdminDep, store: StoreDep, request: Request) 
             known_boroughs=known,
         )
     except users_mod.UserError as exc:
-        raise HTTPException(422, str(exc)) from exc
+        raise HTTPException(422, api_words(str(exc))) from exc
     audit(store, admin, "users.add", f"user={user.name} role={user.role}", request)
     return NewUserOut(token=token, **user.as_dict())
 
@@ -84,7 +85,7 @@ def revoke_user(name: str, admin: AdminDep, store: StoreDep, request: Request) -
     try:
         n = users_mod.revoke_user(store, name)
     except users_mod.UserError as exc:
-        raise HTTPException(404, str(exc)) from exc
+        raise HTTPException(404, api_words(str(exc))) from exc
     audit(store, admin, "users.revoke", f"user={name}", request)
     return {"name": name, "revoked_tokens": n}
 
@@ -107,7 +108,7 @@ def rotate(
     try:
         token, n = users_mod.rotate_token(store, name, expires_days)
     except users_mod.UserError as exc:
-        raise HTTPException(404, str(exc)) from exc
+        raise HTTPException(404, api_words(str(exc))) from exc
     audit(store, admin, "users.rotate", f"user={name} revoked={n}", request)
     return RotateOut(name=name, revoked_tokens=n, token=token)
 

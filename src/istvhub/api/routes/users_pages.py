@@ -18,6 +18,7 @@ from istvhub.api import users as users_mod
 from istvhub.api.deps import StoreDep, audit
 from istvhub.api.pages_common import PageUser, gate, render_page
 from istvhub.api.users import ROLES, User
+from istvhub.api.words import api_words
 from istvhub.store import Store
 
 router = APIRouter(include_in_schema=False)
@@ -108,8 +109,8 @@ def create_user(
             known_boroughs=_known_boroughs(request) or None,
         )
     except users_mod.UserError as exc:
-        msg = str(exc).split(": ", 1)[-1].replace("--department/--borough", "department or borough")
-        msg = msg.replace("--department", "department").replace("--borough", "borough")
+        msg = api_words(str(exc).split(": ", 1)[-1])
+        msg = msg.replace("department/borough", "department or borough")
         return _render(request, user, store, status_code=422, error=f"Not created: {msg}")
     audit(store, user, "users.add", f"user={new.name} role={new.role}", request)
     return _render(request, user, store, token=token, token_for=new.name, action="created")

@@ -45,7 +45,10 @@ function say(text, kind) {
   s.className = kind || "";
 }
 function errorText(status, body) {
-  const d = body && body.detail;
+  // the API names its form field; on this page that field is the "Replace the month" tick
+  const d = body && typeof body.detail === "string"
+    ? body.detail.replace("confirm_replace=true", "the “Replace the month” tick ticked")
+    : body && body.detail;
   if (Array.isArray(d)) return d.map((e) => e.msg).join("; ");
   if (status === 409) return (d || "This file would replace the month.") +
     " Tick “Replace the month” and upload again if that is what you want.";
