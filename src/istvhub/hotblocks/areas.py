@@ -26,7 +26,14 @@ AREA_LAYERS = {
 
 def empty_layer(name: str) -> gpd.GeoDataFrame:
     code, label = AREA_LAYERS[name]
-    cols = {code: [], label: [], "count": [], "rank": [], "share": [], "suppressed": []}
+    cols: dict[str, list[object]] = {
+        code: [],
+        label: [],
+        "count": [],
+        "rank": [],
+        "share": [],
+        "suppressed": [],
+    }
     return gpd.GeoDataFrame(cols, geometry=[], crs=27700)
 
 
@@ -34,9 +41,9 @@ def area_codes(records: pd.DataFrame, polygons: gpd.GeoDataFrame, code_col: str)
     """The 2021 area of each located record (None where not located or not precise enough)."""
     n = len(records)
     status = records.get("geo_status", pd.Series([None] * n, index=records.index))
-    e = pd.to_numeric(records.get("easting"), errors="coerce")
-    nn = pd.to_numeric(records.get("northing"), errors="coerce")
-    prec = pd.to_numeric(records.get("precision_m"), errors="coerce").fillna(np.inf)
+    e = pd.to_numeric(records["easting"], errors="coerce")
+    nn = pd.to_numeric(records["northing"], errors="coerce")
+    prec = pd.to_numeric(records["precision_m"], errors="coerce").fillna(np.inf)
     located = (status.astype("string") == "located").fillna(False) & e.notna() & nn.notna()
     stored = records.get(code_col, pd.Series([None] * n, index=records.index))
     codes = stored.astype(object).where(located & stored.notna(), None)

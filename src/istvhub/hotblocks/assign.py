@@ -104,8 +104,8 @@ class Assignment:
 
 
 def _points_xy(records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    x = pd.to_numeric(records.get("easting"), errors="coerce").to_numpy(dtype="float64")
-    y = pd.to_numeric(records.get("northing"), errors="coerce").to_numpy(dtype="float64")
+    x = pd.to_numeric(records["easting"], errors="coerce").to_numpy(dtype="float64")
+    y = pd.to_numeric(records["northing"], errors="coerce").to_numpy(dtype="float64")
     return x, y
 
 
@@ -311,7 +311,9 @@ def assign(
     top = max(HEX_RESOLUTIONS)
     cells = h3_cells(lat, lon, top)
     out = pd.DataFrame(index=records.index)
-    out["snap_status"] = pd.Categorical.from_codes(snap_status, categories=list(SNAP_STATUSES))
+    out["snap_status"] = pd.Categorical.from_codes(
+        snap_status, categories=pd.Index(list(SNAP_STATUSES))
+    )
     for res in HEX_RESOLUTIONS:
         c = cells if res == top else h3_parent(cells, res)
         ok = located & (prec_f <= HEX_MAX_PRECISION_M[res]) & (cells != 0)
