@@ -148,8 +148,8 @@ def build_layers(
     if filters.boroughs:
         by_area = hex_in_scope(a.records[hcol], filters.boroughs, lsoas)
         in_hex &= asked if by_area is None else by_area
-    hex_raw = a.records.loc[in_hex, hcol].astype(str).value_counts()
-    hex_raw = hex_raw[hex_raw > 0].sort_index().astype("float64")
+    hex_n = a.records.loc[in_hex, hcol].astype(str).value_counts()
+    hex_raw = hex_n[hex_n > 0].sort_index().astype("float64")
     hex_keys = cell_keys(rkp[in_hex], a.records.loc[in_hex, hcol].astype(str))
     # hex universe for concentration: cells holding an incident or a block midpoint in scope
     mid_hex = pd.Series(block_mid_hex(index, res)[in_scope], dtype=object)
@@ -243,9 +243,9 @@ def build_layers(
         lg = lsoa_lookup(index, lsoas)
         hit = lpub.index.isin(lg.index)
         lgeom[hit] = np.asarray(lg.loc[lpub.index[hit]].geometry.values, dtype=object)
-        for c in ("lsoa_name", "name", "lsoa11nm"):
-            if c in lg.columns:
-                lname = lg[c].reindex(lpub.index).astype("string").to_numpy()
+        for col in ("lsoa_name", "name", "lsoa11nm"):
+            if col in lg.columns:
+                lname = lg[col].reindex(lpub.index).astype("string").to_numpy()
                 break
     lsoas_layer = gpd.GeoDataFrame(
         {
@@ -301,8 +301,8 @@ def build_layers(
     add("disclosure", "rule", rule.name)
     add("disclosure", "rule_label", rule.label)
     add("disclosure", "suppressed_cells_shown_as", "null count with suppressed = true ('*')")
-    for k, v in filters.describe().items():
-        add("filter", k, v)
+    for k, text in filters.describe().items():
+        add("filter", k, text)
     if filters.hours or filters.days:
         # the filter keeps records by time; which basis each used is a flag on the kept ones
         used = _time_basis(kept)[2] if len(kept) else pd.Series(dtype=bool)
@@ -327,8 +327,8 @@ def build_layers(
     )
     for section, k, v in summary_rows(kept, snap, rk, rule):  # issue 13: on a block, by group
         add(section, k, v)
-    for section, k, v in network_rows(kept, bl, snap):
-        add(section, k, v)
+    for section, k, text in network_rows(kept, bl, snap):
+        add(section, k, text)
     publish_conc = {
         scope: rule.raw or c.incidents >= CONCENTRATION_MIN_TOTAL
         for scope, c in (("blocks", conc_b), ("hexes", conc_h))

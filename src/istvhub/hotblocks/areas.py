@@ -26,7 +26,14 @@ AREA_LAYERS = {
 
 def empty_layer(name: str) -> gpd.GeoDataFrame:
     code, label = AREA_LAYERS[name]
-    cols = {code: [], label: [], "count": [], "rank": [], "share": [], "suppressed": []}
+    cols: dict[str, list[object]] = {
+        code: [],
+        label: [],
+        "count": [],
+        "rank": [],
+        "share": [],
+        "suppressed": [],
+    }
     return gpd.GeoDataFrame(cols, geometry=[], crs=27700)
 
 
@@ -34,20 +41,28 @@ def area_codes(records: pd.DataFrame, polygons: gpd.GeoDataFrame, code_col: str)
     """The 2021 area of each located record (None where not located or not precise enough)."""
     n = len(records)
     status = records.get("geo_status", pd.Series([None] * n, index=records.index))
-    e = pd.to_numeric(records.get("easting"), errors="coerce")
-    nn = pd.to_numeric(records.get("northing"), errors="coerce")
-    prec = pd.to_numeric(records.get("precision_m"), errors="coerce").fillna(np.inf)
+    e = pd.to_numeric(records["easting"], errors="coerce")
+    nn = pd.to_numeric(records["northing"], errors="coerce")
+    prec = pd.to_numeric(records["precision_m"], errors="coerce").fillna(np.inf)
     located = (status.astype("string") == "located").fillna(False) & e.notna() & nn.notna()
     stored = records.get(code_col, pd.Series([None] * n, index=records.index))
     codes = stored.astype(object).where(located & stored.notna(), None)
     missing = np.flatnonzero((located & codes.isna() & (prec <= LSOA_MAX_PRECISION_M)).to_numpy())
     if len(missing) and len(polygons):
         tree = shapely.STRtree(np.asarray(polygons.geometry.values, dtype=object))
-        pts = shapely.points(e.to_numpy()[missing], nn.to_numpy()[missing])
-        pi, li = tree.query(pts, predicate="intersects")
+        # each distinct point once (records repeat postcode and venue points)
+        xy, inv = np.unique(
+            np.column_stack([e.to_numpy()[missing], nn.to_numpy()[missing]]),
+            axis=0,
+            return_inverse=True,
+        )
+        pi, li = tree.query(shapely.points(xy[:, 0], xy[:, 1]), predicate="intersects")
         first = np.unique(pi, return_index=True)[1]
-        vals = polygons[code_col].to_numpy(dtype=object)[li[first]]
-        codes.iloc[missing[pi[first]]] = vals
+        of_point = np.full(len(xy), -1, dtype=np.int64)
+        of_point[pi[first]] = li[first]
+        per = of_point[inv.ravel()]
+        hit = per >= 0
+        codes.iloc[missing[hit]] = polygons[code_col].to_numpy(dtype=object)[per[hit]]
     return codes
 
 

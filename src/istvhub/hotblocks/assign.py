@@ -104,8 +104,8 @@ class Assignment:
 
 
 def _points_xy(records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    x = pd.to_numeric(records.get("easting"), errors="coerce").to_numpy(dtype="float64")
-    y = pd.to_numeric(records.get("northing"), errors="coerce").to_numpy(dtype="float64")
+    x = pd.to_numeric(records["easting"], errors="coerce").to_numpy(dtype="float64")
+    y = pd.to_numeric(records["northing"], errors="coerce").to_numpy(dtype="float64")
     return x, y
 
 
@@ -125,6 +125,23 @@ def _named_candidates(
         pts[pairs["pos"].to_numpy()], index.geoms[pairs["block"].to_numpy()]
     )
     return pairs[["pos", "block", "name_id", "dist"]]
+
+
+def _nearest_once(
+    index: BlockIndex, x: np.ndarray, y: np.ndarray, d: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(point position, nearest block within ``d``) of the points with a block that near, as
+    ``tree.query_nearest`` gives them, with each distinct point queried once (records repeat
+    postcode and venue points; the nearest block of a point does not depend on the others)."""
+    xy, inv = np.unique(np.column_stack([x, y]), axis=0, return_inverse=True)
+    qi, qb = index.tree.query_nearest(
+        shapely.points(xy[:, 0], xy[:, 1]), max_distance=d, all_matches=False
+    )
+    of_point = np.full(len(xy), -1, dtype=np.int64)
+    of_point[qi] = qb
+    per = of_point[inv.ravel()]
+    hit = np.flatnonzero(per >= 0)
+    return hit, per[hit]
 
 
 def assign(
@@ -175,7 +192,7 @@ def assign(
     free = is_point & ~has_name
     for d in np.unique(snap_d[free]):
         sel = np.flatnonzero(free & (snap_d == d))
-        qi, qb = index.tree.query_nearest(pts[sel], max_distance=float(d), all_matches=False)
+        qi, qb = _nearest_once(index, x[sel], y[sel], float(d))
         rec_pos.append(sel[qi])
         blk_pos.append(qb.astype(np.int64))
         weights.append(np.ones(len(qi)))
@@ -294,7 +311,9 @@ def assign(
     top = max(HEX_RESOLUTIONS)
     cells = h3_cells(lat, lon, top)
     out = pd.DataFrame(index=records.index)
-    out["snap_status"] = pd.Categorical.from_codes(snap_status, categories=list(SNAP_STATUSES))
+    out["snap_status"] = pd.Categorical.from_codes(
+        snap_status, categories=pd.Index(list(SNAP_STATUSES))
+    )
     for res in HEX_RESOLUTIONS:
         c = cells if res == top else h3_parent(cells, res)
         ok = located & (prec_f <= HEX_MAX_PRECISION_M[res]) & (cells != 0)

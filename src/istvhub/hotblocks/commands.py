@@ -157,7 +157,7 @@ def register(app: typer.Typer) -> None:
                 fg="red",
                 bold=True,
             )
-        kv = {r.key: r.value for r in layers.summary.itertuples()}
+        kv: dict[str, str] = dict(zip(layers.summary["key"], layers.summary["value"], strict=True))
         typer.echo(
             f"hot blocks {period_from}..{period_to} ({disc.name}): {len(layers.blocks)} blocks, "
             f"{len(layers.hexes)} hexes, {len(layers.lsoas)} LSOAs; records "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -91,8 +92,9 @@ def parse_days(text: str | None) -> tuple[int, ...]:
     return tuple(sorted(set(out)))
 
 
-def _hour_of(t: object) -> int | None:
-    """Hour of a stored incident time (a ``time``, or ``HH:MM[:SS]`` text from some drivers)."""
+def _hour_of(t: Any) -> int | None:
+    """Hour of a stored incident time (a ``time``, or ``HH:MM[:SS]`` text from some drivers;
+    ``t`` is a column value from ``tolist()``, untyped)."""
     if t is None or (not isinstance(t, str) and pd.isna(t)):
         return None
     if isinstance(t, str):
@@ -144,10 +146,10 @@ def filter_records(df: pd.DataFrame, f: Filters) -> tuple[pd.DataFrame, dict[str
                 # 22-04 --days fri,sat, Saturday 01:30 is Friday night, Sunday 01:30 Saturday's
                 wd = wd.where(~(hour < f.hours[1]), (wd - 1) % 7)
             keep &= wd.isin(list(f.days))
-        keep = keep.fillna(False).to_numpy(dtype=bool)
+        kept_rows = keep.fillna(False).to_numpy(dtype=bool)
         basis = {
-            "incident_time": float(used[keep].sum()),
-            "arrival_time": float((~used[keep]).sum()),
+            "incident_time": float(used[kept_rows].sum()),
+            "arrival_time": float((~used[kept_rows]).sum()),
         }
-        out = out[keep]
+        out = out[kept_rows]
     return out, basis

@@ -17,6 +17,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,14 @@ from istvhub.core import periods
 from istvhub.core.config import DATA_DIR
 from istvhub.core.periods import is_period
 from istvhub.records import WEAPONS
+
+if TYPE_CHECKING:  # types only: at run time these load lazily, inside the functions below
+    import geopandas as gpd
+
+    from istvhub.disclosure.rules import DisclosureRule
+    from istvhub.hotblocks.aggregate import Filters, Layers
+    from istvhub.hotblocks.assign import BlockIndex
+    from istvhub.hotblocks.service import NetworkInputs
 
 HARM_FILE = DATA_DIR / "harm_weights.toml"
 
@@ -47,7 +56,8 @@ class HarmTable:
         """factor ** (full periods elapsed); ages below 0 (after as_of) count as 0."""
         age = np.clip(np.asarray(age_months, dtype="float64"), 0, None)
         steps = np.floor(age / self.period_months)
-        return np.power(self.factor, steps)
+        factors: np.ndarray = np.power(self.factor, steps)
+        return factors
 
 
 def load_harm_table(path: Path | None = None) -> HarmTable:
@@ -104,7 +114,7 @@ def record_harm(records: pd.DataFrame, as_of: str, table: HarmTable | None = Non
     return pd.Series(sev * t.decay(age), index=records.index, name="harm")
 
 
-def protect_scores(scores: pd.Series, suppressed: pd.Series, rule) -> pd.Series:
+def protect_scores(scores: pd.Series, suppressed: pd.Series, rule: DisclosureRule) -> pd.Series:
     """Round scores to the rule's base; null wherever the unit's count is suppressed."""
     s = pd.to_numeric(scores, errors="coerce").fillna(0.0).to_numpy(dtype="float64")
     out = np.round(s, 2) if rule.raw else np.floor(s / rule.round_to + 0.5) * rule.round_to
@@ -113,15 +123,15 @@ def protect_scores(scores: pd.Series, suppressed: pd.Series, rule) -> pd.Series:
 
 
 def add_harm(
-    layers,
+    layers: Layers,
     records: pd.DataFrame,
-    index,
-    filters,
+    index: BlockIndex | gpd.GeoDataFrame,
+    filters: Filters,
     *,
     as_of: str,
-    lsoas=None,
+    lsoas: gpd.GeoDataFrame | None = None,
     table: HarmTable | None = None,
-):
+) -> Layers:
     """Add ``harm_score`` to the blocks, hexes and LSOAs of ``layers`` (built by
     ``build_layers`` from the same ``records`` and ``filters``) and harm rows to the summary."""
     from dataclasses import replace
@@ -192,7 +202,15 @@ def add_harm(
     return layers
 
 
-def add_harm_from_store(layers, db_url: str, filters, network, *, as_of: str, home=None):
+def add_harm_from_store(
+    layers: Layers,
+    db_url: str,
+    filters: Filters,
+    network: NetworkInputs,
+    *,
+    as_of: str,
+    home: Path | None = None,
+) -> Layers:
     """IO edge for ``istvhub hotblocks --harm``: read the same records and add the scores."""
     from istvhub.hotblocks.service import read_records
 

@@ -5,6 +5,8 @@ point, so it lands on the street at the park's edge nearest its point rather tha
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -45,11 +47,14 @@ class ParkEdges:
             self._edges[park] = hit
         return hit
 
-    def edge_blocks(self, pts: np.ndarray, names: list) -> tuple[np.ndarray, np.ndarray]:
+    def edge_blocks(
+        self, pts: np.ndarray, names: Sequence[object]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(positions into ``pts``, block positions): for each point inside a park whose name
         is the record's matched name, the nearest block of that park's edge."""
         pi, ki = self.tree.query(pts, predicate="within")
-        rec, blk = [], []
+        rec: list[int] = []
+        blk: list[int] = []
         want = [normalise_name(str(n)) if isinstance(n, str) else "" for n in names]
         for p, k in zip(pi.tolist(), ki.tolist(), strict=True):
             if not want[p] or want[p] != self.keys[k] or (rec and rec[-1] == p):

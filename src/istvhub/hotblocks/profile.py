@@ -13,13 +13,14 @@ unsuppressed data and never derived from each other.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from istvhub.core.periods import month_range
+from istvhub.core.periods import month_range, months_between
 from istvhub.disclosure.cellkey import cell_keys
-from istvhub.disclosure.query import load_limits, months_between
+from istvhub.disclosure.query import load_limits
 from istvhub.disclosure.rules import DisclosureRule, protect
 from istvhub.hotblocks.aggregate import DAYS, Filters, _time_basis, filter_records
 
@@ -39,7 +40,7 @@ class Profile:
     trend_note: str
     rule_label: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
 
 

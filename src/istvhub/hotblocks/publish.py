@@ -14,7 +14,7 @@ from istvhub.disclosure.rules import DisclosureRule, protect
 from istvhub.hotblocks.cells import to_bng
 
 
-class SummaryRows(list):
+class SummaryRows(list[tuple[str, str, str]]):
     """(section, key, value) rows of a non-spatial ``summary`` layer, all text; a withheld
     (None/NaN) value prints as ``*`` and whole floats print without ``.0``."""
 
@@ -69,7 +69,7 @@ def _protected_table(
         return {}
     s = pd.Series(counts, dtype="float64")
     p = protect(s, rule, cell_keys=np.array([keys.get(k, 0) for k in s.index]))
-    return {k: (None if p.at[k, "suppressed"] else float(p.at[k, "count"])) for k in s.index}
+    return {k: (None if p["suppressed"][k] else float(p["count"][k])) for k in s.index}
 
 
 def _keys_by(rk: pd.Series, labels: pd.Series, names: list[str]) -> dict[str, int]:

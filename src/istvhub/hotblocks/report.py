@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Hashable, Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import matplotlib
@@ -18,13 +20,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from istvhub.core.templates import render_template  # noqa: E402
 from istvhub.disclosure.rules import format_count  # noqa: E402
 from istvhub.hotblocks.aggregate import Layers  # noqa: E402
 
 
-def _png(fig: plt.Figure) -> str:
+def _png(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -114,7 +117,7 @@ table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding
 .row{display:flex;gap:1em;flex-wrap:wrap}img{max-width:100%}small{color:#555}"""
 
 
-def _top_row(r: dict) -> dict[str, str]:
+def _top_row(r: Mapping[Hashable, Any]) -> dict[str, str]:
     """One top-10 row as printed: suppressed values as ``*``."""
     sup = bool(r["suppressed"])
     return {

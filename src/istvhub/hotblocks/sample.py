@@ -8,6 +8,7 @@ no personal data) over that network with the geocode columns of ``records.GEOCOD
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,6 +26,8 @@ def _as_list(v: object) -> list[str]:
         return []
     if isinstance(v, str):
         return [v]
+    if not isinstance(v, Iterable):  # what list(v) raised, naming the value
+        raise TypeError(f"OSM edge tag: expected text or a list, got {v!r}")
     return [str(x) for x in list(v)]
 
 

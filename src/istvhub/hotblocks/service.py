@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from istvhub.disclosure.rules import DisclosureRule
@@ -79,7 +80,9 @@ def layer_input(df: pd.DataFrame, home: Path | None = None) -> pd.DataFrame:
     method's keyed 0-255 number of each record; the record id itself is dropped here)."""
     from istvhub.disclosure.cellkey import record_keys
 
-    keys = record_keys(df["record_id"].tolist(), home=home) if len(df) else []
+    keys: np.ndarray | list[int] = (
+        record_keys(df["record_id"].tolist(), home=home) if len(df) else []
+    )
     for c in RECORD_INPUT_COLUMNS:
         if c not in df.columns:
             df[c] = None

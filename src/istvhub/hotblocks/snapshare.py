@@ -48,8 +48,12 @@ def summary_rows(
     keys = rk.to_numpy(dtype="int64")
     rows: list[tuple[str, str, float | None]] = []
     for by in ("borough", "match_type"):
-        g = records.get(by, pd.Series(None, index=records.index)).astype("string")
-        g = g.fillna("(none)").to_numpy(dtype=object)
+        g = (
+            records.get(by, pd.Series(None, index=records.index))
+            .astype("string")
+            .fillna("(none)")
+            .to_numpy(dtype=object)
+        )
         names, counts, ck = [], [], []
         for grp in sorted(set(g[loc])):
             m = loc & (g == grp)
@@ -60,7 +64,7 @@ def summary_rows(
         if not names:
             continue
         p = protect(pd.Series(counts, index=names), rule, cell_keys=np.array(ck))
-        val = {n: (None if p.at[n, "suppressed"] else float(p.at[n, "count"])) for n in names}
+        val = {n: (None if p["suppressed"][n] else float(p["count"][n])) for n in names}
         for grp in sorted(set(g[loc])):
             n, k = val[f"{grp} located"], val[f"{grp} on_block"]
             share = round(100.0 * k / n, 1) if n and k is not None else None
