@@ -96,14 +96,14 @@ def test_xlsx_sheet_chosen_from_its_first_rows_and_read_in_full(tmp_path: Path) 
 def test_xlsx_read_in_chunks_gives_the_same_frame(tmp_path: Path, monkeypatch) -> None:
     """A sheet is turned into Arrow strings a chunk of rows at a time (issue 14 point 7): the
     frame, with its blank rows dropped and row labels kept, is the one read in one go."""
-    from istvhub.ingest import readers
+    from istvhub.ingest import xlsxread
 
     data = pd.read_csv(io.BytesIO(_extract(700)), skiprows=1, dtype=str)
     data.iloc[[5, 333, 699]] = None  # blank rows: dropped, the labels of the others kept
     p = tmp_path / "RJ122_2025-03.xlsx"
     data.to_excel(p, index=False)
     whole = read_table(p.read_bytes(), p.name, vocabulary(None))
-    monkeypatch.setattr(readers, "XLSX_CHUNK_ROWS", 64)
+    monkeypatch.setattr(xlsxread, "XLSX_CHUNK_ROWS", 64)
     chunked = read_table(p.read_bytes(), p.name, vocabulary(None))
     assert len(whole.frame) == 697 and whole.frame.index[5] == 6
     pd.testing.assert_frame_equal(chunked.frame, whole.frame)

@@ -516,3 +516,27 @@ def test_a_long_street_without_context_is_not_claimed_at_full_confidence(geo) ->
     narrowed = geo.geocode("east india dock rd e14")
     assert narrowed["matched_name"] == "East India Dock Road"
     assert narrowed["confidence"] > bare["confidence"] + 0.2
+
+
+@pytest.mark.parametrize("text", ["o/s the market tavern w1j", "MARKET TAVERN, W1J - punched"])
+def test_a_venue_named_with_kind_words_is_found_by_its_district(geo, text: str) -> None:
+    """The name "Market Tavern" is two kind-of-place words, but two pubs bear that exact name
+    and the district says which: it names a place, not a kind."""
+    r = geo.geocode(text)
+    assert r["geo_status"] == "located" and r["match_type"] == "venue"
+    assert r["matched_name"] == "Market Tavern" and "W1J" in r["reason"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "market tavern e8",  # no venue of that name in E8
+        "market tavern",  # no district: which of the two?
+        "o/s petrol station e17",  # venues in E17 are so named, but it is a category phrase
+        "police station e14",
+    ],
+)
+def test_kind_words_with_a_district_stay_a_kind_unless_a_venue_there_has_the_name(
+    geo, text: str
+) -> None:
+    assert geo.geocode(text)["geo_status"] == "unknown"

@@ -75,6 +75,7 @@ class PlaceIndex:
     _station_rows_keys: tuple[np.ndarray, list[str]]
     #: built on first use: kind words (``kinds.kind_words``), the lexicon (``lexicon_of``)
     _kind_words: frozenset[str]
+    _category_phrases: frozenset[str]
     _lexicon: Lexicon
     #: tables few texts need: ``index_cache`` reads them back only on first use
     DEFERRED = ("entries", "entry_ids", "_id_index", "del_idx", "junctions")

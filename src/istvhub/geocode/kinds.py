@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from istvhub.geocode.cues import ROAD_WORDS, STATION_CUES, VENUE_CUES
 from istvhub.geocode.lexicon import lexicon_of, zipf
 
@@ -100,6 +102,43 @@ def _names_a_place(ix: PlaceIndex, tokens: list[str], s: SpanHit, kinds: frozens
     )
 
 
+#: more venues of one name than this and the name is a common label, not one place's name
+_MAX_SAME_NAME = 20
+
+
+def _categories(ix: PlaceIndex) -> frozenset[str]:
+    """Every category phrase of the index ("petrol station", "community centre")."""
+    cats = getattr(ix, "_category_phrases", None)
+    if cats is None:
+        cats = frozenset(
+            str(c).lower().replace("_", " ") for c in ix.category[np.isin(ix.etype, _KIND_TYPES)]
+        )
+        ix._category_phrases = cats
+    return cats
+
+
+def _venue_in_district(
+    ix: PlaceIndex, tokens: list[str], spans: list[SpanHit], taken: set[int]
+) -> bool:
+    """A venue's exact name of two or more kind words ("market tavern w1j") with the postcode
+    district it stands in names that venue: the district singles out one of the few so named.
+    A name that is a category phrase itself ("petrol station"), or that many venues share
+    ("corner shop"), stays a kind: a district cannot make a label a name."""
+    districts = {tokens[k] for k in taken if tokens[k] in ix.districts}
+    if not districts:
+        return False
+    for s in spans:
+        words = [t for t in tokens[s.start : s.end] if t not in _FILLER]
+        if s.how != "exact" or len(words) < 2 or " ".join(words) in _categories(ix):
+            continue
+        rows = [i for i in s.ids if ix.etype[i] == "venue"]
+        if 0 < len(rows) <= _MAX_SAME_NAME and any(
+            str(ix.district[i]).lower() in districts for i in rows
+        ):
+            return True
+    return False
+
+
 def only_a_kind(
     ix: PlaceIndex, tokens: list[str], spans: list[SpanHit], taken: set[int]
 ) -> str | None:
@@ -107,6 +146,8 @@ def only_a_kind(
     place; None when any word or span names a place. ``taken``: tokens read as postcodes."""
     kinds = kind_words(ix)
     if any(_names_a_place(ix, tokens, s, kinds) for s in spans):
+        return None
+    if _venue_in_district(ix, tokens, spans, taken):
         return None
     lex = lexicon_of(ix)
     found = []

@@ -108,6 +108,20 @@ def context_bonus(
     return out
 
 
+def _main_piece(
+    x: np.ndarray, y: np.ndarray, score: np.ndarray, precision: np.ndarray, best: int
+) -> int:
+    """Among equal-scoring pieces of one place (a street crossing a borough boundary is one
+    entry per borough), the piece that holds most of it: the widest spread of points. The first
+    in index order would otherwise win: Old Kent Road was answered at its 116 m Lewisham end."""
+    tied = np.flatnonzero(score >= score[best] - 1e-9)
+    if tied.size < 2:
+        return best
+    reach = np.maximum(SAME_PLACE_M, precision[tied] + precision[best])
+    pieces = tied[np.hypot(x[tied] - x[best], y[tied] - y[best]) <= reach]
+    return int(pieces[np.argmax(precision[pieces])]) if pieces.size > 1 else best
+
+
 def choose(
     x: np.ndarray,
     y: np.ndarray,
@@ -137,6 +151,8 @@ def choose(
                 [b is not None and str(b).lower() == home for b in boroughs]
             )
     best = int(np.argmax(score))
+    if precision is not None:
+        best = _main_piece(x, y, score, precision, best)
     same = (
         SAME_PLACE_M if precision is None else np.maximum(SAME_PLACE_M, precision + precision[best])
     )
