@@ -35,15 +35,20 @@ def chain_keys(entries: pd.DataFrame, chains: pd.DataFrame | None = None) -> pd.
     chains = load_chains() if chains is None else chains
     venues = entries[entries["entry_type"] == "venue"]
     vkeys = pd.Series(venues["key"].astype(str).to_numpy(), index=venues["entry_id"].to_numpy())
-    eid, key, unmatched = [], [], []
-    for r in chains.itertuples(index=False):
-        hit = vkeys.index[vkeys.str.fullmatch(r.match).to_numpy()]
+    eid: list[object] = []
+    key: list[str] = []
+    unmatched: list[str] = []
+    # by column (the table is read as text): a row tuple's fields type as any pandas scalar
+    for chain, match, aliases in zip(
+        chains["chain"], chains["match"], chains["aliases"], strict=True
+    ):
+        hit = vkeys.index[vkeys.str.fullmatch(match).to_numpy()]
         if len(hit) == 0:
-            unmatched.append(r.chain)
+            unmatched.append(chain)
             continue
         # sorted: a set's order follows the per-process string hash, so keys.parquet differed
         # between two builds of the same sources
-        for alias in sorted({normalise_name(a) for a in r.aliases.split("|")} - {""}):
+        for alias in sorted({normalise_name(a) for a in aliases.split("|")} - {""}):
             eid.extend(hit)
             key.extend([alias] * len(hit))
     out = pd.DataFrame({"entry_id": eid, "key": key, "key_kind": "alias"})

@@ -96,13 +96,14 @@ def on_block_summary(tab: pd.DataFrame, cov: dict[str, Any]) -> dict[str, Any]:
     boroughs with a network (all with blocks; those covered for >= 90 % of postcodes)}."""
     out: dict[str, Any] = {}
     for by, t in tab.groupby("by", sort=False):
+        # by column: a row tuple's fields are typed as any pandas scalar
         out[f"by_{by}"] = {
-            str(r.group): {
-                "located": int(r.located),
-                "on_block": int(r.on_block),
-                "share": round(r.on_block / r.located, 3) if r.located else None,
+            str(grp): {
+                "located": int(n),
+                "on_block": int(k),
+                "share": round(k / n, 3) if n else None,
             }
-            for r in t.itertuples(index=False)
+            for grp, n, k in zip(t["group"], t["located"], t["on_block"], strict=True)
         }
     bor = tab[tab["by"] == "borough"].set_index("group")
     with_blocks = set(cov.get("boroughs_with_blocks", {}))
