@@ -22,7 +22,7 @@ POSTCODE_JUNCTION_PRECISION_M = 150.0
 def _junction_entries(netj: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
     """Network junctions (precise) + approximate junctions where two streets' points in the
     same borough come within POSTCODE_JUNCTION_M (bounded: an STRtree radius query)."""
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for r in netj.itertuples(index=False):
         rows.append(
             (
@@ -70,20 +70,22 @@ def _junction_entries(netj: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
         best = cand.sort_values(["a", "b", "borough", "d", "e", "n"]).drop_duplicates(
             ["a", "b", "borough"]
         )
-        for r in best.itertuples(index=False):
-            if (r.a, r.b, r.borough) in net_pairs:
+        # by column: a row tuple's fields type as any pandas scalar
+        cols = (best[c] for c in ("a", "b", "borough", "e", "n", "d"))
+        for sa, sb, sbor, se, sn, sd in zip(*cols, strict=True):
+            if (sa, sb, sbor) in net_pairs:
                 continue
             rows.append(
                 (
                     "junction",
-                    f"{r.a.title()} / {r.b.title()}",
-                    r.e,
-                    r.n,
-                    POSTCODE_JUNCTION_PRECISION_M + r.d / 2,
-                    r.borough,
+                    f"{sa.title()} / {sb.title()}",
+                    se,
+                    sn,
+                    POSTCODE_JUNCTION_PRECISION_M + sd / 2,
+                    sbor,
                     "postcode_streets",
-                    r.a,
-                    r.b,
+                    sa,
+                    sb,
                 )
             )
     df = pd.DataFrame(
