@@ -32,7 +32,7 @@ from istvhub.ingest.mapping import (
     propose_mapping,
     still_missing,
 )
-from istvhub.ingest.nil import NIL_ADAPTER, ingest_nil, unchanged_version  # noqa: F401  (re-exported)
+from istvhub.ingest.nil import ingest_nil, unchanged_version
 from istvhub.ingest.pii import check_headers
 from istvhub.ingest.readers import read_table
 from istvhub.ingest.recognise import ITEM_WORDS, recognise
@@ -40,10 +40,6 @@ from istvhub.ingest.result import IngestResult
 from istvhub.ingest.slicegeo import Progress, RecordGeocoder, SliceGeocoder
 from istvhub.ingest.tally import Tally as _Tally
 from istvhub.store import Store, StreamTotals
-
-#: the names the batch path (``ingest.batch``) imports from here since before the split
-_SliceGeocoder = SliceGeocoder
-_unchanged = unchanged_version
 
 __all__ = ["IngestResult", "RecordGeocoder", "ingest_bytes", "ingest_file", "ingest_nil"]
 
