@@ -128,8 +128,9 @@ STAGES = {
 
 
 def stage_of(name: str) -> str | None:
+    """The istvhub stage a module belongs to (``pandas.api`` is no stage, ``istvhub.api.x`` is)."""
     parts = name.split(".")
-    return parts[1] if len(parts) > 2 and parts[1] in STAGES else None
+    return parts[1] if len(parts) > 2 and parts[0] == "istvhub" and parts[1] in STAGES else None
 
 
 def _justified(lines: list[str], node: ast.stmt) -> bool:

@@ -158,9 +158,10 @@ def _unit_counts(
         if boroughs:
             f = hex_in_scope if unit == "hexes" else lsoa_in_scope
             by_area = f(a.records[col], boroughs, lsoas)
-            sel = asked if by_area is None or asked is None else by_area
-            if sel is None:  # what `m &= None` raised before, said plainly
-                raise TypeError("a borough filter needs `asked` (both callers pass it)")
+            # the units inside the boroughs where the lookup can say, else the records asked for
+            sel = by_area if by_area is not None else asked
+            if sel is None:
+                raise TypeError("a borough filter needs an area lookup or the records asked for")
             m &= sel
         of = a.records.loc[m, col].astype(str)
         s = of.value_counts().sort_index()
