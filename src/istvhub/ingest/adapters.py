@@ -42,9 +42,12 @@ from istvhub.records import RECORD_COLUMNS, record_id_maker
 SLICE_ROWS = 20_000
 
 
-def _record_ids(df: pd.DataFrame, ctx: SliceContext, flag: RowFlags, file: str) -> list[str]:
+def record_ids(
+    df: pd.DataFrame, ctx: SliceContext, flag: RowFlags, departments: pd.Series | None = None
+) -> list[str]:
     """Keyed record ids from the row key (else a hash of the row's cells); a key seen earlier
-    in the file (the plan's duplicates) quarantines the row."""
+    in the file (the plan's duplicates) quarantines the row. Each id is keyed with the plan's
+    department, or with each row's own in ``departments`` (the batch path: many files at once)."""
     cols = ctx.cols
     if "source_key" in cols:
         key = df[cols["source_key"]].astype("string").str.strip()
@@ -59,6 +62,9 @@ def _record_ids(df: pd.DataFrame, ctx: SliceContext, flag: RowFlags, file: str) 
     flag(
         dup, cols.get("source_key", "row"), "duplicate row key (same attendance twice in the file)"
     )
+    if departments is not None:
+        pairs = zip(departments.tolist(), key.astype(str), strict=True)
+        return [ctx.make_id(d, k) for d, k in pairs]
     dept = ctx.plan.department
     return [ctx.make_id(dept, k) for k in key.astype(str)]
 
@@ -79,7 +85,7 @@ def adapt_slice(raw: pd.DataFrame, ctx: SliceContext, *, file: str) -> Adapted:
     location_type, loc_text = location_of(df, ctx, flag)
     age_band, sex = person_of(df, ctx, flag)
     loc_text, weapon_text, scrubbed = texts_of(df, ctx, flag, loc_text, weapon_text)
-    ids = _record_ids(df, ctx, flag, file)
+    ids = record_ids(df, ctx, flag)
     out = pd.DataFrame(
         {
             "record_id": ids,

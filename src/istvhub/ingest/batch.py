@@ -21,12 +21,12 @@ from typing import Any
 
 import pandas as pd
 
-from istvhub._errors import FileRejected, IstvhubError, NeedsMapping
+from istvhub._errors import FileRejected, IstvhubError
 from istvhub.ingest import identity
 from istvhub.ingest.adapted import FLAG_COL, Adapted
 from istvhub.ingest.adapters import SLICE_ROWS
 from istvhub.ingest.batchadapt import Counted, ItemCounts, Member, adapt_group, file_head
-from istvhub.ingest.core import choose_layout, ingest_bytes, ingest_file
+from istvhub.ingest.core import choose_layout, ingest_file, ingest_or_refusal
 from istvhub.ingest.fileplan import FilePlan, plan_file
 from istvhub.ingest.hints import (
     department_aliases,
@@ -98,24 +98,7 @@ class _Converted:
 
 def _one(data: bytes, name: str, store: Store, kw: dict[str, Any]) -> IngestResult:
     """One file by the one-file path, a refusal as a result (what :func:`ingest_file` does)."""
-    try:
-        return ingest_bytes(data, name, store, **kw)
-    except NeedsMapping as exc:
-        return IngestResult(
-            file=name,
-            status="needs_mapping",
-            message=str(exc),
-            file_sha256=hashlib.sha256(data).hexdigest(),
-            missing_items=exc.missing,
-            proposed_mapping=exc.proposal,
-        )
-    except FileRejected as exc:
-        return IngestResult(
-            file=name,
-            status="rejected",
-            message=str(exc),
-            file_sha256=hashlib.sha256(data).hexdigest(),
-        )
+    return ingest_or_refusal(data, name, store, **kw)
 
 
 class _Batch:

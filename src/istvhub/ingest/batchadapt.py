@@ -11,7 +11,6 @@ period) and mirrors :func:`istvhub.ingest.adapters.adapt_slice` over it.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -26,6 +25,7 @@ from istvhub.ingest.adapted import (
     SliceContext,
     missing_item_warnings,
 )
+from istvhub.ingest.adapters import record_ids
 from istvhub.ingest.codevalues import straddling_warning
 from istvhub.ingest.fields import (
     _blank_to_na,
@@ -83,25 +83,6 @@ def _group_plan(members: list[Member], offsets: np.ndarray) -> FilePlan:
     )
 
 
-def _record_ids(df: pd.DataFrame, ctx: SliceContext, flag: RowFlags, dept: pd.Series) -> list[str]:
-    """As ``adapters._record_ids``, each row keyed with its own file's department."""
-    cols = ctx.cols
-    if "source_key" in cols:
-        key = df[cols["source_key"]].astype("string").str.strip()
-        missing_key = key.isna() | (key == "")
-    else:
-        key = pd.Series(pd.NA, index=df.index, dtype="string")
-        missing_key = pd.Series(True, index=df.index)
-    if missing_key.any():
-        joined = df[missing_key].astype(str).agg("\x1f".join, axis=1)
-        key.loc[missing_key] = ["h:" + hashlib.sha256(j.encode()).hexdigest()[:32] for j in joined]
-    dup = ctx.plan.duplicate.reindex(df.index, fill_value=False)
-    flag(
-        dup, cols.get("source_key", "row"), "duplicate row key (same attendance twice in the file)"
-    )
-    return [ctx.make_id(d, k) for d, k in zip(dept.tolist(), key.astype(str), strict=True)]
-
-
 def _removals(issues: list[Issue], field: str, texts: pd.Series) -> dict[int, int]:
     """Row -> identifiers removed from its ``field`` text (the count ``scrub_series`` sums)."""
     done: dict[str, int] = {}
@@ -147,7 +128,7 @@ def adapt_group(
     location_type, loc_text0 = location_of(df, ctx, flag)
     age_band, sex = person_of(df, ctx, flag)
     loc_text, weapon_text, _n = texts_of(df, ctx, flag, loc_text0, weapon_text0)
-    ids = _record_ids(df, ctx, flag, dept)
+    ids = record_ids(df, ctx, flag, dept)
     out = pd.DataFrame(
         {
             "record_id": ids,

@@ -41,7 +41,14 @@ from istvhub.ingest.slicegeo import Progress, RecordGeocoder, SliceGeocoder
 from istvhub.ingest.tally import Tally as _Tally
 from istvhub.store import Store, StreamTotals
 
-__all__ = ["IngestResult", "RecordGeocoder", "ingest_bytes", "ingest_file", "ingest_nil"]
+__all__ = [
+    "IngestResult",
+    "RecordGeocoder",
+    "ingest_bytes",
+    "ingest_file",
+    "ingest_nil",
+    "ingest_or_refusal",
+]
 
 
 def choose_layout(headers: list[str], adapter: str | None) -> Layout:
@@ -319,6 +326,12 @@ def ingest_file(path: Path, store: Store, **kw: Any) -> IngestResult:
             status="rejected",
             message=str(FileRejected(f"cannot read file ({type(exc).__name__})", file=name)),
         )
+    return ingest_or_refusal(data, name, store, **kw)
+
+
+def ingest_or_refusal(data: bytes | Path, name: str, store: Store, **kw: Any) -> IngestResult:
+    """:func:`ingest_bytes`, with a refusal or a file held for mapping returned as a result,
+    not raised: a run over many files reports each and goes on."""
     try:
         return ingest_bytes(data, name, store, **kw)
     except NeedsMapping as exc:
