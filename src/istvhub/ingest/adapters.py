@@ -42,12 +42,10 @@ from istvhub.records import RECORD_COLUMNS, record_id_maker
 SLICE_ROWS = 20_000
 
 
-def record_ids(
-    df: pd.DataFrame, ctx: SliceContext, flag: RowFlags, departments: pd.Series | None = None
-) -> list[str]:
+def record_ids(df: pd.DataFrame, ctx: SliceContext, flag: RowFlags) -> list[str]:
     """Keyed record ids from the row key (else a hash of the row's cells); a key seen earlier
     in the file (the plan's duplicates) quarantines the row. Each id is keyed with the plan's
-    department, or with each row's own in ``departments`` (the batch path: many files at once)."""
+    department: one code, or one per row when the batch path adapts many files at once."""
     cols = ctx.cols
     if "source_key" in cols:
         key = df[cols["source_key"]].astype("string").str.strip()
@@ -62,18 +60,21 @@ def record_ids(
     flag(
         dup, cols.get("source_key", "row"), "duplicate row key (same attendance twice in the file)"
     )
-    if departments is not None:
-        pairs = zip(departments.tolist(), key.astype(str), strict=True)
+    dept: str | pd.Series = ctx.plan.department
+    if isinstance(dept, pd.Series):
+        pairs = zip(dept.tolist(), key.astype(str), strict=True)
         return [ctx.make_id(d, k) for d, k in pairs]
-    dept = ctx.plan.department
     return [ctx.make_id(dept, k) for k in key.astype(str)]
 
 
-def adapt_slice(raw: pd.DataFrame, ctx: SliceContext, *, file: str) -> Adapted:
-    """Adapt some rows of a file (a slice of its raw frame) under the file's plan."""
+def adapt_rows(
+    df: pd.DataFrame, ctx: SliceContext
+) -> tuple[pd.DataFrame, RowFlags, pd.Series, pd.Series, int]:
+    """The canonical record of every kept row of ``df`` under ``ctx``'s plan, bad rows still in
+    (``flag.bad`` marks them); also the location and weapon texts as read (before the PII
+    guard) and the number of cells it scrubbed. One file's rows, or a batch's (the plan's
+    department and period then hold one value per row)."""
     plan, cols = ctx.plan, ctx.cols
-    keep = plan.keep.reindex(raw.index, fill_value=False)
-    df = raw if bool(keep.all()) else raw[keep]  # raw[keep] copies every cell: most keep all
     flag = RowFlags(df, pd.Series(np.asarray(df.index) + 1, index=df.index))
     if cols.get("weapon_code") == FLAG_COL:  # one Y/N column per weapon (set by the plan)
         df = df.copy()
@@ -81,10 +82,10 @@ def adapt_slice(raw: pd.DataFrame, ctx: SliceContext, *, file: str) -> Adapted:
         df[FLAG_COL] = flagged.fillna("")
         flag(several, "weapon", "more than one weapon flagged; recorded the most serious", False)
     arrival_at, inc_date, inc_time = dates_of(df, ctx, flag)
-    weapon, weapon_text = weapon_of(df, cols, ctx.layout, flag)
-    location_type, loc_text = location_of(df, ctx, flag)
+    weapon, weapon_text0 = weapon_of(df, cols, ctx.layout, flag)
+    location_type, loc_text0 = location_of(df, ctx, flag)
     age_band, sex = person_of(df, ctx, flag)
-    loc_text, weapon_text, scrubbed = texts_of(df, ctx, flag, loc_text, weapon_text)
+    loc_text, weapon_text, scrubbed = texts_of(df, ctx, flag, loc_text0, weapon_text0)
     ids = record_ids(df, ctx, flag)
     out = pd.DataFrame(
         {
@@ -104,6 +105,15 @@ def adapt_slice(raw: pd.DataFrame, ctx: SliceContext, *, file: str) -> Adapted:
         },
         index=df.index,
     )
+    return out, flag, loc_text0, weapon_text0, scrubbed
+
+
+def adapt_slice(raw: pd.DataFrame, ctx: SliceContext, *, file: str) -> Adapted:
+    """Adapt some rows of a file (a slice of its raw frame) under the file's plan."""
+    plan, cols = ctx.plan, ctx.cols
+    keep = plan.keep.reindex(raw.index, fill_value=False)
+    df = raw if bool(keep.all()) else raw[keep]  # raw[keep] copies every cell: most keep all
+    out, flag, _, _, scrubbed = adapt_rows(df, ctx)
     out = out[~flag.bad].reset_index(drop=True)[[*RECORD_COLUMNS, "source_row"]]
     return Adapted(
         out,

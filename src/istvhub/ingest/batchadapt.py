@@ -21,24 +21,16 @@ from istvhub.ingest.adapted import (
     FLAG_COL,
     Adapted,
     Issue,
-    RowFlags,
     SliceContext,
     missing_item_warnings,
 )
-from istvhub.ingest.adapters import record_ids
+from istvhub.ingest.adapters import adapt_rows
 from istvhub.ingest.codevalues import straddling_warning
-from istvhub.ingest.fields import (
-    _blank_to_na,
-    dates_of,
-    location_of,
-    person_of,
-    texts_of,
-    weapon_of,
-)
+from istvhub.ingest.fields import _blank_to_na
 from istvhub.ingest.fileplan import FilePlan
 from istvhub.ingest.layouts import Layout
 from istvhub.ingest.readers import RawTable
-from istvhub.ingest.recognise import Recognition, flags_to_weapon
+from istvhub.ingest.recognise import Recognition
 from istvhub.ingest.report import _CODED, ITEMS, ItemTally
 from istvhub.pii import scrub_detail
 from istvhub.records import RECORD_COLUMNS
@@ -117,36 +109,7 @@ def adapt_group(
     period = cast(pd.Series, plan.period).loc[df.index]
     plan.department, plan.period = cast(Any, dept), cast(Any, period)
     ctx = SliceContext(layout, rec, cols, plan, encoding, make_id)
-    flag = RowFlags(df, pd.Series(np.asarray(df.index) + 1, index=df.index))
-    if cols.get("weapon_code") == FLAG_COL:
-        df = df.copy()
-        flagged, several = flags_to_weapon(df, rec.weapon_flags)
-        df[FLAG_COL] = flagged.fillna("")
-        flag(several, "weapon", "more than one weapon flagged; recorded the most serious", False)
-    arrival_at, inc_date, inc_time = dates_of(df, ctx, flag)
-    weapon, weapon_text0 = weapon_of(df, cols, layout, flag)
-    location_type, loc_text0 = location_of(df, ctx, flag)
-    age_band, sex = person_of(df, ctx, flag)
-    loc_text, weapon_text, _n = texts_of(df, ctx, flag, loc_text0, weapon_text0)
-    ids = record_ids(df, ctx, flag, dept)
-    out = pd.DataFrame(
-        {
-            "record_id": ids,
-            "department": dept,
-            "period": period,
-            "arrival_at": arrival_at,
-            "incident_date": inc_date.dt.date.where(inc_date.notna(), None),
-            "incident_time": inc_time,
-            "location_text": loc_text,
-            "location_type": location_type,
-            "weapon": weapon,
-            "weapon_text": weapon_text,
-            "age_band": age_band,
-            "sex": sex,
-            "source_row": flag.rows,
-        },
-        index=df.index,
-    )
+    out, flag, loc_text0, weapon_text0, _ = adapt_rows(df, ctx)
     out = out[~flag.bad][[*RECORD_COLUMNS, "source_row"]]
     removed = _removals(
         flag.issues, cols.get("location_text", "location_text"), _blank_to_na(loc_text0)
