@@ -31,20 +31,11 @@ import geopandas as gpd
 from pyproj import Transformer
 from shapely.geometry import Point
 
+from istvhub.store.registry import DEPARTMENT_COLUMNS
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "src" / "istvhub" / "data" / "departments.csv"
-COLUMNS = (
-    "ods_code",
-    "name",
-    "dept_type",
-    "borough",
-    "lat",
-    "lon",
-    "easting",
-    "northing",
-    "sharing_since",
-    "source",
-)
+COLUMNS = DEPARTMENT_COLUMNS  # the columns the store reads the registry by
 
 # (ods_code, dept_type, display name or None to take the source's, CQC name to match or None,
 #  postcode if in neither health file or None, sharing_since)
